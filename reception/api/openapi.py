@@ -1,0 +1,122 @@
+"""The OpenAPI 3.1 document, built from the pydantic schemas the routes validate with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from reception import __version__
+from reception.api import schemas
+
+_MODELS: list[type[BaseModel]] = [
+    schemas.TicketCreate,
+    schemas.TicketOut,
+    schemas.CalledTicket,
+    schemas.ErrorBody,
+    schemas.BranchList,
+]
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {
+        400: "Malformed request",
+        401: "Missing or invalid token",
+        403: "Not allowed for this token",
+        404: "Not found",
+        409: "Not possible in the current state",
+        422: "Invalid input",
+        503: "Temporarily unavailable; retry after the Retry-After seconds",
+    }
+    return {str(c): _json(schemas.ErrorBody, text[c]) for c in codes}
+
+
+def build_openapi() -> dict[str, Any]:
+    components: dict[str, Any] = {}
+    for model in _MODELS:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, sub in schema.pop("$defs", {}).items():
+            components[name] = sub
+        components[model.__name__] = schema
+    bearer = [{"bearer": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Reception API",
+            "version": __version__,
+            "description": "Tickets, counters and branches of a reception centre. Errors are "
+            '`{"error": {"code", "message"}}`; messages follow `Accept-Language` (ar, en).',
+        },
+        "servers": [{"url": "/"}],
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "paths": {
+            "/api/v1/branches": {
+                "get": {
+                    "operationId": "listBranches",
+                    "summary": "Branches with their halls, services and counters",
+                    "security": bearer,
+                    "responses": {
+                        "200": _json(schemas.BranchList, "The branches"),
+                        **_errors(401),
+                    },
+                }
+            },
+            "/api/v1/tickets": {
+                "post": {
+                    "operationId": "issueTicket",
+                    "summary": "Issue a ticket (kiosk, supervisor or admin token)",
+                    "security": bearer,
+                    "parameters": [
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "description": "Repeat a request with the same key to get the "
+                            "same ticket back instead of a second one.",
+                            "schema": {"type": "string", "maxLength": 100},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref(schemas.TicketCreate)}},
+                    },
+                    "responses": {
+                        "201": _json(schemas.TicketOut, "The new ticket"),
+                        "200": _json(schemas.TicketOut, "The ticket of an earlier identical key"),
+                        **_errors(400, 401, 403, 422, 503),
+                    },
+                }
+            },
+            "/api/v1/counters/{counter}/call-next": {
+                "post": {
+                    "operationId": "callNext",
+                    "summary": "Finish the counter's current ticket and call the next one",
+                    "security": bearer,
+                    "parameters": [
+                        {
+                            "name": "counter",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer", "minimum": 1},
+                        }
+                    ],
+                    "responses": {
+                        "200": _json(schemas.CalledTicket, "The called ticket"),
+                        "204": {"description": "Nobody is waiting for this counter"},
+                        **_errors(401, 403, 404, 409, 503),
+                    },
+                }
+            },
+        },
+    }

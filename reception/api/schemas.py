@@ -1,0 +1,87 @@
+"""Request and response bodies of the JSON API."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TicketCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    branch: str = Field(min_length=1, max_length=40, examples=["riyadh"])
+    hall: str = Field(min_length=1, max_length=40, examples=["men"])
+    service: str = Field(min_length=1, max_length=40, examples=["general"])
+    phone: str | None = Field(default=None, max_length=32, description="Mobile for SMS.")
+    priority: str | None = Field(default=None, max_length=40, examples=["elderly"])
+    residency: Literal["citizen", "resident"] | None = None
+    language: Literal["ar", "en"] = "ar"
+
+
+class TicketOut(BaseModel):
+    id: int
+    number: str
+    hall: str
+    service: str
+    status: str
+    position: int
+    eta_minutes: int | None
+    tracking_url: str
+    issued_at: str
+
+
+class CalledTicket(BaseModel):
+    id: int
+    number: str
+    status: str
+    service: str
+    counter: int | None
+    called_at: str | None
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class CounterOut(BaseModel):
+    id: int
+    number: int
+    status: str
+    services: list[str]
+
+
+class HallOut(BaseModel):
+    slug: str
+    section: str
+    name_ar: str
+    name_en: str
+    ticket_prefix: str
+    services: list[str]
+    counters: list[CounterOut]
+
+
+class ServiceOut(BaseModel):
+    slug: str
+    name_ar: str
+    name_en: str
+    expected_minutes: int
+
+
+class BranchOut(BaseModel):
+    slug: str
+    name_ar: str
+    name_en: str
+    kind: str
+    timezone: str
+    halls: list[HallOut]
+    services: list[ServiceOut]
+
+
+class BranchList(BaseModel):
+    branches: list[BranchOut]

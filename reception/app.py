@@ -1,0 +1,237 @@
+"""`create_app(settings)`: the Starlette application and its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reception import PACKAGE_DIR
+from reception.api.routes import routes as api_routes
+from reception.clock import Clock
+from reception.db import make_engine
+from reception.display.routes import routes as display_routes
+from reception.errors import N_, DomainError, Unauthorized
+from reception.events import create_broadcaster
+from reception.kiosk.routes import routes as kiosk_routes
+from reception.notify.backends import create_backend
+from reception.notify.worker import run_worker
+from reception.settings import LANGUAGES, Settings, load_settings
+from reception.staff.routes import routes as staff_routes
+from reception.track.routes import routes as track_routes
+from reception.web import AppContext, error_text, language_of, make_templates, render, t
+
+log = logging.getLogger("reception")
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def api_error(
+    code: str, message: str, status: int, headers: dict[str, str] | None = None
+) -> Response:
+    return JSONResponse(
+        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
+    )
+
+
+async def on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    message = error_text(request, exc)
+    if _is_api(request):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return api_error(exc.code, message, exc.status_code, headers)
+    if isinstance(exc, Unauthorized):
+        return RedirectResponse("/staff/login?next=" + request.url.path, status_code=303)
+    return render(request, "error.html", {"message": message}, status_code=exc.status_code)
+
+
+_HTTP_MESSAGES = {
+    404: N_("This page does not exist."),
+    405: N_("This method is not allowed here."),
+    400: N_("The request could not be understood."),
+}
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = t(
+        request, _HTTP_MESSAGES.get(exc.status_code, N_("The request could not be understood."))
+    )
+    if _is_api(request):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+        return api_error(code, message, exc.status_code)
+    return render(request, "error.html", {"message": message}, status_code=exc.status_code)
+
+
+async def on_db_unavailable(request: Request, exc: Exception) -> Response:
+    log.warning("database unavailable: %s", type(exc).__name__)
+    message = t(request, N_("The service is busy for a moment. Please try again."))
+    if _is_api(request):
+        return api_error("unavailable", message, 503, {"Retry-After": "2"})
+    response = render(request, "error.html", {"message": message}, status_code=503)
+    response.headers["Retry-After"] = "2"
+    return response
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.error("unexpected error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    message = t(request, N_("Something went wrong on our side. Please try again."))
+    if _is_api(request):
+        return api_error("internal", message, 500)
+    return render(request, "error.html", {"message": message}, status_code=500)
+
+
+class SecurityHeaders:
+    """Strict defaults: no inline script, no framing, no caching of staff pages."""
+
+    CSP = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "media-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'"
+    )
+
+    def __init__(self, app: ASGIApp, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                extra = {
+                    b"content-security-policy": self.CSP.encode(),
+                    b"x-content-type-options": b"nosniff",
+                    b"referrer-policy": b"no-referrer",
+                    b"x-frame-options": b"DENY",
+                }
+                if not path.startswith("/static/"):
+                    extra[b"cache-control"] = b"no-store"
+                if self.hsts:
+                    extra[b"strict-transport-security"] = b"max-age=31536000"
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in extra.items() if k not in present]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def home(request: Request) -> Response:
+    return render(request, "home.html")
+
+
+async def choose_language(request: Request) -> Response:
+    language = request.query_params.get("to", "")
+    target = request.query_params.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    if language in LANGUAGES:
+        request.session["lang"] = language
+    return RedirectResponse(target, status_code=303)
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Starlette:
+    settings = settings or load_settings()
+    clock = clock or Clock()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        engine = make_engine(settings.database_url)
+        broadcaster = create_broadcaster(settings.broadcast_url)
+        await broadcaster.connect()
+        sms_backend = create_backend(settings)
+        app.state.ctx = AppContext(
+            settings=settings,
+            engine=engine,
+            clock=clock,
+            broadcaster=broadcaster,
+            templates=make_templates(settings),
+        )
+        app.state.sms_backend = sms_backend
+        stop = asyncio.Event()
+        worker = asyncio.create_task(
+            run_worker(
+                engine,
+                clock,
+                sms_backend,
+                settings.sms_worker_interval_seconds,
+                settings.sms_max_attempts,
+                stop,
+            )
+        )
+        try:
+            yield {}
+        finally:
+            stop.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+            await broadcaster.disconnect()
+            engine.dispose()
+
+    routes = [
+        Route("/", home, name="home"),
+        Route("/lang", choose_language, name="lang"),
+        Route("/healthz", healthz),
+        Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
+        *kiosk_routes,
+        *staff_routes,
+        *display_routes,
+        *track_routes,
+        *api_routes,
+    ]
+    middleware = [
+        Middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://")),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie="reception_session",
+            max_age=settings.session_max_age_seconds,
+            same_site="lax",
+            https_only=settings.secure_cookies,
+        ),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            DomainError: on_domain_error,
+            HTTPException: on_http_error,
+            OperationalError: on_db_unavailable,
+            Exception: on_unexpected,
+        },
+    )
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for `uvicorn --factory` and `reception serve`."""
+    logging.basicConfig(level=load_settings().log_level.upper())
+    return create_app()
+
+
+__all__ = ["create_app", "create_app_from_env", "language_of"]

@@ -1,0 +1,1 @@
+"""Staff users, roles, sessions, CSRF and API tokens."""

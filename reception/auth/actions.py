@@ -1,0 +1,130 @@
+"""Writers for users and tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlmodel import Session, select
+
+from reception import audit
+from reception.auth.models import ApiToken, Role, StaffUser, UserHall
+from reception.auth.passwords import hash_password
+from reception.errors import N_, Conflict, Invalid, NotFound
+from reception.queue.models import Branch, Hall
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise Invalid(
+            "unknown_role",
+            N_("Unknown role {role}; choose one of: {choices}."),
+            role=role,
+            choices=", ".join(r.value for r in Role),
+        ) from None
+
+
+def _branch_and_hall(
+    session: Session, branch_slug: str | None, hall_slug: str | None
+) -> tuple[Branch | None, Hall | None]:
+    branch = None
+    if branch_slug:
+        branch = session.exec(select(Branch).where(Branch.slug == branch_slug)).first()
+        if branch is None:
+            raise NotFound("unknown_branch", N_("There is no branch {slug}."), slug=branch_slug)
+    hall = None
+    if hall_slug:
+        if branch is None:
+            raise Invalid("hall_needs_branch", N_("Name the branch of the hall as well."))
+        hall = session.exec(
+            select(Hall).where(Hall.branch_id == branch.id, Hall.slug == hall_slug)
+        ).first()
+        if hall is None:
+            raise NotFound("unknown_hall", N_("There is no hall {slug}."), slug=hall_slug)
+    return branch, hall
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    branch_slug: str | None = None,
+    hall_slugs: tuple[str, ...] = (),
+    full_name: str = "",
+    actor: str = "system",
+) -> StaffUser:
+    role_value = _role(role)
+    if (
+        not username
+        or len(username) > 60
+        or not username.replace("-", "").replace("_", "").isalnum()
+    ):
+        raise Invalid("bad_username", N_("A username is 1–60 letters, digits, - or _."))
+    if len(password) < 10:
+        raise Invalid("weak_password", N_("A password needs at least 10 characters."))
+    if session.exec(select(StaffUser).where(StaffUser.username == username)).first():
+        raise Conflict("username_taken", N_("The username {username} is taken."), username=username)
+    branch, _ = _branch_and_hall(session, branch_slug, None)
+    if role_value not in (Role.admin,) and branch is None:
+        raise Invalid(
+            "branch_required", N_("Every account except an administrator's needs a branch.")
+        )
+    user = StaffUser(
+        username=username,
+        full_name=full_name,
+        password_hash=hash_password(password),
+        role=role_value,
+        branch_id=branch.id if branch else None,
+    )
+    session.add(user)
+    session.flush()
+    for hall_slug in hall_slugs:
+        _, hall = _branch_and_hall(session, branch_slug, hall_slug)
+        assert hall is not None and hall.id is not None and user.id is not None
+        session.add(UserHall(user_id=user.id, hall_id=hall.id))
+    if role_value == Role.operator and not hall_slugs:
+        raise Invalid("hall_required", N_("An operator needs at least one hall."))
+    audit.record(session, actor, "user.create", "staffuser", user.id, role=role_value)
+    return user
+
+
+def create_token(
+    session: Session,
+    *,
+    name: str,
+    role: str,
+    branch_slug: str | None = None,
+    hall_slug: str | None = None,
+    actor: str = "system",
+) -> tuple[ApiToken, str]:
+    """Create a bearer token; the clear token is returned once and never stored."""
+    role_value = _role(role)
+    if not name.strip():
+        raise Invalid("name_required", N_("Give the token a name."))
+    branch, hall = _branch_and_hall(session, branch_slug, hall_slug)
+    if role_value != Role.admin and branch is None:
+        raise Invalid(
+            "branch_required", N_("Every token except an administrator's needs a branch.")
+        )
+    if role_value in (Role.display, Role.operator) and hall is None:
+        raise Invalid("hall_required", N_("A display or operator token needs a hall."))
+    clear = "rcp_" + secrets.token_urlsafe(32)
+    token = ApiToken(
+        name=name.strip(),
+        role=role_value,
+        token_hash=token_digest(clear),
+        branch_id=branch.id if branch else None,
+        hall_id=hall.id if hall else None,
+    )
+    session.add(token)
+    session.flush()
+    audit.record(session, actor, "token.create", "apitoken", token.id, role=role_value)
+    return token, clear

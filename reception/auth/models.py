@@ -1,0 +1,52 @@
+"""Staff users (people and devices) and bearer tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from reception.clock import utcnow
+from reception.db import UTCDateTime
+
+
+class Role(StrEnum):
+    admin = "admin"
+    supervisor = "supervisor"
+    operator = "operator"
+    department_officer = "department_officer"
+    kiosk = "kiosk"
+    display = "display"
+
+
+class StaffUser(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(sa_type=String(60), unique=True, index=True)
+    full_name: str = Field(default="", sa_type=String(120))
+    password_hash: str = Field(sa_type=String(200))
+    role: str = Field(sa_type=String(24))
+    branch_id: int | None = Field(default=None, foreign_key="branch.id")
+    language: str = Field(default="ar", sa_type=String(2))
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class UserHall(SQLModel, table=True):
+    """Halls a user may work in. A user with none works in every hall of the branch
+    only if the role is admin or supervisor; operators need at least one."""
+
+    user_id: int = Field(foreign_key="staffuser.id", primary_key=True)
+    hall_id: int = Field(foreign_key="hall.id", primary_key=True)
+
+
+class ApiToken(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(80))
+    role: str = Field(sa_type=String(24))
+    token_hash: str = Field(sa_type=String(64), unique=True, index=True)
+    branch_id: int | None = Field(default=None, foreign_key="branch.id")
+    hall_id: int | None = Field(default=None, foreign_key="hall.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

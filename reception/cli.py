@@ -1,0 +1,199 @@
+"""The `reception` command: serve, migrate, demo, user, token, worker."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+
+from reception.settings import Settings, load_settings
+
+
+class CliError(Exception):
+    pass
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = _settings()
+    if args.workers < 1:
+        raise CliError("--workers must be 1 or more")
+    if args.workers > 1 and settings.broadcast_url.startswith("memory://"):
+        raise CliError(
+            "--workers > 1 needs a shared broadcast: set BROADCAST_URL=redis://… "
+            "(with memory:// each worker would only update its own displays)"
+        )
+    if args.workers > 1 and settings.database_url.startswith("sqlite"):
+        print(
+            "note: several workers on SQLite serialise their writes; use PostgreSQL "
+            "(DATABASE_URL=postgresql+psycopg://…) for real scale-out",
+            file=sys.stderr,
+        )
+    uvicorn.run(
+        "reception.app:create_app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        ws_per_message_deflate=False,  # display sockets: compression costs more than it saves
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from reception.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, args.revision)
+    print(f"database at revision {args.revision}")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from reception.db import make_engine
+    from reception.demo import load_demo
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        logins = load_demo(engine, settings.var_dir, settings.public_base_url)
+    finally:
+        engine.dispose()
+    print("demo data ready: branch riyadh, halls men and women")
+    for user, password in logins.items():
+        print(f"  {user:16} {password}")
+
+
+def _with_session(fn):  # type: ignore[no-untyped-def]
+    from reception.db import make_engine, session_scope
+
+    engine = make_engine(_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            return fn(session)
+    finally:
+        engine.dispose()
+
+
+def cmd_user_create(args: argparse.Namespace) -> None:
+    import getpass
+
+    from reception.auth.actions import create_user
+
+    password = args.password or getpass.getpass("password (10+ characters): ")
+    user = _with_session(
+        lambda s: create_user(
+            s, username=args.username, password=password, role=args.role,
+            branch_slug=args.branch, hall_slugs=tuple(args.hall or ()), full_name=args.name or "",
+            actor="cli",
+        )
+    )
+    print(f"user {user.username} created with role {user.role}")
+
+
+def cmd_token_create(args: argparse.Namespace) -> None:
+    from reception.auth.actions import create_token
+
+    _, clear = _with_session(
+        lambda s: create_token(
+            s, name=args.name, role=args.role, branch_slug=args.branch, hall_slug=args.hall,
+            actor="cli",
+        )
+    )
+    print(f"token for {args.name} ({args.role}); it is shown only once:")
+    print(clear)
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    from reception.clock import Clock
+    from reception.db import make_engine
+    from reception.notify.backends import create_backend
+    from reception.notify.worker import run_worker
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    backend = create_backend(settings)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(
+            engine, Clock(), backend, settings.sms_worker_interval_seconds,
+            settings.sms_max_attempts, stop,
+        )
+
+    print("sms worker running; Ctrl+C to stop", flush=True)
+    asyncio.run(main())
+    engine.dispose()
+
+
+ROLES = ["admin", "supervisor", "operator", "department_officer", "kiosk", "display"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reception", description="Reception centre server")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="upgrade the database schema")
+    migrate.add_argument("--revision", default="head")
+    migrate.set_defaults(func=cmd_migrate)
+
+    demo = sub.add_parser("demo", help="load demo data (safe to repeat)")
+    demo.set_defaults(func=cmd_demo)
+
+    user = sub.add_parser("user", help="staff accounts").add_subparsers(dest="action", required=True)
+    create = user.add_parser("create", help="create a staff account")
+    create.add_argument("--username", required=True)
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument("--branch")
+    create.add_argument("--hall", action="append", help="repeat for several halls")
+    create.add_argument("--name", help="full name shown on screens")
+    create.add_argument("--password", help="omit to be asked (kept out of shell history)")
+    create.set_defaults(func=cmd_user_create)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="action", required=True)
+    tcreate = token.add_parser("create", help="create a bearer token for a device or system")
+    tcreate.add_argument("--role", required=True, choices=ROLES)
+    tcreate.add_argument("--name", required=True)
+    tcreate.add_argument("--branch")
+    tcreate.add_argument("--hall")
+    tcreate.set_defaults(func=cmd_token_create)
+
+    worker = sub.add_parser("worker", help="run the SMS outbox worker as its own process")
+    worker.set_defaults(func=cmd_worker)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from reception.errors import DomainError
+
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except DomainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

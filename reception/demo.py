@@ -1,0 +1,167 @@
+"""Idempotent demo data: branch `riyadh` with a men's and a women's hall, services,
+four counters per hall, one account per role and a few tickets so every screen
+shows something. Passwords are generated once and kept in `var/demo-logins.txt`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from reception.auth.actions import create_user
+from reception.auth.models import StaffUser
+from reception.auth.principal import Principal
+from reception.clock import Clock
+from reception.db import session_scope
+from reception.queue import actions
+from reception.queue.models import (
+    Branch,
+    Counter,
+    CounterService,
+    Hall,
+    PriorityGroup,
+    Service,
+    Ticket,
+)
+
+PRIORITIES = [
+    ("appointment", "صاحب موعد", "Appointment holder", 4),
+    ("elderly", "كبار السن", "Elderly visitor", 3),
+    ("disability", "ذوو الإعاقة", "Visitor with a disability", 3),
+    ("exam_student", "طالب لديه اختبار", "Student with an exam", 2),
+]
+SERVICES = [
+    ("letter", "تسليم خطاب لمعالي الوزير", "Hand in a letter to the minister", 8),
+    ("follow_up", "متابعة معاملة", "Follow up a request", 6),
+    ("complaint", "تقديم شكوى أو تظلم", "Complaint or appeal", 12),
+    ("appointment", "موعد مسبق", "Booked appointment", 10),
+]
+COUNTER_SERVICES = {
+    1: ["letter", "follow_up"],
+    2: ["letter", "follow_up"],
+    3: ["complaint", "follow_up"],
+    4: ["letter", "follow_up", "complaint", "appointment"],
+}
+ACCOUNTS = [
+    ("admin", "admin", None, ()),
+    ("supervisor", "supervisor", "riyadh", ()),
+    ("operator-men", "operator", "riyadh", ("men",)),
+    ("operator-women", "operator", "riyadh", ("women",)),
+    ("officer", "department_officer", "riyadh", ()),
+    ("kiosk", "kiosk", "riyadh", ()),
+    ("display-men", "display", "riyadh", ("men",)),
+    ("display-women", "display", "riyadh", ("women",)),
+]
+SYSTEM = Principal("system", 0, "demo", "admin", None, frozenset())
+
+
+def _get_or_add(session: Session, model: type, where: dict[str, object], **values: object) -> object:
+    stmt = select(model)
+    for key, value in where.items():
+        stmt = stmt.where(getattr(model, key) == value)
+    row = session.exec(stmt).first()
+    if row is None:
+        row = model(**where, **values)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def _read_logins(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    logins = {}
+    for line in path.read_text().splitlines():
+        if ":" in line and not line.startswith("#"):
+            user, password = line.split(":", 1)
+            logins[user.strip()] = password.strip()
+    return logins
+
+
+def load_demo(engine: Engine, var_dir: Path, public_base_url: str) -> dict[str, str]:
+    logins_path = var_dir / "demo-logins.txt"
+    logins = _read_logins(logins_path)
+    with session_scope(engine) as session:
+        for slug, ar, en, weight in PRIORITIES:
+            _get_or_add(session, PriorityGroup, {"slug": slug}, name_ar=ar, name_en=en, weight=weight)
+        branch = _get_or_add(
+            session,
+            Branch,
+            {"slug": "riyadh"},
+            name_ar="مركز الاستقبال – الرياض",
+            name_en="Reception Centre – Riyadh",
+            timezone="Asia/Riyadh",
+            opening_hours={d: [["08:00", "15:00"]] for d in ("sun", "mon", "tue", "wed", "thu")},
+        )
+        assert isinstance(branch, Branch)
+        services = {}
+        for order, (slug, ar, en, minutes) in enumerate(SERVICES):
+            services[slug] = _get_or_add(
+                session, Service, {"branch_id": branch.id, "slug": slug},
+                name_ar=ar, name_en=en, expected_minutes=minutes, sort_order=order,
+            )
+        for slug, section, prefix, ar, en in (
+            ("men", "men", "M", "قاعة الرجال", "Men's hall"),
+            ("women", "women", "W", "قاعة النساء", "Women's hall"),
+        ):
+            hall = _get_or_add(
+                session, Hall, {"branch_id": branch.id, "slug": slug},
+                section=section, ticket_prefix=prefix, name_ar=ar, name_en=en,
+            )
+            assert isinstance(hall, Hall)
+            for number, served in COUNTER_SERVICES.items():
+                counter = _get_or_add(
+                    session, Counter, {"hall_id": hall.id, "slug": str(number)}, number=number
+                )
+                assert isinstance(counter, Counter)
+                for service_slug in served:
+                    _get_or_add(
+                        session, CounterService,
+                        {"counter_id": counter.id, "service_id": services[service_slug].id},  # type: ignore[attr-defined]
+                    )
+        for username, role, branch_slug, halls in ACCOUNTS:
+            if session.exec(select(StaffUser).where(StaffUser.username == username)).first():
+                continue
+            password = secrets.token_urlsafe(9)
+            create_user(
+                session, username=username, password=password, role=role,
+                branch_slug=branch_slug, hall_slugs=halls, actor="system",
+            )
+            logins[username] = password
+    _write_logins(logins_path, logins)
+    _demo_tickets(engine, public_base_url)
+    return logins
+
+
+def _write_logins(path: Path, logins: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "# Demo accounts (username: password). For trying the product only.\n"
+    text += "".join(f"{user}: {password}\n" for user, password in logins.items())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+
+
+def _demo_tickets(engine: Engine, public_base_url: str) -> None:
+    """A few tickets for today, unless today already has some."""
+    clock = Clock()
+    with session_scope(engine) as session:
+        branch = session.exec(select(Branch).where(Branch.slug == "riyadh")).one()
+        today = clock.local_date(branch.timezone)
+        if session.exec(select(Ticket).where(Ticket.business_date == today)).first():
+            return
+    for hall in ("men", "women"):
+        for service in ("letter", "follow_up", "letter", "complaint"):
+            with session_scope(engine) as session:
+                actions.issue_ticket(
+                    session, clock, SYSTEM, branch="riyadh", hall=hall, service=service,
+                    public_base_url=public_base_url,
+                )
+        with session_scope(engine) as session:
+            counter = session.exec(
+                select(Counter).join(Hall).where(Hall.slug == hall, Counter.number == 1)
+            ).one()
+            actions.call_next(session, clock, SYSTEM, counter.id or 0)

@@ -1,0 +1,42 @@
+"""Domain errors. Screens turn them into a readable message (HTTP 4xx), never a 500.
+
+Messages are English message ids marked with `N_` so Babel extracts them; they are
+translated into the visitor's language when shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def N_(message: str) -> str:  # noqa: N802 - the usual gettext marker name
+    return message
+
+
+class DomainError(Exception):
+    status_code = 400
+
+    def __init__(self, code: str, message: str, **params: Any) -> None:
+        super().__init__(message.format(**params) if params else message)
+        self.code = code
+        self.message = message
+        self.params = params
+
+
+class Invalid(DomainError):
+    status_code = 422
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+
+
+class Forbidden(DomainError):
+    status_code = 403

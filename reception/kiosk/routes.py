@@ -1,0 +1,91 @@
+"""Kiosk: choose hall and service, get a numbered ticket with a QR code."""
+
+from __future__ import annotations
+
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from reception.auth.models import Role
+from reception.auth.principal import Principal
+from reception.errors import DomainError
+from reception.qr import qr_data_uri
+from reception.queue import actions, views
+from reception.web import (
+    check_csrf,
+    ctx,
+    error_text,
+    language_of,
+    read,
+    render,
+    require_principal,
+    run_action,
+)
+
+KIOSK_ROLES = (Role.kiosk, Role.admin, Role.supervisor)
+
+
+async def _kiosk_principal(request: Request) -> Principal:
+    principal = await require_principal(request)
+    principal.require_role(*KIOSK_ROLES)
+    return principal
+
+
+async def start(request: Request) -> Response:
+    principal = await _kiosk_principal(request)
+    hall_slug = request.query_params.get("hall") or None
+    view = await read(request, lambda s: views.kiosk_view(s, principal, hall_slug))
+    return render(request, "kiosk/start.html", {"view": view, "nonce": secrets.token_urlsafe(16)})
+
+
+async def take_ticket(request: Request) -> Response:
+    principal = await _kiosk_principal(request)
+    form = await check_csrf(request)
+    app = ctx(request)
+    hall = str(form.get("hall", ""))
+    view = await read(request, lambda s: views.kiosk_view(s, principal, hall or None))
+    try:
+        issued = await run_action(
+            request,
+            lambda s: actions.issue_ticket(
+                s,
+                app.clock,
+                principal,
+                branch=view.branch.slug,
+                hall=hall,
+                service=str(form.get("service", "")),
+                language=language_of(request),
+                public_base_url=app.settings.public_base_url,
+                idempotency_key=str(form.get("nonce") or "") or None,
+            ),
+        )
+    except DomainError as exc:
+        if exc.status_code >= 500 or exc.code in ("csrf", "login_required"):
+            raise
+        return render(
+            request,
+            "kiosk/start.html",
+            {"view": view, "error": error_text(request, exc), "nonce": secrets.token_urlsafe(16)},
+            status_code=exc.status_code,
+        )
+    return RedirectResponse(f"/kiosk/tickets/{issued.ticket.id}", status_code=303)
+
+
+async def show_ticket(request: Request) -> Response:
+    principal = await _kiosk_principal(request)
+    try:
+        ticket_id = int(request.path_params["ticket_id"])
+    except ValueError:
+        ticket_id = 0
+    view = await read(request, lambda s: views.kiosk_ticket(s, principal, ticket_id))
+    url = f"{ctx(request).settings.public_base_url}/t/{view.ticket.tracking_token}"
+    return render(request, "kiosk/ticket.html", {"t": view, "qr": qr_data_uri(url)})
+
+
+routes = [
+    Route("/kiosk", start, methods=["GET"]),
+    Route("/kiosk/tickets", take_ticket, methods=["POST"]),
+    Route("/kiosk/tickets/{ticket_id}", show_ticket, methods=["GET"]),
+]

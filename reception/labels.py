@@ -1,0 +1,24 @@
+"""Human labels for stored codes, marked for translation."""
+
+from __future__ import annotations
+
+from reception.errors import N_
+
+STATUS_LABELS: dict[str, str] = {
+    "waiting": N_("waiting"),
+    "called": N_("called"),
+    "serving": N_("being served"),
+    "done": N_("done"),
+    "no_show": N_("missed"),
+    "transferred": N_("transferred"),
+    "cancelled": N_("cancelled"),
+}
+
+ROLE_LABELS: dict[str, str] = {
+    "admin": N_("Administrator"),
+    "supervisor": N_("Supervisor"),
+    "operator": N_("Operator"),
+    "department_officer": N_("Department officer"),
+    "kiosk": N_("Kiosk device"),
+    "display": N_("Display device"),
+}

@@ -1,0 +1,36 @@
+"""Imports every table so `SQLModel.metadata` is complete (Alembic reads it here)."""
+
+from sqlmodel import SQLModel
+
+from reception.audit import AuditEntry
+from reception.auth.models import ApiToken, StaffUser, UserHall
+from reception.notify.models import OutgoingSms
+from reception.queue.models import (
+    Branch,
+    Counter,
+    CounterService,
+    Hall,
+    PriorityGroup,
+    Service,
+    Ticket,
+    TicketSequence,
+)
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Branch",
+    "Counter",
+    "CounterService",
+    "Hall",
+    "OutgoingSms",
+    "PriorityGroup",
+    "Service",
+    "StaffUser",
+    "Ticket",
+    "TicketSequence",
+    "UserHall",
+    "metadata",
+]

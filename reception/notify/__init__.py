@@ -1,0 +1,1 @@
+"""Outgoing SMS: outbox table, message templates, backends and the sending worker."""

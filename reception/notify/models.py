@@ -1,0 +1,39 @@
+"""The SMS outbox: a row is written in the same transaction as the change it tells."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, String, Text
+from sqlmodel import Field, SQLModel
+
+from reception.clock import utcnow
+from reception.db import UTCDateTime
+
+
+class SmsStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    delivered = "delivered"
+    undelivered = "undelivered"
+    failed = "failed"
+
+
+class OutgoingSms(SQLModel, table=True):
+    __table_args__ = (Index("ix_outgoingsms_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(sa_type=String(80), unique=True)
+    to: str = Field(sa_type=String(20))
+    body: str = Field(sa_type=Text)
+    language: str = Field(sa_type=String(2))
+    purpose: str = Field(sa_type=String(40))
+    status: str = Field(default=SmsStatus.pending, sa_type=String(16))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    provider_sid: str | None = Field(default=None, sa_type=String(64))
+    last_error: str | None = Field(default=None, sa_type=String(300))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,38 @@
+"""Writing to the SMS outbox (inside the caller's transaction)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlmodel import Session
+
+from reception import PACKAGE_DIR
+from reception.notify.models import OutgoingSms
+
+_env = Environment(
+    loader=FileSystemLoader(PACKAGE_DIR / "templates" / "sms"),
+    autoescape=False,
+    undefined=StrictUndefined,
+    keep_trailing_newline=False,
+)
+
+
+def render_sms(purpose: str, language: str, **context: Any) -> str:
+    body = _env.get_template(f"{language}/{purpose}.txt").render(**context)
+    return " ".join(line.strip() for line in body.strip().splitlines() if line.strip())
+
+
+def enqueue_sms(
+    session: Session, *, to: str, purpose: str, language: str, key: str, **context: Any
+) -> OutgoingSms:
+    """Add one message to the outbox. `key` makes it idempotent: the same key is one SMS."""
+    sms = OutgoingSms(
+        idempotency_key=f"{purpose}:{key}",
+        to=to,
+        body=render_sms(purpose, language, **context),
+        language=language,
+        purpose=purpose,
+    )
+    session.add(sms)
+    return sms

@@ -1,0 +1,118 @@
+"""Sends what the outbox holds: claim due rows, send, record the result, retry with
+exponential backoff and jitter. A message claimed by a worker that died is due again
+after `STALE_CLAIM` (at-least-once across a crash; the provider id is kept)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from reception.clock import Clock
+from reception.db import session_scope
+from reception.notify.backends import PermanentSmsError, SmsBackend, TransientSmsError
+from reception.notify.models import OutgoingSms, SmsStatus
+
+log = logging.getLogger("reception.sms")
+STALE_CLAIM = timedelta(minutes=5)
+
+
+def backoff(attempt: int, base: float = 5.0, cap: float = 1800.0) -> timedelta:
+    delay = min(cap, base * 2 ** max(0, attempt - 1))
+    return timedelta(seconds=delay * random.uniform(0.5, 1.0))
+
+
+def claim_due(engine: Engine, clock: Clock, limit: int = 20) -> list[OutgoingSms]:
+    now = clock.now()
+    with session_scope(engine) as session:
+        stmt = (
+            select(OutgoingSms)
+            .where(
+                ((OutgoingSms.status == SmsStatus.pending) & (OutgoingSms.next_attempt_at <= now))
+                | (
+                    (OutgoingSms.status == SmsStatus.sending)
+                    & (OutgoingSms.next_attempt_at <= now - STALE_CLAIM)
+                )
+            )
+            .order_by(col(OutgoingSms.id))
+            .limit(limit)
+        )
+        if engine.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        rows = list(session.exec(stmt).all())
+        for row in rows:
+            row.status = SmsStatus.sending
+            row.attempts += 1
+            row.next_attempt_at = now
+            session.add(row)
+        return rows
+
+
+def record_result(
+    engine: Engine,
+    clock: Clock,
+    sms_id: int,
+    sid: str | None,
+    error: Exception | None,
+    max_attempts: int,
+) -> None:
+    with session_scope(engine) as session:
+        row = session.get(OutgoingSms, sms_id)
+        if row is None:
+            return
+        if error is None:
+            row.status = SmsStatus.sent
+            row.provider_sid = sid
+            row.sent_at = clock.now()
+            row.last_error = None
+        elif isinstance(error, TransientSmsError) and row.attempts < max_attempts:
+            row.status = SmsStatus.pending
+            row.next_attempt_at = clock.now() + backoff(row.attempts)
+            row.last_error = str(error)[:300]
+        else:
+            row.status = SmsStatus.failed
+            row.last_error = str(error)[:300]
+        session.add(row)
+
+
+def send_due(engine: Engine, clock: Clock, backend: SmsBackend, max_attempts: int) -> int:
+    """One pass over the outbox; returns how many messages were tried."""
+    rows = claim_due(engine, clock)
+    for row in rows:
+        assert row.id is not None
+        try:
+            sid = backend.send(row.to, row.body, row.idempotency_key)
+        except (TransientSmsError, PermanentSmsError) as exc:
+            log.warning("sms %s attempt %s failed: %s", row.id, row.attempts, exc)
+            record_result(engine, clock, row.id, None, exc, max_attempts)
+        except Exception as exc:  # an unexpected backend bug must not stop the worker
+            log.exception("sms %s: unexpected error", row.id)
+            record_result(engine, clock, row.id, None, TransientSmsError(repr(exc)), max_attempts)
+        else:
+            record_result(engine, clock, row.id, sid, None, max_attempts)
+    return len(rows)
+
+
+async def run_worker(
+    engine: Engine,
+    clock: Clock,
+    backend: SmsBackend,
+    interval: float,
+    max_attempts: int,
+    stop: asyncio.Event,
+) -> None:
+    while not stop.is_set():
+        try:
+            tried = await asyncio.to_thread(send_due, engine, clock, backend, max_attempts)
+        except Exception:
+            log.exception("sms worker pass failed; trying again")
+            tried = 0
+        if tried == 0:
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except TimeoutError:
+                pass

@@ -1,0 +1,1 @@
+"""Branches, halls, services, counters and tickets."""

@@ -1,0 +1,146 @@
+"""Queue tables: branch → hall (men/women) → counter; service; ticket."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from reception.clock import utcnow
+from reception.db import UTCDateTime
+
+
+class BranchKind(StrEnum):
+    centre = "centre"
+    mobile = "mobile"
+
+
+class Section(StrEnum):
+    men = "men"
+    women = "women"
+
+
+class CounterStatus(StrEnum):
+    open = "open"
+    paused = "paused"
+    closed = "closed"
+
+
+class TicketStatus(StrEnum):
+    waiting = "waiting"
+    called = "called"
+    serving = "serving"
+    done = "done"
+    no_show = "no_show"
+    transferred = "transferred"
+    cancelled = "cancelled"
+
+
+class Residency(StrEnum):
+    citizen = "citizen"
+    resident = "resident"
+
+
+class Branch(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_type=String(40), unique=True, index=True)
+    name_ar: str = Field(sa_type=String(120))
+    name_en: str = Field(sa_type=String(120))
+    kind: str = Field(default=BranchKind.centre, sa_type=String(16))
+    timezone: str = Field(default="Asia/Riyadh", sa_type=String(64))
+    opening_hours: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class Hall(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("branch_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: int = Field(foreign_key="branch.id", index=True)
+    slug: str = Field(sa_type=String(40))
+    section: str = Field(sa_type=String(16))
+    name_ar: str = Field(sa_type=String(120))
+    name_en: str = Field(sa_type=String(120))
+    ticket_prefix: str = Field(sa_type=String(4))
+    event_seq: int = Field(default=0, description="Last sequence number sent to displays.")
+
+
+class Service(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("branch_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: int = Field(foreign_key="branch.id", index=True)
+    slug: str = Field(sa_type=String(40))
+    name_ar: str = Field(sa_type=String(120))
+    name_en: str = Field(sa_type=String(120))
+    ticket_prefix: str = Field(default="", sa_type=String(4))
+    expected_minutes: int = Field(default=10, ge=1)
+    active: bool = True
+    sort_order: int = 0
+
+
+class Counter(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("hall_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    hall_id: int = Field(foreign_key="hall.id", index=True)
+    slug: str = Field(sa_type=String(40))
+    number: int
+    status: str = Field(default=CounterStatus.open, sa_type=String(16))
+
+
+class CounterService(SQLModel, table=True):
+    counter_id: int = Field(foreign_key="counter.id", primary_key=True)
+    service_id: int = Field(foreign_key="service.id", primary_key=True)
+
+
+class PriorityGroup(SQLModel, table=True):
+    """Who may go ahead (elderly, disability, appointment…): data, not code."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_type=String(40), unique=True)
+    name_ar: str = Field(sa_type=String(120))
+    name_en: str = Field(sa_type=String(120))
+    weight: int = Field(default=1, ge=0)
+
+
+class TicketSequence(SQLModel, table=True):
+    """Last number issued per hall, series prefix and local business day."""
+
+    hall_id: int = Field(foreign_key="hall.id", primary_key=True)
+    prefix: str = Field(sa_type=String(8), primary_key=True)
+    business_date: date = Field(primary_key=True)
+    last_number: int = 0
+
+
+class Ticket(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("hall_id", "prefix", "business_date", "seq"),
+        Index("ix_ticket_queue", "hall_id", "status", "service_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: int = Field(foreign_key="branch.id")
+    hall_id: int = Field(foreign_key="hall.id")
+    service_id: int = Field(foreign_key="service.id")
+    business_date: date
+    prefix: str = Field(sa_type=String(8))
+    seq: int
+    number: str = Field(sa_type=String(16), description="What the visitor reads: M-001.")
+    status: str = Field(default=TicketStatus.waiting, sa_type=String(16))
+    priority_id: int | None = Field(default=None, foreign_key="prioritygroup.id")
+    priority_weight: int = 0
+    residency: str | None = Field(default=None, sa_type=String(16))
+    language: str = Field(default="ar", sa_type=String(2))
+    phone: str | None = Field(default=None, sa_type=String(20))
+    tracking_token: str = Field(sa_type=String(64), unique=True)
+    idempotency_key: str | None = Field(default=None, sa_type=String(160), unique=True)
+    counter_id: int | None = Field(default=None, foreign_key="counter.id")
+    called_by_id: int | None = Field(default=None, foreign_key="staffuser.id")
+    recall_count: int = 0
+    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    called_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    serving_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,68 @@
+"""Pure queue policy: the ticket state machine."""
+
+from __future__ import annotations
+
+from reception.errors import N_, Conflict, Invalid
+from reception.queue.models import TicketStatus
+
+S = TicketStatus
+
+TICKET_TRANSITIONS: dict[tuple[TicketStatus, TicketStatus], str] = {
+    (S.waiting, S.called): "call",
+    (S.called, S.called): "recall",
+    (S.called, S.serving): "start",
+    (S.called, S.no_show): "no_show",
+    (S.called, S.waiting): "return",
+    (S.called, S.done): "finish",
+    (S.serving, S.done): "finish",
+    (S.serving, S.transferred): "transfer",
+    (S.transferred, S.waiting): "requeue",
+    (S.waiting, S.cancelled): "cancel",
+}
+
+
+def check_ticket_transition(current: str, target: str) -> str:
+    """Return the name of the move, or raise Conflict if the move is not allowed."""
+    try:
+        return TICKET_TRANSITIONS[(TicketStatus(current), TicketStatus(target))]
+    except (KeyError, ValueError):
+        raise Conflict(
+            "illegal_transition",
+            N_("This is not possible for a ticket that is {current}."),
+            current=current,
+        ) from None
+
+
+def normalise_phone(raw: str, default_region: str = "SA") -> str:
+    """A mobile number in E.164 (+9665…), from Saudi local or international input."""
+    import phonenumbers
+
+    text = raw.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, default_region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise Invalid("bad_phone", N_("This mobile number is not valid."))
+    kind = phonenumbers.number_type(number)
+    if kind not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        raise Invalid("not_mobile", N_("Please give a mobile number, so we can send an SMS."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def order_key(priority_weight: int, ticket_id: int) -> tuple[int, int]:
+    """Who is called first: higher priority weight, then earlier arrival."""
+    return (-priority_weight, ticket_id)
+
+
+def estimate_wait_minutes(ahead: int, expected_minutes: int, open_counters: int) -> int | None:
+    """Minutes until a ticket is called: the work ahead of it shared by the open
+    counters of its service. None when no counter serves the service right now."""
+    if open_counters <= 0:
+        return None
+    return -(-(ahead * expected_minutes) // open_counters)

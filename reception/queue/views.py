@@ -1,0 +1,197 @@
+"""Read models for the screens: everything one page needs, from one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from reception.auth.principal import Principal
+from reception.clock import Clock
+from reception.errors import N_, Forbidden, Invalid, NotFound
+from reception.queue import queries
+from reception.queue.models import Branch, Counter, Hall, Service, Ticket
+
+
+@dataclass
+class KioskView:
+    branch: Branch
+    halls: list[Hall]
+    hall: Hall | None
+    services: list[dict[str, Any]] = field(default_factory=list)
+
+
+def principal_branch(session: Session, principal: Principal, slug: str | None) -> Branch:
+    if principal.branch_id is not None:
+        branch = session.get(Branch, principal.branch_id)
+    elif slug:
+        branch = session.exec(select(Branch).where(Branch.slug == slug)).first()
+    else:
+        branch = session.exec(select(Branch).order_by(col(Branch.id))).first()
+    if branch is None:
+        raise NotFound("no_branch", N_("No branch is set up yet."))
+    return branch
+
+
+def allowed_halls(session: Session, principal: Principal, branch: Branch) -> list[Hall]:
+    halls = session.exec(select(Hall).where(Hall.branch_id == branch.id).order_by(col(Hall.id)))
+    return [h for h in halls if principal.may_use_hall(branch.id or 0, h.id or 0)]
+
+
+def kiosk_view(session: Session, principal: Principal, hall_slug: str | None) -> KioskView:
+    branch = principal_branch(session, principal, None)
+    halls = allowed_halls(session, principal, branch)
+    if not halls:
+        raise Forbidden("no_hall", N_("This kiosk is not allowed to issue tickets in any hall."))
+    hall = None
+    if len(halls) == 1:
+        hall = halls[0]
+    elif hall_slug:
+        hall = next((h for h in halls if h.slug == hall_slug), None)
+        if hall is None:
+            raise Invalid(
+                "unknown_hall", N_("There is no hall {slug} in this branch."), slug=hall_slug
+            )
+    view = KioskView(branch=branch, halls=halls, hall=hall)
+    if hall is not None:
+        waiting = queries.waiting_by_service(session, hall)
+        for service in queries.hall_services(session, hall):
+            view.services.append({"service": service, **waiting.get(service.slug, {})})
+    return view
+
+
+@dataclass
+class TicketView:
+    ticket: Ticket
+    branch: Branch
+    hall: Hall
+    service: Service
+    counter: Counter | None
+    position: int
+    eta_minutes: int | None
+
+
+def ticket_view(session: Session, ticket: Ticket) -> TicketView:
+    hall = session.get(Hall, ticket.hall_id)
+    service = session.get(Service, ticket.service_id)
+    branch = session.get(Branch, ticket.branch_id)
+    assert hall is not None and service is not None and branch is not None
+    position = queries.position_of(session, ticket)
+    return TicketView(
+        ticket=ticket,
+        branch=branch,
+        hall=hall,
+        service=service,
+        counter=session.get(Counter, ticket.counter_id) if ticket.counter_id else None,
+        position=position,
+        eta_minutes=queries.eta_of(session, ticket, position, service),
+    )
+
+
+def kiosk_ticket(session: Session, principal: Principal, ticket_id: int) -> TicketView:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or not principal.may_use_hall(ticket.branch_id, ticket.hall_id):
+        raise NotFound("unknown_ticket", N_("This ticket does not exist."))
+    return ticket_view(session, ticket)
+
+
+def tracked_ticket(session: Session, token: str) -> TicketView:
+    ticket = queries.ticket_by_token(session, token)
+    if ticket is None:
+        raise NotFound("unknown_tracking", N_("We could not find this ticket. Check the link."))
+    return ticket_view(session, ticket)
+
+
+@dataclass
+class CounterRow:
+    counter: Counter
+    hall: Hall
+    current: Ticket | None
+    waiting: int
+
+
+def operator_counters(session: Session, principal: Principal) -> list[CounterRow]:
+    branch = principal_branch(session, principal, None)
+    rows: list[CounterRow] = []
+    for hall in allowed_halls(session, principal, branch):
+        waiting = queries.waiting_by_service(session, hall)
+        for counter in queries.counters_of_hall(session, hall.id or 0):
+            served = set(queries.services_of_counter(session, counter.id or 0))
+            services = {s.slug for s in queries.hall_services(session, hall) if s.id in served}
+            rows.append(
+                CounterRow(
+                    counter=counter,
+                    hall=hall,
+                    current=queries.current_ticket_at(session, counter.id or 0),
+                    waiting=sum(v["waiting"] for k, v in waiting.items() if k in services),
+                )
+            )
+    return rows
+
+
+@dataclass
+class CounterView:
+    counter: Counter
+    hall: Hall
+    current: TicketView | None
+    services: list[Service]
+    waiting: int
+    next_up: list[Ticket]
+
+
+def counter_view(session: Session, principal: Principal, counter_id: int) -> CounterView:
+    counter = queries.counter_by_id(session, counter_id)
+    hall = session.get(Hall, counter.hall_id)
+    assert hall is not None
+    principal.require_hall(hall.branch_id, hall.id or 0)
+    service_ids = queries.services_of_counter(session, counter_id)
+    services = [s for s in queries.hall_services(session, hall) if s.id in service_ids]
+    current = queries.current_ticket_at(session, counter_id)
+    waiting_rows = list(
+        session.exec(
+            select(Ticket)
+            .where(
+                Ticket.hall_id == hall.id,
+                Ticket.status == "waiting",
+                col(Ticket.service_id).in_(service_ids),
+            )
+            .order_by(col(Ticket.priority_weight).desc(), col(Ticket.id))
+        )
+    )
+    return CounterView(
+        counter=counter,
+        hall=hall,
+        current=ticket_view(session, current) if current else None,
+        services=services,
+        waiting=len(waiting_rows),
+        next_up=waiting_rows[:5],
+    )
+
+
+@dataclass
+class DisplayView:
+    branch: Branch
+    hall: Hall
+    snapshot: dict[str, Any]
+
+
+def display_view(
+    session: Session,
+    principal: Principal,
+    clock: Clock,
+    branch_slug: str | None,
+    hall_slug: str | None,
+) -> DisplayView:
+    if session.get_bind().dialect.name == "postgresql":
+        # The snapshot and its sequence number must come from one consistent view.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    branch = principal_branch(session, principal, branch_slug)
+    halls = allowed_halls(session, principal, branch)
+    hall = next((h for h in halls if h.slug == hall_slug), None) if hall_slug else None
+    if hall is None and not hall_slug and len(halls) >= 1:
+        hall = halls[0]
+    if hall is None:
+        raise Forbidden("wrong_hall", N_("Your account is not allowed to work in this hall."))
+    snapshot = queries.hall_snapshot(session, hall, clock.local_date(branch.timezone))
+    return DisplayView(branch=branch, hall=hall, snapshot=snapshot)

@@ -1,0 +1,73 @@
+"""The one place that reads the environment (and an optional `.env` file)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Language = Literal["ar", "en"]
+LANGUAGES: tuple[Language, ...] = ("ar", "en")
+
+
+class Settings(BaseSettings):
+    """Every setting of the product. Each field is read from the environment variable
+    of the same name in upper case, or from `.env` in the working directory."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    var_dir: Path = Field(default=Path("var"), description="Folder for the SQLite file, keys.")
+    database_url: str = Field(default="", description="sqlite:///… or postgresql+psycopg://…")
+    broadcast_url: str = Field(default="memory://", description="memory:// or redis://…")
+    sms_backend: Literal["console", "memory", "twilio"] = "console"
+    secret_key: str = Field(default="", description="Signs sessions; generated if unset.")
+    default_language: Language = "ar"
+    public_base_url: str = "http://127.0.0.1:8000"
+    session_max_age_seconds: int = 12 * 3600
+    secure_cookies: bool = False
+    sms_worker_interval_seconds: float = 1.0
+    sms_max_attempts: int = 8
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_api_base_url: str = Field(
+        default="", description="Overrides api.twilio.com (tests point it at a local fake)."
+    )
+    log_level: str = "INFO"
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    def resolved(self) -> Settings:
+        """Fill in the defaults that depend on the file system: the SQLite path under
+        `var_dir` and a secret key generated once and kept in `var_dir/secret_key`."""
+        var_dir = self.var_dir.expanduser().resolve()
+        updates: dict[str, object] = {"var_dir": var_dir}
+        if not self.database_url:
+            var_dir.mkdir(parents=True, exist_ok=True)
+            updates["database_url"] = f"sqlite:///{var_dir / 'reception.sqlite3'}"
+        if not self.secret_key:
+            updates["secret_key"] = _stored_secret(var_dir / "secret_key")
+        return self.model_copy(update=updates)
+
+
+def _stored_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides).resolved()  # type: ignore[arg-type]

@@ -1,0 +1,138 @@
+"""Staff console: sign in, pick a counter, call the next visitor."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from reception.auth.models import Role
+from reception.auth.queries import authenticate
+from reception.errors import N_, Conflict, DomainError
+from reception.queue import actions, views
+from reception.web import (
+    check_csrf,
+    ctx,
+    error_text,
+    flash,
+    principal_of,
+    read,
+    render,
+    require_principal,
+    run_action,
+    t,
+)
+
+COUNTER_ACTIONS = {"call-next", "recall", "start", "finish", "no-show"}
+
+
+def _safe_next(target: str | None, default: str) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return default
+
+
+def _landing(role: str) -> str:
+    return {Role.kiosk: "/kiosk", Role.display: "/display"}.get(Role(role), "/staff")
+
+
+async def login_page(request: Request) -> Response:
+    return render(request, "staff/login.html", {"next": request.query_params.get("next", "")})
+
+
+async def login(request: Request) -> Response:
+    form = await check_csrf(request)
+    username = str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
+    user = await read(request, lambda s: authenticate(s, username, password)) if username else None
+    if user is None:
+        return render(
+            request,
+            "staff/login.html",
+            {"error": t(request, N_("Wrong username or password.")), "username": username},
+            status_code=401,
+        )
+    language = request.session.get("lang")
+    request.session.clear()
+    request.session["user_id"] = user.id
+    if language:
+        request.session["lang"] = language
+    return RedirectResponse(_safe_next(str(form.get("next", "")), _landing(user.role)), 303)
+
+
+async def logout(request: Request) -> Response:
+    await check_csrf(request)
+    language = request.session.get("lang")
+    request.session.clear()
+    if language:
+        request.session["lang"] = language
+    return RedirectResponse("/staff/login", status_code=303)
+
+
+async def console(request: Request) -> Response:
+    principal = await require_principal(request)
+    if principal.role in (Role.kiosk, Role.display):
+        return RedirectResponse(_landing(principal.role), status_code=303)
+    principal.require_role(Role.operator, Role.supervisor, Role.admin)
+    rows = await read(request, lambda s: views.operator_counters(s, principal))
+    return render(request, "staff/console.html", {"rows": rows})
+
+
+async def counter_page(request: Request) -> Response:
+    principal = await require_principal(request)
+    principal.require_role(Role.operator, Role.supervisor, Role.admin)
+    counter_id = _int(request.path_params["counter_id"])
+    view = await read(request, lambda s: views.counter_view(s, principal, counter_id))
+    return render(request, "staff/counter.html", {"view": view})
+
+
+async def counter_action(request: Request) -> Response:
+    principal = await require_principal(request)
+    await check_csrf(request)
+    counter_id = _int(request.path_params["counter_id"])
+    action = str(request.path_params["action"])
+    app = ctx(request)
+    back = RedirectResponse(f"/staff/counters/{counter_id}", status_code=303)
+    try:
+        if action == "call-next":
+            called = await run_action(
+                request, lambda s: actions.call_next(s, app.clock, principal, counter_id)
+            )
+            if called is None:
+                flash(request, t(request, N_("Nobody is waiting for this counter.")), "info")
+        elif action in COUNTER_ACTIONS:
+            name = action.replace("-", "_")
+            await run_action(
+                request,
+                lambda s: actions.act_on_current(s, app.clock, principal, counter_id, name),
+            )
+        else:
+            raise Conflict("unknown_action", N_("Unknown action."))
+    except DomainError as exc:
+        if exc.status_code in (401, 403, 404):
+            raise
+        flash(request, error_text(request, exc))
+    return back
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return 0
+
+
+async def whoami_redirect(request: Request) -> Response:
+    principal = await principal_of(request)
+    return RedirectResponse(_landing(principal.role) if principal else "/staff/login", 303)
+
+
+routes = [
+    Route("/staff/login", login_page, methods=["GET"]),
+    Route("/staff/login", login, methods=["POST"]),
+    Route("/staff/logout", logout, methods=["POST"]),
+    Route("/staff", console, methods=["GET"]),
+    Route("/staff/counters/{counter_id}", counter_page, methods=["GET"]),
+    Route("/staff/counters/{counter_id}/{action}", counter_action, methods=["POST"]),
+    Route("/start", whoami_redirect, methods=["GET"]),
+]

@@ -1,0 +1,72 @@
+(function () {
+  "use strict";
+  var root = document.getElementById("display");
+  if (!root || !window.ReceptionLive) return;
+  var initial = JSON.parse(document.getElementById("snapshot").textContent);
+  var latestCard = root.querySelector("[data-latest]");
+  var latestNumber = root.querySelector("[data-latest-number]");
+  var latestCounter = root.querySelector("[data-latest-counter]");
+  var history = root.querySelector("[data-history]");
+  var waitingList = root.querySelector("[data-waiting]");
+  var mark = root.querySelector("[data-live-mark]");
+  var calls = initial.calls.slice();
+  var emptyText = history.querySelector(".empty") ? history.querySelector(".empty").textContent : "";
+
+  function el(tag, text, attrs) {
+    var node = document.createElement(tag);
+    if (text != null) node.textContent = text;
+    if (attrs) Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    return node;
+  }
+
+  function renderCalls(highlight) {
+    var latest = calls[0];
+    latestNumber.textContent = latest ? latest.number : "—";
+    latestCounter.textContent = latest ? latest.counter : "—";
+    history.replaceChildren();
+    calls.slice(1, 8).forEach(function (c) {
+      var li = el("li");
+      li.appendChild(el("span", c.number, { dir: "ltr" }));
+      li.appendChild(el("span", String(c.counter)));
+      history.appendChild(li);
+    });
+    if (calls.length < 2) history.appendChild(el("li", emptyText, { "class": "empty" }));
+    if (highlight) {
+      latestCard.classList.remove("flash-new");
+      void latestCard.offsetWidth;
+      latestCard.classList.add("flash-new");
+    }
+  }
+
+  function renderWaiting(waiting) {
+    if (!waiting) return;
+    waitingList.replaceChildren();
+    Object.keys(waiting).forEach(function (slug) {
+      var w = waiting[slug];
+      var li = el("li");
+      var name = el("span", w.name_ar + " ");
+      name.appendChild(el("span", w.name_en, { lang: "en" }));
+      li.appendChild(name);
+      li.appendChild(el("strong", String(w.waiting)));
+      waitingList.appendChild(li);
+    });
+  }
+
+  window.ReceptionLive.connectHall({
+    hall: root.dataset.hall,
+    branch: root.dataset.branch,
+    heartbeatSeconds: parseFloat(root.dataset.heartbeat),
+    initialSeq: initial.seq,
+    onStatus: function (online) { mark.hidden = online; },
+    onSnapshot: function (snap) { calls = snap.calls.slice(); renderCalls(false); renderWaiting(snap.waiting); },
+    onDelta: function (ev) {
+      if ((ev.type === "ticket.called" || ev.type === "ticket.recalled") && ev.ticket) {
+        calls = calls.filter(function (c) { return c.id !== ev.ticket.id; });
+        calls.unshift(ev.ticket);
+        calls = calls.slice(0, 8);
+        renderCalls(true);
+      }
+      renderWaiting(ev.waiting);
+    }
+  });
+})();

@@ -1,0 +1,50 @@
+/* Live hall channel: snapshot, then deltas with consecutive sequence numbers.
+   A gap, a resync notice or a silent socket leads to a fresh snapshot; a lost
+   connection is retried with backoff. */
+(function () {
+  "use strict";
+  function connectHall(options) {
+    var seq = options.initialSeq == null ? -1 : options.initialSeq;
+    var backoff = 1000;
+    var socket = null;
+    var watchdog = null;
+    var silenceLimit = (options.heartbeatSeconds || 10) * 2500;
+
+    function setOnline(online) { if (options.onStatus) options.onStatus(online); }
+
+    function arm() {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(function () { if (socket) socket.close(); }, silenceLimit);
+    }
+
+    function open() {
+      var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      var query = "?hall=" + encodeURIComponent(options.hall) +
+        (options.branch ? "&branch=" + encodeURIComponent(options.branch) : "");
+      socket = new WebSocket(scheme + location.host + "/display/ws" + query);
+      socket.onopen = function () { backoff = 1000; arm(); };
+      socket.onmessage = function (event) {
+        arm();
+        var msg;
+        try { msg = JSON.parse(event.data); } catch (e) { return; }
+        if (msg.type === "heartbeat") { setOnline(true); return; }
+        if (msg.type === "resync") { socket.send("resync"); return; }
+        if (msg.type === "snapshot") {
+          seq = msg.seq; setOnline(true); options.onSnapshot(msg); return;
+        }
+        if (typeof msg.seq !== "number" || msg.seq <= seq) return;
+        if (msg.seq !== seq + 1) { socket.send("resync"); return; }
+        seq = msg.seq;
+        options.onDelta(msg);
+      };
+      socket.onclose = function () {
+        clearTimeout(watchdog);
+        setOnline(false);
+        setTimeout(open, backoff + Math.random() * 500);
+        backoff = Math.min(backoff * 2, 15000);
+      };
+    }
+    open();
+  }
+  window.ReceptionLive = { connectHall: connectHall };
+})();

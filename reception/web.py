@@ -1,0 +1,173 @@
+"""What every screen shares: templates per language, the signed-in principal, CSRF,
+running an action in a worker thread and publishing its events after commit."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from reception import PACKAGE_DIR
+from reception.auth.principal import Principal
+from reception.auth.queries import principal_for_token, principal_for_user
+from reception.clock import Clock
+from reception.db import session_scope
+from reception.errors import N_, DomainError, Forbidden, Unauthorized
+from reception.events.base import HubBroadcaster
+from reception.i18n import direction, pick_language, translations
+from reception.labels import STATUS_LABELS
+from reception.queue.actions import Outcome
+from reception.settings import LANGUAGES, Settings
+
+T = TypeVar("T")
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    broadcaster: HubBroadcaster
+    templates: dict[str, Jinja2Templates]
+
+
+def _make_templates(language: str, settings: Settings) -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader(PACKAGE_DIR / "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        lang=language,
+        dir=direction(language),
+        other_lang="en" if language == "ar" else "ar",
+        status_label=lambda code: translations(language).gettext(STATUS_LABELS.get(code, code)),
+    )
+    env.filters["local"] = lambda row, attr="name": getattr(row, f"{attr}_{language}", "")
+    return Jinja2Templates(env=env)
+
+
+def make_templates(settings: Settings) -> dict[str, Jinja2Templates]:
+    return {language: _make_templates(language, settings) for language in LANGUAGES}
+
+
+def ctx(conn: HTTPConnection) -> AppContext:
+    return conn.app.state.ctx  # type: ignore[no-any-return]
+
+
+def language_of(conn: HTTPConnection) -> str:
+    default = ctx(conn).settings.default_language
+    chosen = conn.session.get("lang") if "session" in conn.scope else None
+    if chosen in LANGUAGES:
+        return str(chosen)
+    if conn.url.path.startswith("/api/"):
+        return pick_language(conn.headers.get("accept-language"), default)
+    return default
+
+
+def t(conn: HTTPConnection, message: str, **params: Any) -> str:
+    text = translations(language_of(conn)).gettext(message)
+    return text.format(**params) if params else text
+
+
+def error_text(conn: HTTPConnection, exc: DomainError) -> str:
+    language = language_of(conn)
+    params = {
+        k: translations(language).gettext(STATUS_LABELS[v]) if v in STATUS_LABELS else v
+        for k, v in exc.params.items()
+    }
+    return translations(language).gettext(exc.message).format(**params)
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> Response:
+    language = language_of(request)
+    data = dict(context or {})
+    data.setdefault("principal", request.scope.get("principal"))
+    data["csrf_token"] = csrf_token(request)
+    data["flash"] = request.session.pop("flash", None)
+    response = (
+        ctx(request)
+        .templates[language]
+        .TemplateResponse(request, name, data, status_code=status_code)
+    )
+    response.headers["Content-Language"] = language
+    return response
+
+
+def flash(request: Request, message: str, kind: str = "error") -> None:
+    request.session["flash"] = {"text": message, "kind": kind}
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+async def check_csrf(request: Request) -> dict[str, Any]:
+    """Read the posted form and reject it unless it carries the session's CSRF token."""
+    form = await request.form()
+    sent = form.get("csrf_token")
+    expected = request.session.get("csrf")
+    if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
+        raise Forbidden(
+            "csrf", N_("This form has expired. Please go back, reload the page and try again.")
+        )
+    return {k: v for k, v in form.items()}
+
+
+def with_session(engine: Engine, fn: Callable[[Session], T]) -> T:
+    with session_scope(engine) as session:
+        return fn(session)
+
+
+async def read(conn: HTTPConnection, fn: Callable[[Session], T]) -> T:
+    return await run_in_threadpool(with_session, ctx(conn).engine, fn)
+
+
+async def principal_of(conn: HTTPConnection) -> Principal | None:
+    if "principal" in conn.scope:
+        return conn.scope["principal"]  # type: ignore[no-any-return]
+    principal: Principal | None = None
+    auth = conn.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        token = auth[7:].strip()
+        principal = await read(conn, lambda s: principal_for_token(s, token))
+        if principal is None:
+            raise Unauthorized("bad_token", N_("The access token is not valid."))
+    elif "session" in conn.scope and conn.session.get("user_id"):
+        user_id = int(conn.session["user_id"])
+        principal = await read(conn, lambda s: principal_for_user(s, user_id))
+    conn.scope["principal"] = principal
+    return principal
+
+
+async def require_principal(conn: HTTPConnection) -> Principal:
+    principal = await principal_of(conn)
+    if principal is None:
+        raise Unauthorized("login_required", N_("Please sign in first."))
+    return principal
+
+
+async def run_action(conn: HTTPConnection, fn: Callable[[Session], Outcome[T]]) -> T:
+    """Run one action in one transaction off the event loop; publish its events only
+    after the commit succeeded."""
+    app = ctx(conn)
+    outcome = await run_in_threadpool(with_session, app.engine, fn)
+    if outcome.events:
+        await app.broadcaster.publish_events(outcome.events)
+    return outcome.value

@@ -1,0 +1,251 @@
+"""The API journey and its errors, on a SQLite file and on PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from starlette.testclient import TestClient
+
+from reception.audit import AuditEntry
+from reception.notify.models import OutgoingSms
+from reception.queue.models import Ticket
+from tests.factories import World
+
+
+def auth(world: World, name: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {world.tokens[name]}"}
+
+
+def issue(client: TestClient, world: World, token: str = "kiosk", **body: object) -> dict:
+    payload = {"branch": "riyadh", "hall": "men", "service": "letter", **body}
+    response = client.post("/api/v1/tickets", json=payload, headers=auth(world, token))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def count(engine: Engine, model: type) -> int:
+    with Session(engine) as s:
+        return int(s.exec(select(func.count()).select_from(model)).one())
+
+
+def test_ticket_then_call_next_then_nobody(client: TestClient, world: World) -> None:
+    first = issue(client, world)
+    second = issue(client, world, service="enquiry")
+    assert first["number"] == "M-001" and second["number"] == "M-002"
+    assert first["hall"] == "men" and first["service"] == "letter"
+    assert first["status"] == "waiting" and first["position"] == 1
+    assert second["position"] == 1  # another service has its own line
+    assert first["eta_minutes"] == 0
+    assert first["tracking_url"].startswith("http://testserver/t/")
+    assert len(first["tracking_url"].rsplit("/", 1)[1]) >= 22  # ≥128 bits
+
+    third = issue(client, world)
+    assert third["position"] == 2 and third["eta_minutes"] == 2  # 6 min × 1 ahead ÷ 4 counters
+
+    counter = world.counters["men"][0]
+    called = []
+    for _ in range(3):
+        r = client.post(f"/api/v1/counters/{counter}/call-next", headers=auth(world, "operator-men"))
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["status"] == "called" and body["counter"] == 1
+        called.append(body["number"])
+    assert called == ["M-001", "M-002", "M-003"]
+    r = client.post(f"/api/v1/counters/{counter}/call-next", headers=auth(world, "operator-men"))
+    assert r.status_code == 204 and r.content == b""
+
+
+def test_halls_have_their_own_series(client: TestClient, world: World) -> None:
+    assert issue(client, world, hall="women")["number"] == "W-001"
+    assert issue(client, world)["number"] == "M-001"
+    assert issue(client, world, hall="women")["number"] == "W-002"
+
+
+def test_priority_goes_first(client: TestClient, world: World) -> None:
+    issue(client, world)
+    elderly = issue(client, world, priority="elderly")
+    assert elderly["position"] == 1
+    r = client.post(
+        f"/api/v1/counters/{world.counters['men'][0]}/call-next",
+        headers=auth(world, "operator-men"),
+    )
+    assert r.json()["number"] == elderly["number"]
+
+
+def test_operator_of_men_cannot_call_in_women_hall(client: TestClient, world: World) -> None:
+    issue(client, world, hall="women")
+    r = client.post(
+        f"/api/v1/counters/{world.counters['women'][0]}/call-next",
+        headers=auth(world, "operator-men"),
+    )
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "wrong_hall"
+    ok = client.post(
+        f"/api/v1/counters/{world.counters['women'][0]}/call-next",
+        headers=auth(world, "operator-women"),
+    )
+    assert ok.status_code == 200 and ok.json()["number"] == "W-001"
+
+
+def test_kiosk_of_women_hall_issues_only_women_tickets(client: TestClient, world: World) -> None:
+    r = client.post(
+        "/api/v1/tickets",
+        json={"branch": "riyadh", "hall": "men", "service": "letter"},
+        headers=auth(world, "kiosk-women"),
+    )
+    assert r.status_code == 403
+    assert issue(client, world, token="kiosk-women", hall="women")["number"] == "W-001"
+
+
+def test_bad_input_is_a_clear_4xx_and_writes_nothing(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    url = "/api/v1/tickets"
+    good = {"branch": "riyadh", "hall": "men", "service": "letter"}
+    cases = [
+        ({**good, "hall": "kitchen"}, auth(world, "kiosk"), 422, "unknown_hall"),
+        ({**good, "service": "nope"}, auth(world, "kiosk"), 422, "unknown_service"),
+        ({**good, "branch": "mars"}, auth(world, "kiosk"), 422, "unknown_branch"),
+        ({**good, "priority": "vip"}, auth(world, "kiosk"), 422, "unknown_priority"),
+        ({**good, "phone": "12"}, auth(world, "kiosk"), 422, "bad_phone"),
+        ({**good, "residency": "tourist"}, auth(world, "kiosk"), 422, "invalid"),
+        ({**good, "extra": 1}, auth(world, "kiosk"), 422, "invalid"),
+        ({"hall": "men"}, auth(world, "kiosk"), 422, "invalid"),
+        (good, {}, 401, "login_required"),
+        (good, {"Authorization": "Bearer rcp_not-a-token"}, 401, "bad_token"),
+        (good, auth(world, "display-men"), 403, "wrong_role"),
+        (good, auth(world, "officer"), 403, "wrong_role"),
+        ({**good, "branch": "riyadh"}, auth(world, "kiosk-jeddah"), 403, "wrong_hall"),
+    ]
+    for body, headers, status, code in cases:
+        r = client.post(url, json=body, headers=headers)
+        assert r.status_code == status, (body, r.text)
+        error = r.json()["error"]
+        assert error["code"] == code, (body, error)
+        assert error["message"] and "Traceback" not in error["message"]
+    r = client.post(url, content=b"{not json", headers={**auth(world, "kiosk"),
+                                                       "Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "malformed_json"
+    r = client.post(url, content=b"branch=riyadh", headers={**auth(world, "kiosk"),
+                                                           "Content-Type": "text/plain"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "bad_content_type"
+    r = client.post("/api/v1/counters/abc/call-next", headers=auth(world, "operator-men"))
+    assert r.status_code == 404
+    r = client.post("/api/v1/counters/99999/call-next", headers=auth(world, "operator-men"))
+    assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_counter"
+    r = client.get("/api/v1/nothing-here")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    assert count(engine, Ticket) == 0
+    assert count(engine, OutgoingSms) == 0
+
+
+def test_errors_follow_accept_language(client: TestClient, world: World) -> None:
+    body = {"branch": "riyadh", "hall": "kitchen", "service": "letter"}
+    ar = client.post("/api/v1/tickets", json=body, headers=auth(world, "kiosk"))
+    en = client.post(
+        "/api/v1/tickets", json=body, headers={**auth(world, "kiosk"), "Accept-Language": "en-GB"}
+    )
+    assert ar.json()["error"]["message"] == "لا توجد قاعة باسم kitchen في هذا الفرع."
+    assert en.json()["error"]["message"] == "There is no hall kitchen in this branch."
+
+
+def test_idempotency_key_gives_the_same_ticket(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    body = {"branch": "riyadh", "hall": "men", "service": "letter"}
+    headers = {**auth(world, "kiosk"), "Idempotency-Key": "tap-42"}
+    first = client.post("/api/v1/tickets", json=body, headers=headers)
+    again = client.post("/api/v1/tickets", json=body, headers=headers)
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.json()["id"] == again.json()["id"]
+    other = client.post(
+        "/api/v1/tickets", json=body, headers={**auth(world, "kiosk"), "Idempotency-Key": "tap-43"}
+    )
+    assert other.json()["number"] == "M-002"
+    assert count(engine, Ticket) == 2
+
+
+def test_call_on_closed_counter_is_409(client: TestClient, world: World, engine: Engine) -> None:
+    from reception.queue.models import Counter
+
+    counter_id = world.counters["men"][1]
+    with Session(engine) as s:
+        counter = s.get(Counter, counter_id)
+        assert counter is not None
+        counter.status = "closed"
+        s.add(counter)
+        s.commit()
+    r = client.post(
+        f"/api/v1/counters/{counter_id}/call-next", headers=auth(world, "operator-men")
+    )
+    assert r.status_code == 409 and r.json()["error"]["code"] == "counter_not_open"
+
+
+def test_every_action_leaves_an_audit_entry(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    issue(client, world)
+    client.post(
+        f"/api/v1/counters/{world.counters['men'][0]}/call-next",
+        headers=auth(world, "operator-men"),
+    )
+    with Session(engine) as s:
+        actions = [a.action for a in s.exec(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions[-2:] == ["ticket.issue", "ticket.call"]
+
+
+def test_branches_listing(client: TestClient, world: World) -> None:
+    r = client.get("/api/v1/branches", headers=auth(world, "display-men"))
+    assert r.status_code == 200
+    branches = {b["slug"]: b for b in r.json()["branches"]}
+    riyadh = branches["riyadh"]
+    halls = {h["slug"]: h for h in riyadh["halls"]}
+    assert set(halls) == {"men", "women"}
+    assert [c["number"] for c in halls["men"]["counters"]] == [1, 2, 3, 4]
+    assert halls["men"]["counters"][3]["services"] == ["letter", "enquiry", "complaint"]
+    assert {s["slug"] for s in riyadh["services"]} == {"letter", "enquiry", "complaint"}
+    assert client.get("/api/v1/branches").status_code == 401
+
+
+def test_openapi_document(client: TestClient) -> None:
+    doc = client.get("/api/v1/openapi.json").json()
+    assert doc["openapi"].startswith("3.")
+    paths = doc["paths"]
+    assert "post" in paths["/api/v1/tickets"]
+    assert "post" in paths["/api/v1/counters/{counter}/call-next"]
+    assert "get" in paths["/api/v1/branches"]
+    schema = doc["components"]["schemas"]["TicketCreate"]
+    assert set(schema["required"]) == {"branch", "hall", "service"}
+    for path in paths.values():
+        for op in path.values():
+            for ref in _refs(op):
+                assert ref.split("/")[-1] in doc["components"]["schemas"], ref
+
+
+def _refs(node: object) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if "$ref" in node else []
+        for value in node.values():
+            found += _refs(value)
+        return found
+    if isinstance(node, list):
+        return [r for item in node for r in _refs(item)]
+    return []
+
+
+def test_ticket_with_phone_sends_one_sms(client: TestClient, world: World, engine: Engine) -> None:
+    ticket = issue(client, world, phone="0501234567", language="en")
+    backend = client.app.state.sms_backend  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 10
+    while not backend.sent and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(backend.sent) == 1
+    sms = backend.sent[0]
+    assert sms["to"] == "+966501234567"
+    assert ticket["number"] in sms["body"] and ticket["tracking_url"] in sms["body"]
+    with Session(engine) as s:
+        row = s.exec(select(OutgoingSms)).one()
+    assert row.status == "sent" and row.attempts == 1
