@@ -6,7 +6,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
@@ -54,7 +56,12 @@ def _make_templates(language: str, settings: Settings) -> Jinja2Templates:
         status_label=lambda code: translations(language).gettext(STATUS_LABELS.get(code, code)),
     )
     env.filters["local"] = lambda row, attr="name": getattr(row, f"{attr}_{language}", "")
+    env.filters["localtime"] = _localtime
     return Jinja2Templates(env=env)
+
+
+def _localtime(moment: datetime, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return moment.astimezone(ZoneInfo(timezone)).strftime(fmt)
 
 
 def make_templates(settings: Settings) -> dict[str, Jinja2Templates]:

@@ -1,0 +1,149 @@
+"""The skeleton journey in Chromium: kiosk → operator → hall display, without reload;
+and every screen checked with axe-core in Arabic and English."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reception.db import make_engine
+from tests.browser import AXE, CHROMIUM, CHROMIUM_ARGS, axe_violations, running_server, screenshot
+from tests.conftest import missing
+from tests.factories import PASSWORD, World, build_world
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def live(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
+    var = tmp_path_factory.mktemp("live")
+    db = var / "reception.sqlite3"
+    shutil.copyfile(sqlite_template, db)
+    engine = make_engine(f"sqlite:///{db}")
+    world = build_world(engine)
+    engine.dispose()
+    env = {
+        "DATABASE_URL": f"sqlite:///{db}",
+        "VAR_DIR": str(var),
+        "SECRET_KEY": "browser-test-secret",
+        "SMS_BACKEND": "console",
+        "BROADCAST_URL": "memory://",
+    }
+    with running_server(env) as base:
+        os.environ["RECEPTION_LIVE_BASE"] = base
+        yield base, world
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        missing("Chromium: /usr/bin/chromium is not installed")
+    if not AXE.exists():
+        missing("axe-core: run `npm ci` (scripts/test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def sign_in(browser: Any, base: str, username: str, viewport: dict[str, int] | None = None) -> Any:
+    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{base}/staff/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("load")
+    return page
+
+
+def assert_accessible(page: Any) -> None:
+    violations = axe_violations(page)
+    assert violations == [], violations
+
+
+def test_kiosk_operator_display_journey(live: tuple[str, World], browser: Any) -> None:
+    base, _ = live
+    display = sign_in(browser, base, "display-men", {"width": 1920, "height": 1080})
+    assert display.url.endswith("/display")
+    assert display.locator("html").get_attribute("dir") == "rtl"
+    display.evaluate("() => { window.__sameDocument = true; }")
+    display.wait_for_function("() => !document.querySelector('[data-live-mark]').hidden || true")
+
+    kiosk = sign_in(browser, base, "kiosk", {"width": 1280, "height": 1024})
+    assert kiosk.url.endswith("/kiosk")
+    assert kiosk.locator("html").get_attribute("lang") == "ar"
+    kiosk.get_by_role("link", name="قاعة الرجال").click()
+    kiosk.get_by_role("button", name="خطاب").click()
+    number = kiosk.locator("#ticket-number")
+    number.wait_for()
+    assert number.inner_text() == "M-001"
+    assert kiosk.locator("img.ticket-qr").get_attribute("src", timeout=2000).startswith(
+        "data:image/svg+xml;base64,"
+    )
+    screenshot(kiosk, "kiosk-ticket-ar")
+
+    operator = sign_in(browser, base, "operator-men")
+    operator.get_by_role("link", name="العمل على الكاونتر 1").click()
+    operator.get_by_role("button", name="نداء التالي").click()
+    assert operator.locator(".current-number").inner_text() == "M-001"
+    screenshot(operator, "staff-counter-ar")
+
+    display.locator("[data-latest-number]").filter(has_text="M-001").wait_for(timeout=5000)
+    assert display.locator("[data-latest-counter]").inner_text() == "1"
+    assert display.evaluate("() => window.__sameDocument === true"), "the display reloaded"
+    screenshot(display, "display-men-ar")
+    for page in (display, kiosk, operator):
+        page.context.close()
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+def test_screens_are_accessible(live: tuple[str, World], browser: Any, language: str) -> None:
+    base, _ = live
+    pages = {
+        "kiosk": ("kiosk", ["/kiosk", "/kiosk?hall=women"]),
+        "operator-men": ("staff", ["/staff", "/staff/counters/1"]),
+        "display-men": ("display", ["/display"]),
+    }
+    for username, (name, paths) in pages.items():
+        page = sign_in(browser, base, username)
+        if language == "en":
+            page.goto(f"{base}/lang?to=en&next=/")
+        for index, path in enumerate(paths):
+            page.goto(base + path)
+            assert page.locator("html").get_attribute("lang") == language
+            assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
+            assert_accessible(page)
+            screenshot(page, f"{name}-{index}-{language}")
+        page.context.close()
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{base}/lang?to={language}&next=/staff/login")
+    assert_accessible(page)
+    screenshot(page, f"login-{language}")
+    page.goto(f"{base}/t/not-a-real-token")
+    assert_accessible(page)
+    context.close()
+
+
+def test_print_layout_fits_80mm(live: tuple[str, World], browser: Any) -> None:
+    base, _ = live
+    kiosk = sign_in(browser, base, "kiosk")
+    kiosk.goto(f"{base}/kiosk?hall=women")
+    kiosk.get_by_role("button", name="استفسار").click()
+    kiosk.locator("#ticket-number").wait_for()
+    kiosk.emulate_media(media="print")
+    assert kiosk.locator(".topbar").is_hidden()
+    assert kiosk.locator("[data-print]").is_hidden()
+    width = kiosk.evaluate("() => document.querySelector('.ticket').getBoundingClientRect().width")
+    assert width > 0
+    pdf = kiosk.pdf(width="80mm", print_background=False)
+    assert pdf[:4] == b"%PDF"
+    kiosk.context.close()
