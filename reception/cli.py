@@ -91,8 +91,13 @@ def cmd_user_create(args: argparse.Namespace) -> None:
     password = args.password or getpass.getpass("password (10+ characters): ")
     user = _with_session(
         lambda s: create_user(
-            s, username=args.username, password=password, role=args.role,
-            branch_slug=args.branch, hall_slugs=tuple(args.hall or ()), full_name=args.name or "",
+            s,
+            username=args.username,
+            password=password,
+            role=args.role,
+            branch_slug=args.branch,
+            hall_slugs=tuple(args.hall or ()),
+            full_name=args.name or "",
             actor="cli",
         )
     )
@@ -104,7 +109,11 @@ def cmd_token_create(args: argparse.Namespace) -> None:
 
     _, clear = _with_session(
         lambda s: create_token(
-            s, name=args.name, role=args.role, branch_slug=args.branch, hall_slug=args.hall,
+            s,
+            name=args.name,
+            role=args.role,
+            branch_slug=args.branch,
+            hall_slug=args.hall,
             actor="cli",
         )
     )
@@ -128,8 +137,12 @@ def cmd_worker(args: argparse.Namespace) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await run_worker(
-            engine, Clock(), backend, settings.sms_worker_interval_seconds,
-            settings.sms_max_attempts, stop,
+            engine,
+            Clock(),
+            backend,
+            settings.sms_worker_interval_seconds,
+            settings.sms_max_attempts,
+            stop,
         )
 
     print("sms worker running; Ctrl+C to stop", flush=True)
@@ -157,7 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load demo data (safe to repeat)")
     demo.set_defaults(func=cmd_demo)
 
-    user = sub.add_parser("user", help="staff accounts").add_subparsers(dest="action", required=True)
+    user = sub.add_parser("user", help="staff accounts").add_subparsers(
+        dest="action", required=True
+    )
     create = user.add_parser("create", help="create a staff account")
     create.add_argument("--username", required=True)
     create.add_argument("--role", required=True, choices=ROLES)

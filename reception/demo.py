@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -58,8 +59,10 @@ ACCOUNTS = [
 SYSTEM = Principal("system", 0, "demo", "admin", None, frozenset())
 
 
-def _get_or_add(session: Session, model: type, where: dict[str, object], **values: object) -> object:
-    stmt = select(model)
+def _get_or_add(
+    session: Session, model: type[Any], where: dict[str, object], **values: object
+) -> Any:
+    stmt: Any = select(model)
     for key, value in where.items():
         stmt = stmt.where(getattr(model, key) == value)
     row = session.exec(stmt).first()
@@ -86,7 +89,9 @@ def load_demo(engine: Engine, var_dir: Path, public_base_url: str) -> dict[str, 
     logins = _read_logins(logins_path)
     with session_scope(engine) as session:
         for slug, ar, en, weight in PRIORITIES:
-            _get_or_add(session, PriorityGroup, {"slug": slug}, name_ar=ar, name_en=en, weight=weight)
+            _get_or_add(
+                session, PriorityGroup, {"slug": slug}, name_ar=ar, name_en=en, weight=weight
+            )
         branch = _get_or_add(
             session,
             Branch,
@@ -100,16 +105,26 @@ def load_demo(engine: Engine, var_dir: Path, public_base_url: str) -> dict[str, 
         services = {}
         for order, (slug, ar, en, minutes) in enumerate(SERVICES):
             services[slug] = _get_or_add(
-                session, Service, {"branch_id": branch.id, "slug": slug},
-                name_ar=ar, name_en=en, expected_minutes=minutes, sort_order=order,
+                session,
+                Service,
+                {"branch_id": branch.id, "slug": slug},
+                name_ar=ar,
+                name_en=en,
+                expected_minutes=minutes,
+                sort_order=order,
             )
         for slug, section, prefix, ar, en in (
             ("men", "men", "M", "قاعة الرجال", "Men's hall"),
             ("women", "women", "W", "قاعة النساء", "Women's hall"),
         ):
             hall = _get_or_add(
-                session, Hall, {"branch_id": branch.id, "slug": slug},
-                section=section, ticket_prefix=prefix, name_ar=ar, name_en=en,
+                session,
+                Hall,
+                {"branch_id": branch.id, "slug": slug},
+                section=section,
+                ticket_prefix=prefix,
+                name_ar=ar,
+                name_en=en,
             )
             assert isinstance(hall, Hall)
             for number, served in COUNTER_SERVICES.items():
@@ -119,16 +134,22 @@ def load_demo(engine: Engine, var_dir: Path, public_base_url: str) -> dict[str, 
                 assert isinstance(counter, Counter)
                 for service_slug in served:
                     _get_or_add(
-                        session, CounterService,
-                        {"counter_id": counter.id, "service_id": services[service_slug].id},  # type: ignore[attr-defined]
+                        session,
+                        CounterService,
+                        {"counter_id": counter.id, "service_id": services[service_slug].id},
                     )
         for username, role, branch_slug, halls in ACCOUNTS:
             if session.exec(select(StaffUser).where(StaffUser.username == username)).first():
                 continue
             password = secrets.token_urlsafe(9)
             create_user(
-                session, username=username, password=password, role=role,
-                branch_slug=branch_slug, hall_slugs=halls, actor="system",
+                session,
+                username=username,
+                password=password,
+                role=role,
+                branch_slug=branch_slug,
+                hall_slugs=halls,
+                actor="system",
             )
             logins[username] = password
     _write_logins(logins_path, logins)
@@ -157,7 +178,12 @@ def _demo_tickets(engine: Engine, public_base_url: str) -> None:
         for service in ("letter", "follow_up", "letter", "complaint"):
             with session_scope(engine) as session:
                 actions.issue_ticket(
-                    session, clock, SYSTEM, branch="riyadh", hall=hall, service=service,
+                    session,
+                    clock,
+                    SYSTEM,
+                    branch="riyadh",
+                    hall=hall,
+                    service=service,
                     public_base_url=public_base_url,
                 )
         with session_scope(engine) as session:

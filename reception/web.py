@@ -53,7 +53,7 @@ def _make_templates(language: str, settings: Settings) -> Jinja2Templates:
         lang=language,
         dir=direction(language),
         other_lang="en" if language == "ar" else "ar",
-        status_label=lambda code: translations(language).gettext(STATUS_LABELS.get(code, code)),
+        status_label=lambda code: translations(language).gettext(STATUS_LABELS.get(code) or code),
     )
     env.filters["local"] = lambda row, attr="name": getattr(row, f"{attr}_{language}", "")
     env.filters["localtime"] = _localtime
@@ -69,7 +69,8 @@ def make_templates(settings: Settings) -> dict[str, Jinja2Templates]:
 
 
 def ctx(conn: HTTPConnection) -> AppContext:
-    return conn.app.state.ctx  # type: ignore[no-any-return]
+    app_context: AppContext = conn.app.state.ctx
+    return app_context
 
 
 def language_of(conn: HTTPConnection) -> str:
@@ -148,7 +149,8 @@ async def read(conn: HTTPConnection, fn: Callable[[Session], T]) -> T:
 
 async def principal_of(conn: HTTPConnection) -> Principal | None:
     if "principal" in conn.scope:
-        return conn.scope["principal"]  # type: ignore[no-any-return]
+        known: Principal | None = conn.scope["principal"]
+        return known
     principal: Principal | None = None
     auth = conn.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):

@@ -47,26 +47,48 @@ def build_world(engine: Engine, with_second_branch: bool = True) -> World:
             assert isinstance(branch, Branch)
             services = {}
             for order, (sslug, sar, sen) in enumerate(
-                [("letter", "خطاب", "Letter"), ("enquiry", "استفسار", "Enquiry"),
-                 ("complaint", "شكوى", "Complaint")]
+                [
+                    ("letter", "خطاب", "Letter"),
+                    ("enquiry", "استفسار", "Enquiry"),
+                    ("complaint", "شكوى", "Complaint"),
+                ]
             ):
                 services[sslug] = _add(
-                    s, Service(branch_id=branch.id, slug=sslug, name_ar=sar, name_en=sen,
-                               expected_minutes=6, sort_order=order)
+                    s,
+                    Service(
+                        branch_id=branch.id,
+                        slug=sslug,
+                        name_ar=sar,
+                        name_en=sen,
+                        expected_minutes=6,
+                        sort_order=order,
+                    ),
                 )
-            for hslug, prefix, har, hen in (("men", "M", "قاعة الرجال", "Men's hall"),
-                                            ("women", "W", "قاعة النساء", "Women's hall")):
-                hall = _add(s, Hall(branch_id=branch.id, slug=hslug, section=hslug,
-                                    ticket_prefix=prefix, name_ar=har, name_en=hen))
+            for hslug, prefix, har, hen in (
+                ("men", "M", "قاعة الرجال", "Men's hall"),
+                ("women", "W", "قاعة النساء", "Women's hall"),
+            ):
+                hall = _add(
+                    s,
+                    Hall(
+                        branch_id=branch.id,
+                        slug=hslug,
+                        section=hslug,
+                        ticket_prefix=prefix,
+                        name_ar=har,
+                        name_en=hen,
+                    ),
+                )
                 assert isinstance(hall, Hall)
                 ids = []
                 for number in (1, 2, 3, 4):
                     counter = _add(s, Counter(hall_id=hall.id, slug=str(number), number=number))
                     assert isinstance(counter, Counter)
-                    served = ["letter", "enquiry"] if number < 4 else ["letter", "enquiry", "complaint"]
+                    served = (
+                        ["letter", "enquiry"] if number < 4 else ["letter", "enquiry", "complaint"]
+                    )
                     for sslug in served:
-                        s.add(CounterService(counter_id=counter.id,
-                                             service_id=services[sslug].id))  # type: ignore[attr-defined]
+                        s.add(CounterService(counter_id=counter.id, service_id=services[sslug].id))  # type: ignore[attr-defined]
                     ids.append(counter.id or 0)
                 if slug == "riyadh":
                     world.counters[hslug] = ids
@@ -81,8 +103,14 @@ def build_world(engine: Engine, with_second_branch: bool = True) -> World:
             ("display-women", "display", "riyadh", ("women",)),
         ]
         for username, role, branch_slug, halls in accounts:
-            create_user(s, username=username, password=PASSWORD, role=role,
-                        branch_slug=branch_slug, hall_slugs=halls)
+            create_user(
+                s,
+                username=username,
+                password=PASSWORD,
+                role=role,
+                branch_slug=branch_slug,
+                hall_slugs=halls,
+            )
         tokens: list[tuple[str, str, str | None, str | None]] = [
             ("kiosk", "kiosk", "riyadh", None),
             ("kiosk-women", "kiosk", "riyadh", "women"),
@@ -95,6 +123,8 @@ def build_world(engine: Engine, with_second_branch: bool = True) -> World:
         if with_second_branch:
             tokens.append(("kiosk-jeddah", "kiosk", "jeddah", None))
         for name, role, branch_slug, hall in tokens:
-            _, clear = create_token(s, name=name, role=role, branch_slug=branch_slug, hall_slug=hall)
+            _, clear = create_token(
+                s, name=name, role=role, branch_slug=branch_slug, hall_slug=hall
+            )
             world.tokens[name] = clear
     return world

@@ -48,7 +48,9 @@ def test_ticket_then_call_next_then_nobody(client: TestClient, world: World) -> 
     counter = world.counters["men"][0]
     called = []
     for _ in range(3):
-        r = client.post(f"/api/v1/counters/{counter}/call-next", headers=auth(world, "operator-men"))
+        r = client.post(
+            f"/api/v1/counters/{counter}/call-next", headers=auth(world, "operator-men")
+        )
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["status"] == "called" and body["counter"] == 1
@@ -126,11 +128,17 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(
         error = r.json()["error"]
         assert error["code"] == code, (body, error)
         assert error["message"] and "Traceback" not in error["message"]
-    r = client.post(url, content=b"{not json", headers={**auth(world, "kiosk"),
-                                                       "Content-Type": "application/json"})
+    r = client.post(
+        url,
+        content=b"{not json",
+        headers={**auth(world, "kiosk"), "Content-Type": "application/json"},
+    )
     assert r.status_code == 422 and r.json()["error"]["code"] == "malformed_json"
-    r = client.post(url, content=b"branch=riyadh", headers={**auth(world, "kiosk"),
-                                                           "Content-Type": "text/plain"})
+    r = client.post(
+        url,
+        content=b"branch=riyadh",
+        headers={**auth(world, "kiosk"), "Content-Type": "text/plain"},
+    )
     assert r.status_code == 422 and r.json()["error"]["code"] == "bad_content_type"
     r = client.post("/api/v1/counters/abc/call-next", headers=auth(world, "operator-men"))
     assert r.status_code == 404
@@ -178,9 +186,7 @@ def test_call_on_closed_counter_is_409(client: TestClient, world: World, engine:
         counter.status = "closed"
         s.add(counter)
         s.commit()
-    r = client.post(
-        f"/api/v1/counters/{counter_id}/call-next", headers=auth(world, "operator-men")
-    )
+    r = client.post(f"/api/v1/counters/{counter_id}/call-next", headers=auth(world, "operator-men"))
     assert r.status_code == 409 and r.json()["error"]["code"] == "counter_not_open"
 
 

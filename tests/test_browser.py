@@ -20,7 +20,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def live(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
+def live(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, World]]:
     var = tmp_path_factory.mktemp("live")
     db = var / "reception.sqlite3"
     shutil.copyfile(sqlite_template, db)
@@ -54,7 +56,9 @@ def browser() -> Iterator[Any]:
 
 
 def sign_in(browser: Any, base: str, username: str, viewport: dict[str, int] | None = None) -> Any:
-    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, bypass_csp=True)
+    context = browser.new_context(
+        viewport=viewport or {"width": 1280, "height": 900}, bypass_csp=True
+    )
     page = context.new_page()
     page.goto(f"{base}/staff/login")
     page.fill("#username", username)
@@ -85,8 +89,10 @@ def test_kiosk_operator_display_journey(live: tuple[str, World], browser: Any) -
     number = kiosk.locator("#ticket-number")
     number.wait_for()
     assert number.inner_text() == "M-001"
-    assert kiosk.locator("img.ticket-qr").get_attribute("src", timeout=2000).startswith(
-        "data:image/svg+xml;base64,"
+    assert (
+        kiosk.locator("img.ticket-qr")
+        .get_attribute("src", timeout=2000)
+        .startswith("data:image/svg+xml;base64,")
     )
     screenshot(kiosk, "kiosk-ticket-ar")
 
@@ -119,7 +125,9 @@ def test_screens_are_accessible(live: tuple[str, World], browser: Any, language:
         for index, path in enumerate(paths):
             page.goto(base + path)
             assert page.locator("html").get_attribute("lang") == language
-            assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
+            assert page.locator("html").get_attribute("dir") == (
+                "rtl" if language == "ar" else "ltr"
+            )
             assert_accessible(page)
             screenshot(page, f"{name}-{index}-{language}")
         page.context.close()

@@ -46,7 +46,7 @@ def build_openapi() -> dict[str, Any]:
         for name, sub in schema.pop("$defs", {}).items():
             components[name] = sub
         components[model.__name__] = schema
-    bearer = [{"bearer": []}]
+    bearer: list[dict[str, list[str]]] = [{"bearer": []}]
     return {
         "openapi": "3.1.0",
         "info": {

@@ -79,7 +79,7 @@ def _next_number(session: Session, hall_id: int, prefix: str, business_date: Any
     table = TicketSequence.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(**values)
+    stmt: Any = insert(table).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["hall_id", "prefix", "business_date"],
         set_={"last_number": table.c.last_number + 1},

@@ -137,7 +137,7 @@ def waiting_by_service(session: Session, hall: Hall) -> dict[str, dict[str, Any]
     )
     result: dict[str, dict[str, Any]] = {}
     for service in services:
-        waiting = int(counts.get(service.id, 0))
+        waiting = int(counts.get(service.id or 0, 0))
         result[service.slug] = {
             "name_ar": service.name_ar,
             "name_en": service.name_en,

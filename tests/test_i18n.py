@@ -1,0 +1,61 @@
+"""Every message on a screen or in an error has an Arabic translation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from reception import PACKAGE_DIR
+from reception.i18n import gettext
+
+ROOT = PACKAGE_DIR.parent
+
+
+def _source_messages() -> set[str]:
+    method_map = [("reception/**.py", "python"), ("reception/templates/**.html", "jinja2")]
+    options = {"reception/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    found = set()
+    for _file, _line, message, _comments, _ctx in extract_from_dir(
+        str(ROOT),
+        method_map=method_map,
+        options_map=options,
+        keywords={"_": None, "gettext": None, "ngettext": (1, 2), "N_": None},
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def _catalog(language: str) -> dict[str, str]:
+    path = Path(PACKAGE_DIR / "locale" / language / "LC_MESSAGES" / "messages.po")
+    with path.open("rb") as fh:
+        return {m.id: m.string for m in read_po(fh) if m.id and not m.fuzzy}
+
+
+def test_every_message_is_translated_to_arabic() -> None:
+    messages = _source_messages()
+    assert len(messages) > 50
+    arabic = _catalog("ar")
+    untranslated = sorted(m for m in messages if not arabic.get(m))
+    assert untranslated == [], "run scripts/i18n and translate: " + "; ".join(untranslated)
+
+
+def test_english_catalog_knows_every_message() -> None:
+    missing = sorted(_source_messages() - set(_catalog("en")))
+    assert missing == [], "run scripts/i18n: " + "; ".join(missing)
+
+
+def test_placeholders_survive_translation() -> None:
+    arabic = _catalog("ar")
+    for message, translation in arabic.items():
+        for token in ("%(", "{"):
+            if token in message:
+                names = sorted(p.split(")")[0].split("}")[0] for p in message.split(token)[1:])
+                got = sorted(p.split(")")[0].split("}")[0] for p in translation.split(token)[1:])
+                assert names == got, (message, translation)
+
+
+def test_arabic_is_the_default() -> None:
+    assert gettext("ar", "Call next") == "نداء التالي"
+    assert gettext("en", "Call next") == "Call next"

@@ -1,0 +1,84 @@
+"""Pure queue rules: the ticket state machine, phone numbers, waiting estimate."""
+
+from __future__ import annotations
+
+import pytest
+
+from reception.errors import Conflict, Invalid
+from reception.queue.models import TicketStatus as S
+from reception.queue.rules import (
+    TICKET_TRANSITIONS,
+    check_ticket_transition,
+    estimate_wait_minutes,
+    normalise_phone,
+    order_key,
+)
+
+ALLOWED = {
+    (S.waiting, S.called),
+    (S.called, S.called),
+    (S.called, S.serving),
+    (S.called, S.no_show),
+    (S.called, S.waiting),
+    (S.called, S.done),
+    (S.serving, S.done),
+    (S.serving, S.transferred),
+    (S.transferred, S.waiting),
+    (S.waiting, S.cancelled),
+}
+
+
+@pytest.mark.parametrize("current", list(S))
+@pytest.mark.parametrize("target", list(S))
+def test_every_transition_is_allowed_or_refused(current: S, target: S) -> None:
+    if (current, target) in ALLOWED:
+        assert check_ticket_transition(current, target) == TICKET_TRANSITIONS[(current, target)]
+    else:
+        with pytest.raises(Conflict) as info:
+            check_ticket_transition(current, target)
+        assert info.value.status_code == 409
+        assert info.value.params["current"] == current
+
+
+def test_finished_tickets_never_move() -> None:
+    for final in (S.done, S.no_show, S.cancelled):
+        assert not [t for (c, t) in TICKET_TRANSITIONS if c == final]
+
+
+def test_unknown_status_is_a_conflict_not_a_crash() -> None:
+    with pytest.raises(Conflict):
+        check_ticket_transition("lost", "waiting")
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("0501234567", "+966501234567"),
+        ("050 123 4567", "+966501234567"),
+        ("+966 50 123 4567", "+966501234567"),
+        ("00966501234567", "+966501234567"),
+        ("966501234567", "+966501234567"),
+        ("+44 7911 123456", "+447911123456"),
+    ],
+)
+def test_phone_numbers_are_stored_in_e164(raw: str, e164: str) -> None:
+    assert normalise_phone(raw) == e164
+
+
+@pytest.mark.parametrize("raw", ["", "12", "hello", "0112345678", "+9665", "05012345678901"])
+def test_bad_or_landline_numbers_are_refused(raw: str) -> None:
+    with pytest.raises(Invalid):
+        normalise_phone(raw)
+
+
+def test_waiting_estimate() -> None:
+    assert estimate_wait_minutes(0, 10, 2) == 0
+    assert estimate_wait_minutes(3, 10, 2) == 15
+    assert estimate_wait_minutes(1, 7, 3) == 3  # rounded up: never promise too soon
+    assert estimate_wait_minutes(5, 10, 0) is None
+
+
+def test_priority_then_arrival_order() -> None:
+    tickets = [(0, 1), (3, 5), (0, 2), (3, 4)]
+    ordered = sorted(tickets, key=lambda t: order_key(*t))
+    assert ordered == [(3, 4), (3, 5), (0, 1), (0, 2)]

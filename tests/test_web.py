@@ -1,0 +1,205 @@
+"""The screens through their real HTTP and websocket surface: sign-in, CSRF, kiosk
+forms, the operator console, the display protocol, the tracking page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from reception.queue.models import Ticket
+from tests.factories import PASSWORD, World
+
+
+def csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, username: str) -> None:
+    page = client.get("/staff/login")
+    r = client.post(
+        "/staff/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": csrf(page.text)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+
+
+def tickets(engine: Engine) -> int:
+    with Session(engine) as s:
+        return int(s.exec(select(func.count()).select_from(Ticket)).one())
+
+
+def test_login_page_is_arabic_and_right_to_left(client: TestClient) -> None:
+    r = client.get("/staff/login")
+    assert r.status_code == 200
+    assert '<html lang="ar" dir="rtl">' in r.text
+    assert "دخول الموظفين" in r.text
+    assert r.headers["content-language"] == "ar"
+
+
+def test_language_switch_and_no_open_redirect(client: TestClient) -> None:
+    r = client.get("/lang?to=en&next=/staff/login")
+    assert r.status_code == 200 and '<html lang="en" dir="ltr">' in r.text
+    assert "Staff sign in" in r.text
+    r = client.get("/lang?to=ar&next=//evil.example/", follow_redirects=False)
+    assert r.headers["location"] == "/"
+
+
+def test_wrong_password_and_missing_csrf(client: TestClient) -> None:
+    page = client.get("/staff/login")
+    r = client.post(
+        "/staff/login",
+        data={"username": "admin", "password": "nope-nope-nope", "csrf_token": csrf(page.text)},
+    )
+    assert r.status_code == 401 and "اسم المستخدم أو كلمة المرور غير صحيحة" in r.text
+    r = client.post("/staff/login", data={"username": "admin", "password": PASSWORD})
+    assert r.status_code == 403 and "انتهت صلاحية هذا النموذج" in r.text
+    assert "Traceback" not in r.text
+
+
+def test_staff_pages_need_login(client: TestClient) -> None:
+    for path in ("/staff", "/kiosk", "/display", "/staff/counters/1"):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303, path
+        assert r.headers["location"].startswith("/staff/login")
+
+
+def test_security_headers(client: TestClient) -> None:
+    r = client.get("/staff/login")
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["cache-control"] == "no-store"
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_kiosk_forms_issue_one_ticket_per_tap(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    sign_in(client, "kiosk")
+    start = client.get("/kiosk")
+    assert "قاعة الرجال" in start.text and "قاعة النساء" in start.text
+    services = client.get("/kiosk?hall=men")
+    token = csrf(services.text)
+    nonce = re.search(r'name="nonce" value="([^"]+-letter)"', services.text)
+    assert nonce
+    form = {"csrf_token": token, "hall": "men", "service": "letter", "nonce": nonce.group(1)}
+    first = client.post("/kiosk/tickets", data=form, follow_redirects=False)
+    assert first.status_code == 303
+    again = client.post("/kiosk/tickets", data=form, follow_redirects=False)  # a double tap
+    assert again.headers["location"] == first.headers["location"]
+    assert tickets(engine) == 1
+    page = client.get(first.headers["location"])
+    assert "M-001" in page.text and "data:image/svg+xml;base64," in page.text
+    assert "أنت التالي" in page.text
+
+    r = client.post("/kiosk/tickets", data={**form, "csrf_token": "forged", "nonce": "x"})
+    assert r.status_code == 403
+    r = client.post("/kiosk/tickets", data={**form, "service": "unknown", "nonce": "y"})
+    assert r.status_code == 422 and "لا توجد خدمة باسم unknown هنا" in r.text
+    r = client.post("/kiosk/tickets", data={**form, "hall": "kitchen", "nonce": "z"})
+    assert r.status_code == 422
+    assert tickets(engine) == 1
+
+
+def test_operator_console_calls_next(client: TestClient, world: World) -> None:
+    kiosk_headers = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    client.post(
+        "/api/v1/tickets",
+        json={"branch": "riyadh", "hall": "men", "service": "enquiry"},
+        headers=kiosk_headers,
+    )
+    sign_in(client, "operator-men")
+    console = client.get("/staff")
+    assert console.status_code == 200
+    assert "قاعة الرجال" in console.text and "قاعة النساء" not in console.text
+    counter = world.counters["men"][0]
+    page = client.get(f"/staff/counters/{counter}")
+    r = client.post(f"/staff/counters/{counter}/call-next", data={"csrf_token": csrf(page.text)})
+    assert r.status_code == 200 and "M-001" in r.text and "تم النداء" in r.text
+    r = client.post(f"/staff/counters/{counter}/start", data={"csrf_token": csrf(r.text)})
+    assert "قيد الخدمة" in r.text
+    r = client.post(f"/staff/counters/{counter}/call-next", data={"csrf_token": csrf(r.text)})
+    assert "لا أحد ينتظر هذا الكاونتر" in r.text
+    r = client.post(f"/staff/counters/{counter}/finish", data={"csrf_token": csrf(r.text)})
+    assert "لا توجد تذكرة منادى عليها" in r.text  # a clear message, not a crash
+    women = world.counters["women"][0]
+    assert client.get(f"/staff/counters/{women}").status_code == 403
+    r = client.post(f"/staff/counters/{women}/call-next", data={"csrf_token": csrf(r.text)})
+    assert r.status_code == 403
+    r = client.post(f"/staff/counters/{counter}/call-next", data={})
+    assert r.status_code == 403
+
+
+def test_display_socket_snapshot_deltas_and_resync(client: TestClient, world: World) -> None:
+    sign_in(client, "display-men")
+    assert client.get("/display").status_code == 200
+    assert client.get("/display?hall=women").status_code == 403
+    kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    operator = {"Authorization": f"Bearer {world.tokens['operator-men']}"}
+    with client.websocket_connect("/display/ws?hall=men") as ws:
+        snapshot = ws.receive_json()
+        assert snapshot["type"] == "snapshot" and snapshot["hall"] == "men"
+        assert snapshot["calls"] == []
+        seq = snapshot["seq"]
+        client.post(
+            "/api/v1/tickets",
+            json={"branch": "riyadh", "hall": "men", "service": "letter"},
+            headers=kiosk,
+        )
+        issued = ws.receive_json()
+        assert issued["type"] == "ticket.issued" and issued["seq"] == seq + 1
+        assert issued["waiting"]["letter"]["waiting"] == 1
+        client.post(
+            "/api/v1/tickets",
+            json={"branch": "riyadh", "hall": "women", "service": "letter"},
+            headers=kiosk,
+        )  # the women's hall: must not reach this socket
+        client.post(f"/api/v1/counters/{world.counters['men'][2]}/call-next", headers=operator)
+        called = ws.receive_json()
+        assert called["type"] == "ticket.called" and called["seq"] == seq + 2
+        assert called["ticket"]["number"] == "M-001" and called["ticket"]["counter"] == 3
+        assert called["waiting"]["letter"]["waiting"] == 0
+        ws.send_text("resync")
+        fresh = ws.receive_json()
+        assert fresh["type"] == "snapshot" and fresh["seq"] == seq + 2
+        assert [c["number"] for c in fresh["calls"]] == ["M-001"]
+
+
+def test_display_socket_refuses_other_hall_and_strangers(client: TestClient, world: World) -> None:
+    with pytest.raises(WebSocketDisconnect) as info:
+        with client.websocket_connect("/display/ws?hall=men") as ws:
+            ws.receive_json()
+    assert info.value.code == 4401
+    sign_in(client, "display-men")
+    with pytest.raises(WebSocketDisconnect) as info:
+        with client.websocket_connect("/display/ws?hall=women") as ws:
+            ws.receive_json()
+    assert info.value.code == 4403
+    with pytest.raises(WebSocketDisconnect):
+        with client.websocket_connect(
+            "/display/ws?hall=men", headers={"Origin": "http://evil.example"}
+        ) as ws:
+            ws.receive_json()
+
+
+def test_tracking_page(client: TestClient, world: World) -> None:
+    r = client.post(
+        "/api/v1/tickets",
+        json={"branch": "riyadh", "hall": "women", "service": "letter"},
+        headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+    )
+    path = r.json()["tracking_url"].replace("http://testserver", "")
+    page = client.get(path)
+    assert page.status_code == 200 and "W-001" in page.text and "ترتيبك 1" in page.text
+    bad = client.get("/t/not-a-real-token")
+    assert bad.status_code == 404 and "لم نجد هذه التذكرة" in bad.text
