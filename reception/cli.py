@@ -121,6 +121,71 @@ def cmd_token_create(args: argparse.Namespace) -> None:
     print(clear)
 
 
+def cmd_branch_add(args: argparse.Namespace) -> None:
+    from reception.queue.setup import add_branch
+
+    branch = _with_session(
+        lambda s: add_branch(
+            s,
+            slug=args.slug,
+            name_ar=args.name_ar,
+            name_en=args.name_en,
+            kind=args.kind,
+            timezone=args.timezone,
+        )
+    )
+    print(f"branch {branch.slug} added")
+
+
+def cmd_hall_add(args: argparse.Namespace) -> None:
+    from reception.queue.setup import add_hall
+
+    hall = _with_session(
+        lambda s: add_hall(
+            s,
+            branch=args.branch,
+            slug=args.slug,
+            section=args.section,
+            name_ar=args.name_ar,
+            name_en=args.name_en,
+            ticket_prefix=args.prefix,
+        )
+    )
+    print(f"hall {hall.slug} added")
+
+
+def cmd_service_add(args: argparse.Namespace) -> None:
+    from reception.queue.setup import add_service
+
+    service = _with_session(
+        lambda s: add_service(
+            s,
+            branch=args.branch,
+            slug=args.slug,
+            name_ar=args.name_ar,
+            name_en=args.name_en,
+            expected_minutes=args.minutes,
+            ticket_prefix=args.prefix,
+        )
+    )
+    print(f"service {service.slug} added")
+
+
+def cmd_counter_add(args: argparse.Namespace) -> None:
+    from reception.queue.setup import add_counter
+
+    counter = _with_session(
+        lambda s: add_counter(
+            s,
+            branch=args.branch,
+            hall=args.hall,
+            number=args.number,
+            services=args.service,
+        )
+    )
+    print(f"counter {counter.number} added")
+
+
 def cmd_worker(args: argparse.Namespace) -> None:
     from reception.clock import Clock
     from reception.db import make_engine
@@ -189,6 +254,47 @@ def build_parser() -> argparse.ArgumentParser:
     tcreate.add_argument("--branch")
     tcreate.add_argument("--hall")
     tcreate.set_defaults(func=cmd_token_create)
+
+    branch = sub.add_parser("branch", help="branches").add_subparsers(dest="action", required=True)
+    badd = branch.add_parser("add", help="add a branch (a centre or a mobile unit)")
+    badd.add_argument("--slug", required=True)
+    badd.add_argument("--name-ar", required=True)
+    badd.add_argument("--name-en", required=True)
+    badd.add_argument("--kind", default="centre", choices=["centre", "mobile"])
+    badd.add_argument("--timezone", default="Asia/Riyadh")
+    badd.set_defaults(func=cmd_branch_add)
+
+    hall = sub.add_parser("hall", help="halls").add_subparsers(dest="action", required=True)
+    hadd = hall.add_parser("add", help="add a men's or women's hall to a branch")
+    hadd.add_argument("--branch", required=True)
+    hadd.add_argument("--slug", required=True)
+    hadd.add_argument("--section", required=True, choices=["men", "women"])
+    hadd.add_argument("--name-ar", required=True)
+    hadd.add_argument("--name-en", required=True)
+    hadd.add_argument("--prefix", required=True, help="ticket prefix, e.g. M")
+    hadd.set_defaults(func=cmd_hall_add)
+
+    service = sub.add_parser("service", help="services").add_subparsers(
+        dest="action", required=True
+    )
+    sadd = service.add_parser("add", help="add a service to a branch")
+    sadd.add_argument("--branch", required=True)
+    sadd.add_argument("--slug", required=True)
+    sadd.add_argument("--name-ar", required=True)
+    sadd.add_argument("--name-en", required=True)
+    sadd.add_argument("--minutes", type=int, default=10, help="expected service time")
+    sadd.add_argument("--prefix", default="", help="extra ticket prefix letter(s)")
+    sadd.set_defaults(func=cmd_service_add)
+
+    counter = sub.add_parser("counter", help="counters").add_subparsers(
+        dest="action", required=True
+    )
+    cadd = counter.add_parser("add", help="add a counter to a hall")
+    cadd.add_argument("--branch", required=True)
+    cadd.add_argument("--hall", required=True)
+    cadd.add_argument("--number", type=int, required=True)
+    cadd.add_argument("--service", action="append", required=True, help="repeat per service")
+    cadd.set_defaults(func=cmd_counter_add)
 
     worker = sub.add_parser("worker", help="run the SMS outbox worker as its own process")
     worker.set_defaults(func=cmd_worker)

@@ -176,20 +176,26 @@ def test_display_socket_snapshot_deltas_and_resync(client: TestClient, world: Wo
 
 
 def test_display_socket_refuses_other_hall_and_strangers(client: TestClient, world: World) -> None:
-    with pytest.raises(WebSocketDisconnect) as info:
-        with client.websocket_connect("/display/ws?hall=men") as ws:
-            ws.receive_json()
+    with (
+        pytest.raises(WebSocketDisconnect) as info,
+        client.websocket_connect("/display/ws?hall=men") as ws,
+    ):
+        ws.receive_json()
     assert info.value.code == 4401
     sign_in(client, "display-men")
-    with pytest.raises(WebSocketDisconnect) as info:
-        with client.websocket_connect("/display/ws?hall=women") as ws:
-            ws.receive_json()
+    with (
+        pytest.raises(WebSocketDisconnect) as info,
+        client.websocket_connect("/display/ws?hall=women") as ws,
+    ):
+        ws.receive_json()
     assert info.value.code == 4403
-    with pytest.raises(WebSocketDisconnect):
-        with client.websocket_connect(
+    with (
+        pytest.raises(WebSocketDisconnect),
+        client.websocket_connect(
             "/display/ws?hall=men", headers={"Origin": "http://evil.example"}
-        ) as ws:
-            ws.receive_json()
+        ) as ws,
+    ):
+        ws.receive_json()
 
 
 def test_tracking_page(client: TestClient, world: World) -> None:

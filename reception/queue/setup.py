@@ -1,0 +1,164 @@
+"""Writers for the centre's set-up: branches, halls, services, counters. Each change is
+one transaction with an audit entry and takes effect at once, without a restart."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session, select
+
+from reception import audit
+from reception.errors import N_, Conflict, Invalid
+from reception.queue import queries
+from reception.queue.models import (
+    Branch,
+    BranchKind,
+    Counter,
+    CounterService,
+    Hall,
+    Section,
+    Service,
+)
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+PREFIX = re.compile(r"^[A-Z]{0,3}$")
+
+
+def _slug(value: str) -> str:
+    if not SLUG.match(value):
+        raise Invalid("bad_slug", N_("{slug} is not a valid slug (a-z, 0-9, - and _)."), slug=value)
+    return value
+
+
+def _names(name_ar: str, name_en: str) -> None:
+    if not name_ar.strip() or not name_en.strip():
+        raise Invalid("names_required", N_("Give both the Arabic and the English name."))
+
+
+def add_branch(
+    session: Session,
+    *,
+    slug: str,
+    name_ar: str,
+    name_en: str,
+    kind: str = "centre",
+    timezone: str = "Asia/Riyadh",
+    actor: str = "cli",
+) -> Branch:
+    _names(name_ar, name_en)
+    if kind not in {k.value for k in BranchKind}:
+        raise Invalid("bad_kind", N_("A branch is a centre or a mobile unit."))
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid("bad_timezone", N_("Unknown time zone {tz}."), tz=timezone) from None
+    if session.exec(select(Branch).where(Branch.slug == _slug(slug))).first():
+        raise Conflict("slug_taken", N_("{slug} already exists."), slug=slug)
+    branch = Branch(slug=slug, name_ar=name_ar, name_en=name_en, kind=kind, timezone=timezone)
+    session.add(branch)
+    session.flush()
+    audit.record(session, actor, "branch.add", "branch", branch.id, slug=slug)
+    return branch
+
+
+def add_hall(
+    session: Session,
+    *,
+    branch: str,
+    slug: str,
+    section: str,
+    name_ar: str,
+    name_en: str,
+    ticket_prefix: str,
+    actor: str = "cli",
+) -> Hall:
+    _names(name_ar, name_en)
+    branch_row = queries.branch_by_slug(session, branch)
+    if section not in {s.value for s in Section}:
+        raise Invalid("bad_section", N_("A hall is for men or for women."))
+    if not ticket_prefix or not PREFIX.match(ticket_prefix):
+        raise Invalid("bad_prefix", N_("A ticket prefix is 1 to 3 capital letters."))
+    exists = session.exec(
+        select(Hall).where(Hall.branch_id == branch_row.id, Hall.slug == _slug(slug))
+    ).first()
+    if exists:
+        raise Conflict("slug_taken", N_("{slug} already exists."), slug=slug)
+    hall = Hall(
+        branch_id=branch_row.id or 0,
+        slug=slug,
+        section=section,
+        name_ar=name_ar,
+        name_en=name_en,
+        ticket_prefix=ticket_prefix,
+    )
+    session.add(hall)
+    session.flush()
+    audit.record(session, actor, "hall.add", "hall", hall.id, slug=slug)
+    return hall
+
+
+def add_service(
+    session: Session,
+    *,
+    branch: str,
+    slug: str,
+    name_ar: str,
+    name_en: str,
+    expected_minutes: int = 10,
+    ticket_prefix: str = "",
+    actor: str = "cli",
+) -> Service:
+    _names(name_ar, name_en)
+    branch_row = queries.branch_by_slug(session, branch)
+    if not 1 <= expected_minutes <= 480:
+        raise Invalid("bad_minutes", N_("The expected service time is 1 to 480 minutes."))
+    if not PREFIX.match(ticket_prefix):
+        raise Invalid("bad_prefix", N_("A ticket prefix is 1 to 3 capital letters."))
+    exists = session.exec(
+        select(Service).where(Service.branch_id == branch_row.id, Service.slug == _slug(slug))
+    ).first()
+    if exists:
+        raise Conflict("slug_taken", N_("{slug} already exists."), slug=slug)
+    service = Service(
+        branch_id=branch_row.id or 0,
+        slug=slug,
+        name_ar=name_ar,
+        name_en=name_en,
+        expected_minutes=expected_minutes,
+        ticket_prefix=ticket_prefix,
+    )
+    session.add(service)
+    session.flush()
+    audit.record(session, actor, "service.add", "service", service.id, slug=slug)
+    return service
+
+
+def add_counter(
+    session: Session,
+    *,
+    branch: str,
+    hall: str,
+    number: int,
+    services: list[str],
+    actor: str = "cli",
+) -> Counter:
+    branch_row = queries.branch_by_slug(session, branch)
+    hall_row = queries.hall_by_slug(session, branch_row, hall)
+    if number < 1:
+        raise Invalid("bad_number", N_("A counter number is 1 or more."))
+    if not services:
+        raise Invalid("services_required", N_("A counter serves at least one service."))
+    service_rows = [queries.service_by_slug(session, branch_row, s) for s in services]
+    exists = session.exec(
+        select(Counter).where(Counter.hall_id == hall_row.id, Counter.number == number)
+    ).first()
+    if exists:
+        raise Conflict("counter_exists", N_("Counter {n} already exists in this hall."), n=number)
+    counter = Counter(hall_id=hall_row.id or 0, slug=str(number), number=number)
+    session.add(counter)
+    session.flush()
+    for service in service_rows:
+        session.add(CounterService(counter_id=counter.id or 0, service_id=service.id or 0))
+    audit.record(session, actor, "counter.add", "counter", counter.id, services=services)
+    return counter

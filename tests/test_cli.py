@@ -1,0 +1,218 @@
+"""The `reception` command: migrate, demo, user, token, branch/hall/service/counter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+from starlette.testclient import TestClient
+
+from reception.app import create_app
+from reception.auth.models import StaffUser
+from reception.cli import main
+from reception.db import make_engine
+from reception.queue.models import Counter, Ticket
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.chdir(tmp_path)
+    return url
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # argparse errors
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_migrate_demo_is_repeatable(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "migrate")[0] == 0
+    code, out, _ = run(capsys, "demo")
+    assert code == 0 and "operator-men" in out
+    first_logins = out
+    code, out, _ = run(capsys, "demo")
+    assert code == 0 and out == first_logins  # same accounts, same passwords, nothing doubled
+    engine = make_engine(cli_env)
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(StaffUser)).one() == 8
+        assert s.exec(select(func.count()).select_from(Counter)).one() == 8
+        assert s.exec(select(func.count()).select_from(Ticket)).one() == 8
+    engine.dispose()
+    logins = Path("var/demo-logins.txt")
+    assert oct(logins.stat().st_mode & 0o777) == "0o600"
+
+
+def test_bad_arguments_are_clear(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "migrate")
+    run(capsys, "demo")
+    code, _, err = run(capsys, "user", "create", "--username", "x", "--role", "king")
+    assert code == 2 and "invalid choice" in err
+    code, _, err = run(
+        capsys,
+        "user",
+        "create",
+        "--username",
+        "op",
+        "--role",
+        "operator",
+        "--branch",
+        "riyadh",
+        "--password",
+        "long-enough-pw",
+    )
+    assert code == 2 and "needs at least one hall" in err
+    code, _, err = run(
+        capsys,
+        "user",
+        "create",
+        "--username",
+        "op",
+        "--role",
+        "operator",
+        "--branch",
+        "nowhere",
+        "--hall",
+        "men",
+        "--password",
+        "long-enough-pw",
+    )
+    assert code == 2 and "no branch nowhere" in err
+    code, _, err = run(
+        capsys,
+        "user",
+        "create",
+        "--username",
+        "op",
+        "--role",
+        "operator",
+        "--branch",
+        "riyadh",
+        "--hall",
+        "men",
+        "--password",
+        "short",
+    )
+    assert code == 2 and "10 characters" in err
+    code, _, err = run(
+        capsys, "token", "create", "--role", "display", "--name", "tv", "--branch", "riyadh"
+    )
+    assert code == 2 and "needs a hall" in err
+    code, _, err = run(capsys, "serve", "--workers", "0")
+    assert code == 2 and "--workers" in err
+
+
+def test_new_branch_works_without_restart(
+    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "migrate")
+    app = create_app(make_settings(cli_env, tmp_path / "var"))
+    with TestClient(app) as client:
+        steps = [
+            (
+                "branch",
+                "add",
+                "--slug",
+                "tabuk-mobile",
+                "--name-ar",
+                "الوحدة المتنقلة – تبوك",
+                "--name-en",
+                "Mobile unit – Tabuk",
+                "--kind",
+                "mobile",
+            ),
+            (
+                "hall",
+                "add",
+                "--branch",
+                "tabuk-mobile",
+                "--slug",
+                "women",
+                "--section",
+                "women",
+                "--name-ar",
+                "قسم النساء",
+                "--name-en",
+                "Women",
+                "--prefix",
+                "T",
+            ),
+            (
+                "service",
+                "add",
+                "--branch",
+                "tabuk-mobile",
+                "--slug",
+                "letter",
+                "--name-ar",
+                "خطاب",
+                "--name-en",
+                "Letter",
+                "--minutes",
+                "5",
+            ),
+            (
+                "counter",
+                "add",
+                "--branch",
+                "tabuk-mobile",
+                "--hall",
+                "women",
+                "--number",
+                "1",
+                "--service",
+                "letter",
+            ),
+        ]
+        for step in steps:
+            code, _, err = run(capsys, *step)
+            assert code == 0, err
+        code, out, err = run(
+            capsys,
+            "token",
+            "create",
+            "--role",
+            "kiosk",
+            "--name",
+            "kiosk-t",
+            "--branch",
+            "tabuk-mobile",
+        )
+        assert code == 0, err
+        token = out.strip().splitlines()[-1]
+        r = client.post(
+            "/api/v1/tickets",
+            json={"branch": "tabuk-mobile", "hall": "women", "service": "letter"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["number"] == "T-001"
+        code, _, err = run(capsys, *steps[0])
+        assert code == 2 and "already exists" in err
+        code, _, err = run(
+            capsys,
+            "hall",
+            "add",
+            "--branch",
+            "tabuk-mobile",
+            "--slug",
+            "Bad Slug",
+            "--section",
+            "men",
+            "--name-ar",
+            "x",
+            "--name-en",
+            "x",
+            "--prefix",
+            "B",
+        )
+        assert code == 2 and "not a valid slug" in err
