@@ -9,6 +9,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -92,10 +93,68 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+@dataclass(frozen=True)
+class SeededDatabase:
+    url: str
+    world: World
+
+
+@pytest.fixture(scope="session")
+def seeded_sqlite_template(sqlite_template: Path) -> tuple[Path, World]:
+    """The migrated template plus the factories' world, built once per session
+    (password hashing is deliberately slow; copying a file is not)."""
+    path = sqlite_template.with_name("seeded.sqlite3")
+    shutil.copyfile(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    world = build_world(engine)
+    engine.dispose()
+    return path, world
+
+
+@pytest.fixture(scope="session")
+def seeded_postgres_template(postgres_template: str) -> Iterator[tuple[str, World]]:
+    url = _postgres_admin_url()
+    assert url is not None
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = postgres_template + "_seeded"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+    engine = make_engine(make_url(url).set(database=name).render_as_string(hide_password=False))
+    world = build_world(engine)
+    engine.dispose()
+    yield name, world
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    """Runs the test once on a SQLite file and once on PostgreSQL."""
-    return str(request.getfixturevalue(f"{request.param}_url"))
+def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SeededDatabase]:
+    """A fresh copy of the seeded database, once on a SQLite file and once on PostgreSQL."""
+    if request.param == "sqlite":
+        template, world = request.getfixturevalue("seeded_sqlite_template")
+        path = tmp_path / "reception.sqlite3"
+        shutil.copyfile(template, path)
+        yield SeededDatabase(f"sqlite:///{path}", world)
+        return
+    template_name, world = request.getfixturevalue("seeded_postgres_template")
+    url = _postgres_admin_url()
+    assert url is not None
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"reception_t_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    yield SeededDatabase(
+        make_url(url).set(database=name).render_as_string(hide_password=False), world
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(seeded: SeededDatabase) -> str:
+    return seeded.url
 
 
 @pytest.fixture
@@ -106,8 +165,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def world(engine: Engine) -> World:
-    return build_world(engine)
+def world(seeded: SeededDatabase) -> World:
+    return seeded.world
 
 
 # --- the application -----------------------------------------------------------

@@ -11,24 +11,21 @@ from typing import Any
 
 import pytest
 
-from reception.db import make_engine
 from tests.browser import AXE, CHROMIUM, CHROMIUM_ARGS, axe_violations, running_server, screenshot
 from tests.conftest import missing
-from tests.factories import PASSWORD, World, build_world
+from tests.factories import PASSWORD, World
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def live(
-    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+    seeded_sqlite_template: tuple[Path, World], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, World]]:
     var = tmp_path_factory.mktemp("live")
     db = var / "reception.sqlite3"
-    shutil.copyfile(sqlite_template, db)
-    engine = make_engine(f"sqlite:///{db}")
-    world = build_world(engine)
-    engine.dispose()
+    template, world = seeded_sqlite_template
+    shutil.copyfile(template, db)
     env = {
         "DATABASE_URL": f"sqlite:///{db}",
         "VAR_DIR": str(var),
