@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import text, update
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -87,14 +87,13 @@ def _next_number(session: Session, hall_id: int, prefix: str, business_date: Any
     return int(session.execute(stmt).scalar_one())
 
 
+_BUMP_SEQ_SQL = text("UPDATE hall SET event_seq = event_seq + 1 WHERE id = :id RETURNING event_seq")
+
+
 def _bump_seq(session: Session, hall_id: int) -> int:
-    stmt = (
-        update(Hall)
-        .where(col(Hall.id) == hall_id)
-        .values(event_seq=col(Hall.event_seq) + 1)
-        .returning(col(Hall.event_seq))
-    )
-    return int(session.execute(stmt).scalar_one())
+    """Next event number of the hall, taken in the action's own transaction so the
+    order of numbers is the order of commits that displays must follow."""
+    return int(session.execute(_BUMP_SEQ_SQL, {"id": hall_id}).scalar_one())
 
 
 def _hall_event(session: Session, hall: Hall, kind: str, **payload: Any) -> Event:
@@ -126,7 +125,7 @@ def issue_ticket(
     assert branch_row.id is not None and hall_row.id is not None
     principal.require_hall(branch_row.id, hall_row.id)
     service_row = queries.service_by_slug(session, branch_row, service)
-    if service_row.id not in {s.id for s in queries.hall_services(session, hall_row)}:
+    if not queries.service_offered(session, hall_row.id, service_row.id or 0):
         raise Invalid("service_not_in_hall", N_("This service is not offered in this hall."))
     if residency is not None and residency not in {r.value for r in Residency}:
         raise Invalid("bad_residency", N_("Residency is citizen or resident."))

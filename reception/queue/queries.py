@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from reception.errors import N_, Invalid, NotFound
@@ -13,7 +13,6 @@ from reception.queue.models import (
     Branch,
     Counter,
     CounterService,
-    CounterStatus,
     Hall,
     PriorityGroup,
     Service,
@@ -81,38 +80,49 @@ def hall_services(session: Session, hall: Hall) -> list[Service]:
     return list(session.exec(stmt).all())
 
 
+_COUNTERS_FOR_SQL = text(
+    """
+    SELECT COUNT(DISTINCT c.id) AS counters,
+           COUNT(DISTINCT CASE WHEN c.status = 'open' THEN c.id END) AS open_counters
+    FROM counter c JOIN counterservice cs ON cs.counter_id = c.id
+    WHERE c.hall_id = :hall AND cs.service_id = :service
+    """
+)
+
+
 def open_counters_for(session: Session, hall_id: int, service_id: int) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(Counter)
-        .join(CounterService, col(CounterService.counter_id) == Counter.id)
-        .where(
-            Counter.hall_id == hall_id,
-            Counter.status == CounterStatus.open,
-            CounterService.service_id == service_id,
-        )
-    )
-    return int(session.exec(stmt).one())
+    row = session.execute(_COUNTERS_FOR_SQL, {"hall": hall_id, "service": service_id}).one()
+    return int(row.open_counters)
+
+
+def service_offered(session: Session, hall_id: int, service_id: int) -> bool:
+    """Some counter of the hall serves the service (open or not)."""
+    row = session.execute(_COUNTERS_FOR_SQL, {"hall": hall_id, "service": service_id}).one()
+    return int(row.counters) > 0
+
+
+_AHEAD_SQL = text(
+    """
+    SELECT COUNT(*) FROM ticket
+    WHERE hall_id = :hall AND service_id = :service AND status = 'waiting'
+      AND (priority_weight > :weight OR (priority_weight = :weight AND id < :id))
+    """
+)
 
 
 def position_of(session: Session, ticket: Ticket) -> int:
     """1 for the next to be called among the same hall and service."""
     if ticket.status != TicketStatus.waiting:
         return 0
-    ahead = session.exec(
-        select(func.count())
-        .select_from(Ticket)
-        .where(
-            Ticket.hall_id == ticket.hall_id,
-            Ticket.service_id == ticket.service_id,
-            Ticket.status == TicketStatus.waiting,
-            (col(Ticket.priority_weight) > ticket.priority_weight)
-            | (
-                (col(Ticket.priority_weight) == ticket.priority_weight)
-                & (col(Ticket.id) < ticket.id)
-            ),
-        )
-    ).one()
+    ahead = session.execute(
+        _AHEAD_SQL,
+        {
+            "hall": ticket.hall_id,
+            "service": ticket.service_id,
+            "weight": ticket.priority_weight,
+            "id": ticket.id,
+        },
+    ).scalar_one()
     return int(ahead) + 1
 
 
@@ -126,29 +136,38 @@ def eta_of(session: Session, ticket: Ticket, position: int, service: Service) ->
     )
 
 
+_WAITING_SQL = text(
+    """
+    SELECT s.slug, s.name_ar, s.name_en, s.expected_minutes,
+      (SELECT COUNT(*) FROM ticket t
+        WHERE t.hall_id = :hall AND t.service_id = s.id AND t.status = 'waiting') AS waiting,
+      (SELECT COUNT(DISTINCT c.id) FROM counter c
+        JOIN counterservice cs ON cs.counter_id = c.id
+        WHERE c.hall_id = :hall AND cs.service_id = s.id AND c.status = 'open') AS open_counters
+    FROM service s
+    WHERE s.active = :active AND EXISTS (
+      SELECT 1 FROM counter c JOIN counterservice cs ON cs.counter_id = c.id
+      WHERE c.hall_id = :hall AND cs.service_id = s.id)
+    ORDER BY s.sort_order, s.id
+    """
+)
+
+
 def waiting_by_service(session: Session, hall: Hall) -> dict[str, dict[str, Any]]:
-    services = hall_services(session, hall)
-    counts = dict(
-        session.exec(
-            select(Ticket.service_id, func.count())
-            .where(Ticket.hall_id == hall.id, Ticket.status == TicketStatus.waiting)
-            .group_by(col(Ticket.service_id))
-        ).all()
-    )
-    result: dict[str, dict[str, Any]] = {}
-    for service in services:
-        waiting = int(counts.get(service.id or 0, 0))
-        result[service.slug] = {
-            "name_ar": service.name_ar,
-            "name_en": service.name_en,
-            "waiting": waiting,
+    """Per service offered in the hall: waiting count and the wait a newcomer faces.
+    One statement: this runs after every queue change, for every display."""
+    rows = session.execute(_WAITING_SQL, {"hall": hall.id, "active": True}).all()
+    return {
+        row.slug: {
+            "name_ar": row.name_ar,
+            "name_en": row.name_en,
+            "waiting": int(row.waiting),
             "eta_minutes": estimate_wait_minutes(
-                waiting,
-                service.expected_minutes,
-                open_counters_for(session, hall.id or 0, service.id or 0),
+                int(row.waiting), int(row.expected_minutes), int(row.open_counters)
             ),
         }
-    return result
+        for row in rows
+    }
 
 
 def ticket_summary(ticket: Ticket, counter: Counter | None, service: Service) -> dict[str, Any]:
