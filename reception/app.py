@@ -191,6 +191,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
             await broadcaster.disconnect()
+            close = getattr(sms_backend, "close", None)
+            if close is not None:
+                close()
             engine.dispose()
 
     routes = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from reception.settings import Settings
 
@@ -45,7 +46,7 @@ class MemoryBackend:
 
 
 class TwilioBackend:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, timeout: float = 15.0) -> None:
         from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
@@ -53,21 +54,25 @@ class TwilioBackend:
 
         class _Client(TwilioHttpClient):
             def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-                if base and url.startswith("https://api.twilio.com"):
-                    url = base + url[len("https://api.twilio.com") :]
+                if base:
+                    # Every host the client would reach (api.twilio.com, or a regional
+                    # or edge host chosen from TWILIO_REGION / TWILIO_EDGE) goes to `base`.
+                    parts = urlsplit(url)
+                    url = base + urlunsplit(("", "", parts.path, parts.query, parts.fragment))
                 return super().request(method, url, *args, **kwargs)
 
+        self._http = _Client(timeout=timeout)
         self.client = Client(
             settings.twilio_account_sid,
             settings.twilio_auth_token,
-            http_client=_Client(timeout=15),
+            http_client=self._http,
         )
         self.from_number = settings.twilio_from_number
         self.messaging_service_sid = settings.twilio_messaging_service_sid
         self.status_callback = f"{settings.public_base_url}/api/v1/sms/status"
 
     def send(self, to: str, body: str, reference: str) -> str:
-        from twilio.base.exceptions import TwilioException, TwilioRestException
+        from twilio.base.exceptions import TwilioException
 
         kwargs: dict[str, Any] = {"to": to, "body": body, "status_callback": self.status_callback}
         if self.messaging_service_sid:
@@ -76,13 +81,32 @@ class TwilioBackend:
             kwargs["from_"] = self.from_number
         try:
             message = self.client.messages.create(**kwargs)
-        except TwilioRestException as exc:
-            if exc.status == 429 or exc.status >= 500:
-                raise TransientSmsError(f"twilio {exc.status}") from exc
-            raise PermanentSmsError(f"twilio {exc.status} code {exc.code}") from exc
-        except (TwilioException, OSError) as exc:
+        except TwilioException as exc:
+            # TwilioRestException (classic error body) and TwilioServiceException
+            # (RFC 9457 problem details) both carry the status; neither subclasses the other.
+            status = _status_of(exc)
+            if status is None or status in (408, 429) or status >= 500:
+                raise TransientSmsError(f"twilio {status or type(exc).__name__}") from exc
+            raise PermanentSmsError(
+                f"twilio {status} code {getattr(exc, 'code', None)}"
+            ) from exc
+        except OSError as exc:  # requests' connection errors and time-outs
             raise TransientSmsError(type(exc).__name__) from exc
         return str(message.sid)
+
+    def close(self) -> None:
+        """Close the pooled HTTP connections."""
+        if self._http.session is not None:
+            self._http.session.close()
+
+
+def _status_of(exc: Exception) -> int | None:
+    status = getattr(exc, "status", None)
+    if isinstance(status, int):
+        return status
+    if isinstance(status, str) and status.isdigit():
+        return int(status)
+    return None
 
 
 def create_backend(settings: Settings) -> SmsBackend:

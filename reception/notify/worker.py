@@ -5,6 +5,7 @@ after `STALE_CLAIM` (at-least-once across a crash; the provider id is kept)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from datetime import timedelta
@@ -26,7 +27,9 @@ def backoff(attempt: int, base: float = 5.0, cap: float = 1800.0) -> timedelta:
     return timedelta(seconds=delay * random.uniform(0.5, 1.0))
 
 
-def claim_due(engine: Engine, clock: Clock, limit: int = 20) -> list[OutgoingSms]:
+def claim_due(
+    engine: Engine, clock: Clock, limit: int = 20, max_attempts: int | None = None
+) -> list[OutgoingSms]:
     now = clock.now()
     with session_scope(engine) as session:
         stmt = (
@@ -44,6 +47,14 @@ def claim_due(engine: Engine, clock: Clock, limit: int = 20) -> list[OutgoingSms
         if engine.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         rows = list(session.exec(stmt).all())
+        if max_attempts is not None:
+            for row in [r for r in rows if r.status == SmsStatus.sending]:
+                if row.attempts >= max_attempts:
+                    # A message whose sending kept killing its worker is not tried forever.
+                    row.status = SmsStatus.failed
+                    row.last_error = "worker stopped while sending; attempts used up"
+                    session.add(row)
+                    rows.remove(row)
         for row in rows:
             row.status = SmsStatus.sending
             row.attempts += 1
@@ -81,7 +92,7 @@ def record_result(
 
 def send_due(engine: Engine, clock: Clock, backend: SmsBackend, max_attempts: int) -> int:
     """One pass over the outbox; returns how many messages were tried."""
-    rows = claim_due(engine, clock)
+    rows = claim_due(engine, clock, max_attempts=max_attempts)
     for row in rows:
         assert row.id is not None
         try:
@@ -112,7 +123,5 @@ async def run_worker(
             log.exception("sms worker pass failed; trying again")
             tried = 0
         if tried == 0:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
-            except TimeoutError:
-                pass
