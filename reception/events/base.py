@@ -92,6 +92,8 @@ class HubBroadcaster:
 
     def __init__(self) -> None:
         self.hub = LocalHub()
+        # One `_listen` per channel with local subscribers; later ones wait for it too.
+        self.listening: dict[str, asyncio.Future[None]] = {}
 
     async def connect(self) -> None:
         return None
@@ -117,10 +119,15 @@ class HubBroadcaster:
         sub, first = self.hub.add(channel)
         try:
             if first:
-                await self._listen(channel)
+                self.listening[channel] = asyncio.ensure_future(self._listen(channel))
+            # Only once the channel is live may the caller read its snapshot.
+            await asyncio.shield(self.listening[channel])
             yield sub
         finally:
             if self.hub.remove(sub):
+                listening = self.listening.pop(channel, None)
+                if listening is not None and not listening.done():
+                    listening.cancel()
                 await self._unlisten(channel)
 
 

@@ -13,6 +13,8 @@ from reception.events.base import HubBroadcaster
 
 log = logging.getLogger(__name__)
 
+CONFIRM_SECONDS = 5.0
+
 
 class RedisBroadcaster(HubBroadcaster):
     def __init__(self, url: str, prefix: str = "reception:") -> None:
@@ -22,11 +24,13 @@ class RedisBroadcaster(HubBroadcaster):
         self.client: aioredis.Redis | None = None
         self.pubsub: PubSub | None = None
         self.reader: asyncio.Task[None] | None = None
+        self.confirming: dict[str, asyncio.Future[None]] = {}
 
     async def connect(self) -> None:
         self.client = aioredis.from_url(self.url)
         await self.client.ping()
-        self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        # Subscribe confirmations are kept: `_listen` waits for them.
+        self.pubsub = self.client.pubsub()
         # A placeholder subscription keeps the pubsub connection open for the reader.
         await self.pubsub.subscribe(self.prefix + "_")
         self.reader = asyncio.create_task(self._read())
@@ -46,8 +50,21 @@ class RedisBroadcaster(HubBroadcaster):
         await self.client.publish(self.prefix + channel, message)
 
     async def _listen(self, channel: str) -> None:
+        """Subscribe and return only when Redis confirmed it: a message published from
+        then on reaches this worker (sending SUBSCRIBE alone does not ensure that)."""
         assert self.pubsub is not None
-        await self.pubsub.subscribe(self.prefix + channel)
+        name = self.prefix + channel
+        confirmed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.confirming[name] = confirmed
+        try:
+            await self.pubsub.subscribe(name)
+            try:
+                await asyncio.wait_for(confirmed, timeout=CONFIRM_SECONDS)
+            except TimeoutError:
+                raise ConnectionError(f"redis did not confirm SUBSCRIBE {name}") from None
+        finally:
+            if self.confirming.get(name) is confirmed:
+                del self.confirming[name]
 
     async def _unlisten(self, channel: str) -> None:
         if self.pubsub is not None:
@@ -58,7 +75,13 @@ class RedisBroadcaster(HubBroadcaster):
         while True:
             try:
                 async for item in self.pubsub.listen():
-                    if item.get("type") != "message":
+                    kind = item.get("type")
+                    if kind == "subscribe":
+                        waiter = self.confirming.pop(item["channel"].decode(), None)
+                        if waiter is not None and not waiter.done():
+                            waiter.set_result(None)
+                        continue
+                    if kind != "message":
                         continue
                     channel = item["channel"].decode()[len(self.prefix) :]
                     data = item["data"]

@@ -1,0 +1,241 @@
+"""The broadcast backends: the in-process hub and Redis pub/sub between two
+broadcasters, as two worker processes would each have one."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from contextlib import AsyncExitStack
+
+import pytest
+
+from reception.events import Event, create_broadcaster
+from reception.events.base import LocalHub, MemoryBroadcaster, Subscription
+from reception.events.redis import RedisBroadcaster
+
+pytestmark = pytest.mark.timeout(60)
+
+WAIT = 5.0
+
+
+async def receive(sub: Subscription) -> str:
+    return await asyncio.wait_for(sub.get(), timeout=WAIT)
+
+
+async def nothing_more(sub: Subscription, seconds: float = 0.3) -> None:
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(sub.get(), timeout=seconds)
+
+
+# --- memory:// ----------------------------------------------------------------------
+
+
+def test_memory_subscribe_then_publish_delivers() -> None:
+    async def scenario() -> None:
+        broadcaster = create_broadcaster("memory://")
+        assert isinstance(broadcaster, MemoryBroadcaster)
+        await broadcaster.connect()
+        try:
+            async with (
+                broadcaster.subscribe("hall:1") as first,
+                broadcaster.subscribe("hall:1") as second,
+                broadcaster.subscribe("hall:2") as other_hall,
+            ):
+                await broadcaster.publish("hall:1", "one")
+                await broadcaster.publish_events(
+                    [Event("hall:1", {"type": "ticket.called", "number": "م-١"})]
+                )
+                for sub in (first, second):
+                    assert await receive(sub) == "one"
+                    assert json.loads(await receive(sub)) == {
+                        "type": "ticket.called",
+                        "number": "م-١",
+                    }
+                    assert not sub.overflowed
+                await nothing_more(other_hall)
+            assert broadcaster.hub.subscribers == {}
+        finally:
+            await broadcaster.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_memory_overflow_marks_the_slow_subscriber_and_never_blocks_the_others() -> None:
+    async def scenario() -> None:
+        broadcaster = MemoryBroadcaster()
+        broadcaster.hub = LocalHub(maxsize=3)
+        async with (
+            broadcaster.subscribe("hall:1") as slow,
+            broadcaster.subscribe("hall:1") as fast,
+        ):
+            for n in range(20):
+                # A full queue elsewhere must not make publishing wait.
+                await asyncio.wait_for(broadcaster.publish("hall:1", f"m{n}"), timeout=1.0)
+                assert await receive(fast) == f"m{n}"
+            assert not fast.overflowed
+            assert slow.overflowed
+            assert [slow.queue.get_nowait() for _ in range(3)] == ["m0", "m1", "m2"]
+            assert slow.queue.empty()
+
+    asyncio.run(asyncio.wait_for(scenario(), timeout=30))
+
+
+def test_create_broadcaster_rejects_an_unknown_scheme() -> None:
+    with pytest.raises(ValueError, match=r"BROADCAST_URL must start with memory:// or redis://"):
+        create_broadcaster("amqp://127.0.0.1/")
+    with pytest.raises(ValueError, match=r"\(got kafka://\)"):
+        create_broadcaster("kafka://broker:9092")
+
+
+# --- redis:// -----------------------------------------------------------------------
+
+
+async def redis_subscribers(broadcaster: RedisBroadcaster, channel: str) -> int:
+    assert broadcaster.client is not None
+    counts = await broadcaster.client.pubsub_numsub(broadcaster.prefix + channel)
+    return int(counts[0][1])
+
+
+async def wait_for_subscribers(broadcaster: RedisBroadcaster, channel: str, count: int) -> None:
+    async def poll() -> None:
+        while await redis_subscribers(broadcaster, channel) != count:
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(poll(), timeout=WAIT)
+
+
+@pytest.mark.redis
+def test_redis_message_published_on_one_worker_reaches_the_other(redis_url: str) -> None:
+    channel = f"hall:{uuid.uuid4().hex[:8]}"
+
+    async def scenario() -> None:
+        publisher = create_broadcaster(redis_url)
+        listener = create_broadcaster(redis_url)
+        assert isinstance(publisher, RedisBroadcaster)
+        assert isinstance(listener, RedisBroadcaster)
+        await asyncio.wait_for(publisher.connect(), timeout=WAIT)
+        await asyncio.wait_for(listener.connect(), timeout=WAIT)
+        try:
+            async with (
+                listener.subscribe(channel) as first,
+                listener.subscribe(channel) as second,
+                publisher.subscribe(channel) as local,
+            ):
+                # One Redis subscription per worker, however many sockets it holds.
+                await wait_for_subscribers(publisher, channel, 2)
+                event = Event(channel, {"type": "ticket.called", "seq": 7, "number": "M-001"})
+                await publisher.publish_events([event])
+                for sub in (first, second, local):
+                    assert json.loads(await receive(sub)) == event.payload
+                await listener.publish(channel, "back")
+                for sub in (first, second, local):
+                    assert await receive(sub) == "back"
+                    assert not sub.overflowed
+        finally:
+            await publisher.disconnect()
+            await listener.disconnect()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.redis
+def test_redis_unsubscribe_stops_delivery_and_resubscribe_works(redis_url: str) -> None:
+    channel = f"hall:{uuid.uuid4().hex[:8]}"
+
+    async def scenario() -> None:
+        publisher = RedisBroadcaster(redis_url)
+        listener = RedisBroadcaster(redis_url)
+        await asyncio.wait_for(publisher.connect(), timeout=WAIT)
+        await asyncio.wait_for(listener.connect(), timeout=WAIT)
+        try:
+            async with listener.subscribe(channel) as stays:
+                async with listener.subscribe(channel) as leaves:
+                    await wait_for_subscribers(publisher, channel, 1)
+                    await publisher.publish(channel, "both")
+                    assert await receive(stays) == "both"
+                    assert await receive(leaves) == "both"
+                # Another local subscriber remains: the Redis subscription stays.
+                await publisher.publish(channel, "one")
+                assert await receive(stays) == "one"
+                await nothing_more(leaves)
+            # The last local subscriber left: the worker unsubscribes from Redis.
+            await wait_for_subscribers(publisher, channel, 0)
+            assert listener.hub.subscribers == {}
+            await publisher.publish(channel, "nobody")
+            await nothing_more(stays)
+
+            async with listener.subscribe(channel) as again:
+                await wait_for_subscribers(publisher, channel, 1)
+                await publisher.publish(channel, "again")
+                assert await receive(again) == "again"
+                await nothing_more(again)
+        finally:
+            await publisher.disconnect()
+            await listener.disconnect()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.redis
+def test_redis_subscription_is_live_when_subscribe_returns(redis_url: str) -> None:
+    """The display subscribes, then reads its snapshot: an event published right after
+    `subscribe()` returned must not be lost, on every try."""
+
+    async def scenario() -> None:
+        publisher = RedisBroadcaster(redis_url)
+        listener = RedisBroadcaster(redis_url)
+        await asyncio.wait_for(publisher.connect(), timeout=WAIT)
+        await asyncio.wait_for(listener.connect(), timeout=WAIT)
+        try:
+            for n in range(50):
+                channel = f"hall:{uuid.uuid4().hex[:8]}"
+                async with listener.subscribe(channel) as sub:
+                    await publisher.publish(channel, f"m{n}")
+                    assert await receive(sub) == f"m{n}"
+        finally:
+            await publisher.disconnect()
+            await listener.disconnect()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.redis
+def test_redis_subscribe_returns_only_once_redis_listens(redis_url: str) -> None:
+    """While Redis holds every client's commands (CLIENT PAUSE), `subscribe()` must not
+    return: the display reads its snapshot only after the subscription is live. This
+    holds for the first local subscriber and for those that join while it waits."""
+    pause_ms = 400
+
+    async def scenario() -> None:
+        publisher = RedisBroadcaster(redis_url)
+        listener = RedisBroadcaster(redis_url)
+        await asyncio.wait_for(publisher.connect(), timeout=WAIT)
+        await asyncio.wait_for(listener.connect(), timeout=WAIT)
+        assert publisher.client is not None
+        channel = f"hall:{uuid.uuid4().hex[:8]}"
+        try:
+            async with AsyncExitStack() as stack:
+                waited: list[float] = []
+
+                async def join() -> Subscription:
+                    started = loop.time()
+                    sub = await stack.enter_async_context(listener.subscribe(channel))
+                    waited.append(loop.time() - started)
+                    return sub
+
+                loop = asyncio.get_running_loop()
+                await publisher.client.execute_command("CLIENT", "PAUSE", pause_ms, "ALL")
+                subs = await asyncio.wait_for(
+                    asyncio.gather(*(join() for _ in range(4))), timeout=WAIT
+                )
+                assert len(waited) == 4
+                assert min(waited) >= pause_ms / 1000 * 0.5, waited
+                await publisher.publish(channel, "called")
+                for sub in subs:
+                    assert await receive(sub) == "called"
+        finally:
+            await publisher.disconnect()
+            await listener.disconnect()
+
+    asyncio.run(scenario())
