@@ -162,12 +162,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         engine = make_engine(settings.database_url)
+        read_engine = (
+            make_engine(settings.database_url, readonly=True)
+            if settings.database_url.startswith("sqlite")
+            else engine
+        )
         broadcaster = create_broadcaster(settings.broadcast_url)
         await broadcaster.connect()
         sms_backend = create_backend(settings)
         app.state.ctx = AppContext(
             settings=settings,
             engine=engine,
+            read_engine=read_engine,
             clock=clock,
             broadcaster=broadcaster,
             templates=make_templates(settings),
@@ -195,6 +201,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             if close is not None:
                 close()
             engine.dispose()
+            read_engine.dispose()
 
     routes = [
         Route("/", home, name="home"),

@@ -37,6 +37,7 @@ T = TypeVar("T")
 class AppContext:
     settings: Settings
     engine: Engine
+    read_engine: Engine
     clock: Clock
     broadcaster: HubBroadcaster
     templates: dict[str, Jinja2Templates]
@@ -144,7 +145,7 @@ def with_session(engine: Engine, fn: Callable[[Session], T]) -> T:
 
 
 async def read(conn: HTTPConnection, fn: Callable[[Session], T]) -> T:
-    return await run_in_threadpool(with_session, ctx(conn).engine, fn)
+    return await run_in_threadpool(with_session, ctx(conn).read_engine, fn)
 
 
 async def principal_of(conn: HTTPConnection) -> Principal | None:
