@@ -9,6 +9,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,31 @@ def _postgres_admin_url() -> str | None:
     return os.environ.get("TEST_DATABASE_URL") or None
 
 
+@contextmanager
+def postgres_copy(template: str | None, prefix: str = "reception_t_") -> Iterator[str]:
+    """A new database (a copy of `template`, or empty) on the TEST_DATABASE_URL server,
+    dropped afterwards. Yields its name."""
+    url = _postgres_admin_url()
+    assert url is not None
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}{uuid.uuid4().hex[:10]}"
+    source = f' TEMPLATE "{template}"' if template else ""
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"{source}'))
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def postgres_database_url(name: str) -> str:
+    url = _postgres_admin_url()
+    assert url is not None
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str]:
     """A migrated template database; each test copies it (CREATE DATABASE … TEMPLATE)."""
@@ -59,31 +85,18 @@ def postgres_template() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # pragma: no cover - depends on the machine
-        admin.dispose()
         missing(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {type(exc).__name__}")
-    name = f"reception_tmpl_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    template_url = make_url(url).set(database=name).render_as_string(hide_password=False)
-    upgrade(template_url)
-    yield name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    finally:
+        admin.dispose()
+    with postgres_copy(None, "reception_tmpl_") as name:
+        upgrade(postgres_database_url(name))
+        yield name
 
 
 @pytest.fixture
 def postgres_url(postgres_template: str) -> Iterator[str]:
-    url = _postgres_admin_url()
-    assert url is not None
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"reception_t_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
-    yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_copy(postgres_template) as name:
+        yield postgres_database_url(name)
 
 
 @pytest.fixture
@@ -113,19 +126,11 @@ def seeded_sqlite_template(sqlite_template: Path) -> tuple[Path, World]:
 
 @pytest.fixture(scope="session")
 def seeded_postgres_template(postgres_template: str) -> Iterator[tuple[str, World]]:
-    url = _postgres_admin_url()
-    assert url is not None
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = postgres_template + "_seeded"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
-    engine = make_engine(make_url(url).set(database=name).render_as_string(hide_password=False))
-    world = build_world(engine)
-    engine.dispose()
-    yield name, world
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_copy(postgres_template, "reception_seed_") as name:
+        engine = make_engine(postgres_database_url(name))
+        world = build_world(engine)
+        engine.dispose()
+        yield name, world
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -138,18 +143,8 @@ def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SeededDat
         yield SeededDatabase(f"sqlite:///{path}", world)
         return
     template_name, world = request.getfixturevalue("seeded_postgres_template")
-    url = _postgres_admin_url()
-    assert url is not None
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"reception_t_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
-    yield SeededDatabase(
-        make_url(url).set(database=name).render_as_string(hide_password=False), world
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_copy(template_name) as name:
+        yield SeededDatabase(postgres_database_url(name), world)
 
 
 @pytest.fixture

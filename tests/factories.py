@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from reception.auth.actions import create_token, create_user
 from reception.db import session_scope
+from reception.demo import ACCOUNTS
 from reception.queue.models import (
     Branch,
     Counter,
@@ -92,17 +93,7 @@ def build_world(engine: Engine, with_second_branch: bool = True) -> World:
                     ids.append(counter.id or 0)
                 if slug == "riyadh":
                     world.counters[hslug] = ids
-        accounts = [
-            ("admin", "admin", None, ()),
-            ("supervisor", "supervisor", "riyadh", ()),
-            ("operator-men", "operator", "riyadh", ("men",)),
-            ("operator-women", "operator", "riyadh", ("women",)),
-            ("officer", "department_officer", "riyadh", ()),
-            ("kiosk", "kiosk", "riyadh", ()),
-            ("display-men", "display", "riyadh", ("men",)),
-            ("display-women", "display", "riyadh", ("women",)),
-        ]
-        for username, role, branch_slug, halls in accounts:
+        for username, role, branch_slug, halls in ACCOUNTS:
             create_user(
                 s,
                 username=username,
