@@ -22,3 +22,10 @@ ROLE_LABELS: dict[str, str] = {
     "kiosk": N_("Kiosk device"),
     "display": N_("Display device"),
 }
+
+COUNTER_STATUS_LABELS: dict[str, str] = {
+    "open": N_("open"),
+    "paused": N_("paused"),
+    "closed": N_("closed"),
+}
+STATUS_LABELS.update(COUNTER_STATUS_LABELS)

@@ -34,3 +34,19 @@ def test_sqlite_runs_in_wal_with_foreign_keys(sqlite_url: str) -> None:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_every_migration_goes_down_and_up_again(database_url: str) -> None:
+    from alembic import command
+
+    from reception.migrate import alembic_config, upgrade
+
+    command.downgrade(alembic_config(database_url), "base")
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+    finally:
+        engine.dispose()
+    upgrade(database_url)
+    test_head_matches_the_models(database_url)

@@ -87,9 +87,7 @@ class TwilioBackend:
             status = _status_of(exc)
             if status is None or status in (408, 429) or status >= 500:
                 raise TransientSmsError(f"twilio {status or type(exc).__name__}") from exc
-            raise PermanentSmsError(
-                f"twilio {status} code {getattr(exc, 'code', None)}"
-            ) from exc
+            raise PermanentSmsError(f"twilio {status} code {getattr(exc, 'code', None)}") from exc
         except OSError as exc:  # requests' connection errors and time-outs
             raise TransientSmsError(type(exc).__name__) from exc
         return str(message.sid)

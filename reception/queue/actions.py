@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import text
@@ -15,12 +16,15 @@ from reception import audit
 from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.clock import Clock
-from reception.errors import N_, Conflict, Invalid
+from reception.errors import N_, Conflict, Invalid, NotFound
 from reception.events import Event
 from reception.notify.outbox import enqueue_sms
 from reception.queue import queries
 from reception.queue.models import (
+    Branch,
+    CallReason,
     Counter,
+    CounterService,
     CounterStatus,
     Hall,
     Residency,
@@ -96,7 +100,7 @@ def _bump_seq(session: Session, hall_id: int) -> int:
     return int(session.execute(_BUMP_SEQ_SQL, {"id": hall_id}).scalar_one())
 
 
-def _hall_event(session: Session, hall: Hall, kind: str, **payload: Any) -> Event:
+def hall_event(session: Session, hall: Hall, kind: str, **payload: Any) -> Event:
     assert hall.id is not None
     seq = _bump_seq(session, hall.id)
     body = {"type": kind, "seq": seq, "hall": hall.slug, **payload}
@@ -182,7 +186,7 @@ def issue_ticket(
             eta=issued.eta_minutes if issued.eta_minutes is not None else "?",
             link=issued.tracking_url,
         )
-    event = _hall_event(
+    event = hall_event(
         session,
         hall_row,
         "ticket.issued",
@@ -208,7 +212,7 @@ def _issued(
     )
 
 
-def _counter_for_operator(
+def counter_for_operator(
     session: Session, principal: Principal, counter_id: int
 ) -> tuple[Counter, Hall]:
     principal.require_role(Role.operator, Role.supervisor, Role.admin)
@@ -219,20 +223,46 @@ def _counter_for_operator(
     return counter, hall
 
 
-def _lock_next_waiting(session: Session, hall_id: int, service_ids: list[int]) -> Ticket | None:
-    stmt = (
-        select(Ticket)
-        .where(
-            Ticket.hall_id == hall_id,
-            Ticket.status == TicketStatus.waiting,
-            col(Ticket.service_id).in_(service_ids),
-        )
-        .order_by(col(Ticket.priority_weight).desc(), col(Ticket.id))
-        .limit(1)
+def _lock_next_waiting(
+    session: Session, hall_id: int, counter_id: int, starving_before: datetime | None
+) -> tuple[Ticket, CallReason] | None:
+    """The ticket this counter calls next, locked for this transaction.
+
+    Policy: a ticket that has waited past the branch's maximum goes first (oldest
+    first), so priority visitors never starve the others; otherwise the highest
+    priority weight, then the earliest arrival. Tickets transferred to another
+    counter are left to that counter."""
+    served = select(CounterService.service_id).where(CounterService.counter_id == counter_id)
+    base = select(Ticket).where(
+        Ticket.hall_id == hall_id,
+        Ticket.status == TicketStatus.waiting,
+        col(Ticket.service_id).in_(served),
+        (col(Ticket.assigned_counter_id).is_(None)) | (Ticket.assigned_counter_id == counter_id),
     )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return session.exec(stmt).first()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    candidates = []
+    if starving_before is not None:
+        candidates.append(
+            (base.where(Ticket.issued_at <= starving_before).order_by(col(Ticket.id)), True)
+        )
+    candidates.append((base.order_by(col(Ticket.priority_weight).desc(), col(Ticket.id)), False))
+    for stmt, starving in candidates:
+        stmt = stmt.limit(1)
+        if postgres:
+            stmt = stmt.with_for_update(skip_locked=True)
+        ticket = session.exec(stmt).first()
+        if ticket is None:
+            continue
+        if ticket.assigned_counter_id == counter_id:
+            reason = CallReason.assigned
+        elif starving and ticket.priority_weight == 0:
+            reason = CallReason.max_wait
+        elif ticket.priority_weight > 0:
+            reason = CallReason.priority
+        else:
+            reason = CallReason.order
+        return ticket, reason
+    return None
 
 
 def _move(
@@ -254,12 +284,28 @@ def _move(
     return move
 
 
+def _call(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    ticket: Ticket,
+    counter: Counter,
+    reason: CallReason,
+) -> None:
+    ticket.counter_id = counter.id
+    ticket.called_by_id = principal.user_id
+    ticket.assigned_counter_id = None
+    ticket.call_reason = reason
+    _move(session, clock, principal, ticket, TicketStatus.called)
+    session.flush()
+
+
 def call_next(
     session: Session, clock: Clock, principal: Principal, counter_id: int
 ) -> Outcome[dict[str, Any] | None]:
     """Finish what the counter is doing (a called or served ticket becomes done) and
     call the first waiting ticket it serves, exactly once across operators."""
-    counter, hall = _counter_for_operator(session, principal, counter_id)
+    counter, hall = counter_for_operator(session, principal, counter_id)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT 1 FROM counter WHERE id = :id FOR UPDATE"), {"id": counter.id})
     if counter.status != CounterStatus.open:
@@ -268,48 +314,133 @@ def call_next(
     current = queries.current_ticket_at(session, counter.id or 0)
     if current is not None:
         _move(session, clock, principal, current, TicketStatus.done)
-    ticket = _lock_next_waiting(
-        session, hall.id or 0, queries.services_of_counter(session, counter.id or 0)
+    branch = session.get(Branch, hall.branch_id)
+    assert branch is not None
+    starving_before = (
+        clock.now() - timedelta(minutes=branch.max_wait_minutes)
+        if branch.max_wait_minutes
+        else None
     )
-    if ticket is None:
+    found = _lock_next_waiting(session, hall.id or 0, counter.id or 0, starving_before)
+    if found is None:
         if current is not None:
-            events.append(_hall_event(session, hall, "ticket.finished", ticket={"id": current.id}))
+            events.append(hall_event(session, hall, "ticket.finished", ticket={"id": current.id}))
         return Outcome(None, events)
-    ticket.counter_id = counter.id
-    ticket.called_by_id = principal.user_id
-    _move(session, clock, principal, ticket, TicketStatus.called)
-    session.flush()
+    ticket, reason = found
+    _call(session, clock, principal, ticket, counter, reason)
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)
-    events.append(_hall_event(session, hall, "ticket.called", ticket=summary))
+    events.append(hall_event(session, hall, "ticket.called", ticket=summary))
     return Outcome(summary, events)
 
 
 def act_on_current(
     session: Session, clock: Clock, principal: Principal, counter_id: int, action: str
 ) -> Outcome[Ticket]:
-    """recall, start, finish or no_show on the ticket the counter has called."""
+    """recall, start, finish, no_show or return (to the queue, keeping its place) on
+    the ticket the counter has called."""
     targets = {
         "recall": TicketStatus.called,
         "start": TicketStatus.serving,
         "finish": TicketStatus.done,
         "no_show": TicketStatus.no_show,
+        "return": TicketStatus.waiting,
     }
     if action not in targets:
         raise Invalid("unknown_action", N_("Unknown action."))
-    counter, hall = _counter_for_operator(session, principal, counter_id)
+    counter, hall = counter_for_operator(session, principal, counter_id)
     ticket = queries.current_ticket_at(session, counter.id or 0)
     if ticket is None:
         raise Conflict("no_current_ticket", N_("This counter has no ticket called."))
     _move(session, clock, principal, ticket, targets[action])
     if action == "recall":
         ticket.recall_count += 1
+    summary_counter: Counter | None = counter
+    if action == "return":
+        ticket.counter_id = None
+        ticket.call_reason = None
+        summary_counter = None
     session.flush()
     service = session.get(Service, ticket.service_id)
     assert service is not None
-    kind = {"recall": "ticket.recalled", "start": "ticket.serving"}.get(action, "ticket.finished")
-    event = _hall_event(
-        session, hall, kind, ticket=queries.ticket_summary(ticket, counter, service)
+    kind = {
+        "recall": "ticket.recalled",
+        "start": "ticket.serving",
+        "return": "ticket.returned",
+    }.get(action, "ticket.finished")
+    event = hall_event(
+        session, hall, kind, ticket=queries.ticket_summary(ticket, summary_counter, service)
     )
     return Outcome(ticket, [event])
+
+
+def call_ticket(
+    session: Session, clock: Clock, principal: Principal, counter_id: int, ticket_id: int
+) -> Outcome[dict[str, Any]]:
+    """Call one chosen waiting ticket (one this counter serves) out of turn."""
+    counter, hall = counter_for_operator(session, principal, counter_id)
+    if counter.status != CounterStatus.open:
+        raise Conflict("counter_not_open", N_("This counter is not open."))
+    stmt = select(Ticket).where(Ticket.id == ticket_id, Ticket.hall_id == hall.id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    ticket = session.exec(stmt).first()
+    if ticket is None:
+        raise NotFound("unknown_ticket", N_("This ticket does not exist."))
+    if ticket.service_id not in queries.services_of_counter(session, counter_id):
+        raise Conflict("not_served_here", N_("This counter does not serve that ticket's service."))
+    if ticket.assigned_counter_id not in (None, counter_id):
+        raise Conflict("assigned_elsewhere", N_("This ticket was sent to another counter."))
+    if ticket.status != TicketStatus.waiting:
+        raise Conflict(
+            "illegal_transition",
+            N_("This is not possible for a ticket that is {current}."),
+            current=ticket.status,
+        )
+    current = queries.current_ticket_at(session, counter_id)
+    if current is not None:
+        _move(session, clock, principal, current, TicketStatus.done)
+    _call(session, clock, principal, ticket, counter, CallReason.chosen)
+    service = session.get(Service, ticket.service_id)
+    assert service is not None
+    summary = queries.ticket_summary(ticket, counter, service)
+    return Outcome(summary, [hall_event(session, hall, "ticket.called", ticket=summary)])
+
+
+def transfer_ticket(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    counter_id: int,
+    *,
+    service: str,
+    to_counter: int | None = None,
+) -> Outcome[Ticket]:
+    """Send the counter's current visitor to another service (and optionally to one
+    counter). The ticket keeps its place by original arrival in the new line."""
+    counter, hall = counter_for_operator(session, principal, counter_id)
+    ticket = queries.current_ticket_at(session, counter_id)
+    if ticket is None:
+        raise Conflict("no_current_ticket", N_("This counter has no ticket called."))
+    branch = session.get(Branch, hall.branch_id)
+    assert branch is not None
+    new_service = queries.service_by_slug(session, branch, service)
+    if not queries.service_offered(session, hall.id or 0, new_service.id or 0):
+        raise Invalid("service_not_in_hall", N_("This service is not offered in this hall."))
+    target: Counter | None = None
+    if to_counter is not None:
+        target = session.get(Counter, to_counter)
+        if target is None or target.hall_id != hall.id:
+            raise Invalid("unknown_counter", N_("There is no counter {id}."), id=to_counter)
+        if new_service.id not in queries.services_of_counter(session, to_counter):
+            raise Invalid("not_served_there", N_("That counter does not serve the chosen service."))
+    _move(session, clock, principal, ticket, TicketStatus.transferred)
+    ticket.service_id = new_service.id or 0
+    ticket.counter_id = None
+    ticket.call_reason = None
+    ticket.assigned_counter_id = target.id if target else None
+    _move(session, clock, principal, ticket, TicketStatus.waiting)
+    session.flush()
+    summary = queries.ticket_summary(ticket, None, new_service)
+    return Outcome(ticket, [hall_event(session, hall, "ticket.transferred", ticket=summary)])

@@ -39,6 +39,16 @@ class TicketStatus(StrEnum):
     cancelled = "cancelled"
 
 
+class CallReason(StrEnum):
+    """Why a ticket was called when it was: shown to the operator."""
+
+    order = "order"
+    priority = "priority"
+    max_wait = "max_wait"
+    assigned = "assigned"
+    chosen = "chosen"
+
+
 class Residency(StrEnum):
     citizen = "citizen"
     resident = "resident"
@@ -52,6 +62,11 @@ class Branch(SQLModel, table=True):
     kind: str = Field(default=BranchKind.centre, sa_type=String(16))
     timezone: str = Field(default="Asia/Riyadh", sa_type=String(64))
     opening_hours: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    max_wait_minutes: int | None = Field(
+        default=45,
+        description="Anti-starvation: a ticket waiting longer than this is called next, "
+        "ahead of priority visitors. None turns the rule off.",
+    )
 
 
 class Hall(SQLModel, table=True):
@@ -138,6 +153,10 @@ class Ticket(SQLModel, table=True):
     tracking_token: str = Field(sa_type=String(64), unique=True)
     idempotency_key: str | None = Field(default=None, sa_type=String(160), unique=True)
     counter_id: int | None = Field(default=None, foreign_key="counter.id")
+    assigned_counter_id: int | None = Field(
+        default=None, foreign_key="counter.id", description="Only this counter may call it."
+    )
+    call_reason: str | None = Field(default=None, sa_type=String(16))
     called_by_id: int | None = Field(default=None, foreign_key="staffuser.id")
     recall_count: int = 0
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reception.errors import N_, Conflict, Invalid
-from reception.queue.models import TicketStatus
+from reception.queue.models import CounterStatus, TicketStatus
 
 S = TicketStatus
 
@@ -16,6 +16,7 @@ TICKET_TRANSITIONS: dict[tuple[TicketStatus, TicketStatus], str] = {
     (S.called, S.done): "finish",
     (S.serving, S.done): "finish",
     (S.serving, S.transferred): "transfer",
+    (S.called, S.transferred): "transfer",
     (S.transferred, S.waiting): "requeue",
     (S.waiting, S.cancelled): "cancel",
 }
@@ -29,6 +30,28 @@ def check_ticket_transition(current: str, target: str) -> str:
         raise Conflict(
             "illegal_transition",
             N_("This is not possible for a ticket that is {current}."),
+            current=current,
+        ) from None
+
+
+C = CounterStatus
+
+COUNTER_TRANSITIONS: dict[tuple[CounterStatus, CounterStatus], str] = {
+    (C.open, C.paused): "pause",
+    (C.paused, C.open): "resume",
+    (C.open, C.closed): "close",
+    (C.paused, C.closed): "close",
+    (C.closed, C.open): "open",
+}
+
+
+def check_counter_transition(current: str, target: str) -> str:
+    try:
+        return COUNTER_TRANSITIONS[(CounterStatus(current), CounterStatus(target))]
+    except (KeyError, ValueError):
+        raise Conflict(
+            "illegal_counter_transition",
+            N_("This is not possible for a counter that is {current}."),
             current=current,
         ) from None
 

@@ -11,7 +11,7 @@ from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Forbidden, Invalid, NotFound
 from reception.queue import queries
-from reception.queue.models import Branch, Counter, Hall, Service, Ticket
+from reception.queue.models import Branch, Counter, Hall, PriorityGroup, Service, Ticket
 
 
 @dataclass
@@ -131,22 +131,41 @@ def operator_counters(session: Session, principal: Principal) -> list[CounterRow
 
 
 @dataclass
+class WaitingRow:
+    ticket: Ticket
+    service: Service
+    waited_minutes: int
+    priority: PriorityGroup | None
+
+
+@dataclass
 class CounterView:
     counter: Counter
+    branch: Branch
     hall: Hall
     current: TicketView | None
+    reason: str | None
+    reason_priority: PriorityGroup | None
     services: list[Service]
+    hall_services: list[Service]
+    hall_counters: list[Counter]
     waiting: int
-    next_up: list[Ticket]
+    next_up: list[WaitingRow]
 
 
-def counter_view(session: Session, principal: Principal, counter_id: int) -> CounterView:
+def counter_view(
+    session: Session, principal: Principal, clock: Clock, counter_id: int
+) -> CounterView:
     counter = queries.counter_by_id(session, counter_id)
     hall = session.get(Hall, counter.hall_id)
     assert hall is not None
     principal.require_hall(hall.branch_id, hall.id or 0)
+    branch = session.get(Branch, hall.branch_id)
+    assert branch is not None
     service_ids = queries.services_of_counter(session, counter_id)
-    services = [s for s in queries.hall_services(session, hall) if s.id in service_ids]
+    offered = queries.hall_services(session, hall)
+    by_id = {s.id: s for s in offered}
+    groups = {g.id: g for g in session.exec(select(PriorityGroup))}
     current = queries.current_ticket_at(session, counter_id)
     waiting_rows = list(
         session.exec(
@@ -155,17 +174,34 @@ def counter_view(session: Session, principal: Principal, counter_id: int) -> Cou
                 Ticket.hall_id == hall.id,
                 Ticket.status == "waiting",
                 col(Ticket.service_id).in_(service_ids),
+                (col(Ticket.assigned_counter_id).is_(None))
+                | (Ticket.assigned_counter_id == counter_id),
             )
             .order_by(col(Ticket.priority_weight).desc(), col(Ticket.id))
         )
     )
+    now = clock.now()
     return CounterView(
         counter=counter,
+        branch=branch,
         hall=hall,
         current=ticket_view(session, current) if current else None,
-        services=services,
+        reason=current.call_reason if current else None,
+        reason_priority=groups.get(current.priority_id) if current else None,
+        services=[s for s in offered if s.id in service_ids],
+        hall_services=offered,
+        hall_counters=queries.counters_of_hall(session, hall.id or 0),
         waiting=len(waiting_rows),
-        next_up=waiting_rows[:5],
+        next_up=[
+            WaitingRow(
+                ticket=t,
+                service=by_id[t.service_id],
+                waited_minutes=max(0, int((now - t.issued_at).total_seconds() // 60)),
+                priority=groups.get(t.priority_id),
+            )
+            for t in waiting_rows[:10]
+            if t.service_id in by_id
+        ],
     )
 
 

@@ -9,7 +9,7 @@ from starlette.routing import Route
 from reception.auth.models import Role
 from reception.auth.queries import authenticate
 from reception.errors import N_, Conflict, DomainError
-from reception.queue import actions, views
+from reception.queue import actions, counters, views
 from reception.web import (
     check_csrf,
     ctx,
@@ -23,7 +23,8 @@ from reception.web import (
     t,
 )
 
-COUNTER_ACTIONS = {"call-next", "recall", "start", "finish", "no-show"}
+TICKET_ACTIONS = {"recall", "start", "finish", "no-show", "return"}
+COUNTER_MOVES = {"pause", "resume", "close", "open"}
 
 
 def _safe_next(target: str | None, default: str) -> str:
@@ -82,13 +83,14 @@ async def counter_page(request: Request) -> Response:
     principal = await require_principal(request)
     principal.require_role(Role.operator, Role.supervisor, Role.admin)
     counter_id = _int(request.path_params["counter_id"])
-    view = await read(request, lambda s: views.counter_view(s, principal, counter_id))
+    clock = ctx(request).clock
+    view = await read(request, lambda s: views.counter_view(s, principal, clock, counter_id))
     return render(request, "staff/counter.html", {"view": view})
 
 
 async def counter_action(request: Request) -> Response:
     principal = await require_principal(request)
-    await check_csrf(request)
+    form = await check_csrf(request)
     counter_id = _int(request.path_params["counter_id"])
     action = str(request.path_params["action"])
     app = ctx(request)
@@ -100,11 +102,32 @@ async def counter_action(request: Request) -> Response:
             )
             if called is None:
                 flash(request, t(request, N_("Nobody is waiting for this counter.")), "info")
-        elif action in COUNTER_ACTIONS:
+        elif action in TICKET_ACTIONS:
             name = action.replace("-", "_")
             await run_action(
                 request,
                 lambda s: actions.act_on_current(s, app.clock, principal, counter_id, name),
+            )
+        elif action in COUNTER_MOVES:
+            await run_action(
+                request,
+                lambda s: counters.set_counter_status(s, app.clock, principal, counter_id, action),
+            )
+        elif action == "transfer":
+            service = str(form.get("service", ""))
+            target = _int(str(form.get("to_counter") or "0")) or None
+            await run_action(
+                request,
+                lambda s: actions.transfer_ticket(
+                    s, app.clock, principal, counter_id, service=service, to_counter=target
+                ),
+            )
+            flash(request, t(request, N_("The visitor was sent on.")), "info")
+        elif action.startswith("call-") and action[5:].isdigit():
+            ticket_id = int(action[5:])
+            await run_action(
+                request,
+                lambda s: actions.call_ticket(s, app.clock, principal, counter_id, ticket_id),
             )
         else:
             raise Conflict("unknown_action", N_("Unknown action."))
