@@ -28,11 +28,11 @@ from reception.queue.models import (
     Ticket,
 )
 
-PRIORITIES = [
-    ("appointment", "صاحب موعد", "Appointment holder", 4),
-    ("elderly", "كبار السن", "Elderly visitor", 3),
-    ("disability", "ذوو الإعاقة", "Visitor with a disability", 3),
-    ("exam_student", "طالب لديه اختبار", "Student with an exam", 2),
+PRIORITIES = [  # slug, Arabic, English, weight, may be declared at the kiosk
+    ("appointment", "صاحب موعد", "Appointment holder", 4, False),
+    ("elderly", "كبير في السن (٦٠ عامًا فأكثر)", "Aged 60 or over", 3, True),
+    ("disability", "من ذوي الإعاقة", "Living with a disability", 3, True),
+    ("exam_student", "طالب لديه اختبار اليوم", "Student with an exam today", 2, True),
 ]
 SERVICES = [
     ("letter", "تسليم خطاب لمعالي الوزير", "Hand in a letter to the minister", 8),
@@ -88,9 +88,16 @@ def load_demo(engine: Engine, var_dir: Path, public_base_url: str) -> dict[str, 
     logins_path = var_dir / "demo-logins.txt"
     logins = _read_logins(logins_path)
     with session_scope(engine) as session:
-        for slug, ar, en, weight in PRIORITIES:
+        for order, (slug, ar, en, weight, at_kiosk) in enumerate(PRIORITIES):
             _get_or_add(
-                session, PriorityGroup, {"slug": slug}, name_ar=ar, name_en=en, weight=weight
+                session,
+                PriorityGroup,
+                {"slug": slug},
+                name_ar=ar,
+                name_en=en,
+                weight=weight,
+                at_kiosk=at_kiosk,
+                sort_order=order,
             )
         branch = _get_or_add(
             session,

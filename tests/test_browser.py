@@ -82,7 +82,9 @@ def test_kiosk_operator_display_journey(live: tuple[str, World], browser: Any) -
     assert kiosk.url.endswith("/kiosk")
     assert kiosk.locator("html").get_attribute("lang") == "ar"
     kiosk.get_by_role("link", name="قاعة الرجال").click()
-    kiosk.get_by_role("button", name="خطاب").click()
+    kiosk.get_by_role("link", name="خطاب").click()
+    kiosk.get_by_role("link", name="لا، لا شيء مما سبق").click()
+    kiosk.get_by_role("button", name="بدون رسالة، اطبع تذكرتي فقط").click()
     number = kiosk.locator("#ticket-number")
     number.wait_for()
     assert number.inner_text() == "M-001"
@@ -111,7 +113,15 @@ def test_kiosk_operator_display_journey(live: tuple[str, World], browser: Any) -
 def test_screens_are_accessible(live: tuple[str, World], browser: Any, language: str) -> None:
     base, _ = live
     pages = {
-        "kiosk": ("kiosk", ["/kiosk", "/kiosk?hall=women"]),
+        "kiosk": (
+            "kiosk",
+            [
+                "/kiosk",
+                "/kiosk?hall=women",
+                "/kiosk?hall=women&service=letter",
+                "/kiosk?hall=women&service=letter&priority=none",
+            ],
+        ),
         "operator-men": ("staff", ["/staff", "/staff/counters/1"]),
         "display-men": ("display", ["/display"]),
     }
@@ -141,8 +151,8 @@ def test_screens_are_accessible(live: tuple[str, World], browser: Any, language:
 def test_print_layout_fits_80mm(live: tuple[str, World], browser: Any) -> None:
     base, _ = live
     kiosk = sign_in(browser, base, "kiosk")
-    kiosk.goto(f"{base}/kiosk?hall=women")
-    kiosk.get_by_role("button", name="استفسار").click()
+    kiosk.goto(f"{base}/kiosk?hall=women&service=enquiry&priority=none")
+    kiosk.get_by_role("button", name="بدون رسالة، اطبع تذكرتي فقط").click()
     kiosk.locator("#ticket-number").wait_for()
     kiosk.emulate_media(media="print")
     assert kiosk.locator(".topbar").is_hidden()
@@ -151,4 +161,27 @@ def test_print_layout_fits_80mm(live: tuple[str, World], browser: Any) -> None:
     assert width > 0
     pdf = kiosk.pdf(width="80mm", print_background=False)
     assert pdf[:4] == b"%PDF"
+    kiosk.context.close()
+
+
+def test_kiosk_by_keyboard_and_keypad(live: tuple[str, World], browser: Any) -> None:
+    """A visitor without a mouse: Tab and Enter through every step; the on-screen
+    keypad types the mobile number."""
+    base, _ = live
+    kiosk = sign_in(browser, base, "kiosk")
+    kiosk.goto(f"{base}/kiosk")
+    for name in ("قاعة النساء", "خطاب", "لا، لا شيء مما سبق"):
+        kiosk.get_by_role("link", name=name).focus()
+        kiosk.keyboard.press("Enter")
+        kiosk.wait_for_load_state("load")
+    for key in "0551234567":
+        kiosk.locator(f'[data-keypad] button[data-key="{key}"]').click()
+    kiosk.locator('[data-keypad] button[data-key="back"]').click()
+    kiosk.locator('[data-keypad] button[data-key="7"]').click()
+    assert kiosk.locator("#phone").input_value() == "0551234567"
+    screenshot(kiosk, "kiosk-phone-ar")
+    kiosk.get_by_role("button", name="أرسل لي رسالة واطبع تذكرتي").focus()
+    kiosk.keyboard.press("Enter")
+    kiosk.locator("#ticket-number").wait_for()
+    assert kiosk.locator("#ticket-number").inner_text().startswith("W-")
     kiosk.context.close()

@@ -82,17 +82,31 @@ def test_security_headers(client: TestClient) -> None:
     assert "httponly" in cookie and "samesite=lax" in cookie
 
 
-def test_kiosk_forms_issue_one_ticket_per_tap(
+def test_kiosk_steps_issue_one_ticket_per_tap(
     client: TestClient, world: World, engine: Engine
 ) -> None:
     sign_in(client, "kiosk")
     start = client.get("/kiosk")
     assert "قاعة الرجال" in start.text and "قاعة النساء" in start.text
+    assert 'href="/kiosk?hall=men"' in start.text
     services = client.get("/kiosk?hall=men")
-    token = csrf(services.text)
-    nonce = re.search(r'name="nonce" value="([^"]+-letter)"', services.text)
+    assert 'href="/kiosk?hall=men&amp;service=letter"' in services.text
+    priority = client.get("/kiosk?hall=men&service=letter")
+    assert "هل ينطبق عليك أحد ما يلي؟" in priority.text and "كبار السن" in priority.text
+    phone_step = client.get("/kiosk?hall=men&service=letter&priority=elderly")
+    assert "هل تريد رسالة نصية عندما يقترب دورك؟" in phone_step.text
+    token = csrf(phone_step.text)
+    nonce = re.search(r'name="nonce" value="([^"]+)"', phone_step.text)
     assert nonce
-    form = {"csrf_token": token, "hall": "men", "service": "letter", "nonce": nonce.group(1)}
+    form = {
+        "csrf_token": token,
+        "hall": "men",
+        "service": "letter",
+        "priority": "elderly",
+        "nonce": nonce.group(1),
+        "phone": "",
+        "skip_phone": "1",
+    }
     first = client.post("/kiosk/tickets", data=form, follow_redirects=False)
     assert first.status_code == 303
     again = client.post("/kiosk/tickets", data=form, follow_redirects=False)  # a double tap
@@ -101,6 +115,24 @@ def test_kiosk_forms_issue_one_ticket_per_tap(
     page = client.get(first.headers["location"])
     assert "M-001" in page.text and "data:image/svg+xml;base64," in page.text
     assert "أنت التالي" in page.text
+    with Session(engine) as s:
+        issued = s.exec(select(Ticket)).one()
+        assert issued.priority_weight == 3 and issued.phone is None
+
+    bad = client.post(
+        "/kiosk/tickets", data={**form, "skip_phone": "", "phone": "12345", "nonce": "n2"}
+    )
+    assert bad.status_code == 422 and "رقم الجوال غير صحيح" in bad.text
+    assert 'value="12345"' in bad.text  # what was typed stays on screen
+    good = client.post(
+        "/kiosk/tickets",
+        data={**form, "skip_phone": "", "phone": "0551234567", "nonce": "n3"},
+        follow_redirects=False,
+    )
+    assert good.status_code == 303
+    with Session(engine) as s:
+        phones = [t.phone for t in s.exec(select(Ticket).order_by(Ticket.id))]
+    assert phones == [None, "+966551234567"]
 
     r = client.post("/kiosk/tickets", data={**form, "csrf_token": "forged", "nonce": "x"})
     assert r.status_code == 403
@@ -108,7 +140,9 @@ def test_kiosk_forms_issue_one_ticket_per_tap(
     assert r.status_code == 422 and "لا توجد خدمة باسم unknown هنا" in r.text
     r = client.post("/kiosk/tickets", data={**form, "hall": "kitchen", "nonce": "z"})
     assert r.status_code == 422
-    assert tickets(engine) == 1
+    r = client.get("/kiosk?hall=men&service=letter&priority=vip")
+    assert r.status_code == 422
+    assert tickets(engine) == 2
 
 
 def test_operator_console_calls_next(client: TestClient, world: World) -> None:

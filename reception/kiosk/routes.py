@@ -35,8 +35,9 @@ async def _kiosk_principal(request: Request) -> Principal:
 
 async def start(request: Request) -> Response:
     principal = await _kiosk_principal(request)
-    hall_slug = request.query_params.get("hall") or None
-    view = await read(request, lambda s: views.kiosk_view(s, principal, hall_slug))
+    q = request.query_params
+    hall, service, priority = q.get("hall") or None, q.get("service") or None, q.get("priority")
+    view = await read(request, lambda s: views.kiosk_view(s, principal, hall, service, priority))
     return render(request, "kiosk/start.html", {"view": view, "nonce": secrets.token_urlsafe(16)})
 
 
@@ -45,7 +46,14 @@ async def take_ticket(request: Request) -> Response:
     form = await check_csrf(request)
     app = ctx(request)
     hall = str(form.get("hall", ""))
-    view = await read(request, lambda s: views.kiosk_view(s, principal, hall or None))
+    service = str(form.get("service", ""))
+    priority = str(form.get("priority", "") or "none")
+    phone = str(form.get("phone", "")).strip()
+    if form.get("skip_phone"):
+        phone = ""
+    view = await read(
+        request, lambda s: views.kiosk_view(s, principal, hall or None, service, priority)
+    )
     try:
         issued = await run_action(
             request,
@@ -55,21 +63,24 @@ async def take_ticket(request: Request) -> Response:
                 principal,
                 branch=view.branch.slug,
                 hall=hall,
-                service=str(form.get("service", "")),
+                service=service,
+                priority=None if priority == "none" else priority,
+                phone=phone or None,
                 language=language_of(request),
                 public_base_url=app.settings.public_base_url,
                 idempotency_key=str(form.get("nonce") or "") or None,
             ),
         )
     except DomainError as exc:
-        if exc.status_code >= 500 or exc.code in ("csrf", "login_required"):
+        if exc.status_code in (401, 403):
             raise
-        return render(
-            request,
-            "kiosk/start.html",
-            {"view": view, "error": error_text(request, exc), "nonce": secrets.token_urlsafe(16)},
-            status_code=exc.status_code,
-        )
+        context = {
+            "view": view,
+            "error": error_text(request, exc),
+            "phone": phone,
+            "nonce": secrets.token_urlsafe(16),
+        }
+        return render(request, "kiosk/start.html", context, status_code=exc.status_code)
     return RedirectResponse(f"/kiosk/tickets/{issued.ticket.id}", status_code=303)
 
 

@@ -119,6 +119,10 @@ class PriorityGroup(SQLModel, table=True):
     name_ar: str = Field(sa_type=String(120))
     name_en: str = Field(sa_type=String(120))
     weight: int = Field(default=1, ge=0)
+    at_kiosk: bool = Field(
+        default=True, description="Visitors may declare it themselves at the kiosk."
+    )
+    sort_order: int = 0
 
 
 class TicketSequence(SQLModel, table=True):

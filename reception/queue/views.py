@@ -16,10 +16,30 @@ from reception.queue.models import Branch, Counter, Hall, PriorityGroup, Service
 
 @dataclass
 class KioskView:
+    """One step of the kiosk: hall → service → priority → mobile number → ticket."""
+
     branch: Branch
     halls: list[Hall]
     hall: Hall | None
     services: list[dict[str, Any]] = field(default_factory=list)
+    service: Service | None = None
+    priorities: list[PriorityGroup] = field(default_factory=list)
+    priority: PriorityGroup | None = None
+    priority_chosen: bool = False
+
+    @property
+    def step(self) -> str:
+        if self.hall is None:
+            return "hall"
+        if self.service is None:
+            return "service"
+        if not self.priority_chosen:
+            return "priority"
+        return "phone"
+
+    @property
+    def step_number(self) -> int:
+        return ["hall", "service", "priority", "phone"].index(self.step) + 1
 
 
 def principal_branch(session: Session, principal: Principal, slug: str | None) -> Branch:
@@ -39,7 +59,13 @@ def allowed_halls(session: Session, principal: Principal, branch: Branch) -> lis
     return [h for h in halls if principal.may_use_hall(branch.id or 0, h.id or 0)]
 
 
-def kiosk_view(session: Session, principal: Principal, hall_slug: str | None) -> KioskView:
+def kiosk_view(
+    session: Session,
+    principal: Principal,
+    hall_slug: str | None,
+    service_slug: str | None = None,
+    priority_slug: str | None = None,
+) -> KioskView:
     branch = principal_branch(session, principal, None)
     halls = allowed_halls(session, principal, branch)
     if not halls:
@@ -54,10 +80,35 @@ def kiosk_view(session: Session, principal: Principal, hall_slug: str | None) ->
                 "unknown_hall", N_("There is no hall {slug} in this branch."), slug=hall_slug
             )
     view = KioskView(branch=branch, halls=halls, hall=hall)
-    if hall is not None:
-        waiting = queries.waiting_by_service(session, hall)
-        for service in queries.hall_services(session, hall):
-            view.services.append({"service": service, **waiting.get(service.slug, {})})
+    if hall is None:
+        return view
+    waiting = queries.waiting_by_service(session, hall)
+    offered = queries.hall_services(session, hall)
+    for service in offered:
+        view.services.append({"service": service, **waiting.get(service.slug, {})})
+    if not service_slug:
+        return view
+    view.service = next((s for s in offered if s.slug == service_slug), None)
+    if view.service is None:
+        raise Invalid("unknown_service", N_("There is no service {slug} here."), slug=service_slug)
+    view.priorities = list(
+        session.exec(
+            select(PriorityGroup)
+            .where(PriorityGroup.at_kiosk == True)  # noqa: E712
+            .order_by(col(PriorityGroup.sort_order), col(PriorityGroup.id))
+        )
+    )
+    if priority_slug == "none":
+        view.priority_chosen = True
+    elif priority_slug:
+        view.priority = next((p for p in view.priorities if p.slug == priority_slug), None)
+        if view.priority is None:
+            raise Invalid(
+                "unknown_priority", N_("There is no priority group {slug}."), slug=priority_slug
+            )
+        view.priority_chosen = True
+    elif not view.priorities:
+        view.priority_chosen = True
     return view
 
 

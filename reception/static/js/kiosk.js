@@ -11,6 +11,16 @@
     });
   });
   window.addEventListener("pageshow", function () { sent = false; if (busy) busy.hidden = true; });
+  document.querySelectorAll("[data-keypad]").forEach(function (pad) {
+    var input = document.getElementById(pad.dataset.keypad);
+    pad.addEventListener("click", function (event) {
+      var key = event.target.closest("button") && event.target.closest("button").dataset.key;
+      if (!key || !input) return;
+      if (key === "back") input.value = input.value.slice(0, -1);
+      else if (input.value.length < 20) input.value += key;
+      input.focus();
+    });
+  });
   var printButton = document.querySelector("[data-print]");
   if (printButton) printButton.addEventListener("click", function () { window.print(); });
   var timer;
