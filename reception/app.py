@@ -30,6 +30,7 @@ from reception.events import create_broadcaster
 from reception.kiosk.routes import routes as kiosk_routes
 from reception.notify.backends import create_backend
 from reception.notify.worker import run_worker
+from reception.queue.housekeeping import run_housekeeping
 from reception.settings import LANGUAGES, Settings, load_settings
 from reception.staff.routes import routes as staff_routes
 from reception.track.routes import routes as track_routes
@@ -190,12 +191,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 stop,
             )
         )
+        housekeeping = asyncio.create_task(
+            run_housekeeping(
+                engine, clock, broadcaster, settings.housekeeping_interval_seconds, stop
+            )
+        )
         try:
             yield {}
         finally:
             stop.set()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            for task in (worker, housekeeping):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await broadcaster.disconnect()
             close = getattr(sms_backend, "close", None)
             if close is not None:

@@ -186,6 +186,14 @@ def cmd_counter_add(args: argparse.Namespace) -> None:
     print(f"counter {counter.number} added")
 
 
+def cmd_close_day(args: argparse.Namespace) -> None:
+    from reception.clock import Clock
+    from reception.queue.housekeeping import close_past_days
+
+    closed = _with_session(lambda s: close_past_days(s, Clock(), actor="cli").value)
+    print(f"{closed} tickets of past days closed")
+
+
 def cmd_worker(args: argparse.Namespace) -> None:
     from reception.clock import Clock
     from reception.db import make_engine
@@ -295,6 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
     cadd.add_argument("--number", type=int, required=True)
     cadd.add_argument("--service", action="append", required=True, help="repeat per service")
     cadd.set_defaults(func=cmd_counter_add)
+
+    close_day = sub.add_parser(
+        "close-day", help="close tickets left open on past days (the server does it each minute)"
+    )
+    close_day.set_defaults(func=cmd_close_day)
 
     worker = sub.add_parser("worker", help="run the SMS outbox worker as its own process")
     worker.set_defaults(func=cmd_worker)

@@ -12,6 +12,7 @@ STATUS_LABELS: dict[str, str] = {
     "no_show": N_("missed"),
     "transferred": N_("transferred"),
     "cancelled": N_("cancelled"),
+    "expired": N_("closed at the end of the day"),
 }
 
 ROLE_LABELS: dict[str, str] = {

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
     sms_worker_interval_seconds: float = 1.0
     sms_max_attempts: int = 8
+    housekeeping_interval_seconds: float = 60.0
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_from_number: str = ""

@@ -231,3 +231,32 @@ def test_console_explains_and_offers_every_action(client: TestClient, world: Wor
     assert "تم تحويل المراجع" in page.text
     page = client.post(f"/staff/counters/{counter}/pause", data={"csrf_token": csrf})
     assert "موقوف مؤقتًا" in page.text and "افتح الكاونتر أو استأنفه" in page.text
+
+
+def test_end_of_day_closes_what_was_left_open(
+    engine: Engine, world: World, clock: FrozenClock
+) -> None:
+    from reception.queue.housekeeping import close_past_days
+
+    waiting = issue(engine, clock)
+    called = issue(engine, clock)
+    counter = world.counters["men"][0]
+    with session_scope(engine) as s:
+        actions.call_ticket(s, clock, ADMIN, counter, called.id or 0)
+    with session_scope(engine) as s:
+        assert close_past_days(s, clock).value == 0  # the day is not over yet
+    clock.advance(hours=20)  # 07:00 UTC + 20 h = 06:00 the next day in Riyadh
+    tomorrow = issue(engine, clock)
+    assert tomorrow.number == "M-001"  # numbering starts again each local day
+    with session_scope(engine) as s:
+        outcome = close_past_days(s, clock)
+    assert outcome.value == 2 and [e.payload["type"] for e in outcome.events] == [
+        "queue.day_closed"
+    ]
+    assert ticket(engine, waiting.id).status == "expired"
+    assert ticket(engine, called.id).status == "expired"
+    assert ticket(engine, tomorrow.id).status == "waiting"
+    first = call(engine, clock, counter)
+    assert first and first["id"] == tomorrow.id  # yesterday's visitors are not called
+    with session_scope(engine) as s:
+        assert close_past_days(s, clock).value == 0

@@ -23,8 +23,13 @@ ALLOWED = {
     (S.called, S.done),
     (S.serving, S.done),
     (S.serving, S.transferred),
+    (S.called, S.transferred),
     (S.transferred, S.waiting),
     (S.waiting, S.cancelled),
+    (S.waiting, S.expired),
+    (S.called, S.expired),
+    (S.serving, S.expired),
+    (S.transferred, S.expired),
 }
 
 
@@ -41,7 +46,7 @@ def test_every_transition_is_allowed_or_refused(current: S, target: S) -> None:
 
 
 def test_finished_tickets_never_move() -> None:
-    for final in (S.done, S.no_show, S.cancelled):
+    for final in (S.done, S.no_show, S.cancelled, S.expired):
         assert not [t for (c, t) in TICKET_TRANSITIONS if c == final]
 
 

@@ -37,6 +37,7 @@ class TicketStatus(StrEnum):
     no_show = "no_show"
     transferred = "transferred"
     cancelled = "cancelled"
+    expired = "expired"
 
 
 class CallReason(StrEnum):

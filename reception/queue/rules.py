@@ -19,6 +19,10 @@ TICKET_TRANSITIONS: dict[tuple[TicketStatus, TicketStatus], str] = {
     (S.called, S.transferred): "transfer",
     (S.transferred, S.waiting): "requeue",
     (S.waiting, S.cancelled): "cancel",
+    (S.waiting, S.expired): "expire",
+    (S.called, S.expired): "expire",
+    (S.serving, S.expired): "expire",
+    (S.transferred, S.expired): "expire",
 }
 
 

@@ -1,0 +1,90 @@
+"""End of day: tickets left open when a branch's day is over are closed with the
+status `expired` (visible in statistics and on the tracking page), so nothing from
+yesterday is called today and nothing disappears silently."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from reception import audit
+from reception.clock import Clock
+from reception.db import session_scope
+from reception.events.base import Event, HubBroadcaster
+from reception.queue.actions import Outcome, hall_event
+from reception.queue.models import Branch, Hall, Ticket, TicketStatus
+from reception.queue.rules import check_ticket_transition
+
+log = logging.getLogger("reception.queue")
+OPEN_STATUSES = (
+    TicketStatus.waiting,
+    TicketStatus.called,
+    TicketStatus.serving,
+    TicketStatus.transferred,
+)
+
+
+def close_past_days(session: Session, clock: Clock, actor: str = "system") -> Outcome[int]:
+    """Expire every open ticket of a business day that is over in its branch's time."""
+    closed = 0
+    halls_touched: set[int] = set()
+    for branch in session.exec(select(Branch)):
+        today = clock.local_date(branch.timezone)
+        stmt = select(Ticket).where(
+            Ticket.branch_id == branch.id,
+            Ticket.business_date < today,
+            col(Ticket.status).in_(OPEN_STATUSES),
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        for ticket in session.exec(stmt):
+            check_ticket_transition(ticket.status, TicketStatus.expired)
+            previous = ticket.status
+            ticket.status = TicketStatus.expired
+            ticket.finished_at = clock.now()
+            session.add(ticket)
+            audit.record(
+                session,
+                actor,
+                "ticket.expire",
+                "ticket",
+                ticket.id,
+                number=ticket.number,
+                was=previous,
+            )
+            closed += 1
+            halls_touched.add(ticket.hall_id)
+    events: list[Event] = []
+    session.flush()
+    for hall_id in sorted(halls_touched):
+        hall = session.get(Hall, hall_id)
+        assert hall is not None
+        events.append(hall_event(session, hall, "queue.day_closed"))
+    return Outcome(closed, events)
+
+
+async def run_housekeeping(
+    engine: Engine,
+    clock: Clock,
+    broadcaster: HubBroadcaster,
+    interval: float,
+    stop: asyncio.Event,
+) -> None:
+    def one_pass() -> Outcome[int]:
+        with session_scope(engine) as session:
+            return close_past_days(session, clock)
+
+    while not stop.is_set():
+        try:
+            outcome = await asyncio.to_thread(one_pass)
+            if outcome.value:
+                log.info("closed %s tickets of past days", outcome.value)
+            await broadcaster.publish_events(outcome.events)
+        except Exception:
+            log.exception("end-of-day pass failed; trying again")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
