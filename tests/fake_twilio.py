@@ -91,8 +91,9 @@ def problem(status: int, code: int, title: str, detail: str = "") -> Fault:
         "code": code,
         "detail": detail,
     }
-    return Fault(status=status, body=json.dumps(body).encode(),
-                 content_type="application/problem+json")
+    return Fault(
+        status=status, body=json.dumps(body).encode(), content_type="application/problem+json"
+    )
 
 
 def raw(status: int, body: str, content_type: str = "text/html") -> Fault:
@@ -293,8 +294,9 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         raw_body = self._read_body()
         path = urlsplit(self.path).path
-        form = {k: v[-1] for k, v in parse_qs(raw_body.decode("utf-8"),
-                                             keep_blank_values=True).items()}
+        form = {
+            k: v[-1] for k, v in parse_qs(raw_body.decode("utf-8"), keep_blank_values=True).items()
+        }
         auth = self._basic_auth()
         headers = dict(self.headers.items())
 
@@ -319,8 +321,12 @@ class _Handler(BaseHTTPRequestHandler):
         account_sid = match.group(1)
         if auth != (fake.account_sid, fake.auth_token) or account_sid != fake.account_sid:
             fake._record(received(401), None)
-            self._send(401, _error_body(401, 20003, "Authenticate"), "application/json",
-                       (("WWW-Authenticate", 'Basic realm="Twilio API"'),))
+            self._send(
+                401,
+                _error_body(401, 20003, "Authenticate"),
+                "application/json",
+                (("WWW-Authenticate", 'Basic realm="Twilio API"'),),
+            )
             return
         problem_ = self._validate(form)
         if problem_ is not None:

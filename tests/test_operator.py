@@ -260,3 +260,27 @@ def test_end_of_day_closes_what_was_left_open(
     assert first and first["id"] == tomorrow.id  # yesterday's visitors are not called
     with session_scope(engine) as s:
         assert close_past_days(s, clock).value == 0
+
+
+def test_waiting_estimate_follows_the_real_pace(
+    engine: Engine, world: World, clock: FrozenClock
+) -> None:
+    """Visits that take 20 minutes (the service expects 6) make the estimate grow."""
+    from reception.queue import queries
+
+    counter = world.counters["men"][0]
+    for _ in range(8):
+        issue(engine, clock)
+        call(engine, clock, counter)
+        clock.advance(minutes=20)
+        with session_scope(engine) as s:
+            actions.act_on_current(s, clock, ADMIN, counter, "finish")
+    for _ in range(4):
+        issue(engine, clock)
+    with Session(engine) as s:
+        hall = s.exec(
+            select(Hall).join(Branch).where(Branch.slug == "riyadh", Hall.slug == "men")
+        ).one()
+        letter = queries.waiting_by_service(s, hall)["letter"]
+    # 4 waiting × (8×20 + 3×6)/11 min ÷ 4 open counters serving letters ≈ 16.2 → 17
+    assert letter["waiting"] == 4 and letter["eta_minutes"] == 17

@@ -87,3 +87,13 @@ def test_priority_then_arrival_order() -> None:
     tickets = [(0, 1), (3, 5), (0, 2), (3, 4)]
     ordered = sorted(tickets, key=lambda t: order_key(*t))
     assert ordered == [(3, 4), (3, 5), (0, 1), (0, 2)]
+
+
+def test_live_service_time_learns_from_recent_visits() -> None:
+    from reception.queue.rules import minutes_per_visit
+
+    assert minutes_per_visit(10, []) == 10
+    assert minutes_per_visit(10, [4]) == (4 + 30) / 4  # one visit barely moves it
+    many = [4.0] * 40
+    assert abs(minutes_per_visit(10, many) - 4) < 0.5  # many visits dominate
+    assert minutes_per_visit(10, [0, -3, 9999]) == 10  # nonsense is ignored

@@ -169,7 +169,10 @@ def test_messaging_service_replaces_the_from_number(
 ) -> None:
     service_sid = "MG" + uuid.uuid4().hex
     settings = twilio_settings(
-        sqlite_url, tmp_path / "var", fake, twilio_from_number="",
+        sqlite_url,
+        tmp_path / "var",
+        fake,
+        twilio_from_number="",
         twilio_messaging_service_sid=service_sid,
     )
     backend = make_backend(settings)
@@ -460,8 +463,13 @@ def test_ticket_with_phone_reaches_twilio_once(
             with TestClient(app) as client:
                 response = client.post(
                     "/api/v1/tickets",
-                    json={"branch": "riyadh", "hall": "men", "service": "letter",
-                          "phone": "0501234567", "language": "en"},
+                    json={
+                        "branch": "riyadh",
+                        "hall": "men",
+                        "service": "letter",
+                        "phone": "0501234567",
+                        "language": "en",
+                    },
                     headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
                 )
                 assert response.status_code == 201, response.text

@@ -139,6 +139,7 @@ class Ticket(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("hall_id", "prefix", "business_date", "seq"),
         Index("ix_ticket_queue", "hall_id", "status", "service_id"),
+        Index("ix_ticket_recent_visits", "hall_id", "service_id", "status", "finished_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

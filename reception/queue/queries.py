@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from reception.db import UTCDateTime
 from reception.errors import N_, Invalid, NotFound
 from reception.queue.models import (
     Branch,
@@ -19,7 +20,7 @@ from reception.queue.models import (
     Ticket,
     TicketStatus,
 )
-from reception.queue.rules import estimate_wait_minutes
+from reception.queue.rules import estimate_wait_minutes, minutes_per_visit
 
 
 def branch_by_slug(session: Session, slug: str) -> Branch:
@@ -126,19 +127,43 @@ def position_of(session: Session, ticket: Ticket) -> int:
     return int(ahead) + 1
 
 
+_RECENT_VISITS_SQL = text(
+    """
+    SELECT called_at, finished_at FROM ticket
+    WHERE hall_id = :hall AND service_id = :service AND status = 'done'
+      AND called_at IS NOT NULL AND finished_at IS NOT NULL
+    ORDER BY finished_at DESC
+    LIMIT :limit
+    """
+).columns(called_at=UTCDateTime(), finished_at=UTCDateTime())
+
+
+def live_minutes_per_visit(
+    session: Session, hall_id: int, service_id: int, expected: float, limit: int = 20
+) -> float:
+    """Service time from the last finished visits of this service in this hall."""
+    rows = session.execute(
+        _RECENT_VISITS_SQL, {"hall": hall_id, "service": service_id, "limit": limit}
+    ).all()
+    observed = []
+    for called_at, finished_at in rows:
+        observed.append((finished_at - called_at).total_seconds() / 60)
+    return minutes_per_visit(expected, observed)
+
+
 def eta_of(session: Session, ticket: Ticket, position: int, service: Service) -> int | None:
     if ticket.status != TicketStatus.waiting:
         return 0
     return estimate_wait_minutes(
         position - 1,
-        service.expected_minutes,
+        live_minutes_per_visit(session, ticket.hall_id, service.id or 0, service.expected_minutes),
         open_counters_for(session, ticket.hall_id, service.id or 0),
     )
 
 
 _WAITING_SQL = text(
     """
-    SELECT s.slug, s.name_ar, s.name_en, s.expected_minutes,
+    SELECT s.id, s.slug, s.name_ar, s.name_en, s.expected_minutes,
       (SELECT COUNT(*) FROM ticket t
         WHERE t.hall_id = :hall AND t.service_id = s.id AND t.status = 'waiting') AS waiting,
       (SELECT COUNT(DISTINCT c.id) FROM counter c
@@ -163,7 +188,9 @@ def waiting_by_service(session: Session, hall: Hall) -> dict[str, dict[str, Any]
             "name_en": row.name_en,
             "waiting": int(row.waiting),
             "eta_minutes": estimate_wait_minutes(
-                int(row.waiting), int(row.expected_minutes), int(row.open_counters)
+                int(row.waiting),
+                live_minutes_per_visit(session, hall.id or 0, row.id, row.expected_minutes),
+                int(row.open_counters),
             ),
         }
         for row in rows

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from reception.errors import N_, Conflict, Invalid
 from reception.queue.models import CounterStatus, TicketStatus
 
@@ -87,9 +89,20 @@ def order_key(priority_weight: int, ticket_id: int) -> tuple[int, int]:
     return (-priority_weight, ticket_id)
 
 
-def estimate_wait_minutes(ahead: int, expected_minutes: int, open_counters: int) -> int | None:
+def estimate_wait_minutes(ahead: int, minutes_per_visit: float, open_counters: int) -> int | None:
     """Minutes until a ticket is called: the work ahead of it shared by the open
-    counters of its service. None when no counter serves the service right now."""
+    counters of its service, rounded up (never promise too soon). None when no
+    counter serves the service right now."""
     if open_counters <= 0:
         return None
-    return -(-(ahead * expected_minutes) // open_counters)
+    return math.ceil(round(ahead * minutes_per_visit / open_counters, 6))
+
+
+def minutes_per_visit(expected: float, observed: list[float], prior_weight: float = 3.0) -> float:
+    """The live service time of a service: the mean of recent visits, pulled towards
+    the administrator's expected time while there are few observations (the expected
+    time counts as `prior_weight` visits). Visits are measured from call to finish."""
+    usable = [m for m in observed if 0 < m < 8 * 60]
+    if not usable:
+        return float(expected)
+    return (sum(usable) + prior_weight * expected) / (len(usable) + prior_weight)
