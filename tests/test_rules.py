@@ -97,3 +97,29 @@ def test_live_service_time_learns_from_recent_visits() -> None:
     many = [4.0] * 40
     assert abs(minutes_per_visit(10, many) - 4) < 0.5  # many visits dominate
     assert minutes_per_visit(10, [0, -3, 9999]) == 10  # nonsense is ignored
+
+
+def test_eta_shares_work_between_counters() -> None:
+    from reception.queue.rules import QueueState, estimate_eta
+
+    letter, complaint = 1, 2
+    state = QueueState(
+        counters={10: frozenset({letter}), 11: frozenset({letter, complaint})},
+        waiting=[(1, letter, 0), (2, complaint, 0), (3, letter, 3), (4, letter, 0)],
+        busy=[(10, letter)],
+        minutes={letter: 10.0, complaint: 20.0},
+    )
+    # A newcomer for letters: both counters; everything waiting goes first:
+    # 3 letters × 10 + 1 complaint × 20 (only counter 11 can take it, inside the pool)
+    # + half of the visit at counter 10 → (30 + 20 + 5) ÷ 2 = 27.5 → 28
+    assert estimate_eta(state, letter) == 28
+    # Ticket 4 (a letter, weight 0): tickets 1, 2 and the priority ticket 3 go first:
+    # (10 + 20 + 10 + 5) ÷ 2 = 22.5 → 23
+    assert estimate_eta(state, letter, 0, 4) == 23
+    # The priority ticket 3 goes before everyone: only half a visit at counter 10
+    assert estimate_eta(state, letter, 3, 3) == 3
+    # A complaint: pool = counter 11 alone; letters are shared with counter 10, so each
+    # weighs half: (tickets 1 and 3: 2 × 10 × ½) + 0 busy at 11 = 10 → ticket 2 at 10 min
+    assert estimate_eta(state, complaint, 0, 2) == 10
+    assert estimate_eta(state, 99) is None
+    assert estimate_eta(QueueState({}, [], [], {}), letter) is None

@@ -20,7 +20,7 @@ from reception.queue.models import (
     Ticket,
     TicketStatus,
 )
-from reception.queue.rules import estimate_wait_minutes, minutes_per_visit
+from reception.queue.rules import QueueState, estimate_eta, minutes_per_visit
 
 
 def branch_by_slug(session: Session, slug: str) -> Branch:
@@ -129,47 +129,37 @@ def position_of(session: Session, ticket: Ticket) -> int:
 
 _RECENT_VISITS_SQL = text(
     """
-    SELECT called_at, finished_at FROM ticket
-    WHERE hall_id = :hall AND service_id = :service AND status = 'done'
-      AND called_at IS NOT NULL AND finished_at IS NOT NULL
-    ORDER BY finished_at DESC
-    LIMIT :limit
+    SELECT service_id, called_at, finished_at FROM (
+      SELECT service_id, called_at, finished_at,
+             ROW_NUMBER() OVER (PARTITION BY service_id ORDER BY finished_at DESC) AS recent
+      FROM ticket
+      WHERE hall_id = :hall AND status = 'done'
+        AND called_at IS NOT NULL AND finished_at IS NOT NULL
+    ) visits
+    WHERE recent <= :limit
     """
 ).columns(called_at=UTCDateTime(), finished_at=UTCDateTime())
 
-
-def live_minutes_per_visit(
-    session: Session, hall_id: int, service_id: int, expected: float, limit: int = 20
-) -> float:
-    """Service time from the last finished visits of this service in this hall."""
-    rows = session.execute(
-        _RECENT_VISITS_SQL, {"hall": hall_id, "service": service_id, "limit": limit}
-    ).all()
-    observed = []
-    for called_at, finished_at in rows:
-        observed.append((finished_at - called_at).total_seconds() / 60)
-    return minutes_per_visit(expected, observed)
-
-
-def eta_of(session: Session, ticket: Ticket, position: int, service: Service) -> int | None:
-    if ticket.status != TicketStatus.waiting:
-        return 0
-    return estimate_wait_minutes(
-        position - 1,
-        live_minutes_per_visit(session, ticket.hall_id, service.id or 0, service.expected_minutes),
-        open_counters_for(session, ticket.hall_id, service.id or 0),
-    )
-
-
-_WAITING_SQL = text(
+_OPEN_COUNTERS_SQL = text(
     """
-    SELECT s.id, s.slug, s.name_ar, s.name_en, s.expected_minutes,
-      (SELECT COUNT(*) FROM ticket t
-        WHERE t.hall_id = :hall AND t.service_id = s.id AND t.status = 'waiting') AS waiting,
-      (SELECT COUNT(DISTINCT c.id) FROM counter c
-        JOIN counterservice cs ON cs.counter_id = c.id
-        WHERE c.hall_id = :hall AND cs.service_id = s.id AND c.status = 'open') AS open_counters
-    FROM service s
+    SELECT c.id AS counter_id, cs.service_id FROM counter c
+    JOIN counterservice cs ON cs.counter_id = c.id
+    WHERE c.hall_id = :hall AND c.status = 'open'
+    """
+)
+_WAITING_TICKETS_SQL = text(
+    "SELECT id, service_id, priority_weight FROM ticket "
+    "WHERE hall_id = :hall AND status = 'waiting'"
+)
+_BUSY_SQL = text(
+    """
+    SELECT counter_id, service_id FROM ticket
+    WHERE hall_id = :hall AND status IN ('called', 'serving') AND counter_id IS NOT NULL
+    """
+)
+_SERVICES_SQL = text(
+    """
+    SELECT s.id, s.slug, s.name_ar, s.name_en, s.expected_minutes FROM service s
     WHERE s.active = :active AND EXISTS (
       SELECT 1 FROM counter c JOIN counterservice cs ON cs.counter_id = c.id
       WHERE c.hall_id = :hall AND cs.service_id = s.id)
@@ -178,22 +168,56 @@ _WAITING_SQL = text(
 )
 
 
+def queue_state(session: Session, hall_id: int, limit: int = 20) -> QueueState:
+    """The hall's queue as the waiting estimate sees it, in five small statements."""
+    counters: dict[int, set[int]] = {}
+    for counter_id, service_id in session.execute(_OPEN_COUNTERS_SQL, {"hall": hall_id}):
+        counters.setdefault(counter_id, set()).add(service_id)
+    observed: dict[int, list[float]] = {}
+    for service_id, called_at, finished_at in session.execute(
+        _RECENT_VISITS_SQL, {"hall": hall_id, "limit": limit}
+    ):
+        observed.setdefault(service_id, []).append((finished_at - called_at).total_seconds() / 60)
+    expected = {
+        row.id: row.expected_minutes
+        for row in session.execute(_SERVICES_SQL, {"hall": hall_id, "active": True})
+    }
+    open_ids = set(counters)
+    return QueueState(
+        counters={c: frozenset(s) for c, s in counters.items()},
+        waiting=[
+            (r.id, r.service_id, r.priority_weight)
+            for r in session.execute(_WAITING_TICKETS_SQL, {"hall": hall_id})
+        ],
+        busy=[(c, s) for c, s in session.execute(_BUSY_SQL, {"hall": hall_id}) if c in open_ids],
+        minutes={
+            sid: minutes_per_visit(exp, observed.get(sid, [])) for sid, exp in expected.items()
+        },
+    )
+
+
+def eta_of(session: Session, ticket: Ticket, position: int, service: Service) -> int | None:
+    if ticket.status != TicketStatus.waiting:
+        return 0
+    state = queue_state(session, ticket.hall_id)
+    return estimate_eta(state, service.id or 0, ticket.priority_weight, ticket.id)
+
+
 def waiting_by_service(session: Session, hall: Hall) -> dict[str, dict[str, Any]]:
-    """Per service offered in the hall: waiting count and the wait a newcomer faces.
-    One statement: this runs after every queue change, for every display."""
-    rows = session.execute(_WAITING_SQL, {"hall": hall.id, "active": True}).all()
+    """Per service offered in the hall: how many wait and the wait a newcomer faces.
+    This runs after every queue change, so it reads the hall once."""
+    state = queue_state(session, hall.id or 0)
+    counts: dict[int, int] = {}
+    for _tid, service_id, _w in state.waiting:
+        counts[service_id] = counts.get(service_id, 0) + 1
     return {
         row.slug: {
             "name_ar": row.name_ar,
             "name_en": row.name_en,
-            "waiting": int(row.waiting),
-            "eta_minutes": estimate_wait_minutes(
-                int(row.waiting),
-                live_minutes_per_visit(session, hall.id or 0, row.id, row.expected_minutes),
-                int(row.open_counters),
-            ),
+            "waiting": counts.get(row.id, 0),
+            "eta_minutes": estimate_eta(state, row.id),
         }
-        for row in rows
+        for row in session.execute(_SERVICES_SQL, {"hall": hall.id, "active": True})
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from reception.errors import N_, Conflict, Invalid
 from reception.queue.models import CounterStatus, TicketStatus
@@ -106,3 +107,46 @@ def minutes_per_visit(expected: float, observed: list[float], prior_weight: floa
     if not usable:
         return float(expected)
     return (sum(usable) + prior_weight * expected) / (len(usable) + prior_weight)
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """What the waiting estimate needs to know about one hall right now."""
+
+    counters: dict[int, frozenset[int]]
+    """Open counters → the services each serves."""
+    waiting: list[tuple[int, int, int]]
+    """Waiting tickets as (ticket id, service id, priority weight)."""
+    busy: list[tuple[int, int]]
+    """(counter id, service id) of visitors being called or served at open counters."""
+    minutes: dict[int, float]
+    """Live minutes per visit, per service."""
+
+
+def estimate_eta(
+    state: QueueState, service_id: int, weight: int = 0, ticket_id: int | None = None
+) -> int | None:
+    """Minutes until a ticket of `service_id` (or a newcomer, without `ticket_id`) is
+    called. The open counters able to serve it work as one pool. Every waiting ticket
+    that goes first (higher weight, then earlier arrival) and that the pool can serve
+    adds its service's live minutes, times the pool's share of the counters serving
+    that service (work that other counters can take is shared with them). Each visitor
+    now at a pool counter adds half a visit (on average half is still to come). The
+    total, divided by the pool's counters, is rounded up. None when no open counter
+    serves the service."""
+    pool = [c for c, services in state.counters.items() if service_id in services]
+    if not pool:
+        return None
+    pool_set = frozenset(pool)
+    share: dict[int, float] = {}
+    for service in frozenset().union(*(state.counters[c] for c in pool)):
+        servers = [c for c, services in state.counters.items() if service in services]
+        share[service] = len(pool_set.intersection(servers)) / len(servers)
+    mine = (-weight, ticket_id if ticket_id is not None else math.inf)
+    work = sum(
+        state.minutes.get(service, 0.0) * share[service]
+        for tid, service, w in state.waiting
+        if service in share and (-w, tid) < mine
+    )
+    work += sum(state.minutes.get(service, 0.0) / 2 for c, service in state.busy if c in pool_set)
+    return math.ceil(round(work / len(pool), 6))
