@@ -256,3 +256,43 @@ def test_ticket_with_phone_sends_one_sms(client: TestClient, world: World, engin
     with Session(engine) as s:
         row = s.exec(select(OutgoingSms)).one()
     assert row.status == "sent" and row.attempts == 1
+
+
+def test_operator_actions_over_the_api(client: TestClient, world: World) -> None:
+    first = issue(client, world)
+    second = issue(client, world)
+    op = auth(world, "operator-men")
+    one, four = world.counters["men"][0], world.counters["men"][3]
+    r = client.post(f"/api/v1/counters/{one}/call/{second['id']}", headers=op)
+    assert r.status_code == 200 and r.json()["number"] == second["number"]
+    for action, status in [("recall", "called"), ("start", "serving")]:
+        r = client.post(f"/api/v1/counters/{one}/current/{action}", headers=op)
+        assert r.status_code == 200 and r.json()["status"] == status, r.text
+    r = client.post(f"/api/v1/counters/{one}/current/no-show", headers=op)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "illegal_transition"
+    r = client.post(
+        f"/api/v1/counters/{one}/current/transfer",
+        json={"service": "complaint", "counter": four},
+        headers=op,
+    )
+    assert r.status_code == 200 and r.json()["status"] == "waiting"
+    assert r.json()["service"] == "complaint" and r.json()["counter"] is None
+    r = client.post(f"/api/v1/counters/{one}/current/finish", headers=op)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "no_current_ticket"
+    r = client.post(f"/api/v1/counters/{one}/call-next", headers=op)
+    assert r.json()["number"] == first["number"]  # counter 1 may not take the transfer
+    r = client.post(f"/api/v1/counters/{four}/call-next", headers=op)
+    assert r.json()["number"] == second["number"]
+    r = client.post(f"/api/v1/counters/{one}/current/return", headers=op)
+    assert r.status_code == 200 and r.json()["status"] == "waiting"
+    r = client.post(f"/api/v1/counters/{one}/status", json={"action": "pause"}, headers=op)
+    assert r.status_code == 200 and r.json()["status"] == "paused"
+    r = client.post(f"/api/v1/counters/{one}/call-next", headers=op)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "counter_not_open"
+    r = client.post(f"/api/v1/counters/{one}/status", json={"action": "nap"}, headers=op)
+    assert r.status_code == 422
+    r = client.post(f"/api/v1/counters/{one}/current/dance", headers=op)
+    assert r.status_code == 404
+    women = world.counters["women"][0]
+    r = client.post(f"/api/v1/counters/{women}/status", json={"action": "pause"}, headers=op)
+    assert r.status_code == 403

@@ -11,6 +11,9 @@ from reception.api import schemas
 
 _MODELS: list[type[BaseModel]] = [
     schemas.TicketCreate,
+    schemas.TransferBody,
+    schemas.CounterStatusBody,
+    schemas.CounterOutShort,
     schemas.TicketOut,
     schemas.CalledTicket,
     schemas.ErrorBody,
@@ -37,6 +40,80 @@ def _errors(*codes: int) -> dict[str, Any]:
         503: "Temporarily unavailable; retry after the Retry-After seconds",
     }
     return {str(c): _json(schemas.ErrorBody, text[c]) for c in codes}
+
+
+def _path_int(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
+
+
+def _body(model: type[BaseModel]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _operator_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    called = _json(schemas.CalledTicket, "The ticket after the action")
+    errors = _errors(401, 403, 404, 409, 422, 503)
+    return {
+        "/api/v1/counters/{counter}/call/{ticket}": {
+            "post": {
+                "operationId": "callTicket",
+                "summary": "Call one chosen waiting ticket out of turn",
+                "security": bearer,
+                "parameters": [_path_int("counter"), _path_int("ticket")],
+                "responses": {"200": called, **errors},
+            }
+        },
+        "/api/v1/counters/{counter}/current/{action}": {
+            "post": {
+                "operationId": "actOnCurrent",
+                "summary": "Recall, start, finish, no-show, or return to the queue "
+                "the ticket the counter has called",
+                "security": bearer,
+                "parameters": [
+                    _path_int("counter"),
+                    {
+                        "name": "action",
+                        "in": "path",
+                        "required": True,
+                        "schema": {
+                            "type": "string",
+                            "enum": ["recall", "start", "finish", "no-show", "return"],
+                        },
+                    },
+                ],
+                "responses": {"200": called, **errors},
+            }
+        },
+        "/api/v1/counters/{counter}/current/transfer": {
+            "post": {
+                "operationId": "transferCurrent",
+                "summary": "Send the current visitor to another service (and counter); "
+                "the ticket keeps its place by arrival",
+                "security": bearer,
+                "parameters": [_path_int("counter")],
+                "requestBody": _body(schemas.TransferBody),
+                "responses": {"200": called, **_errors(400, 401, 403, 404, 409, 422, 503)},
+            }
+        },
+        "/api/v1/counters/{counter}/status": {
+            "post": {
+                "operationId": "setCounterStatus",
+                "summary": "Pause, resume, close or open a counter",
+                "security": bearer,
+                "parameters": [_path_int("counter")],
+                "requestBody": _body(schemas.CounterStatusBody),
+                "responses": {
+                    "200": _json(schemas.CounterOutShort, "The counter"),
+                    **_errors(400, 401, 403, 404, 409, 422, 503),
+                },
+            }
+        },
+    }
 
 
 def build_openapi() -> dict[str, Any]:
@@ -118,5 +195,6 @@ def build_openapi() -> dict[str, Any]:
                     },
                 }
             },
+            **_operator_paths(bearer),
         },
     }

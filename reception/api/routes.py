@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reception.api.openapi import build_openapi
-from reception.api.schemas import TicketCreate
+from reception.api.schemas import CounterStatusBody, TicketCreate, TransferBody
 from reception.errors import N_, Invalid, NotFound
-from reception.queue import actions, queries
+from reception.queue import actions, counters, queries
 from reception.web import ctx, read, require_principal, run_action, t
+
+BaseModelT = TypeVar("BaseModelT", bound=BaseModel)
 
 
 async def _json_body(request: Request) -> Any:
@@ -75,25 +77,109 @@ async def create_ticket(request: Request) -> Response:
     return JSONResponse(issued.as_dict(), status_code=200 if issued.replayed else 201)
 
 
-async def call_next(request: Request) -> Response:
-    principal = await require_principal(request)
+TICKET_FIELDS = ("id", "number", "status", "service", "counter", "called_at")
+
+
+def _counter_id(request: Request) -> int:
     try:
-        counter_id = int(request.path_params["counter"])
+        return int(request.path_params["counter"])
     except ValueError:
         raise NotFound("unknown_counter", N_("There is no counter {id}."), id="?") from None
+
+
+def _ticket_json(ticket: dict[str, Any]) -> JSONResponse:
+    return JSONResponse({k: ticket[k] for k in TICKET_FIELDS})
+
+
+async def _body(request: Request, model: type[BaseModelT]) -> BaseModelT | JSONResponse:
+    raw = await _json_body(request)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        return JSONResponse(
+            {"error": {"code": "invalid", "message": _validation_message(request, exc)}},
+            status_code=422,
+        )
+
+
+async def call_next(request: Request) -> Response:
+    principal = await require_principal(request)
+    counter_id = _counter_id(request)
     app = ctx(request)
     ticket = await run_action(
         request, lambda s: actions.call_next(s, app.clock, principal, counter_id)
     )
     if ticket is None:
         return Response(status_code=204)
-    fields = ("id", "number", "status", "service", "counter", "called_at")
-    return JSONResponse({k: ticket[k] for k in fields})
+    return _ticket_json(ticket)
 
+
+async def call_ticket(request: Request) -> Response:
+    principal = await require_principal(request)
+    counter_id = _counter_id(request)
+    try:
+        ticket_id = int(request.path_params["ticket"])
+    except ValueError:
+        raise NotFound("unknown_ticket", N_("This ticket does not exist.")) from None
+    app = ctx(request)
+    ticket = await run_action(
+        request, lambda s: actions.call_ticket(s, app.clock, principal, counter_id, ticket_id)
+    )
+    return _ticket_json(ticket)
+
+
+async def current_action(request: Request) -> Response:
+    principal = await require_principal(request)
+    counter_id = _counter_id(request)
+    action = str(request.path_params["action"]).replace("-", "_")
+    if action not in CURRENT_ACTIONS:
+        raise NotFound("unknown_action", N_("Unknown action."))
+    app = ctx(request)
+    ticket = await run_action(
+        request, lambda s: actions.act_on_current(s, app.clock, principal, counter_id, action)
+    )
+    return _ticket_json(ticket)
+
+
+async def transfer(request: Request) -> Response:
+    principal = await require_principal(request)
+    counter_id = _counter_id(request)
+    body = await _body(request, TransferBody)
+    if isinstance(body, JSONResponse):
+        return body
+    app = ctx(request)
+    ticket = await run_action(
+        request,
+        lambda s: actions.transfer_ticket(
+            s, app.clock, principal, counter_id, service=body.service, to_counter=body.counter
+        ),
+    )
+    return _ticket_json(ticket)
+
+
+async def counter_status(request: Request) -> Response:
+    principal = await require_principal(request)
+    counter_id = _counter_id(request)
+    body = await _body(request, CounterStatusBody)
+    if isinstance(body, JSONResponse):
+        return body
+    app = ctx(request)
+    counter = await run_action(
+        request,
+        lambda s: counters.set_counter_status(s, app.clock, principal, counter_id, body.action),
+    )
+    return JSONResponse({"id": counter.id, "number": counter.number, "status": counter.status})
+
+
+CURRENT_ACTIONS = {"recall", "start", "finish", "no_show", "return"}
 
 routes = [
     Route("/api/v1/openapi.json", openapi, methods=["GET"]),
     Route("/api/v1/branches", list_branches, methods=["GET"]),
     Route("/api/v1/tickets", create_ticket, methods=["POST"]),
     Route("/api/v1/counters/{counter}/call-next", call_next, methods=["POST"]),
+    Route("/api/v1/counters/{counter}/call/{ticket}", call_ticket, methods=["POST"]),
+    Route("/api/v1/counters/{counter}/current/transfer", transfer, methods=["POST"]),
+    Route("/api/v1/counters/{counter}/current/{action}", current_action, methods=["POST"]),
+    Route("/api/v1/counters/{counter}/status", counter_status, methods=["POST"]),
 ]

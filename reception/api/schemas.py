@@ -19,6 +19,25 @@ class TicketCreate(BaseModel):
     language: Literal["ar", "en"] = "ar"
 
 
+class TransferBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service: str = Field(min_length=1, max_length=40, description="The new service's slug.")
+    counter: int | None = Field(default=None, ge=1, description="Only this counter may call it.")
+
+
+class CounterStatusBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["pause", "resume", "close", "open"]
+
+
+class CounterOutShort(BaseModel):
+    id: int
+    number: int
+    status: str
+
+
 class TicketOut(BaseModel):
     id: int
     number: str

@@ -337,7 +337,7 @@ def call_next(
 
 def act_on_current(
     session: Session, clock: Clock, principal: Principal, counter_id: int, action: str
-) -> Outcome[Ticket]:
+) -> Outcome[dict[str, Any]]:
     """recall, start, finish, no_show or return (to the queue, keeping its place) on
     the ticket the counter has called."""
     targets = {
@@ -369,10 +369,8 @@ def act_on_current(
         "start": "ticket.serving",
         "return": "ticket.returned",
     }.get(action, "ticket.finished")
-    event = hall_event(
-        session, hall, kind, ticket=queries.ticket_summary(ticket, summary_counter, service)
-    )
-    return Outcome(ticket, [event])
+    summary = queries.ticket_summary(ticket, summary_counter, service)
+    return Outcome(summary, [hall_event(session, hall, kind, ticket=summary)])
 
 
 def call_ticket(
@@ -416,7 +414,7 @@ def transfer_ticket(
     *,
     service: str,
     to_counter: int | None = None,
-) -> Outcome[Ticket]:
+) -> Outcome[dict[str, Any]]:
     """Send the counter's current visitor to another service (and optionally to one
     counter). The ticket keeps its place by original arrival in the new line."""
     counter, hall = counter_for_operator(session, principal, counter_id)
@@ -443,4 +441,4 @@ def transfer_ticket(
     _move(session, clock, principal, ticket, TicketStatus.waiting)
     session.flush()
     summary = queries.ticket_summary(ticket, None, new_service)
-    return Outcome(ticket, [hall_event(session, hall, "ticket.transferred", ticket=summary)])
+    return Outcome(summary, [hall_event(session, hall, "ticket.transferred", ticket=summary)])
