@@ -124,6 +124,7 @@ def test_screens_are_accessible(live: tuple[str, World], browser: Any, language:
         ),
         "operator-men": ("staff", ["/staff", "/staff/counters/1"]),
         "display-men": ("display", ["/display"]),
+        "supervisor": ("supervise", ["/staff/supervise"]),
     }
     for username, (name, paths) in pages.items():
         page = sign_in(browser, base, username)
@@ -185,3 +186,31 @@ def test_kiosk_by_keyboard_and_keypad(live: tuple[str, World], browser: Any) -> 
     kiosk.locator("#ticket-number").wait_for()
     assert kiosk.locator("#ticket-number").inner_text().startswith("W-")
     kiosk.context.close()
+
+
+def test_counter_page_follows_the_queue_without_reload(
+    live: tuple[str, World], browser: Any
+) -> None:
+    import json
+    import urllib.request
+
+    base, world = live
+    operator = sign_in(browser, base, "operator-women")
+    counter = world.counters["women"][2]
+    operator.goto(f"{base}/staff/counters/{counter}")
+    operator.evaluate("() => { window.__sameDocument = true; }")
+    request = urllib.request.Request(
+        f"{base}/api/v1/tickets",
+        data=json.dumps({"branch": "riyadh", "hall": "women", "service": "enquiry"}).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {world.tokens['kiosk']}",
+        },
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        number = json.loads(response.read())["number"]
+    operator.get_by_role("button", name=f"نداء {number}").wait_for(timeout=10000)
+    assert operator.evaluate("() => window.__sameDocument === true"), "the page reloaded"
+    screenshot(operator, "staff-counter-live-ar")
+    operator.context.close()

@@ -61,6 +61,9 @@ MIXES: tuple[tuple[str, ...], ...] = (
 # A phase that runs longer than this fails; the phases normally take a few seconds.
 PHASE_LIMIT_SECONDS = 150.0
 IDLE_SLEEP_SECONDS = 0.01
+# An operator's moment between two presses. Without it a thread that has just
+# committed takes the pooled connection straight back and the others starve.
+THINK_SECONDS = 0.004
 
 
 # --- the floor: counters, operators, a kiosk ------------------------------------------
@@ -274,6 +277,7 @@ def operator_loop(
 ) -> Shift:
     """Press "call next" until nothing is waiting (once no more tickets can arrive)."""
     principal = operator.principal()
+    rng = random.Random(operator.index)
     shift = Shift()
     while True:
         if time.monotonic() > deadline:
@@ -289,6 +293,7 @@ def operator_loop(
                 return shift
             time.sleep(IDLE_SLEEP_SECONDS)
             continue
+        time.sleep(rng.uniform(0, THINK_SECONDS))
         seqs = [e.payload["seq"] for e in outcome.events if e.payload["type"] == "ticket.called"]
         assert len(seqs) == 1, outcome.events
         shift.calls.append(

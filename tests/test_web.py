@@ -243,3 +243,51 @@ def test_tracking_page(client: TestClient, world: World) -> None:
     assert page.status_code == 200 and "W-001" in page.text and "ترتيبك 1" in page.text
     bad = client.get("/t/not-a-real-token")
     assert bad.status_code == 404 and "لم نجد هذه التذكرة" in bad.text
+
+
+def test_supervisor_sees_every_counter_and_reassigns_services(
+    client: TestClient, world: World
+) -> None:
+    client.post(
+        "/api/v1/tickets",
+        json={"branch": "riyadh", "hall": "women", "service": "letter"},
+        headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+    )
+    client.post(
+        f"/api/v1/counters/{world.counters['women'][1]}/call-next",
+        headers={"Authorization": f"Bearer {world.tokens['operator-women']}"},
+    )
+    sign_in(client, "supervisor")
+    page = client.get("/staff/supervise")
+    assert page.status_code == 200
+    assert "قاعة الرجال" in page.text and "قاعة النساء" in page.text
+    assert "W-001" in page.text and "أطول انتظار الآن" in page.text
+    counter = world.counters["men"][0]
+    r = client.post(
+        f"/staff/counters/{counter}/services",
+        data={"csrf_token": csrf(page.text), "service": ["complaint"]},
+    )
+    assert "حُفظت خدمات الكاونتر" in r.text
+    r = client.post(f"/staff/counters/{counter}/services", data={"csrf_token": csrf(r.text)})
+    assert "الكاونتر يقدم خدمة واحدة على الأقل" in r.text
+    r = client.post(
+        f"/staff/counters/{counter}/close", data={"csrf_token": csrf(r.text), "back": "supervise"}
+    )
+    assert r.url.path == "/staff/supervise" and "فتح الكاونتر" in r.text
+    branches = client.get(
+        "/api/v1/branches", headers={"Authorization": f"Bearer {world.tokens['admin']}"}
+    ).json()["branches"]
+    men = next(h for h in branches[0]["halls"] if h["slug"] == "men")
+    assert men["counters"][0]["services"] == ["complaint"]
+    assert men["counters"][0]["status"] == "closed"
+
+
+def test_operators_cannot_supervise(client: TestClient, world: World) -> None:
+    sign_in(client, "operator-men")
+    assert client.get("/staff/supervise").status_code == 403
+    page = client.get("/staff")
+    r = client.post(
+        f"/staff/counters/{world.counters['men'][0]}/services",
+        data={"csrf_token": csrf(page.text), "service": ["complaint"]},
+    )
+    assert r.status_code == 403

@@ -162,3 +162,30 @@ def add_counter(
         session.add(CounterService(counter_id=counter.id or 0, service_id=service.id or 0))
     audit.record(session, actor, "counter.add", "counter", counter.id, services=services)
     return counter
+
+
+def set_counter_services(
+    session: Session, *, counter_id: int, services: list[str], actor: str, branch_id: int
+) -> Counter:
+    """Reassign the services a counter serves (a supervisor's decision, audited)."""
+    counter = queries.counter_by_id(session, counter_id)
+    hall = session.get(Hall, counter.hall_id)
+    assert hall is not None
+    if hall.branch_id != branch_id:
+        raise Invalid("unknown_counter", N_("There is no counter {id}."), id=counter_id)
+    if not services:
+        raise Invalid("services_required", N_("A counter serves at least one service."))
+    branch = session.get(Branch, branch_id)
+    assert branch is not None
+    wanted = {queries.service_by_slug(session, branch, slug).id for slug in services}
+    current = set(queries.services_of_counter(session, counter_id))
+    for link in session.exec(select(CounterService).where(CounterService.counter_id == counter_id)):
+        if link.service_id not in wanted:
+            session.delete(link)
+    for service_id in wanted - current:
+        session.add(CounterService(counter_id=counter_id, service_id=service_id or 0))
+    audit.record(
+        session, actor, "counter.services", "counter", counter_id, services=sorted(services)
+    )
+    session.flush()
+    return counter

@@ -282,3 +282,74 @@ def display_view(
         raise Forbidden("wrong_hall", N_("Your account is not allowed to work in this hall."))
     snapshot = queries.hall_snapshot(session, hall, clock.local_date(branch.timezone))
     return DisplayView(branch=branch, hall=hall, snapshot=snapshot)
+
+
+@dataclass
+class SupervisedCounter:
+    counter: Counter
+    services: list[Service]
+    current: Ticket | None
+    current_service: Service | None
+    operator: str | None
+    minutes_at_counter: int | None
+
+
+@dataclass
+class SupervisedHall:
+    hall: Hall
+    counters: list[SupervisedCounter]
+    waiting: dict[str, dict[str, Any]]
+    longest_wait_minutes: int | None
+    services: list[Service]
+
+
+def supervisor_view(session: Session, principal: Principal, clock: Clock) -> list[SupervisedHall]:
+    """Every counter of the principal's halls: who serves whom, since when; the queue."""
+    from reception.auth.models import StaffUser
+
+    branch = principal_branch(session, principal, None)
+    now = clock.now()
+    result = []
+    for hall in allowed_halls(session, principal, branch):
+        offered = queries.hall_services(session, hall)
+        by_id = {
+            s.id: s for s in session.exec(select(Service).where(Service.branch_id == branch.id))
+        }
+        rows = []
+        for counter in queries.counters_of_hall(session, hall.id or 0):
+            current = queries.current_ticket_at(session, counter.id or 0)
+            operator = None
+            if current is not None and current.called_by_id:
+                user = session.get(StaffUser, current.called_by_id)
+                operator = (user.full_name or user.username) if user else None
+            since = current.serving_at or current.called_at if current else None
+            rows.append(
+                SupervisedCounter(
+                    counter=counter,
+                    services=[
+                        by_id[sid]
+                        for sid in queries.services_of_counter(session, counter.id or 0)
+                        if sid in by_id
+                    ],
+                    current=current,
+                    current_service=by_id.get(current.service_id) if current else None,
+                    operator=operator,
+                    minutes_at_counter=int((now - since).total_seconds() // 60) if since else None,
+                )
+            )
+        oldest = session.exec(
+            select(Ticket.issued_at)
+            .where(Ticket.hall_id == hall.id, Ticket.status == "waiting")
+            .order_by(col(Ticket.issued_at))
+            .limit(1)
+        ).first()
+        result.append(
+            SupervisedHall(
+                hall=hall,
+                counters=rows,
+                waiting=queries.waiting_by_service(session, hall),
+                longest_wait_minutes=int((now - oldest).total_seconds() // 60) if oldest else None,
+                services=list(by_id.values()) if by_id else offered,
+            )
+        )
+    return result

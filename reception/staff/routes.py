@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from reception.auth.models import Role
 from reception.auth.queries import authenticate
-from reception.errors import N_, Conflict, DomainError
-from reception.queue import actions, counters, views
+from reception.errors import N_, Conflict, DomainError, NotFound
+from reception.queue import actions, counters, setup, views
 from reception.web import (
     check_csrf,
     ctx,
@@ -79,6 +81,55 @@ async def console(request: Request) -> Response:
     return render(request, "staff/console.html", {"rows": rows})
 
 
+async def supervise(request: Request) -> Response:
+    principal = await require_principal(request)
+    principal.require_role(Role.supervisor, Role.admin)
+    clock = ctx(request).clock
+    halls = await read(request, lambda s: views.supervisor_view(s, principal, clock))
+    return render(request, "staff/supervise.html", {"halls": halls})
+
+
+async def counter_services(request: Request) -> Response:
+    principal = await require_principal(request)
+    principal.require_role(Role.supervisor, Role.admin)
+    form = await request.form()
+    await check_csrf(request)
+    counter_id = _int(request.path_params["counter_id"])
+    services = [str(v) for v in form.getlist("service")]
+    branch_id = principal.branch_id
+    try:
+        await run_action(
+            request,
+            lambda s: _reassign(s, principal, counter_id, services, branch_id),
+        )
+        flash(request, t(request, N_("The counter's services were saved.")), "info")
+    except DomainError as exc:
+        if exc.status_code in (401, 403):
+            raise
+        flash(request, error_text(request, exc))
+    return RedirectResponse("/staff/supervise", status_code=303)
+
+
+def _reassign(
+    session: Any, principal: Any, counter_id: int, services: list[str], branch_id: int | None
+) -> actions.Outcome[None]:
+    from reception.queue.models import Counter, Hall
+
+    counter = session.get(Counter, counter_id)
+    hall = session.get(Hall, counter.hall_id) if counter else None
+    if counter is None or hall is None:
+        raise NotFound("unknown_counter", N_("There is no counter {id}."), id=counter_id)
+    principal.require_hall(hall.branch_id, hall.id)
+    setup.set_counter_services(
+        session,
+        counter_id=counter_id,
+        services=services,
+        actor=principal.actor,
+        branch_id=hall.branch_id,
+    )
+    return actions.Outcome(None, [actions.hall_event(session, hall, "counter.services")])
+
+
 async def counter_page(request: Request) -> Response:
     principal = await require_principal(request)
     principal.require_role(Role.operator, Role.supervisor, Role.admin)
@@ -94,7 +145,10 @@ async def counter_action(request: Request) -> Response:
     counter_id = _int(request.path_params["counter_id"])
     action = str(request.path_params["action"])
     app = ctx(request)
-    back = RedirectResponse(f"/staff/counters/{counter_id}", status_code=303)
+    back_to = f"/staff/counters/{counter_id}"
+    if form.get("back") == "supervise":
+        back_to = "/staff/supervise"
+    back = RedirectResponse(back_to, status_code=303)
     try:
         if action == "call-next":
             called = await run_action(
@@ -115,11 +169,11 @@ async def counter_action(request: Request) -> Response:
             )
         elif action == "transfer":
             service = str(form.get("service", ""))
-            target = _int(str(form.get("to_counter") or "0")) or None
+            to_counter = _int(str(form.get("to_counter") or "0")) or None
             await run_action(
                 request,
                 lambda s: actions.transfer_ticket(
-                    s, app.clock, principal, counter_id, service=service, to_counter=target
+                    s, app.clock, principal, counter_id, service=service, to_counter=to_counter
                 ),
             )
             flash(request, t(request, N_("The visitor was sent on.")), "info")
@@ -155,6 +209,8 @@ routes = [
     Route("/staff/login", login, methods=["POST"]),
     Route("/staff/logout", logout, methods=["POST"]),
     Route("/staff", console, methods=["GET"]),
+    Route("/staff/supervise", supervise, methods=["GET"]),
+    Route("/staff/counters/{counter_id}/services", counter_services, methods=["POST"]),
     Route("/staff/counters/{counter_id}", counter_page, methods=["GET"]),
     Route("/staff/counters/{counter_id}/{action}", counter_action, methods=["POST"]),
     Route("/start", whoami_redirect, methods=["GET"]),
