@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
@@ -58,7 +59,13 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return api_error(exc.code, message, exc.status_code, headers)
     if isinstance(exc, Unauthorized):
-        return RedirectResponse("/staff/login?next=" + request.url.path, status_code=303)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":
+            referer = urlsplit(request.headers.get("referer", ""))
+            same_site = referer.netloc == request.url.netloc
+            target = (referer.path or "/") + (f"?{referer.query}" if referer.query else "")
+            target = target if same_site else "/staff"
+        return RedirectResponse("/staff/login?" + urlencode({"next": target}), status_code=303)
     return render(request, "error.html", {"message": message}, status_code=exc.status_code)
 
 
@@ -96,6 +103,49 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
     if _is_api(request):
         return api_error("internal", message, 500)
     return render(request, "error.html", {"message": message}, status_code=500)
+
+
+class BodyLimit:
+    """Refuse request bodies over `max_bytes` (413) before they are read into memory."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except BodyTooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            {"error": {"code": "too_large", "message": "The request body is too large."}},
+            status_code=413,
+        )
+        await response(scope, receive, send)
+
+
+class BodyTooLarge(Exception):
+    pass
 
 
 class SecurityHeaders:
@@ -223,11 +273,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     ]
     middleware = [
         Middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://")),
+        Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         Middleware(
             SessionMiddleware,
             secret_key=settings.secret_key,
             session_cookie="reception_session",
-            max_age=settings.session_max_age_seconds,
+            max_age=400 * 24 * 3600,  # devices stay signed in; staff expiry is checked per request
             same_site="lax",
             https_only=settings.secure_cookies,
         ),

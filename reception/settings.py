@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     sms_worker_interval_seconds: float = 1.0
     sms_max_attempts: int = 8
     housekeeping_interval_seconds: float = 60.0
+    max_body_bytes: int = 1024 * 1024
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_from_number: str = ""
@@ -40,6 +41,13 @@ class Settings(BaseSettings):
         default="", description="Overrides api.twilio.com (tests point it at a local fake)."
     )
     log_level: str = "INFO"
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(f"SECRET_KEY needs at least {MIN_SECRET_LENGTH} characters")
+        return value
 
     @field_validator("public_base_url")
     @classmethod
@@ -59,14 +67,32 @@ class Settings(BaseSettings):
         return self.model_copy(update=updates)
 
 
+MIN_SECRET_LENGTH = 32
+
+
 def _stored_secret(path: Path) -> str:
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
+    """The key kept in `path`, created once. Written to a temporary file and renamed,
+    so a crash never leaves an empty key behind; an empty or short key is refused."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(temporary, path)  # fails if another process created it first
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    key = path.read_text().strip()
+    if len(key) < MIN_SECRET_LENGTH:
+        raise ValueError(
+            f"{path} holds no usable secret key (fewer than {MIN_SECRET_LENGTH} characters): "
+            "delete the file to have a new one generated, or set SECRET_KEY"
+        )
     return key
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
@@ -23,7 +24,7 @@ from reception.auth.principal import Principal
 from reception.auth.queries import principal_for_token, principal_for_user
 from reception.clock import Clock
 from reception.db import session_scope
-from reception.errors import N_, DomainError, Forbidden, Unauthorized
+from reception.errors import N_, Conflict, DomainError, Forbidden, NotFound, Unauthorized
 from reception.events.base import HubBroadcaster
 from reception.i18n import direction, pick_language, translations
 from reception.labels import STATUS_LABELS
@@ -159,11 +160,32 @@ async def principal_of(conn: HTTPConnection) -> Principal | None:
         principal = await read(conn, lambda s: principal_for_token(s, token))
         if principal is None:
             raise Unauthorized("bad_token", N_("The access token is not valid."))
-    elif "session" in conn.scope and conn.session.get("user_id"):
+    elif (
+        "session" in conn.scope
+        and conn.session.get("user_id")
+        and not conn.url.path.startswith("/api/")  # the API takes bearer tokens only
+    ):
         user_id = int(conn.session["user_id"])
         principal = await read(conn, lambda s: principal_for_user(s, user_id))
+        if principal is not None and _session_expired(conn, principal):
+            conn.session.clear()
+            principal = None
     conn.scope["principal"] = principal
     return principal
+
+
+DEVICE_ROLES = frozenset({"kiosk", "display"})
+
+
+def _session_expired(conn: HTTPConnection, principal: Principal) -> bool:
+    """Staff sessions end `session_max_age_seconds` after sign-in; a kiosk or display
+    stays signed in until its account is disabled (a visitor cannot sign it in again)."""
+    if principal.role in DEVICE_ROLES:
+        return False
+    signed_in = conn.session.get("signed_in_at")
+    max_age = ctx(conn).settings.session_max_age_seconds
+    now = ctx(conn).clock.now().timestamp()
+    return not isinstance(signed_in, int | float) or now - signed_in > max_age
 
 
 async def require_principal(conn: HTTPConnection) -> Principal:
@@ -177,7 +199,31 @@ async def run_action(conn: HTTPConnection, fn: Callable[[Session], Outcome[T]]) 
     """Run one action in one transaction off the event loop; publish its events only
     after the commit succeeded."""
     app = ctx(conn)
-    outcome = await run_in_threadpool(with_session, app.engine, fn)
+    try:
+        outcome = await run_in_threadpool(with_session, app.engine, fn)
+    except IntegrityError:
+        # Two requests raced for the same unique row (an Idempotency-Key sent twice at
+        # once, say). Running the action again sees the winner's row and decides.
+        try:
+            outcome = await run_in_threadpool(with_session, app.engine, fn)
+        except IntegrityError:
+            raise Conflict(
+                "conflict", N_("This changed at the same moment elsewhere. Please try again.")
+            ) from None
     if outcome.events:
         await app.broadcaster.publish_events(outcome.events)
     return outcome.value
+
+
+MAX_ID = 2**31 - 1
+
+
+def path_id(conn: HTTPConnection, name: str, what: str = "counter") -> int:
+    """A numeric id from the path; anything else is a clear 404, never a crash."""
+    raw = str(conn.path_params.get(name, ""))
+    value = int(raw) if raw.isdigit() and len(raw) <= 10 else 0
+    if not 1 <= value <= MAX_ID:
+        if what == "ticket":
+            raise NotFound("unknown_ticket", N_("This ticket does not exist."))
+        raise NotFound("unknown_counter", N_("There is no counter {id}."), id=raw[:12])
+    return value

@@ -216,3 +216,26 @@ def test_new_branch_works_without_restart(
             "B",
         )
         assert code == 2 and "not a valid slug" in err
+
+
+def test_a_display_account_shows_exactly_one_hall(
+    cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "migrate")
+    run(capsys, "demo")
+    base = [
+        "user",
+        "create",
+        "--role",
+        "display",
+        "--branch",
+        "riyadh",
+        "--password",
+        "long-enough-pw",
+    ]
+    code, _, err = run(capsys, *base, "--username", "tv-1")
+    assert code == 2 and "exactly one hall" in err
+    code, _, err = run(capsys, *base, "--username", "tv-2", "--hall", "men", "--hall", "women")
+    assert code == 2 and "exactly one hall" in err
+    code, _, err = run(capsys, *base, "--username", "tv-3", "--hall", "men", "--hall", "men")
+    assert code == 0, err

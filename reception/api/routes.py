@@ -15,19 +15,20 @@ from reception.api.openapi import build_openapi
 from reception.api.schemas import CounterStatusBody, TicketCreate, TransferBody
 from reception.errors import N_, Invalid, NotFound
 from reception.queue import actions, counters, queries
-from reception.web import ctx, read, require_principal, run_action, t
+from reception.web import ctx, path_id, read, require_principal, run_action, t
 
 BaseModelT = TypeVar("BaseModelT", bound=BaseModel)
 
 
 async def _json_body(request: Request) -> Any:
-    if "json" not in request.headers.get("content-type", ""):
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
         raise Invalid(
             "bad_content_type", N_("Send the body as JSON (Content-Type: application/json).")
         )
     try:
         return json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise Invalid("malformed_json", N_("The body is not valid JSON.")) from None
 
 
@@ -47,8 +48,13 @@ def _openapi() -> dict[str, Any]:
 
 
 async def list_branches(request: Request) -> Response:
-    await require_principal(request)
-    return JSONResponse({"branches": await read(request, queries.branches_tree)})
+    principal = await require_principal(request)
+    tree = await read(request, queries.branches_tree)
+    if principal.branch_id is not None:  # everyone but an administrator sees their branch
+        tree = [b for b in tree if b["id"] == principal.branch_id]
+    for branch in tree:
+        del branch["id"]
+    return JSONResponse({"branches": tree})
 
 
 async def create_ticket(request: Request) -> Response:
@@ -81,10 +87,7 @@ TICKET_FIELDS = ("id", "number", "status", "service", "counter", "called_at")
 
 
 def _counter_id(request: Request) -> int:
-    try:
-        return int(request.path_params["counter"])
-    except ValueError:
-        raise NotFound("unknown_counter", N_("There is no counter {id}."), id="?") from None
+    return path_id(request, "counter")
 
 
 def _ticket_json(ticket: dict[str, Any]) -> JSONResponse:
@@ -117,10 +120,7 @@ async def call_next(request: Request) -> Response:
 async def call_ticket(request: Request) -> Response:
     principal = await require_principal(request)
     counter_id = _counter_id(request)
-    try:
-        ticket_id = int(request.path_params["ticket"])
-    except ValueError:
-        raise NotFound("unknown_ticket", N_("This ticket does not exist.")) from None
+    ticket_id = path_id(request, "ticket", "ticket")
     app = ctx(request)
     ticket = await run_action(
         request, lambda s: actions.call_ticket(s, app.clock, principal, counter_id, ticket_id)

@@ -86,12 +86,16 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    for hall_slug in hall_slugs:
+    for hall_slug in dict.fromkeys(hall_slugs):
         _, hall = _branch_and_hall(session, branch_slug, hall_slug)
         assert hall is not None and hall.id is not None and user.id is not None
         session.add(UserHall(user_id=user.id, hall_id=hall.id))
     if role_value == Role.operator and not hall_slugs:
         raise Invalid("hall_required", N_("An operator needs at least one hall."))
+    if role_value == Role.display and len(set(hall_slugs)) != 1:
+        raise Invalid("one_hall", N_("A display shows exactly one hall: give one --hall."))
+    if role_value == Role.kiosk and len(set(hall_slugs)) > 1:
+        raise Invalid("one_hall", N_("A kiosk serves its whole branch or one hall."))
     audit.record(session, actor, "user.create", "staffuser", user.id, role=role_value)
     return user
 

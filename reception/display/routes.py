@@ -39,27 +39,44 @@ async def display_page(request: Request) -> Response:
 
 
 def _same_origin(ws: WebSocket) -> bool:
+    """Browsers always send Origin on websockets; it must be this site (as the browser
+    reached it directly, through a proxy that forwards Host, or PUBLIC_BASE_URL)."""
     origin = ws.headers.get("origin")
     if origin is None:
         return True  # not a browser: cookies are not sent cross-site without one
-    return urlsplit(origin).netloc == ws.headers.get("host")
+    allowed = {
+        ws.headers.get("host"),
+        ws.headers.get("x-forwarded-host"),
+        urlsplit(ctx(ws).settings.public_base_url).netloc,
+    }
+    return urlsplit(origin).netloc in allowed
+
+
+async def _refuse(ws: WebSocket, code: int) -> None:
+    """Accept, then close with a code the page can read (4401: sign in again;
+    4403: not allowed). A refused handshake would only show the browser an error."""
+    await ws.accept()
+    await ws.close(code=code)
 
 
 async def display_socket(ws: WebSocket) -> None:
     if not _same_origin(ws):
-        await ws.close(code=4403)
+        await ws.close(code=4403)  # another site: tell it nothing
         return
     try:
         principal = await principal_of(ws)
-        if principal is None or principal.role not in DISPLAY_ROLES:
-            await ws.close(code=4401)
+        if principal is None:
+            await _refuse(ws, 4401)
+            return
+        if principal.role not in DISPLAY_ROLES:
+            await _refuse(ws, 4403)
             return
         app = ctx(ws)
         branch = ws.query_params.get("branch") or None
         hall = ws.query_params.get("hall") or None
         view = await read(ws, lambda s: display_view(s, principal, app.clock, branch, hall))
     except DomainError:
-        await ws.close(code=4403)
+        await _refuse(ws, 4403)
         return
     assert view.hall.id is not None
     await ws.accept()

@@ -18,6 +18,7 @@ from reception.web import (
     ctx,
     error_text,
     language_of,
+    path_id,
     read,
     render,
     require_principal,
@@ -86,10 +87,7 @@ async def take_ticket(request: Request) -> Response:
 
 async def show_ticket(request: Request) -> Response:
     principal = await _kiosk_principal(request)
-    try:
-        ticket_id = int(request.path_params["ticket_id"])
-    except ValueError:
-        ticket_id = 0
+    ticket_id = path_id(request, "ticket_id", "ticket")
     view = await read(request, lambda s: views.kiosk_ticket(s, principal, ticket_id))
     url = f"{ctx(request).settings.public_base_url}/t/{view.ticket.tracking_token}"
     return render(request, "kiosk/ticket.html", {"t": view, "qr": qr_data_uri(url)})

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
@@ -27,8 +27,11 @@ def backoff(attempt: int, base: float = 5.0, cap: float = 1800.0) -> timedelta:
     return timedelta(seconds=delay * random.uniform(0.5, 1.0))
 
 
+CLAIM_BATCH = 5  # × the backend's 15 s time-out stays well inside STALE_CLAIM
+
+
 def claim_due(
-    engine: Engine, clock: Clock, limit: int = 20, max_attempts: int | None = None
+    engine: Engine, clock: Clock, limit: int = CLAIM_BATCH, max_attempts: int | None = None
 ) -> list[OutgoingSms]:
     now = clock.now()
     with session_scope(engine) as session:
@@ -70,10 +73,18 @@ def record_result(
     sid: str | None,
     error: Exception | None,
     max_attempts: int,
+    claimed_at: datetime | None = None,
 ) -> None:
     with session_scope(engine) as session:
         row = session.get(OutgoingSms, sms_id)
         if row is None:
+            return
+        if claimed_at is not None and (
+            row.status != SmsStatus.sending or row.next_attempt_at != claimed_at
+        ):
+            # Our claim went stale and another worker took the message over: its
+            # result is the one that counts.
+            log.warning("sms %s: result of a stale claim ignored", sms_id)
             return
         if error is None:
             row.status = SmsStatus.sent
@@ -95,16 +106,18 @@ def send_due(engine: Engine, clock: Clock, backend: SmsBackend, max_attempts: in
     rows = claim_due(engine, clock, max_attempts=max_attempts)
     for row in rows:
         assert row.id is not None
+        claim = row.next_attempt_at
         try:
             sid = backend.send(row.to, row.body, row.idempotency_key)
         except (TransientSmsError, PermanentSmsError) as exc:
             log.warning("sms %s attempt %s failed: %s", row.id, row.attempts, exc)
-            record_result(engine, clock, row.id, None, exc, max_attempts)
+            record_result(engine, clock, row.id, None, exc, max_attempts, claim)
         except Exception as exc:  # an unexpected backend bug must not stop the worker
             log.exception("sms %s: unexpected error", row.id)
-            record_result(engine, clock, row.id, None, TransientSmsError(repr(exc)), max_attempts)
+            error = TransientSmsError(type(exc).__name__)
+            record_result(engine, clock, row.id, None, error, max_attempts, claim)
         else:
-            record_result(engine, clock, row.id, sid, None, max_attempts)
+            record_result(engine, clock, row.id, sid, None, max_attempts, claim)
     return len(rows)
 
 

@@ -144,6 +144,11 @@ def issue_ticket(
             raise Invalid("bad_idempotency_key", N_("The Idempotency-Key is too long."))
         earlier = session.exec(select(Ticket).where(Ticket.idempotency_key == scoped_key)).first()
         if earlier is not None:
+            if (earlier.hall_id, earlier.service_id) != (hall_row.id, service_row.id):
+                raise Invalid(
+                    "idempotency_key_reused",
+                    N_("This Idempotency-Key was already used for another ticket."),
+                )
             return Outcome(_issued(session, earlier, hall_row, public_base_url, replayed=True))
 
     today = clock.local_date(branch_row.timezone)
@@ -215,12 +220,21 @@ def _issued(
 def counter_for_operator(
     session: Session, principal: Principal, counter_id: int
 ) -> tuple[Counter, Hall]:
+    """The counter, locked for this transaction: two actions on one counter (two
+    operators, or a double click) run one after the other. SQLite's single writer
+    already serialises them; PostgreSQL takes the counter's row lock."""
     principal.require_role(Role.operator, Role.supervisor, Role.admin)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK_COUNTER_SQL, {"id": counter_id})
     counter = queries.counter_by_id(session, counter_id)
+    session.refresh(counter)
     hall = session.get(Hall, counter.hall_id)
     assert hall is not None and hall.id is not None
     principal.require_hall(hall.branch_id, hall.id)
     return counter, hall
+
+
+_LOCK_COUNTER_SQL = text("SELECT 1 FROM counter WHERE id = :id FOR UPDATE")
 
 
 def _lock_next_waiting(
@@ -306,8 +320,6 @@ def call_next(
     """Finish what the counter is doing (a called or served ticket becomes done) and
     call the first waiting ticket it serves, exactly once across operators."""
     counter, hall = counter_for_operator(session, principal, counter_id)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT 1 FROM counter WHERE id = :id FOR UPDATE"), {"id": counter.id})
     if counter.status != CounterStatus.open:
         raise Conflict("counter_not_open", N_("This counter is not open."))
     events: list[Event] = []

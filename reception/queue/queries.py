@@ -327,6 +327,7 @@ def branches_tree(session: Session) -> list[dict[str, Any]]:
         )
         out.append(
             {
+                "id": branch.id,
                 "slug": branch.slug,
                 "name_ar": branch.name_ar,
                 "name_en": branch.name_en,

@@ -17,6 +17,7 @@ from reception.web import (
     ctx,
     error_text,
     flash,
+    path_id,
     principal_of,
     read,
     render,
@@ -58,6 +59,7 @@ async def login(request: Request) -> Response:
     language = request.session.get("lang")
     request.session.clear()
     request.session["user_id"] = user.id
+    request.session["signed_in_at"] = int(ctx(request).clock.now().timestamp())
     if language:
         request.session["lang"] = language
     return RedirectResponse(_safe_next(str(form.get("next", "")), _landing(user.role)), 303)
@@ -94,7 +96,7 @@ async def counter_services(request: Request) -> Response:
     principal.require_role(Role.supervisor, Role.admin)
     form = await request.form()
     await check_csrf(request)
-    counter_id = _int(request.path_params["counter_id"])
+    counter_id = path_id(request, "counter_id")
     services = [str(v) for v in form.getlist("service")]
     branch_id = principal.branch_id
     try:
@@ -133,7 +135,7 @@ def _reassign(
 async def counter_page(request: Request) -> Response:
     principal = await require_principal(request)
     principal.require_role(Role.operator, Role.supervisor, Role.admin)
-    counter_id = _int(request.path_params["counter_id"])
+    counter_id = path_id(request, "counter_id")
     clock = ctx(request).clock
     view = await read(request, lambda s: views.counter_view(s, principal, clock, counter_id))
     return render(request, "staff/counter.html", {"view": view})
@@ -142,7 +144,7 @@ async def counter_page(request: Request) -> Response:
 async def counter_action(request: Request) -> Response:
     principal = await require_principal(request)
     form = await check_csrf(request)
-    counter_id = _int(request.path_params["counter_id"])
+    counter_id = path_id(request, "counter_id")
     action = str(request.path_params["action"])
     app = ctx(request)
     back_to = f"/staff/counters/{counter_id}"
@@ -193,10 +195,7 @@ async def counter_action(request: Request) -> Response:
 
 
 def _int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        return 0
+    return int(value) if value.isdigit() and len(value) <= 9 else 0
 
 
 async def whoami_redirect(request: Request) -> Response:

@@ -37,8 +37,13 @@
         seq = msg.seq;
         options.onDelta(msg);
       };
-      socket.onclose = function () {
+      socket.onclose = function (event) {
         clearTimeout(watchdog);
+        if (event.code === 4401 || event.code === 4403) {
+          // Signed out (or no longer allowed): the page itself shows what to do.
+          setTimeout(function () { location.reload(); }, 2000);
+          return;
+        }
         setOnline(false);
         setTimeout(open, backoff + Math.random() * 500);
         backoff = Math.min(backoff * 2, 15000);
