@@ -37,14 +37,14 @@ def test_ticket_then_call_next_then_nobody(client: TestClient, world: World) -> 
     assert first["number"] == "M-001" and second["number"] == "M-002"
     assert first["hall"] == "men" and first["service"] == "letter"
     assert first["status"] == "waiting" and first["position"] == 1
-    assert second["position"] == 1  # another service has its own line
+    assert second["position"] == 2  # the same counters serve letters and enquiries
     assert first["eta_minutes"] == 0
     assert first["tracking_url"].startswith("http://testserver/t/")
     assert len(first["tracking_url"].rsplit("/", 1)[1]) >= 22  # ≥128 bits
 
     third = issue(client, world)
     # M-001 (letter) and M-002 (enquiry) go first; the four counters serve both: 2 × 6 ÷ 4
-    assert third["position"] == 2 and third["eta_minutes"] == 3
+    assert third["position"] == 3 and third["eta_minutes"] == 3
 
     counter = world.counters["men"][0]
     called = []

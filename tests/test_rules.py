@@ -123,3 +123,19 @@ def test_eta_shares_work_between_counters() -> None:
     assert estimate_eta(state, complaint, 0, 2) == 10
     assert estimate_eta(state, 99) is None
     assert estimate_eta(QueueState({}, [], [], {}), letter) is None
+
+
+def test_people_ahead_counts_what_the_counters_will_see_first() -> None:
+    from reception.queue.rules import QueueState, people_ahead
+
+    letter, complaint, other = 1, 2, 3
+    state = QueueState(
+        counters={10: frozenset({letter}), 11: frozenset({letter, complaint})},
+        waiting=[(1, letter, 0), (2, complaint, 0), (3, letter, 3), (4, other, 0)],
+        busy=[],
+        minutes={},
+    )
+    assert people_ahead(state, letter) == 3  # 1, 2 and 3 (not 4: no counter serves it)
+    assert people_ahead(state, letter, 3, 3) == 0
+    assert people_ahead(state, complaint, 0, 2) == 1  # letters 1 and 3, each half ours
+    assert people_ahead(state, other, 0, 9) == 1  # no open counter: its own line

@@ -20,7 +20,7 @@ from reception.queue.models import (
     Ticket,
     TicketStatus,
 )
-from reception.queue.rules import QueueState, estimate_eta, minutes_per_visit
+from reception.queue.rules import QueueState, estimate_eta, minutes_per_visit, people_ahead
 
 
 def branch_by_slug(session: Session, slug: str) -> Branch:
@@ -102,29 +102,12 @@ def service_offered(session: Session, hall_id: int, service_id: int) -> bool:
     return int(row.counters) > 0
 
 
-_AHEAD_SQL = text(
-    """
-    SELECT COUNT(*) FROM ticket
-    WHERE hall_id = :hall AND service_id = :service AND status = 'waiting'
-      AND (priority_weight > :weight OR (priority_weight = :weight AND id < :id))
-    """
-)
-
-
 def position_of(session: Session, ticket: Ticket) -> int:
-    """1 for the next to be called among the same hall and service."""
+    """1 for the next to be called by the counters that can serve this ticket."""
     if ticket.status != TicketStatus.waiting:
         return 0
-    ahead = session.execute(
-        _AHEAD_SQL,
-        {
-            "hall": ticket.hall_id,
-            "service": ticket.service_id,
-            "weight": ticket.priority_weight,
-            "id": ticket.id,
-        },
-    ).scalar_one()
-    return int(ahead) + 1
+    state = queue_state(session, ticket.hall_id)
+    return people_ahead(state, ticket.service_id, ticket.priority_weight, ticket.id) + 1
 
 
 _RECENT_VISITS_SQL = text(

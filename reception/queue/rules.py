@@ -123,6 +123,34 @@ class QueueState:
     """Live minutes per visit, per service."""
 
 
+def _pool(state: QueueState, service_id: int) -> tuple[list[int], dict[int, float]]:
+    """The open counters able to serve a service, and for each service they serve the
+    pool's share of all open counters serving it (work others can take is shared)."""
+    pool = [c for c, services in state.counters.items() if service_id in services]
+    share: dict[int, float] = {}
+    for service in frozenset().union(*(state.counters[c] for c in pool)):
+        servers = [c for c, services in state.counters.items() if service in services]
+        share[service] = len(set(pool).intersection(servers)) / len(servers)
+    return pool, share
+
+
+def _goes_first(weight: int, ticket_id: int | None) -> tuple[float, float]:
+    return (-weight, ticket_id if ticket_id is not None else math.inf)
+
+
+def people_ahead(
+    state: QueueState, service_id: int, weight: int = 0, ticket_id: int | None = None
+) -> int:
+    """How many visitors the counters able to serve this ticket will see first,
+    counted with the same shares as the estimate (rounded to the nearest person).
+    Without an open counter, the tickets of the same service that go first."""
+    mine = _goes_first(weight, ticket_id)
+    pool, share = _pool(state, service_id)
+    if not pool:
+        return sum(1 for tid, s, w in state.waiting if s == service_id and (-w, tid) < mine)
+    return round(sum(share[s] for tid, s, w in state.waiting if s in share and (-w, tid) < mine))
+
+
 def estimate_eta(
     state: QueueState, service_id: int, weight: int = 0, ticket_id: int | None = None
 ) -> int | None:
@@ -134,19 +162,14 @@ def estimate_eta(
     now at a pool counter adds half a visit (on average half is still to come). The
     total, divided by the pool's counters, is rounded up. None when no open counter
     serves the service."""
-    pool = [c for c, services in state.counters.items() if service_id in services]
+    pool, share = _pool(state, service_id)
     if not pool:
         return None
-    pool_set = frozenset(pool)
-    share: dict[int, float] = {}
-    for service in frozenset().union(*(state.counters[c] for c in pool)):
-        servers = [c for c, services in state.counters.items() if service in services]
-        share[service] = len(pool_set.intersection(servers)) / len(servers)
-    mine = (-weight, ticket_id if ticket_id is not None else math.inf)
+    mine = _goes_first(weight, ticket_id)
     work = sum(
         state.minutes.get(service, 0.0) * share[service]
         for tid, service, w in state.waiting
         if service in share and (-w, tid) < mine
     )
-    work += sum(state.minutes.get(service, 0.0) / 2 for c, service in state.busy if c in pool_set)
+    work += sum(state.minutes.get(service, 0.0) / 2 for c, service in state.busy if c in pool)
     return math.ceil(round(work / len(pool), 6))
