@@ -29,7 +29,7 @@ def live(
     env = {
         "DATABASE_URL": f"sqlite:///{db}",
         "VAR_DIR": str(var),
-        "SECRET_KEY": "browser-test-secret",
+        "SECRET_KEY": "browser-test-secret-0123456789abcdef",
         "SMS_BACKEND": "console",
         "BROADCAST_URL": "memory://",
     }

@@ -32,7 +32,7 @@ from tests.servers import (
 
 pytestmark = pytest.mark.timeout(120)
 
-SECRET = "multiworker-test-secret-key"
+SECRET = "multiworker-test-secret-key-0123456789"
 MIN_SOCKETS = 8
 MAX_SOCKETS = 32
 

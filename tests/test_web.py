@@ -94,7 +94,7 @@ def test_kiosk_steps_issue_one_ticket_per_tap(
     priority = client.get("/kiosk?hall=men&service=letter")
     assert "هل ينطبق عليك أحد ما يلي؟" in priority.text and "كبار السن" in priority.text
     phone_step = client.get("/kiosk?hall=men&service=letter&priority=elderly")
-    assert "هل تريد رسالة نصية عندما يقترب دورك؟" in phone_step.text
+    assert "رسالة نصية عند اقتراب الدور؟" in phone_step.text
     token = csrf(phone_step.text)
     nonce = re.search(r'name="nonce" value="([^"]+)"', phone_step.text)
     assert nonce
@@ -114,7 +114,7 @@ def test_kiosk_steps_issue_one_ticket_per_tap(
     assert tickets(engine) == 1
     page = client.get(first.headers["location"])
     assert "M-001" in page.text and "data:image/svg+xml;base64," in page.text
-    assert "أنت التالي" in page.text
+    assert "الدور التالي لك" in page.text
     with Session(engine) as s:
         issued = s.exec(select(Ticket)).one()
         assert issued.priority_weight == 3 and issued.phone is None
@@ -291,3 +291,12 @@ def test_operators_cannot_supervise(client: TestClient, world: World) -> None:
         data={"csrf_token": csrf(page.text), "service": ["complaint"]},
     )
     assert r.status_code == 403
+
+
+def test_kiosk_done_gives_the_next_visitor_arabic(client: TestClient, world: World) -> None:
+    sign_in(client, "kiosk")
+    client.get("/lang?to=en&next=/kiosk")
+    assert '<html lang="en"' in client.get("/kiosk").text
+    r = client.get("/kiosk?reset=1")
+    assert '<html lang="ar" dir="rtl">' in r.text and r.url.path == "/kiosk"
+    assert 'href="/"' not in r.text  # a visitor cannot leave the kiosk screen

@@ -37,6 +37,10 @@ async def _kiosk_principal(request: Request) -> Principal:
 async def start(request: Request) -> Response:
     principal = await _kiosk_principal(request)
     q = request.query_params
+    if q.get("reset"):
+        # The next visitor starts in the default language, on the first step.
+        request.session.pop("lang", None)
+        return RedirectResponse("/kiosk", status_code=303)
     hall, service, priority = q.get("hall") or None, q.get("service") or None, q.get("priority")
     view = await read(request, lambda s: views.kiosk_view(s, principal, hall, service, priority))
     return render(request, "kiosk/start.html", {"view": view, "nonce": secrets.token_urlsafe(16)})

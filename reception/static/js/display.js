@@ -10,7 +10,7 @@
   var waitingList = root.querySelector("[data-waiting]");
   var mark = root.querySelector("[data-live-mark]");
   var calls = initial.calls.slice();
-  var emptyText = history.querySelector(".empty") ? history.querySelector(".empty").textContent : "";
+  var emptyNode = history.querySelector(".empty") ? history.querySelector(".empty").cloneNode(true) : null;
 
   function el(tag, text, attrs) {
     var node = document.createElement(tag);
@@ -30,7 +30,7 @@
       li.appendChild(el("span", String(c.counter)));
       history.appendChild(li);
     });
-    if (calls.length < 2) history.appendChild(el("li", emptyText, { "class": "empty" }));
+    if (calls.length < 2 && emptyNode) history.appendChild(emptyNode.cloneNode(true));
     if (highlight) {
       latestCard.classList.remove("flash-new");
       void latestCard.offsetWidth;

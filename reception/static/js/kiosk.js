@@ -27,7 +27,7 @@
   function reset() {
     clearTimeout(timer);
     timer = setTimeout(function () {
-      if (location.pathname !== "/kiosk" || location.search) location.href = "/kiosk";
+      if (location.pathname !== "/kiosk" || location.search) location.href = "/kiosk?reset=1";
     }, IDLE_MS);
   }
   ["pointerdown", "keydown", "touchstart"].forEach(function (e) { document.addEventListener(e, reset, { passive: true }); });
