@@ -1,4 +1,5 @@
-"""The audit trail: every action appends one entry in its own transaction."""
+"""The audit trail: every action appends its entries inside the action's own
+transaction, so an entry exists exactly when the change it records does."""
 
 from __future__ import annotations
 

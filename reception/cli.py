@@ -326,6 +326,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (ValueError, OverflowError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a clear line, not a traceback, for whoever types the command
+        from alembic.util import CommandError
+        from sqlalchemy.exc import IntegrityError, OperationalError
+
+        if isinstance(exc, IntegrityError):
+            print("error: this conflicts with something that already exists", file=sys.stderr)
+        elif isinstance(exc, OperationalError):
+            print(
+                f"error: the database is not reachable or not migrated ({exc.orig})",
+                file=sys.stderr,
+            )
+        elif isinstance(exc, CommandError):
+            print(f"error: {exc}", file=sys.stderr)
+        else:
+            raise
+        return 2
     return 0
 
 

@@ -15,15 +15,6 @@ STATUS_LABELS: dict[str, str] = {
     "expired": N_("closed at the end of the day"),
 }
 
-ROLE_LABELS: dict[str, str] = {
-    "admin": N_("Administrator"),
-    "supervisor": N_("Supervisor"),
-    "operator": N_("Operator"),
-    "department_officer": N_("Department officer"),
-    "kiosk": N_("Kiosk device"),
-    "display": N_("Display device"),
-}
-
 COUNTER_STATUS_LABELS: dict[str, str] = {
     "open": N_("open"),
     "paused": N_("paused"),

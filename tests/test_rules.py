@@ -11,7 +11,6 @@ from reception.queue.rules import (
     check_ticket_transition,
     estimate_wait_minutes,
     normalise_phone,
-    order_key,
 )
 
 ALLOWED = {
@@ -81,12 +80,6 @@ def test_waiting_estimate() -> None:
     assert estimate_wait_minutes(3, 10, 2) == 15
     assert estimate_wait_minutes(1, 7, 3) == 3  # rounded up: never promise too soon
     assert estimate_wait_minutes(5, 10, 0) is None
-
-
-def test_priority_then_arrival_order() -> None:
-    tickets = [(0, 1), (3, 5), (0, 2), (3, 4)]
-    ordered = sorted(tickets, key=lambda t: order_key(*t))
-    assert ordered == [(3, 4), (3, 5), (0, 1), (0, 2)]
 
 
 def test_live_service_time_learns_from_recent_visits() -> None:

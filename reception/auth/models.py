@@ -35,7 +35,8 @@ class StaffUser(SQLModel, table=True):
 
 class UserHall(SQLModel, table=True):
     """Halls a user may work in. A user with none works in every hall of the branch
-    only if the role is admin or supervisor; operators need at least one."""
+    only if the role is admin, supervisor or kiosk; operators need at least one and
+    a display exactly one."""
 
     user_id: int = Field(foreign_key="staffuser.id", primary_key=True)
     hall_id: int = Field(foreign_key="hall.id", primary_key=True)

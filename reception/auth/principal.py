@@ -17,8 +17,8 @@ class Principal:
     branch_id: int | None
     hall_ids: frozenset[int]
     """Halls this principal may act in; empty means every hall of `branch_id`
-    (or of every branch when `branch_id` is None), which only admins and
-    supervisors get."""
+    (or of every branch when `branch_id` is None), which only admins, supervisors
+    and kiosks of a whole branch get."""
 
     @property
     def actor(self) -> str:

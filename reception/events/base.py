@@ -41,13 +41,6 @@ class Subscription:
     async def get(self) -> str:
         return await self.queue.get()
 
-    def __aiter__(self) -> AsyncIterator[str]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[str]:
-        while True:
-            yield await self.queue.get()
-
 
 class LocalHub:
     def __init__(self, maxsize: int = 256) -> None:

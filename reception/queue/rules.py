@@ -85,11 +85,6 @@ def normalise_phone(raw: str, default_region: str = "SA") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def order_key(priority_weight: int, ticket_id: int) -> tuple[int, int]:
-    """Who is called first: higher priority weight, then earlier arrival."""
-    return (-priority_weight, ticket_id)
-
-
 def estimate_wait_minutes(ahead: int, minutes_per_visit: float, open_counters: int) -> int | None:
     """Minutes until a ticket is called: the work ahead of it shared by the open
     counters of its service, rounded up (never promise too soon). None when no

@@ -34,6 +34,8 @@ def _slug(value: str) -> str:
 def _names(name_ar: str, name_en: str) -> None:
     if not name_ar.strip() or not name_en.strip():
         raise Invalid("names_required", N_("Give both the Arabic and the English name."))
+    if len(name_ar) > 120 or len(name_en) > 120:
+        raise Invalid("name_too_long", N_("A name has at most 120 characters."))
 
 
 def add_branch(
@@ -145,11 +147,13 @@ def add_counter(
 ) -> Counter:
     branch_row = queries.branch_by_slug(session, branch)
     hall_row = queries.hall_by_slug(session, branch_row, hall)
-    if number < 1:
-        raise Invalid("bad_number", N_("A counter number is 1 or more."))
+    if not 1 <= number <= 9999:
+        raise Invalid("bad_number", N_("A counter number is 1 to 9999."))
     if not services:
         raise Invalid("services_required", N_("A counter serves at least one service."))
-    service_rows = [queries.service_by_slug(session, branch_row, s) for s in services]
+    service_rows = [
+        queries.service_by_slug(session, branch_row, s) for s in dict.fromkeys(services)
+    ]
     exists = session.exec(
         select(Counter).where(Counter.hall_id == hall_row.id, Counter.number == number)
     ).first()
