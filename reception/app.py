@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reception import PACKAGE_DIR
 from reception.api.routes import routes as api_routes
+from reception.auth.throttle import LoginThrottle
 from reception.clock import Clock
 from reception.db import make_engine
 from reception.display.routes import routes as display_routes
@@ -230,6 +231,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             templates=make_templates(settings),
         )
         app.state.sms_backend = sms_backend
+        # Five wrong passwords lock a username; a whole office behind one address
+        # shares the second limit, so it is generous.
+        app.state.login_throttle_user = LoginThrottle(max_failures=5)
+        app.state.login_throttle_address = LoginThrottle(max_failures=50)
         stop = asyncio.Event()
         worker = asyncio.create_task(
             run_worker(

@@ -139,3 +139,21 @@ def test_sign_in_again_returns_to_the_page_with_its_query(client: TestClient) ->
         follow_redirects=False,
     )
     assert r.headers["location"] == "/staff/login?next=%2Fkiosk%3Fhall%3Dmen"
+
+
+def test_wrong_passwords_lock_the_username_for_a_while(client: TestClient) -> None:
+    page = client.get("/staff/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    form = {"username": "operator-men", "password": "wrong-password!", "csrf_token": token.group(1)}
+    for _ in range(5):
+        assert client.post("/staff/login", data=form).status_code == 401
+    r = client.post("/staff/login", data={**form, "password": PASSWORD})
+    assert r.status_code == 429 and "محاولات خاطئة كثيرة" in r.text
+    assert int(r.headers["retry-after"]) > 0
+    other = client.post(
+        "/staff/login",
+        data={**form, "username": "operator-women", "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert other.status_code == 303  # colleagues at the same address are not locked out

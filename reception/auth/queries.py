@@ -8,6 +8,7 @@ from reception.auth.actions import token_digest
 from reception.auth.models import ApiToken, StaffUser, UserHall
 from reception.auth.passwords import verify_password
 from reception.auth.principal import Principal
+from reception.auth.throttle import HASHING_AT_ONCE
 
 
 def principal_for_user(session: Session, user_id: int) -> Principal | None:
@@ -39,9 +40,19 @@ def principal_for_token(session: Session, token: str) -> Principal | None:
     )
 
 
-def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
-    user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
-    ok = verify_password(user.password_hash if user else None, password)
+def user_by_username(session: Session, username: str) -> StaffUser | None:
+    return session.exec(select(StaffUser).where(StaffUser.username == username)).first()
+
+
+def check_password(user: StaffUser | None, password: str) -> StaffUser | None:
+    """Verify outside any database session (hashing is slow on purpose); at most a
+    couple of verifications run at once."""
+    with HASHING_AT_ONCE:
+        ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
         return None
     return user
+
+
+def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
+    return check_password(user_by_username(session, username), password)

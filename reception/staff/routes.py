@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from reception.auth.models import Role
-from reception.auth.queries import authenticate
+from reception.auth.queries import check_password, user_by_username
+from reception.auth.throttle import LoginThrottle
 from reception.errors import N_, Conflict, DomainError, NotFound
 from reception.queue import actions, counters, setup, views
 from reception.web import (
@@ -46,16 +48,36 @@ async def login_page(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     form = await check_csrf(request)
-    username = str(form.get("username", "")).strip()
-    password = str(form.get("password", ""))
-    user = await read(request, lambda s: authenticate(s, username, password)) if username else None
+    username = str(form.get("username", "")).strip()[:60]
+    password = str(form.get("password", ""))[:200]
+    by_user: LoginThrottle = request.app.state.login_throttle_user
+    by_address: LoginThrottle = request.app.state.login_throttle_address
+    user_key = username.lower()
+    address_key = request.client.host if request.client else "-"
+    wait = max(by_user.locked_for(user_key), by_address.locked_for(address_key))
+    if wait:
+        message = t(
+            request,
+            N_("Too many wrong attempts. Please try again in {minutes} minutes."),
+            minutes=max(1, -(-wait // 60)),
+        )
+        response = render(
+            request, "staff/login.html", {"error": message, "username": username}, 429
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    row = await read(request, lambda s: user_by_username(s, username)) if username else None
+    user = await run_in_threadpool(check_password, row, password)
     if user is None:
+        by_user.failed(user_key)
+        by_address.failed(address_key)
         return render(
             request,
             "staff/login.html",
             {"error": t(request, N_("Wrong username or password.")), "username": username},
             status_code=401,
         )
+    by_user.succeeded(user_key)
     language = request.session.get("lang")
     request.session.clear()
     request.session["user_id"] = user.id
