@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reception import PACKAGE_DIR
 from reception.api.routes import routes as api_routes
+from reception.api.sms import routes as sms_routes
 from reception.auth.throttle import LoginThrottle
 from reception.clock import Clock
 from reception.db import make_engine
@@ -275,6 +276,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *display_routes,
         *track_routes,
         *api_routes,
+        *sms_routes,
     ]
     middleware = [
         Middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://")),

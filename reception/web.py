@@ -227,3 +227,8 @@ def path_id(conn: HTTPConnection, name: str, what: str = "counter") -> int:
             raise NotFound("unknown_ticket", N_("This ticket does not exist."))
         raise NotFound("unknown_counter", N_("There is no counter {id}."), id=raw[:12])
     return value
+
+
+async def with_write_session(conn: HTTPConnection, fn: Callable[[Session], T]) -> T:
+    """A write that publishes nothing (a provider's delivery report, say)."""
+    return await run_in_threadpool(with_session, ctx(conn).engine, fn)

@@ -498,3 +498,53 @@ def test_ticket_with_phone_reaches_twilio_once(
     assert fake.requests[0].auth == (fake.account_sid, fake.auth_token)
     assert stored.status == SmsStatus.sent and stored.attempts == 1
     assert stored.provider_sid == message["sid"]
+
+
+def test_delivery_reports_are_signed_and_only_move_forward(
+    sqlite_url: str, tmp_path: Path, fake: FakeTwilio
+) -> None:
+    from twilio.request_validator import RequestValidator
+
+    engine = make_engine(sqlite_url)
+    try:
+        world = build_world(engine)
+        settings = twilio_settings(sqlite_url, tmp_path / "var", fake)
+        validator = RequestValidator(fake.auth_token)
+        url = "http://testserver/api/v1/sms/status"
+
+        def report(client: TestClient, sid: str, status: str, signature: str | None = None) -> int:
+            params = {"MessageSid": sid, "MessageStatus": status, "AccountSid": fake.account_sid}
+            signed = signature or validator.compute_signature(url, params)
+            return client.post(
+                "/api/v1/sms/status", data=params, headers={"X-Twilio-Signature": signed}
+            ).status_code
+
+        with TestClient(create_app(settings)) as client:
+            client.post(
+                "/api/v1/tickets",
+                json={
+                    "branch": "riyadh",
+                    "hall": "men",
+                    "service": "letter",
+                    "phone": "0501234567",
+                },
+                headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+            )
+            assert fake.wait_for(messages=1, timeout=10)
+            sid = fake.messages[0]["sid"]
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with Session(engine) as session:
+                    if session.exec(select(OutgoingSms)).one().provider_sid == sid:
+                        break
+                time.sleep(0.05)
+            assert report(client, sid, "delivered", signature="forged") == 403
+            assert report(client, sid, "delivered") == 204
+            assert report(client, sid, "sent") == 204  # a late report
+            assert report(client, "SM" + "0" * 32, "delivered") == 204  # not ours
+            with Session(engine) as session:
+                assert session.exec(select(OutgoingSms)).one().status == SmsStatus.delivered
+            doc = client.get("/api/v1/openapi.json").json()
+            assert "post" in doc["paths"]["/api/v1/sms/status"]
+    finally:
+        engine.dispose()

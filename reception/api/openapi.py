@@ -196,5 +196,51 @@ def build_openapi() -> dict[str, Any]:
                 }
             },
             **_operator_paths(bearer),
+            "/api/v1/sms/status": {
+                "post": {
+                    "operationId": "smsStatusCallback",
+                    "summary": "Delivery report from Twilio (signed with X-Twilio-Signature)",
+                    "security": [],
+                    "parameters": [
+                        {
+                            "name": "X-Twilio-Signature",
+                            "in": "header",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "MessageSid": {"type": "string"},
+                                        "MessageStatus": {
+                                            "type": "string",
+                                            "enum": [
+                                                "accepted",
+                                                "queued",
+                                                "sending",
+                                                "sent",
+                                                "delivered",
+                                                "undelivered",
+                                                "failed",
+                                            ],
+                                        },
+                                        "ErrorCode": {"type": "string"},
+                                    },
+                                    "required": ["MessageSid", "MessageStatus"],
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "204": {"description": "Recorded (or not ours)"},
+                        **_errors(403, 404),
+                    },
+                }
+            },
         },
     }

@@ -1,0 +1,43 @@
+"""Provider callbacks for SMS: delivery status reports, signed by Twilio."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from reception.errors import N_, Forbidden, NotFound
+from reception.notify.actions import record_delivery
+from reception.web import ctx, with_write_session
+
+log = logging.getLogger("reception.sms")
+
+
+async def status_callback(request: Request) -> Response:
+    from twilio.request_validator import RequestValidator
+
+    settings = ctx(request).settings
+    if settings.sms_backend != "twilio" or not settings.twilio_auth_token:
+        raise NotFound("not_found", N_("This page does not exist."))
+    form = await request.form()
+    params = {k: str(v) for k, v in form.items()}
+    url = settings.public_base_url + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    signature = request.headers.get("x-twilio-signature", "")
+    if not RequestValidator(settings.twilio_auth_token).validate(url, params, signature):
+        log.warning("sms status callback refused: bad signature")
+        raise Forbidden("bad_signature", N_("The request signature is not valid."))
+    sid = params.get("MessageSid", "")
+    status = params.get("MessageStatus", "")
+    if not sid or not status:
+        return Response(status_code=204)
+    await with_write_session(
+        request, lambda s: record_delivery(s, sid, status, params.get("ErrorCode"))
+    )
+    return Response(status_code=204)
+
+
+routes = [Route("/api/v1/sms/status", status_callback, methods=["POST"])]
