@@ -186,6 +186,38 @@ def cmd_counter_add(args: argparse.Namespace) -> None:
     print(f"counter {counter.number} added")
 
 
+def cmd_branch_set(args: argparse.Namespace) -> None:
+    from reception.queue.setup import set_branch_policy
+
+    limit = None if args.max_wait in ("off", "none", "0") else _whole(args.max_wait, "--max-wait")
+    branch = _with_session(lambda s: set_branch_policy(s, branch=args.slug, max_wait_minutes=limit))
+    shown = f"{branch.max_wait_minutes} minutes" if branch.max_wait_minutes else "off"
+    print(f"branch {branch.slug}: longest wait before anyone is next: {shown}")
+
+
+def cmd_priority_set(args: argparse.Namespace) -> None:
+    from reception.queue.setup import set_priority_group
+
+    at_kiosk = {"yes": True, "no": False, None: None}[args.at_kiosk]
+    group = _with_session(
+        lambda s: set_priority_group(
+            s,
+            slug=args.slug,
+            name_ar=args.name_ar,
+            name_en=args.name_en,
+            weight=args.weight,
+            at_kiosk=at_kiosk,
+        )
+    )
+    print(f"priority group {group.slug}: weight {group.weight}, at kiosk: {group.at_kiosk}")
+
+
+def _whole(value: str, option: str) -> int:
+    if not value.isdigit() or len(value) > 6:
+        raise CliError(f"{option} takes a whole number of minutes or 'off'")
+    return int(value)
+
+
 def cmd_close_day(args: argparse.Namespace) -> None:
     from reception.clock import Clock
     from reception.queue.housekeeping import close_past_days
@@ -271,6 +303,25 @@ def build_parser() -> argparse.ArgumentParser:
     badd.add_argument("--kind", default="centre", choices=["centre", "mobile"])
     badd.add_argument("--timezone", default="Asia/Riyadh")
     badd.set_defaults(func=cmd_branch_add)
+    bset = branch.add_parser("set", help="change a branch's queue policy")
+    bset.add_argument("--slug", required=True)
+    bset.add_argument(
+        "--max-wait",
+        required=True,
+        help="minutes after which anyone is called before priority visitors, or 'off'",
+    )
+    bset.set_defaults(func=cmd_branch_set)
+
+    priority = sub.add_parser("priority", help="priority groups").add_subparsers(
+        dest="action", required=True
+    )
+    pset = priority.add_parser("set", help="add or change a priority group")
+    pset.add_argument("--slug", required=True)
+    pset.add_argument("--name-ar")
+    pset.add_argument("--name-en")
+    pset.add_argument("--weight", type=int, help="higher is called first (0–100)")
+    pset.add_argument("--at-kiosk", choices=["yes", "no"], help="visitors may choose it")
+    pset.set_defaults(func=cmd_priority_set)
 
     hall = sub.add_parser("hall", help="halls").add_subparsers(dest="action", required=True)
     hadd = hall.add_parser("add", help="add a men's or women's hall to a branch")

@@ -239,3 +239,34 @@ def test_a_display_account_shows_exactly_one_hall(
     assert code == 2 and "exactly one hall" in err
     code, _, err = run(capsys, *base, "--username", "tv-3", "--hall", "men", "--hall", "men")
     assert code == 0, err
+
+
+def test_queue_policy_is_data(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "migrate")
+    run(capsys, "demo")
+    code, out, err = run(capsys, "branch", "set", "--slug", "riyadh", "--max-wait", "30")
+    assert code == 0 and "30 minutes" in out, err
+    code, out, _ = run(capsys, "branch", "set", "--slug", "riyadh", "--max-wait", "off")
+    assert code == 0 and "off" in out
+    code, _, err = run(capsys, "branch", "set", "--slug", "riyadh", "--max-wait", "2")
+    assert code == 2 and "5 to 600" in err
+    code, _, err = run(capsys, "branch", "set", "--slug", "riyadh", "--max-wait", "soon")
+    assert code == 2 and "whole number" in err
+    code, out, err = run(
+        capsys,
+        "priority",
+        "set",
+        "--slug",
+        "pregnant",
+        "--name-ar",
+        "حامل",
+        "--name-en",
+        "Expecting a baby",
+        "--weight",
+        "3",
+    )
+    assert code == 0 and "weight 3" in out, err
+    code, out, _ = run(capsys, "priority", "set", "--slug", "elderly", "--at-kiosk", "no")
+    assert code == 0 and "at kiosk: False" in out
+    code, _, err = run(capsys, "priority", "set", "--slug", "vip")
+    assert code == 2 and "needs Arabic and English names" in err

@@ -17,6 +17,7 @@ from reception.queue.models import (
     Counter,
     CounterService,
     Hall,
+    PriorityGroup,
     Section,
     Service,
 )
@@ -193,3 +194,51 @@ def set_counter_services(
     )
     session.flush()
     return counter
+
+
+def set_branch_policy(
+    session: Session, *, branch: str, max_wait_minutes: int | None, actor: str = "cli"
+) -> Branch:
+    """The anti-starvation limit: after this many minutes anyone is next (None: off)."""
+    row = queries.branch_by_slug(session, branch)
+    if max_wait_minutes is not None and not 5 <= max_wait_minutes <= 600:
+        raise Invalid("bad_max_wait", N_("The longest wait is 5 to 600 minutes, or off."))
+    row.max_wait_minutes = max_wait_minutes
+    session.add(row)
+    audit.record(session, actor, "branch.policy", "branch", row.id, max_wait=max_wait_minutes)
+    return row
+
+
+def set_priority_group(
+    session: Session,
+    *,
+    slug: str,
+    name_ar: str | None = None,
+    name_en: str | None = None,
+    weight: int | None = None,
+    at_kiosk: bool | None = None,
+    actor: str = "cli",
+) -> PriorityGroup:
+    """Add a priority group or change one: its names, weight and whether visitors may
+    choose it themselves at the kiosk."""
+    group = session.exec(select(PriorityGroup).where(PriorityGroup.slug == _slug(slug))).first()
+    if group is None:
+        if not name_ar or not name_en or weight is None:
+            raise Invalid(
+                "names_required", N_("A new group needs Arabic and English names and a weight.")
+            )
+        group = PriorityGroup(slug=slug, name_ar=name_ar, name_en=name_en, weight=weight)
+    if name_ar is not None or name_en is not None:
+        _names(name_ar or group.name_ar, name_en or group.name_en)
+        group.name_ar = name_ar or group.name_ar
+        group.name_en = name_en or group.name_en
+    if weight is not None:
+        if not 0 <= weight <= 100:
+            raise Invalid("bad_weight", N_("A weight is 0 to 100."))
+        group.weight = weight
+    if at_kiosk is not None:
+        group.at_kiosk = at_kiosk
+    session.add(group)
+    session.flush()
+    audit.record(session, actor, "priority.set", "prioritygroup", group.id, weight=group.weight)
+    return group
