@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, String
-from sqlmodel import Field, Session, SQLModel
+from sqlalchemy import JSON, Column, Index, String
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from reception.clock import utcnow
 from reception.db import UTCDateTime
 
 
 class AuditEntry(SQLModel, table=True):
+    __table_args__ = (Index("ix_auditentry_entity", "entity", "entity_id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     actor: str = Field(sa_type=String(80), description="user:<id>, token:<id> or system")
@@ -21,6 +23,16 @@ class AuditEntry(SQLModel, table=True):
     entity: str = Field(sa_type=String(40))
     entity_id: str = Field(sa_type=String(40))
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+def history(session: Session, entity: str, entity_id: object) -> list[AuditEntry]:
+    return list(
+        session.exec(
+            select(AuditEntry)
+            .where(AuditEntry.entity == entity, AuditEntry.entity_id == str(entity_id))
+            .order_by(col(AuditEntry.id))
+        )
+    )
 
 
 def record(

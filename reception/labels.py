@@ -15,6 +15,20 @@ STATUS_LABELS: dict[str, str] = {
     "expired": N_("closed at the end of the day"),
 }
 
+TICKET_EVENT_LABELS: dict[str, str] = {
+    "ticket.issue": N_("ticket taken"),
+    "ticket.call": N_("called"),
+    "ticket.recall": N_("called again"),
+    "ticket.start": N_("arrived at the counter"),
+    "ticket.finish": N_("finished"),
+    "ticket.no_show": N_("did not come"),
+    "ticket.return": N_("back in the queue"),
+    "ticket.transfer": N_("sent to another service"),
+    "ticket.requeue": N_("waiting again"),
+    "ticket.cancel": N_("cancelled"),
+    "ticket.expire": N_("closed at the end of the day"),
+}
+
 COUNTER_STATUS_LABELS: dict[str, str] = {
     "open": N_("open"),
     "paused": N_("paused"),

@@ -27,7 +27,7 @@ from reception.db import session_scope
 from reception.errors import N_, Conflict, DomainError, Forbidden, NotFound, Unauthorized
 from reception.events.base import HubBroadcaster
 from reception.i18n import direction, pick_language, translations
-from reception.labels import STATUS_LABELS
+from reception.labels import STATUS_LABELS, TICKET_EVENT_LABELS
 from reception.queue.actions import Outcome
 from reception.settings import LANGUAGES, Settings
 
@@ -56,6 +56,9 @@ def _make_templates(language: str, settings: Settings) -> Jinja2Templates:
         dir=direction(language),
         other_lang="en" if language == "ar" else "ar",
         status_label=lambda code: translations(language).gettext(STATUS_LABELS.get(code) or code),
+        event_label=lambda code: translations(language).gettext(
+            TICKET_EVENT_LABELS.get(code) or code
+        ),
     )
     env.filters["local"] = lambda row, attr="name": getattr(row, f"{attr}_{language}", "")
     env.filters["localtime"] = _localtime

@@ -284,3 +284,42 @@ def test_waiting_estimate_follows_the_real_pace(
         letter = queries.waiting_by_service(s, hall)["letter"]
     # 4 waiting × (8×20 + 3×6)/11 min ÷ 4 open counters serving letters ≈ 16.2 → 17
     assert letter["waiting"] == 4 and letter["eta_minutes"] == 17
+
+
+def test_called_again_too_often_counts_as_not_come(
+    engine: Engine, world: World, clock: FrozenClock
+) -> None:
+    visitor = issue(engine, clock)
+    counter = world.counters["men"][0]
+    call(engine, clock, counter)
+    for _ in range(3):  # the branch allows three calls again
+        with session_scope(engine) as s:
+            actions.act_on_current(s, clock, ADMIN, counter, "recall")
+    assert ticket(engine, visitor.id).status == "called"
+    with session_scope(engine) as s:
+        summary = actions.act_on_current(s, clock, ADMIN, counter, "recall").value
+    assert summary["status"] == "no_show"
+    assert ticket(engine, visitor.id).recall_count == 3
+
+
+def test_counter_page_tells_the_ticket_story(client: TestClient, world: World) -> None:
+    client.post(
+        "/api/v1/tickets",
+        json={"branch": "riyadh", "hall": "men", "service": "letter"},
+        headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+    )
+    op = {"Authorization": f"Bearer {world.tokens['operator-men']}"}
+    counter = world.counters["men"][0]
+    client.post(f"/api/v1/counters/{counter}/call-next", headers=op)
+    client.post(f"/api/v1/counters/{counter}/current/recall", headers=op)
+    page = client.get("/staff/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    client.post(
+        "/staff/login",
+        data={"username": "operator-men", "password": PASSWORD, "csrf_token": token.group(1)},
+    )
+    page = client.get(f"/staff/counters/{counter}")
+    story = page.text[page.text.index("ما حدث لهذه التذكرة") :]
+    positions = [story.index(label) for label in ("أُخذت التذكرة", "تم النداء", "أُعيد النداء")]
+    assert positions == sorted(positions)

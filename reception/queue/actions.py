@@ -365,7 +365,13 @@ def act_on_current(
     ticket = queries.current_ticket_at(session, counter.id or 0)
     if ticket is None:
         raise Conflict("no_current_ticket", N_("This counter has no ticket called."))
-    _move(session, clock, principal, ticket, targets[action])
+    target = targets[action]
+    if action == "recall":
+        branch = session.get(Branch, hall.branch_id)
+        if branch is not None and ticket.recall_count >= branch.max_recalls:
+            # Called again as often as the branch allows: the visitor did not come.
+            action, target = "no_show", TicketStatus.no_show
+    _move(session, clock, principal, ticket, target)
     if action == "recall":
         ticket.recall_count += 1
     summary_counter: Counter | None = counter

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from reception import audit
+from reception.audit import AuditEntry
 from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Forbidden, Invalid, NotFound
@@ -197,6 +199,7 @@ class CounterView:
     current: TicketView | None
     reason: str | None
     reason_priority: PriorityGroup | None
+    history: list[AuditEntry]
     services: list[Service]
     hall_services: list[Service]
     hall_counters: list[Counter]
@@ -238,6 +241,7 @@ def counter_view(
         hall=hall,
         current=ticket_view(session, current) if current else None,
         reason=current.call_reason if current else None,
+        history=audit.history(session, "ticket", current.id) if current else [],
         reason_priority=groups.get(current.priority_id) if current else None,
         services=[s for s in offered if s.id in service_ids],
         hall_services=offered,
