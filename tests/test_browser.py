@@ -44,6 +44,7 @@ def live(
     }
     with running_server(env) as base:
         os.environ["RECEPTION_LIVE_BASE"] = base
+        os.environ["RECEPTION_LIVE_DB"] = str(db)
         yield base, world
 
 
@@ -224,3 +225,43 @@ def test_counter_page_follows_the_queue_without_reload(
     assert operator.evaluate("() => window.__sameDocument === true"), "the page reloaded"
     screenshot(operator, "staff-counter-live-ar")
     operator.context.close()
+
+
+def test_kiosk_survives_a_network_blip_with_one_ticket(
+    live: tuple[str, World], browser: Any
+) -> None:
+    """The first two ticket requests fail at the network; the kiosk says so, tries
+    again by itself and the visitor gets exactly one ticket."""
+    import sqlite3
+
+    base, _ = live
+    kiosk = sign_in(browser, base, "kiosk")
+    kiosk.goto(f"{base}/kiosk?hall=men&service=complaint&priority=none")
+    failures = {"left": 2}
+
+    def flaky(route: Any) -> None:
+        if route.request.method == "POST" and failures["left"] > 0:
+            failures["left"] -= 1
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    kiosk.route("**/kiosk/tickets", flaky)
+    kiosk.get_by_role("button", name="بدون رسالة، اطبع تذكرتي فقط").click()
+    kiosk.locator("[data-offline]").wait_for(state="visible", timeout=5000)
+    assert "ستحصل على تذكرة واحدة فقط" in kiosk.locator("[data-offline]").inner_text()
+    kiosk.locator("#ticket-number").wait_for(timeout=15000)
+    number = kiosk.locator("#ticket-number").inner_text()
+    db = os.environ["RECEPTION_LIVE_DB"]
+    with sqlite3.connect(db) as conn:
+        count = conn.execute(
+            "SELECT COUNT(*) FROM ticket t JOIN service s ON s.id = t.service_id "
+            "WHERE s.slug = 'complaint' AND t.number = ?",
+            (number,),
+        ).fetchone()[0]
+        total = conn.execute(
+            "SELECT COUNT(*) FROM ticket t JOIN service s ON s.id = t.service_id "
+            "WHERE s.slug = 'complaint'"
+        ).fetchone()[0]
+    assert count == 1 and total == 1
+    kiosk.context.close()
