@@ -4,6 +4,7 @@ one transaction with an audit entry and takes effect at once, without a restart.
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, select
@@ -22,6 +23,7 @@ from reception.queue.models import (
     Service,
 )
 
+T = TypeVar("T")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 PREFIX = re.compile(r"^[A-Z]{0,3}$")
 
@@ -30,6 +32,21 @@ def _slug(value: str) -> str:
     if not SLUG.match(value):
         raise Invalid("bad_slug", N_("{slug} is not a valid slug (a-z, 0-9, - and _)."), slug=value)
     return value
+
+
+def _create(session: Session, actor: str, row: T, **where: object) -> T:
+    """Insert `row` unless a row of its kind matches `where` (slug taken), audited."""
+    model = type(row)
+    stmt = select(model)
+    for key, value in where.items():
+        stmt = stmt.where(getattr(model, key) == value)
+    if session.exec(stmt).first() is not None:
+        raise Conflict("slug_taken", N_("{slug} already exists."), slug=where.get("slug"))
+    session.add(row)
+    session.flush()
+    entity = model.__name__.lower()
+    audit.record(session, actor, f"{entity}.add", entity, getattr(row, "id", None), **where)
+    return row
 
 
 def _names(name_ar: str, name_en: str) -> None:
@@ -56,13 +73,10 @@ def add_branch(
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise Invalid("bad_timezone", N_("Unknown time zone {tz}."), tz=timezone) from None
-    if session.exec(select(Branch).where(Branch.slug == _slug(slug))).first():
-        raise Conflict("slug_taken", N_("{slug} already exists."), slug=slug)
-    branch = Branch(slug=slug, name_ar=name_ar, name_en=name_en, kind=kind, timezone=timezone)
-    session.add(branch)
-    session.flush()
-    audit.record(session, actor, "branch.add", "branch", branch.id, slug=slug)
-    return branch
+    branch = Branch(
+        slug=_slug(slug), name_ar=name_ar, name_en=name_en, kind=kind, timezone=timezone
+    )
+    return _create(session, actor, branch, slug=slug)
 
 
 def add_hall(
@@ -82,23 +96,15 @@ def add_hall(
         raise Invalid("bad_section", N_("A hall is for men or for women."))
     if not ticket_prefix or not PREFIX.match(ticket_prefix):
         raise Invalid("bad_prefix", N_("A ticket prefix is 1 to 3 capital letters."))
-    exists = session.exec(
-        select(Hall).where(Hall.branch_id == branch_row.id, Hall.slug == _slug(slug))
-    ).first()
-    if exists:
-        raise Conflict("slug_taken", N_("{slug} already exists."), slug=slug)
     hall = Hall(
         branch_id=branch_row.id or 0,
-        slug=slug,
+        slug=_slug(slug),
         section=section,
         name_ar=name_ar,
         name_en=name_en,
         ticket_prefix=ticket_prefix,
     )
-    session.add(hall)
-    session.flush()
-    audit.record(session, actor, "hall.add", "hall", hall.id, slug=slug)
-    return hall
+    return _create(session, actor, hall, branch_id=branch_row.id, slug=slug)
 
 
 def add_service(
@@ -118,23 +124,15 @@ def add_service(
         raise Invalid("bad_minutes", N_("The expected service time is 1 to 480 minutes."))
     if not PREFIX.match(ticket_prefix):
         raise Invalid("bad_prefix", N_("A ticket prefix is 1 to 3 capital letters."))
-    exists = session.exec(
-        select(Service).where(Service.branch_id == branch_row.id, Service.slug == _slug(slug))
-    ).first()
-    if exists:
-        raise Conflict("slug_taken", N_("{slug} already exists."), slug=slug)
     service = Service(
         branch_id=branch_row.id or 0,
-        slug=slug,
+        slug=_slug(slug),
         name_ar=name_ar,
         name_en=name_en,
         expected_minutes=expected_minutes,
         ticket_prefix=ticket_prefix,
     )
-    session.add(service)
-    session.flush()
-    audit.record(session, actor, "service.add", "service", service.id, slug=slug)
-    return service
+    return _create(session, actor, service, branch_id=branch_row.id, slug=slug)
 
 
 def add_counter(
