@@ -186,6 +186,28 @@ def cmd_counter_add(args: argparse.Namespace) -> None:
     print(f"counter {counter.number} added")
 
 
+def cmd_stop_add(args: argparse.Namespace) -> None:
+    from datetime import date
+
+    from reception.queue.setup import add_stop
+
+    try:
+        starts, ends = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError:
+        raise CliError("--from and --to are dates like 2026-12-01") from None
+    stop = _with_session(
+        lambda s: add_stop(
+            s,
+            branch=args.branch,
+            place_ar=args.place_ar,
+            place_en=args.place_en,
+            starts_on=starts,
+            ends_on=ends,
+        )
+    )
+    print(f"stop at {stop.place_en} from {stop.starts_on} to {stop.ends_on} added")
+
+
 def cmd_branch_set(args: argparse.Namespace) -> None:
     from reception.queue.setup import set_branch_policy
 
@@ -311,6 +333,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="minutes after which anyone is called before priority visitors, or 'off'",
     )
     bset.set_defaults(func=cmd_branch_set)
+
+    stop = sub.add_parser("stop", help="stops of a mobile unit").add_subparsers(
+        dest="action", required=True
+    )
+    sadd_stop = stop.add_parser("add", help="where a mobile unit stands on which days")
+    sadd_stop.add_argument("--branch", required=True)
+    sadd_stop.add_argument("--place-ar", required=True)
+    sadd_stop.add_argument("--place-en", required=True)
+    sadd_stop.add_argument("--from", dest="start", required=True, help="first day, 2026-12-01")
+    sadd_stop.add_argument("--to", dest="end", required=True, help="last day, 2026-12-03")
+    sadd_stop.set_defaults(func=cmd_stop_add)
 
     priority = sub.add_parser("priority", help="priority groups").add_subparsers(
         dest="action", required=True

@@ -7,6 +7,7 @@ from reception.auth.models import ApiToken, StaffUser, UserHall
 from reception.notify.models import OutgoingSms
 from reception.queue.models import (
     Branch,
+    BranchStop,
     Counter,
     CounterService,
     Hall,
@@ -22,6 +23,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Branch",
+    "BranchStop",
     "Counter",
     "CounterService",
     "Hall",

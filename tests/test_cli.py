@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -198,6 +199,49 @@ def test_new_branch_works_without_restart(
         assert r.json()["number"] == "T-001"
         code, _, err = run(capsys, *steps[0])
         assert code == 2 and "already exists" in err
+        stop = (
+            "stop",
+            "add",
+            "--branch",
+            "tabuk-mobile",
+            "--place-ar",
+            "بلدية الوجه",
+            "--place-en",
+            "Al Wajh municipality",
+        )
+        today = date.today()
+        code, _, err = run(
+            capsys,
+            *stop,
+            "--from",
+            str(today - timedelta(days=1)),
+            "--to",
+            str(today + timedelta(days=1)),
+        )
+        assert code == 0, err
+        code, _, err = run(capsys, *stop, "--from", str(today), "--to", str(today))
+        assert code == 2 and "already elsewhere" in err
+        code, _, err = run(capsys, *stop, "--from", "tomorrow", "--to", str(today))
+        assert code == 2 and "dates like" in err
+        code, _, err = run(
+            capsys,
+            "stop",
+            "add",
+            "--branch",
+            "riyadh",
+            "--place-ar",
+            "س",
+            "--place-en",
+            "x",
+            "--from",
+            str(today),
+            "--to",
+            str(today),
+        )
+        assert code == 2
+        listing = client.get("/api/v1/branches", headers={"Authorization": f"Bearer {token}"})
+        stops = listing.json()["branches"][0]["stops"]
+        assert [s["place_en"] for s in stops] == ["Al Wajh municipality"]
         code, _, err = run(
             capsys,
             "hall",

@@ -92,12 +92,20 @@ class ServiceOut(BaseModel):
     expected_minutes: int
 
 
+class StopOut(BaseModel):
+    place_ar: str
+    place_en: str
+    starts_on: str
+    ends_on: str
+
+
 class BranchOut(BaseModel):
     slug: str
     name_ar: str
     name_en: str
     kind: str
     timezone: str
+    stops: list[StopOut]
     halls: list[HallOut]
     services: list[ServiceOut]
 

@@ -42,7 +42,10 @@ async def start(request: Request) -> Response:
         request.session.pop("lang", None)
         return RedirectResponse("/kiosk", status_code=303)
     hall, service, priority = q.get("hall") or None, q.get("service") or None, q.get("priority")
-    view = await read(request, lambda s: views.kiosk_view(s, principal, hall, service, priority))
+    clock = ctx(request).clock
+    view = await read(
+        request, lambda s: views.kiosk_view(s, principal, hall, service, priority, clock)
+    )
     return render(request, "kiosk/start.html", {"view": view, "nonce": secrets.token_urlsafe(16)})
 
 
@@ -57,7 +60,8 @@ async def take_ticket(request: Request) -> Response:
     if form.get("skip_phone"):
         phone = ""
     view = await read(
-        request, lambda s: views.kiosk_view(s, principal, hall or None, service, priority)
+        request,
+        lambda s: views.kiosk_view(s, principal, hall or None, service, priority, app.clock),
     )
     try:
         issued = await run_action(

@@ -73,6 +73,17 @@ class Branch(SQLModel, table=True):
     )
 
 
+class BranchStop(SQLModel, table=True):
+    """Where a mobile unit stands on which days."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: int = Field(foreign_key="branch.id", index=True)
+    place_ar: str = Field(sa_type=String(160))
+    place_en: str = Field(sa_type=String(160))
+    starts_on: date
+    ends_on: date
+
+
 class Hall(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("branch_id", "slug"),)
 

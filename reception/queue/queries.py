@@ -12,6 +12,7 @@ from reception.db import UTCDateTime
 from reception.errors import N_, Invalid, NotFound
 from reception.queue.models import (
     Branch,
+    BranchStop,
     Counter,
     CounterService,
     Hall,
@@ -316,6 +317,15 @@ def branches_tree(session: Session) -> list[dict[str, Any]]:
                 "name_en": branch.name_en,
                 "kind": branch.kind,
                 "timezone": branch.timezone,
+                "stops": [
+                    {
+                        "place_ar": stop.place_ar,
+                        "place_en": stop.place_en,
+                        "starts_on": stop.starts_on.isoformat(),
+                        "ends_on": stop.ends_on.isoformat(),
+                    }
+                    for stop in stops_of(session, branch.id or 0)
+                ],
                 "halls": halls,
                 "services": [
                     {
@@ -329,3 +339,24 @@ def branches_tree(session: Session) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def current_stop(session: Session, branch: Branch, today: date) -> BranchStop | None:
+    """Where a mobile unit stands today (None for a centre or a day between stops)."""
+    return session.exec(
+        select(BranchStop).where(
+            BranchStop.branch_id == branch.id,
+            BranchStop.starts_on <= today,
+            BranchStop.ends_on >= today,
+        )
+    ).first()
+
+
+def stops_of(session: Session, branch_id: int) -> list[BranchStop]:
+    return list(
+        session.exec(
+            select(BranchStop)
+            .where(BranchStop.branch_id == branch_id)
+            .order_by(col(BranchStop.starts_on))
+        )
+    )

@@ -4,6 +4,7 @@ one transaction with an audit entry and takes effect at once, without a restart.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,6 +16,7 @@ from reception.queue import queries
 from reception.queue.models import (
     Branch,
     BranchKind,
+    BranchStop,
     Counter,
     CounterService,
     Hall,
@@ -240,3 +242,51 @@ def set_priority_group(
     session.flush()
     audit.record(session, actor, "priority.set", "prioritygroup", group.id, weight=group.weight)
     return group
+
+
+def add_stop(
+    session: Session,
+    *,
+    branch: str,
+    place_ar: str,
+    place_en: str,
+    starts_on: date,
+    ends_on: date,
+    actor: str = "cli",
+) -> BranchStop:
+    """A stop of a mobile unit: its place and the days it stands there."""
+    _names(place_ar, place_en)
+    row = queries.branch_by_slug(session, branch)
+    if row.kind != BranchKind.mobile:
+        raise Invalid("not_mobile", N_("Only a mobile unit has stops."))
+    if ends_on < starts_on:
+        raise Invalid("bad_dates", N_("A stop ends on or after the day it starts."))
+    overlapping = session.exec(
+        select(BranchStop).where(
+            BranchStop.branch_id == row.id,
+            BranchStop.starts_on <= ends_on,
+            BranchStop.ends_on >= starts_on,
+        )
+    ).first()
+    if overlapping is not None:
+        raise Conflict("stops_overlap", N_("The unit is already elsewhere on some of these days."))
+    stop = BranchStop(
+        branch_id=row.id or 0,
+        place_ar=place_ar,
+        place_en=place_en,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+    session.add(stop)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "branch.stop",
+        "branch",
+        row.id,
+        place=place_en,
+        starts_on=starts_on.isoformat(),
+        ends_on=ends_on.isoformat(),
+    )
+    return stop

@@ -13,7 +13,7 @@ from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Forbidden, Invalid, NotFound
 from reception.queue import queries
-from reception.queue.models import Branch, Counter, Hall, PriorityGroup, Service, Ticket
+from reception.queue.models import Branch, BranchStop, Counter, Hall, PriorityGroup, Service, Ticket
 
 
 @dataclass
@@ -28,6 +28,7 @@ class KioskView:
     priorities: list[PriorityGroup] = field(default_factory=list)
     priority: PriorityGroup | None = None
     priority_chosen: bool = False
+    stop: BranchStop | None = None
 
     @property
     def step(self) -> str:
@@ -67,11 +68,13 @@ def kiosk_view(
     hall_slug: str | None,
     service_slug: str | None = None,
     priority_slug: str | None = None,
+    clock: Clock | None = None,
 ) -> KioskView:
     branch = principal_branch(session, principal, None)
     halls = allowed_halls(session, principal, branch)
     if not halls:
         raise Forbidden("no_hall", N_("This kiosk is not allowed to issue tickets in any hall."))
+    stop = queries.current_stop(session, branch, (clock or Clock()).local_date(branch.timezone))
     hall = None
     if len(halls) == 1:
         hall = halls[0]
@@ -81,7 +84,7 @@ def kiosk_view(
             raise Invalid(
                 "unknown_hall", N_("There is no hall {slug} in this branch."), slug=hall_slug
             )
-    view = KioskView(branch=branch, halls=halls, hall=hall)
+    view = KioskView(branch=branch, halls=halls, hall=hall, stop=stop)
     if hall is None:
         return view
     waiting = queries.waiting_by_service(session, hall)
