@@ -29,6 +29,13 @@ TICKET_EVENT_LABELS: dict[str, str] = {
     "ticket.expire": N_("closed at the end of the day"),
 }
 
+OUTCOME_LABELS: dict[str, str] = {
+    "served": N_("Served"),
+    "letter_received": N_("Letter received"),
+    "referred": N_("Referred elsewhere"),
+    "follow_up": N_("Needs a follow-up"),
+}
+
 COUNTER_STATUS_LABELS: dict[str, str] = {
     "open": N_("open"),
     "paused": N_("paused"),

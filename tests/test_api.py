@@ -296,3 +296,28 @@ def test_operator_actions_over_the_api(client: TestClient, world: World) -> None
     women = world.counters["women"][0]
     r = client.post(f"/api/v1/counters/{women}/status", json={"action": "pause"}, headers=op)
     assert r.status_code == 403
+
+
+def test_finish_records_how_the_visit_ended(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    first = issue(client, world)
+    second = issue(client, world)
+    op = auth(world, "operator-men")
+    counter = world.counters["men"][0]
+    client.post(f"/api/v1/counters/{counter}/call-next", headers=op)
+    r = client.post(
+        f"/api/v1/counters/{counter}/current/finish", json={"outcome": "magic"}, headers=op
+    )
+    assert r.status_code == 422
+    r = client.post(
+        f"/api/v1/counters/{counter}/current/finish",
+        json={"outcome": "letter_received"},
+        headers=op,
+    )
+    assert r.status_code == 200 and r.json()["status"] == "done"
+    client.post(f"/api/v1/counters/{counter}/call-next", headers=op)
+    client.post(f"/api/v1/counters/{counter}/call-next", headers=op)  # finishes the second
+    with Session(engine) as s:
+        outcomes = {t.id: t.outcome for t in s.exec(select(Ticket))}
+    assert outcomes == {first["id"]: "letter_received", second["id"]: "served"}

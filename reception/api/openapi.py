@@ -12,6 +12,7 @@ from reception.api import schemas
 _MODELS: list[type[BaseModel]] = [
     schemas.TicketCreate,
     schemas.TransferBody,
+    schemas.FinishBody,
     schemas.CounterStatusBody,
     schemas.CounterOutShort,
     schemas.TicketOut,
@@ -86,6 +87,11 @@ def _operator_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
                         },
                     },
                 ],
+                "requestBody": {
+                    "required": False,
+                    "description": "Only for `finish`: how the visit ended.",
+                    "content": {"application/json": {"schema": _ref(schemas.FinishBody)}},
+                },
                 "responses": {"200": called, **errors},
             }
         },

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reception.api.openapi import build_openapi
-from reception.api.schemas import CounterStatusBody, TicketCreate, TransferBody
+from reception.api.schemas import CounterStatusBody, FinishBody, TicketCreate, TransferBody
 from reception.errors import N_, Invalid, NotFound
 from reception.queue import actions, counters, queries
 from reception.web import ctx, path_id, read, require_principal, run_action, t
@@ -134,9 +134,16 @@ async def current_action(request: Request) -> Response:
     action = str(request.path_params["action"]).replace("-", "_")
     if action not in CURRENT_ACTIONS:
         raise NotFound("unknown_action", N_("Unknown action."))
+    outcome = None
+    if action == "finish" and await request.body():
+        body = await _body(request, FinishBody)
+        if isinstance(body, JSONResponse):
+            return body
+        outcome = body.outcome
     app = ctx(request)
     ticket = await run_action(
-        request, lambda s: actions.act_on_current(s, app.clock, principal, counter_id, action)
+        request,
+        lambda s: actions.act_on_current(s, app.clock, principal, counter_id, action, outcome),
     )
     return _ticket_json(ticket)
 

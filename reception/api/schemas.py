@@ -26,6 +26,12 @@ class TransferBody(BaseModel):
     counter: int | None = Field(default=None, ge=1, description="Only this counter may call it.")
 
 
+class FinishBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["served", "letter_received", "referred", "follow_up"] = "served"
+
+
 class CounterStatusBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -32,6 +32,7 @@ from reception.queue.models import (
     Ticket,
     TicketSequence,
     TicketStatus,
+    VisitOutcome,
 )
 from reception.queue.rules import check_ticket_transition, normalise_phone
 
@@ -326,6 +327,7 @@ def call_next(
     current = queries.current_ticket_at(session, counter.id or 0)
     if current is not None:
         _move(session, clock, principal, current, TicketStatus.done)
+        current.outcome = current.outcome or VisitOutcome.served
     branch = session.get(Branch, hall.branch_id)
     assert branch is not None
     starving_before = (
@@ -348,7 +350,12 @@ def call_next(
 
 
 def act_on_current(
-    session: Session, clock: Clock, principal: Principal, counter_id: int, action: str
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    counter_id: int,
+    action: str,
+    outcome: str | None = None,
 ) -> Outcome[dict[str, Any]]:
     """recall, start, finish, no_show or return (to the queue, keeping its place) on
     the ticket the counter has called."""
@@ -361,6 +368,8 @@ def act_on_current(
     }
     if action not in targets:
         raise Invalid("unknown_action", N_("Unknown action."))
+    if outcome is not None and outcome not in {o.value for o in VisitOutcome}:
+        raise Invalid("bad_outcome", N_("Unknown outcome of the visit."))
     counter, hall = counter_for_operator(session, principal, counter_id)
     ticket = queries.current_ticket_at(session, counter.id or 0)
     if ticket is None:
@@ -372,6 +381,8 @@ def act_on_current(
             # Called again as often as the branch allows: the visitor did not come.
             action, target = "no_show", TicketStatus.no_show
     _move(session, clock, principal, ticket, target)
+    if target == TicketStatus.done:
+        ticket.outcome = outcome or VisitOutcome.served
     if action == "recall":
         ticket.recall_count += 1
     summary_counter: Counter | None = counter
@@ -417,6 +428,7 @@ def call_ticket(
     current = queries.current_ticket_at(session, counter_id)
     if current is not None:
         _move(session, clock, principal, current, TicketStatus.done)
+        current.outcome = current.outcome or VisitOutcome.served
     _call(session, clock, principal, ticket, counter, CallReason.chosen)
     service = session.get(Service, ticket.service_id)
     assert service is not None

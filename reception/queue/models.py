@@ -50,6 +50,15 @@ class CallReason(StrEnum):
     chosen = "chosen"
 
 
+class VisitOutcome(StrEnum):
+    """How a finished visit ended, as the operator records it."""
+
+    served = "served"
+    letter_received = "letter_received"
+    referred = "referred"
+    follow_up = "follow_up"
+
+
 class Residency(StrEnum):
     citizen = "citizen"
     resident = "resident"
@@ -177,6 +186,7 @@ class Ticket(SQLModel, table=True):
         default=None, foreign_key="counter.id", description="Only this counter may call it."
     )
     call_reason: str | None = Field(default=None, sa_type=String(16))
+    outcome: str | None = Field(default=None, sa_type=String(24))
     called_by_id: int | None = Field(default=None, foreign_key="staffuser.id")
     recall_count: int = 0
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

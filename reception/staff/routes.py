@@ -13,6 +13,7 @@ from reception.auth.models import Role
 from reception.auth.queries import check_password, user_by_username
 from reception.auth.throttle import LoginThrottle
 from reception.errors import N_, Conflict, DomainError, NotFound
+from reception.labels import OUTCOME_LABELS
 from reception.queue import actions, counters, setup, views
 from reception.web import (
     check_csrf,
@@ -160,7 +161,7 @@ async def counter_page(request: Request) -> Response:
     counter_id = path_id(request, "counter_id")
     clock = ctx(request).clock
     view = await read(request, lambda s: views.counter_view(s, principal, clock, counter_id))
-    return render(request, "staff/counter.html", {"view": view})
+    return render(request, "staff/counter.html", {"view": view, "outcomes": OUTCOME_LABELS})
 
 
 async def counter_action(request: Request) -> Response:
@@ -182,9 +183,12 @@ async def counter_action(request: Request) -> Response:
                 flash(request, t(request, N_("Nobody is waiting for this counter.")), "info")
         elif action in TICKET_ACTIONS:
             name = action.replace("-", "_")
+            outcome = str(form.get("outcome") or "") or None
             await run_action(
                 request,
-                lambda s: actions.act_on_current(s, app.clock, principal, counter_id, name),
+                lambda s: actions.act_on_current(
+                    s, app.clock, principal, counter_id, name, outcome
+                ),
             )
         elif action in COUNTER_MOVES:
             await run_action(
