@@ -248,6 +248,31 @@ def cmd_close_day(args: argparse.Namespace) -> None:
     print(f"{closed} tickets of past days closed")
 
 
+def cmd_token_list(args: argparse.Namespace) -> None:
+    from reception.auth.actions import list_tokens
+
+    for token in _with_session(list_tokens):
+        state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
+        print(f"{token.id:5}  {token.role:18} {token.name:30} {state}")
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> None:
+    from reception.auth.actions import revoke_token
+
+    token = _with_session(lambda s: revoke_token(s, token_id=args.id, actor="cli"))
+    print(f"token {token.id} ({token.name}) revoked")
+
+
+def cmd_user_active(args: argparse.Namespace) -> None:
+    from reception.auth.actions import set_user_active
+
+    active = args.action == "enable"
+    user = _with_session(
+        lambda s: set_user_active(s, username=args.username, active=active, actor="cli")
+    )
+    print(f"user {user.username} {'enabled' if user.active else 'disabled'}")
+
+
 def cmd_worker(args: argparse.Namespace) -> None:
     from reception.clock import Clock
     from reception.db import make_engine
@@ -308,6 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", help="full name shown on screens")
     create.add_argument("--password", help="omit to be asked (kept out of shell history)")
     create.set_defaults(func=cmd_user_create)
+    for name, text in (("disable", "disable an account"), ("enable", "enable it again")):
+        toggle = user.add_parser(name, help=text)
+        toggle.add_argument("--username", required=True)
+        toggle.set_defaults(func=cmd_user_active)
 
     token = sub.add_parser("token", help="API tokens").add_subparsers(dest="action", required=True)
     tcreate = token.add_parser("create", help="create a bearer token for a device or system")
@@ -316,6 +345,12 @@ def build_parser() -> argparse.ArgumentParser:
     tcreate.add_argument("--branch")
     tcreate.add_argument("--hall")
     tcreate.set_defaults(func=cmd_token_create)
+    token.add_parser("list", help="list tokens (never their secrets)").set_defaults(
+        func=cmd_token_list
+    )
+    trevoke = token.add_parser("revoke", help="revoke a token at once")
+    trevoke.add_argument("--id", type=int, required=True)
+    trevoke.set_defaults(func=cmd_token_revoke)
 
     branch = sub.add_parser("branch", help="branches").add_subparsers(dest="action", required=True)
     badd = branch.add_parser("add", help="add a branch (a centre or a mobile unit)")

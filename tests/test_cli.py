@@ -314,3 +314,39 @@ def test_queue_policy_is_data(cli_env: str, capsys: pytest.CaptureFixture[str]) 
     assert code == 0 and "at kiosk: False" in out
     code, _, err = run(capsys, "priority", "set", "--slug", "vip")
     assert code == 2 and "needs Arabic and English names" in err
+
+
+def test_revoked_tokens_and_disabled_accounts_stop_working(
+    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "migrate")
+    logins = dict(line.split() for line in run(capsys, "demo")[1].splitlines()[1:] if line.strip())
+    code, out, _ = run(
+        capsys, "token", "create", "--role", "kiosk", "--name", "lobby", "--branch", "riyadh"
+    )
+    token = out.strip().splitlines()[-1]
+    token_id = int(run(capsys, "token", "list")[1].split()[0])
+    app = create_app(make_settings(cli_env, tmp_path / "var"))
+    with TestClient(app) as client:
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/v1/branches", headers=headers).status_code == 200
+        code, out, _ = run(capsys, "token", "revoke", "--id", str(token_id))
+        assert code == 0 and "revoked" in out
+        assert client.get("/api/v1/branches", headers=headers).status_code == 401
+        assert "revoked" in run(capsys, "token", "list")[1]
+
+        page = client.get("/staff/login")
+        csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        client.post(
+            "/staff/login",
+            data={
+                "username": "operator-men",
+                "csrf_token": csrf,
+                "password": logins["operator-men"],
+            },
+        )
+        assert client.get("/staff", follow_redirects=False).status_code == 200
+        assert run(capsys, "user", "disable", "--username", "operator-men")[0] == 0
+        assert client.get("/staff", follow_redirects=False).status_code == 303
+        code, _, err = run(capsys, "user", "disable", "--username", "nobody")
+        assert code == 2 and "no user nobody" in err

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from reception import audit
 from reception.auth.models import ApiToken, Role, StaffUser, UserHall
 from reception.auth.passwords import hash_password
+from reception.clock import utcnow
 from reception.errors import N_, Conflict, Invalid, NotFound
 from reception.queue.models import Branch, Hall
 
@@ -132,3 +133,33 @@ def create_token(
     session.flush()
     audit.record(session, actor, "token.create", "apitoken", token.id, role=role_value)
     return token, clear
+
+
+def revoke_token(session: Session, *, token_id: int, actor: str = "system") -> ApiToken:
+    """A revoked token stops working at once, on every worker."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound("unknown_token", N_("There is no token {id}."), id=token_id)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.add(token)
+        audit.record(session, actor, "token.revoke", "apitoken", token.id)
+    return token
+
+
+def set_user_active(
+    session: Session, *, username: str, active: bool, actor: str = "system"
+) -> StaffUser:
+    """Disable (or enable again) an account; a disabled account is signed out at its
+    next request and cannot sign in."""
+    user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
+    if user is None:
+        raise NotFound("unknown_user", N_("There is no user {username}."), username=username)
+    user.active = active
+    session.add(user)
+    audit.record(session, actor, "user.enable" if active else "user.disable", "staffuser", user.id)
+    return user
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    return list(session.exec(select(ApiToken).order_by(col(ApiToken.id))))
