@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reception import PACKAGE_DIR
+from reception.api.admin import routes as admin_routes
 from reception.api.routes import routes as api_routes
 from reception.api.sms import routes as sms_routes
 from reception.auth.throttle import LoginThrottle
@@ -277,6 +278,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *track_routes,
         *api_routes,
         *sms_routes,
+        *admin_routes,
     ]
     middleware = [
         Middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://")),

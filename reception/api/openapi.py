@@ -122,9 +122,104 @@ def _operator_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
     }
 
 
+def _admin_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    from reception.api import admin
+
+    table: list[tuple[str, str, type[BaseModel] | None, str, list[str]]] = [
+        (
+            "/api/v1/admin/branches",
+            "post",
+            admin.BranchIn,
+            "Add a branch (centre or mobile unit)",
+            [],
+        ),
+        (
+            "/api/v1/admin/branches/{branch}/policy",
+            "put",
+            admin.BranchPolicyIn,
+            "Set the anti-starvation limit",
+            ["branch"],
+        ),
+        ("/api/v1/admin/branches/{branch}/halls", "post", admin.HallIn, "Add a hall", ["branch"]),
+        (
+            "/api/v1/admin/branches/{branch}/services",
+            "post",
+            admin.ServiceIn,
+            "Add a service",
+            ["branch"],
+        ),
+        (
+            "/api/v1/admin/branches/{branch}/stops",
+            "post",
+            admin.StopIn,
+            "Add a stop of a mobile unit",
+            ["branch"],
+        ),
+        (
+            "/api/v1/admin/branches/{branch}/halls/{hall}/counters",
+            "post",
+            admin.CounterIn,
+            "Add a counter",
+            ["branch", "hall"],
+        ),
+        (
+            "/api/v1/admin/counters/{counter}/services",
+            "put",
+            admin.CounterServicesIn,
+            "Reassign a counter's services",
+            ["counter"],
+        ),
+        (
+            "/api/v1/admin/priorities/{priority}",
+            "put",
+            admin.PriorityIn,
+            "Add or change a priority group",
+            ["priority"],
+        ),
+        ("/api/v1/admin/users", "post", admin.UserIn, "Add a staff or device account", []),
+        (
+            "/api/v1/admin/tokens",
+            "post",
+            admin.TokenIn,
+            "Issue a bearer token (shown once in the answer)",
+            [],
+        ),
+        ("/api/v1/admin/tokens/{token}/revoke", "post", None, "Revoke a token at once", ["token"]),
+    ]
+    paths: dict[str, Any] = {}
+    for path, method, model, summary, params in table:
+        operation: dict[str, Any] = {
+            "operationId": "admin" + "".join(w.title() for w in summary.split()[:3] if w.isalpha()),
+            "summary": summary,
+            "security": bearer,
+            "parameters": [
+                {
+                    "name": p,
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer" if p in ("counter", "token") else "string"},
+                }
+                for p in params
+            ],
+            "responses": {
+                "200" if method == "put" or model is None else "201": {
+                    "description": "Done",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                **_errors(400, 401, 403, 404, 409, 422, 503),
+            },
+        }
+        if model is not None:
+            operation["requestBody"] = _body(model)
+        paths[path] = {method: operation}
+    return paths
+
+
 def build_openapi() -> dict[str, Any]:
+    from reception.api.admin import ADMIN_MODELS
+
     components: dict[str, Any] = {}
-    for model in _MODELS:
+    for model in [*_MODELS, *ADMIN_MODELS]:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, sub in schema.pop("$defs", {}).items():
             components[name] = sub
@@ -202,6 +297,7 @@ def build_openapi() -> dict[str, Any]:
                 }
             },
             **_operator_paths(bearer),
+            **_admin_paths(bearer),
             "/api/v1/sms/status": {
                 "post": {
                     "operationId": "smsStatusCallback",
