@@ -36,6 +36,7 @@ from reception.notify.backends import create_backend
 from reception.notify.worker import run_worker
 from reception.queue.housekeeping import run_housekeeping
 from reception.settings import LANGUAGES, Settings, load_settings
+from reception.staff.admin import routes as admin_screen_routes
 from reception.staff.routes import routes as staff_routes
 from reception.track.routes import routes as track_routes
 from reception.web import AppContext, error_text, language_of, make_templates, render, t
@@ -273,6 +274,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/healthz", healthz),
         Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
         *kiosk_routes,
+        *admin_screen_routes,
         *staff_routes,
         *display_routes,
         *track_routes,

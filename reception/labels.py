@@ -36,6 +36,15 @@ OUTCOME_LABELS: dict[str, str] = {
     "follow_up": N_("Needs a follow-up"),
 }
 
+ROLE_LABELS: dict[str, str] = {
+    "admin": N_("Administrator"),
+    "supervisor": N_("Supervisor"),
+    "operator": N_("Operator"),
+    "department_officer": N_("Department officer"),
+    "kiosk": N_("Kiosk device"),
+    "display": N_("Display device"),
+}
+
 COUNTER_STATUS_LABELS: dict[str, str] = {
     "open": N_("open"),
     "paused": N_("paused"),

@@ -92,3 +92,87 @@ def test_only_admins_administer(client: TestClient, world: World) -> None:
         )
         assert r.status_code == 403, name
     assert client.post("/api/v1/admin/branches", json=body).status_code == 401
+
+
+def _csrf(html: str) -> str:
+    return html.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+def _sign_in(client: TestClient, username: str) -> str:
+    from tests.factories import PASSWORD
+
+    page = client.get("/staff/login")
+    client.post(
+        "/staff/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": _csrf(page.text)},
+    )
+    return _csrf(client.get("/staff").text)
+
+
+def test_administration_screens(client: TestClient, world: World) -> None:
+    csrf = _sign_in(client, "admin")
+    page = client.get("/staff/admin")
+    assert page.status_code == 200 and "الإدارة" in page.text
+    base = {"csrf_token": csrf, "branch": "riyadh"}
+    r = client.post(
+        "/staff/admin/services",
+        data={
+            **base,
+            "slug": "passport",
+            "name_ar": "جوازات",
+            "name_en": "Passports",
+            "minutes": "9",
+        },
+    )
+    assert "أُضيفت الخدمة" in r.text and "Passports" in r.text
+    r = client.post(
+        "/staff/admin/counters",
+        data={**base, "hall": "men", "number": "7", "service": ["passport", "letter"]},
+    )
+    assert "أُضيف الكاونتر" in r.text
+    r = client.post(
+        "/staff/admin/counters", data={**base, "hall": "men", "number": "7", "service": ["letter"]}
+    )
+    assert "موجود في هذه القاعة من قبل" in r.text
+    r = client.post("/staff/admin/policy", data={**base, "max_wait": "30"})
+    assert "حُفظت سياسة الطابور" in r.text and 'value="30"' in r.text
+    r = client.post("/staff/admin/priorities", data={**base, "slug": "elderly", "weight": "4"})
+    assert "حُفظت فئة الأولوية" in r.text
+    r = client.post(
+        "/staff/admin/tokens",
+        data={
+            "csrf_token": csrf,
+            "name": "lobby tv",
+            "role": "display",
+            "token_branch": "riyadh",
+            "hall": "women",
+        },
+    )
+    token = r.text.split('<code dir="ltr" class="token">')[1].split("<")[0]
+    assert token.startswith("rcp_")
+    assert token not in client.get("/staff/admin").text  # shown once
+    listing = client.get("/api/v1/branches", headers={"Authorization": f"Bearer {token}"})
+    assert listing.status_code == 200
+    r = client.post(
+        "/staff/admin/users",
+        data={
+            **base,
+            "username": "op-7",
+            "password": "long-enough-pw",
+            "role": "operator",
+            "user_branch": "riyadh",
+            "hall": ["men"],
+        },
+    )
+    assert "أُنشئ الحساب" in r.text and "op-7" in r.text
+    r = client.post("/staff/admin/users/active", data={**base, "username": "op-7", "active": "no"})
+    assert "حُدّث الحساب" in r.text
+
+
+def test_administration_is_for_admins(client: TestClient, world: World) -> None:
+    csrf = _sign_in(client, "supervisor")
+    assert client.get("/staff/admin").status_code == 403
+    r = client.post(
+        "/staff/admin/policy", data={"csrf_token": csrf, "branch": "riyadh", "max_wait": "5"}
+    )
+    assert r.status_code == 403

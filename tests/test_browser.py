@@ -134,6 +134,7 @@ def test_screens_are_accessible(live: tuple[str, World], browser: Any, language:
         "operator-men": ("staff", ["/staff", "/staff/counters/1"]),
         "display-men": ("display", ["/display"]),
         "supervisor": ("supervise", ["/staff/supervise"]),
+        "admin": ("admin", ["/staff/admin"]),
     }
     for username, (name, paths) in pages.items():
         page = sign_in(browser, base, username)

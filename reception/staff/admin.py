@@ -1,0 +1,252 @@
+"""Administration screens (admin role): services, counters, the queue policy,
+priority groups, accounts and device tokens. Every form calls the same set-up
+actions as the command line and the API; every change is audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from reception.auth import actions as auth_actions
+from reception.auth.models import ApiToken, Role, StaffUser
+from reception.errors import N_, DomainError, Invalid
+from reception.labels import ROLE_LABELS
+from reception.queue import queries, setup
+from reception.queue.actions import Outcome
+from reception.queue.models import Branch, Hall, PriorityGroup, Service
+from reception.queue.views import principal_branch
+from reception.web import (
+    check_csrf,
+    error_text,
+    flash,
+    path_id,
+    read,
+    render,
+    require_principal,
+    run_action,
+    t,
+)
+
+BACK = "/staff/admin"
+
+
+@dataclass
+class AdminView:
+    branch: Branch
+    halls: list[tuple[Hall, list[dict[str, Any]]]]
+    services: list[Service]
+    priorities: list[PriorityGroup]
+    users: list[StaffUser]
+    tokens: list[ApiToken]
+
+
+def admin_view(session: Session, principal: Any, branch_slug: str | None) -> AdminView:
+    branch = principal_branch(session, principal, branch_slug)
+    services = list(
+        session.exec(
+            select(Service).where(Service.branch_id == branch.id).order_by(col(Service.sort_order))
+        )
+    )
+    by_id = {s.id: s for s in services}
+    halls = []
+    for hall in session.exec(select(Hall).where(Hall.branch_id == branch.id)):
+        counters = [
+            {
+                "counter": c,
+                "services": [
+                    by_id[i] for i in queries.services_of_counter(session, c.id or 0) if i in by_id
+                ],
+            }
+            for c in queries.counters_of_hall(session, hall.id or 0)
+        ]
+        halls.append((hall, counters))
+    return AdminView(
+        branch=branch,
+        halls=halls,
+        services=services,
+        priorities=list(session.exec(select(PriorityGroup).order_by(col(PriorityGroup.id)))),
+        users=list(session.exec(select(StaffUser).order_by(col(StaffUser.username)))),
+        tokens=auth_actions.list_tokens(session),
+    )
+
+
+async def _admin(request: Request) -> Any:
+    principal = await require_principal(request)
+    principal.require_role(Role.admin)
+    return principal
+
+
+async def page(request: Request) -> Response:
+    principal = await _admin(request)
+    branch = request.query_params.get("branch") or None
+    view = await read(request, lambda s: admin_view(s, principal, branch))
+    branches = await read(request, lambda s: list(s.exec(select(Branch).order_by(col(Branch.id)))))
+    return render(
+        request, "staff/admin.html", {"view": view, "branches": branches, "roles": ROLE_LABELS}
+    )
+
+
+def _minutes(value: object) -> int:
+    text = str(value or "").strip()
+    if not text.isdigit() or len(text) > 4:
+        raise Invalid("bad_minutes", N_("The expected service time is 1 to 480 minutes."))
+    return int(text)
+
+
+async def _apply(request: Request, change: Any, done: str) -> Response:
+    """Run one set-up change from a form; show its result or its error in the page."""
+    principal = await _admin(request)
+    form = await request.form()
+    await check_csrf(request)
+    branch = str(form.get("branch", ""))
+    try:
+        result = await run_action(
+            request, lambda s: Outcome(change(s, form, principal.actor, branch))
+        )
+        flash(request, t(request, done, **(result if isinstance(result, dict) else {})), "info")
+    except DomainError as exc:
+        if exc.status_code in (401, 403):
+            raise
+        flash(request, error_text(request, exc))
+    return RedirectResponse(f"{BACK}?branch={branch}" if branch else BACK, status_code=303)
+
+
+async def add_service(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        setup.add_service(
+            s,
+            branch=branch,
+            slug=str(f.get("slug", "")),
+            name_ar=str(f.get("name_ar", "")),
+            name_en=str(f.get("name_en", "")),
+            expected_minutes=_minutes(f.get("minutes")),
+            ticket_prefix=str(f.get("prefix", "")),
+            actor=actor,
+        )
+
+    return await _apply(request, change, N_("The service was added."))
+
+
+async def add_counter(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        number = str(f.get("number", ""))
+        setup.add_counter(
+            s,
+            branch=branch,
+            hall=str(f.get("hall", "")),
+            number=int(number) if number.isdigit() and len(number) <= 4 else 0,
+            services=[str(v) for v in f.getlist("service")],
+            actor=actor,
+        )
+
+    return await _apply(request, change, N_("The counter was added."))
+
+
+async def set_policy(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        raw = str(f.get("max_wait", "")).strip()
+        limit = None if raw in ("", "0") else _minutes(raw)
+        setup.set_branch_policy(s, branch=branch, max_wait_minutes=limit, actor=actor)
+
+    return await _apply(request, change, N_("The queue policy was saved."))
+
+
+async def set_priority(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        weight = str(f.get("weight", ""))
+        setup.set_priority_group(
+            s,
+            slug=str(f.get("slug", "")),
+            name_ar=str(f.get("name_ar") or "") or None,
+            name_en=str(f.get("name_en") or "") or None,
+            weight=int(weight) if weight.isdigit() and len(weight) <= 3 else None,
+            at_kiosk=f.get("at_kiosk") == "yes",
+            actor=actor,
+        )
+
+    return await _apply(request, change, N_("The priority group was saved."))
+
+
+async def add_user(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        auth_actions.create_user(
+            s,
+            username=str(f.get("username", "")).strip(),
+            password=str(f.get("password", "")),
+            role=str(f.get("role", "")),
+            branch_slug=str(f.get("user_branch") or "") or None,
+            hall_slugs=tuple(str(v) for v in f.getlist("hall")),
+            full_name=str(f.get("full_name", "")),
+            actor=actor,
+        )
+
+    return await _apply(request, change, N_("The account was created."))
+
+
+async def set_user_active(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        auth_actions.set_user_active(
+            s, username=str(f.get("username", "")), active=f.get("active") == "yes", actor=actor
+        )
+
+    return await _apply(request, change, N_("The account was updated."))
+
+
+async def add_token(request: Request) -> Response:
+    """The new token is shown once, in this answer only (never kept in a cookie)."""
+    principal = await _admin(request)
+    form = await check_csrf(request)
+
+    def change(s: Session) -> Outcome[str]:
+        _, clear = auth_actions.create_token(
+            s,
+            name=str(form.get("name", "")),
+            role=str(form.get("role", "")),
+            branch_slug=str(form.get("token_branch") or "") or None,
+            hall_slug=str(form.get("hall") or "") or None,
+            actor=principal.actor,
+        )
+        return Outcome(clear)
+
+    context: dict[str, Any] = {}
+    try:
+        context["new_token"] = await run_action(request, change)
+    except DomainError as exc:
+        if exc.status_code in (401, 403):
+            raise
+        context["error"] = error_text(request, exc)
+    branch = str(form.get("token_branch") or "") or None
+    view = await read(request, lambda s: admin_view(s, principal, branch))
+    branches = await read(request, lambda s: list(s.exec(select(Branch).order_by(col(Branch.id)))))
+    return render(
+        request,
+        "staff/admin.html",
+        {"view": view, "branches": branches, "roles": ROLE_LABELS, **context},
+    )
+
+
+async def revoke_token(request: Request) -> Response:
+    token_id = path_id(request, "token", "token")
+
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        auth_actions.revoke_token(s, token_id=token_id, actor=actor)
+
+    return await _apply(request, change, N_("The token was revoked."))
+
+
+routes = [
+    Route("/staff/admin", page, methods=["GET"]),
+    Route("/staff/admin/services", add_service, methods=["POST"]),
+    Route("/staff/admin/counters", add_counter, methods=["POST"]),
+    Route("/staff/admin/policy", set_policy, methods=["POST"]),
+    Route("/staff/admin/priorities", set_priority, methods=["POST"]),
+    Route("/staff/admin/users", add_user, methods=["POST"]),
+    Route("/staff/admin/users/active", set_user_active, methods=["POST"]),
+    Route("/staff/admin/tokens", add_token, methods=["POST"]),
+    Route("/staff/admin/tokens/{token}/revoke", revoke_token, methods=["POST"]),
+]
