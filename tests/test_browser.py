@@ -113,6 +113,8 @@ def test_kiosk_operator_display_journey(live: tuple[str, World], browser: Any) -
     display.locator("[data-latest-number]").filter(has_text="M-001").wait_for(timeout=5000)
     assert display.locator("[data-latest-counter]").inner_text() == "1"
     assert display.evaluate("() => window.__sameDocument === true"), "the display reloaded"
+    assert re.fullmatch(r"\d\d:\d\d", display.locator("[data-clock-time]").inner_text())
+    assert "هـ" in display.locator("[data-clock-hijri]").inner_text()  # the Hijri year
     screenshot(display, "display-men-ar")
     for page in (display, kiosk, operator):
         page.context.close()

@@ -70,3 +70,26 @@
     }
   });
 })();
+
+/* Clock with the Hijri (Umm al-Qura) and Gregorian dates, in the branch's time zone. */
+(function () {
+  "use strict";
+  var clock = document.querySelector("[data-clock]");
+  if (!clock || !window.Intl) return;
+  var zone = clock.dataset.timezone;
+  function fmt(locale, options) {
+    try { return new Intl.DateTimeFormat(locale, Object.assign({ timeZone: zone }, options)); }
+    catch (e) { return new Intl.DateTimeFormat(locale, options); }
+  }
+  var time = fmt("ar-SA-u-nu-latn", { hour: "2-digit", minute: "2-digit", hour12: false });
+  var hijri = fmt("ar-SA-u-ca-islamic-umalqura-nu-latn", { day: "numeric", month: "long", year: "numeric" });
+  var gregorian = fmt("ar-SA-u-ca-gregory-nu-latn", { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+  function tick() {
+    var now = new Date();
+    clock.querySelector("[data-clock-time]").textContent = time.format(now);
+    clock.querySelector("[data-clock-hijri]").textContent = hijri.format(now);
+    clock.querySelector("[data-clock-gregorian]").textContent = gregorian.format(now);
+  }
+  tick();
+  setInterval(tick, 1000);
+})();
