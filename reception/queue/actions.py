@@ -34,7 +34,7 @@ from reception.queue.models import (
     TicketStatus,
     VisitOutcome,
 )
-from reception.queue.rules import check_ticket_transition, normalise_phone
+from reception.queue.rules import QueueState, check_ticket_transition, normalise_phone
 
 T = TypeVar("T")
 
@@ -101,11 +101,13 @@ def _bump_seq(session: Session, hall_id: int) -> int:
     return int(session.execute(_BUMP_SEQ_SQL, {"id": hall_id}).scalar_one())
 
 
-def hall_event(session: Session, hall: Hall, kind: str, **payload: Any) -> Event:
+def hall_event(
+    session: Session, hall: Hall, kind: str, state: QueueState | None = None, **payload: Any
+) -> Event:
     assert hall.id is not None
     seq = _bump_seq(session, hall.id)
     body = {"type": kind, "seq": seq, "hall": hall.slug, **payload}
-    body["waiting"] = queries.waiting_by_service(session, hall)
+    body["waiting"] = queries.waiting_by_service(session, hall, state)
     return Event(hall_channel(hall.id), body)
 
 
@@ -174,7 +176,8 @@ def issue_ticket(
     )
     session.add(ticket)
     session.flush()
-    issued = _issued(session, ticket, hall_row, public_base_url)
+    state = queries.queue_state(session, hall_row.id)  # read once: ticket, event, SMS
+    issued = _issued(session, ticket, hall_row, public_base_url, state=state)
     audit.record(
         session, principal.actor, "ticket.issue", "ticket", ticket.id, number=ticket.number
     )
@@ -196,23 +199,30 @@ def issue_ticket(
         session,
         hall_row,
         "ticket.issued",
+        state,
         ticket=queries.ticket_summary(ticket, None, service_row),
     )
     return Outcome(issued, [event])
 
 
 def _issued(
-    session: Session, ticket: Ticket, hall: Hall, base_url: str, replayed: bool = False
+    session: Session,
+    ticket: Ticket,
+    hall: Hall,
+    base_url: str,
+    replayed: bool = False,
+    state: QueueState | None = None,
 ) -> IssuedTicket:
     service = session.get(Service, ticket.service_id)
     assert service is not None
-    position = queries.position_of(session, ticket)
+    state = state or queries.queue_state(session, hall.id or 0)
+    position = queries.position_of(session, ticket, state)
     return IssuedTicket(
         ticket=ticket,
         hall=hall,
         service=service,
         position=position,
-        eta_minutes=queries.eta_of(session, ticket, position, service),
+        eta_minutes=queries.eta_of(session, ticket, position, service, state),
         tracking_url=f"{base_url}/t/{ticket.tracking_token}",
         replayed=replayed,
     )

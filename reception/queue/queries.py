@@ -103,11 +103,11 @@ def service_offered(session: Session, hall_id: int, service_id: int) -> bool:
     return int(row.counters) > 0
 
 
-def position_of(session: Session, ticket: Ticket) -> int:
+def position_of(session: Session, ticket: Ticket, state: QueueState | None = None) -> int:
     """1 for the next to be called by the counters that can serve this ticket."""
     if ticket.status != TicketStatus.waiting:
         return 0
-    state = queue_state(session, ticket.hall_id)
+    state = state or queue_state(session, ticket.hall_id)
     return people_ahead(state, ticket.service_id, ticket.priority_weight, ticket.id) + 1
 
 
@@ -180,17 +180,26 @@ def queue_state(session: Session, hall_id: int, limit: int = 20) -> QueueState:
     )
 
 
-def eta_of(session: Session, ticket: Ticket, position: int, service: Service) -> int | None:
+def eta_of(
+    session: Session,
+    ticket: Ticket,
+    position: int,
+    service: Service,
+    state: QueueState | None = None,
+) -> int | None:
     if ticket.status != TicketStatus.waiting:
         return 0
-    state = queue_state(session, ticket.hall_id)
+    state = state or queue_state(session, ticket.hall_id)
     return estimate_eta(state, service.id or 0, ticket.priority_weight, ticket.id)
 
 
-def waiting_by_service(session: Session, hall: Hall) -> dict[str, dict[str, Any]]:
+def waiting_by_service(
+    session: Session, hall: Hall, state: QueueState | None = None
+) -> dict[str, dict[str, Any]]:
     """Per service offered in the hall: how many wait and the wait a newcomer faces.
-    This runs after every queue change, so it reads the hall once."""
-    state = queue_state(session, hall.id or 0)
+    This runs after every queue change, so it reads the hall once (or reuses the
+    state the action already read after its last write)."""
+    state = state or queue_state(session, hall.id or 0)
     counts: dict[int, int] = {}
     for _tid, service_id, _w in state.waiting:
         counts[service_id] = counts.get(service_id, 0) + 1
