@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import anyio
 from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -27,7 +28,7 @@ from reception.api.routes import routes as api_routes
 from reception.api.sms import routes as sms_routes
 from reception.auth.throttle import LoginThrottle
 from reception.clock import Clock
-from reception.db import make_engine
+from reception.db import make_engine, writer_slots
 from reception.display.routes import routes as display_routes
 from reception.errors import N_, DomainError, Unauthorized
 from reception.events import create_broadcaster
@@ -229,6 +230,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             settings=settings,
             engine=engine,
             read_engine=read_engine,
+            writers=anyio.CapacityLimiter(writer_slots(engine)),
             clock=clock,
             broadcaster=broadcaster,
             templates=make_templates(settings),

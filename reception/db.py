@@ -37,6 +37,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def writer_slots(engine: Engine) -> int:
+    """How many write transactions may run at once: SQLite's single writer, or the
+    PostgreSQL pool's connections."""
+    pool = engine.pool
+    if isinstance(pool, QueuePool):
+        return max(1, pool.size() + max(0, pool._max_overflow))
+    return 1
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 

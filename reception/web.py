@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import anyio
+import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +41,10 @@ class AppContext:
     settings: Settings
     engine: Engine
     read_engine: Engine
+    writers: anyio.CapacityLimiter
+    """First come, first served access to the writer connections: without it a thread
+    that just committed tends to take the connection straight back while others wait
+    until their pool time-out."""
     clock: Clock
     broadcaster: HubBroadcaster
     templates: dict[str, Jinja2Templates]
@@ -203,12 +209,14 @@ async def run_action(conn: HTTPConnection, fn: Callable[[Session], Outcome[T]]) 
     after the commit succeeded."""
     app = ctx(conn)
     try:
-        outcome = await run_in_threadpool(with_session, app.engine, fn)
+        outcome = await anyio.to_thread.run_sync(with_session, app.engine, fn, limiter=app.writers)
     except IntegrityError:
         # Two requests raced for the same unique row (an Idempotency-Key sent twice at
         # once, say). Running the action again sees the winner's row and decides.
         try:
-            outcome = await run_in_threadpool(with_session, app.engine, fn)
+            outcome = await anyio.to_thread.run_sync(
+                with_session, app.engine, fn, limiter=app.writers
+            )
         except IntegrityError:
             raise Conflict(
                 "conflict", N_("This changed at the same moment elsewhere. Please try again.")
@@ -236,4 +244,5 @@ def path_id(conn: HTTPConnection, name: str, what: str = "counter") -> int:
 
 async def with_write_session(conn: HTTPConnection, fn: Callable[[Session], T]) -> T:
     """A write that publishes nothing (a provider's delivery report, say)."""
-    return await run_in_threadpool(with_session, ctx(conn).engine, fn)
+    app = ctx(conn)
+    return await anyio.to_thread.run_sync(with_session, app.engine, fn, limiter=app.writers)

@@ -98,7 +98,7 @@ def test_eta_shares_work_between_counters() -> None:
     letter, complaint = 1, 2
     state = QueueState(
         counters={10: frozenset({letter}), 11: frozenset({letter, complaint})},
-        waiting=[(1, letter, 0), (2, complaint, 0), (3, letter, 3), (4, letter, 0)],
+        waiting={letter: 3, complaint: 1},
         busy=[(10, letter)],
         minutes={letter: 10.0, complaint: 20.0},
     )
@@ -106,16 +106,15 @@ def test_eta_shares_work_between_counters() -> None:
     # 3 letters × 10 + 1 complaint × 20 (only counter 11 can take it, inside the pool)
     # + half of the visit at counter 10 → (30 + 20 + 5) ÷ 2 = 27.5 → 28
     assert estimate_eta(state, letter) == 28
-    # Ticket 4 (a letter, weight 0): tickets 1, 2 and the priority ticket 3 go first:
-    # (10 + 20 + 10 + 5) ÷ 2 = 22.5 → 23
-    assert estimate_eta(state, letter, 0, 4) == 23
-    # The priority ticket 3 goes before everyone: only half a visit at counter 10
-    assert estimate_eta(state, letter, 3, 3) == 3
+    # A letter with two letters and the complaint before it: (20 + 20 + 5) ÷ 2 → 23
+    assert estimate_eta(state, letter, {letter: 2, complaint: 1}) == 23
+    # A priority letter that goes before everyone: only half a visit at counter 10
+    assert estimate_eta(state, letter, {}) == 3
     # A complaint: pool = counter 11 alone; letters are shared with counter 10, so each
-    # weighs half: (tickets 1 and 3: 2 × 10 × ½) + 0 busy at 11 = 10 → ticket 2 at 10 min
-    assert estimate_eta(state, complaint, 0, 2) == 10
+    # weighs half: two letters before it → 2 × 10 × ½ = 10
+    assert estimate_eta(state, complaint, {letter: 2}) == 10
     assert estimate_eta(state, 99) is None
-    assert estimate_eta(QueueState({}, [], [], {}), letter) is None
+    assert estimate_eta(QueueState({}, {}, [], {}), letter) is None
 
 
 def test_people_ahead_counts_what_the_counters_will_see_first() -> None:
@@ -124,11 +123,11 @@ def test_people_ahead_counts_what_the_counters_will_see_first() -> None:
     letter, complaint, other = 1, 2, 3
     state = QueueState(
         counters={10: frozenset({letter}), 11: frozenset({letter, complaint})},
-        waiting=[(1, letter, 0), (2, complaint, 0), (3, letter, 3), (4, other, 0)],
+        waiting={letter: 2, complaint: 1, other: 1},
         busy=[],
         minutes={},
     )
-    assert people_ahead(state, letter) == 3  # 1, 2 and 3 (not 4: no counter serves it)
-    assert people_ahead(state, letter, 3, 3) == 0
-    assert people_ahead(state, complaint, 0, 2) == 1  # letters 1 and 3, each half ours
-    assert people_ahead(state, other, 0, 9) == 1  # no open counter: its own line
+    assert people_ahead(state, letter) == 3  # not the ticket no open counter serves
+    assert people_ahead(state, letter, {}) == 0
+    assert people_ahead(state, complaint, {letter: 2}) == 1  # letters, each half ours
+    assert people_ahead(state, other, {other: 1}) == 1  # no open counter: its own line

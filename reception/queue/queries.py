@@ -103,12 +103,30 @@ def service_offered(session: Session, hall_id: int, service_id: int) -> bool:
     return int(row.counters) > 0
 
 
+_AHEAD_SQL = text(
+    """
+    SELECT service_id, COUNT(*) FROM ticket
+    WHERE hall_id = :hall AND status = 'waiting'
+      AND (priority_weight > :weight OR (priority_weight = :weight AND id < :id))
+    GROUP BY service_id
+    """
+)
+
+
+def ahead_of(session: Session, ticket: Ticket) -> dict[int, int]:
+    """Per service, the waiting tickets of the hall that go before this one."""
+    rows = session.execute(
+        _AHEAD_SQL, {"hall": ticket.hall_id, "weight": ticket.priority_weight, "id": ticket.id}
+    )
+    return {service_id: int(n) for service_id, n in rows}
+
+
 def position_of(session: Session, ticket: Ticket, state: QueueState | None = None) -> int:
     """1 for the next to be called by the counters that can serve this ticket."""
     if ticket.status != TicketStatus.waiting:
         return 0
     state = state or queue_state(session, ticket.hall_id)
-    return people_ahead(state, ticket.service_id, ticket.priority_weight, ticket.id) + 1
+    return people_ahead(state, ticket.service_id, ahead_of(session, ticket)) + 1
 
 
 _RECENT_VISITS_SQL = text(
@@ -131,9 +149,9 @@ _OPEN_COUNTERS_SQL = text(
     WHERE c.hall_id = :hall AND c.status = 'open'
     """
 )
-_WAITING_TICKETS_SQL = text(
-    "SELECT id, service_id, priority_weight FROM ticket "
-    "WHERE hall_id = :hall AND status = 'waiting'"
+_WAITING_COUNTS_SQL = text(
+    "SELECT service_id, COUNT(*) FROM ticket "
+    "WHERE hall_id = :hall AND status = 'waiting' GROUP BY service_id"
 )
 _BUSY_SQL = text(
     """
@@ -169,10 +187,10 @@ def queue_state(session: Session, hall_id: int, limit: int = 20) -> QueueState:
     open_ids = set(counters)
     return QueueState(
         counters={c: frozenset(s) for c, s in counters.items()},
-        waiting=[
-            (r.id, r.service_id, r.priority_weight)
-            for r in session.execute(_WAITING_TICKETS_SQL, {"hall": hall_id})
-        ],
+        waiting={
+            service_id: int(n)
+            for service_id, n in session.execute(_WAITING_COUNTS_SQL, {"hall": hall_id})
+        },
         busy=[(c, s) for c, s in session.execute(_BUSY_SQL, {"hall": hall_id}) if c in open_ids],
         minutes={
             sid: minutes_per_visit(exp, observed.get(sid, [])) for sid, exp in expected.items()
@@ -190,7 +208,7 @@ def eta_of(
     if ticket.status != TicketStatus.waiting:
         return 0
     state = state or queue_state(session, ticket.hall_id)
-    return estimate_eta(state, service.id or 0, ticket.priority_weight, ticket.id)
+    return estimate_eta(state, service.id or 0, ahead_of(session, ticket))
 
 
 def waiting_by_service(
@@ -200,9 +218,7 @@ def waiting_by_service(
     This runs after every queue change, so it reads the hall once (or reuses the
     state the action already read after its last write)."""
     state = state or queue_state(session, hall.id or 0)
-    counts: dict[int, int] = {}
-    for _tid, service_id, _w in state.waiting:
-        counts[service_id] = counts.get(service_id, 0) + 1
+    counts = state.waiting
     return {
         row.slug: {
             "name_ar": row.name_ar,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reception.errors import N_, Conflict, Invalid
@@ -110,8 +111,8 @@ class QueueState:
 
     counters: dict[int, frozenset[int]]
     """Open counters → the services each serves."""
-    waiting: list[tuple[int, int, int]]
-    """Waiting tickets as (ticket id, service id, priority weight)."""
+    waiting: Mapping[int, int]
+    """Waiting tickets per service."""
     busy: list[tuple[int, int]]
     """(counter id, service id) of visitors being called or served at open counters."""
     minutes: dict[int, float]
@@ -129,42 +130,33 @@ def _pool(state: QueueState, service_id: int) -> tuple[list[int], dict[int, floa
     return pool, share
 
 
-def _goes_first(weight: int, ticket_id: int | None) -> tuple[float, float]:
-    return (-weight, ticket_id if ticket_id is not None else math.inf)
-
-
-def people_ahead(
-    state: QueueState, service_id: int, weight: int = 0, ticket_id: int | None = None
-) -> int:
-    """How many visitors the counters able to serve this ticket will see first,
-    counted with the same shares as the estimate (rounded to the nearest person).
+def people_ahead(state: QueueState, service_id: int, ahead: Mapping[int, int] | None = None) -> int:
+    """How many visitors the counters able to serve a ticket will see first, counted
+    with the same shares as the estimate (rounded to the nearest person). `ahead`
+    holds, per service, the waiting tickets that go before this one (higher weight,
+    then earlier arrival); without it, the ticket is a newcomer behind everyone.
     Without an open counter, the tickets of the same service that go first."""
-    mine = _goes_first(weight, ticket_id)
+    before = state.waiting if ahead is None else ahead
     pool, share = _pool(state, service_id)
     if not pool:
-        return sum(1 for tid, s, w in state.waiting if s == service_id and (-w, tid) < mine)
-    return round(sum(share[s] for tid, s, w in state.waiting if s in share and (-w, tid) < mine))
+        return before.get(service_id, 0)
+    return round(sum(share[s] * n for s, n in before.items() if s in share))
 
 
 def estimate_eta(
-    state: QueueState, service_id: int, weight: int = 0, ticket_id: int | None = None
+    state: QueueState, service_id: int, ahead: Mapping[int, int] | None = None
 ) -> int | None:
-    """Minutes until a ticket of `service_id` (or a newcomer, without `ticket_id`) is
-    called. The open counters able to serve it work as one pool. Every waiting ticket
-    that goes first (higher weight, then earlier arrival) and that the pool can serve
-    adds its service's live minutes, times the pool's share of the counters serving
-    that service (work that other counters can take is shared with them). Each visitor
-    now at a pool counter adds half a visit (on average half is still to come). The
-    total, divided by the pool's counters, is rounded up. None when no open counter
-    serves the service."""
+    """Minutes until a ticket of `service_id` is called (`ahead` as for
+    `people_ahead`). The open counters able to serve it work as one pool. Every
+    waiting ticket that goes first and that the pool can serve adds its service's
+    live minutes, times the pool's share of the counters serving that service (work
+    that other counters can take is shared with them). Each visitor now at a pool
+    counter adds half a visit (on average half is still to come). The total, divided
+    by the pool's counters, is rounded up. None when no open counter serves it."""
     pool, share = _pool(state, service_id)
     if not pool:
         return None
-    mine = _goes_first(weight, ticket_id)
-    work = sum(
-        state.minutes.get(service, 0.0) * share[service]
-        for tid, service, w in state.waiting
-        if service in share and (-w, tid) < mine
-    )
+    before = state.waiting if ahead is None else ahead
+    work = sum(state.minutes.get(s, 0.0) * share[s] * n for s, n in before.items() if s in share)
     work += sum(state.minutes.get(service, 0.0) / 2 for c, service in state.busy if c in pool)
     return math.ceil(round(work / len(pool), 6))
