@@ -323,3 +323,31 @@ def test_counter_page_tells_the_ticket_story(client: TestClient, world: World) -
     story = page.text[page.text.index("ما حدث لهذه التذكرة") :]
     positions = [story.index(label) for label in ("أُخذت التذكرة", "تم النداء", "أُعيد النداء")]
     assert positions == sorted(positions)
+
+
+def test_a_supervisor_may_send_a_visitor_to_the_back(
+    engine: Engine, world: World, clock: FrozenClock
+) -> None:
+    first = issue(engine, clock)
+    later = [issue(engine, clock) for _ in range(2)]
+    counter = world.counters["men"][0]
+    call(engine, clock, counter)  # the first visitor
+    operator = Principal("user", 3, "op", "operator", None, frozenset({_men_hall(engine)}))
+    with session_scope(engine) as s, pytest.raises(Exception) as info:
+        actions.transfer_ticket(s, clock, operator, counter, service="letter", to_back=True)
+    assert getattr(info.value, "code", "") == "wrong_role"
+    with session_scope(engine) as s:
+        actions.transfer_ticket(s, clock, ADMIN, counter, service="letter", to_back=True)
+    with Session(engine) as s:
+        hall = s.get(Hall, _men_hall(engine))
+        assert hall is not None
+    order = [call(engine, clock, counter) for _ in range(3)]
+    assert [o["id"] for o in order if o] == [later[0].id, later[1].id, first.id]
+
+
+def _men_hall(engine: Engine) -> int:
+    with Session(engine) as s:
+        hall = s.exec(
+            select(Hall).join(Branch).where(Branch.slug == "riyadh", Hall.slug == "men")
+        ).one()
+        return hall.id or 0

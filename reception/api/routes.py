@@ -158,7 +158,13 @@ async def transfer(request: Request) -> Response:
     ticket = await run_action(
         request,
         lambda s: actions.transfer_ticket(
-            s, app.clock, principal, counter_id, service=body.service, to_counter=body.counter
+            s,
+            app.clock,
+            principal,
+            counter_id,
+            service=body.service,
+            to_counter=body.counter,
+            to_back=body.to_back,
         ),
     )
     return _ticket_json(ticket)

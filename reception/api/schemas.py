@@ -24,6 +24,9 @@ class TransferBody(BaseModel):
 
     service: str = Field(min_length=1, max_length=40, description="The new service's slug.")
     counter: int | None = Field(default=None, ge=1, description="Only this counter may call it.")
+    to_back: bool = Field(
+        default=False, description="Supervisors only: behind everyone waiting now."
+    )
 
 
 class FinishBody(BaseModel):

@@ -245,6 +245,9 @@ def counter_for_operator(
     return counter, hall
 
 
+_LAST_KEY_SQL = text(
+    "SELECT COALESCE(MAX(COALESCE(queue_key, id)), 0) FROM ticket WHERE hall_id = :hall"
+)
 _LOCK_COUNTER_SQL = text("SELECT 1 FROM counter WHERE id = :id FOR UPDATE")
 
 
@@ -270,7 +273,7 @@ def _lock_next_waiting(
         candidates.append(
             (base.where(Ticket.issued_at <= starving_before).order_by(col(Ticket.id)), True)
         )
-    candidates.append((base.order_by(col(Ticket.priority_weight).desc(), col(Ticket.id)), False))
+    candidates.append((base.order_by(*queries.LINE_ORDER), False))
     for stmt, starving in candidates:
         stmt = stmt.limit(1)
         if postgres:
@@ -454,10 +457,13 @@ def transfer_ticket(
     *,
     service: str,
     to_counter: int | None = None,
+    to_back: bool = False,
 ) -> Outcome[dict[str, Any]]:
     """Send the counter's current visitor to another service (and optionally to one
     counter). The ticket keeps its place by original arrival in the new line."""
     counter, hall = counter_for_operator(session, principal, counter_id)
+    if to_back:
+        principal.require_role(Role.supervisor, Role.admin)
     ticket = queries.current_ticket_at(session, counter_id)
     if ticket is None:
         raise Conflict("no_current_ticket", N_("This counter has no ticket called."))
@@ -478,6 +484,9 @@ def transfer_ticket(
     ticket.counter_id = None
     ticket.call_reason = None
     ticket.assigned_counter_id = target.id if target else None
+    if to_back:  # a supervisor's decision: behind everyone waiting now
+        last = session.execute(_LAST_KEY_SQL, {"hall": hall.id}).scalar_one()
+        ticket.queue_key = int(last) + 1
     _move(session, clock, principal, ticket, TicketStatus.waiting)
     session.flush()
     summary = queries.ticket_summary(ticket, None, new_service)

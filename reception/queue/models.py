@@ -186,6 +186,10 @@ class Ticket(SQLModel, table=True):
         default=None, foreign_key="counter.id", description="Only this counter may call it."
     )
     call_reason: str | None = Field(default=None, sa_type=String(16))
+    queue_key: int | None = Field(
+        default=None,
+        description="Place in line when it is not the arrival order (sent to the back).",
+    )
     outcome: str | None = Field(default=None, sa_type=String(24))
     called_by_id: int | None = Field(default=None, foreign_key="staffuser.id")
     recall_count: int = 0

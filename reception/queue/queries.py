@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from reception.db import UTCDateTime
@@ -103,11 +103,20 @@ def service_offered(session: Session, hall_id: int, service_id: int) -> bool:
     return int(row.counters) > 0
 
 
+LINE_ORDER = (
+    col(Ticket.priority_weight).desc(),
+    func.coalesce(col(Ticket.queue_key), col(Ticket.id)),
+    col(Ticket.id),
+)
+"""Who goes first: higher priority weight, then place in line (arrival, unless a
+supervisor sent the ticket to the back)."""
+
 _AHEAD_SQL = text(
     """
     SELECT service_id, COUNT(*) FROM ticket
     WHERE hall_id = :hall AND status = 'waiting'
-      AND (priority_weight > :weight OR (priority_weight = :weight AND id < :id))
+      AND (priority_weight > :weight
+           OR (priority_weight = :weight AND COALESCE(queue_key, id) < :key))
     GROUP BY service_id
     """
 )
@@ -116,7 +125,12 @@ _AHEAD_SQL = text(
 def ahead_of(session: Session, ticket: Ticket) -> dict[int, int]:
     """Per service, the waiting tickets of the hall that go before this one."""
     rows = session.execute(
-        _AHEAD_SQL, {"hall": ticket.hall_id, "weight": ticket.priority_weight, "id": ticket.id}
+        _AHEAD_SQL,
+        {
+            "hall": ticket.hall_id,
+            "weight": ticket.priority_weight,
+            "key": ticket.queue_key or ticket.id,
+        },
     )
     return {service_id: int(n) for service_id, n in rows}
 

@@ -234,7 +234,7 @@ def counter_view(
                 (col(Ticket.assigned_counter_id).is_(None))
                 | (Ticket.assigned_counter_id == counter_id),
             )
-            .order_by(col(Ticket.priority_weight).desc(), col(Ticket.id))
+            .order_by(*queries.LINE_ORDER)
         )
     )
     now = clock.now()

@@ -198,10 +198,17 @@ async def counter_action(request: Request) -> Response:
         elif action == "transfer":
             service = str(form.get("service", ""))
             to_counter = _int(str(form.get("to_counter") or "0")) or None
+            to_back = form.get("to_back") == "yes"
             await run_action(
                 request,
                 lambda s: actions.transfer_ticket(
-                    s, app.clock, principal, counter_id, service=service, to_counter=to_counter
+                    s,
+                    app.clock,
+                    principal,
+                    counter_id,
+                    service=service,
+                    to_counter=to_counter,
+                    to_back=to_back,
                 ),
             )
             flash(request, t(request, N_("The visitor was sent on.")), "info")
