@@ -60,9 +60,21 @@ def parse_wrk(output: str) -> dict[str, float]:
 def run_wrk(url: str, body: str, token: str) -> dict[str, float]:
     env = {**os.environ, "BENCH_BODY": body, "BENCH_TOKEN": token}
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", "-s",
-         str(ROOT / "benchmarks" / "post.lua"), url],
-        env=env, capture_output=True, text=True, check=True, timeout=120,
+        [
+            "wrk",
+            "-t2",
+            f"-c{CONNECTIONS}",
+            f"-d{DURATION}",
+            "--latency",
+            "-s",
+            str(ROOT / "benchmarks" / "post.lua"),
+            url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     ).stdout
     return parse_wrk(out)
 
@@ -83,18 +95,43 @@ def main() -> None:
     cli = [sys.executable, "-m", "reception.cli"]
     subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
     subprocess.run([*cli, "demo"], env=env, check=True, capture_output=True)
-    token = subprocess.run(
-        [*cli, "token", "create", "--role", "kiosk", "--name", "bench", "--branch", "riyadh"],
-        env=env, check=True, capture_output=True, text=True,
-    ).stdout.strip().splitlines()[-1]
+    token = (
+        subprocess.run(
+            [*cli, "token", "create", "--role", "kiosk", "--name", "bench", "--branch", "riyadh"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
 
     app_port, bare_port = free_port(), free_port()
-    app = subprocess.Popen([*cli, "serve", "--port", str(app_port)], env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    app = subprocess.Popen(
+        [*cli, "serve", "--port", str(app_port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     bare = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app", "--port", str(bare_port),
-         "--no-access-log", "--log-level", "warning", "--ws-per-message-deflate", "false"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "benchmarks.bare_app:app",
+            "--port",
+            str(bare_port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--ws-per-message-deflate",
+            "false",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_ready(f"http://127.0.0.1:{app_port}/healthz", app)
@@ -105,8 +142,10 @@ def main() -> None:
             base = run_wrk(f"http://127.0.0.1:{bare_port}/bare", ticket, "")
             ours = run_wrk(f"http://127.0.0.1:{app_port}/api/v1/tickets", ticket, token)
             rounds.append({"round": index + 1, "bare": base, "checkin": ours})
-            print(f"round {index + 1}: bare {base['rps']:.0f} rps p99 {base['p99_ms']:.1f} ms | "
-                  f"check-in {ours['rps']:.0f} rps p99 {ours['p99_ms']:.1f} ms")
+            print(
+                f"round {index + 1}: bare {base['rps']:.0f} rps p99 {base['p99_ms']:.1f} ms | "
+                f"check-in {ours['rps']:.0f} rps p99 {ours['p99_ms']:.1f} ms"
+            )
     finally:
         for proc in (app, bare):
             proc.send_signal(signal.SIGTERM)

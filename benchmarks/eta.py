@@ -37,8 +37,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 ADMIN = Principal("system", 0, "simulation", "admin", None, frozenset())
 SEED = 20261123
 # service slug: (share of arrivals, true mean minutes); expected minutes come from the demo
-MIX = {"letter": (0.5, 11.0), "follow_up": (0.3, 5.0), "complaint": (0.15, 15.0),
-       "appointment": (0.05, 10.0)}
+MIX = {
+    "letter": (0.5, 11.0),
+    "follow_up": (0.3, 5.0),
+    "complaint": (0.15, 15.0),
+    "appointment": (0.05, 10.0),
+}
 
 
 @dataclass
@@ -67,8 +71,9 @@ def main() -> None:
     with session_scope(engine) as s:
         hall = s.exec(select(Hall).where(Hall.slug == "men")).one()
         hall_id = hall.id or 0
-        counter_ids = {c.number: c.id or 0 for c in s.exec(
-            select(Counter).where(Counter.hall_id == hall_id))}
+        counter_ids = {
+            c.number: c.id or 0 for c in s.exec(select(Counter).where(Counter.hall_id == hall_id))
+        }
         expected = {sv.slug: sv.expected_minutes for sv in s.exec(select(Service))}
         service_ids = {sv.slug: sv.id or 0 for sv in s.exec(select(Service))}
     with session_scope(engine) as s:  # counter 4 starts the day closed
@@ -117,11 +122,19 @@ def main() -> None:
             elderly = rng.random() < 0.08
             with session_scope(engine) as s:
                 issued = actions.issue_ticket(
-                    s, clock, ADMIN, branch="riyadh", hall="men", service=slug,
-                    priority="elderly" if elderly else None, public_base_url="http://sim",
+                    s,
+                    clock,
+                    ADMIN,
+                    branch="riyadh",
+                    hall="men",
+                    service=slug,
+                    priority="elderly" if elderly else None,
+                    public_base_url="http://sim",
+                    by_appointment=slug == "appointment",
                 ).value
                 baseline = estimate_wait_minutes(
-                    issued.position - 1, expected[slug],
+                    issued.position - 1,
+                    expected[slug],
                     queries.open_counters_for(s, hall_id, service_ids[slug]),
                 )
             predictions.append(Prediction(issued.ticket.id or 0, issued.eta_minutes, baseline))
@@ -135,8 +148,12 @@ def main() -> None:
                 continue
             with session_scope(engine) as s:
                 counters.set_counter_status(s, clock, ADMIN, value, kind)
-            status[value] = {"open": "open", "resume": "open", "pause": "paused",
-                             "close": "closed"}[kind]
+            status[value] = {
+                "open": "open",
+                "resume": "open",
+                "pause": "paused",
+                "close": "closed",
+            }[kind]
         fill_idle_counters(now)
 
     with session_scope(engine) as s:
@@ -167,11 +184,13 @@ def main() -> None:
         "mean_wait_minutes": statistics.mean(waits.values()),
         "live": {"median_abs_error_min": statistics.median(live), "p90_abs_error_min": p90(live)},
         "baseline_constant": {
-            "median_abs_error_min": statistics.median(base), "p90_abs_error_min": p90(base),
+            "median_abs_error_min": statistics.median(base),
+            "p90_abs_error_min": p90(base),
         },
     }
     summary["median_ratio"] = (
-        summary["live"]["median_abs_error_min"] / summary["baseline_constant"]["median_abs_error_min"]
+        summary["live"]["median_abs_error_min"]
+        / summary["baseline_constant"]["median_abs_error_min"]
     )
     summary["p90_ratio"] = (
         summary["live"]["p90_abs_error_min"] / summary["baseline_constant"]["p90_abs_error_min"]

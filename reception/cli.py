@@ -166,6 +166,7 @@ def cmd_service_add(args: argparse.Namespace) -> None:
             name_en=args.name_en,
             expected_minutes=args.minutes,
             ticket_prefix=args.prefix,
+            mode=args.mode,
         )
     )
     print(f"service {service.slug} added")
@@ -411,6 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     sadd.add_argument("--name-en", required=True)
     sadd.add_argument("--minutes", type=int, default=10, help="expected service time")
     sadd.add_argument("--prefix", default="", help="extra ticket prefix letter(s)")
+    sadd.add_argument("--mode", default="both", choices=["walk_in", "appointment", "both"])
     sadd.set_defaults(func=cmd_service_add)
 
     counter = sub.add_parser("counter", help="counters").add_subparsers(

@@ -321,3 +321,24 @@ def test_finish_records_how_the_visit_ended(
     with Session(engine) as s:
         outcomes = {t.id: t.outcome for t in s.exec(select(Ticket))}
     assert outcomes == {first["id"]: "letter_received", second["id"]: "served"}
+
+
+def test_appointment_only_services_are_not_for_walk_ins(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    from reception.queue.models import Service
+
+    with Session(engine) as s:
+        for service in s.exec(select(Service).where(Service.slug == "complaint")):
+            service.mode = "appointment"
+            s.add(service)
+        s.commit()
+    r = client.post(
+        "/api/v1/tickets",
+        json={"branch": "riyadh", "hall": "men", "service": "complaint"},
+        headers=auth(world, "kiosk"),
+    )
+    assert r.status_code == 422 and r.json()["error"]["code"] == "by_appointment_only"
+    listing = client.get("/api/v1/branches", headers=auth(world, "kiosk")).json()
+    modes = {s["slug"]: s["mode"] for s in listing["branches"][0]["services"]}
+    assert modes["complaint"] == "appointment" and modes["letter"] == "both"

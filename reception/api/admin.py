@@ -54,6 +54,7 @@ class ServiceIn(Strict):
     name_en: str = Name
     expected_minutes: int = Field(default=10, ge=1, le=480)
     ticket_prefix: str = Field(default="", max_length=3, pattern=r"^[A-Z]*$")
+    mode: Literal["walk_in", "appointment", "both"] = "both"
 
 
 class CounterIn(Strict):

@@ -99,6 +99,7 @@ class ServiceOut(BaseModel):
     name_ar: str
     name_en: str
     expected_minutes: int
+    mode: Literal["walk_in", "appointment", "both"]
 
 
 class StopOut(BaseModel):

@@ -29,6 +29,7 @@ from reception.queue.models import (
     Hall,
     Residency,
     Service,
+    ServiceMode,
     Ticket,
     TicketSequence,
     TicketStatus,
@@ -125,6 +126,7 @@ def issue_ticket(
     residency: str | None = None,
     language: str = "ar",
     idempotency_key: str | None = None,
+    by_appointment: bool = False,
 ) -> Outcome[IssuedTicket]:
     principal.require_role(Role.kiosk, Role.admin, Role.supervisor)
     branch_row = queries.branch_by_slug(session, branch)
@@ -134,6 +136,8 @@ def issue_ticket(
     service_row = queries.service_by_slug(session, branch_row, service)
     if not queries.service_offered(session, hall_row.id, service_row.id or 0):
         raise Invalid("service_not_in_hall", N_("This service is not offered in this hall."))
+    if service_row.mode == ServiceMode.appointment and not by_appointment:
+        raise Invalid("by_appointment_only", N_("This service is by appointment only."))
     if residency is not None and residency not in {r.value for r in Residency}:
         raise Invalid("bad_residency", N_("Residency is citizen or resident."))
     if language not in ("ar", "en"):

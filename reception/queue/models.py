@@ -40,6 +40,12 @@ class TicketStatus(StrEnum):
     expired = "expired"
 
 
+class ServiceMode(StrEnum):
+    walk_in = "walk_in"
+    appointment = "appointment"
+    both = "both"
+
+
 class CallReason(StrEnum):
     """Why a ticket was called when it was: shown to the operator."""
 
@@ -116,6 +122,9 @@ class Service(SQLModel, table=True):
     name_en: str = Field(sa_type=String(120))
     ticket_prefix: str = Field(default="", sa_type=String(4))
     expected_minutes: int = Field(default=10, ge=1)
+    mode: str = Field(
+        default="both", sa_type=String(16), description="walk_in, appointment or both"
+    )
     active: bool = True
     sort_order: int = 0
 

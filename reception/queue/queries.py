@@ -372,6 +372,7 @@ def branches_tree(session: Session) -> list[dict[str, Any]]:
                         "name_ar": s.name_ar,
                         "name_en": s.name_en,
                         "expected_minutes": s.expected_minutes,
+                        "mode": s.mode,
                     }
                     for s in services
                 ],

@@ -23,6 +23,7 @@ from reception.queue.models import (
     PriorityGroup,
     Section,
     Service,
+    ServiceMode,
 )
 
 T = TypeVar("T")
@@ -118,6 +119,7 @@ def add_service(
     name_en: str,
     expected_minutes: int = 10,
     ticket_prefix: str = "",
+    mode: str = "both",
     actor: str = "cli",
 ) -> Service:
     _names(name_ar, name_en)
@@ -126,7 +128,10 @@ def add_service(
         raise Invalid("bad_minutes", N_("The expected service time is 1 to 480 minutes."))
     if not PREFIX.match(ticket_prefix):
         raise Invalid("bad_prefix", N_("A ticket prefix is 1 to 3 capital letters."))
+    if mode not in {m.value for m in ServiceMode}:
+        raise Invalid("bad_mode", N_("A service is walk-in, by appointment, or both."))
     service = Service(
+        mode=mode,
         branch_id=branch_row.id or 0,
         slug=_slug(slug),
         name_ar=name_ar,

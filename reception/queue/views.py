@@ -89,6 +89,7 @@ def kiosk_view(
         return view
     waiting = queries.waiting_by_service(session, hall)
     offered = queries.hall_services(session, hall)
+    offered = [s for s in offered if s.mode != "appointment"]  # booked visits check in
     for service in offered:
         view.services.append({"service": service, **waiting.get(service.slug, {})})
     if not service_slug:

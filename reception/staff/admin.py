@@ -126,6 +126,7 @@ async def add_service(request: Request) -> Response:
             name_en=str(f.get("name_en", "")),
             expected_minutes=_minutes(f.get("minutes")),
             ticket_prefix=str(f.get("prefix", "")),
+            mode=str(f.get("mode") or "both"),
             actor=actor,
         )
 
