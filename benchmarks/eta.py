@@ -130,7 +130,6 @@ def main() -> None:
                     service=slug,
                     priority="elderly" if elderly else None,
                     public_base_url="http://sim",
-                    by_appointment=slug == "appointment",
                 ).value
                 baseline = estimate_wait_minutes(
                     issued.position - 1,

@@ -119,7 +119,6 @@ def load_demo(engine: Engine, var_dir: Path, public_base_url: str) -> dict[str, 
                 name_en=en,
                 expected_minutes=minutes,
                 sort_order=order,
-                mode="appointment" if slug == "appointment" else "both",
             )
         for slug, section, prefix, ar, en in (
             ("men", "men", "M", "قاعة الرجال", "Men's hall"),
