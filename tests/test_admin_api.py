@@ -176,3 +176,45 @@ def test_administration_is_for_admins(client: TestClient, world: World) -> None:
         "/staff/admin/policy", data={"csrf_token": csrf, "branch": "riyadh", "max_wait": "5"}
     )
     assert r.status_code == 403
+
+
+def test_branches_and_halls_from_the_screen(client: TestClient, world: World) -> None:
+    csrf = _sign_in(client, "admin")
+    r = client.post(
+        "/staff/admin/branches",
+        data={
+            "csrf_token": csrf,
+            "branch": "riyadh",
+            "new_slug": "abha",
+            "name_ar": "أبها",
+            "name_en": "Abha",
+            "kind": "mobile",
+        },
+    )
+    assert "أُضيف الفرع" in r.text
+    r = client.post(
+        "/staff/admin/halls",
+        data={
+            "csrf_token": csrf,
+            "branch": "abha",
+            "slug": "women",
+            "section": "women",
+            "name_ar": "النساء",
+            "name_en": "Women",
+            "prefix": "a",
+        },
+    )
+    assert "أُضيفت القاعة" in r.text and "(A)" in r.text
+    r = client.post(
+        "/staff/admin/halls",
+        data={
+            "csrf_token": csrf,
+            "branch": "abha",
+            "slug": "women",
+            "section": "women",
+            "name_ar": "النساء",
+            "name_en": "Women",
+            "prefix": "A",
+        },
+    )
+    assert "موجود من قبل" in r.text

@@ -133,6 +133,37 @@ async def add_service(request: Request) -> Response:
     return await _apply(request, change, N_("The service was added."))
 
 
+async def add_branch(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        setup.add_branch(
+            s,
+            slug=str(f.get("new_slug", "")),
+            name_ar=str(f.get("name_ar", "")),
+            name_en=str(f.get("name_en", "")),
+            kind=str(f.get("kind") or "centre"),
+            timezone=str(f.get("timezone") or "Asia/Riyadh"),
+            actor=actor,
+        )
+
+    return await _apply(request, change, N_("The branch was added."))
+
+
+async def add_hall(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        setup.add_hall(
+            s,
+            branch=branch,
+            slug=str(f.get("slug", "")),
+            section=str(f.get("section", "")),
+            name_ar=str(f.get("name_ar", "")),
+            name_en=str(f.get("name_en", "")),
+            ticket_prefix=str(f.get("prefix", "")).upper(),
+            actor=actor,
+        )
+
+    return await _apply(request, change, N_("The hall was added."))
+
+
 async def add_counter(request: Request) -> Response:
     def change(s: Session, f: Any, actor: str, branch: str) -> None:
         number = str(f.get("number", ""))
@@ -242,6 +273,8 @@ async def revoke_token(request: Request) -> Response:
 
 routes = [
     Route("/staff/admin", page, methods=["GET"]),
+    Route("/staff/admin/branches", add_branch, methods=["POST"]),
+    Route("/staff/admin/halls", add_hall, methods=["POST"]),
     Route("/staff/admin/services", add_service, methods=["POST"]),
     Route("/staff/admin/counters", add_counter, methods=["POST"]),
     Route("/staff/admin/policy", set_policy, methods=["POST"]),
