@@ -209,6 +209,32 @@ def cmd_stop_add(args: argparse.Namespace) -> None:
     print(f"stop at {stop.place_en} from {stop.starts_on} to {stop.ends_on} added")
 
 
+def cmd_branch_hours(args: argparse.Namespace) -> None:
+    from reception.queue.setup import set_opening_hours
+
+    branch = _with_session(
+        lambda s: set_opening_hours(
+            s, branch=args.slug, days=args.days, start=args.start, end=args.end
+        )
+    )
+    print(f"branch {branch.slug} opening hours: {branch.opening_hours}")
+
+
+def cmd_branch_holiday(args: argparse.Namespace) -> None:
+    from datetime import date
+
+    from reception.queue.setup import set_holiday
+
+    try:
+        day = date.fromisoformat(args.date)
+    except ValueError:
+        raise CliError("--date is a date like 2026-12-18") from None
+    branch = _with_session(
+        lambda s: set_holiday(s, branch=args.slug, day=day, closed=not args.open)
+    )
+    print(f"branch {branch.slug} closed on: {', '.join(branch.holidays) or 'no day'}")
+
+
 def cmd_branch_set(args: argparse.Namespace) -> None:
     from reception.queue.setup import set_branch_policy
 
@@ -369,6 +395,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="minutes after which anyone is called before priority visitors, or 'off'",
     )
     bset.set_defaults(func=cmd_branch_set)
+    bhours = branch.add_parser("hours", help="opening hours (no hours at all: always open)")
+    bhours.add_argument("--slug", required=True)
+    bhours.add_argument("--days", required=True, help="sun-thu, or sat,sun")
+    bhours.add_argument("--from", dest="start", required=True, help="08:00")
+    bhours.add_argument("--to", dest="end", required=True, help="15:00")
+    bhours.set_defaults(func=cmd_branch_hours)
+    bholiday = branch.add_parser("holiday", help="close a branch for a whole day")
+    bholiday.add_argument("--slug", required=True)
+    bholiday.add_argument("--date", required=True, help="2026-12-18")
+    bholiday.add_argument("--open", action="store_true", help="open that day again")
+    bholiday.set_defaults(func=cmd_branch_holiday)
 
     stop = sub.add_parser("stop", help="stops of a mobile unit").add_subparsers(
         dest="action", required=True

@@ -106,7 +106,6 @@ def load_demo(engine: Engine, var_dir: Path, public_base_url: str) -> dict[str, 
             name_ar="مركز الاستقبال – الرياض",
             name_en="Reception Centre – Riyadh",
             timezone="Asia/Riyadh",
-            opening_hours={d: [["08:00", "15:00"]] for d in ("sun", "mon", "tue", "wed", "thu")},
         )
         assert isinstance(branch, Branch)
         services = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -350,3 +350,44 @@ def test_revoked_tokens_and_disabled_accounts_stop_working(
         assert client.get("/staff", follow_redirects=False).status_code == 303
         code, _, err = run(capsys, "user", "disable", "--username", "nobody")
         assert code == 2 and "no user nobody" in err
+
+
+def test_opening_hours_and_holidays_close_the_kiosk(
+    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "migrate")
+    run(capsys, "demo")
+    code, out, _ = run(
+        capsys, "token", "create", "--role", "kiosk", "--name", "k", "--branch", "riyadh"
+    )
+    token = out.strip().splitlines()[-1]
+    app = create_app(make_settings(cli_env, tmp_path / "var"))
+    body = {"branch": "riyadh", "hall": "men", "service": "letter"}
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(app) as client:
+        assert client.post("/api/v1/tickets", json=body, headers=headers).status_code == 201
+        from zoneinfo import ZoneInfo
+
+        today = datetime.now(ZoneInfo("Asia/Riyadh")).date()
+        code, out, err = run(
+            capsys, "branch", "holiday", "--slug", "riyadh", "--date", today.isoformat()
+        )
+        assert code == 0, err
+        r = client.post("/api/v1/tickets", json=body, headers=headers)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "closed"
+        run(capsys, "branch", "holiday", "--slug", "riyadh", "--date", today.isoformat(), "--open")
+        assert client.post("/api/v1/tickets", json=body, headers=headers).status_code == 201
+        code, _, err = run(
+            capsys,
+            "branch",
+            "hours",
+            "--slug",
+            "riyadh",
+            "--days",
+            "sun",
+            "--from",
+            "9",
+            "--to",
+            "10",
+        )
+        assert code == 2 and "08:00" in err

@@ -131,3 +131,27 @@ def test_people_ahead_counts_what_the_counters_will_see_first() -> None:
     assert people_ahead(state, letter, {}) == 0
     assert people_ahead(state, complaint, {letter: 2}) == 1  # letters, each half ours
     assert people_ahead(state, other, {other: 1}) == 1  # no open counter: its own line
+
+
+def test_opening_hours_and_holidays() -> None:
+    from datetime import datetime
+
+    from reception.queue.rules import is_open, parse_hours
+
+    hours = parse_hours("sun-thu", "08:00", "15:00")
+    assert sorted(hours) == ["mon", "sun", "thu", "tue", "wed"]
+    sunday_9 = datetime(2026, 11, 22, 9, 0)
+    assert is_open(hours, [], sunday_9)
+    assert not is_open(hours, [], datetime(2026, 11, 22, 15, 0))  # closing time
+    assert not is_open(hours, [], datetime(2026, 11, 27, 9, 0))  # a Friday
+    assert not is_open(hours, ["2026-11-22"], sunday_9)  # a holiday
+    assert is_open({}, [], datetime(2026, 11, 27, 3, 0))  # no hours: always open
+    assert sorted(parse_hours("thu-sun", "08:00", "12:00")) == ["fri", "sat", "sun", "thu"]
+    for days, start, end in [
+        ("sun", "8:00", "15:00"),
+        ("sun", "15:00", "08:00"),
+        ("funday", "08:00", "15:00"),
+        ("sun-xyz", "08:00", "15:00"),
+    ]:
+        with pytest.raises(Invalid):
+            parse_hours(days, start, end)

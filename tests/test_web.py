@@ -300,3 +300,21 @@ def test_kiosk_done_gives_the_next_visitor_arabic(client: TestClient, world: Wor
     r = client.get("/kiosk?reset=1")
     assert '<html lang="ar" dir="rtl">' in r.text and r.url.path == "/kiosk"
     assert 'href="/"' not in r.text  # a visitor cannot leave the kiosk screen
+
+
+def test_kiosk_says_when_the_branch_is_closed(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    from reception.queue.models import Branch
+
+    with Session(engine) as s:
+        branch = s.exec(select(Branch).where(Branch.slug == "riyadh")).one()
+        branch.opening_hours = {"fri": [["08:00", "08:01"]]}
+        s.add(branch)
+        s.commit()
+    sign_in(client, "kiosk")
+    page = client.get("/kiosk?hall=men")
+    if "نحن مغلقون الآن" not in page.text:  # it is Friday 08:00 in Riyadh right now
+        pytest.skip("the branch happens to be open this very minute")
+    assert "أوقات العمل" in page.text and "الجمعة" in page.text
+    assert "/kiosk?hall=men&amp;service=" not in page.text

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -35,7 +36,7 @@ from reception.queue.models import (
     TicketStatus,
     VisitOutcome,
 )
-from reception.queue.rules import QueueState, check_ticket_transition, normalise_phone
+from reception.queue.rules import QueueState, check_ticket_transition, is_open, normalise_phone
 
 T = TypeVar("T")
 
@@ -136,6 +137,9 @@ def issue_ticket(
     service_row = queries.service_by_slug(session, branch_row, service)
     if not queries.service_offered(session, hall_row.id, service_row.id or 0):
         raise Invalid("service_not_in_hall", N_("This service is not offered in this hall."))
+    local_now = clock.now().astimezone(ZoneInfo(branch_row.timezone))
+    if not is_open(branch_row.opening_hours or {}, branch_row.holidays or [], local_now):
+        raise Conflict("closed", N_("We are closed now. Please come back during opening hours."))
     if service_row.mode == ServiceMode.appointment and not by_appointment:
         raise Invalid("by_appointment_only", N_("This service is by appointment only."))
     if residency is not None and residency not in {r.value for r in Residency}:

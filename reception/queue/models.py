@@ -78,6 +78,7 @@ class Branch(SQLModel, table=True):
     kind: str = Field(default=BranchKind.centre, sa_type=String(16))
     timezone: str = Field(default="Asia/Riyadh", sa_type=String(64))
     opening_hours: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    holidays: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     max_recalls: int = Field(
         default=3, description="After this many calls again, a visitor counts as not come."
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from reception.errors import N_, Conflict, Invalid
 from reception.queue.models import CounterStatus, TicketStatus
@@ -160,3 +162,45 @@ def estimate_eta(
     work = sum(state.minutes.get(s, 0.0) * share[s] * n for s, n in before.items() if s in share)
     work += sum(state.minutes.get(service, 0.0) / 2 for c, service in state.busy if c in pool)
     return math.ceil(round(work / len(pool), 6))
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def is_open(opening_hours: Mapping[str, Any], holidays: list[str], moment: datetime) -> bool:
+    """Whether a branch takes walk-in tickets at `moment` (its local time). Opening
+    hours map a weekday (mon…sun) to [["08:00", "15:00"], …]; no hours at all means
+    always open; a holiday (ISO date) is closed all day."""
+    if moment.date().isoformat() in holidays:
+        return False
+    if not opening_hours:
+        return True
+    now = moment.strftime("%H:%M")
+    for start, end in opening_hours.get(WEEKDAYS[moment.weekday()], []):
+        if start <= now < end:
+            return True
+    return False
+
+
+def parse_hours(days: str, start: str, end: str) -> dict[str, list[list[str]]]:
+    """`sun,mon,tue` (or `sun-thu`) and two times → opening hours for those days."""
+    import re
+
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", start) or not re.fullmatch(
+        r"([01]\d|2[0-3]):[0-5]\d|24:00", end
+    ):
+        raise Invalid("bad_time", N_("Times are written like 08:00 and 15:30."))
+    if end <= start:
+        raise Invalid("bad_time", N_("Closing comes after opening."))
+    if "-" in days:
+        first, last = days.split("-", 1)
+        if first not in WEEKDAYS or last not in WEEKDAYS:
+            raise Invalid("bad_days", N_("Days are mon, tue, wed, thu, fri, sat, sun."))
+        order = WEEKDAYS[6:] + WEEKDAYS[:6]  # the week starts on Sunday here
+        i, j = order.index(first), order.index(last)
+        chosen = list(order[i : j + 1]) if i <= j else list(order[i:] + order[: j + 1])
+    else:
+        chosen = [d.strip() for d in days.split(",") if d.strip()]
+        if not chosen or any(d not in WEEKDAYS for d in chosen):
+            raise Invalid("bad_days", N_("Days are mon, tue, wed, thu, fri, sat, sun."))
+    return {day: [[start, end]] for day in chosen}

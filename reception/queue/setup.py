@@ -25,6 +25,7 @@ from reception.queue.models import (
     Service,
     ServiceMode,
 )
+from reception.queue.rules import parse_hours
 
 T = TypeVar("T")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -295,3 +296,32 @@ def add_stop(
         ends_on=ends_on.isoformat(),
     )
     return stop
+
+
+def set_opening_hours(
+    session: Session, *, branch: str, days: str, start: str, end: str, actor: str = "cli"
+) -> Branch:
+    """Set the hours of the given days (other days keep theirs)."""
+    row = queries.branch_by_slug(session, branch)
+    hours = dict(row.opening_hours or {})
+    hours.update(parse_hours(days, start, end))
+    row.opening_hours = hours
+    session.add(row)
+    audit.record(session, actor, "branch.hours", "branch", row.id, days=days, start=start, end=end)
+    return row
+
+
+def set_holiday(
+    session: Session, *, branch: str, day: date, closed: bool = True, actor: str = "cli"
+) -> Branch:
+    """Close a branch for a whole day (a public holiday), or open it again."""
+    row = queries.branch_by_slug(session, branch)
+    holidays = [d for d in (row.holidays or []) if d != day.isoformat()]
+    if closed:
+        holidays.append(day.isoformat())
+    row.holidays = sorted(holidays)
+    session.add(row)
+    audit.record(
+        session, actor, "branch.holiday", "branch", row.id, day=day.isoformat(), closed=closed
+    )
+    return row

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -14,6 +15,7 @@ from reception.clock import Clock
 from reception.errors import N_, Forbidden, Invalid, NotFound
 from reception.queue import queries
 from reception.queue.models import Branch, BranchStop, Counter, Hall, PriorityGroup, Service, Ticket
+from reception.queue.rules import is_open
 
 
 @dataclass
@@ -29,6 +31,7 @@ class KioskView:
     priority: PriorityGroup | None = None
     priority_chosen: bool = False
     stop: BranchStop | None = None
+    open_now: bool = True
 
     @property
     def step(self) -> str:
@@ -84,7 +87,11 @@ def kiosk_view(
             raise Invalid(
                 "unknown_hall", N_("There is no hall {slug} in this branch."), slug=hall_slug
             )
-    view = KioskView(branch=branch, halls=halls, hall=hall, stop=stop)
+    local_now = (clock or Clock()).now().astimezone(ZoneInfo(branch.timezone))
+    open_now = is_open(branch.opening_hours or {}, branch.holidays or [], local_now)
+    view = KioskView(branch=branch, halls=halls, hall=hall, stop=stop, open_now=open_now)
+    if not open_now:
+        return view
     if hall is None:
         return view
     waiting = queries.waiting_by_service(session, hall)
