@@ -38,6 +38,7 @@ from reception.notify.worker import run_worker
 from reception.queue.housekeeping import run_housekeeping
 from reception.settings import LANGUAGES, Settings, load_settings
 from reception.staff.admin import routes as admin_screen_routes
+from reception.staff.device import routes as device_routes
 from reception.staff.routes import routes as staff_routes
 from reception.track.routes import routes as track_routes
 from reception.web import AppContext, error_text, language_of, make_templates, render, t
@@ -278,6 +279,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *kiosk_routes,
         *admin_screen_routes,
         *staff_routes,
+        *device_routes,
         *display_routes,
         *track_routes,
         *api_routes,

@@ -214,7 +214,12 @@ def cmd_branch_hours(args: argparse.Namespace) -> None:
 
     branch = _with_session(
         lambda s: set_opening_hours(
-            s, branch=args.slug, days=args.days, start=args.start, end=args.end
+            s,
+            branch=args.slug,
+            days=args.days,
+            start=args.start or "08:00",
+            end=args.end or "15:00",
+            closed=args.closed,
         )
     )
     print(f"branch {branch.slug} opening hours: {branch.opening_hours}")
@@ -398,8 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     bhours = branch.add_parser("hours", help="opening hours (no hours at all: always open)")
     bhours.add_argument("--slug", required=True)
     bhours.add_argument("--days", required=True, help="sun-thu, or sat,sun")
-    bhours.add_argument("--from", dest="start", required=True, help="08:00")
-    bhours.add_argument("--to", dest="end", required=True, help="15:00")
+    bhours.add_argument("--from", dest="start", help="08:00")
+    bhours.add_argument("--to", dest="end", help="15:00")
+    bhours.add_argument("--closed", action="store_true", help="closed on these days every week")
     bhours.set_defaults(func=cmd_branch_hours)
     bholiday = branch.add_parser("holiday", help="close a branch for a whole day")
     bholiday.add_argument("--slug", required=True)

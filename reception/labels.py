@@ -51,3 +51,13 @@ COUNTER_STATUS_LABELS: dict[str, str] = {
     "closed": N_("closed"),
 }
 STATUS_LABELS.update(COUNTER_STATUS_LABELS)
+
+DAY_NAMES = {
+    "sun": N_("Sunday"),
+    "mon": N_("Monday"),
+    "tue": N_("Tuesday"),
+    "wed": N_("Wednesday"),
+    "thu": N_("Thursday"),
+    "fri": N_("Friday"),
+    "sat": N_("Saturday"),
+}

@@ -23,13 +23,17 @@ from starlette.templating import Jinja2Templates
 
 from reception import PACKAGE_DIR
 from reception.auth.principal import Principal
-from reception.auth.queries import principal_for_token, principal_for_user
+from reception.auth.queries import (
+    principal_for_token,
+    principal_for_token_id,
+    principal_for_user,
+)
 from reception.clock import Clock
 from reception.db import session_scope
 from reception.errors import N_, Conflict, DomainError, Forbidden, NotFound, Unauthorized
 from reception.events.base import HubBroadcaster
 from reception.i18n import direction, pick_language, translations
-from reception.labels import STATUS_LABELS, TICKET_EVENT_LABELS
+from reception.labels import DAY_NAMES, STATUS_LABELS, TICKET_EVENT_LABELS
 from reception.queue.actions import Outcome
 from reception.settings import LANGUAGES, Settings
 
@@ -61,6 +65,7 @@ def _make_templates(language: str, settings: Settings) -> Jinja2Templates:
         lang=language,
         dir=direction(language),
         other_lang="en" if language == "ar" else "ar",
+        day_names=DAY_NAMES,
         status_label=lambda code: translations(language).gettext(STATUS_LABELS.get(code) or code),
         event_label=lambda code: translations(language).gettext(
             TICKET_EVENT_LABELS.get(code) or code
@@ -179,6 +184,15 @@ async def principal_of(conn: HTTPConnection) -> Principal | None:
         if principal is not None and _session_expired(conn, principal):
             conn.session.clear()
             principal = None
+    elif (
+        "session" in conn.scope
+        and conn.session.get("device_token_id")
+        and not conn.url.path.startswith("/api/")
+    ):
+        token_id = int(conn.session["device_token_id"])
+        principal = await read(conn, lambda s: principal_for_token_id(s, token_id))
+        if principal is None:
+            conn.session.clear()  # revoked: the device must be paired again
     conn.scope["principal"] = principal
     return principal
 

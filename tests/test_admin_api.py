@@ -218,3 +218,83 @@ def test_branches_and_halls_from_the_screen(client: TestClient, world: World) ->
         },
     )
     assert "موجود من قبل" in r.text
+
+
+def test_opening_hours_and_holidays_through_the_api(client: TestClient, world: World) -> None:
+    admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    ticket = {"branch": "riyadh", "hall": "men", "service": "letter"}
+    assert client.post("/api/v1/tickets", json=ticket, headers=kiosk).status_code == 201
+
+    r = client.put(
+        "/api/v1/admin/branches/riyadh/hours",
+        json={"days": "sun-thu", "start": "07:00", "end": "23:59"},
+        headers=admin,
+    )
+    assert r.status_code == 200 and r.json()["opening_hours"]["sun"] == [["07:00", "23:59"]]
+    r = client.put(
+        "/api/v1/admin/branches/riyadh/hours",
+        json={"days": "sun-sat", "closed": True},
+        headers=admin,
+    )
+    assert r.status_code == 200 and all(v == [] for v in r.json()["opening_hours"].values())
+    r = client.post("/api/v1/tickets", json=ticket, headers=kiosk)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "closed"
+
+    bad = client.put(
+        "/api/v1/admin/branches/riyadh/hours",
+        json={"days": "someday", "start": "8", "end": "3"},
+        headers={**admin, "Accept-Language": "ar"},
+    )
+    assert bad.status_code == 422 and "08:00" in bad.json()["error"]["message"]
+
+    r = client.put("/api/v1/admin/branches/riyadh/holidays/2026-12-18", headers=admin)
+    assert r.status_code == 200 and r.json()["holidays"] == ["2026-12-18"]
+    r = client.delete("/api/v1/admin/branches/riyadh/holidays/2026-12-18", headers=admin)
+    assert r.status_code == 200 and r.json()["holidays"] == []
+    r = client.put("/api/v1/admin/branches/riyadh/holidays/18-12-2026", headers=admin)
+    assert r.status_code == 422 and "2026-12-18" in r.json()["error"]["message"]
+    r = client.put("/api/v1/admin/branches/nowhere/holidays/2026-12-18", headers=admin)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "unknown_branch"
+
+    listed = client.get("/api/v1/admin/tokens", headers=admin).json()["tokens"]
+    assert {"kiosk", "display-men"} <= {t["name"] for t in listed}
+    assert not any("token" in t or "token_hash" in t for t in listed)
+    assert client.get("/api/v1/admin/tokens", headers=kiosk).status_code == 403
+
+
+def test_hours_holidays_and_stops_from_the_screen(client: TestClient, world: World) -> None:
+    csrf = _sign_in(client, "admin")
+    base = {"csrf_token": csrf, "branch": "riyadh"}
+    r = client.post(
+        "/staff/admin/hours", data={**base, "days": "sun-thu", "start": "08:00", "end": "15:00"}
+    )
+    assert "حُفظت ساعات العمل" in r.text and "08:00–15:00" in r.text
+    r = client.post("/staff/admin/hours", data={**base, "days": "fri,sat", "closed": "yes"})
+    assert "مغلق" in r.text
+    r = client.post("/staff/admin/hours", data={**base, "days": "monday"})
+    assert "sun" in r.text and 'role="alert"' in r.text
+    r = client.post("/staff/admin/holidays", data={**base, "day": "2026-12-18"})
+    assert "حُفظت أيام العطل" in r.text and "2026-12-18" in r.text
+    r = client.post("/staff/admin/holidays", data={**base, "day": "2026-12-18", "open": "yes"})
+    assert "2026-12-18" not in r.text
+    r = client.post("/staff/admin/holidays", data={**base, "day": "tomorrow"})
+    assert 'role="alert"' in r.text
+    r = client.post(
+        "/staff/admin/branches",
+        data={**base, "new_slug": "van", "name_ar": "وحدة", "name_en": "Van", "kind": "mobile"},
+    )
+    r = client.get("/staff/admin?branch=van")
+    assert "stops-title" in r.text
+    stop = {
+        "csrf_token": csrf,
+        "branch": "van",
+        "place_ar": "تبوك",
+        "place_en": "Tabuk",
+        "starts_on": "2026-12-01",
+        "ends_on": "2026-12-03",
+    }
+    r = client.post("/staff/admin/stops", data=stop)
+    assert "أُضيفت المحطة" in r.text and "تبوك" in r.text
+    r = client.post("/staff/admin/stops", data={**stop, "ends_on": "2026-11-01"})
+    assert 'role="alert"' in r.text

@@ -317,3 +317,54 @@ def test_kiosk_says_when_the_branch_is_closed(
     assert "نحن مغلقون الآن" in page.text
     assert "أوقات العمل" in page.text and "الجمعة" in page.text
     assert "/kiosk?hall=men&amp;service=" not in page.text
+
+
+def pair(client: TestClient, token: str) -> object:
+    page = client.get("/device")
+    return client.post(
+        "/device", data={"token": token, "csrf_token": csrf(page.text)}, follow_redirects=False
+    )
+
+
+def test_screens_pair_with_device_tokens_until_revoked(client: TestClient, world: World) -> None:
+    r = pair(client, world.tokens["operator-men"])  # not a device token
+    assert r.status_code == 401 and "not a valid kiosk or display token" not in r.text
+    assert client.get("/kiosk", follow_redirects=False).status_code in (303, 401)
+    r = pair(client, world.tokens["kiosk-women"])
+    assert r.status_code == 303 and r.headers["location"] == "/kiosk"
+    page = client.get("/kiosk")
+    assert page.status_code == 200
+    assert "kiosk-women" not in r.headers.get("location", "")
+    # A kiosk bound to the women's hall issues women's tickets only.
+    page = client.get("/kiosk?service=letter&priority=none")
+    r = client.post(
+        "/kiosk/tickets",
+        data={"hall": "men", "service": "letter", "skip_phone": "1", "csrf_token": csrf(page.text)},
+    )
+    assert r.status_code == 403
+
+    display = TestClient(client.app)
+    r = pair(display, world.tokens["display-men"])
+    assert r.status_code == 303 and r.headers["location"] == "/display"
+    assert display.get("/display").status_code == 200
+    assert display.get("/display?hall=women").status_code == 403
+    with display.websocket_connect("/display/ws") as ws:
+        assert ws.receive_json()["hall"] == "men"
+
+    admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    listed = client.get("/api/v1/admin/tokens", headers=admin)
+    token_id = next(t["id"] for t in listed.json()["tokens"] if t["name"] == "display-men")
+    assert client.post(f"/api/v1/admin/tokens/{token_id}/revoke", headers=admin).status_code == 200
+    assert display.get("/display", follow_redirects=False).status_code in (303, 401)
+    with (
+        pytest.raises(WebSocketDisconnect) as info,
+        display.websocket_connect("/display/ws") as ws,
+    ):
+        ws.receive_json()
+    assert info.value.code == 4401
+
+
+def test_pairing_with_a_wrong_token_is_refused_in_arabic(client: TestClient) -> None:
+    r = pair(client, "not-a-token")
+    assert r.status_code == 401
+    assert 'lang="ar"' in r.text and 'role="alert"' in r.text

@@ -16,9 +16,10 @@ from reception.api.routes import _body
 from reception.auth import actions as auth_actions
 from reception.auth.models import Role
 from reception.auth.principal import Principal
+from reception.errors import N_, Invalid
 from reception.queue import setup
 from reception.queue.actions import Outcome
-from reception.web import path_id, require_principal, run_action
+from reception.web import path_id, read, require_principal, run_action
 
 Slug = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
 Name = Field(min_length=1, max_length=120)
@@ -80,6 +81,13 @@ class PriorityIn(Strict):
     at_kiosk: bool | None = None
 
 
+class HoursIn(Strict):
+    days: str = Field(min_length=3, max_length=40, examples=["sun-thu"])
+    start: str = Field(default="08:00", max_length=5, examples=["08:00"])
+    end: str = Field(default="15:00", max_length=5, examples=["15:00"])
+    closed: bool = Field(default=False, description="closed on these days every week")
+
+
 class UserIn(Strict):
     username: str = Field(min_length=1, max_length=60)
     password: str = Field(min_length=10, max_length=200)
@@ -105,6 +113,7 @@ ADMIN_MODELS: list[type[BaseModel]] = [
     CounterServicesIn,
     StopIn,
     PriorityIn,
+    HoursIn,
     UserIn,
     TokenIn,
 ]
@@ -251,6 +260,60 @@ async def set_priority(request: Request) -> Response:
     )
 
 
+async def set_hours(request: Request) -> Response:
+    slug = _slug(request, "branch")
+    return await _write(
+        request,
+        HoursIn,
+        lambda s, b, actor: _row(
+            setup.set_opening_hours(s, branch=slug, actor=actor, **b.model_dump()),
+            "slug",
+            "opening_hours",
+        ),
+        200,
+    )
+
+
+async def set_holiday(request: Request) -> Response:
+    """PUT closes the branch on that day, DELETE opens it again."""
+    principal = await _admin(request)
+    slug = _slug(request, "branch")
+    try:
+        day = date.fromisoformat(str(request.path_params["day"])[:10])
+    except ValueError:
+        raise Invalid("bad_date", N_("Dates are written like 2026-12-18.")) from None
+    closed = request.method == "PUT"
+    branch = await run_action(
+        request,
+        lambda s: _done(
+            setup.set_holiday(s, branch=slug, day=day, closed=closed, actor=principal.actor)
+        ),
+    )
+    return JSONResponse({"slug": branch.slug, "holidays": branch.holidays})
+
+
+async def list_tokens(request: Request) -> Response:
+    """Every token with what it may do; the secret itself is never shown again."""
+    await _admin(request)
+    rows = await read(request, auth_actions.list_tokens)
+    return JSONResponse(
+        {
+            "tokens": [
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "role": t.role,
+                    "branch_id": t.branch_id,
+                    "hall_id": t.hall_id,
+                    "created_at": t.created_at.isoformat(),
+                    "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+                }
+                for t in rows
+            ]
+        }
+    )
+
+
 async def add_user(request: Request) -> Response:
     def create(s: Any, b: UserIn, actor: str) -> dict[str, Any]:
         user = auth_actions.create_user(
@@ -306,6 +369,9 @@ routes = [
     Route("/api/v1/admin/counters/{counter}/services", set_counter_services, methods=["PUT"]),
     Route("/api/v1/admin/priorities/{priority}", set_priority, methods=["PUT"]),
     Route("/api/v1/admin/users", add_user, methods=["POST"]),
+    Route("/api/v1/admin/branches/{branch}/hours", set_hours, methods=["PUT"]),
+    Route("/api/v1/admin/branches/{branch}/holidays/{day}", set_holiday, methods=["PUT", "DELETE"]),
+    Route("/api/v1/admin/tokens", list_tokens, methods=["GET"]),
     Route("/api/v1/admin/tokens", add_token, methods=["POST"]),
     Route("/api/v1/admin/tokens/{token}/revoke", revoke_token, methods=["POST"]),
 ]

@@ -176,7 +176,29 @@ def _admin_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
             "Add or change a priority group",
             ["priority"],
         ),
+        (
+            "/api/v1/admin/branches/{branch}/hours",
+            "put",
+            admin.HoursIn,
+            "Set the opening hours of some days",
+            ["branch"],
+        ),
+        (
+            "/api/v1/admin/branches/{branch}/holidays/{day}",
+            "put",
+            None,
+            "Close a branch for a whole day (YYYY-MM-DD)",
+            ["branch", "day"],
+        ),
+        (
+            "/api/v1/admin/branches/{branch}/holidays/{day}",
+            "delete",
+            None,
+            "Open a branch again on that day",
+            ["branch", "day"],
+        ),
         ("/api/v1/admin/users", "post", admin.UserIn, "Add a staff or device account", []),
+        ("/api/v1/admin/tokens", "get", None, "List every token (without secrets)", []),
         (
             "/api/v1/admin/tokens",
             "post",
@@ -211,7 +233,7 @@ def _admin_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
         }
         if model is not None:
             operation["requestBody"] = _body(model)
-        paths[path] = {method: operation}
+        paths.setdefault(path, {})[method] = operation
     return paths
 
 

@@ -28,6 +28,15 @@ def principal_for_user(session: Session, user_id: int) -> Principal | None:
 
 def principal_for_token(session: Session, token: str) -> Principal | None:
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
+    return _token_principal(row)
+
+
+def principal_for_token_id(session: Session, token_id: int) -> Principal | None:
+    """A paired device: its session holds the token's id and works until revoked."""
+    return _token_principal(session.get(ApiToken, token_id))
+
+
+def _token_principal(row: ApiToken | None) -> Principal | None:
     if row is None or row.revoked_at is not None or row.id is None:
         return None
     return Principal(

@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from reception.auth.models import Role
 from reception.auth.principal import Principal
-from reception.errors import N_, DomainError
+from reception.errors import DomainError
 from reception.qr import qr_data_uri
 from reception.queue import actions, views
 from reception.web import (
@@ -26,15 +26,6 @@ from reception.web import (
 )
 
 KIOSK_ROLES = (Role.kiosk, Role.admin, Role.supervisor)
-DAY_NAMES = {
-    "sun": N_("Sunday"),
-    "mon": N_("Monday"),
-    "tue": N_("Tuesday"),
-    "wed": N_("Wednesday"),
-    "thu": N_("Thursday"),
-    "fri": N_("Friday"),
-    "sat": N_("Saturday"),
-}
 
 
 async def _kiosk_principal(request: Request) -> Principal:
@@ -58,7 +49,7 @@ async def start(request: Request) -> Response:
     return render(
         request,
         "kiosk/start.html",
-        {"view": view, "nonce": secrets.token_urlsafe(16), "day_names": DAY_NAMES},
+        {"view": view, "nonce": secrets.token_urlsafe(16)},
     )
 
 
@@ -101,7 +92,6 @@ async def take_ticket(request: Request) -> Response:
             "error": error_text(request, exc),
             "phone": phone,
             "nonce": secrets.token_urlsafe(16),
-            "day_names": DAY_NAMES,
         }
         return render(request, "kiosk/start.html", context, status_code=exc.status_code)
     return RedirectResponse(f"/kiosk/tickets/{issued.ticket.id}", status_code=303)

@@ -299,15 +299,37 @@ def add_stop(
 
 
 def set_opening_hours(
-    session: Session, *, branch: str, days: str, start: str, end: str, actor: str = "cli"
+    session: Session,
+    *,
+    branch: str,
+    days: str,
+    start: str = "08:00",
+    end: str = "15:00",
+    closed: bool = False,
+    actor: str = "cli",
 ) -> Branch:
-    """Set the hours of the given days (other days keep theirs)."""
+    """Set the hours of the given days, or close them every week (other days keep
+    theirs). A branch with no hours at all is always open; once any day has hours,
+    a day without any is closed."""
     row = queries.branch_by_slug(session, branch)
     hours = dict(row.opening_hours or {})
-    hours.update(parse_hours(days, start, end))
+    chosen = parse_hours(days, start, end)
+    if closed:
+        hours.update({day: [] for day in chosen})
+    else:
+        hours.update(chosen)
     row.opening_hours = hours
     session.add(row)
-    audit.record(session, actor, "branch.hours", "branch", row.id, days=days, start=start, end=end)
+    audit.record(
+        session,
+        actor,
+        "branch.hours",
+        "branch",
+        row.id,
+        days=days,
+        start=None if closed else start,
+        end=None if closed else end,
+    )
     return row
 
 

@@ -5,6 +5,7 @@ actions as the command line and the API; every change is audited."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -18,7 +19,7 @@ from reception.errors import N_, DomainError, Invalid
 from reception.labels import ROLE_LABELS
 from reception.queue import queries, setup
 from reception.queue.actions import Outcome
-from reception.queue.models import Branch, Hall, PriorityGroup, Service
+from reception.queue.models import Branch, BranchStop, Hall, PriorityGroup, Service
 from reception.queue.views import principal_branch
 from reception.web import (
     check_csrf,
@@ -43,6 +44,7 @@ class AdminView:
     priorities: list[PriorityGroup]
     users: list[StaffUser]
     tokens: list[ApiToken]
+    stops: list[BranchStop]
 
 
 def admin_view(session: Session, principal: Any, branch_slug: str | None) -> AdminView:
@@ -72,6 +74,7 @@ def admin_view(session: Session, principal: Any, branch_slug: str | None) -> Adm
         priorities=list(session.exec(select(PriorityGroup).order_by(col(PriorityGroup.id)))),
         users=list(session.exec(select(StaffUser).order_by(col(StaffUser.username)))),
         tokens=auth_actions.list_tokens(session),
+        stops=queries.stops_of(session, branch.id or 0),
     )
 
 
@@ -188,6 +191,52 @@ async def set_policy(request: Request) -> Response:
     return await _apply(request, change, N_("The queue policy was saved."))
 
 
+def _day(value: object) -> date:
+    try:
+        return date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        raise Invalid("bad_date", N_("Dates are written like 2026-12-18.")) from None
+
+
+async def set_hours(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        setup.set_opening_hours(
+            s,
+            branch=branch,
+            days=str(f.get("days", "")).strip().lower(),
+            start=str(f.get("start") or "08:00"),
+            end=str(f.get("end") or "15:00"),
+            closed=f.get("closed") == "yes",
+            actor=actor,
+        )
+
+    return await _apply(request, change, N_("The opening hours were saved."))
+
+
+async def set_holiday(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        setup.set_holiday(
+            s, branch=branch, day=_day(f.get("day")), closed=f.get("open") != "yes", actor=actor
+        )
+
+    return await _apply(request, change, N_("The holidays were saved."))
+
+
+async def add_stop(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        setup.add_stop(
+            s,
+            branch=branch,
+            place_ar=str(f.get("place_ar", "")),
+            place_en=str(f.get("place_en", "")),
+            starts_on=_day(f.get("starts_on")),
+            ends_on=_day(f.get("ends_on")),
+            actor=actor,
+        )
+
+    return await _apply(request, change, N_("The stop was added."))
+
+
 async def set_priority(request: Request) -> Response:
     def change(s: Session, f: Any, actor: str, branch: str) -> None:
         weight = str(f.get("weight", ""))
@@ -279,6 +328,9 @@ routes = [
     Route("/staff/admin/counters", add_counter, methods=["POST"]),
     Route("/staff/admin/policy", set_policy, methods=["POST"]),
     Route("/staff/admin/priorities", set_priority, methods=["POST"]),
+    Route("/staff/admin/hours", set_hours, methods=["POST"]),
+    Route("/staff/admin/holidays", set_holiday, methods=["POST"]),
+    Route("/staff/admin/stops", add_stop, methods=["POST"]),
     Route("/staff/admin/users", add_user, methods=["POST"]),
     Route("/staff/admin/users/active", set_user_active, methods=["POST"]),
     Route("/staff/admin/tokens", add_token, methods=["POST"]),
