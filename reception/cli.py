@@ -59,17 +59,21 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     from reception.db import make_engine
-    from reception.demo import load_demo
+    from reception.demo import demo_appointments, load_demo
 
     settings = _settings()
     engine = make_engine(settings.database_url)
     try:
         logins = load_demo(engine, settings.var_dir, settings.public_base_url)
+        codes = demo_appointments(engine)
     finally:
         engine.dispose()
     print("demo data ready: branch riyadh, halls men and women")
     for user, password in logins.items():
         print(f"  {user:16} {password}")
+    print('  Appointment codes to check in at the kiosk ("I have an appointment"):')
+    for line in codes:
+        print(f"    {line}")
 
 
 def _with_session(fn):  # type: ignore[no-untyped-def]
@@ -207,6 +211,40 @@ def cmd_stop_add(args: argparse.Namespace) -> None:
         )
     )
     print(f"stop at {stop.place_en} from {stop.starts_on} to {stop.ends_on} added")
+
+
+def cmd_appointment_add(args: argparse.Namespace) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from reception.appointments.actions import book_appointment
+    from reception.clock import Clock
+    from reception.demo import SYSTEM
+    from reception.queue.queries import branch_by_slug
+
+    try:
+        local = datetime.strptime(args.at, "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise CliError('--at is a local date and time like "2026-11-24 10:30"') from None
+
+    def book(session):  # type: ignore[no-untyped-def]
+        branch = branch_by_slug(session, args.branch)
+        starts_at = local.replace(tzinfo=ZoneInfo(branch.timezone))
+        return book_appointment(
+            session,
+            Clock(),
+            SYSTEM,
+            branch=args.branch,
+            hall=args.hall,
+            service=args.service,
+            starts_at=starts_at,
+            phone=args.phone,
+            language=args.language,
+        ).value
+
+    row = _with_session(book)
+    print(f"appointment booked for {args.at} ({args.branch}); code:")
+    print(row.code)
 
 
 def cmd_branch_hours(args: argparse.Namespace) -> None:
@@ -423,6 +461,18 @@ def build_parser() -> argparse.ArgumentParser:
     sadd_stop.add_argument("--from", dest="start", required=True, help="first day, 2026-12-01")
     sadd_stop.add_argument("--to", dest="end", required=True, help="last day, 2026-12-03")
     sadd_stop.set_defaults(func=cmd_stop_add)
+
+    appointment = sub.add_parser("appointment", help="booked visits").add_subparsers(
+        dest="action", required=True
+    )
+    aadd = appointment.add_parser("add", help="book a visit; prints the code for the kiosk")
+    aadd.add_argument("--branch", required=True)
+    aadd.add_argument("--hall", required=True)
+    aadd.add_argument("--service", required=True)
+    aadd.add_argument("--at", required=True, help='local time, "2026-11-24 10:30"')
+    aadd.add_argument("--phone", help="mobile for the SMS with the code")
+    aadd.add_argument("--language", default="ar", choices=["ar", "en"])
+    aadd.set_defaults(func=cmd_appointment_add)
 
     priority = sub.add_parser("priority", help="priority groups").add_subparsers(
         dest="action", required=True

@@ -8,9 +8,10 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from reception.auth.actions import create_user
 from reception.auth.models import StaffUser
@@ -161,6 +162,49 @@ def load_demo(engine: Engine, var_dir: Path, public_base_url: str) -> dict[str, 
     _write_logins(logins_path, logins)
     _demo_tickets(engine, public_base_url)
     return logins
+
+
+def demo_appointments(engine: Engine) -> list[str]:
+    """Two bookings for the next hour (one per hall) so check-in by code can be tried;
+    the bookings still open today are listed again on later runs."""
+    from datetime import timedelta
+
+    from reception.appointments.actions import book_appointment
+    from reception.appointments.models import Appointment, AppointmentStatus
+
+    clock = Clock()
+    now = clock.now()
+    with session_scope(engine) as session:
+        open_ones = list(
+            session.exec(
+                select(Appointment)
+                .where(
+                    Appointment.status == AppointmentStatus.booked,
+                    Appointment.starts_at > now,
+                    Appointment.starts_at < now + timedelta(hours=2),
+                )
+                .order_by(col(Appointment.starts_at))
+            )
+        )
+        if not open_ones:
+            for hall, minutes in (("men", 10), ("women", 40)):
+                at = (now + timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+                booked = book_appointment(
+                    session,
+                    clock,
+                    SYSTEM,
+                    branch="riyadh",
+                    hall=hall,
+                    service="appointment",
+                    starts_at=at,
+                )
+                open_ones.append(booked.value)
+        halls = {h.id: h.slug for h in session.exec(select(Hall))}
+        return [
+            f"{a.code} ({halls.get(a.hall_id)} hall, "
+            f"{a.starts_at.astimezone(ZoneInfo('Asia/Riyadh')):%H:%M})"
+            for a in open_ones
+        ]
 
 
 def _write_logins(path: Path, logins: dict[str, str]) -> None:

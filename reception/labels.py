@@ -13,6 +13,8 @@ STATUS_LABELS: dict[str, str] = {
     "transferred": N_("transferred"),
     "cancelled": N_("cancelled"),
     "expired": N_("closed at the end of the day"),
+    "booked": N_("booked"),
+    "checked_in": N_("checked in"),
 }
 
 TICKET_EVENT_LABELS: dict[str, str] = {

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from reception.appointments.models import Appointment
 from reception.audit import AuditEntry
 from reception.auth.models import ApiToken, StaffUser, UserHall
 from reception.notify.models import OutgoingSms
@@ -21,6 +22,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "ApiToken",
+    "Appointment",
     "AuditEntry",
     "Branch",
     "BranchStop",

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,7 @@ def test_screens_are_accessible(live: tuple[str, World], browser: Any, language:
                 "/kiosk?hall=women",
                 "/kiosk?hall=women&service=letter",
                 "/kiosk?hall=women&service=letter&priority=none",
+                "/kiosk/appointment",
             ],
         ),
         "operator-men": ("staff", ["/staff", "/staff/counters/1"]),
@@ -158,6 +160,9 @@ def test_screens_are_accessible(live: tuple[str, World], browser: Any, language:
     screenshot(page, f"login-{language}")
     page.goto(f"{base}/t/not-a-real-token")
     assert_accessible(page)
+    page.goto(f"{base}/device")
+    assert_accessible(page)
+    screenshot(page, f"device-{language}")
     context.close()
 
 
@@ -199,6 +204,48 @@ def test_kiosk_by_keyboard_and_keypad(live: tuple[str, World], browser: Any) -> 
     kiosk.keyboard.press("Enter")
     kiosk.locator("#ticket-number").wait_for()
     assert kiosk.locator("#ticket-number").inner_text().startswith("W-")
+    kiosk.context.close()
+
+
+def test_kiosk_check_in_with_an_appointment_code(live: tuple[str, World], browser: Any) -> None:
+    """Booked through the API; the visitor types the code with the on-screen keypad
+    and the keyboard only, and gets a ticket."""
+    import httpx
+
+    base, world = live
+    starts_at = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    booked = httpx.post(
+        f"{base}/api/v1/appointments",
+        json={"branch": "riyadh", "hall": "men", "service": "enquiry", "starts_at": starts_at},
+        headers={"Authorization": f"Bearer {world.tokens['operator-men']}"},
+    )
+    assert booked.status_code == 201, booked.text
+    code = booked.json()["code"]
+    kiosk = sign_in(browser, base, "kiosk")
+    kiosk.goto(f"{base}/kiosk")
+    kiosk.get_by_role("link", name="لديّ موعد").focus()
+    kiosk.keyboard.press("Enter")
+    kiosk.wait_for_load_state("load")
+    assert kiosk.locator("#code").evaluate("el => el === document.activeElement")
+    kiosk.keyboard.type("1234")  # a wrong start, as a scanner or a finger might
+    for _ in range(4):
+        kiosk.locator('[data-keypad] button[data-key="back"]').click()
+    for digit in code[:4]:
+        kiosk.locator(f'[data-keypad] button[data-key="{digit}"]').click()
+    kiosk.keyboard.type(code[4:])
+    assert kiosk.locator("#code").input_value() == code
+    screenshot(kiosk, "kiosk-appointment-ar")
+    kiosk.keyboard.press("Enter")
+    kiosk.locator("#ticket-number").wait_for()
+    assert kiosk.locator("#ticket-number").inner_text().startswith("M-")
+
+    kiosk.goto(f"{base}/kiosk/appointment")
+    kiosk.fill("#code", "00000000")
+    kiosk.keyboard.press("Enter")
+    kiosk.get_by_role("alert").wait_for()
+    assert "لا يوجد موعد بهذا الرمز" in kiosk.get_by_role("alert").inner_text()
+    assert_accessible(kiosk)
+    screenshot(kiosk, "kiosk-appointment-error-ar")
     kiosk.context.close()
 
 

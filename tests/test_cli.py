@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func
@@ -43,6 +45,8 @@ def test_migrate_demo_is_repeatable(cli_env: str, capsys: pytest.CaptureFixture[
     first_logins = out
     code, out, _ = run(capsys, "demo")
     assert code == 0 and out == first_logins  # same accounts, same passwords, nothing doubled
+    codes = re.findall(r"^    (\d{8}) \((men|women) hall", out, flags=re.M)
+    assert [hall for _, hall in codes] == ["men", "women"]
     engine = make_engine(cli_env)
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(StaffUser)).one() == 8
@@ -320,7 +324,8 @@ def test_revoked_tokens_and_disabled_accounts_stop_working(
     cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run(capsys, "migrate")
-    logins = dict(line.split() for line in run(capsys, "demo")[1].splitlines()[1:] if line.strip())
+    lines = run(capsys, "demo")[1].splitlines()[1:]
+    logins = dict(line.split() for line in lines if len(line.split()) == 2)
     code, out, _ = run(
         capsys, "token", "create", "--role", "kiosk", "--name", "lobby", "--branch", "riyadh"
     )
@@ -391,3 +396,20 @@ def test_opening_hours_and_holidays_close_the_kiosk(
             "10",
         )
         assert code == 2 and "08:00" in err
+
+
+def test_appointment_add_prints_a_code_the_kiosk_accepts(
+    cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "migrate")
+    run(capsys, "demo")
+    soon = (datetime.now(ZoneInfo("Asia/Riyadh")) + timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M")
+    args = ("appointment", "add", "--branch", "riyadh", "--hall", "women", "--service")
+    code, out, _ = run(capsys, *args, "appointment", "--at", soon)
+    assert code == 0
+    booked = out.strip().splitlines()[-1]
+    assert re.fullmatch(r"\d{8}", booked)
+    code, _, err = run(capsys, *args, "appointment", "--at", "tomorrow")
+    assert code == 2 and "2026-11-24 10:30" in err
+    code, _, err = run(capsys, *args, "nothing", "--at", soon)
+    assert code == 2 and "nothing" in err

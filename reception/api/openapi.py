@@ -11,6 +11,9 @@ from reception.api import schemas
 
 _MODELS: list[type[BaseModel]] = [
     schemas.TicketCreate,
+    schemas.AppointmentCreate,
+    schemas.AppointmentOut,
+    schemas.CheckInBody,
     schemas.TransferBody,
     schemas.FinishBody,
     schemas.CounterStatusBody,
@@ -315,6 +318,33 @@ def build_openapi() -> dict[str, Any]:
                         "200": _json(schemas.CalledTicket, "The called ticket"),
                         "204": {"description": "Nobody is waiting for this counter"},
                         **_errors(401, 403, 404, 409, 503),
+                    },
+                }
+            },
+            "/api/v1/appointments": {
+                "post": {
+                    "operationId": "bookAppointment",
+                    "summary": "Book a visit (operator, supervisor or admin token); the answer "
+                    "carries the code the visitor types at the kiosk",
+                    "security": bearer,
+                    "requestBody": _body(schemas.AppointmentCreate),
+                    "responses": {
+                        "201": _json(schemas.AppointmentOut, "The booked appointment"),
+                        **_errors(400, 401, 403, 404, 409, 422, 503),
+                    },
+                }
+            },
+            "/api/v1/appointments/check-in": {
+                "post": {
+                    "operationId": "checkInAppointment",
+                    "summary": "Check in with an appointment code (kiosk token): a ticket with "
+                    "the appointment priority; the same ticket again on a retry (200)",
+                    "security": bearer,
+                    "requestBody": _body(schemas.CheckInBody),
+                    "responses": {
+                        "201": _json(schemas.TicketOut, "The new ticket"),
+                        "200": _json(schemas.TicketOut, "The ticket of an earlier check-in"),
+                        **_errors(400, 401, 403, 404, 409, 422, 503),
                     },
                 }
             },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class TicketCreate(BaseModel):
@@ -16,6 +16,31 @@ class TicketCreate(BaseModel):
     phone: str | None = Field(default=None, max_length=32, description="Mobile for SMS.")
     priority: str | None = Field(default=None, max_length=40, examples=["elderly"])
     residency: Literal["citizen", "resident"] | None = None
+    language: Literal["ar", "en"] = "ar"
+
+
+class AppointmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    branch: str = Field(min_length=1, max_length=40, examples=["riyadh"])
+    hall: str = Field(min_length=1, max_length=40, examples=["men"])
+    service: str = Field(min_length=1, max_length=40, examples=["appointment"])
+    starts_at: AwareDatetime = Field(examples=["2026-11-24T10:30:00+03:00"])
+    phone: str | None = Field(default=None, max_length=32, description="Mobile for SMS.")
+    language: Literal["ar", "en"] = "ar"
+
+
+class AppointmentOut(BaseModel):
+    id: int
+    code: str = Field(description="8 digits, typed at the kiosk or read from a QR code.")
+    starts_at: str
+    status: str
+
+
+class CheckInBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=40, examples=["40213377"])
     language: Literal["ar", "en"] = "ar"
 
 

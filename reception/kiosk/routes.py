@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from reception.appointments import actions as appointment_actions
 from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.errors import DomainError
@@ -97,6 +98,42 @@ async def take_ticket(request: Request) -> Response:
     return RedirectResponse(f"/kiosk/tickets/{issued.ticket.id}", status_code=303)
 
 
+async def appointment_page(request: Request) -> Response:
+    principal = await _kiosk_principal(request)
+    clock = ctx(request).clock
+    view = await read(request, lambda s: views.kiosk_view(s, principal, None, None, None, clock))
+    return render(request, "kiosk/appointment.html", {"view": view})
+
+
+async def check_in(request: Request) -> Response:
+    """Check in with the code the visitor types, or that the kiosk's QR scanner types."""
+    principal = await _kiosk_principal(request)
+    form = await check_csrf(request)
+    app = ctx(request)
+    code = str(form.get("code", "")).strip()[:40]
+    try:
+        issued = await run_action(
+            request,
+            lambda s: appointment_actions.check_in(
+                s,
+                app.clock,
+                principal,
+                code=code,
+                public_base_url=app.settings.public_base_url,
+                language=language_of(request),
+            ),
+        )
+    except DomainError as exc:
+        if exc.code in ("login_required", "wrong_role"):
+            raise
+        view = await read(
+            request, lambda s: views.kiosk_view(s, principal, None, None, None, app.clock)
+        )
+        context = {"view": view, "error": error_text(request, exc), "code": code, "why": exc.code}
+        return render(request, "kiosk/appointment.html", context, status_code=exc.status_code)
+    return RedirectResponse(f"/kiosk/tickets/{issued.ticket.id}", status_code=303)
+
+
 async def show_ticket(request: Request) -> Response:
     principal = await _kiosk_principal(request)
     ticket_id = path_id(request, "ticket_id", "ticket")
@@ -109,4 +146,6 @@ routes = [
     Route("/kiosk", start, methods=["GET"]),
     Route("/kiosk/tickets", take_ticket, methods=["POST"]),
     Route("/kiosk/tickets/{ticket_id}", show_ticket, methods=["GET"]),
+    Route("/kiosk/appointment", appointment_page, methods=["GET"]),
+    Route("/kiosk/appointment", check_in, methods=["POST"]),
 ]

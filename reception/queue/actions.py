@@ -160,7 +160,9 @@ def issue_ticket(
                     "idempotency_key_reused",
                     N_("This Idempotency-Key was already used for another ticket."),
                 )
-            return Outcome(_issued(session, earlier, hall_row, public_base_url, replayed=True))
+            return Outcome(
+                describe_issued(session, earlier, hall_row, public_base_url, replayed=True)
+            )
 
     today = clock.local_date(branch_row.timezone)
     prefix = hall_row.ticket_prefix + service_row.ticket_prefix
@@ -185,7 +187,7 @@ def issue_ticket(
     session.add(ticket)
     session.flush()
     state = queries.queue_state(session, hall_row.id)  # read once: ticket, event, SMS
-    issued = _issued(session, ticket, hall_row, public_base_url, state=state)
+    issued = describe_issued(session, ticket, hall_row, public_base_url, state=state)
     audit.record(
         session, principal.actor, "ticket.issue", "ticket", ticket.id, number=ticket.number
     )
@@ -213,7 +215,7 @@ def issue_ticket(
     return Outcome(issued, [event])
 
 
-def _issued(
+def describe_issued(
     session: Session,
     ticket: Ticket,
     hall: Hall,

@@ -87,6 +87,12 @@ class Branch(SQLModel, table=True):
         description="Anti-starvation: a ticket waiting longer than this is called next, "
         "ahead of priority visitors. None turns the rule off.",
     )
+    checkin_early_minutes: int = Field(
+        default=30, description="How long before an appointment its visitor may check in."
+    )
+    checkin_late_minutes: int = Field(
+        default=15, description="How long after an appointment its visitor may still check in."
+    )
 
 
 class BranchStop(SQLModel, table=True):

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from reception import audit
+from reception.appointments.models import Appointment
 from reception.audit import AuditEntry
 from reception.auth.principal import Principal
 from reception.clock import Clock
@@ -32,6 +33,8 @@ class KioskView:
     priority_chosen: bool = False
     stop: BranchStop | None = None
     open_now: bool = True
+    has_appointments: bool = False
+    """Whether any service here is booked: only then does the kiosk offer check-in."""
 
     @property
     def step(self) -> str:
@@ -89,7 +92,21 @@ def kiosk_view(
             )
     local_now = (clock or Clock()).now().astimezone(ZoneInfo(branch.timezone))
     open_now = is_open(branch.opening_hours or {}, branch.holidays or [], local_now)
-    view = KioskView(branch=branch, halls=halls, hall=hall, stop=stop, open_now=open_now)
+    booked = session.exec(
+        select(Service.id).where(
+            Service.branch_id == branch.id,
+            Service.active == True,  # noqa: E712
+            col(Service.mode).in_(["appointment", "both"]),
+        )
+    ).first()
+    view = KioskView(
+        branch=branch,
+        halls=halls,
+        hall=hall,
+        stop=stop,
+        open_now=open_now,
+        has_appointments=booked is not None,
+    )
     if not open_now:
         return view
     if hall is None:
@@ -216,6 +233,8 @@ class CounterView:
     hall_counters: list[Counter]
     waiting: int
     next_up: list[WaitingRow]
+    appointment_time: str | None = None
+    """Local time of the booked visit the current ticket checked in for."""
 
 
 def counter_view(
@@ -246,7 +265,15 @@ def counter_view(
         )
     )
     now = clock.now()
+    appointment_time = None
+    if current is not None:
+        booked = session.exec(
+            select(Appointment.starts_at).where(Appointment.ticket_id == current.id)
+        ).first()
+        if booked is not None:
+            appointment_time = booked.astimezone(ZoneInfo(branch.timezone)).strftime("%H:%M")
     return CounterView(
+        appointment_time=appointment_time,
         counter=counter,
         branch=branch,
         hall=hall,

@@ -1,0 +1,1 @@
+"""Appointments: booked visits that check in at the kiosk by code."""
