@@ -28,7 +28,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if args.workers > 1 and settings.broadcast_url.startswith("memory://"):
         raise CliError(
             "--workers > 1 needs a shared broadcast: set BROADCAST_URL=redis://… "
-            "(with memory:// each worker would only update its own displays)"
+            "or BROADCAST_URL=postgres://… (with memory:// each worker would only "
+            "update its own displays)"
         )
     if args.workers > 1 and settings.database_url.startswith("sqlite"):
         print(

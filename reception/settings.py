@@ -22,7 +22,9 @@ class Settings(BaseSettings):
 
     var_dir: Path = Field(default=Path("var"), description="Folder for the SQLite file, keys.")
     database_url: str = Field(default="", description="sqlite:///… or postgresql+psycopg://…")
-    broadcast_url: str = Field(default="memory://", description="memory:// or redis://…")
+    broadcast_url: str = Field(
+        default="memory://", description="memory://, redis://… or postgres://…"
+    )
     sms_backend: Literal["console", "memory", "twilio"] = "console"
     secret_key: str = Field(default="", description="Signs sessions; generated if unset.")
     default_language: Language = "ar"

@@ -1,10 +1,11 @@
-"""The broadcast backends: the in-process hub and Redis pub/sub between two
-broadcasters, as two worker processes would each have one."""
+"""The broadcast backends: the in-process hub, Redis pub/sub and PostgreSQL
+LISTEN/NOTIFY between two broadcasters, as two worker processes would each have one."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from contextlib import AsyncExitStack
 
@@ -13,6 +14,7 @@ import pytest
 from reception.events import Event, create_broadcaster
 from reception.events.base import LocalHub, MemoryBroadcaster, Subscription
 from reception.events.redis import RedisBroadcaster
+from tests.conftest import missing
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -82,7 +84,9 @@ def test_memory_overflow_marks_the_slow_subscriber_and_never_blocks_the_others()
 
 
 def test_create_broadcaster_rejects_an_unknown_scheme() -> None:
-    with pytest.raises(ValueError, match=r"BROADCAST_URL must start with memory:// or redis://"):
+    with pytest.raises(
+        ValueError, match=r"BROADCAST_URL must start with memory://, redis:// or postgres://"
+    ):
         create_broadcaster("amqp://127.0.0.1/")
     with pytest.raises(ValueError, match=r"\(got kafka://\)"):
         create_broadcaster("kafka://broker:9092")
@@ -237,5 +241,92 @@ def test_redis_subscribe_returns_only_once_redis_listens(redis_url: str) -> None
         finally:
             await publisher.disconnect()
             await listener.disconnect()
+
+    asyncio.run(scenario())
+
+
+@pytest.fixture
+def postgres_broadcast_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        missing("PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://user:pw@host/db")
+    assert url is not None
+    return url
+
+
+@pytest.mark.postgres
+def test_postgres_notify_reaches_the_other_worker_and_unlisten_stops_it(
+    postgres_broadcast_url: str,
+) -> None:
+    from reception.events.postgres import PostgresBroadcaster
+
+    channel = f"hall:{uuid.uuid4().hex[:8]}"
+
+    async def scenario() -> None:
+        publisher = create_broadcaster(postgres_broadcast_url)
+        listener = create_broadcaster(postgres_broadcast_url.replace("+psycopg", ""))
+        assert isinstance(publisher, PostgresBroadcaster)
+        assert isinstance(listener, PostgresBroadcaster)
+        await asyncio.wait_for(publisher.connect(), timeout=WAIT)
+        await asyncio.wait_for(listener.connect(), timeout=WAIT)
+        try:
+            async with listener.subscribe(channel) as first, listener.subscribe(channel) as second:
+                # Subscribed means listening: a message sent now is not lost.
+                event = Event(channel, {"type": "ticket.called", "seq": 3, "number": "ب-١"})
+                await publisher.publish_events([event])
+                for sub in (first, second):
+                    assert json.loads(await receive(sub)) == event.payload
+                big = "x" * 9000  # over PostgreSQL's payload limit: displays resync
+                await publisher.publish(channel, big)
+                for sub in (first, second):
+                    assert json.loads(await receive(sub)) == {"type": "resync"}
+            async with listener.subscribe("other") as other:
+                await publisher.publish(channel, "nobody listens")
+                await publisher.publish("other", "here")
+                assert await receive(other) == "here"
+                await nothing_more(other)
+            assert listener.hub.subscribers == {}
+        finally:
+            await publisher.disconnect()
+            await listener.disconnect()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.postgres
+def test_postgres_listener_recovers_after_its_connection_is_killed(
+    postgres_broadcast_url: str,
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    channel = f"hall:{uuid.uuid4().hex[:8]}"
+
+    async def scenario() -> None:
+        broadcaster = create_broadcaster(postgres_broadcast_url)
+        await asyncio.wait_for(broadcaster.connect(), timeout=WAIT)
+        admin = create_engine(postgres_broadcast_url)
+        try:
+            async with broadcaster.subscribe(channel) as sub:
+                listener = broadcaster.listener  # type: ignore[attr-defined]
+                pid = listener.info.backend_pid
+                with admin.connect() as conn:
+                    conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+                    conn.commit()
+                assert await receive(sub) == '{"type":"resync"}'
+                assert sub.overflowed
+                sub.overflowed = False
+
+                async def delivered() -> str:
+                    while True:  # until the listener is back
+                        await broadcaster.publish(channel, "after")
+                        try:
+                            return await asyncio.wait_for(sub.get(), timeout=0.5)
+                        except TimeoutError:
+                            continue
+
+                assert await asyncio.wait_for(delivered(), timeout=WAIT) == "after"
+        finally:
+            admin.dispose()
+            await broadcaster.disconnect()
 
     asyncio.run(scenario())

@@ -92,12 +92,12 @@ def test_several_workers_with_memory_broadcast_refuse_to_start(tmp_path: Path) -
     assert "Uvicorn running" not in result.stdout + result.stderr
 
 
-def wait_for_workers(server: Server, redis_port: int, count: int) -> list[psutil.Process]:
-    """The worker processes, once each holds its Redis connection (its lifespan ran)."""
+def wait_for_workers(server: Server, backend_port: int, count: int) -> list[psutil.Process]:
+    """The worker processes, once each holds its broadcast connection (its lifespan ran)."""
     deadline = time.monotonic() + 30
     while True:
         workers = server.workers()
-        if len(workers) == count and all(has_connection_to(w, redis_port) for w in workers):
+        if len(workers) == count and all(has_connection_to(w, backend_port) for w in workers):
             return workers
         if time.monotonic() > deadline:
             raise AssertionError(f"{count} workers not ready:\n{server.output()}")
@@ -120,17 +120,22 @@ def owner_of(
 
 @pytest.mark.postgres
 @pytest.mark.redis
+@pytest.mark.parametrize("backend", ["redis", "postgres"])
 def test_a_call_reaches_displays_on_every_worker(
-    postgres_url: str, redis_url: str, tmp_path: Path
+    postgres_url: str, backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     world = seeded(postgres_url)
-    env = server_env(postgres_url, redis_url, tmp_path / "var")
-    redis_port = int(redis_url.rsplit(":", 1)[1].split("/", 1)[0])
+    if backend == "redis":
+        broadcast_url = request.getfixturevalue("redis_url")
+    else:  # LISTEN/NOTIFY on the very database the workers use
+        broadcast_url = postgres_url.replace("postgresql+psycopg://", "postgres://")
+    env = server_env(postgres_url, broadcast_url, tmp_path / "var")
+    backend_port = int(broadcast_url.rsplit(":", 1)[1].split("/", 1)[0])
     with (
         reception_server(env, tmp_path / "server.log", workers=2) as server,
         ExitStack() as sockets_stack,
     ):
-        workers = wait_for_workers(server, redis_port, 2)
+        workers = wait_for_workers(server, backend_port, 2)
         assert len({w.pid for w in workers}) == 2
         cookie = login_cookie(server.base, "display-men")
 

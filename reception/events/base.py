@@ -135,6 +135,11 @@ def create_broadcaster(url: str) -> HubBroadcaster:
         from reception.events.redis import RedisBroadcaster
 
         return RedisBroadcaster(url)
+    if url.startswith(("postgres://", "postgresql://", "postgresql+psycopg://")):
+        from reception.events.postgres import PostgresBroadcaster
+
+        return PostgresBroadcaster(url)
     raise ValueError(
-        f"BROADCAST_URL must start with memory:// or redis:// (got {url.split(':', 1)[0]}://)"
+        "BROADCAST_URL must start with memory://, redis:// or postgres:// "
+        f"(got {url.split(':', 1)[0]}://)"
     )
