@@ -250,6 +250,8 @@ def path_id(conn: HTTPConnection, name: str, what: str = "counter") -> int:
     if not 1 <= value <= MAX_ID:
         if what == "ticket":
             raise NotFound("unknown_ticket", N_("This ticket does not exist."))
+        if what == "hall":
+            raise NotFound("unknown_hall_id", N_("There is no hall {id}."), id=raw[:12])
         if what == "token":
             raise NotFound("unknown_token", N_("There is no token {id}."), id=raw[:12])
         raise NotFound("unknown_counter", N_("There is no counter {id}."), id=raw[:12])

@@ -24,6 +24,7 @@ from tests.browser import (
 )
 from tests.conftest import missing
 from tests.factories import PASSWORD, World
+from tests.servers import api
 
 pytestmark = pytest.mark.browser
 
@@ -210,14 +211,13 @@ def test_kiosk_by_keyboard_and_keypad(live: tuple[str, World], browser: Any) -> 
 def test_kiosk_check_in_with_an_appointment_code(live: tuple[str, World], browser: Any) -> None:
     """Booked through the API; the visitor types the code with the on-screen keypad
     and the keyboard only, and gets a ticket."""
-    import httpx
-
     base, world = live
     starts_at = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
-    booked = httpx.post(
-        f"{base}/api/v1/appointments",
-        json={"branch": "riyadh", "hall": "men", "service": "enquiry", "starts_at": starts_at},
-        headers={"Authorization": f"Bearer {world.tokens['operator-men']}"},
+    booked = api(
+        base,
+        world.tokens["operator-men"],
+        "/api/v1/appointments",
+        {"branch": "riyadh", "hall": "men", "service": "enquiry", "starts_at": starts_at},
     )
     assert booked.status_code == 201, booked.text
     code = booked.json()["code"]
@@ -315,3 +315,70 @@ def test_kiosk_survives_a_network_blip_with_one_ticket(
         ).fetchone()[0]
     assert count == 1 and total == 1
     kiosk.context.close()
+
+
+def test_display_announces_calls_in_order_and_applies_settings_live(
+    live: tuple[str, World], browser: Any
+) -> None:
+    """Two calls and a recall are spoken one after the other, each as chime, Arabic,
+    English; a supervisor's notice and layout reach the open display without reload."""
+    base, world = live
+    kiosk, operator = world.tokens["kiosk"], world.tokens["operator-men"]
+    counters = world.counters["men"]
+    for _ in range(30):  # earlier tests may have left visitors waiting: serve them first
+        if api(base, operator, f"/api/v1/counters/{counters[1]}/call-next").status_code == 204:
+            break
+    display = sign_in(browser, base, "display-men", {"width": 1080, "height": 1920})
+    display.click("body")  # a touch: browsers play sound only after one
+    display.evaluate("() => { window.receptionAnnouncer.audio.defaultPlaybackRate = 4; }")
+    display.evaluate("() => { window.__sameDocument = true; }")
+    numbers = []
+    for _ in range(2):
+        issued = api(
+            base, kiosk, "/api/v1/tickets", {"branch": "riyadh", "hall": "men", "service": "letter"}
+        )
+        assert issued.status_code == 201, issued.text
+        numbers.append(issued.json()["number"])
+    called = [api(base, operator, f"/api/v1/counters/{c}/call-next").json() for c in counters[1:3]]
+    assert [c["number"] for c in called] == numbers
+    assert api(base, operator, f"/api/v1/counters/{counters[1]}/current/recall").status_code == 200
+
+    def clips(number: str, counter: int) -> list[str]:
+        letters, value = number.split("-")
+        out = [f"{base}/static/audio/chime.opus"]
+        for language in ("ar", "en"):
+            names = ["ticket", *[f"letter-{x}" for x in letters], f"n-{int(value)}"]
+            names += ["counter", f"n-{counter}"]
+            out += [f"{base}/static/audio/{language}/{name}.opus" for name in names]
+        return out
+
+    expected = clips(numbers[0], 2) + clips(numbers[1], 3) + clips(numbers[0], 2)
+    display.wait_for_function(
+        f"() => window.receptionAnnouncer.played.length >= {len(expected)} && "
+        "!window.receptionAnnouncer.playing",
+        timeout=60000,
+    )
+    played = display.evaluate(
+        "() => window.receptionAnnouncer.played.map(u => new URL(u, location.href).href)"
+    )
+    assert played == expected
+    for url in set(expected):
+        assert display.request.get(url).status == 200, url
+
+    supervisor = sign_in(browser, base, "supervisor")
+    supervisor.goto(f"{base}/staff/supervise")
+    form = supervisor.locator("form[action$='/display']").first
+    form.locator("input[name=notice_ar]").fill("يُرجى تجهيز الهوية الوطنية قبل النداء")
+    form.locator("input[name=notice_en]").fill("Please have your ID ready before your call")
+    form.locator("select[name=layout]").select_option("portrait")
+    form.get_by_role("button").click()
+    supervisor.get_by_role("status").filter(has_text="حُدّثت الشاشات").wait_for()
+    notice = display.locator("[data-notice]")
+    notice.wait_for(state="visible", timeout=5000)
+    assert "الهوية الوطنية" in notice.inner_text()
+    assert "layout-portrait" in (display.locator("#display").get_attribute("class") or "")
+    assert display.evaluate("() => window.__sameDocument === true"), "the display reloaded"
+    screenshot(display, "display-portrait-ar")
+    assert_accessible(display)
+    for page in (display, supervisor):
+        page.context.close()

@@ -368,3 +368,63 @@ def test_pairing_with_a_wrong_token_is_refused_in_arabic(client: TestClient) -> 
     r = pair(client, "not-a-token")
     assert r.status_code == 401
     assert 'lang="ar"' in r.text and 'role="alert"' in r.text
+
+
+def test_supervisor_changes_the_displays_live(client: TestClient, world: World) -> None:
+    sign_in(client, "display-men")
+    with client.websocket_connect("/display/ws?hall=men") as ws:
+        snapshot = ws.receive_json()
+        assert snapshot["display"] == {
+            "notice_ar": "",
+            "notice_en": "",
+            "layout": "auto",
+            "volume": 80,
+        }
+        supervisor = TestClient(client.app)
+        sign_in(supervisor, "supervisor")
+        page = supervisor.get("/staff/supervise")
+        hall_id = int(re.search(r'action="/staff/halls/(\d+)/display"', page.text).group(1))
+        r = supervisor.post(
+            f"/staff/halls/{hall_id}/display",
+            data={
+                "csrf_token": csrf(page.text),
+                "notice_ar": "  يُرجى   إحضار الهوية ",
+                "notice_en": "Please bring your ID",
+                "layout": "portrait",
+                "volume": "40",
+            },
+        )
+        assert "حُدّثت الشاشات" in r.text
+        event = ws.receive_json()
+        assert event["type"] == "display.config" and event["seq"] == snapshot["seq"] + 1
+        assert event["display"] == {
+            "notice_ar": "يُرجى إحضار الهوية",
+            "notice_en": "Please bring your ID",
+            "layout": "portrait",
+            "volume": 40,
+        }
+    display_page = client.get("/display?hall=men")
+    assert "يُرجى إحضار الهوية" in display_page.text and "layout-portrait" in display_page.text
+
+    r = supervisor.post(
+        f"/staff/halls/{hall_id}/display",
+        data={"csrf_token": csrf(page.text), "layout": "sideways", "volume": "40"},
+    )
+    assert 'role="alert"' in r.text and "portrait" in r.text
+    r = supervisor.post(
+        f"/staff/halls/{hall_id}/display",
+        data={"csrf_token": csrf(page.text), "layout": "auto", "volume": "loud"},
+    )
+    assert "من 0 (صامت) إلى 100" in r.text
+
+    operator = {"Authorization": f"Bearer {world.tokens['operator-men']}"}
+    admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    body = {"notice_ar": "", "notice_en": "", "layout": "landscape", "volume": 0}
+    r = client.put(f"/api/v1/halls/{hall_id}/display", json=body, headers=operator)
+    assert r.status_code == 403
+    r = client.put(f"/api/v1/halls/{hall_id}/display", json=body, headers=admin)
+    assert r.status_code == 200 and r.json()["layout"] == "landscape" and r.json()["volume"] == 0
+    r = client.put(f"/api/v1/halls/{hall_id}/display", json={**body, "volume": 101}, headers=admin)
+    assert r.status_code == 422
+    r = client.put("/api/v1/halls/99999/display", json=body, headers=admin)
+    assert r.status_code == 404

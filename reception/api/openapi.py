@@ -15,6 +15,7 @@ _MODELS: list[type[BaseModel]] = [
     schemas.AppointmentOut,
     schemas.CheckInBody,
     schemas.TransferBody,
+    schemas.DisplayBody,
     schemas.FinishBody,
     schemas.CounterStatusBody,
     schemas.CounterOutShort,
@@ -345,6 +346,23 @@ def build_openapi() -> dict[str, Any]:
                         "201": _json(schemas.TicketOut, "The new ticket"),
                         "200": _json(schemas.TicketOut, "The ticket of an earlier check-in"),
                         **_errors(400, 401, 403, 404, 409, 422, 503),
+                    },
+                }
+            },
+            "/api/v1/halls/{hall}/display": {
+                "put": {
+                    "operationId": "setHallDisplay",
+                    "summary": "Notice text, layout and announcement volume of a hall's "
+                    "displays (supervisor or admin); every display applies it at once",
+                    "security": bearer,
+                    "parameters": [_path_int("hall")],
+                    "requestBody": _body(schemas.DisplayBody),
+                    "responses": {
+                        "200": {
+                            "description": "The hall's display settings",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        **_errors(400, 401, 403, 404, 422, 503),
                     },
                 }
             },

@@ -12,9 +12,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reception.api.openapi import build_openapi
-from reception.api.schemas import CounterStatusBody, FinishBody, TicketCreate, TransferBody
+from reception.api.schemas import (
+    CounterStatusBody,
+    DisplayBody,
+    FinishBody,
+    TicketCreate,
+    TransferBody,
+)
 from reception.errors import N_, Invalid, NotFound
-from reception.queue import actions, counters, queries
+from reception.queue import actions, counters, display, queries
 from reception.web import ctx, path_id, read, require_principal, run_action, t
 
 BaseModelT = TypeVar("BaseModelT", bound=BaseModel)
@@ -186,6 +192,19 @@ async def counter_status(request: Request) -> Response:
 
 CURRENT_ACTIONS = {"recall", "start", "finish", "no_show", "return"}
 
+
+async def set_display(request: Request) -> Response:
+    principal = await require_principal(request)
+    hall_id = path_id(request, "hall", "hall")
+    body = await _body(request, DisplayBody)
+    if isinstance(body, JSONResponse):
+        return body
+    hall = await run_action(
+        request, lambda s: display.set_display(s, principal, hall_id=hall_id, **body.model_dump())
+    )
+    return JSONResponse({"hall": hall.slug, **queries.display_settings(hall)})
+
+
 routes = [
     Route("/api/v1/openapi.json", openapi, methods=["GET"]),
     Route("/api/v1/branches", list_branches, methods=["GET"]),
@@ -195,4 +214,5 @@ routes = [
     Route("/api/v1/counters/{counter}/current/transfer", transfer, methods=["POST"]),
     Route("/api/v1/counters/{counter}/current/{action}", current_action, methods=["POST"]),
     Route("/api/v1/counters/{counter}/status", counter_status, methods=["POST"]),
+    Route("/api/v1/halls/{hall}/display", set_display, methods=["PUT"]),
 ]

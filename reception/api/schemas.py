@@ -44,6 +44,15 @@ class CheckInBody(BaseModel):
     language: Literal["ar", "en"] = "ar"
 
 
+class DisplayBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    notice_ar: str = Field(default="", max_length=300, description="Scrolls on the displays.")
+    notice_en: str = Field(default="", max_length=300)
+    layout: Literal["auto", "landscape", "portrait"] = "auto"
+    volume: int = Field(default=80, ge=0, le=100, description="Announcements; 0 is silent.")
+
+
 class TransferBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -35,7 +35,13 @@ async def display_page(request: Request) -> Response:
     hall = request.query_params.get("hall") or None
     clock = ctx(request).clock
     view = await read(request, lambda s: display_view(s, principal, clock, branch, hall))
-    return render(request, "display/hall.html", {"view": view, "heartbeat": HEARTBEAT_SECONDS})
+    raw = request.query_params.get("counters", "")
+    counters = ",".join(c for c in raw.split(",") if c.isdigit() and len(c) <= 4)
+    return render(
+        request,
+        "display/hall.html",
+        {"view": view, "heartbeat": HEARTBEAT_SECONDS, "counters": counters},
+    )
 
 
 def _same_origin(ws: WebSocket) -> bool:

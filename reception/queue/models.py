@@ -117,6 +117,12 @@ class Hall(SQLModel, table=True):
     name_en: str = Field(sa_type=String(120))
     ticket_prefix: str = Field(sa_type=String(4))
     event_seq: int = Field(default=0, description="Last sequence number sent to displays.")
+    notice_ar: str = Field(default="", sa_type=String(300), description="Scrolls on displays.")
+    notice_en: str = Field(default="", sa_type=String(300))
+    display_layout: str = Field(
+        default="auto", sa_type=String(16), description="auto, landscape or portrait"
+    )
+    announce_volume: int = Field(default=80, description="0 (silent) to 100")
 
 
 class Service(SQLModel, table=True):

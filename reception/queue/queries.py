@@ -278,6 +278,16 @@ def hall_snapshot(session: Session, hall: Hall, today: date, recent: int = 8) ->
         "hall": hall.slug,
         "calls": calls,
         "waiting": waiting_by_service(session, hall),
+        "display": display_settings(hall),
+    }
+
+
+def display_settings(hall: Hall) -> dict[str, Any]:
+    return {
+        "notice_ar": hall.notice_ar,
+        "notice_en": hall.notice_en,
+        "layout": hall.display_layout,
+        "volume": hall.announce_volume,
     }
 
 

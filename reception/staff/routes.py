@@ -14,7 +14,7 @@ from reception.auth.queries import check_password, user_by_username
 from reception.auth.throttle import LoginThrottle
 from reception.errors import N_, Conflict, DomainError, NotFound
 from reception.labels import OUTCOME_LABELS
-from reception.queue import actions, counters, setup, views
+from reception.queue import actions, counters, display, setup, views
 from reception.web import (
     check_csrf,
     ctx,
@@ -135,6 +135,33 @@ async def counter_services(request: Request) -> Response:
     return RedirectResponse("/staff/supervise", status_code=303)
 
 
+async def hall_display(request: Request) -> Response:
+    principal = await require_principal(request)
+    principal.require_role(Role.supervisor, Role.admin)
+    form = await check_csrf(request)
+    hall_id = path_id(request, "hall_id", "hall")
+    volume = str(form.get("volume", "")).strip()
+    try:
+        await run_action(
+            request,
+            lambda s: display.set_display(
+                s,
+                principal,
+                hall_id=hall_id,
+                notice_ar=str(form.get("notice_ar", "")),
+                notice_en=str(form.get("notice_en", "")),
+                layout=str(form.get("layout", "auto")),
+                volume=int(volume) if volume.isdigit() and len(volume) <= 3 else -1,
+            ),
+        )
+        flash(request, t(request, N_("The displays were updated.")), "info")
+    except DomainError as exc:
+        if exc.status_code in (401, 403):
+            raise
+        flash(request, error_text(request, exc))
+    return RedirectResponse("/staff/supervise", status_code=303)
+
+
 def _reassign(
     session: Any, principal: Any, counter_id: int, services: list[str], branch_id: int | None
 ) -> actions.Outcome[None]:
@@ -243,6 +270,7 @@ routes = [
     Route("/staff", console, methods=["GET"]),
     Route("/staff/supervise", supervise, methods=["GET"]),
     Route("/staff/counters/{counter_id}/services", counter_services, methods=["POST"]),
+    Route("/staff/halls/{hall_id}/display", hall_display, methods=["POST"]),
     Route("/staff/counters/{counter_id}", counter_page, methods=["GET"]),
     Route("/staff/counters/{counter_id}/{action}", counter_action, methods=["POST"]),
     Route("/start", whoami_redirect, methods=["GET"]),

@@ -9,7 +9,19 @@
   var history = root.querySelector("[data-history]");
   var waitingList = root.querySelector("[data-waiting]");
   var mark = root.querySelector("[data-live-mark]");
-  var calls = initial.calls.slice();
+  var notice = root.querySelector("[data-notice]");
+  var soundButton = root.querySelector("[data-enable-sound]");
+  var only = (root.dataset.counters || "").split(",").filter(Boolean).map(Number);
+  function shown(call) { return !only.length || only.indexOf(Number(call.counter)) !== -1; }
+  var announcer = window.ReceptionAnnouncer ? new window.ReceptionAnnouncer.Announcer({
+    onBlocked: function () { if (soundButton) soundButton.hidden = false; }
+  }) : null;
+  window.receptionAnnouncer = announcer;
+  if (soundButton) soundButton.addEventListener("click", function () {
+    soundButton.hidden = true;
+    if (announcer) announcer.resume();
+  });
+  var calls = initial.calls.filter(shown);
   var emptyNode = history.querySelector(".empty") ? history.querySelector(".empty").cloneNode(true) : null;
 
   function el(tag, text, attrs) {
@@ -52,20 +64,41 @@
     });
   }
 
+  function applySettings(settings) {
+    if (!settings) return;
+    root.classList.remove("layout-auto", "layout-landscape", "layout-portrait");
+    root.classList.add("layout-" + (settings.layout || "auto"));
+    if (announcer) announcer.setVolume(settings.volume == null ? 80 : settings.volume);
+    var text = [settings.notice_ar, settings.notice_en].filter(Boolean);
+    notice.hidden = !text.length;
+    var track = notice.querySelector("[data-notice-text]");
+    track.replaceChildren();
+    if (settings.notice_ar) track.appendChild(el("span", settings.notice_ar, { lang: "ar", dir: "rtl" }));
+    if (settings.notice_en) track.appendChild(el("span", settings.notice_en, { lang: "en", dir: "ltr" }));
+  }
+  applySettings(initial.display);
+
   window.ReceptionLive.connectHall({
     hall: root.dataset.hall,
     branch: root.dataset.branch,
     heartbeatSeconds: parseFloat(root.dataset.heartbeat),
     initialSeq: initial.seq,
     onStatus: function (online) { mark.hidden = online; },
-    onSnapshot: function (snap) { calls = snap.calls.slice(); renderCalls(false); renderWaiting(snap.waiting); },
+    onSnapshot: function (snap) {
+      calls = snap.calls.filter(shown);
+      renderCalls(false);
+      renderWaiting(snap.waiting);
+      applySettings(snap.display);
+    },
     onDelta: function (ev) {
-      if ((ev.type === "ticket.called" || ev.type === "ticket.recalled") && ev.ticket) {
+      if ((ev.type === "ticket.called" || ev.type === "ticket.recalled") && ev.ticket && shown(ev.ticket)) {
         calls = calls.filter(function (c) { return c.id !== ev.ticket.id; });
         calls.unshift(ev.ticket);
         calls = calls.slice(0, 8);
         renderCalls(true);
+        if (announcer) announcer.announce(ev.ticket.number, ev.ticket.counter);
       }
+      if (ev.type === "display.config") applySettings(ev.display);
       renderWaiting(ev.waiting);
     }
   });
