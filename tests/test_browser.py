@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -382,3 +383,35 @@ def test_display_announces_calls_in_order_and_applies_settings_live(
     assert_accessible(display)
     for page in (display, supervisor):
         page.context.close()
+
+
+def test_tracking_page_updates_without_reload(live: tuple[str, World], browser: Any) -> None:
+    base, world = live
+    issued = api(
+        base,
+        world.tokens["kiosk"],
+        "/api/v1/tickets",
+        {"branch": "riyadh", "hall": "women", "service": "complaint"},
+    )
+    assert issued.status_code == 201, issued.text
+    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=False)
+    page = context.new_page()
+    page.goto(base + urlsplit(issued.json()["tracking_url"]).path)
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    page.evaluate("() => { window.__sameDocument = true; }")
+    counter = world.counters["women"][3]  # the counter that serves complaints
+    operator = world.tokens["operator-women"]
+    for _ in range(30):  # whoever waits before this ticket is served first
+        called = api(base, operator, f"/api/v1/counters/{counter}/call-next")
+        if called.status_code != 200 or called.json()["number"] == issued.json()["number"]:
+            break
+    page.get_by_text("يرجى التوجه إلى الكاونتر 4").wait_for(timeout=10000)
+    assert page.evaluate("() => window.__sameDocument === true"), "the page reloaded"
+    screenshot(page, "track-called-ar")
+    url = page.url
+    context.close()  # it ran under the real Content-Security-Policy; axe needs it lifted
+    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(url)
+    assert_accessible(page)
+    context.close()

@@ -245,6 +245,40 @@ def test_tracking_page(client: TestClient, world: World) -> None:
     assert bad.status_code == 404 and "لم نجد هذه التذكرة" in bad.text
 
 
+def test_tracking_page_follows_its_hall_live(client: TestClient, world: World) -> None:
+    kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    operator = {"Authorization": f"Bearer {world.tokens['operator-women']}"}
+    issued = client.post(
+        "/api/v1/tickets",
+        json={"branch": "riyadh", "hall": "women", "service": "letter"},
+        headers=kiosk,
+    ).json()
+    path = issued["tracking_url"].replace("http://testserver", "")
+    counter = world.counters["women"][0]
+    with client.websocket_connect(f"{path}/ws") as ws:
+        assert ws.receive_json() == {"type": "changed"}
+        client.post(
+            "/api/v1/tickets",
+            json={"branch": "riyadh", "hall": "men", "service": "letter"},
+            headers=kiosk,
+        )  # the other hall: nothing to say
+        client.post(f"/api/v1/counters/{counter}/call-next", headers=operator)
+        assert ws.receive_json() == {"type": "changed"}
+    page = client.get(path)
+    assert "حان الدور: يرجى التوجه إلى الكاونتر 1." in page.text
+    client.post(f"/api/v1/counters/{counter}/current/start", headers=operator)
+    client.post(f"/api/v1/counters/{counter}/current/finish", headers=operator)
+    with client.websocket_connect(f"{path}/ws") as ws, pytest.raises(WebSocketDisconnect) as end:
+        ws.receive_json()
+    assert end.value.code == 1000  # finished: nothing more will change
+    with (
+        client.websocket_connect("/t/not-a-real-token/ws") as ws,
+        pytest.raises(WebSocketDisconnect) as unknown,
+    ):
+        ws.receive_json()
+    assert unknown.value.code == 4404
+
+
 def test_supervisor_sees_every_counter_and_reassigns_services(
     client: TestClient, world: World
 ) -> None:

@@ -1,19 +1,81 @@
-"""Citizen tracking page: `/t/<token>`, no login."""
+"""Citizen tracking page: `/t/<token>`, no login.
+
+The page follows its hall's live channel — the same one the displays and the consoles
+use — through `/t/<token>/ws`: whenever the hall changes the socket says `changed` and
+the page fetches its own fresh view. Nothing about other visitors is ever sent."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from reception.errors import DomainError
 from reception.queue import views
-from reception.web import read, render
+from reception.queue.actions import hall_channel
+from reception.web import ctx, read, render
+
+HEARTBEAT_SECONDS = 10.0
+CHANGED = '{"type":"changed"}'
+FINAL = {"done", "no_show", "cancelled", "expired"}
 
 
 async def track(request: Request) -> Response:
-    token = str(request.path_params["token"])
+    token = str(request.path_params["token"])[:64]
     view = await read(request, lambda s: views.tracked_ticket(s, token))
-    return render(request, "track/ticket.html", {"t": view})
+    return render(request, "track/ticket.html", {"t": view, "heartbeat": HEARTBEAT_SECONDS})
 
 
-routes = [Route("/t/{token}", track, methods=["GET"])]
+async def track_socket(ws: WebSocket) -> None:
+    token = str(ws.path_params["token"])[:64]
+    try:
+        view = await read(ws, lambda s: views.tracked_ticket(s, token))
+    except DomainError:
+        await ws.accept()
+        await ws.close(code=4404)
+        return
+    await ws.accept()
+    if view.ticket.status in FINAL:
+        await ws.close(code=1000)  # nothing will change any more
+        return
+    async with ctx(ws).broadcaster.subscribe(hall_channel(view.hall.id or 0)) as sub:
+        closed = asyncio.Event()
+
+        async def receive() -> None:
+            with contextlib.suppress(WebSocketDisconnect):
+                async for _ in ws.iter_text():
+                    pass
+            closed.set()
+            sub.offer("\x00closed")
+
+        receiver = asyncio.create_task(receive())
+        try:
+            await ws.send_text(CHANGED)  # whatever happened between page and socket
+            while not closed.is_set():
+                try:
+                    message = await asyncio.wait_for(sub.get(), timeout=HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    await ws.send_text('{"type":"heartbeat"}')
+                    continue
+                if message == "\x00closed":
+                    break
+                while not sub.queue.empty():  # one notice for a burst of changes
+                    sub.queue.get_nowait()
+                sub.overflowed = False
+                await ws.send_text(CHANGED)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            receiver.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await receiver
+
+
+routes = [
+    Route("/t/{token}", track, methods=["GET"]),
+    WebSocketRoute("/t/{token}/ws", track_socket),
+]

@@ -1,0 +1,41 @@
+/* The tracking page stays current without reloading: its socket says when the hall
+   changed, and the page fetches its own fresh view (at most every few seconds). If the
+   socket is lost, it tries again with backoff and falls back to a refresh each 30 s. */
+(function () {
+  "use strict";
+  var card = document.querySelector("[data-track]");
+  if (!card || !window.WebSocket) return;
+  var pending = null, backoff = 1000, last = 0, fallback = null;
+
+  function refresh() {
+    pending = null;
+    last = Date.now();
+    fetch(location.href, { headers: { "Accept": "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-track]");
+        if (fresh) card.replaceChildren.apply(card, Array.prototype.slice.call(fresh.childNodes));
+      })
+      .catch(function () {});
+  }
+
+  function soon() {
+    if (pending) return;
+    pending = setTimeout(refresh, Math.max(300, 3000 - (Date.now() - last)));
+  }
+
+  function open() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + location.host + location.pathname + "/ws");
+    socket.onopen = function () { backoff = 1000; clearInterval(fallback); fallback = null; };
+    socket.onmessage = function (event) { if (event.data.indexOf('"changed"') !== -1) soon(); };
+    socket.onclose = function (event) {
+      if (event.code === 1000 || event.code === 4404) { soon(); return; }
+      if (!fallback) fallback = setInterval(refresh, 30000);
+      setTimeout(open, backoff + Math.random() * 500);
+      backoff = Math.min(backoff * 2, 30000);
+    };
+  }
+  open();
+})();
