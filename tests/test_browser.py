@@ -415,3 +415,33 @@ def test_tracking_page_updates_without_reload(live: tuple[str, World], browser: 
     page.goto(url)
     assert_accessible(page)
     context.close()
+
+
+def test_display_of_some_counters_shows_only_their_calls(
+    live: tuple[str, World], browser: Any
+) -> None:
+    base, world = live
+    kiosk, operator = world.tokens["kiosk"], world.tokens["operator-women"]
+    counters = world.counters["women"]
+    for _ in range(30):  # serve whoever earlier tests left waiting
+        if api(base, operator, f"/api/v1/counters/{counters[0]}/call-next").status_code == 204:
+            break
+    display = sign_in(browser, base, "display-women")
+    display.goto(f"{base}/display?counters=4")
+    display.evaluate("() => { window.receptionAnnouncer.setVolume(0); }")
+    numbers = []
+    for _ in range(3):
+        issued = api(
+            base,
+            kiosk,
+            "/api/v1/tickets",
+            {"branch": "riyadh", "hall": "women", "service": "letter"},
+        )
+        numbers.append(issued.json()["number"])
+    for counter in (counters[3], counters[1], counters[3]):  # 4, then 2, then 4 again
+        assert api(base, operator, f"/api/v1/counters/{counter}/call-next").status_code == 200
+    display.locator("[data-latest-number]").filter(has_text=numbers[2]).wait_for(timeout=5000)
+    assert display.locator("[data-latest-counter]").inner_text() == "4"
+    history = display.locator("[data-history]").inner_text()
+    assert numbers[0] in history and numbers[1] not in history  # counter 2 is not shown
+    display.context.close()

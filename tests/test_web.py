@@ -462,3 +462,40 @@ def test_supervisor_changes_the_displays_live(client: TestClient, world: World) 
     assert r.status_code == 422
     r = client.put("/api/v1/halls/99999/display", json=body, headers=admin)
     assert r.status_code == 404
+
+
+def test_supervisor_chooses_the_counters_a_screen_shows(client: TestClient, world: World) -> None:
+    screen = TestClient(client.app)
+    assert pair(screen, world.tokens["display-men"]).status_code == 303
+    supervisor = TestClient(client.app)
+    sign_in(supervisor, "supervisor")
+    page = supervisor.get("/staff/supervise")
+    match = re.search(r'action="/staff/screens/(\d+)/counters"', page.text)
+    assert match and "display-men" in page.text
+    token_id = int(match.group(1))
+    with screen.websocket_connect("/display/ws") as ws:
+        snapshot = ws.receive_json()
+        assert snapshot["screen"] == {"id": token_id, "counters": []}
+        r = supervisor.post(
+            f"/staff/screens/{token_id}/counters",
+            data={"csrf_token": csrf(page.text), "counters": "4، 2, 2"},
+        )
+        assert "حُدّثت الشاشات" in r.text and 'value="2,4"' in r.text
+        event = ws.receive_json()
+        assert event["type"] == "display.screen" and event["seq"] == snapshot["seq"] + 1
+        assert event == {**event, "screen": token_id, "counters": [2, 4]}
+        ws.send_text("resync")
+        assert ws.receive_json()["screen"]["counters"] == [2, 4]
+    for bad, message in (("1, x", "1, 2, 3"), ("9", "9")):
+        r = supervisor.post(
+            f"/staff/screens/{token_id}/counters",
+            data={"csrf_token": csrf(page.text), "counters": bad},
+        )
+        assert 'role="alert"' in r.text and message in r.text
+    operator = TestClient(client.app)
+    sign_in(operator, "operator-men")
+    r = operator.post(
+        f"/staff/screens/{token_id}/counters",
+        data={"csrf_token": csrf(operator.get("/staff").text), "counters": ""},
+    )
+    assert r.status_code == 403

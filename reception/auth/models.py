@@ -51,3 +51,8 @@ class ApiToken(SQLModel, table=True):
     hall_id: int | None = Field(default=None, foreign_key="hall.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    display_counters: str = Field(
+        default="",
+        sa_type=String(200),
+        description="A display screen shows only these counter numbers (1,2,3); empty: all.",
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from reception import audit
-from reception.auth.models import Role
+from reception.auth.models import ApiToken, Role
 from reception.auth.principal import Principal
 from reception.errors import N_, Invalid, NotFound
 from reception.queue import queries
@@ -55,3 +55,49 @@ def set_display(
     )
     event = hall_event(session, hall, "display.config", display=queries.display_settings(hall))
     return Outcome(hall, [event])
+
+
+def parse_counters(text: str) -> list[int]:
+    """`1, 2,3` → [1, 2, 3]; empty → [] (every counter)."""
+    numbers = []
+    for part in text.replace("،", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or len(part) > 4:
+            raise Invalid("bad_counters", N_("Write counter numbers separated by commas: 1, 2, 3."))
+        numbers.append(int(part))
+    return sorted(set(numbers))
+
+
+def set_screen_counters(
+    session: Session, principal: Principal, *, token_id: int, counters: str
+) -> Outcome[ApiToken]:
+    """Which counters one display screen shows (a screen above one row of desks)."""
+    principal.require_role(Role.supervisor, Role.admin)
+    token = session.get(ApiToken, token_id)
+    if token is None or token.role != Role.display or token.hall_id is None:
+        raise NotFound("unknown_screen", N_("There is no display screen {id}."), id=token_id)
+    hall = session.get(Hall, token.hall_id)
+    assert hall is not None and hall.id is not None
+    principal.require_hall(hall.branch_id, hall.id)
+    numbers = parse_counters(counters)
+    existing = {c.number for c in queries.counters_of_hall(session, hall.id)}
+    unknown = [n for n in numbers if n not in existing]
+    if unknown:
+        raise Invalid(
+            "unknown_counter_number",
+            N_("This hall has no counter {number}."),
+            number=unknown[0],
+        )
+    token.display_counters = ",".join(str(n) for n in numbers)
+    session.add(token)
+    audit.record(
+        session, principal.actor, "screen.counters", "apitoken", token.id, counters=numbers
+    )
+    event = hall_event(session, hall, "display.screen", screen=token.id, counters=numbers)
+    return Outcome(token, [event])
+
+
+def screen_counters(token: ApiToken | None) -> list[int]:
+    return parse_counters(token.display_counters) if token is not None else []

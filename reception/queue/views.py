@@ -11,10 +11,12 @@ from sqlmodel import Session, col, select
 from reception import audit
 from reception.appointments.models import Appointment
 from reception.audit import AuditEntry
+from reception.auth.models import ApiToken
 from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Forbidden, Invalid, NotFound
 from reception.queue import queries
+from reception.queue.display import screen_counters
 from reception.queue.models import Branch, BranchStop, Counter, Hall, PriorityGroup, Service, Ticket
 from reception.queue.rules import is_open
 
@@ -323,6 +325,9 @@ def display_view(
     if hall is None:
         raise Forbidden("wrong_hall", N_("Your account is not allowed to work in this hall."))
     snapshot = queries.hall_snapshot(session, hall, clock.local_date(branch.timezone))
+    if principal.kind == "token" and principal.role == "display":
+        token = session.get(ApiToken, principal.id)
+        snapshot["screen"] = {"id": principal.id, "counters": screen_counters(token)}
     return DisplayView(branch=branch, hall=hall, snapshot=snapshot)
 
 
@@ -343,6 +348,8 @@ class SupervisedHall:
     waiting: dict[str, dict[str, Any]]
     longest_wait_minutes: int | None
     services: list[Service]
+    screens: list[ApiToken] = field(default_factory=list)
+    """The hall's display screens paired with a token, and the counters each shows."""
 
 
 def supervisor_view(session: Session, principal: Principal, clock: Clock) -> list[SupervisedHall]:
@@ -392,6 +399,17 @@ def supervisor_view(session: Session, principal: Principal, clock: Clock) -> lis
                 waiting=queries.waiting_by_service(session, hall),
                 longest_wait_minutes=int((now - oldest).total_seconds() // 60) if oldest else None,
                 services=list(by_id.values()) if by_id else offered,
+                screens=list(
+                    session.exec(
+                        select(ApiToken)
+                        .where(
+                            ApiToken.hall_id == hall.id,
+                            ApiToken.role == "display",
+                            col(ApiToken.revoked_at).is_(None),
+                        )
+                        .order_by(col(ApiToken.name))
+                    )
+                ),
             )
         )
     return result

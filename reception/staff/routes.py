@@ -162,6 +162,26 @@ async def hall_display(request: Request) -> Response:
     return RedirectResponse("/staff/supervise", status_code=303)
 
 
+async def screen_counters(request: Request) -> Response:
+    principal = await require_principal(request)
+    principal.require_role(Role.supervisor, Role.admin)
+    form = await check_csrf(request)
+    token_id = path_id(request, "token_id", "token")
+    try:
+        await run_action(
+            request,
+            lambda s: display.set_screen_counters(
+                s, principal, token_id=token_id, counters=str(form.get("counters", ""))[:200]
+            ),
+        )
+        flash(request, t(request, N_("The displays were updated.")), "info")
+    except DomainError as exc:
+        if exc.status_code in (401, 403):
+            raise
+        flash(request, error_text(request, exc))
+    return RedirectResponse("/staff/supervise", status_code=303)
+
+
 def _reassign(
     session: Any, principal: Any, counter_id: int, services: list[str], branch_id: int | None
 ) -> actions.Outcome[None]:
@@ -271,6 +291,7 @@ routes = [
     Route("/staff/supervise", supervise, methods=["GET"]),
     Route("/staff/counters/{counter_id}/services", counter_services, methods=["POST"]),
     Route("/staff/halls/{hall_id}/display", hall_display, methods=["POST"]),
+    Route("/staff/screens/{token_id}/counters", screen_counters, methods=["POST"]),
     Route("/staff/counters/{counter_id}", counter_page, methods=["GET"]),
     Route("/staff/counters/{counter_id}/{action}", counter_action, methods=["POST"]),
     Route("/start", whoami_redirect, methods=["GET"]),

@@ -11,7 +11,9 @@
   var mark = root.querySelector("[data-live-mark]");
   var notice = root.querySelector("[data-notice]");
   var soundButton = root.querySelector("[data-enable-sound]");
-  var only = (root.dataset.counters || "").split(",").filter(Boolean).map(Number);
+  var fromAddress = (root.dataset.counters || "").split(",").filter(Boolean).map(Number);
+  var screenId = initial.screen ? initial.screen.id : null;
+  var only = initial.screen && initial.screen.counters.length ? initial.screen.counters : fromAddress;
   function shown(call) { return !only.length || only.indexOf(Number(call.counter)) !== -1; }
   var announcer = window.ReceptionAnnouncer ? new window.ReceptionAnnouncer.Announcer({
     onBlocked: function () { if (soundButton) soundButton.hidden = false; }
@@ -60,6 +62,11 @@
       name.appendChild(el("span", w.name_en, { lang: "en" }));
       li.appendChild(name);
       li.appendChild(el("strong", String(w.waiting)));
+      if (w.waiting && w.eta_minutes) {
+        var eta = el("small", "≈ " + w.eta_minutes + " د ", { "class": "wait-eta" });
+        eta.appendChild(el("span", "min", { lang: "en" }));
+        li.appendChild(eta);
+      }
       waitingList.appendChild(li);
     });
   }
@@ -85,6 +92,7 @@
     initialSeq: initial.seq,
     onStatus: function (online) { mark.hidden = online; },
     onSnapshot: function (snap) {
+      if (snap.screen) only = snap.screen.counters.length ? snap.screen.counters : fromAddress;
       calls = snap.calls.filter(shown);
       renderCalls(false);
       renderWaiting(snap.waiting);
@@ -99,6 +107,11 @@
         if (announcer) announcer.announce(ev.ticket.number, ev.ticket.counter);
       }
       if (ev.type === "display.config") applySettings(ev.display);
+      if (ev.type === "display.screen" && ev.screen === screenId) {
+        // This screen now shows other counters: rebuild from a fresh snapshot.
+        only = ev.counters.length ? ev.counters : fromAddress;
+        return "resync";
+      }
       renderWaiting(ev.waiting);
     }
   });

@@ -35,7 +35,7 @@
         if (typeof msg.seq !== "number" || msg.seq <= seq) return;
         if (msg.seq !== seq + 1) { socket.send("resync"); return; }
         seq = msg.seq;
-        options.onDelta(msg);
+        if (options.onDelta(msg) === "resync") socket.send("resync");
       };
       socket.onclose = function (event) {
         clearTimeout(watchdog);
