@@ -114,76 +114,63 @@ async def supervise(request: Request) -> Response:
     return render(request, "staff/supervise.html", {"halls": halls})
 
 
-async def counter_services(request: Request) -> Response:
+async def _supervise(request: Request, change: Any, done: str) -> Response:
+    """Run one supervisor change from a form on the supervision page; show its result."""
     principal = await require_principal(request)
     principal.require_role(Role.supervisor, Role.admin)
-    form = await request.form()
-    await check_csrf(request)
-    counter_id = path_id(request, "counter_id")
-    services = [str(v) for v in form.getlist("service")]
-    branch_id = principal.branch_id
+    form = await check_csrf(request)
     try:
-        await run_action(
-            request,
-            lambda s: _reassign(s, principal, counter_id, services, branch_id),
-        )
-        flash(request, t(request, N_("The counter's services were saved.")), "info")
+        await run_action(request, lambda s: change(s, principal, form))
+        flash(request, t(request, done), "info")
     except DomainError as exc:
         if exc.status_code in (401, 403):
             raise
         flash(request, error_text(request, exc))
     return RedirectResponse("/staff/supervise", status_code=303)
+
+
+async def counter_services(request: Request) -> Response:
+    counter_id = path_id(request, "counter_id")
+    form = await request.form()
+    services = [str(v) for v in form.getlist("service")]
+    return await _supervise(
+        request,
+        lambda s, principal, _: _reassign(s, principal, counter_id, services),
+        N_("The counter's services were saved."),
+    )
 
 
 async def hall_display(request: Request) -> Response:
-    principal = await require_principal(request)
-    principal.require_role(Role.supervisor, Role.admin)
-    form = await check_csrf(request)
     hall_id = path_id(request, "hall_id", "hall")
-    volume = str(form.get("volume", "")).strip()
-    try:
-        await run_action(
-            request,
-            lambda s: display.set_display(
-                s,
-                principal,
-                hall_id=hall_id,
-                notice_ar=str(form.get("notice_ar", "")),
-                notice_en=str(form.get("notice_en", "")),
-                layout=str(form.get("layout", "auto")),
-                volume=int(volume) if volume.isdigit() and len(volume) <= 3 else -1,
-            ),
+
+    def change(s: Any, principal: Any, form: dict[str, Any]) -> actions.Outcome[Any]:
+        volume = str(form.get("volume", "")).strip()
+        return display.set_display(
+            s,
+            principal,
+            hall_id=hall_id,
+            notice_ar=str(form.get("notice_ar", "")),
+            notice_en=str(form.get("notice_en", "")),
+            layout=str(form.get("layout", "auto")),
+            volume=int(volume) if volume.isdigit() and len(volume) <= 3 else -1,
         )
-        flash(request, t(request, N_("The displays were updated.")), "info")
-    except DomainError as exc:
-        if exc.status_code in (401, 403):
-            raise
-        flash(request, error_text(request, exc))
-    return RedirectResponse("/staff/supervise", status_code=303)
+
+    return await _supervise(request, change, N_("The displays were updated."))
 
 
 async def screen_counters(request: Request) -> Response:
-    principal = await require_principal(request)
-    principal.require_role(Role.supervisor, Role.admin)
-    form = await check_csrf(request)
     token_id = path_id(request, "token_id", "token")
-    try:
-        await run_action(
-            request,
-            lambda s: display.set_screen_counters(
-                s, principal, token_id=token_id, counters=str(form.get("counters", ""))[:200]
-            ),
-        )
-        flash(request, t(request, N_("The displays were updated.")), "info")
-    except DomainError as exc:
-        if exc.status_code in (401, 403):
-            raise
-        flash(request, error_text(request, exc))
-    return RedirectResponse("/staff/supervise", status_code=303)
+    return await _supervise(
+        request,
+        lambda s, principal, form: display.set_screen_counters(
+            s, principal, token_id=token_id, counters=str(form.get("counters", ""))[:200]
+        ),
+        N_("The displays were updated."),
+    )
 
 
 def _reassign(
-    session: Any, principal: Any, counter_id: int, services: list[str], branch_id: int | None
+    session: Any, principal: Any, counter_id: int, services: list[str]
 ) -> actions.Outcome[None]:
     from reception.queue.models import Counter, Hall
 
