@@ -54,6 +54,8 @@ def make_engine(url: str, readonly: bool = False) -> Engine:
     """The writer engine, or with `readonly` one for reads only. On SQLite the writer
     is a single connection (serialised writes beat several writers busy-waiting on
     the lock) and readers are a small pool that WAL lets run beside it."""
+    import reception.models  # noqa: F401  every table known, whoever asks for an engine
+
     if url.startswith("sqlite"):
         engine = create_engine(
             url,

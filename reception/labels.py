@@ -15,6 +15,15 @@ STATUS_LABELS: dict[str, str] = {
     "expired": N_("closed at the end of the day"),
     "booked": N_("booked"),
     "checked_in": N_("checked in"),
+    "received": N_("received"),
+    "classified": N_("classified"),
+    "routed": N_("sent to the department"),
+    "in_progress": N_("being worked on"),
+    "returned": N_("returned to triage"),
+    "answered": N_("answered"),
+    "closed": N_("closed"),
+    "rejected": N_("not accepted"),
+    "merged": N_("merged with another letter"),
 }
 
 TICKET_EVENT_LABELS: dict[str, str] = {

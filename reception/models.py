@@ -5,6 +5,15 @@ from sqlmodel import SQLModel
 from reception.appointments.models import Appointment
 from reception.audit import AuditEntry
 from reception.auth.models import ApiToken, StaffUser, UserHall
+from reception.letters.models import (
+    Attachment,
+    Category,
+    Department,
+    Letter,
+    LetterSequence,
+    LetterStep,
+    RoutingRule,
+)
 from reception.notify.models import OutgoingSms
 from reception.queue.models import (
     Branch,
@@ -21,6 +30,13 @@ from reception.queue.models import (
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Attachment",
+    "Category",
+    "Department",
+    "Letter",
+    "LetterSequence",
+    "LetterStep",
+    "RoutingRule",
     "ApiToken",
     "Appointment",
     "AuditEntry",

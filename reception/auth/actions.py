@@ -51,6 +51,20 @@ def _branch_and_hall(
     return branch, hall
 
 
+def _department(session: Session, slug: str | None, role: Role) -> int | None:
+    """A department officer works for one department; nobody else has one."""
+    if not slug:
+        return None
+    from reception.letters.models import Department
+
+    if role != Role.department_officer:
+        raise Invalid("department_for_officers", N_("Only a department officer has a department."))
+    row = session.exec(select(Department).where(Department.slug == slug)).first()
+    if row is None:
+        raise NotFound("unknown_department", N_("There is no department {slug}."), slug=slug)
+    return row.id
+
+
 def create_user(
     session: Session,
     *,
@@ -60,6 +74,7 @@ def create_user(
     branch_slug: str | None = None,
     hall_slugs: tuple[str, ...] = (),
     full_name: str = "",
+    department_slug: str | None = None,
     actor: str = "system",
 ) -> StaffUser:
     role_value = _role(role)
@@ -84,6 +99,7 @@ def create_user(
         password_hash=hash_password(password),
         role=role_value,
         branch_id=branch.id if branch else None,
+        department_id=_department(session, department_slug, role_value),
     )
     session.add(user)
     session.flush()
@@ -108,6 +124,7 @@ def create_token(
     role: str,
     branch_slug: str | None = None,
     hall_slug: str | None = None,
+    department_slug: str | None = None,
     actor: str = "system",
 ) -> tuple[ApiToken, str]:
     """Create a bearer token; the clear token is returned once and never stored."""
@@ -128,6 +145,7 @@ def create_token(
         token_hash=token_digest(clear),
         branch_id=branch.id if branch else None,
         hall_id=hall.id if hall else None,
+        department_id=_department(session, department_slug, role_value),
     )
     session.add(token)
     session.flush()

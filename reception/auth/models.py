@@ -28,6 +28,7 @@ class StaffUser(SQLModel, table=True):
     password_hash: str = Field(sa_type=String(200))
     role: str = Field(sa_type=String(24))
     branch_id: int | None = Field(default=None, foreign_key="branch.id")
+    department_id: int | None = Field(default=None, foreign_key="department.id")
     language: str = Field(default="ar", sa_type=String(2))
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -49,6 +50,7 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(sa_type=String(64), unique=True, index=True)
     branch_id: int | None = Field(default=None, foreign_key="branch.id")
     hall_id: int | None = Field(default=None, foreign_key="hall.id")
+    department_id: int | None = Field(default=None, foreign_key="department.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     display_counters: str = Field(

@@ -19,6 +19,8 @@ class Principal:
     """Halls this principal may act in; empty means every hall of `branch_id`
     (or of every branch when `branch_id` is None), which only admins, supervisors
     and kiosks of a whole branch get."""
+    department_id: int | None = None
+    """A department officer's department: the only letters they ever see."""
 
     @property
     def actor(self) -> str:

@@ -23,6 +23,7 @@ def principal_for_user(session: Session, user_id: int) -> Principal | None:
         role=user.role,
         branch_id=user.branch_id,
         hall_ids=frozenset(halls),
+        department_id=user.department_id,
     )
 
 
@@ -46,6 +47,7 @@ def _token_principal(row: ApiToken | None) -> Principal | None:
         role=row.role,
         branch_id=row.branch_id,
         hall_ids=frozenset({row.hall_id}) if row.hall_id else frozenset(),
+        department_id=row.department_id,
     )
 
 
