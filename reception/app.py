@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from reception import PACKAGE_DIR
 from reception.api.admin import routes as admin_routes
 from reception.api.appointments import routes as appointment_api_routes
+from reception.api.letters import routes as letter_api_routes
 from reception.api.routes import routes as api_routes
 from reception.api.sms import routes as sms_routes
 from reception.auth.throttle import LoginThrottle
@@ -287,6 +288,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *sms_routes,
         *admin_routes,
         *appointment_api_routes,
+        *letter_api_routes,
     ]
     middleware = [
         Middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://")),

@@ -57,7 +57,44 @@ ACCOUNTS = [
     ("display-men", "display", "riyadh", ("men",)),
     ("display-women", "display", "riyadh", ("women",)),
 ]
+DEPARTMENTS = [
+    ("civil_affairs", "وكالة الأحوال المدنية", "Civil Affairs"),
+    ("passports", "المديرية العامة للجوازات", "General Directorate of Passports"),
+    ("traffic", "الإدارة العامة للمرور", "General Department of Traffic"),
+    ("public_security", "الأمن العام", "Public Security"),
+    ("rights", "إدارة الحقوق العامة", "Public Rights"),
+    ("minister_office", "مكتب معالي الوزير", "Minister's Office"),
+]
+SLA = {"received": 24, "classified": 8, "routed": 48, "in_progress": 240}
+CATEGORIES = [  # slug, Arabic, English, parent, department (None: its subcategories decide)
+    ("request", "طلب", "Request", None, None),
+    ("request_civil", "طلب أحوال مدنية", "Civil affairs request", "request", "civil_affairs"),
+    ("request_passport", "طلب جوازات", "Passport request", "request", "passports"),
+    ("complaint", "شكوى", "Complaint", None, None),
+    ("complaint_traffic", "شكوى مرورية", "Traffic complaint", "complaint", "traffic"),
+    ("complaint_security", "شكوى أمنية", "Security complaint", "complaint", "public_security"),
+    ("appeal", "تظلم", "Appeal", None, "rights"),
+    ("meeting", "طلب مقابلة معالي الوزير", "Request to meet the minister", None, "minister_office"),
+]
 SYSTEM = Principal("system", 0, "demo", "admin", None, frozenset())
+
+
+def _demo_taxonomy(session: Session) -> None:
+    from reception.letters.models import Category, Department
+    from reception.letters.setup import add_category, add_department, add_routing_rule
+
+    if session.exec(select(Department)).first() is not None:
+        return
+    for slug, ar, en in DEPARTMENTS:
+        add_department(session, slug=slug, name_ar=ar, name_en=en, actor="system")
+    for slug, ar, en, parent, department in CATEGORIES:
+        add_category(
+            session, slug=slug, name_ar=ar, name_en=en, parent=parent, sla_hours=SLA,
+            actor="system",
+        )  # fmt: skip
+        if department:
+            add_routing_rule(session, category=slug, department=department, actor="system")
+    assert session.exec(select(Category)).first() is not None
 
 
 def _get_or_add(
@@ -145,6 +182,7 @@ def load_demo(engine: Engine, var_dir: Path, public_base_url: str) -> dict[str, 
                         CounterService,
                         {"counter_id": counter.id, "service_id": services[service_slug].id},
                     )
+        _demo_taxonomy(session)
         for username, role, branch_slug, halls in ACCOUNTS:
             if session.exec(select(StaffUser).where(StaffUser.username == username)).first():
                 continue
@@ -156,6 +194,7 @@ def load_demo(engine: Engine, var_dir: Path, public_base_url: str) -> dict[str, 
                 role=role,
                 branch_slug=branch_slug,
                 hall_slugs=halls,
+                department_slug="civil_affairs" if role == "department_officer" else None,
                 actor="system",
             )
             logins[username] = password

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from reception.auth.actions import create_token, create_user
 from reception.db import session_scope
-from reception.demo import ACCOUNTS
+from reception.demo import ACCOUNTS, _demo_taxonomy
 from reception.queue.models import (
     Branch,
     Counter,
@@ -93,6 +93,7 @@ def build_world(engine: Engine, with_second_branch: bool = True) -> World:
                     ids.append(counter.id or 0)
                 if slug == "riyadh":
                     world.counters[hslug] = ids
+        _demo_taxonomy(s)  # departments, categories and routing rules of the demo
         for username, role, branch_slug, halls in ACCOUNTS:
             create_user(
                 s,
@@ -101,6 +102,7 @@ def build_world(engine: Engine, with_second_branch: bool = True) -> World:
                 role=role,
                 branch_slug=branch_slug,
                 hall_slugs=halls,
+                department_slug="civil_affairs" if role == "department_officer" else None,
             )
         tokens: list[tuple[str, str, str | None, str | None]] = [
             ("kiosk", "kiosk", "riyadh", None),
@@ -110,12 +112,22 @@ def build_world(engine: Engine, with_second_branch: bool = True) -> World:
             ("display-men", "display", "riyadh", "men"),
             ("admin", "admin", None, None),
             ("officer", "department_officer", "riyadh", None),
+            ("officer-traffic", "department_officer", "riyadh", None),
         ]
         if with_second_branch:
             tokens.append(("kiosk-jeddah", "kiosk", "jeddah", None))
         for name, role, branch_slug, hall in tokens:
             _, clear = create_token(
-                s, name=name, role=role, branch_slug=branch_slug, hall_slug=hall
+                s,
+                name=name,
+                role=role,
+                branch_slug=branch_slug,
+                hall_slug=hall,
+                department_slug=(
+                    ("traffic" if name == "officer-traffic" else "civil_affairs")
+                    if role == "department_officer"
+                    else None
+                ),
             )
             world.tokens[name] = clear
     return world

@@ -156,3 +156,45 @@ class BranchOut(BaseModel):
 
 class BranchList(BaseModel):
     branches: list[BranchOut]
+
+
+class LetterCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    branch: str = Field(min_length=1, max_length=40, examples=["riyadh"])
+    hall: str | None = Field(default=None, max_length=40, examples=["men"])
+    channel: Literal["counter", "phone", "mail", "online"] = "counter"
+    ticket_number: str | None = Field(default=None, max_length=12, examples=["M-012"])
+    sender_name: str = Field(min_length=1, max_length=160)
+    sender_id_number: str = Field(
+        min_length=10, max_length=20, description="National ID (1…) or iqama (2…), 10 digits."
+    )
+    sex: Literal["male", "female"]
+    phone: str | None = Field(default=None, max_length=32)
+    language: Literal["ar", "en"] = "ar"
+    subject: str = Field(min_length=1, max_length=200)
+    body: str = Field(default="", max_length=20000)
+
+
+class ClassifyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = Field(min_length=1, max_length=40, examples=["complaint_traffic"])
+    department: str | None = Field(
+        default=None, max_length=40, description="Only to override the routing rules."
+    )
+    note: str = Field(default="", max_length=4000)
+
+
+class LetterMoveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(default="", max_length=4000)
+    merge_into: str | None = Field(default=None, max_length=20, examples=["L-2026-000017"])
+
+
+class CallBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    direction: Literal["in", "out"]
+    note: str = Field(min_length=1, max_length=4000)

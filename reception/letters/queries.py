@@ -1,0 +1,247 @@
+"""Reads of letters: one letter as staff see it, search with filters, a department's
+inbox sorted by service-level target, the public timeline of the tracking page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from reception.auth.models import Role
+from reception.auth.principal import Principal
+from reception.errors import N_, Invalid, NotFound
+from reception.letters.actions import TRIAGE_ROLES, may_see
+from reception.letters.models import Category, Department, Letter, LetterStatus, LetterStep
+from reception.letters.rules import OPEN, mask_id, mask_name, normalise_arabic, sla_state
+from reception.queue.models import Branch, Hall
+
+MAX_RESULTS = 200
+
+
+def letter_by_reference(session: Session, principal: Principal, reference: str) -> Letter:
+    letter = session.exec(
+        select(Letter).where(Letter.reference == reference.strip().upper()[:20])
+    ).first()
+    if letter is None or not may_see(principal, letter):
+        raise NotFound("unknown_letter", N_("There is no such letter."))
+    return letter
+
+
+def _names(session: Session) -> tuple[dict[int, Category], dict[int, Department]]:
+    return (
+        {c.id or 0: c for c in session.exec(select(Category))},
+        {d.id or 0: d for d in session.exec(select(Department))},
+    )
+
+
+def summary(
+    letter: Letter,
+    categories: dict[int, Category],
+    departments: dict[int, Department],
+    now: datetime,
+) -> dict[str, Any]:
+    """A letter in a list: no body, the identity number masked."""
+    category = categories.get(letter.category_id or 0)
+    department = departments.get(letter.department_id or 0)
+    return {
+        "id": letter.id,
+        "reference": letter.reference,
+        "status": letter.status,
+        "subject": letter.subject,
+        "sender": letter.sender_name,
+        "sender_id": mask_id(letter.sender_id_number),
+        "channel": letter.channel,
+        "category": category.slug if category else None,
+        "category_name_ar": category.name_ar if category else None,
+        "category_name_en": category.name_en if category else None,
+        "department": department.slug if department else None,
+        "department_name_ar": department.name_ar if department else None,
+        "department_name_en": department.name_en if department else None,
+        "created_at": letter.created_at.isoformat(),
+        "status_since": letter.status_since.isoformat(),
+        "sla": sla_state(
+            category.sla_hours if category else None, letter.status, letter.status_since, now
+        )
+        if letter.status in OPEN
+        else "ok",
+    }
+
+
+def detail(session: Session, letter: Letter, now: datetime) -> dict[str, Any]:
+    categories, departments = _names(session)
+    data = summary(letter, categories, departments, now)
+    hall = session.get(Hall, letter.hall_id) if letter.hall_id else None
+    data.update(
+        body=letter.body,
+        residency=letter.residency,
+        sex=letter.sex,
+        language=letter.language,
+        hall=hall.slug if hall else None,
+        has_phone=bool(letter.phone),
+        steps=[
+            {
+                "kind": s.kind,
+                "from": s.from_status,
+                "to": s.to_status,
+                "note": s.note,
+                "public": s.public,
+                "actor": s.actor,
+                "at": s.at.isoformat(),
+            }
+            for s in steps_of(session, letter.id or 0)
+        ],
+    )
+    return data
+
+
+def steps_of(session: Session, letter_id: int, public_only: bool = False) -> list[LetterStep]:
+    stmt = select(LetterStep).where(LetterStep.letter_id == letter_id)
+    if public_only:
+        stmt = stmt.where(LetterStep.public == True)  # noqa: E712
+    return list(session.exec(stmt.order_by(col(LetterStep.at), col(LetterStep.id))))
+
+
+def _visible(principal: Principal) -> list[Any]:
+    """The SQL side of `may_see`: what this principal may list."""
+    if principal.role == Role.department_officer:
+        return [Letter.department_id == (principal.department_id or -1)]
+    if principal.role not in TRIAGE_ROLES:
+        return [Letter.id == -1]
+    where: list[Any] = []
+    if principal.branch_id is not None:
+        where.append(Letter.branch_id == principal.branch_id)
+    if principal.hall_ids:
+        where.append(
+            col(Letter.hall_id).is_(None) | col(Letter.hall_id).in_(sorted(principal.hall_ids))
+        )
+    return where
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Invalid("bad_date", N_("Dates are written like 2026-12-18.")) from None
+
+
+def search(
+    session: Session,
+    principal: Principal,
+    now: datetime,
+    *,
+    q: str = "",
+    status: str | None = None,
+    category: str | None = None,
+    department: str | None = None,
+    hall: str | None = None,
+    sla: str | None = None,
+    sender_id: str | None = None,
+    phone: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Letters this principal may see, newest first, filtered. `q` matches the subject
+    and body with Arabic spelling variants folded, every word present; it also finds a
+    reference number."""
+    stmt = select(Letter).where(*_visible(principal))
+    if status:
+        if status not in {s.value for s in LetterStatus}:
+            raise Invalid("bad_status", N_("Unknown status {name}."), name=status[:20])
+        stmt = stmt.where(Letter.status == status)
+    categories, departments = _names(session)
+    if category:
+        ids = [c.id for c in categories.values() if c.slug == category]
+        ids += [c.id for c in categories.values() if c.parent_id in ids]
+        stmt = stmt.where(col(Letter.category_id).in_(ids or [-1]))
+    if department:
+        ids = [d.id for d in departments.values() if d.slug == department]
+        stmt = stmt.where(col(Letter.department_id).in_(ids or [-1]))
+    if hall:
+        hall_ids = session.exec(select(Hall.id).where(Hall.slug == hall)).all()
+        stmt = stmt.where(col(Letter.hall_id).in_(list(hall_ids) or [-1]))
+    if sender_id:
+        digits = "".join(ch for ch in sender_id if ch.isdigit())[:10]
+        stmt = stmt.where(Letter.sender_id_number == digits)
+    if phone:
+        from reception.queue.rules import normalise_phone
+
+        stmt = stmt.where(Letter.phone == normalise_phone(phone))
+    zone = ZoneInfo("Asia/Riyadh")
+    if principal.branch_id is not None:
+        branch = session.get(Branch, principal.branch_id)
+        zone = ZoneInfo(branch.timezone) if branch else zone
+    start, end = _day(date_from, "from"), _day(date_to, "to")
+    if start:
+        stmt = stmt.where(Letter.created_at >= datetime.combine(start, time(), zone))
+    if end:
+        stmt = stmt.where(
+            Letter.created_at < datetime.combine(end + timedelta(days=1), time(), zone)
+        )
+    words = normalise_arabic(q[:200]).split()
+    for word in words[:8]:
+        pattern = "%" + word.replace("\\", "").replace("%", "").replace("_", "") + "%"
+        stmt = stmt.where(
+            col(Letter.search_text).like(pattern) | col(Letter.reference).like(pattern.upper())
+        )
+    rows = session.exec(
+        stmt.order_by(col(Letter.created_at).desc(), col(Letter.id).desc()).limit(
+            MAX_RESULTS if sla else max(1, min(limit, MAX_RESULTS))
+        )
+    ).all()
+    found = [summary(letter, categories, departments, now) for letter in rows]
+    if sla:
+        found = [f for f in found if f["sla"] == sla][:limit]
+    return found
+
+
+SLA_ORDER = {"late": 0, "near": 1, "ok": 2}
+
+
+def inbox(session: Session, principal: Principal, now: datetime) -> list[dict[str, Any]]:
+    """A department's open letters: late first, then near their target, then oldest."""
+    rows = session.exec(
+        select(Letter).where(
+            *_visible(principal),
+            col(Letter.status).in_([LetterStatus.routed, LetterStatus.in_progress]),
+        )
+    ).all()
+    categories, departments = _names(session)
+    found = [summary(letter, categories, departments, now) for letter in rows]
+    found.sort(key=lambda f: (SLA_ORDER[f["sla"]], f["status_since"]))
+    return found
+
+
+def triage_queue(session: Session, principal: Principal, now: datetime) -> list[dict[str, Any]]:
+    """Letters waiting for triage: new, classified but not routed, and returned ones."""
+    rows = session.exec(
+        select(Letter).where(
+            *_visible(principal),
+            col(Letter.status).in_(
+                [LetterStatus.received, LetterStatus.classified, LetterStatus.returned]
+            ),
+        )
+    ).all()
+    categories, departments = _names(session)
+    found = [summary(letter, categories, departments, now) for letter in rows]
+    found.sort(key=lambda f: (SLA_ORDER[f["sla"]], f["status_since"]))
+    return found
+
+
+def public_timeline(session: Session, token: str) -> dict[str, Any]:
+    """What the citizen sees at `/l/<token>`: no personal data beyond a masked name."""
+    letter = session.exec(select(Letter).where(Letter.tracking_token == token[:64])).first()
+    if letter is None:
+        raise NotFound("unknown_tracking", N_("We could not find this ticket. Check the link."))
+    categories, departments = _names(session)
+    department = departments.get(letter.department_id or 0)
+    return {
+        "letter": letter,
+        "name": mask_name(letter.sender_name),
+        "department": department,
+        "steps": steps_of(session, letter.id or 0, public_only=True),
+    }

@@ -1,0 +1,119 @@
+"""The letters taxonomy as data: departments, categories (one level of nesting) with
+their service-level targets, and routing rules. Each change is audited and works at
+once, for the command line, the administration page and the API alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from reception.errors import N_, Invalid, NotFound
+from reception.letters.models import Category, Department, RoutingRule
+from reception.letters.rules import SLA_STAGES
+from reception.queue import queries
+from reception.queue.setup import _create, _names, _slug
+
+RESIDENCIES = ("citizen", "resident")
+
+
+def add_department(
+    session: Session, *, slug: str, name_ar: str, name_en: str, actor: str = "cli"
+) -> Department:
+    _names(name_ar, name_en)
+    row = Department(slug=_slug(slug), name_ar=name_ar.strip(), name_en=name_en.strip())
+    return _create(session, actor, row, slug=slug)
+
+
+def department_by_slug(session: Session, slug: str) -> Department:
+    row = session.exec(select(Department).where(Department.slug == slug)).first()
+    if row is None:
+        raise NotFound("unknown_department", N_("There is no department {slug}."), slug=slug[:40])
+    return row
+
+
+def category_by_slug(session: Session, slug: str) -> Category:
+    row = session.exec(select(Category).where(Category.slug == slug)).first()
+    if row is None:
+        raise NotFound("unknown_category", N_("There is no category {slug}."), slug=slug[:40])
+    return row
+
+
+def _sla(hours: dict[str, Any] | None) -> dict[str, int]:
+    clean: dict[str, int] = {}
+    for stage, value in (hours or {}).items():
+        if stage not in SLA_STAGES:
+            raise Invalid(
+                "bad_sla_stage",
+                N_("Targets are set for: {stages}."),
+                stages=", ".join(SLA_STAGES),
+            )
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 24 * 365:
+            raise Invalid("bad_sla_hours", N_("A target is a whole number of hours, 1 or more."))
+        clean[stage] = value
+    return clean
+
+
+def add_category(
+    session: Session,
+    *,
+    slug: str,
+    name_ar: str,
+    name_en: str,
+    parent: str | None = None,
+    sla_hours: dict[str, Any] | None = None,
+    actor: str = "cli",
+) -> Category:
+    _names(name_ar, name_en)
+    parent_id = None
+    if parent:
+        parent_row = category_by_slug(session, parent)
+        if parent_row.parent_id is not None:
+            raise Invalid("too_deep", N_("Categories nest one level only."))
+        parent_id = parent_row.id
+    row = Category(
+        slug=_slug(slug),
+        name_ar=name_ar.strip(),
+        name_en=name_en.strip(),
+        parent_id=parent_id,
+        sla_hours=_sla(sla_hours),
+    )
+    return _create(session, actor, row, slug=slug)
+
+
+def add_routing_rule(
+    session: Session,
+    *,
+    category: str,
+    department: str,
+    branch: str | None = None,
+    residency: str | None = None,
+    actor: str = "cli",
+) -> RoutingRule:
+    """Letters of `category` (and its subcategories) go to `department`; a rule for one
+    branch or one residency is more specific and wins over the general one."""
+    from reception import audit
+
+    category_row = category_by_slug(session, category)
+    department_row = department_by_slug(session, department)
+    branch_id = queries.branch_by_slug(session, branch).id if branch else None
+    if residency is not None and residency not in RESIDENCIES:
+        raise Invalid("bad_residency", N_("Residency is citizen or resident."))
+    existing = session.exec(
+        select(RoutingRule).where(
+            RoutingRule.category_id == category_row.id,
+            RoutingRule.branch_id == branch_id,
+            RoutingRule.residency == residency,
+        )
+    ).first()
+    rule = existing or RoutingRule(category_id=category_row.id or 0, department_id=0)
+    rule.department_id = department_row.id or 0
+    rule.branch_id = branch_id
+    rule.residency = residency
+    session.add(rule)
+    session.flush()
+    audit.record(
+        session, actor, "routing.set", "routingrule", rule.id, category=category,
+        department=department,
+    )  # fmt: skip
+    return rule

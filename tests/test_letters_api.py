@@ -1,0 +1,197 @@
+"""Letters through the JSON API, on SQLite and PostgreSQL: registration, triage,
+routing by rules, the department's work, isolation between halls and departments,
+Arabic search, and clear errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from starlette.testclient import TestClient
+
+from reception.notify.models import OutgoingSms
+from tests.factories import World
+
+CITIZEN = "1000000008"  # a valid national ID (Luhn check digit)
+RESIDENT = "2000000006"
+
+
+def auth(world: World, name: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {world.tokens[name]}", **extra}
+
+
+def register(client: TestClient, world: World, **fields: Any) -> dict[str, Any]:
+    body = {
+        "branch": "riyadh",
+        "hall": "men",
+        "sender_name": "محمد عبدالله الأحمد",
+        "sender_id_number": CITIZEN,
+        "sex": "male",
+        "phone": "0501234567",
+        "subject": "طلب إصدار هوية وطنية بدل فاقد",
+        "body": "فقدت بطاقة الهوية الوطنية وأرجو إصدار بدل فاقد.",
+        **fields,
+    }
+    token = "operator-women" if body.get("hall") == "women" else "operator-men"
+    r = client.post("/api/v1/letters", json=body, headers=auth(world, token))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def post(client: TestClient, path: str, headers: dict[str, str], body: dict | None = None):  # type: ignore[no-untyped-def]
+    return client.post(path, json=body or {}, headers=headers)
+
+
+def test_a_letter_goes_from_the_desk_to_the_department_and_back_to_the_citizen(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    letter = register(client, world)
+    ref = letter["reference"]
+    assert ref.startswith("L-20") and letter["status"] == "received"
+    assert "/l/" in letter["tracking_url"] and ref not in letter["tracking_url"]
+    op = auth(world, "operator-men")
+    r = post(client, f"/api/v1/letters/{ref}/classify", op, {"category": "request_civil"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "routed" and r.json()["department"] == "civil_affairs"
+
+    officer = auth(world, "officer")
+    other = auth(world, "officer-traffic")
+    assert client.get(f"/api/v1/letters/{ref}", headers=other).status_code == 404
+    assert client.get("/api/v1/letters", headers=other).json()["letters"] == []
+    listed = client.get("/api/v1/letters?status=routed", headers=officer).json()["letters"]
+    assert [x["reference"] for x in listed] == [ref]
+    assert listed[0]["sender_id"] != CITIZEN and listed[0]["sender_id"].endswith("08")
+
+    assert post(client, f"/api/v1/letters/{ref}/answer", officer, {"note": "x"}).status_code == 409
+    assert post(client, f"/api/v1/letters/{ref}/accept", officer).json()["status"] == "in_progress"
+    r = post(client, f"/api/v1/letters/{ref}/request-info", officer, {"note": ""})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "reason_required"
+    r = post(client, f"/api/v1/letters/{ref}/request-info", officer, {"note": "صورة البلاغ"})
+    assert r.status_code == 200 and r.json()["status"] == "in_progress"
+    r = post(client, f"/api/v1/letters/{ref}/answer", officer, {"note": "صدرت الهوية"})
+    assert r.json()["status"] == "answered"
+    r = post(client, f"/api/v1/letters/{ref}/close", op, {"note": ""})
+    assert r.json()["status"] == "closed"
+    steps = [(s["kind"], s["to"]) for s in r.json()["steps"]]
+    assert steps == [
+        ("receive", None),
+        ("classify", "classified"),
+        ("route", "routed"),
+        ("accept", "in_progress"),
+        ("request_info", None),
+        ("answer", "answered"),
+        ("close", "closed"),
+    ]
+    with Session(engine) as s:
+        purposes = [
+            m.purpose for m in s.exec(select(OutgoingSms)) if m.purpose.startswith("letter")
+        ]
+    assert purposes == [
+        "letter_received",
+        "letter_routed",
+        "letter_info_needed",
+        "letter_answered",
+        "letter_closed",
+    ]
+    assert post(client, f"/api/v1/letters/{ref}/accept", officer).status_code in (404, 409)
+
+
+def test_routing_rules_parents_overrides_and_returns(client: TestClient, world: World) -> None:
+    op = auth(world, "operator-men")
+    ref = register(client, world)["reference"]
+    r = post(client, f"/api/v1/letters/{ref}/classify", op, {"category": "complaint"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "category_has_children"
+    r = post(
+        client,
+        f"/api/v1/letters/{ref}/classify",
+        op,
+        {"category": "appeal", "department": "traffic", "note": "يخص مخالفة"},
+    )
+    assert r.json()["department"] == "traffic"
+    traffic = auth(world, "officer-traffic")
+    r = post(client, f"/api/v1/letters/{ref}/return", traffic, {"note": "ليس من اختصاصنا"})
+    assert r.json()["status"] == "returned"
+    assert client.get(f"/api/v1/letters/{ref}", headers=traffic).status_code == 200
+    r = post(client, f"/api/v1/letters/{ref}/classify", op, {"category": "request_passport"})
+    assert r.json()["status"] == "routed" and r.json()["department"] == "passports"
+    assert client.get(f"/api/v1/letters/{ref}", headers=traffic).status_code == 404
+
+
+def test_halls_stay_apart_and_errors_are_clear(client: TestClient, world: World) -> None:
+    women = register(client, world, hall="women", sex="female", sender_id_number=RESIDENT)
+    men_op = auth(world, "operator-men", **{"Accept-Language": "ar"})
+    assert client.get(f"/api/v1/letters/{women['reference']}", headers=men_op).status_code == 404
+    seen = client.get("/api/v1/letters", headers=men_op).json()["letters"]
+    assert women["reference"] not in [x["reference"] for x in seen]
+    body = {
+        "branch": "riyadh",
+        "hall": "women",
+        "sender_name": "x",
+        "sender_id_number": CITIZEN,
+        "sex": "male",
+        "subject": "x",
+    }
+    r = client.post("/api/v1/letters", json=body, headers=men_op)
+    assert r.status_code == 403
+    for change, code in (
+        ({"sender_id_number": "1000000009"}, "bad_id_number_checksum"),
+        ({"sender_id_number": "3000000008"}, "bad_id_number"),
+        ({"hall": None}, "hall_required"),
+        ({"ticket_number": "M-999"}, "unknown_ticket_number"),
+        ({"subject": "   "}, "subject_required"),
+        ({"phone": "123"}, None),
+    ):
+        r = client.post("/api/v1/letters", json={**body, "hall": "men", **change}, headers=men_op)
+        assert r.status_code == 422, (change, r.text)
+        if code:
+            assert r.json()["error"]["code"] == code
+        assert r.json()["error"]["message"]
+    r = client.post("/api/v1/letters", json={**body, "hall": "men", "sex": "x"}, headers=men_op)
+    assert r.status_code == 422
+    kiosk = auth(world, "kiosk")
+    assert client.post("/api/v1/letters", json=body, headers=kiosk).status_code == 403
+    assert client.get("/api/v1/letters/L-1999-000001", headers=men_op).status_code == 404
+    r = post(client, "/api/v1/letters/whatever/fly", men_op)
+    assert r.status_code == 404
+
+
+def test_arabic_search_folds_spellings_and_finds_references(
+    client: TestClient, world: World
+) -> None:
+    one = register(client, world, subject="شكوى من تأخر إصدار الإقامة")
+    register(client, world, subject="طلب موعد", body="أرجو تحديد موعد لمقابلة معالي الوزير")
+    sup = auth(world, "admin")
+
+    def found(q: str) -> list[str]:
+        r = client.get("/api/v1/letters", params={"q": q}, headers=sup)
+        assert r.status_code == 200, r.text
+        return [x["subject"] for x in r.json()["letters"]]
+
+    assert found("اقامه") == ["شكوى من تأخر إصدار الإقامة"]  # hamza and ta marbuta folded
+    assert found("تاخر الاقامة") == ["شكوى من تأخر إصدار الإقامة"]
+    assert found("معالى الوزير") == ["طلب موعد"]  # alef maqsura folded
+    assert found("مرور") == []
+    assert found(one["reference"].lower()) == ["شكوى من تأخر إصدار الإقامة"]
+    r = client.get("/api/v1/letters", params={"sender_id": CITIZEN}, headers=sup)
+    assert len(r.json()["letters"]) == 2
+    r = client.get("/api/v1/letters", params={"from": "yesterday"}, headers=sup)
+    assert r.status_code == 422
+
+
+def test_merge_a_duplicate_and_reject(client: TestClient, world: World) -> None:
+    op = auth(world, "operator-men")
+    first = register(client, world)["reference"]
+    second = register(client, world)["reference"]
+    r = post(client, f"/api/v1/letters/{second}/merge", op, {"merge_into": first})
+    assert r.json()["status"] == "merged"
+    r = post(client, f"/api/v1/letters/{first}/merge", op, {"merge_into": first})
+    assert r.status_code == 422
+    r = post(client, f"/api/v1/letters/{first}/reject", op, {"note": ""})
+    assert r.status_code == 422
+    r = post(client, f"/api/v1/letters/{first}/reject", op, {"note": "مكرر"})
+    assert r.json()["status"] == "rejected"
+    r = post(client, f"/api/v1/letters/{first}/classify", op, {"category": "appeal"})
+    assert r.status_code == 409
+    r = post(client, f"/api/v1/letters/{first}/calls", op, {"direction": "in", "note": "سأل"})
+    assert r.status_code == 200 and r.json()["steps"][-1]["kind"] == "call_in"
