@@ -342,3 +342,21 @@ def test_appointment_only_services_are_not_for_walk_ins(
     listing = client.get("/api/v1/branches", headers=auth(world, "kiosk")).json()
     modes = {s["slug"]: s["mode"] for s in listing["branches"][0]["services"]}
     assert modes["complaint"] == "appointment" and modes["letter"] == "both"
+
+
+def test_every_api_route_is_in_the_openapi_document(client: TestClient) -> None:
+    from starlette.routing import Route
+
+    documented = {
+        (method.upper(), path)
+        for path, operations in client.get("/api/v1/openapi.json").json()["paths"].items()
+        for method in operations
+    }
+    missing = [
+        (method, route.path)
+        for route in client.app.routes  # type: ignore[attr-defined]
+        if isinstance(route, Route) and route.path.startswith("/api/v1/")
+        for method in (route.methods or set()) - {"HEAD"}
+        if route.path != "/api/v1/openapi.json" and (method, route.path) not in documented
+    ]
+    assert missing == []

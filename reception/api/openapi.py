@@ -11,6 +11,10 @@ from reception.api import schemas
 
 _MODELS: list[type[BaseModel]] = [
     schemas.TicketCreate,
+    schemas.LetterCreate,
+    schemas.ClassifyBody,
+    schemas.LetterMoveBody,
+    schemas.CallBody,
     schemas.AppointmentCreate,
     schemas.AppointmentOut,
     schemas.CheckInBody,
@@ -212,10 +216,64 @@ def _admin_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
         ),
         ("/api/v1/admin/tokens/{token}/revoke", "post", None, "Revoke a token at once", ["token"]),
     ]
+    return _paths_from(table, bearer, "admin")
+
+
+def _letter_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    table: list[tuple[str, str, type[BaseModel] | None, str, list[str]]] = [
+        ("/api/v1/letters", "post", schemas.LetterCreate, "Register a letter (triage staff)", []),
+        (
+            "/api/v1/letters",
+            "get",
+            None,
+            "List letters: q (Arabic-folded words or a reference), status, category, "
+            "department, hall, sla (ok/near/late), sender_id, phone, from, to, limit",
+            [],
+        ),
+        ("/api/v1/letters/{reference}", "get", None, "One letter with its steps", ["reference"]),
+        (
+            "/api/v1/letters/{reference}/classify",
+            "post",
+            schemas.ClassifyBody,
+            "Classify and route (by the routing rules unless a department is named)",
+            ["reference"],
+        ),
+        (
+            "/api/v1/letters/{reference}/calls",
+            "post",
+            schemas.CallBody,
+            "Log a phone call about the letter",
+            ["reference"],
+        ),
+        (
+            "/api/v1/letters/{reference}/{move}",
+            "post",
+            schemas.LetterMoveBody,
+            "Move it on: accept, note, request-info, answer, return, reopen "
+            "(department); close, reject, merge (triage)",
+            ["reference", "move"],
+        ),
+    ]
+    return _paths_from(table, bearer, "letter")
+
+
+def _success_status(method: str, model: type[BaseModel] | None, summary: str) -> str:
+    """201 for what creates something (an admin addition, a registered letter)."""
+    creates = method == "post" and model is not None
+    creates = creates and summary.split()[0] in ("Add", "Issue", "Register")
+    return "201" if creates else "200"
+
+
+def _paths_from(
+    table: list[tuple[str, str, type[BaseModel] | None, str, list[str]]],
+    bearer: list[dict[str, list[str]]],
+    prefix: str,
+) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for path, method, model, summary, params in table:
+        words = "".join(w.title() for w in summary.split()[:3] if w.isalpha())
         operation: dict[str, Any] = {
-            "operationId": "admin" + "".join(w.title() for w in summary.split()[:3] if w.isalpha()),
+            "operationId": prefix + method.title() + words,
             "summary": summary,
             "security": bearer,
             "parameters": [
@@ -228,7 +286,7 @@ def _admin_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
                 for p in params
             ],
             "responses": {
-                "200" if method == "put" or model is None else "201": {
+                _success_status(method, model, summary): {
                     "description": "Done",
                     "content": {"application/json": {"schema": {"type": "object"}}},
                 },
@@ -368,6 +426,7 @@ def build_openapi() -> dict[str, Any]:
             },
             **_operator_paths(bearer),
             **_admin_paths(bearer),
+            **_letter_paths(bearer),
             "/api/v1/sms/status": {
                 "post": {
                     "operationId": "smsStatusCallback",
