@@ -41,6 +41,7 @@ from reception.queue.housekeeping import run_housekeeping
 from reception.settings import LANGUAGES, Settings, load_settings
 from reception.staff.admin import routes as admin_screen_routes
 from reception.staff.device import routes as device_routes
+from reception.staff.letters import routes as letter_routes
 from reception.staff.routes import routes as staff_routes
 from reception.track.routes import routes as track_routes
 from reception.web import AppContext, error_text, language_of, make_templates, render, t
@@ -282,6 +283,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *admin_screen_routes,
         *staff_routes,
         *device_routes,
+        *letter_routes,
         *display_routes,
         *track_routes,
         *api_routes,

@@ -72,3 +72,20 @@ DAY_NAMES = {
     "fri": N_("Friday"),
     "sat": N_("Saturday"),
 }
+
+LETTER_STEP_LABELS = {
+    "receive": N_("received"),
+    "classify": N_("classified"),
+    "route": N_("sent to the department"),
+    "accept": N_("accepted by the department"),
+    "note": N_("internal note"),
+    "request_info": N_("more information requested from the citizen"),
+    "answer": N_("answered"),
+    "return": N_("returned to triage"),
+    "reopen": N_("reopened"),
+    "close": N_("closed"),
+    "reject": N_("not accepted"),
+    "merge": N_("merged with another letter"),
+    "call_in": N_("incoming call"),
+    "call_out": N_("outgoing call"),
+}

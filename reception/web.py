@@ -33,7 +33,7 @@ from reception.db import session_scope
 from reception.errors import N_, Conflict, DomainError, Forbidden, NotFound, Unauthorized
 from reception.events.base import HubBroadcaster
 from reception.i18n import direction, pick_language, translations
-from reception.labels import DAY_NAMES, STATUS_LABELS, TICKET_EVENT_LABELS
+from reception.labels import DAY_NAMES, LETTER_STEP_LABELS, STATUS_LABELS, TICKET_EVENT_LABELS
 from reception.queue.actions import Outcome
 from reception.settings import LANGUAGES, Settings
 
@@ -69,6 +69,9 @@ def _make_templates(language: str, settings: Settings) -> Jinja2Templates:
         status_label=lambda code: translations(language).gettext(STATUS_LABELS.get(code) or code),
         event_label=lambda code: translations(language).gettext(
             TICKET_EVENT_LABELS.get(code) or code
+        ),
+        letter_step_label=lambda code: translations(language).gettext(
+            LETTER_STEP_LABELS.get(code) or code
         ),
     )
     env.filters["local"] = lambda row, attr="name": getattr(row, f"{attr}_{language}", "")
@@ -250,6 +253,8 @@ def path_id(conn: HTTPConnection, name: str, what: str = "counter") -> int:
     if not 1 <= value <= MAX_ID:
         if what == "ticket":
             raise NotFound("unknown_ticket", N_("This ticket does not exist."))
+        if what == "letter":
+            raise NotFound("unknown_letter", N_("There is no such letter."))
         if what == "hall":
             raise NotFound("unknown_hall_id", N_("There is no hall {id}."), id=raw[:12])
         if what == "token":

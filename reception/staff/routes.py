@@ -39,8 +39,20 @@ def _safe_next(target: str | None, default: str) -> str:
     return default
 
 
+LANDING = {
+    Role.kiosk: "/kiosk",
+    Role.display: "/display",
+    Role.department_officer: "/staff/inbox",
+}
+
+
 def _landing(role: str) -> str:
-    return {Role.kiosk: "/kiosk", Role.display: "/display"}.get(Role(role), "/staff")
+    landing = {
+        Role.kiosk: "/kiosk",
+        Role.display: "/display",
+        Role.department_officer: "/staff/inbox",
+    }
+    return landing.get(Role(role), "/staff")
 
 
 async def login_page(request: Request) -> Response:
@@ -99,7 +111,7 @@ async def logout(request: Request) -> Response:
 
 async def console(request: Request) -> Response:
     principal = await require_principal(request)
-    if principal.role in (Role.kiosk, Role.display):
+    if principal.role in (Role.kiosk, Role.display, Role.department_officer):
         return RedirectResponse(_landing(principal.role), status_code=303)
     principal.require_role(Role.operator, Role.supervisor, Role.admin)
     rows = await read(request, lambda s: views.operator_counters(s, principal))

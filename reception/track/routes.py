@@ -75,7 +75,18 @@ async def track_socket(ws: WebSocket) -> None:
                 await receiver
 
 
+async def track_letter(request: Request) -> Response:
+    """A letter's public timeline: its steps in plain words, what is expected of the
+    citizen, and nothing personal beyond a masked name."""
+    from reception.letters.queries import public_timeline
+
+    token = str(request.path_params["token"])[:64]
+    view = await read(request, lambda s: public_timeline(s, token))
+    return render(request, "track/letter.html", view)
+
+
 routes = [
     Route("/t/{token}", track, methods=["GET"]),
+    Route("/l/{token}", track_letter, methods=["GET"]),
     WebSocketRoute("/t/{token}/ws", track_socket),
 ]

@@ -1,0 +1,293 @@
+"""Letter screens: the triage desk (register, classify, route, close), the department
+inbox (accept, note, ask the citizen, answer, return), search, and phone calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from reception.auth.models import Role
+from reception.errors import N_, DomainError
+from reception.letters import actions, queries
+from reception.letters.models import Category, Department, LetterStatus
+from reception.letters.rules import mask_id
+from reception.queue.models import Hall
+from reception.queue.views import allowed_halls, principal_branch
+from reception.web import (
+    check_csrf,
+    ctx,
+    error_text,
+    flash,
+    path_id,
+    read,
+    render,
+    require_principal,
+    run_action,
+    t,
+)
+
+TRIAGE = (Role.operator, Role.supervisor, Role.admin)
+EVERYONE = (*TRIAGE, Role.department_officer)
+FILTERS = ("q", "status", "category", "department", "sla", "sender_id", "from", "to")
+
+
+def _taxonomy(session: Session) -> dict[str, Any]:
+    categories = list(session.exec(select(Category).where(Category.active == True)))  # noqa: E712
+    parents = [c for c in categories if c.parent_id is None]
+    return {
+        "groups": [(p, [c for c in categories if c.parent_id == p.id]) for p in parents],
+        "departments": list(
+            session.exec(
+                select(Department).where(Department.active == True).order_by(col(Department.id))  # noqa: E712
+            )
+        ),
+        "statuses": [s.value for s in LetterStatus],
+    }
+
+
+async def desk(request: Request) -> Response:
+    """Triage: the letters waiting for a decision, and search across all of them."""
+    principal = await require_principal(request)
+    if principal.role == Role.department_officer:
+        return RedirectResponse("/staff/inbox", status_code=303)
+    principal.require_role(*TRIAGE)
+    q = request.query_params
+    filters = {k: q.get(k, "").strip()[:200] for k in FILTERS}
+    searching = any(filters.values())
+    now = ctx(request).clock.now()
+
+    def load(s: Session) -> dict[str, Any]:
+        data = _taxonomy(s)
+        data["queue"] = queries.triage_queue(s, principal, now)
+        data["results"] = (
+            queries.search(
+                s,
+                principal,
+                now,
+                q=filters["q"],
+                status=filters["status"] or None,
+                category=filters["category"] or None,
+                department=filters["department"] or None,
+                sla=filters["sla"] or None,
+                sender_id=filters["sender_id"] or None,
+                date_from=filters["from"] or None,
+                date_to=filters["to"] or None,
+            )
+            if searching
+            else None
+        )
+        return data
+
+    try:
+        data = await read(request, load)
+    except DomainError as exc:
+        if exc.status_code in (401, 403):
+            raise
+        data = await read(request, lambda s: {**_taxonomy(s), "queue": [], "results": []})
+        data["error"] = error_text(request, exc)
+    return render(request, "staff/letters.html", {**data, "filters": filters})
+
+
+async def new_letter(request: Request) -> Response:
+    principal = await require_principal(request)
+    principal.require_role(*TRIAGE)
+
+    def load(s: Session) -> dict[str, Any]:
+        branch = principal_branch(s, principal, None)
+        return {"branch": branch, "halls": allowed_halls(s, principal, branch)}
+
+    data = await read(request, load)
+    form = {
+        "ticket_number": request.query_params.get("ticket", "")[:12],
+        "hall": request.query_params.get("hall", ""),
+        "channel": "counter",
+        "language": "ar",
+    }
+    return render(request, "staff/letter_new.html", {**data, "form": form})
+
+
+async def register(request: Request) -> Response:
+    principal = await require_principal(request)
+    principal.require_role(*TRIAGE)
+    form = await check_csrf(request)
+    app = ctx(request)
+    fields = {
+        k: str(form.get(k, ""))
+        for k in (
+            "hall",
+            "channel",
+            "ticket_number",
+            "sender_name",
+            "sender_id_number",
+            "sex",
+            "phone",
+            "language",
+            "subject",
+            "body",
+        )
+    }
+
+    def change(s: Session) -> Any:
+        branch = principal_branch(s, principal, None)
+        return actions.register_letter(
+            s,
+            app.clock,
+            principal,
+            branch=branch.slug,
+            hall=fields["hall"] or None,
+            channel=fields["channel"] or "counter",
+            ticket_number=fields["ticket_number"] or None,
+            sender_name=fields["sender_name"],
+            sender_id_number=fields["sender_id_number"],
+            sex=fields["sex"],
+            phone=fields["phone"] or None,
+            language=fields["language"] or "ar",
+            subject=fields["subject"],
+            body=fields["body"],
+            public_base_url=app.settings.public_base_url,
+        )
+
+    try:
+        done = await run_action(request, change)
+    except DomainError as exc:
+        if exc.status_code in (401, 403):
+            raise
+
+        def load(s: Session) -> dict[str, Any]:
+            branch = principal_branch(s, principal, None)
+            return {"branch": branch, "halls": allowed_halls(s, principal, branch)}
+
+        data = await read(request, load)
+        context = {**data, "form": fields, "error": error_text(request, exc)}
+        return render(request, "staff/letter_new.html", context, status_code=exc.status_code)
+    flash(
+        request,
+        t(request, N_("Letter {reference} registered."), reference=done.letter.reference),
+        "info",
+    )
+    return RedirectResponse(f"/staff/letters/{done.letter.id}", status_code=303)
+
+
+async def letter_page(request: Request) -> Response:
+    principal = await require_principal(request)
+    principal.require_role(*EVERYONE)
+    letter_id = path_id(request, "letter_id", "letter")
+    now = ctx(request).clock.now()
+
+    def load(s: Session) -> dict[str, Any]:
+        letter = actions.letter_for(s, principal, letter_id)
+        hall = s.get(Hall, letter.hall_id) if letter.hall_id else None
+        return {
+            **_taxonomy(s),
+            "letter": letter,
+            "hall": hall,
+            "detail": queries.detail(s, letter, now),
+            "masked_id": mask_id(letter.sender_id_number),
+            "duplicates": actions.duplicates_of(s, letter),
+        }
+
+    data = await read(request, load)
+    return render(request, "staff/letter.html", data)
+
+
+async def _change(request: Request, make: Any, done: str) -> Response:
+    principal = await require_principal(request)
+    principal.require_role(*EVERYONE)
+    form = await check_csrf(request)
+    letter_id = path_id(request, "letter_id", "letter")
+    app = ctx(request)
+    try:
+        await run_action(request, lambda s: make(s, principal, letter_id, form, app))
+        flash(request, t(request, done), "info")
+    except DomainError as exc:
+        if exc.status_code in (401, 403):
+            raise
+        flash(request, error_text(request, exc))
+    return RedirectResponse(f"/staff/letters/{letter_id}", status_code=303)
+
+
+async def classify(request: Request) -> Response:
+    return await _change(
+        request,
+        lambda s, p, letter_id, f, app: actions.classify_and_route(
+            s,
+            app.clock,
+            p,
+            letter_id=letter_id,
+            category=str(f.get("category", "")),
+            department=str(f.get("department") or "") or None,
+            note=str(f.get("note", "")),
+            public_base_url=app.settings.public_base_url,
+        ),
+        N_("The letter was classified and sent to the department."),
+    )
+
+
+async def move(request: Request) -> Response:
+    def make(s: Session, p: Any, letter_id: int, f: Any, app: Any) -> Any:
+        name = str(f.get("move", ""))
+        if name in ("close", "reject", "merge"):
+            return actions.triage_move(
+                s,
+                app.clock,
+                p,
+                letter_id=letter_id,
+                move=name,
+                note=str(f.get("note", "")),
+                merge_into=str(f.get("merge_into", "")) or None,
+                public_base_url=app.settings.public_base_url,
+            )
+        return actions.department_move(
+            s,
+            app.clock,
+            p,
+            letter_id=letter_id,
+            move=name,
+            note=str(f.get("note", "")),
+            public_base_url=app.settings.public_base_url,
+        )
+
+    return await _change(request, make, N_("Saved."))
+
+
+async def call(request: Request) -> Response:
+    return await _change(
+        request,
+        lambda s, p, letter_id, f, app: actions.log_call(
+            s,
+            app.clock,
+            p,
+            letter_id=letter_id,
+            direction=str(f.get("direction", "")),
+            note=str(f.get("note", "")),
+        ),
+        N_("The call was noted."),
+    )
+
+
+async def inbox(request: Request) -> Response:
+    principal = await require_principal(request)
+    principal.require_role(Role.department_officer, Role.supervisor, Role.admin)
+    now = ctx(request).clock.now()
+
+    def load(s: Session) -> dict[str, Any]:
+        department = s.get(Department, principal.department_id) if principal.department_id else None
+        return {"rows": queries.inbox(s, principal, now), "department": department}
+
+    return render(request, "staff/inbox.html", await read(request, load))
+
+
+routes = [
+    Route("/staff/letters", desk, methods=["GET"]),
+    Route("/staff/letters", register, methods=["POST"]),
+    Route("/staff/letters/new", new_letter, methods=["GET"]),
+    Route("/staff/letters/{letter_id}", letter_page, methods=["GET"]),
+    Route("/staff/letters/{letter_id}/classify", classify, methods=["POST"]),
+    Route("/staff/letters/{letter_id}/move", move, methods=["POST"]),
+    Route("/staff/letters/{letter_id}/call", call, methods=["POST"]),
+    Route("/staff/inbox", inbox, methods=["GET"]),
+]
