@@ -137,7 +137,11 @@ def test_screens_are_accessible(live: tuple[str, World], browser: Any, language:
                 "/kiosk/appointment",
             ],
         ),
-        "operator-men": ("staff", ["/staff", "/staff/counters/1"]),
+        "operator-men": (
+            "staff",
+            ["/staff", "/staff/counters/1", "/staff/letters", "/staff/letters/new"],
+        ),
+        "officer": ("inbox", ["/staff/inbox"]),
         "display-men": ("display", ["/display"]),
         "supervisor": ("supervise", ["/staff/supervise"]),
         "admin": ("admin", ["/staff/admin"]),
@@ -445,3 +449,34 @@ def test_display_of_some_counters_shows_only_their_calls(
     history = display.locator("[data-history]").inner_text()
     assert numbers[0] in history and numbers[1] not in history  # counter 2 is not shown
     display.context.close()
+
+
+def test_triage_desk_registers_and_routes_and_the_inbox_answers(
+    live: tuple[str, World], browser: Any
+) -> None:
+    base, _ = live
+    desk = sign_in(browser, base, "operator-men")
+    desk.goto(f"{base}/staff/letters/new?hall=men")
+    desk.fill("#sender_name", "سارة محمد العتيبي")
+    desk.fill("#sender_id_number", "1000000008")
+    desk.get_by_label("أنثى").check()
+    desk.fill("#phone", "0551234567")
+    desk.fill("#subject", "شكوى من مخالفة مرورية مكررة")
+    desk.fill("#body", "سُجّلت عليّ مخالفة مرتين لنفس الواقعة.")
+    desk.get_by_role("button", name="تسجيل", exact=True).click()
+    desk.get_by_role("status").filter(has_text="سُجّل الخطاب").wait_for()
+    reference = re.search(r"L-\d{4}-\d{6}", desk.locator("h1").inner_text()).group(0)
+    desk.select_option("#category", "complaint_traffic")
+    screenshot(desk, "letter-triage-ar")
+    desk.get_by_role("button", name="صنّف وأحِل").click()
+    desk.get_by_role("status").filter(has_text="أُحيل").wait_for()
+    assert "الإدارة العامة للمرور" in desk.locator(".facts").inner_text()
+    assert_accessible(desk)
+    desk.context.close()
+
+    inbox = sign_in(browser, base, "officer")  # civil affairs: not this letter
+    assert inbox.url.endswith("/staff/inbox")
+    assert reference not in inbox.locator("main").inner_text()
+    screenshot(inbox, "letter-inbox-ar")
+    assert_accessible(inbox)
+    inbox.context.close()
