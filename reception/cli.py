@@ -103,6 +103,7 @@ def cmd_user_create(args: argparse.Namespace) -> None:
             branch_slug=args.branch,
             hall_slugs=tuple(args.hall or ()),
             full_name=args.name or "",
+            department_slug=args.department,
             actor="cli",
         )
     )
@@ -119,6 +120,7 @@ def cmd_token_create(args: argparse.Namespace) -> None:
             role=args.role,
             branch_slug=args.branch,
             hall_slug=args.hall,
+            department_slug=args.department,
             actor="cli",
         )
     )
@@ -246,6 +248,52 @@ def cmd_appointment_add(args: argparse.Namespace) -> None:
     row = _with_session(book)
     print(f"appointment booked for {args.at} ({args.branch}); code:")
     print(row.code)
+
+
+def cmd_department_add(args: argparse.Namespace) -> None:
+    from reception.letters.setup import add_department
+
+    row = _with_session(
+        lambda s: add_department(s, slug=args.slug, name_ar=args.name_ar, name_en=args.name_en)
+    )
+    print(f"department {row.slug} added")
+
+
+def cmd_category_add(args: argparse.Namespace) -> None:
+    from reception.letters.setup import add_category
+
+    sla: dict[str, int] = {}
+    for item in args.sla or []:
+        stage, _, hours = item.partition("=")
+        if not hours.isdigit():
+            raise CliError("--sla is stage=hours, e.g. --sla routed=48")
+        sla[stage] = int(hours)
+    row = _with_session(
+        lambda s: add_category(
+            s,
+            slug=args.slug,
+            name_ar=args.name_ar,
+            name_en=args.name_en,
+            parent=args.parent,
+            sla_hours=sla,
+        )
+    )
+    print(f"category {row.slug} added")
+
+
+def cmd_route_set(args: argparse.Namespace) -> None:
+    from reception.letters.setup import add_routing_rule
+
+    _with_session(
+        lambda s: add_routing_rule(
+            s,
+            category=args.category,
+            department=args.department,
+            branch=args.branch,
+            residency=args.residency,
+        )
+    )
+    print(f"letters of {args.category} go to {args.department}")
 
 
 def cmd_branch_hours(args: argparse.Namespace) -> None:
@@ -401,6 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--branch")
     create.add_argument("--hall", action="append", help="repeat for several halls")
+    create.add_argument("--department", help="a department officer's department")
     create.add_argument("--name", help="full name shown on screens")
     create.add_argument("--password", help="omit to be asked (kept out of shell history)")
     create.set_defaults(func=cmd_user_create)
@@ -415,6 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     tcreate.add_argument("--name", required=True)
     tcreate.add_argument("--branch")
     tcreate.add_argument("--hall")
+    tcreate.add_argument("--department", help="a department officer's department")
     tcreate.set_defaults(func=cmd_token_create)
     token.add_parser("list", help="list tokens (never their secrets)").set_defaults(
         func=cmd_token_list
@@ -462,6 +512,36 @@ def build_parser() -> argparse.ArgumentParser:
     sadd_stop.add_argument("--from", dest="start", required=True, help="first day, 2026-12-01")
     sadd_stop.add_argument("--to", dest="end", required=True, help="last day, 2026-12-03")
     sadd_stop.set_defaults(func=cmd_stop_add)
+
+    department = sub.add_parser("department", help="departments letters go to").add_subparsers(
+        dest="action", required=True
+    )
+    dadd = department.add_parser("add", help="add a department")
+    dadd.add_argument("--slug", required=True)
+    dadd.add_argument("--name-ar", required=True)
+    dadd.add_argument("--name-en", required=True)
+    dadd.set_defaults(func=cmd_department_add)
+
+    category = sub.add_parser("category", help="kinds of letters").add_subparsers(
+        dest="action", required=True
+    )
+    cadd_cat = category.add_parser("add", help="add a category (or a subcategory)")
+    cadd_cat.add_argument("--slug", required=True)
+    cadd_cat.add_argument("--name-ar", required=True)
+    cadd_cat.add_argument("--name-en", required=True)
+    cadd_cat.add_argument("--parent", help="the parent category: this one is a subcategory")
+    cadd_cat.add_argument("--sla", action="append", help="target hours of a stage: routed=48")
+    cadd_cat.set_defaults(func=cmd_category_add)
+
+    route = sub.add_parser("route", help="routing rules of letters").add_subparsers(
+        dest="action", required=True
+    )
+    rset = route.add_parser("set", help="letters of a category go to a department")
+    rset.add_argument("--category", required=True)
+    rset.add_argument("--department", required=True)
+    rset.add_argument("--branch", help="only for letters of this branch")
+    rset.add_argument("--residency", choices=["citizen", "resident"], help="only for these")
+    rset.set_defaults(func=cmd_route_set)
 
     appointment = sub.add_parser("appointment", help="booked visits").add_subparsers(
         dest="action", required=True

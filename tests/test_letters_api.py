@@ -195,3 +195,72 @@ def test_merge_a_duplicate_and_reject(client: TestClient, world: World) -> None:
     assert r.status_code == 409
     r = post(client, f"/api/v1/letters/{first}/calls", op, {"direction": "in", "note": "سأل"})
     assert r.status_code == 200 and r.json()["steps"][-1]["kind"] == "call_in"
+
+
+def test_an_admin_manages_the_taxonomy_and_it_routes_at_once(
+    client: TestClient, world: World
+) -> None:
+    admin = auth(world, "admin")
+
+    def call(method: str, path: str, body: dict, status: int) -> dict:
+        r = client.request(method, path, json=body, headers=admin)
+        assert r.status_code == status, (path, r.text)
+        return r.json()
+
+    call(
+        "POST",
+        "/api/v1/admin/departments",
+        {"slug": "housing", "name_ar": "الإسكان", "name_en": "Housing"},
+        201,
+    )
+    call(
+        "POST",
+        "/api/v1/admin/categories",
+        {
+            "slug": "housing_aid",
+            "name_ar": "دعم سكني",
+            "name_en": "Housing aid",
+            "sla_hours": {"routed": 12},
+        },
+        201,
+    )
+    call(
+        "PUT",
+        "/api/v1/admin/routing-rules",
+        {"category": "housing_aid", "department": "housing"},
+        200,
+    )
+    bad = call(
+        "POST",
+        "/api/v1/admin/categories",
+        {"slug": "deep", "name_ar": "ع", "name_en": "d", "parent": "request_civil"},
+        422,
+    )
+    assert bad["error"]["code"] == "too_deep"
+    bad = call(
+        "POST",
+        "/api/v1/admin/categories",
+        {"slug": "x", "name_ar": "ع", "name_en": "x", "sla_hours": {"later": 3}},
+        422,
+    )
+    assert bad["error"]["code"] == "bad_sla_stage"
+    officer = call(
+        "POST",
+        "/api/v1/admin/tokens",
+        {
+            "name": "housing desk",
+            "role": "department_officer",
+            "branch": "riyadh",
+            "department": "housing",
+        },
+        201,
+    )
+    ref = register(client, world)["reference"]
+    op = auth(world, "operator-men")
+    r = post(client, f"/api/v1/letters/{ref}/classify", op, {"category": "housing_aid"})
+    assert r.json()["department"] == "housing"
+    mine = {"Authorization": f"Bearer {officer['token']}"}
+    assert [
+        x["reference"] for x in client.get("/api/v1/letters", headers=mine).json()["letters"]
+    ] == [ref]
+    assert client.post("/api/v1/admin/departments", json={}, headers=op).status_code == 403

@@ -17,6 +17,7 @@ from reception.auth import actions as auth_actions
 from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.errors import N_, Invalid
+from reception.letters import setup as letter_setup
 from reception.queue import setup
 from reception.queue.actions import Outcome
 from reception.web import path_id, read, require_principal, run_action
@@ -88,6 +89,31 @@ class HoursIn(Strict):
     closed: bool = Field(default=False, description="closed on these days every week")
 
 
+class DepartmentIn(Strict):
+    slug: str = Slug
+    name_ar: str = Name
+    name_en: str = Name
+
+
+class CategoryIn(Strict):
+    slug: str = Slug
+    name_ar: str = Name
+    name_en: str = Name
+    parent: str | None = Field(default=None, max_length=40)
+    sla_hours: dict[str, int] = Field(
+        default_factory=dict,
+        description="Target hours per stage (received, classified, routed, in_progress)",
+        examples=[{"received": 24, "routed": 48, "in_progress": 240}],
+    )
+
+
+class RoutingRuleIn(Strict):
+    category: str = Slug
+    department: str = Slug
+    branch: str | None = Field(default=None, max_length=40)
+    residency: Literal["citizen", "resident"] | None = None
+
+
 class UserIn(Strict):
     username: str = Field(min_length=1, max_length=60)
     password: str = Field(min_length=10, max_length=200)
@@ -95,6 +121,7 @@ class UserIn(Strict):
     branch: str | None = Field(default=None, max_length=40)
     halls: list[str] = Field(default_factory=list, max_length=10)
     full_name: str = Field(default="", max_length=120)
+    department: str | None = Field(default=None, max_length=40, description="Officers only")
 
 
 class TokenIn(Strict):
@@ -102,6 +129,7 @@ class TokenIn(Strict):
     role: Literal["admin", "supervisor", "operator", "department_officer", "kiosk", "display"]
     branch: str | None = Field(default=None, max_length=40)
     hall: str | None = Field(default=None, max_length=40)
+    department: str | None = Field(default=None, max_length=40, description="Officers only")
 
 
 ADMIN_MODELS: list[type[BaseModel]] = [
@@ -114,6 +142,9 @@ ADMIN_MODELS: list[type[BaseModel]] = [
     StopIn,
     PriorityIn,
     HoursIn,
+    DepartmentIn,
+    CategoryIn,
+    RoutingRuleIn,
     UserIn,
     TokenIn,
 ]
@@ -314,6 +345,37 @@ async def list_tokens(request: Request) -> Response:
     )
 
 
+async def add_department(request: Request) -> Response:
+    return await _write(
+        request,
+        DepartmentIn,
+        lambda s, b, actor: _row(
+            letter_setup.add_department(s, actor=actor, **b.model_dump()), "slug", "name_ar"
+        ),
+    )
+
+
+async def add_category(request: Request) -> Response:
+    return await _write(
+        request,
+        CategoryIn,
+        lambda s, b, actor: _row(
+            letter_setup.add_category(s, actor=actor, **b.model_dump()),
+            "slug",
+            "name_ar",
+            "sla_hours",
+        ),
+    )
+
+
+async def set_routing_rule(request: Request) -> Response:
+    def change(s: Any, b: RoutingRuleIn, actor: str) -> dict[str, Any]:
+        rule = letter_setup.add_routing_rule(s, actor=actor, **b.model_dump())
+        return {"id": rule.id, **b.model_dump()}
+
+    return await _write(request, RoutingRuleIn, change, 200)
+
+
 async def add_user(request: Request) -> Response:
     def create(s: Any, b: UserIn, actor: str) -> dict[str, Any]:
         user = auth_actions.create_user(
@@ -324,6 +386,7 @@ async def add_user(request: Request) -> Response:
             branch_slug=b.branch,
             hall_slugs=tuple(b.halls),
             full_name=b.full_name,
+            department_slug=b.department,
             actor=actor,
         )
         return {"id": user.id, "username": user.username, "role": user.role}
@@ -334,7 +397,13 @@ async def add_user(request: Request) -> Response:
 async def add_token(request: Request) -> Response:
     def create(s: Any, b: TokenIn, actor: str) -> dict[str, Any]:
         token, clear = auth_actions.create_token(
-            s, name=b.name, role=b.role, branch_slug=b.branch, hall_slug=b.hall, actor=actor
+            s,
+            name=b.name,
+            role=b.role,
+            branch_slug=b.branch,
+            hall_slug=b.hall,
+            department_slug=b.department,
+            actor=actor,
         )
         return {"id": token.id, "name": token.name, "role": token.role, "token": clear}
 
@@ -368,6 +437,9 @@ routes = [
     Route("/api/v1/admin/branches/{branch}/halls/{hall}/counters", add_counter, methods=["POST"]),
     Route("/api/v1/admin/counters/{counter}/services", set_counter_services, methods=["PUT"]),
     Route("/api/v1/admin/priorities/{priority}", set_priority, methods=["PUT"]),
+    Route("/api/v1/admin/departments", add_department, methods=["POST"]),
+    Route("/api/v1/admin/categories", add_category, methods=["POST"]),
+    Route("/api/v1/admin/routing-rules", set_routing_rule, methods=["PUT"]),
     Route("/api/v1/admin/users", add_user, methods=["POST"]),
     Route("/api/v1/admin/branches/{branch}/hours", set_hours, methods=["PUT"]),
     Route("/api/v1/admin/branches/{branch}/holidays/{day}", set_holiday, methods=["PUT", "DELETE"]),

@@ -205,6 +205,21 @@ def _admin_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
             "Open a branch again on that day",
             ["branch", "day"],
         ),
+        ("/api/v1/admin/departments", "post", admin.DepartmentIn, "Add a department", []),
+        (
+            "/api/v1/admin/categories",
+            "post",
+            admin.CategoryIn,
+            "Add a letter category (with a parent: a subcategory)",
+            [],
+        ),
+        (
+            "/api/v1/admin/routing-rules",
+            "put",
+            admin.RoutingRuleIn,
+            "Set where a category's letters go (optionally per branch or residency)",
+            [],
+        ),
         ("/api/v1/admin/users", "post", admin.UserIn, "Add a staff or device account", []),
         ("/api/v1/admin/tokens", "get", None, "List every token (without secrets)", []),
         (
