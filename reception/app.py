@@ -117,16 +117,18 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
 class BodyLimit:
     """Refuse request bodies over `max_bytes` (413) before they are read into memory."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_bytes = upload_bytes or max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_bytes if scope["path"].endswith("/attachments") else self.max_bytes
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send)
             return
         seen = 0
@@ -136,7 +138,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise BodyTooLarge
             return message
 
@@ -294,7 +296,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     ]
     middleware = [
         Middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://")),
-        Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        Middleware(
+            BodyLimit,
+            max_bytes=settings.max_body_bytes,
+            upload_bytes=settings.max_upload_bytes,
+        ),
         Middleware(
             SessionMiddleware,
             secret_key=settings.secret_key,

@@ -88,4 +88,5 @@ LETTER_STEP_LABELS = {
     "merge": N_("merged with another letter"),
     "call_in": N_("incoming call"),
     "call_out": N_("outgoing call"),
+    "attach": N_("scan attached"),
 }

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     sms_max_attempts: int = 8
     housekeeping_interval_seconds: float = 60.0
     max_body_bytes: int = 1024 * 1024
+    max_upload_bytes: int = Field(
+        default=11 * 1024 * 1024, description="Bodies of attachment uploads (files ≤ 10 MB)."
+    )
+    attachments_dir: Path | None = Field(
+        default=None, description="Where scanned letters are kept; default var_dir/attachments."
+    )
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_from_number: str = ""
@@ -61,6 +67,11 @@ class Settings(BaseSettings):
         `var_dir` and a secret key generated once and kept in `var_dir/secret_key`."""
         var_dir = self.var_dir.expanduser().resolve()
         updates: dict[str, object] = {"var_dir": var_dir}
+        updates["attachments_dir"] = (
+            self.attachments_dir.expanduser().resolve()
+            if self.attachments_dir
+            else var_dir / "attachments"
+        )
         if not self.database_url:
             var_dir.mkdir(parents=True, exist_ok=True)
             updates["database_url"] = f"sqlite:///{var_dir / 'reception.sqlite3'}"

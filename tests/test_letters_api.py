@@ -264,3 +264,35 @@ def test_an_admin_manages_the_taxonomy_and_it_routes_at_once(
         x["reference"] for x in client.get("/api/v1/letters", headers=mine).json()["letters"]
     ] == [ref]
     assert client.post("/api/v1/admin/departments", json={}, headers=op).status_code == 403
+
+
+def test_attachments_good_and_bad_files(client: TestClient, world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    ref = register(client, world)["reference"]
+    op = auth(world, "operator-men")
+    pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    url = f"/api/v1/letters/{ref}/attachments"
+    r = client.post(url, files={"file": ("مسح.pdf", pdf, "application/pdf")}, headers=op)
+    assert r.status_code == 201, r.text
+    stored = settings.attachments_dir / r.json()["sha256"][:2]
+    assert r.json()["content_type"] == "application/pdf" and stored.exists()
+    again = client.post(url, files={"file": ("copy.pdf", pdf, "application/pdf")}, headers=op)
+    assert again.status_code == 409
+    for name, data, code in (
+        ("virus.pdf", b"MZ\x90\x00 not a pdf", "bad_file_type"),
+        ("page.png", b"", "empty_file"),
+    ):
+        r = client.post(url, files={"file": (name, data, "application/pdf")}, headers=op)
+        assert r.status_code == 422 and r.json()["error"]["code"] == code, r.text
+    big = b"%PDF-" + b"0" * (10 * 1024 * 1024)
+    r = client.post(url, files={"file": ("big.pdf", big, "application/pdf")}, headers=op)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "file_too_large"
+    huge = b"%PDF-" + b"0" * (12 * 1024 * 1024)
+    r = client.post(url, files={"file": ("huge.pdf", huge, "application/pdf")}, headers=op)
+    assert r.status_code == 413
+    r = client.post(url, json={"file": "x"}, headers=op)
+    assert r.status_code == 422
+    other = auth(world, "officer-traffic")
+    r = client.post(url, files={"file": ("x.pdf", pdf, "application/pdf")}, headers=other)
+    assert r.status_code == 404
+    detail = client.get(f"/api/v1/letters/{ref}", headers=op).json()
+    assert detail["steps"][-1]["kind"] == "attach"

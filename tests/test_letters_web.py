@@ -81,3 +81,36 @@ def test_search_on_the_desk(client: TestClient, world: World) -> None:
     assert r.status_code == 200 and "لا يوجد خطاب مطابق" in r.text
     r = client.get("/staff/letters", params={"from": "tomorrow"})
     assert 'role="alert"' in r.text
+
+
+def test_scans_are_attached_on_the_letter_page_and_downloaded(
+    client: TestClient, world: World
+) -> None:
+    from tests.test_letters_api import register
+
+    letter = register(client, world)
+    sign_in(client, "operator-men")
+    found = client.get("/staff/letters", params={"q": letter["reference"]})
+    path = re.search(r'href="(/staff/letters/\d+)"', found.text).group(1)  # type: ignore[union-attr]
+    page = client.get(path)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    r = client.post(
+        f"{path}/attachments",
+        data={"csrf_token": csrf(page.text)},
+        files={"file": ("../../etc/passwd.png", png, "image/png")},
+    )
+    assert "أُرفق المسح" in r.text and "passwd.png" in r.text and "../" not in r.text
+    link = re.search(rf'href="({path}/attachments/\d+)"', r.text).group(1)  # type: ignore[union-attr]
+    got = client.get(link)
+    assert got.status_code == 200 and got.content == png
+    assert got.headers["content-type"] == "image/png"
+    assert got.headers["content-disposition"].startswith("attachment")
+    bad = client.post(
+        f"{path}/attachments",
+        data={"csrf_token": csrf(page.text)},
+        files={"file": ("x.png", b"GIF89a", "image/png")},
+    )
+    assert 'role="alert"' in bad.text and "PDF" in bad.text
+    outsider = TestClient(client.app)
+    sign_in(outsider, "operator-women")
+    assert outsider.get(link).status_code == 404

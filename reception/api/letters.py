@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reception.api.routes import _body
 from reception.api.schemas import CallBody, ClassifyBody, LetterCreate, LetterMoveBody
-from reception.errors import N_, NotFound
-from reception.letters import actions, queries
+from reception.errors import N_, Invalid, NotFound
+from reception.letters import actions, attachments, queries
 from reception.queue.actions import Outcome
 from reception.web import ctx, read, require_principal, run_action
 
@@ -157,11 +158,46 @@ async def log_call(request: Request) -> Response:
     return await _answer(request, letter_id)
 
 
+async def attach(request: Request) -> Response:
+    """Multipart form data with one `file` field: a scanned PDF, PNG or JPEG (≤ 10 MB)."""
+    principal = await require_principal(request)
+    letter_id = await _letter_id(request)
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "multipart/form-data":
+        raise Invalid("bad_content_type", N_("Send the file as multipart/form-data."))
+    async with request.form(max_files=1, max_fields=5) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise Invalid("file_required", N_("Send the file in a field named file."))
+        data = await upload.read()
+        name = upload.filename or ""
+    app = ctx(request)
+    root = app.settings.attachments_dir
+    assert root is not None
+    row = await run_action(
+        request,
+        lambda s: attachments.add_attachment(
+            s, app.clock, principal, letter_id=letter_id, filename=name, data=data, root=root
+        ),
+    )
+    return JSONResponse(
+        {
+            "id": row.id,
+            "filename": row.filename,
+            "content_type": row.content_type,
+            "size": row.size,
+            "sha256": row.sha256,
+        },
+        status_code=201,
+    )
+
+
 routes = [
     Route("/api/v1/letters", register, methods=["POST"]),
     Route("/api/v1/letters", list_letters, methods=["GET"]),
     Route("/api/v1/letters/{reference}", get_letter, methods=["GET"]),
     Route("/api/v1/letters/{reference}/classify", classify, methods=["POST"]),
     Route("/api/v1/letters/{reference}/calls", log_call, methods=["POST"]),
+    Route("/api/v1/letters/{reference}/attachments", attach, methods=["POST"]),
     Route("/api/v1/letters/{reference}/{move}", move, methods=["POST"]),
 ]

@@ -45,6 +45,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         403: "Not allowed for this token",
         404: "Not found",
         409: "Not possible in the current state",
+        413: "The body is too large",
         422: "Invalid input",
         503: "Temporarily unavailable; retry after the Retry-After seconds",
     }
@@ -442,6 +443,41 @@ def build_openapi() -> dict[str, Any]:
             **_operator_paths(bearer),
             **_admin_paths(bearer),
             **_letter_paths(bearer),
+            "/api/v1/letters/{reference}/attachments": {
+                "post": {
+                    "operationId": "letterAttachScan",
+                    "summary": "Attach a scanned PDF, PNG or JPEG (at most 10 MB; the type is "
+                    "read from the content, not the name)",
+                    "security": bearer,
+                    "parameters": [
+                        {
+                            "name": "reference",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"file": {"type": "string", "format": "binary"}},
+                                    "required": ["file"],
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": {
+                            "description": "Attached",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        **_errors(401, 403, 404, 409, 413, 422, 503),
+                    },
+                }
+            },
             "/api/v1/sms/status": {
                 "post": {
                     "operationId": "smsStatusCallback",

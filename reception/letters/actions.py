@@ -43,6 +43,7 @@ from reception.queue.models import Ticket
 from reception.queue.rules import normalise_phone
 
 TRIAGE_ROLES = (Role.operator, Role.supervisor, Role.admin)
+EVERYONE_ON_LETTERS = (*TRIAGE_ROLES, Role.department_officer)
 SEXES = ("male", "female")
 MAX_NOTE = 4000
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel import Session, col, select
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from reception.auth.models import Role
-from reception.errors import N_, DomainError
-from reception.letters import actions, queries
+from reception.errors import N_, DomainError, NotFound
+from reception.letters import actions, attachments, queries
 from reception.letters.models import Category, Department, LetterStatus
 from reception.letters.rules import mask_id
 from reception.queue.models import Hall
@@ -188,6 +189,7 @@ async def letter_page(request: Request) -> Response:
             "detail": queries.detail(s, letter, now),
             "masked_id": mask_id(letter.sender_id_number),
             "duplicates": actions.duplicates_of(s, letter),
+            "attachments": attachments.attachments_of(s, letter_id),
         }
 
     data = await read(request, load)
@@ -269,6 +271,55 @@ async def call(request: Request) -> Response:
     )
 
 
+async def upload(request: Request) -> Response:
+    """Attach a scan; the file arrives as multipart form data (≤ 10 MB)."""
+    principal = await require_principal(request)
+    principal.require_role(*EVERYONE)
+    letter_id = path_id(request, "letter_id", "letter")
+    app = ctx(request)
+    async with request.form(max_files=1) as form:
+        await check_csrf(request)
+        upload_file = form.get("file")
+        data = await upload_file.read() if isinstance(upload_file, UploadFile) else b""
+        name = upload_file.filename or "" if isinstance(upload_file, UploadFile) else ""
+    root = app.settings.attachments_dir
+    assert root is not None
+    try:
+        await run_action(
+            request,
+            lambda s: attachments.add_attachment(
+                s, app.clock, principal, letter_id=letter_id, filename=name, data=data, root=root
+            ),
+        )
+        flash(request, t(request, N_("The scan was attached.")), "info")
+    except DomainError as exc:
+        if exc.status_code in (401, 403):
+            raise
+        flash(request, error_text(request, exc))
+    return RedirectResponse(f"/staff/letters/{letter_id}", status_code=303)
+
+
+async def download(request: Request) -> Response:
+    principal = await require_principal(request)
+    principal.require_role(*EVERYONE)
+    letter_id = path_id(request, "letter_id", "letter")
+    attachment_id = path_id(request, "attachment_id", "letter")
+    row = await read(
+        request, lambda s: attachments.attachment_for(s, principal, letter_id, attachment_id)
+    )
+    root = ctx(request).settings.attachments_dir
+    assert root is not None
+    path = root / row.stored_as
+    if not path.is_file():
+        raise NotFound("missing_file", N_("The file of this attachment is missing."))
+    return FileResponse(
+        path,
+        media_type=row.content_type,
+        filename=row.filename,
+        content_disposition_type="attachment",
+    )
+
+
 async def inbox(request: Request) -> Response:
     principal = await require_principal(request)
     principal.require_role(Role.department_officer, Role.supervisor, Role.admin)
@@ -289,5 +340,7 @@ routes = [
     Route("/staff/letters/{letter_id}/classify", classify, methods=["POST"]),
     Route("/staff/letters/{letter_id}/move", move, methods=["POST"]),
     Route("/staff/letters/{letter_id}/call", call, methods=["POST"]),
+    Route("/staff/letters/{letter_id}/attachments", upload, methods=["POST"]),
+    Route("/staff/letters/{letter_id}/attachments/{attachment_id}", download, methods=["GET"]),
     Route("/staff/inbox", inbox, methods=["GET"]),
 ]
