@@ -35,6 +35,7 @@ from reception.display.routes import routes as display_routes
 from reception.errors import N_, DomainError, Unauthorized
 from reception.events import create_broadcaster
 from reception.kiosk.routes import routes as kiosk_routes
+from reception.letters.suggest import SuggestionModel, run_retraining
 from reception.notify.backends import create_backend
 from reception.notify.worker import run_worker
 from reception.queue.housekeeping import run_housekeeping
@@ -262,11 +263,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 engine, clock, broadcaster, settings.housekeeping_interval_seconds, stop
             )
         )
+        app.state.suggestions = SuggestionModel()
+        retraining = asyncio.create_task(
+            run_retraining(
+                read_engine, app.state.suggestions, settings.suggestion_retrain_seconds, stop
+            )
+        )
         try:
             yield {}
         finally:
             stop.set()
-            for task in (worker, housekeeping):
+            for task in (worker, housekeeping, retraining):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await broadcaster.disconnect()

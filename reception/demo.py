@@ -200,7 +200,60 @@ def load_demo(engine: Engine, var_dir: Path, public_base_url: str) -> dict[str, 
             logins[username] = password
     _write_logins(logins_path, logins)
     _demo_tickets(engine, public_base_url)
+    _demo_letters(engine, public_base_url)
     return logins
+
+
+def luhn_id(first_nine: str) -> str:
+    """A well-formed identity number for made-up senders (the check digit completed)."""
+    from reception.errors import Invalid
+    from reception.letters.rules import check_id_number
+
+    for last in "0123456789":
+        try:
+            return check_id_number(first_nine + last)[0]
+        except Invalid:
+            continue
+    raise ValueError(first_nine)
+
+
+def _demo_letters(engine: Engine, public_base_url: str) -> None:
+    """The labelled sample letters, as if received by mail: most already classified
+    (so the desk's suggestions have something to learn from), the last of each
+    category still waiting for triage."""
+    from reception.letters.actions import classify_and_route, register_letter
+    from reception.letters.models import Letter
+    from reception.letters.samples import SAMPLES
+
+    clock = Clock()
+    with session_scope(engine) as session:
+        if session.exec(select(Letter.id)).first() is not None:
+            return
+    last_of = {category: index for index, (category, _, _) in enumerate(SAMPLES)}
+    for index, (category, subject, body) in enumerate(SAMPLES):
+        with session_scope(engine) as session:
+            done = register_letter(
+                session,
+                clock,
+                SYSTEM,
+                branch="riyadh",
+                channel="mail",
+                sender_name=f"مراجع تجريبي {index + 1}",
+                sender_id_number=luhn_id(f"1{index:08d}"),
+                sex="male" if index % 2 else "female",
+                subject=subject,
+                body=body,
+                public_base_url=public_base_url,
+            ).value
+            if last_of[category] != index:
+                classify_and_route(
+                    session,
+                    clock,
+                    SYSTEM,
+                    letter_id=done.letter.id or 0,
+                    category=category,
+                    public_base_url=public_base_url,
+                )
 
 
 def demo_appointments(engine: Engine) -> list[str]:

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     sms_worker_interval_seconds: float = 1.0
     sms_max_attempts: int = 8
     housekeeping_interval_seconds: float = 60.0
+    suggestion_retrain_seconds: float = Field(
+        default=300.0, description="How often letter-category suggestions look for new decisions."
+    )
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = Field(
         default=11 * 1024 * 1024, description="Bodies of attachment uploads (files ≤ 10 MB)."

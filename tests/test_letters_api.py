@@ -296,3 +296,30 @@ def test_attachments_good_and_bad_files(client: TestClient, world: World, settin
     assert r.status_code == 404
     detail = client.get(f"/api/v1/letters/{ref}", headers=op).json()
     assert detail["steps"][-1]["kind"] == "attach"
+
+
+def test_the_desk_suggests_a_category_learned_from_decisions(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    from reception.demo import luhn_id
+    from reception.letters.samples import SAMPLES
+
+    op = auth(world, "operator-men")
+    for index, (category, subject, body) in enumerate(SAMPLES[:-1]):
+        ref = register(
+            client, world, subject=subject, body=body, sender_id_number=luhn_id(f"1{index:08d}")
+        )["reference"]
+        r = post(client, f"/api/v1/letters/{ref}/classify", op, {"category": category})
+        assert r.status_code == 200, r.text
+    new = register(
+        client, world, subject="مقابلة معالي الوزير", body="أرجو تحديد موعد للقاء معاليه"
+    )
+    url = f"/api/v1/letters/{new['reference']}/suggestion"
+    assert client.app.state.suggestions.refresh(engine, force=True)  # type: ignore[attr-defined]
+    answer = client.get(url, headers=op).json()
+    assert answer["trained_on"] == len(SAMPLES) - 1
+    assert answer["suggestions"][0]["category"] == "meeting"
+    assert client.get(url, headers=auth(world, "officer-traffic")).status_code == 404
+    assert client.get(f"/api/v1/letters/{new['reference']}", headers=op).json()["status"] == (
+        "received"  # a suggestion never moves the letter
+    )

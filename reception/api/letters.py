@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -192,11 +193,27 @@ async def attach(request: Request) -> Response:
     )
 
 
+async def suggestion(request: Request) -> Response:
+    """The categories the model would pick, with confidences; it never routes anything."""
+    principal = await require_principal(request)
+    reference = str(request.path_params["reference"])
+    letter = await read(request, lambda s: queries.letter_by_reference(s, principal, reference))
+    model = request.app.state.suggestions
+    ranked = await run_in_threadpool(model.suggest, letter.subject, letter.body)
+    return JSONResponse(
+        {
+            "suggestions": [{"category": c, "confidence": p} for c, p in ranked],
+            "trained_on": model.current.trained_on,
+        }
+    )
+
+
 routes = [
     Route("/api/v1/letters", register, methods=["POST"]),
     Route("/api/v1/letters", list_letters, methods=["GET"]),
     Route("/api/v1/letters/{reference}", get_letter, methods=["GET"]),
     Route("/api/v1/letters/{reference}/classify", classify, methods=["POST"]),
+    Route("/api/v1/letters/{reference}/suggestion", suggestion, methods=["GET"]),
     Route("/api/v1/letters/{reference}/calls", log_call, methods=["POST"]),
     Route("/api/v1/letters/{reference}/attachments", attach, methods=["POST"]),
     Route("/api/v1/letters/{reference}/{move}", move, methods=["POST"]),

@@ -255,6 +255,13 @@ def _letter_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
             ["reference"],
         ),
         (
+            "/api/v1/letters/{reference}/suggestion",
+            "get",
+            None,
+            "Suggested categories with confidences, learned from staff decisions",
+            ["reference"],
+        ),
+        (
             "/api/v1/letters/{reference}/calls",
             "post",
             schemas.CallBody,

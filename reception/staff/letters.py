@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
@@ -193,6 +194,15 @@ async def letter_page(request: Request) -> Response:
         }
 
     data = await read(request, load)
+    letter = data["letter"]
+    data["suggestions"] = []
+    if letter.status in ("received", "returned") and principal.role in TRIAGE:
+        ranked = await run_in_threadpool(
+            request.app.state.suggestions.suggest, letter.subject, letter.body
+        )
+        names = {c.slug: c for _, children in data["groups"] for c in children}
+        names.update({p.slug: p for p, _ in data["groups"]})
+        data["suggestions"] = [(names[c], p) for c, p in ranked if c in names and p >= 0.05]
     return render(request, "staff/letter.html", data)
 
 

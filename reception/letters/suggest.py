@@ -1,0 +1,129 @@
+"""Category suggestions for a new letter, learned from the staff's own decisions.
+
+Character n-grams (2–5, inside word boundaries) of the Arabic-folded subject and body,
+weighted by TF-IDF, feed a logistic regression whose probabilities are shown as the
+confidence. Character n-grams cope with Arabic morphology (prefixes like ال، و، ب and
+suffixes) without a stemmer. The model only suggests: the operator always decides,
+and nothing is ever routed by it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from reception.letters.models import Category, Letter
+from reception.letters.rules import normalise_arabic
+
+log = logging.getLogger(__name__)
+
+MIN_LETTERS = 12
+MIN_CATEGORIES = 2
+RETRAIN_AFTER_NEW = 5
+
+
+def _text(subject: str, body: str) -> str:
+    return f"{subject} {subject} {body[:3000]}"  # the subject counts double
+
+
+@dataclass
+class Suggester:
+    """A trained model, or none yet. `suggest` is safe to call from any thread."""
+
+    pipeline: Any = None
+    labels: list[str] = field(default_factory=list)
+    trained_on: int = 0
+    trained_at: datetime | None = None
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], labels: Sequence[str]) -> Suggester:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+
+        if len(texts) < MIN_LETTERS or len(set(labels)) < MIN_CATEGORIES:
+            return cls(trained_on=len(texts))
+        pipeline = make_pipeline(
+            TfidfVectorizer(
+                preprocessor=normalise_arabic,
+                analyzer="char_wb",
+                ngram_range=(2, 5),
+                sublinear_tf=True,
+                min_df=1,
+            ),
+            LogisticRegression(max_iter=2000, C=10.0),
+        )
+        pipeline.fit(list(texts), list(labels))
+        return cls(
+            pipeline=pipeline,
+            labels=list(pipeline.classes_),
+            trained_on=len(texts),
+            trained_at=datetime.now(UTC),
+        )
+
+    def suggest(self, subject: str, body: str, k: int = 3) -> list[tuple[str, float]]:
+        if self.pipeline is None:
+            return []
+        probabilities = self.pipeline.predict_proba([_text(subject, body)])[0]
+        ranked = sorted(zip(self.labels, probabilities, strict=True), key=lambda x: -x[1])
+        return [(label, round(float(p), 2)) for label, p in ranked[:k]]
+
+
+def training_set(session: Session) -> tuple[list[str], list[str]]:
+    """Every letter staff have classified, with the category they chose."""
+    rows = session.exec(
+        select(Letter.subject, Letter.body, Category.slug)
+        .join(Category, col(Category.id) == Letter.category_id)
+        .where(col(Letter.category_id).is_not(None))
+    ).all()
+    return [_text(s, b) for s, b, _ in rows], [slug for _, _, slug in rows]
+
+
+class SuggestionModel:
+    """The current model of this process, retrained in the background as decisions
+    accumulate (after `RETRAIN_AFTER_NEW` new classifications)."""
+
+    def __init__(self) -> None:
+        self.current = Suggester()
+        self._lock = threading.Lock()
+
+    def refresh(self, engine: Engine, force: bool = False) -> bool:
+        with Session(engine) as session:
+            count = len(
+                session.exec(select(Letter.id).where(col(Letter.category_id).is_not(None))).all()
+            )
+            if not force and abs(count - self.current.trained_on) < RETRAIN_AFTER_NEW:
+                return False
+            texts, labels = training_set(session)
+        fresh = Suggester.fit(texts, labels)
+        with self._lock:
+            self.current = fresh
+        log.info("letter suggestions retrained on %d letters", fresh.trained_on)
+        return True
+
+    def suggest(self, subject: str, body: str) -> list[tuple[str, float]]:
+        with self._lock:
+            model = self.current
+        return model.suggest(subject, body)
+
+
+async def run_retraining(
+    engine: Engine, model: SuggestionModel, interval: float, stop: asyncio.Event
+) -> None:
+    import anyio.to_thread
+
+    while not stop.is_set():
+        try:
+            await anyio.to_thread.run_sync(model.refresh, engine)
+        except Exception:  # a failed retraining keeps the previous model
+            log.exception("retraining letter suggestions failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -1,0 +1,46 @@
+"""The category suggestion on the labelled set: trained on some letters, asked about
+others it never saw, it must beat always guessing the most common category."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from reception.letters.samples import SAMPLES, spelling_variants
+from reception.letters.suggest import Suggester, _text
+
+
+def split() -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """Every fourth letter of each category is held out, with all its spellings."""
+    train, test, seen = [], [], Counter[str]()
+    for sample in SAMPLES:
+        seen[sample[0]] += 1
+        (test if seen[sample[0]] % 4 == 0 else train).append(sample)
+    return train, test
+
+
+def test_suggestions_beat_the_most_common_category_on_unseen_letters() -> None:
+    train, test = split()
+    texts, labels = [], []
+    for category, subject, body in train:
+        for variant in [subject, *spelling_variants(subject)]:
+            texts.append(_text(variant, body))
+            labels.append(category)
+    model = Suggester.fit(texts, labels)
+    majority = Counter(labels).most_common(1)[0][0]
+    top1 = top3 = baseline = 0
+    for category, subject, body in test:
+        ranked = [label for label, _ in model.suggest(subject, body)]
+        top1 += ranked[0] == category
+        top3 += category in ranked
+        baseline += majority == category
+    assert len(test) == 18
+    assert top1 > baseline, (top1, baseline)
+    assert top3 >= top1
+    confidences = [p for _, p in model.suggest(*test[0][1:])]
+    assert confidences == sorted(confidences, reverse=True) and 0 < sum(confidences) <= 1.0001
+
+
+def test_no_suggestion_before_enough_decisions() -> None:
+    assert Suggester.fit(["a b"] * 3, ["x", "y", "x"]).suggest("a", "b") == []
+    few = [_text(s, b) for _, s, b in SAMPLES[:20]]
+    assert Suggester.fit(few, ["request_civil"] * 20).suggest("x", "y") == []  # one category
