@@ -323,3 +323,15 @@ def test_the_desk_suggests_a_category_learned_from_decisions(
     assert client.get(f"/api/v1/letters/{new['reference']}", headers=op).json()["status"] == (
         "received"  # a suggestion never moves the letter
     )
+
+
+def test_a_caller_is_found_by_tracking_code_or_mobile(client: TestClient, world: World) -> None:
+    letter = register(client, world, phone="0559876543")
+    op = auth(world, "operator-men")
+    token = letter["tracking_url"].rsplit("/l/", 1)[1]
+    for q in (token, letter["tracking_url"]):
+        found = client.get("/api/v1/letters", params={"q": q}, headers=op).json()["letters"]
+        assert [x["reference"] for x in found] == [letter["reference"]]
+    found = client.get("/api/v1/letters", params={"phone": "+966559876543"}, headers=op)
+    assert [x["reference"] for x in found.json()["letters"]] == [letter["reference"]]
+    assert client.get("/api/v1/letters", params={"phone": "12"}, headers=op).status_code == 422

@@ -182,7 +182,15 @@ def search(
         stmt = stmt.where(
             Letter.created_at < datetime.combine(end + timedelta(days=1), time(), zone)
         )
-    words = normalise_arabic(q[:200]).split()
+    raw = q.strip()
+    if len(raw) >= 20 and " " not in raw and "/l/" not in raw:
+        words: list[str] = []
+        stmt = stmt.where(Letter.tracking_token == raw[-64:])  # read out by the caller
+    elif "/l/" in raw:
+        words = []
+        stmt = stmt.where(Letter.tracking_token == raw.rsplit("/l/", 1)[1][:64])
+    else:
+        words = normalise_arabic(q[:200]).split()
     for word in words[:8]:
         pattern = "%" + word.replace("\\", "").replace("%", "").replace("_", "") + "%"
         stmt = stmt.where(

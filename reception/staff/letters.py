@@ -34,7 +34,7 @@ from reception.web import (
 
 TRIAGE = (Role.operator, Role.supervisor, Role.admin)
 EVERYONE = (*TRIAGE, Role.department_officer)
-FILTERS = ("q", "status", "category", "department", "sla", "sender_id", "from", "to")
+FILTERS = ("q", "status", "category", "department", "sla", "sender_id", "phone", "from", "to")
 
 
 def _taxonomy(session: Session) -> dict[str, Any]:
@@ -76,6 +76,7 @@ async def desk(request: Request) -> Response:
                 department=filters["department"] or None,
                 sla=filters["sla"] or None,
                 sender_id=filters["sender_id"] or None,
+                phone=filters["phone"] or None,
                 date_from=filters["from"] or None,
                 date_to=filters["to"] or None,
             )
