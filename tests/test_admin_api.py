@@ -298,3 +298,42 @@ def test_hours_holidays_and_stops_from_the_screen(client: TestClient, world: Wor
     assert "أُضيفت المحطة" in r.text and "تبوك" in r.text
     r = client.post("/staff/admin/stops", data={**stop, "ends_on": "2026-11-01"})
     assert 'role="alert"' in r.text
+
+
+def test_letter_taxonomy_from_the_screen(client: TestClient, world: World) -> None:
+    csrf = _sign_in(client, "admin")
+    base = {"csrf_token": csrf, "branch": "riyadh"}
+    r = client.post(
+        "/staff/admin/departments",
+        data={**base, "slug": "housing", "name_ar": "الإسكان", "name_en": "Housing"},
+    )
+    assert "أُضيفت الإدارة" in r.text
+    r = client.post(
+        "/staff/admin/categories",
+        data={
+            **base,
+            "slug": "housing_aid",
+            "name_ar": "دعم سكني",
+            "name_en": "Housing aid",
+            "parent": "request",
+            "sla_routed": "12",
+        },
+    )
+    assert "أُضيف التصنيف" in r.text
+    r = client.post(
+        "/staff/admin/routing",
+        data={**base, "category": "housing_aid", "department": "housing", "residency": "resident"},
+    )
+    assert "حُفظت قاعدة التوجيه" in r.text and "الإسكان" in r.text
+    r = client.post(
+        "/staff/admin/categories",
+        data={**base, "slug": "x", "name_ar": "س", "name_en": "x", "sla_routed": "soon"},
+    )
+    assert 'role="alert"' in r.text
+    supervisor = TestClient(client.app)
+    token = _sign_in(supervisor, "supervisor")
+    r = supervisor.post(
+        "/staff/admin/departments",
+        data={"csrf_token": token, "branch": "riyadh", "slug": "y", "name_ar": "ي", "name_en": "y"},
+    )
+    assert r.status_code == 403

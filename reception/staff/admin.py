@@ -17,6 +17,8 @@ from reception.auth import actions as auth_actions
 from reception.auth.models import ApiToken, Role, StaffUser
 from reception.errors import N_, DomainError, Invalid
 from reception.labels import ROLE_LABELS
+from reception.letters import setup as letter_setup
+from reception.letters.models import Category, Department, RoutingRule
 from reception.queue import queries, setup
 from reception.queue.actions import Outcome
 from reception.queue.models import Branch, BranchStop, Hall, PriorityGroup, Service
@@ -45,6 +47,9 @@ class AdminView:
     users: list[StaffUser]
     tokens: list[ApiToken]
     stops: list[BranchStop]
+    departments: list[Department]
+    categories: list[Category]
+    rules: list[RoutingRule]
 
 
 def admin_view(session: Session, principal: Any, branch_slug: str | None) -> AdminView:
@@ -75,6 +80,9 @@ def admin_view(session: Session, principal: Any, branch_slug: str | None) -> Adm
         users=list(session.exec(select(StaffUser).order_by(col(StaffUser.username)))),
         tokens=auth_actions.list_tokens(session),
         stops=queries.stops_of(session, branch.id or 0),
+        departments=list(session.exec(select(Department).order_by(col(Department.id)))),
+        categories=list(session.exec(select(Category).order_by(col(Category.id)))),
+        rules=list(session.exec(select(RoutingRule).order_by(col(RoutingRule.id)))),
     )
 
 
@@ -237,6 +245,62 @@ async def add_stop(request: Request) -> Response:
     return await _apply(request, change, N_("The stop was added."))
 
 
+def _hours(value: object) -> int | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 5:
+        raise Invalid("bad_sla_hours", N_("A target is a whole number of hours, 1 or more."))
+    return int(text)
+
+
+async def add_department(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        letter_setup.add_department(
+            s,
+            slug=str(f.get("slug", "")),
+            name_ar=str(f.get("name_ar", "")),
+            name_en=str(f.get("name_en", "")),
+            actor=actor,
+        )
+
+    return await _apply(request, change, N_("The department was added."))
+
+
+async def add_category(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        sla = {
+            stage: hours
+            for stage in ("received", "routed", "in_progress")
+            if (hours := _hours(f.get(f"sla_{stage}"))) is not None
+        }
+        letter_setup.add_category(
+            s,
+            slug=str(f.get("slug", "")),
+            name_ar=str(f.get("name_ar", "")),
+            name_en=str(f.get("name_en", "")),
+            parent=str(f.get("parent") or "") or None,
+            sla_hours=sla,
+            actor=actor,
+        )
+
+    return await _apply(request, change, N_("The category was added."))
+
+
+async def set_routing_rule(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        letter_setup.add_routing_rule(
+            s,
+            category=str(f.get("category", "")),
+            department=str(f.get("department", "")),
+            branch=str(f.get("rule_branch") or "") or None,
+            residency=str(f.get("residency") or "") or None,
+            actor=actor,
+        )
+
+    return await _apply(request, change, N_("The routing rule was saved."))
+
+
 async def set_priority(request: Request) -> Response:
     def change(s: Session, f: Any, actor: str, branch: str) -> None:
         weight = str(f.get("weight", ""))
@@ -331,6 +395,9 @@ routes = [
     Route("/staff/admin/hours", set_hours, methods=["POST"]),
     Route("/staff/admin/holidays", set_holiday, methods=["POST"]),
     Route("/staff/admin/stops", add_stop, methods=["POST"]),
+    Route("/staff/admin/departments", add_department, methods=["POST"]),
+    Route("/staff/admin/categories", add_category, methods=["POST"]),
+    Route("/staff/admin/routing", set_routing_rule, methods=["POST"]),
     Route("/staff/admin/users", add_user, methods=["POST"]),
     Route("/staff/admin/users/active", set_user_active, methods=["POST"]),
     Route("/staff/admin/tokens", add_token, methods=["POST"]),
