@@ -335,3 +335,15 @@ def test_a_caller_is_found_by_tracking_code_or_mobile(client: TestClient, world:
     found = client.get("/api/v1/letters", params={"phone": "+966559876543"}, headers=op)
     assert [x["reference"] for x in found.json()["letters"]] == [letter["reference"]]
     assert client.get("/api/v1/letters", params={"phone": "12"}, headers=op).status_code == 422
+
+
+def test_general_enquiries_are_logged(client: TestClient, world: World) -> None:
+    op = auth(world, "operator-men")
+    r = client.post("/api/v1/enquiries", json={"direction": "in", "note": "سأل عن أوقات العمل"},
+                    headers=op)  # fmt: skip
+    assert r.status_code == 201, r.text
+    r = client.post("/api/v1/enquiries", json={"direction": "up", "note": "x"}, headers=op)
+    assert r.status_code == 422
+    r = client.post("/api/v1/enquiries", json={"direction": "in", "note": "x"},
+                    headers=auth(world, "kiosk"))  # fmt: skip
+    assert r.status_code == 403

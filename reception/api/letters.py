@@ -208,7 +208,21 @@ async def suggestion(request: Request) -> Response:
     )
 
 
+async def enquiry(request: Request) -> Response:
+    principal = await require_principal(request)
+    body = await _body(request, CallBody)
+    if isinstance(body, JSONResponse):
+        return body
+    app = ctx(request)
+    row = await run_action(
+        request,
+        lambda s: actions.log_enquiry(s, app.clock, principal, **body.model_dump()),
+    )
+    return JSONResponse({"id": row.id, "at": row.at.isoformat()}, status_code=201)
+
+
 routes = [
+    Route("/api/v1/enquiries", enquiry, methods=["POST"]),
     Route("/api/v1/letters", register, methods=["POST"]),
     Route("/api/v1/letters", list_letters, methods=["GET"]),
     Route("/api/v1/letters/{reference}", get_letter, methods=["GET"]),

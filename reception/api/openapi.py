@@ -239,6 +239,13 @@ def _letter_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
     table: list[tuple[str, str, type[BaseModel] | None, str, list[str]]] = [
         ("/api/v1/letters", "post", schemas.LetterCreate, "Register a letter (triage staff)", []),
         (
+            "/api/v1/enquiries",
+            "post",
+            schemas.CallBody,
+            "Register a general phone enquiry (not about a letter)",
+            [],
+        ),
+        (
             "/api/v1/letters",
             "get",
             None,

@@ -133,3 +133,14 @@ class Attachment(SQLModel, table=True):
     stored_as: str = Field(sa_type=String(200), description="Path under ATTACHMENTS_DIR.")
     added_by: str = Field(sa_type=String(40))
     added_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Enquiry(SQLModel, table=True):
+    """A phone call that is not about a registered letter: a general enquiry."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: int = Field(foreign_key="branch.id", index=True)
+    direction: str = Field(sa_type=String(4))
+    note: str = Field(sa_type=Text)
+    actor: str = Field(sa_type=String(40))
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -331,6 +331,30 @@ async def download(request: Request) -> Response:
     )
 
 
+async def enquiry(request: Request) -> Response:
+    principal = await require_principal(request)
+    principal.require_role(*TRIAGE)
+    form = await check_csrf(request)
+    app = ctx(request)
+    try:
+        await run_action(
+            request,
+            lambda s: actions.log_enquiry(
+                s,
+                app.clock,
+                principal,
+                direction=str(form.get("direction", "")),
+                note=str(form.get("note", "")),
+            ),
+        )
+        flash(request, t(request, N_("The call was noted.")), "info")
+    except DomainError as exc:
+        if exc.status_code in (401, 403):
+            raise
+        flash(request, error_text(request, exc))
+    return RedirectResponse("/staff/letters", status_code=303)
+
+
 async def inbox(request: Request) -> Response:
     principal = await require_principal(request)
     principal.require_role(Role.department_officer, Role.supervisor, Role.admin)
@@ -354,4 +378,5 @@ routes = [
     Route("/staff/letters/{letter_id}/attachments", upload, methods=["POST"]),
     Route("/staff/letters/{letter_id}/attachments/{attachment_id}", download, methods=["GET"]),
     Route("/staff/inbox", inbox, methods=["GET"]),
+    Route("/staff/enquiries", enquiry, methods=["POST"]),
 ]
