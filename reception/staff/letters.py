@@ -15,7 +15,7 @@ from starlette.routing import Route
 from reception.auth.models import Role
 from reception.errors import N_, DomainError, NotFound
 from reception.letters import actions, attachments, queries
-from reception.letters.models import Category, Department, LetterStatus
+from reception.letters.models import Category, Department, LetterStatus, RoutingRule
 from reception.letters.rules import mask_id
 from reception.queue.models import Hall
 from reception.queue.views import allowed_halls, principal_branch
@@ -40,7 +40,15 @@ FILTERS = ("q", "status", "category", "department", "sla", "sender_id", "phone",
 def _taxonomy(session: Session) -> dict[str, Any]:
     categories = list(session.exec(select(Category).where(Category.active == True)))  # noqa: E712
     parents = [c for c in categories if c.parent_id is None]
+    departments = {d.id: d for d in session.exec(select(Department))}
+    general = {
+        r.category_id: departments.get(r.department_id)
+        for r in session.exec(select(RoutingRule))
+        if r.branch_id is None and r.residency is None
+    }
+    routes_to = {c.id: general.get(c.id or 0) or general.get(c.parent_id or 0) for c in categories}
     return {
+        "routes_to": routes_to,
         "groups": [(p, [c for c in categories if c.parent_id == p.id]) for p in parents],
         "departments": list(
             session.exec(
