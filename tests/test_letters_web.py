@@ -81,6 +81,14 @@ def test_search_on_the_desk(client: TestClient, world: World) -> None:
     assert r.status_code == 200 and "لا يوجد خطاب مطابق" in r.text
     r = client.get("/staff/letters", params={"from": "tomorrow"})
     assert 'role="alert"' in r.text
+    desk = client.get("/staff/letters")
+    r = client.post(
+        "/staff/enquiries",
+        data={"csrf_token": csrf(desk.text), "direction": "in", "note": "سأل عن أوقات العمل"},
+    )
+    assert r.url.path == "/staff/letters" and "سُجّلت المكالمة" in r.text
+    r = client.post("/staff/enquiries", data={"csrf_token": csrf(desk.text), "direction": "in"})
+    assert 'role="alert"' in r.text
 
 
 def test_scans_are_attached_on_the_letter_page_and_downloaded(

@@ -215,11 +215,15 @@ async def letter_page(request: Request) -> Response:
     return render(request, "staff/letter.html", data)
 
 
-async def _change(request: Request, make: Any, done: str) -> Response:
+async def _change(
+    request: Request, make: Any, done: str, letter: bool = True, roles: tuple[Role, ...] = EVERYONE
+) -> Response:
+    """Run one change from a form, flash its result or its error, and go back to the
+    letter's page (or to the desk for a change that is not about one letter)."""
     principal = await require_principal(request)
-    principal.require_role(*EVERYONE)
+    principal.require_role(*roles)
     form = await check_csrf(request)
-    letter_id = path_id(request, "letter_id", "letter")
+    letter_id = path_id(request, "letter_id", "letter") if letter else 0
     app = ctx(request)
     try:
         await run_action(request, lambda s: make(s, principal, letter_id, form, app))
@@ -228,7 +232,8 @@ async def _change(request: Request, make: Any, done: str) -> Response:
         if exc.status_code in (401, 403):
             raise
         flash(request, error_text(request, exc))
-    return RedirectResponse(f"/staff/letters/{letter_id}", status_code=303)
+    back = f"/staff/letters/{letter_id}" if letter else "/staff/letters"
+    return RedirectResponse(back, status_code=303)
 
 
 async def classify(request: Request) -> Response:
@@ -340,27 +345,19 @@ async def download(request: Request) -> Response:
 
 
 async def enquiry(request: Request) -> Response:
-    principal = await require_principal(request)
-    principal.require_role(*TRIAGE)
-    form = await check_csrf(request)
-    app = ctx(request)
-    try:
-        await run_action(
-            request,
-            lambda s: actions.log_enquiry(
-                s,
-                app.clock,
-                principal,
-                direction=str(form.get("direction", "")),
-                note=str(form.get("note", "")),
-            ),
-        )
-        flash(request, t(request, N_("The call was noted.")), "info")
-    except DomainError as exc:
-        if exc.status_code in (401, 403):
-            raise
-        flash(request, error_text(request, exc))
-    return RedirectResponse("/staff/letters", status_code=303)
+    return await _change(
+        request,
+        lambda s, p, _, f, app: actions.log_enquiry(
+            s,
+            app.clock,
+            p,
+            direction=str(f.get("direction", "")),
+            note=str(f.get("note", "")),
+        ),
+        N_("The call was noted."),
+        letter=False,
+        roles=TRIAGE,
+    )
 
 
 async def inbox(request: Request) -> Response:
