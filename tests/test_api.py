@@ -360,3 +360,22 @@ def test_every_api_route_is_in_the_openapi_document(client: TestClient) -> None:
         if route.path != "/api/v1/openapi.json" and (method, route.path) not in documented
     ]
     assert missing == []
+
+
+def test_a_called_visitor_gets_one_sms_per_counter(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    ticket = issue(client, world, phone="0501234567", language="en")
+    op = auth(world, "operator-men")
+    first, second = world.counters["men"][0], world.counters["men"][1]
+    assert client.post(f"/api/v1/counters/{first}/call-next", headers=op).status_code == 200
+    assert client.post(f"/api/v1/counters/{first}/current/recall", headers=op).status_code == 200
+    r = client.post(f"/api/v1/counters/{first}/current/return", headers=op)
+    assert r.status_code == 200
+    r = client.post(f"/api/v1/counters/{second}/call/{ticket['id']}", headers=op)
+    assert r.status_code == 200, r.text
+    with Session(engine) as s:
+        called = [m.body for m in s.exec(select(OutgoingSms)) if m.purpose == "ticket_called"]
+    assert len(called) == 2  # counter 1 once (the recall sent nothing), then counter 2
+    assert "counter 1" in called[0] and "counter 2" in called[1]
+    assert all(ticket["tracking_url"] in body for body in called)

@@ -116,7 +116,10 @@ async def call_next(request: Request) -> Response:
     counter_id = _counter_id(request)
     app = ctx(request)
     ticket = await run_action(
-        request, lambda s: actions.call_next(s, app.clock, principal, counter_id)
+        request,
+        lambda s: actions.call_next(
+            s, app.clock, principal, counter_id, app.settings.public_base_url
+        ),
     )
     if ticket is None:
         return Response(status_code=204)
@@ -129,7 +132,10 @@ async def call_ticket(request: Request) -> Response:
     ticket_id = path_id(request, "ticket", "ticket")
     app = ctx(request)
     ticket = await run_action(
-        request, lambda s: actions.call_ticket(s, app.clock, principal, counter_id, ticket_id)
+        request,
+        lambda s: actions.call_ticket(
+            s, app.clock, principal, counter_id, ticket_id, app.settings.public_base_url
+        ),
     )
     return _ticket_json(ticket)
 

@@ -329,6 +329,7 @@ def _call(
     ticket: Ticket,
     counter: Counter,
     reason: CallReason,
+    public_base_url: str = "",
 ) -> None:
     ticket.counter_id = counter.id
     ticket.called_by_id = principal.user_id
@@ -336,10 +337,26 @@ def _call(
     ticket.call_reason = reason
     _move(session, clock, principal, ticket, TicketStatus.called)
     session.flush()
+    if ticket.phone:
+        # Once per counter: a recall does not text again, a transfer to another does.
+        enqueue_sms(
+            session,
+            to=ticket.phone,
+            purpose="ticket_called",
+            language=ticket.language,
+            key=f"{ticket.id}:{counter.id}",
+            number=ticket.number,
+            counter=counter.number,
+            link=f"{public_base_url}/t/{ticket.tracking_token}" if public_base_url else "",
+        )
 
 
 def call_next(
-    session: Session, clock: Clock, principal: Principal, counter_id: int
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    counter_id: int,
+    public_base_url: str = "",
 ) -> Outcome[dict[str, Any] | None]:
     """Finish what the counter is doing (a called or served ticket becomes done) and
     call the first waiting ticket it serves, exactly once across operators."""
@@ -364,7 +381,7 @@ def call_next(
             events.append(hall_event(session, hall, "ticket.finished", ticket={"id": current.id}))
         return Outcome(None, events)
     ticket, reason = found
-    _call(session, clock, principal, ticket, counter, reason)
+    _call(session, clock, principal, ticket, counter, reason, public_base_url)
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)
@@ -426,7 +443,12 @@ def act_on_current(
 
 
 def call_ticket(
-    session: Session, clock: Clock, principal: Principal, counter_id: int, ticket_id: int
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    counter_id: int,
+    ticket_id: int,
+    public_base_url: str = "",
 ) -> Outcome[dict[str, Any]]:
     """Call one chosen waiting ticket (one this counter serves) out of turn."""
     counter, hall = counter_for_operator(session, principal, counter_id)
@@ -452,7 +474,7 @@ def call_ticket(
     if current is not None:
         _move(session, clock, principal, current, TicketStatus.done)
         current.outcome = current.outcome or VisitOutcome.served
-    _call(session, clock, principal, ticket, counter, CallReason.chosen)
+    _call(session, clock, principal, ticket, counter, CallReason.chosen, public_base_url)
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)

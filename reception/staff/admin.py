@@ -384,8 +384,19 @@ async def revoke_token(request: Request) -> Response:
     return await _apply(request, change, N_("The token was revoked."))
 
 
+async def sms_preview(request: Request) -> Response:
+    """Every message as a citizen receives it, with its length in SMS segments."""
+    await _admin(request)
+    from reception.notify.preview import previews
+    from reception.web import ctx
+
+    rows = previews(ctx(request).settings.public_base_url)
+    return render(request, "staff/sms_preview.html", {"rows": rows})
+
+
 routes = [
     Route("/staff/admin", page, methods=["GET"]),
+    Route("/staff/admin/sms", sms_preview, methods=["GET"]),
     Route("/staff/admin/branches", add_branch, methods=["POST"]),
     Route("/staff/admin/halls", add_hall, methods=["POST"]),
     Route("/staff/admin/services", add_service, methods=["POST"]),

@@ -223,7 +223,10 @@ async def counter_action(request: Request) -> Response:
     try:
         if action == "call-next":
             called = await run_action(
-                request, lambda s: actions.call_next(s, app.clock, principal, counter_id)
+                request,
+                lambda s: actions.call_next(
+                    s, app.clock, principal, counter_id, app.settings.public_base_url
+                ),
             )
             if called is None:
                 flash(request, t(request, N_("Nobody is waiting for this counter.")), "info")
@@ -262,7 +265,9 @@ async def counter_action(request: Request) -> Response:
             ticket_id = int(action[5:])
             await run_action(
                 request,
-                lambda s: actions.call_ticket(s, app.clock, principal, counter_id, ticket_id),
+                lambda s: actions.call_ticket(
+                    s, app.clock, principal, counter_id, ticket_id, app.settings.public_base_url
+                ),
             )
         else:
             raise Conflict("unknown_action", N_("Unknown action."))
