@@ -15,7 +15,7 @@ from reception.letters.models import (
     LetterStep,
     RoutingRule,
 )
-from reception.notify.models import OutgoingSms
+from reception.notify.models import OutgoingSms, SmsOptOut
 from reception.queue.models import (
     Branch,
     BranchStop,
@@ -48,6 +48,7 @@ __all__ = [
     "CounterService",
     "Hall",
     "OutgoingSms",
+    "SmsOptOut",
     "PriorityGroup",
     "Service",
     "StaffUser",

@@ -548,3 +548,75 @@ def test_delivery_reports_are_signed_and_only_move_forward(
             assert "post" in doc["paths"]["/api/v1/sms/status"]
     finally:
         engine.dispose()
+
+
+def test_citizens_text_back_status_and_stop_in_both_languages(
+    sqlite_url: str, tmp_path: Path, fake: FakeTwilio
+) -> None:
+    from twilio.request_validator import RequestValidator
+
+    engine = make_engine(sqlite_url)
+    try:
+        world = build_world(engine)
+        settings = twilio_settings(sqlite_url, tmp_path / "var", fake)
+        validator = RequestValidator(fake.auth_token)
+        url = "http://testserver/api/v1/sms/inbound"
+
+        def text(client: TestClient, body: str, signature: str | None = None) -> tuple[int, str]:
+            params = {"From": "+966501234567", "To": FROM, "Body": body, "MessageSid": "SM1"}
+            signed = signature or validator.compute_signature(url, params)
+            r = client.post(
+                "/api/v1/sms/inbound", data=params, headers={"X-Twilio-Signature": signed}
+            )
+            return r.status_code, r.text
+
+        with TestClient(create_app(settings)) as client:
+            op = {"Authorization": f"Bearer {world.tokens['operator-men']}"}
+            letter = client.post(
+                "/api/v1/letters",
+                json={
+                    "branch": "riyadh",
+                    "hall": "men",
+                    "sender_name": "محمد",
+                    "sender_id_number": "1000000008",
+                    "sex": "male",
+                    "phone": "0501234567",
+                    "subject": "طلب",
+                },
+                headers=op,
+            ).json()
+            ref = letter["reference"]
+            assert text(client, f"STATUS {ref}", signature="forged")[0] == 403
+            status, reply = text(client, f"status {ref}")
+            assert status == 200 and reply.startswith("<?xml") and ref in reply
+            assert "received" in reply and "/l/" in reply
+            status, reply = text(client, f"حالة {ref.lower()}")
+            assert "مستلَم" in reply
+            assert "L-1999-000001" in text(client, "STATUS L-1999-000001")[1]
+            status, reply = text(client, "إيقاف")
+            assert status == 200 and "لن تصلك" in reply
+            r = client.post(
+                f"/api/v1/letters/{ref}/classify", json={"category": "appeal"}, headers=op
+            )
+            assert r.status_code == 200
+            ticket = client.post(
+                "/api/v1/tickets",
+                json={
+                    "branch": "riyadh",
+                    "hall": "men",
+                    "service": "letter",
+                    "phone": "0501234567",
+                },
+                headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+            ).json()
+            client.post(f"/api/v1/counters/{world.counters['men'][0]}/call-next", headers=op)
+            with Session(engine) as session:
+                purposes = sorted(m.purpose for m in session.exec(select(OutgoingSms)))
+            # Before STOP: the letter's receipt; after: only the call to the counter.
+            assert purposes == ["letter_received", "ticket_called"], purposes
+            assert ticket["number"] == "M-001"
+            assert "STATUS" in text(client, "anything else")[1]
+            assert "إيقاف" in text(client, "مرحبا")[1]
+            assert "on again" in text(client, "START")[1]
+    finally:
+        engine.dispose()

@@ -492,6 +492,42 @@ def build_openapi() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/sms/inbound": {
+                "post": {
+                    "operationId": "smsInbound",
+                    "summary": "A message a citizen sent (signed by Twilio): "
+                    "STATUS/حالة <reference>, STOP/إيقاف, START/تشغيل; "
+                    "answered with TwiML in the keyword's language",
+                    "security": [],
+                    "parameters": [
+                        {
+                            "name": "X-Twilio-Signature",
+                            "in": "header",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "From": {"type": "string"},
+                                        "Body": {"type": "string"},
+                                    },
+                                    "required": ["From", "Body"],
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {"description": "TwiML", "content": {"application/xml": {}}},
+                        **_errors(403, 404),
+                    },
+                }
+            },
             "/api/v1/sms/status": {
                 "post": {
                     "operationId": "smsStatusCallback",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from xml.sax.saxutils import escape
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,12 +11,14 @@ from starlette.routing import Route
 
 from reception.errors import N_, Forbidden, NotFound
 from reception.notify.actions import record_delivery
+from reception.notify.inbound import answer_inbound
 from reception.web import ctx, with_write_session
 
 log = logging.getLogger("reception.sms")
 
 
-async def status_callback(request: Request) -> Response:
+async def _signed_params(request: Request) -> dict[str, str]:
+    """The form Twilio posted, once its X-Twilio-Signature checks out."""
     from twilio.request_validator import RequestValidator
 
     settings = ctx(request).settings
@@ -28,8 +31,13 @@ async def status_callback(request: Request) -> Response:
         url += "?" + request.url.query
     signature = request.headers.get("x-twilio-signature", "")
     if not RequestValidator(settings.twilio_auth_token).validate(url, params, signature):
-        log.warning("sms status callback refused: bad signature")
+        log.warning("sms webhook refused: bad signature (%s)", request.url.path)
         raise Forbidden("bad_signature", N_("The request signature is not valid."))
+    return params
+
+
+async def status_callback(request: Request) -> Response:
+    params = await _signed_params(request)
     sid = params.get("MessageSid", "")
     status = params.get("MessageStatus", "")
     if not sid or not status:
@@ -40,4 +48,25 @@ async def status_callback(request: Request) -> Response:
     return Response(status_code=204)
 
 
-routes = [Route("/api/v1/sms/status", status_callback, methods=["POST"])]
+async def inbound(request: Request) -> Response:
+    """A message a citizen sent to our number; the answer goes back as TwiML."""
+    params = await _signed_params(request)
+    app = ctx(request)
+    reply = await with_write_session(
+        request,
+        lambda s: answer_inbound(
+            s, app.clock, params.get("From", ""), params.get("Body", "")[:300],
+            app.settings.public_base_url,
+        ),
+    )  # fmt: skip
+    twiml = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f"<Response><Message>{escape(reply)}</Message></Response>"
+    )
+    return Response(twiml, media_type="application/xml")
+
+
+routes = [
+    Route("/api/v1/sms/status", status_callback, methods=["POST"]),
+    Route("/api/v1/sms/inbound", inbound, methods=["POST"]),
+]

@@ -37,3 +37,10 @@ class OutgoingSms(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=String(300))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SmsOptOut(SQLModel, table=True):
+    """A number that sent STOP: it gets no more messages except the call to its counter."""
+
+    phone: str = Field(sa_type=String(20), primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -8,7 +8,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session
 
 from reception import PACKAGE_DIR
-from reception.notify.models import OutgoingSms
+from reception.notify.models import OutgoingSms, SmsOptOut
 
 _env = Environment(
     loader=FileSystemLoader(PACKAGE_DIR / "templates" / "sms"),
@@ -23,10 +23,17 @@ def render_sms(purpose: str, language: str, **context: Any) -> str:
     return " ".join(line.strip() for line in body.strip().splitlines() if line.strip())
 
 
+ESSENTIAL = frozenset({"ticket_called"})
+"""Sent even to a number that opted out: the visitor is standing in the hall."""
+
+
 def enqueue_sms(
     session: Session, *, to: str, purpose: str, language: str, key: str, **context: Any
-) -> OutgoingSms:
-    """Add one message to the outbox. `key` makes it idempotent: the same key is one SMS."""
+) -> OutgoingSms | None:
+    """Add one message to the outbox. `key` makes it idempotent: the same key is one SMS.
+    A number that sent STOP gets nothing but essential messages (None is returned)."""
+    if purpose not in ESSENTIAL and session.get(SmsOptOut, to) is not None:
+        return None
     sms = OutgoingSms(
         idempotency_key=f"{purpose}:{key}",
         to=to,
