@@ -256,6 +256,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 settings.sms_worker_interval_seconds,
                 settings.sms_max_attempts,
                 stop,
+                settings.send_policy(),
             )
         )
         housekeeping = asyncio.create_task(

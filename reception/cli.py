@@ -414,6 +414,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
             settings.sms_worker_interval_seconds,
             settings.sms_max_attempts,
             stop,
+            settings.send_policy(),
         )
 
     print("sms worker running; Ctrl+C to stop", flush=True)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from reception.notify.worker import SendPolicy
 
 Language = Literal["ar", "en"]
 LANGUAGES: tuple[Language, ...] = ("ar", "en")
@@ -33,6 +36,14 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
     sms_worker_interval_seconds: float = 1.0
     sms_max_attempts: int = 8
+    sms_quiet_hours: str = Field(
+        default="22:00-07:00",
+        description="Local hours when only ticket messages are sent; empty turns it off.",
+    )
+    sms_timezone: str = "Asia/Riyadh"
+    sms_max_per_hour: int = Field(
+        default=6, description="At most this many messages to one number in an hour; 0: no limit."
+    )
     housekeeping_interval_seconds: float = 60.0
     suggestion_retrain_seconds: float = Field(
         default=300.0, description="How often letter-category suggestions look for new decisions."
@@ -59,6 +70,23 @@ class Settings(BaseSettings):
         if value and len(value) < MIN_SECRET_LENGTH:
             raise ValueError(f"SECRET_KEY needs at least {MIN_SECRET_LENGTH} characters")
         return value
+
+    @field_validator("sms_quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        from reception.notify.worker import parse_quiet_hours
+
+        try:
+            parse_quiet_hours(value)
+        except ValueError:
+            raise ValueError("SMS_QUIET_HOURS is like 22:00-07:00, or empty") from None
+        return value
+
+    def send_policy(self) -> SendPolicy:
+        from reception.notify.worker import SendPolicy, parse_quiet_hours
+
+        start, end = parse_quiet_hours(self.sms_quiet_hours)
+        return SendPolicy(start, end, self.sms_timezone, self.sms_max_per_hour)
 
     @field_validator("public_base_url")
     @classmethod

@@ -620,3 +620,44 @@ def test_citizens_text_back_status_and_stop_in_both_languages(
             assert "on again" in text(client, "START")[1]
     finally:
         engine.dispose()
+
+
+def test_quiet_hours_and_the_per_number_limit(sqlite_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from reception.clock import FrozenClock
+    from reception.notify.backends import MemoryBackend
+    from reception.notify.worker import SendPolicy, parse_quiet_hours, send_due
+
+    engine = make_engine(sqlite_url)
+    try:
+        start, end = parse_quiet_hours("22:00-07:00")
+        policy = SendPolicy(start, end, "Asia/Riyadh", max_per_hour=3)
+        night = FrozenClock(datetime(2026, 11, 24, 20, 30, tzinfo=UTC))  # 23:30 in Riyadh
+        backend = MemoryBackend()
+        with session_scope(engine) as session:
+            letter = enqueue_sms(
+                session, to=TO, purpose="letter_routed", language="ar", key="1",
+                reference="L-2026-000001", link="http://testserver/l/x",
+            )  # fmt: skip
+            assert letter is not None
+            session.flush()
+            letter_id = letter.id
+        ticket_id = enqueue(engine)
+        assert send_due(engine, night, backend, 8, policy) == 1  # the ticket only
+        assert [m["body"] for m in backend.sent] and "M-007" in backend.sent[0]["body"]
+        held = row(engine, letter_id)
+        assert held.status == SmsStatus.pending and held.attempts == 0
+        assert held.next_attempt_at == datetime(2026, 11, 25, 4, 0, tzinfo=UTC)  # 07:00
+        assert row(engine, ticket_id).status == SmsStatus.sent
+
+        morning = FrozenClock(datetime(2026, 11, 25, 4, 0, tzinfo=UTC))
+        for _ in range(4):
+            enqueue(engine)
+        assert send_due(engine, morning, backend, 8, policy) == 3  # the letter and two more
+        assert send_due(engine, morning, backend, 8, policy) == 0  # 3 in the last hour
+        later = FrozenClock(datetime(2026, 11, 25, 5, 1, tzinfo=UTC))
+        assert send_due(engine, later, backend, 8, policy) == 2
+        assert len(backend.sent) == 1 + 3 + 2
+    finally:
+        engine.dispose()

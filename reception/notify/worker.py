@@ -8,7 +8,10 @@ import asyncio
 import contextlib
 import logging
 import random
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
@@ -20,6 +23,65 @@ from reception.notify.models import OutgoingSms, SmsStatus
 
 log = logging.getLogger("reception.sms")
 STALE_CLAIM = timedelta(minutes=5)
+QUIET_EXEMPT = frozenset({"ticket_issued", "ticket_called"})
+"""Answers to what the visitor is doing right now: never held back for the night."""
+
+
+@dataclass(frozen=True)
+class SendPolicy:
+    """So that a bug can never spam a citizen: no message to a number beyond
+    `max_per_hour`, and nothing that can wait is sent in the quiet hours (local time)."""
+
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    timezone: str = "Asia/Riyadh"
+    max_per_hour: int = 0  # 0: no limit
+
+    def quiet_until(self, now: datetime) -> datetime | None:
+        """The end of the quiet hours if `now` falls inside them."""
+        if self.quiet_start is None or self.quiet_end is None:
+            return None
+        local = now.astimezone(ZoneInfo(self.timezone))
+        start, end, clock = self.quiet_start, self.quiet_end, local.time()
+        inside = start <= clock < end if start < end else clock >= start or clock < end
+        if not inside:
+            return None
+        until = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+        if until <= local:
+            until += timedelta(days=1)
+        return until.astimezone(now.tzinfo)
+
+
+def parse_quiet_hours(text: str) -> tuple[time | None, time | None]:
+    """`22:00-07:00` → the two times; empty → no quiet hours."""
+    if not text.strip():
+        return None, None
+    start, _, end = text.partition("-")
+    return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+
+
+def _held_back(
+    session: Any, row: OutgoingSms, now: datetime, policy: SendPolicy, batch: int = 0
+) -> datetime | None:
+    """When this message may go instead of now, or None if it may go now (`batch`:
+    messages to the same number already claimed in this pass)."""
+    if row.purpose not in QUIET_EXEMPT:
+        until = policy.quiet_until(now)
+        if until is not None:
+            return until
+    if policy.max_per_hour:
+        recent = session.exec(
+            select(OutgoingSms.sent_at)
+            .where(
+                OutgoingSms.to == row.to,
+                col(OutgoingSms.sent_at).is_not(None),
+                col(OutgoingSms.sent_at) > now - timedelta(hours=1),
+            )
+            .order_by(col(OutgoingSms.sent_at))
+        ).all()
+        if len(recent) + batch >= policy.max_per_hour:
+            return (recent[0] if recent else now) + timedelta(hours=1)
+    return None
 
 
 def backoff(attempt: int, base: float = 5.0, cap: float = 1800.0) -> timedelta:
@@ -31,7 +93,11 @@ CLAIM_BATCH = 5  # × the backend's 15 s time-out stays well inside STALE_CLAIM
 
 
 def claim_due(
-    engine: Engine, clock: Clock, limit: int = CLAIM_BATCH, max_attempts: int | None = None
+    engine: Engine,
+    clock: Clock,
+    limit: int = CLAIM_BATCH,
+    max_attempts: int | None = None,
+    policy: SendPolicy | None = None,
 ) -> list[OutgoingSms]:
     now = clock.now()
     with session_scope(engine) as session:
@@ -56,6 +122,16 @@ def claim_due(
                     # A message whose sending kept killing its worker is not tried forever.
                     row.status = SmsStatus.failed
                     row.last_error = "worker stopped while sending; attempts used up"
+                    session.add(row)
+                    rows.remove(row)
+        if policy is not None:
+            claimed: dict[str, int] = {}
+            for row in [r for r in rows if r.status == SmsStatus.pending]:
+                later = _held_back(session, row, now, policy, claimed.get(row.to, 0))
+                if later is None:
+                    claimed[row.to] = claimed.get(row.to, 0) + 1
+                else:
+                    row.next_attempt_at = later  # not an attempt: nothing was tried
                     session.add(row)
                     rows.remove(row)
         for row in rows:
@@ -101,9 +177,15 @@ def record_result(
         session.add(row)
 
 
-def send_due(engine: Engine, clock: Clock, backend: SmsBackend, max_attempts: int) -> int:
+def send_due(
+    engine: Engine,
+    clock: Clock,
+    backend: SmsBackend,
+    max_attempts: int,
+    policy: SendPolicy | None = None,
+) -> int:
     """One pass over the outbox; returns how many messages were tried."""
-    rows = claim_due(engine, clock, max_attempts=max_attempts)
+    rows = claim_due(engine, clock, max_attempts=max_attempts, policy=policy)
     for row in rows:
         assert row.id is not None
         claim = row.next_attempt_at
@@ -128,10 +210,11 @@ async def run_worker(
     interval: float,
     max_attempts: int,
     stop: asyncio.Event,
+    policy: SendPolicy | None = None,
 ) -> None:
     while not stop.is_set():
         try:
-            tried = await asyncio.to_thread(send_due, engine, clock, backend, max_attempts)
+            tried = await asyncio.to_thread(send_due, engine, clock, backend, max_attempts, policy)
         except Exception:
             log.exception("sms worker pass failed; trying again")
             tried = 0
