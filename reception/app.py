@@ -247,6 +247,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         # shares the second limit, so it is generous.
         app.state.login_throttle_user = LoginThrottle(max_failures=5)
         app.state.login_throttle_address = LoginThrottle(max_failures=50)
+        # Tracking links that do not exist, from one address: someone is guessing.
+        app.state.tracking_throttle = LoginThrottle(max_failures=30)
         stop = asyncio.Event()
         worker = asyncio.create_task(
             run_worker(

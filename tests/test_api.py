@@ -379,3 +379,28 @@ def test_a_called_visitor_gets_one_sms_per_counter(
     assert len(called) == 2  # counter 1 once (the recall sent nothing), then counter 2
     assert "counter 1" in called[0] and "counter 2" in called[1]
     assert all(ticket["tracking_url"] in body for body in called)
+
+
+def test_the_next_visitor_is_told_once_and_a_second_call_texts_nothing_new(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    first = issue(client, world, phone="0501234567")
+    second = issue(client, world, phone="0551234567")
+    op = auth(world, "operator-men")
+    counter = world.counters["men"][0]
+    assert client.post(f"/api/v1/counters/{counter}/call-next", headers=op).status_code == 200
+    # The first visitor goes back to the queue and is called at the same counter again.
+    assert client.post(f"/api/v1/counters/{counter}/current/return", headers=op).status_code == 200
+    r = client.post(f"/api/v1/counters/{counter}/call/{first['id']}", headers=op)
+    assert r.status_code == 200, r.text
+    assert client.post(f"/api/v1/counters/{counter}/call-next", headers=op).status_code == 200
+    with Session(engine) as s:
+        sent = sorted((m.purpose, m.to) for m in s.exec(select(OutgoingSms)))
+    assert sent == [
+        ("ticket_called", "+966501234567"),
+        ("ticket_called", "+966551234567"),
+        ("ticket_issued", "+966501234567"),
+        ("ticket_issued", "+966551234567"),
+        ("ticket_next", "+966551234567"),
+    ]
+    assert second["number"] == "M-002"

@@ -499,3 +499,17 @@ def test_supervisor_chooses_the_counters_a_screen_shows(client: TestClient, worl
         data={"csrf_token": csrf(operator.get("/staff").text), "counters": ""},
     )
     assert r.status_code == 403
+
+
+def test_guessing_tracking_links_is_slowed_down(client: TestClient, world: World) -> None:
+    for n in range(30):
+        assert client.get(f"/t/guess-{n}").status_code == 404
+    r = client.get("/l/guess-31")
+    assert r.status_code == 429 and "روابط خاطئة" in r.text
+    issued = client.post(
+        "/api/v1/tickets",
+        json={"branch": "riyadh", "hall": "men", "service": "letter"},
+        headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+    ).json()
+    path = issued["tracking_url"].replace("http://testserver", "")
+    assert client.get(path).status_code == 429  # the whole address waits

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from reception import PACKAGE_DIR
 from reception.notify.models import OutgoingSms, SmsOptOut
@@ -34,8 +34,14 @@ def enqueue_sms(
     A number that sent STOP gets nothing but essential messages (None is returned)."""
     if purpose not in ESSENTIAL and session.get(SmsOptOut, to) is not None:
         return None
+    idempotency_key = f"{purpose}:{key}"
+    earlier = session.exec(
+        select(OutgoingSms).where(OutgoingSms.idempotency_key == idempotency_key)
+    ).first()
+    if earlier is not None:
+        return earlier  # the same message twice is one message
     sms = OutgoingSms(
-        idempotency_key=f"{purpose}:{key}",
+        idempotency_key=idempotency_key,
         to=to,
         body=render_sms(purpose, language, **context),
         language=language,

@@ -23,7 +23,7 @@ from reception.notify.models import OutgoingSms, SmsStatus
 
 log = logging.getLogger("reception.sms")
 STALE_CLAIM = timedelta(minutes=5)
-QUIET_EXEMPT = frozenset({"ticket_issued", "ticket_called"})
+QUIET_EXEMPT = frozenset({"ticket_issued", "ticket_next", "ticket_called"})
 """Answers to what the visitor is doing right now: never held back for the night."""
 
 

@@ -351,6 +351,31 @@ def _call(
         )
 
 
+def _tell_the_next(session: Session, hall: Hall, counter: Counter, public_base_url: str) -> None:
+    """The visitor now first in line at this counter gets "you are next", once."""
+    upcoming = session.exec(
+        select(Ticket)
+        .where(
+            Ticket.hall_id == hall.id,
+            Ticket.status == TicketStatus.waiting,
+            col(Ticket.service_id).in_(queries.services_of_counter(session, counter.id or 0)),
+            col(Ticket.assigned_counter_id).is_(None) | (Ticket.assigned_counter_id == counter.id),
+        )
+        .order_by(*queries.LINE_ORDER)
+        .limit(1)
+    ).first()
+    if upcoming is not None and upcoming.phone:
+        enqueue_sms(
+            session,
+            to=upcoming.phone,
+            purpose="ticket_next",
+            language=upcoming.language,
+            key=str(upcoming.id),
+            number=upcoming.number,
+            link=f"{public_base_url}/t/{upcoming.tracking_token}" if public_base_url else "",
+        )
+
+
 def call_next(
     session: Session,
     clock: Clock,
@@ -382,6 +407,7 @@ def call_next(
         return Outcome(None, events)
     ticket, reason = found
     _call(session, clock, principal, ticket, counter, reason, public_base_url)
+    _tell_the_next(session, hall, counter, public_base_url)
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)

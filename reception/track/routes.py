@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from reception.errors import DomainError
+from reception.auth.throttle import LoginThrottle
+from reception.errors import N_, DomainError, NotFound, TooManyRequests
 from reception.queue import views
 from reception.queue.actions import hall_channel
 from reception.web import ctx, read, render
@@ -24,9 +26,33 @@ CHANGED = '{"type":"changed"}'
 FINAL = {"done", "no_show", "cancelled", "expired"}
 
 
+def _guard(request: Request) -> tuple[LoginThrottle, str]:
+    """Links that do not exist, asked for again and again from one address, are
+    someone guessing: after 30 in 15 minutes that address waits (429)."""
+    throttle: LoginThrottle = request.app.state.tracking_throttle
+    address = request.client.host if request.client else "-"
+    wait = throttle.locked_for(address)
+    if wait:
+        raise TooManyRequests(
+            "too_many_guesses",
+            N_("Too many wrong links. Please try again in {minutes} minutes."),
+            minutes=max(1, -(-wait // 60)),
+        )
+    return throttle, address
+
+
+async def _tracked(request: Request, load: Any) -> Any:
+    throttle, address = _guard(request)
+    try:
+        return await read(request, load)
+    except NotFound:
+        throttle.failed(address)
+        raise
+
+
 async def track(request: Request) -> Response:
     token = str(request.path_params["token"])[:64]
-    view = await read(request, lambda s: views.tracked_ticket(s, token))
+    view = await _tracked(request, lambda s: views.tracked_ticket(s, token))
     return render(request, "track/ticket.html", {"t": view, "heartbeat": HEARTBEAT_SECONDS})
 
 
@@ -81,7 +107,7 @@ async def track_letter(request: Request) -> Response:
     from reception.letters.queries import public_timeline
 
     token = str(request.path_params["token"])[:64]
-    view = await read(request, lambda s: public_timeline(s, token))
+    view = await _tracked(request, lambda s: public_timeline(s, token))
     return render(request, "track/letter.html", view)
 
 
