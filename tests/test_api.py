@@ -375,7 +375,11 @@ def test_a_called_visitor_gets_one_sms_per_counter(
     r = client.post(f"/api/v1/counters/{second}/call/{ticket['id']}", headers=op)
     assert r.status_code == 200, r.text
     with Session(engine) as s:
-        called = [m.body for m in s.exec(select(OutgoingSms)) if m.purpose == "ticket_called"]
+        called = [
+            m.body
+            for m in s.exec(select(OutgoingSms).order_by(OutgoingSms.id))
+            if m.purpose == "ticket_called"
+        ]
     assert len(called) == 2  # counter 1 once (the recall sent nothing), then counter 2
     assert "counter 1" in called[0] and "counter 2" in called[1]
     assert all(ticket["tracking_url"] in body for body in called)

@@ -85,7 +85,9 @@ def test_a_letter_goes_from_the_desk_to_the_department_and_back_to_the_citizen(
     ]
     with Session(engine) as s:
         purposes = [
-            m.purpose for m in s.exec(select(OutgoingSms)) if m.purpose.startswith("letter")
+            m.purpose
+            for m in s.exec(select(OutgoingSms).order_by(OutgoingSms.id))
+            if m.purpose.startswith("letter")
         ]
     assert purposes == [
         "letter_received",
