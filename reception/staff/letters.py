@@ -38,7 +38,11 @@ FILTERS = ("q", "status", "category", "department", "sla", "sender_id", "phone",
 
 
 def _taxonomy(session: Session) -> dict[str, Any]:
-    categories = list(session.exec(select(Category).where(Category.active == True)))  # noqa: E712
+    categories = list(
+        session.exec(
+            select(Category).where(Category.active == True).order_by(col(Category.id))  # noqa: E712
+        )
+    )
     parents = [c for c in categories if c.parent_id is None]
     departments = {d.id: d for d in session.exec(select(Department))}
     general = {
