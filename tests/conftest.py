@@ -62,9 +62,32 @@ def postgres_copy(template: str | None, prefix: str = "reception_t_") -> Iterato
             conn.execute(text(f'CREATE DATABASE "{name}"{source}'))
         yield name
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        try:
+            _drop_database(admin, name)
+        finally:
+            admin.dispose()
+
+
+def _drop_database(admin: Engine, name: str) -> None:
+    """DROP … WITH (FORCE) ends our own leftover connections, but a role without
+    superuser rights may not end an autovacuum worker that happens to be busy in the
+    database: that one finishes within moments, so try again for a while."""
+    import time
+
+    from sqlalchemy.exc import DBAPIError
+
+    for attempt in range(50):
+        # Without FORCE, PostgreSQL stops an autovacuum worker itself; with FORCE it
+        # also ends our own connections. One of the two succeeds.
+        for force in (" WITH (FORCE)", ""):
+            try:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"{force}'))
+                return
+            except DBAPIError:
+                if attempt == 49 and not force:
+                    raise
+        time.sleep(0.2)
 
 
 def postgres_database_url(name: str) -> str:
