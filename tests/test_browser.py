@@ -144,7 +144,7 @@ def test_screens_are_accessible(live: tuple[str, World], browser: Any, language:
         "officer": ("inbox", ["/staff/inbox"]),
         "display-men": ("display", ["/display"]),
         "supervisor": ("supervise", ["/staff/supervise"]),
-        "admin": ("admin", ["/staff/admin"]),
+        "admin": ("admin", ["/staff/admin", "/staff/admin/sms"]),
     }
     for username, (name, paths) in pages.items():
         page = sign_in(browser, base, username)

@@ -13,7 +13,14 @@ from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.errors import N_, Invalid, NotFound
 from reception.letters.actions import TRIAGE_ROLES, may_see
-from reception.letters.models import Category, Department, Letter, LetterStatus, LetterStep
+from reception.letters.models import (
+    Category,
+    Department,
+    Letter,
+    LetterStatus,
+    LetterStep,
+    RoutingRule,
+)
 from reception.letters.rules import OPEN, mask_id, mask_name, normalise_arabic, sla_state
 from reception.queue.models import Branch, Hall
 
@@ -253,3 +260,37 @@ def public_timeline(session: Session, token: str) -> dict[str, Any]:
         "department": department,
         "steps": steps_of(session, letter.id or 0, public_only=True),
     }
+
+
+def taxonomy(session: Session) -> dict[str, Any]:
+    """Categories grouped under their parents, each with the department its general
+    rule routes to; the active departments; the statuses — what the letter forms offer."""
+    categories = list(
+        session.exec(
+            select(Category).where(Category.active == True).order_by(col(Category.id))  # noqa: E712
+        )
+    )
+    departments = list(session.exec(select(Department).order_by(col(Department.id))))
+    by_id = {d.id: d for d in departments}
+    general = {
+        r.category_id: by_id.get(r.department_id)
+        for r in session.exec(select(RoutingRule))
+        if r.branch_id is None and r.residency is None
+    }
+    parents = [c for c in categories if c.parent_id is None]
+    return {
+        "routes_to": {
+            c.id: general.get(c.id or 0) or general.get(c.parent_id or 0) for c in categories
+        },
+        "groups": [(p, [c for c in categories if c.parent_id == p.id]) for p in parents],
+        "departments": [d for d in departments if d.active],
+        "statuses": [s.value for s in LetterStatus],
+    }
+
+
+def hall_of(session: Session, letter: Letter) -> Hall | None:
+    return session.get(Hall, letter.hall_id) if letter.hall_id else None
+
+
+def department_of(session: Session, principal: Principal) -> Department | None:
+    return session.get(Department, principal.department_id) if principal.department_id else None

@@ -11,10 +11,12 @@ from sqlmodel import Session, col, select
 from reception import audit
 from reception.appointments.models import Appointment
 from reception.audit import AuditEntry
-from reception.auth.models import ApiToken
+from reception.auth.actions import list_tokens
+from reception.auth.models import ApiToken, StaffUser
 from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Forbidden, Invalid, NotFound
+from reception.letters.models import Category, Department, RoutingRule
 from reception.queue import queries
 from reception.queue.display import screen_counters
 from reception.queue.models import Branch, BranchStop, Counter, Hall, PriorityGroup, Service, Ticket
@@ -413,3 +415,54 @@ def supervisor_view(session: Session, principal: Principal, clock: Clock) -> lis
             )
         )
     return result
+
+
+@dataclass
+class AdminView:
+    branch: Branch
+    halls: list[tuple[Hall, list[dict[str, Any]]]]
+    services: list[Service]
+    priorities: list[PriorityGroup]
+    users: list[StaffUser]
+    tokens: list[ApiToken]
+    stops: list[BranchStop]
+    departments: list[Department]
+    categories: list[Category]
+    rules: list[RoutingRule]
+    branches: list[Branch]
+
+
+def admin_view(session: Session, principal: Principal, branch_slug: str | None) -> AdminView:
+    """Everything the administration page shows for one branch."""
+    branch = principal_branch(session, principal, branch_slug)
+    services = list(
+        session.exec(
+            select(Service).where(Service.branch_id == branch.id).order_by(col(Service.sort_order))
+        )
+    )
+    by_id = {s.id: s for s in services}
+    halls = []
+    for hall in session.exec(select(Hall).where(Hall.branch_id == branch.id)):
+        counters = [
+            {
+                "counter": c,
+                "services": [
+                    by_id[i] for i in queries.services_of_counter(session, c.id or 0) if i in by_id
+                ],
+            }
+            for c in queries.counters_of_hall(session, hall.id or 0)
+        ]
+        halls.append((hall, counters))
+    return AdminView(
+        branch=branch,
+        halls=halls,
+        services=services,
+        priorities=list(session.exec(select(PriorityGroup).order_by(col(PriorityGroup.id)))),
+        users=list(session.exec(select(StaffUser).order_by(col(StaffUser.username)))),
+        tokens=list_tokens(session),
+        stops=queries.stops_of(session, branch.id or 0),
+        departments=list(session.exec(select(Department).order_by(col(Department.id)))),
+        categories=list(session.exec(select(Category).order_by(col(Category.id)))),
+        rules=list(session.exec(select(RoutingRule).order_by(col(RoutingRule.id)))),
+        branches=list(session.exec(select(Branch).order_by(col(Branch.id)))),
+    )

@@ -4,25 +4,22 @@ actions as the command line and the API; every change is audited."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from reception.auth import actions as auth_actions
-from reception.auth.models import ApiToken, Role, StaffUser
+from reception.auth.models import Role
 from reception.errors import N_, DomainError, Invalid
 from reception.labels import ROLE_LABELS
 from reception.letters import setup as letter_setup
-from reception.letters.models import Category, Department, RoutingRule
-from reception.queue import queries, setup
+from reception.queue import setup
 from reception.queue.actions import Outcome
-from reception.queue.models import Branch, BranchStop, Hall, PriorityGroup, Service
-from reception.queue.views import principal_branch
+from reception.queue.views import admin_view
 from reception.web import (
     check_csrf,
     error_text,
@@ -38,54 +35,6 @@ from reception.web import (
 BACK = "/staff/admin"
 
 
-@dataclass
-class AdminView:
-    branch: Branch
-    halls: list[tuple[Hall, list[dict[str, Any]]]]
-    services: list[Service]
-    priorities: list[PriorityGroup]
-    users: list[StaffUser]
-    tokens: list[ApiToken]
-    stops: list[BranchStop]
-    departments: list[Department]
-    categories: list[Category]
-    rules: list[RoutingRule]
-
-
-def admin_view(session: Session, principal: Any, branch_slug: str | None) -> AdminView:
-    branch = principal_branch(session, principal, branch_slug)
-    services = list(
-        session.exec(
-            select(Service).where(Service.branch_id == branch.id).order_by(col(Service.sort_order))
-        )
-    )
-    by_id = {s.id: s for s in services}
-    halls = []
-    for hall in session.exec(select(Hall).where(Hall.branch_id == branch.id)):
-        counters = [
-            {
-                "counter": c,
-                "services": [
-                    by_id[i] for i in queries.services_of_counter(session, c.id or 0) if i in by_id
-                ],
-            }
-            for c in queries.counters_of_hall(session, hall.id or 0)
-        ]
-        halls.append((hall, counters))
-    return AdminView(
-        branch=branch,
-        halls=halls,
-        services=services,
-        priorities=list(session.exec(select(PriorityGroup).order_by(col(PriorityGroup.id)))),
-        users=list(session.exec(select(StaffUser).order_by(col(StaffUser.username)))),
-        tokens=auth_actions.list_tokens(session),
-        stops=queries.stops_of(session, branch.id or 0),
-        departments=list(session.exec(select(Department).order_by(col(Department.id)))),
-        categories=list(session.exec(select(Category).order_by(col(Category.id)))),
-        rules=list(session.exec(select(RoutingRule).order_by(col(RoutingRule.id)))),
-    )
-
-
 async def _admin(request: Request) -> Any:
     principal = await require_principal(request)
     principal.require_role(Role.admin)
@@ -95,11 +44,13 @@ async def _admin(request: Request) -> Any:
 async def page(request: Request) -> Response:
     principal = await _admin(request)
     branch = request.query_params.get("branch") or None
+    return await _page(request, principal, branch)
+
+
+async def _page(request: Request, principal: Any, branch: str | None, **extra: Any) -> Response:
     view = await read(request, lambda s: admin_view(s, principal, branch))
-    branches = await read(request, lambda s: list(s.exec(select(Branch).order_by(col(Branch.id)))))
-    return render(
-        request, "staff/admin.html", {"view": view, "branches": branches, "roles": ROLE_LABELS}
-    )
+    context = {"view": view, "branches": view.branches, "roles": ROLE_LABELS, **extra}
+    return render(request, "staff/admin.html", context)
 
 
 def _minutes(value: object) -> int:
@@ -365,14 +316,7 @@ async def add_token(request: Request) -> Response:
         if exc.status_code in (401, 403):
             raise
         context["error"] = error_text(request, exc)
-    branch = str(form.get("token_branch") or "") or None
-    view = await read(request, lambda s: admin_view(s, principal, branch))
-    branches = await read(request, lambda s: list(s.exec(select(Branch).order_by(col(Branch.id)))))
-    return render(
-        request,
-        "staff/admin.html",
-        {"view": view, "branches": branches, "roles": ROLE_LABELS, **context},
-    )
+    return await _page(request, principal, str(form.get("token_branch") or "") or None, **context)
 
 
 async def revoke_token(request: Request) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -15,9 +15,7 @@ from starlette.routing import Route
 from reception.auth.models import Role
 from reception.errors import N_, DomainError, NotFound
 from reception.letters import actions, attachments, queries
-from reception.letters.models import Category, Department, LetterStatus, RoutingRule
 from reception.letters.rules import mask_id
-from reception.queue.models import Hall
 from reception.queue.views import allowed_halls, principal_branch
 from reception.web import (
     check_csrf,
@@ -37,30 +35,10 @@ EVERYONE = (*TRIAGE, Role.department_officer)
 FILTERS = ("q", "status", "category", "department", "sla", "sender_id", "phone", "from", "to")
 
 
-def _taxonomy(session: Session) -> dict[str, Any]:
-    categories = list(
-        session.exec(
-            select(Category).where(Category.active == True).order_by(col(Category.id))  # noqa: E712
-        )
-    )
-    parents = [c for c in categories if c.parent_id is None]
-    departments = {d.id: d for d in session.exec(select(Department))}
-    general = {
-        r.category_id: departments.get(r.department_id)
-        for r in session.exec(select(RoutingRule))
-        if r.branch_id is None and r.residency is None
-    }
-    routes_to = {c.id: general.get(c.id or 0) or general.get(c.parent_id or 0) for c in categories}
-    return {
-        "routes_to": routes_to,
-        "groups": [(p, [c for c in categories if c.parent_id == p.id]) for p in parents],
-        "departments": list(
-            session.exec(
-                select(Department).where(Department.active == True).order_by(col(Department.id))  # noqa: E712
-            )
-        ),
-        "statuses": [s.value for s in LetterStatus],
-    }
+def _desk_halls(session: Session, principal: Any) -> dict[str, Any]:
+    """The operator's branch and the halls a letter can be registered in."""
+    branch = principal_branch(session, principal, None)
+    return {"branch": branch, "halls": allowed_halls(session, principal, branch)}
 
 
 async def desk(request: Request) -> Response:
@@ -75,7 +53,7 @@ async def desk(request: Request) -> Response:
     now = ctx(request).clock.now()
 
     def load(s: Session) -> dict[str, Any]:
-        data = _taxonomy(s)
+        data = queries.taxonomy(s)
         data["queue"] = queries.triage_queue(s, principal, now)
         data["results"] = (
             queries.search(
@@ -102,7 +80,7 @@ async def desk(request: Request) -> Response:
     except DomainError as exc:
         if exc.status_code in (401, 403):
             raise
-        data = await read(request, lambda s: {**_taxonomy(s), "queue": [], "results": []})
+        data = await read(request, lambda s: {**queries.taxonomy(s), "queue": [], "results": []})
         data["error"] = error_text(request, exc)
     return render(request, "staff/letters.html", {**data, "filters": filters})
 
@@ -111,11 +89,7 @@ async def new_letter(request: Request) -> Response:
     principal = await require_principal(request)
     principal.require_role(*TRIAGE)
 
-    def load(s: Session) -> dict[str, Any]:
-        branch = principal_branch(s, principal, None)
-        return {"branch": branch, "halls": allowed_halls(s, principal, branch)}
-
-    data = await read(request, load)
+    data = await read(request, lambda s: _desk_halls(s, principal))
     form = {
         "ticket_number": request.query_params.get("ticket", "")[:12],
         "hall": request.query_params.get("hall", ""),
@@ -171,12 +145,7 @@ async def register(request: Request) -> Response:
     except DomainError as exc:
         if exc.status_code in (401, 403):
             raise
-
-        def load(s: Session) -> dict[str, Any]:
-            branch = principal_branch(s, principal, None)
-            return {"branch": branch, "halls": allowed_halls(s, principal, branch)}
-
-        data = await read(request, load)
+        data = await read(request, lambda s: _desk_halls(s, principal))
         context = {**data, "form": fields, "error": error_text(request, exc)}
         return render(request, "staff/letter_new.html", context, status_code=exc.status_code)
     flash(
@@ -195,11 +164,10 @@ async def letter_page(request: Request) -> Response:
 
     def load(s: Session) -> dict[str, Any]:
         letter = actions.letter_for(s, principal, letter_id)
-        hall = s.get(Hall, letter.hall_id) if letter.hall_id else None
         return {
-            **_taxonomy(s),
+            **queries.taxonomy(s),
             "letter": letter,
-            "hall": hall,
+            "hall": queries.hall_of(s, letter),
             "detail": queries.detail(s, letter, now),
             "masked_id": mask_id(letter.sender_id_number),
             "duplicates": actions.duplicates_of(s, letter),
@@ -370,8 +338,10 @@ async def inbox(request: Request) -> Response:
     now = ctx(request).clock.now()
 
     def load(s: Session) -> dict[str, Any]:
-        department = s.get(Department, principal.department_id) if principal.department_id else None
-        return {"rows": queries.inbox(s, principal, now), "department": department}
+        return {
+            "rows": queries.inbox(s, principal, now),
+            "department": queries.department_of(s, principal),
+        }
 
     return render(request, "staff/inbox.html", await read(request, load))
 

@@ -47,12 +47,7 @@ LANDING = {
 
 
 def _landing(role: str) -> str:
-    landing = {
-        Role.kiosk: "/kiosk",
-        Role.display: "/display",
-        Role.department_officer: "/staff/inbox",
-    }
-    return landing.get(Role(role), "/staff")
+    return LANDING.get(Role(role), "/staff")
 
 
 async def login_page(request: Request) -> Response:
