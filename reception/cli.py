@@ -250,6 +250,40 @@ def cmd_appointment_add(args: argparse.Namespace) -> None:
     print(row.code)
 
 
+def cmd_slots_add(args: argparse.Namespace) -> None:
+    from reception.appointments.setup import add_slot_template
+
+    row = _with_session(
+        lambda s: add_slot_template(
+            s,
+            branch=args.branch,
+            hall=args.hall,
+            service=args.service,
+            weekdays=args.days,
+            start=args.start,
+            end=args.end,
+            slot_minutes=args.minutes,
+            capacity=args.capacity,
+            blackout_dates=args.blackout or [],
+        )
+    )
+    print(
+        f"slot template {row.id}: {row.weekdays} {row.start}-{row.end}, "
+        f"{row.slot_minutes} min, {row.capacity} per slot"
+    )
+
+
+def cmd_slots_list(args: argparse.Namespace) -> None:
+    from reception.appointments.setup import list_templates
+
+    for row in _with_session(lambda s: list_templates(s, args.branch)):
+        state = "" if row.active else " (off)"
+        print(
+            f"{row.id}: hall {row.hall_id} service {row.service_id} {row.weekdays} "
+            f"{row.start}-{row.end} every {row.slot_minutes} min, {row.capacity} each{state}"
+        )
+
+
 def cmd_department_add(args: argparse.Namespace) -> None:
     from reception.letters.setup import add_department
 
@@ -555,6 +589,24 @@ def build_parser() -> argparse.ArgumentParser:
     aadd.add_argument("--phone", help="mobile for the SMS with the code")
     aadd.add_argument("--language", default="ar", choices=["ar", "en"])
     aadd.set_defaults(func=cmd_appointment_add)
+
+    slots = sub.add_parser("slots", help="when services can be booked").add_subparsers(
+        dest="action", required=True
+    )
+    sadd = slots.add_parser("add", help="add a slot template for a hall and service")
+    sadd.add_argument("--branch", required=True)
+    sadd.add_argument("--hall", required=True)
+    sadd.add_argument("--service", required=True)
+    sadd.add_argument("--days", required=True, help="sun-thu, or sun,tue,thu")
+    sadd.add_argument("--start", required=True, help="08:00 (branch local time)")
+    sadd.add_argument("--end", required=True, help="12:00")
+    sadd.add_argument("--minutes", type=int, default=15, help="slot length")
+    sadd.add_argument("--capacity", type=int, default=1, help="visitors per slot")
+    sadd.add_argument("--blackout", action="append", help="a closed date, 2026-12-18 (repeat)")
+    sadd.set_defaults(func=cmd_slots_add)
+    slist = slots.add_parser("list", help="the slot templates of a branch")
+    slist.add_argument("--branch", required=True)
+    slist.set_defaults(func=cmd_slots_list)
 
     priority = sub.add_parser("priority", help="priority groups").add_subparsers(
         dest="action", required=True

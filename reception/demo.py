@@ -182,6 +182,7 @@ def load_demo(engine: Engine, var_dir: Path, public_base_url: str) -> dict[str, 
                         CounterService,
                         {"counter_id": counter.id, "service_id": services[service_slug].id},
                     )
+        _demo_slots(session, branch)
         _demo_taxonomy(session)
         for username, role, branch_slug, halls in ACCOUNTS:
             if session.exec(select(StaffUser).where(StaffUser.username == username)).first():
@@ -256,8 +257,31 @@ def _demo_letters(engine: Engine, public_base_url: str) -> None:
                 )
 
 
+def _demo_slots(session: Session, branch: Branch) -> None:
+    """Booked appointments every day of the week from 08:00 to 22:00, so the booking
+    screen and the calendar have something to show whenever the demo is opened."""
+    from reception.appointments.models import SlotTemplate
+    from reception.appointments.setup import add_slot_template
+
+    if session.exec(select(SlotTemplate).where(SlotTemplate.branch_id == branch.id)).first():
+        return
+    for hall in ("men", "women"):
+        add_slot_template(
+            session,
+            branch=branch.slug,
+            hall=hall,
+            service="appointment",
+            weekdays="sun-sat",
+            start="08:00",
+            end="22:00",
+            slot_minutes=15,
+            capacity=3,
+            actor="system",
+        )
+
+
 def demo_appointments(engine: Engine) -> list[str]:
-    """Two bookings for the next hour (one per hall) so check-in by code can be tried;
+    """Two bookings in the next free slots (one per hall) so check-in by code can be tried;
     the bookings still open today are listed again on later runs."""
     from datetime import timedelta
 
@@ -273,22 +297,34 @@ def demo_appointments(engine: Engine) -> list[str]:
                 .where(
                     Appointment.status == AppointmentStatus.booked,
                     Appointment.starts_at > now,
-                    Appointment.starts_at < now + timedelta(hours=2),
+                    Appointment.starts_at < now + timedelta(hours=26),
                 )
                 .order_by(col(Appointment.starts_at))
             )
         )
         if not open_ones:
-            for hall, minutes in (("men", 10), ("women", 40)):
-                at = (now + timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+            from reception.appointments.queries import free_slots
+            from reception.queue import queries as queue_queries
+
+            branch = queue_queries.branch_by_slug(session, "riyadh")
+            service = queue_queries.service_by_slug(session, branch, "appointment")
+            today = clock.local_date(branch.timezone)
+            for hall_slug, nth in (("men", 0), ("women", 1)):
+                hall = queue_queries.hall_by_slug(session, branch, hall_slug)
+                free = free_slots(
+                    session, clock, branch, hall, service, today, today + timedelta(days=1)
+                )
+                if len(free) <= nth:
+                    continue
                 booked = book_appointment(
                     session,
                     clock,
                     SYSTEM,
                     branch="riyadh",
-                    hall=hall,
+                    hall=hall_slug,
                     service="appointment",
-                    starts_at=at,
+                    starts_at=free[nth].starts_at,
+                    name="زائر تجريبي",
                 )
                 open_ones.append(booked.value)
         halls = {h.id: h.slug for h in session.exec(select(Hall))}

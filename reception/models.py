@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from reception.appointments.models import Appointment
+from reception.appointments.models import Appointment, MeetingRequest, SlotSeats, SlotTemplate
 from reception.audit import AuditEntry
 from reception.auth.models import ApiToken, StaffUser, UserHall
 from reception.letters.models import (
@@ -41,6 +41,9 @@ __all__ = [
     "RoutingRule",
     "ApiToken",
     "Appointment",
+    "MeetingRequest",
+    "SlotSeats",
+    "SlotTemplate",
     "AuditEntry",
     "Branch",
     "BranchStop",

@@ -257,6 +257,10 @@ def path_id(conn: HTTPConnection, name: str, what: str = "counter") -> int:
             raise NotFound("unknown_letter", N_("There is no such letter."))
         if what == "hall":
             raise NotFound("unknown_hall_id", N_("There is no hall {id}."), id=raw[:12])
+        if what == "appointment":
+            raise NotFound("unknown_appointment", N_("There is no such appointment."))
+        if what == "template":
+            raise NotFound("unknown_template", N_("There is no such slot template."))
         if what == "token":
             raise NotFound("unknown_token", N_("There is no token {id}."), id=raw[:12])
         raise NotFound("unknown_counter", N_("There is no counter {id}."), id=raw[:12])

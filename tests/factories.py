@@ -111,6 +111,7 @@ def build_world(engine: Engine, with_second_branch: bool = True) -> World:
             ("operator-women", "operator", "riyadh", "women"),
             ("display-men", "display", "riyadh", "men"),
             ("admin", "admin", None, None),
+            ("supervisor", "supervisor", "riyadh", None),
             ("officer", "department_officer", "riyadh", None),
             ("officer-traffic", "department_officer", "riyadh", None),
         ]

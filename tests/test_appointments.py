@@ -38,6 +38,21 @@ def app_client(settings: Settings, world: World, clock: FrozenClock) -> Iterator
             headers=admin,
         )
         assert r.status_code == 200, r.text
+        for hall in ("men", "women"):
+            r = c.post(
+                "/api/v1/admin/branches/riyadh/slot-templates",
+                json={
+                    "hall": hall,
+                    "service": "letter",
+                    "weekdays": "sun-sat",
+                    "start": "00:00",
+                    "end": "24:00",
+                    "slot_minutes": 5,
+                    "capacity": 3,
+                },
+                headers=admin,
+            )
+            assert r.status_code == 201, r.text
         yield c
 
 

@@ -1,35 +1,184 @@
-"""JSON API v1 for appointments: book (staff token), check in (kiosk token)."""
+"""JSON API v1 for appointments: free slots, booking, cancelling and moving (staff
+or portal token), the list of a day, check-in (kiosk token), and slot templates
+(administrators)."""
 
 from __future__ import annotations
+
+from datetime import date
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reception.api.routes import _body
-from reception.api.schemas import AppointmentCreate, CheckInBody
-from reception.appointments import actions
-from reception.web import ctx, require_principal, run_action
+from reception.api.schemas import (
+    AppointmentCreate,
+    CheckInBody,
+    RescheduleBody,
+    SlotTemplateIn,
+    SlotTemplatePatch,
+)
+from reception.appointments import actions, setup
+from reception.appointments import queries as aq
+from reception.appointments.models import Appointment, SlotTemplate
+from reception.auth.models import Role
+from reception.auth.principal import Principal
+from reception.errors import N_, Invalid
+from reception.letters.rules import mask_name
+from reception.qr import qr_data_uri
+from reception.queue.actions import Outcome
+from reception.web import ctx, path_id, read, require_principal, run_action
+
+STAFF = (Role.admin, Role.supervisor, Role.operator)
+
+
+def _day(request: Request, name: str, default: date | None = None) -> date:
+    text = request.query_params.get(name)
+    if not text:
+        if default is None:
+            raise Invalid("missing_day", N_("Give the day, like 2026-12-01."))
+        return default
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise Invalid("bad_date", N_("Dates are written like 2026-12-01.")) from None
+
+
+def appointment_json(row: Appointment, base_url: str) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "code": row.code,
+        "kind": row.kind,
+        "starts_at": row.starts_at.isoformat(),
+        "status": row.status,
+        "tracking_url": actions.tracking_link(base_url, row),
+        "qr": qr_data_uri(row.code),
+    }
+
+
+def template_json(row: SlotTemplate) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "weekdays": row.weekdays,
+        "start": row.start,
+        "end": row.end,
+        "slot_minutes": row.slot_minutes,
+        "capacity": row.capacity,
+        "valid_from": row.valid_from.isoformat() if row.valid_from else None,
+        "valid_until": row.valid_until.isoformat() if row.valid_until else None,
+        "blackout_dates": row.blackout_dates,
+        "active": row.active,
+    }
+
+
+async def _staff(request: Request) -> Principal:
+    principal = await require_principal(request)
+    principal.require_role(*STAFF)
+    return principal
 
 
 async def book(request: Request) -> Response:
-    principal = await require_principal(request)
+    principal = await _staff(request)
     body = await _body(request, AppointmentCreate)
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
+    base = app.settings.public_base_url
     row = await run_action(
-        request, lambda s: actions.book_appointment(s, app.clock, principal, **body.model_dump())
+        request,
+        lambda s: actions.book_appointment(
+            s, app.clock, principal, public_base_url=base, **body.model_dump()
+        ),
     )
+    return JSONResponse(appointment_json(row, base), status_code=201)
+
+
+async def free_slots(request: Request) -> Response:
+    """`GET /api/v1/slots?branch=&hall=&service=&date_from=&date_to=`"""
+    principal = await _staff(request)
+    app = ctx(request)
+    q = request.query_params
+    first = _day(request, "date_from", app.clock.now().date())
+    last = _day(request, "date_to", first)
+
+    def load(s: Any) -> list[dict[str, Any]]:
+        branch, hall, service = aq.resolve(
+            s, principal, q.get("branch", ""), q.get("hall", ""), q.get("service", "")
+        )
+        return [
+            {
+                "starts_at": v.starts_at.isoformat(),
+                "local_time": v.local.strftime("%Y-%m-%dT%H:%M"),
+                "capacity": v.capacity,
+                "taken": v.taken,
+                "free": v.free,
+            }
+            for v in aq.free_slots(s, app.clock, branch, hall, service, first, last)
+        ]
+
+    return JSONResponse({"slots": await read(request, load)})
+
+
+async def list_day(request: Request) -> Response:
+    """`GET /api/v1/appointments?branch=&day=[&hall=]`: a day's appointments; phone
+    numbers are not listed, but supervisors see how often each has not come."""
+    principal = await _staff(request)
+    app = ctx(request)
+    day = _day(request, "day", app.clock.now().date())
+    q = request.query_params
+    rows = await read(
+        request,
+        lambda s: aq.day_list(s, principal, q.get("branch", ""), day, hall=q.get("hall") or None),
+    )
+    show_no_shows = principal.has_role(Role.admin, Role.supervisor)
     return JSONResponse(
         {
-            "id": row.id,
-            "code": row.code,
-            "starts_at": row.starts_at.isoformat(),
-            "status": row.status,
-        },
-        status_code=201,
+            "day": day.isoformat(),
+            "appointments": [
+                {
+                    **appointment_json(row, app.settings.public_base_url),
+                    "name": mask_name(row.name),
+                    **({"no_shows": misses} if show_no_shows else {}),
+                }
+                for row, misses in rows
+            ],
+        }
     )
+
+
+async def cancel(request: Request) -> Response:
+    principal = await _staff(request)
+    app = ctx(request)
+    appointment_id = path_id(request, "appointment", "appointment")
+    row = await run_action(
+        request,
+        lambda s: actions.cancel_appointment(
+            s, principal, appointment_id, public_base_url=app.settings.public_base_url
+        ),
+    )
+    return JSONResponse(appointment_json(row, app.settings.public_base_url))
+
+
+async def reschedule(request: Request) -> Response:
+    principal = await _staff(request)
+    body = await _body(request, RescheduleBody)
+    if isinstance(body, JSONResponse):
+        return body
+    app = ctx(request)
+    appointment_id = path_id(request, "appointment", "appointment")
+    row = await run_action(
+        request,
+        lambda s: actions.reschedule_appointment(
+            s,
+            app.clock,
+            principal,
+            appointment_id,
+            starts_at=body.starts_at,
+            public_base_url=app.settings.public_base_url,
+        ),
+    )
+    return JSONResponse(appointment_json(row, app.settings.public_base_url))
 
 
 async def check_in(request: Request) -> Response:
@@ -52,7 +201,53 @@ async def check_in(request: Request) -> Response:
     return JSONResponse(issued.as_dict(), status_code=200 if issued.replayed else 201)
 
 
+async def _admin(request: Request) -> Principal:
+    principal = await require_principal(request)
+    principal.require_role(Role.admin)
+    return principal
+
+
+async def templates(request: Request) -> Response:
+    """GET lists a branch's slot templates; POST adds one (administrators)."""
+    principal = await _admin(request)
+    branch = str(request.path_params["branch"])[:40]
+    if request.method == "GET":
+        rows = await read(request, lambda s: setup.list_templates(s, branch))
+        return JSONResponse({"templates": [template_json(r) for r in rows]})
+    body = await _body(request, SlotTemplateIn)
+    if isinstance(body, JSONResponse):
+        return body
+    row = await run_action(
+        request,
+        lambda s: Outcome(
+            setup.add_slot_template(s, branch=branch, actor=principal.actor, **body.model_dump())
+        ),
+    )
+    return JSONResponse(template_json(row), status_code=201)
+
+
+async def change_template(request: Request) -> Response:
+    principal = await _admin(request)
+    body = await _body(request, SlotTemplatePatch)
+    if isinstance(body, JSONResponse):
+        return body
+    template_id = path_id(request, "template", "template")
+    row = await run_action(
+        request,
+        lambda s: Outcome(
+            setup.set_template(s, template_id, actor=principal.actor, **body.model_dump())
+        ),
+    )
+    return JSONResponse(template_json(row))
+
+
 routes = [
+    Route("/api/v1/slots", free_slots, methods=["GET"]),
     Route("/api/v1/appointments", book, methods=["POST"]),
+    Route("/api/v1/appointments", list_day, methods=["GET"]),
     Route("/api/v1/appointments/check-in", check_in, methods=["POST"]),
+    Route("/api/v1/appointments/{appointment}/cancel", cancel, methods=["POST"]),
+    Route("/api/v1/appointments/{appointment}/reschedule", reschedule, methods=["POST"]),
+    Route("/api/v1/admin/branches/{branch}/slot-templates", templates, methods=["GET", "POST"]),
+    Route("/api/v1/admin/slot-templates/{template}", change_template, methods=["PATCH"]),
 ]

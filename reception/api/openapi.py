@@ -18,6 +18,9 @@ _MODELS: list[type[BaseModel]] = [
     schemas.AppointmentCreate,
     schemas.AppointmentOut,
     schemas.CheckInBody,
+    schemas.RescheduleBody,
+    schemas.SlotTemplateIn,
+    schemas.SlotTemplatePatch,
     schemas.TransferBody,
     schemas.DisplayBody,
     schemas.FinishBody,
@@ -287,6 +290,96 @@ def _letter_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
     return _paths_from(table, bearer, "letter")
 
 
+def _query(name: str, description: str, fmt: str | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "maxLength": 40}
+    if fmt:
+        schema = {"type": "string", "format": fmt}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def _appointment_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    table: list[tuple[str, str, type[BaseModel] | None, str, list[str]]] = [
+        (
+            "/api/v1/appointments/{appointment}/cancel",
+            "post",
+            None,
+            "Cancel an appointment (staff token); its seat is free again and the visitor "
+            "gets an SMS",
+            ["appointment"],
+        ),
+        (
+            "/api/v1/appointments/{appointment}/reschedule",
+            "post",
+            schemas.RescheduleBody,
+            "Move an appointment to another free slot (staff token)",
+            ["appointment"],
+        ),
+        (
+            "/api/v1/admin/branches/{branch}/slot-templates",
+            "get",
+            None,
+            "List the slot templates of a branch (admin)",
+            ["branch"],
+        ),
+        (
+            "/api/v1/admin/branches/{branch}/slot-templates",
+            "post",
+            schemas.SlotTemplateIn,
+            "Add a slot template: days, hours, slot length and capacity for a hall and "
+            "service (admin)",
+            ["branch"],
+        ),
+        (
+            "/api/v1/admin/slot-templates/{template}",
+            "patch",
+            schemas.SlotTemplatePatch,
+            "Change a slot template's capacity, blackout dates or whether it is active (admin)",
+            ["template"],
+        ),
+    ]
+    paths = _paths_from(table, bearer, "appointment")
+    listing = {
+        "description": "Done",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+    paths["/api/v1/slots"] = {
+        "get": {
+            "operationId": "listFreeSlots",
+            "summary": "Free slots of a hall and service between two days (staff or portal token)",
+            "security": bearer,
+            "parameters": [
+                _query("branch", "Branch slug"),
+                _query("hall", "Hall slug"),
+                _query("service", "Service slug"),
+                _query("date_from", "First day (branch local), default today", "date"),
+                _query("date_to", "Last day, default date_from; at most 62 days", "date"),
+            ],
+            "responses": {"200": listing, **_errors(400, 401, 403, 404, 422, 503)},
+        }
+    }
+    paths["/api/v1/appointments"] = {
+        "get": {
+            "operationId": "listAppointmentsOfDay",
+            "summary": "A day's appointments in the halls the token may use; supervisors "
+            "also see each number's count of appointments not come to",
+            "security": bearer,
+            "parameters": [
+                _query("branch", "Branch slug"),
+                _query("day", "The day (branch local), default today", "date"),
+                _query("hall", "Only this hall"),
+            ],
+            "responses": {"200": listing, **_errors(400, 401, 403, 404, 422, 503)},
+        }
+    }
+    return paths
+
+
 def _success_status(method: str, model: type[BaseModel] | None, summary: str) -> str:
     """201 for what creates something (an admin addition, a registered letter)."""
     creates = method == "post" and model is not None
@@ -311,7 +404,11 @@ def _paths_from(
                     "name": p,
                     "in": "path",
                     "required": True,
-                    "schema": {"type": "integer" if p in ("counter", "token") else "string"},
+                    "schema": {
+                        "type": "integer"
+                        if p in ("counter", "token", "appointment", "template")
+                        else "string"
+                    },
                 }
                 for p in params
             ],
@@ -339,7 +436,7 @@ def build_openapi() -> dict[str, Any]:
             components[name] = sub
         components[model.__name__] = schema
     bearer: list[dict[str, list[str]]] = [{"bearer": []}]
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "Reception API",
@@ -576,3 +673,6 @@ def build_openapi() -> dict[str, Any]:
             },
         },
     }
+    for path, operations in _appointment_paths(bearer).items():
+        document["paths"].setdefault(path, {}).update(operations)
+    return document

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -27,14 +28,47 @@ class AppointmentCreate(BaseModel):
     service: str = Field(min_length=1, max_length=40, examples=["appointment"])
     starts_at: AwareDatetime = Field(examples=["2026-11-24T10:30:00+03:00"])
     phone: str | None = Field(default=None, max_length=32, description="Mobile for SMS.")
+    name: str = Field(default="", max_length=120, description="Shown masked to the visitor.")
     language: Literal["ar", "en"] = "ar"
+
+
+class RescheduleBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: AwareDatetime = Field(examples=["2026-11-25T09:00:00+03:00"])
+
+
+class SlotTemplateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hall: str = Field(min_length=1, max_length=40, examples=["men"])
+    service: str = Field(min_length=1, max_length=40, examples=["appointment"])
+    weekdays: str = Field(min_length=3, max_length=40, examples=["sun-thu"])
+    start: str = Field(min_length=5, max_length=5, examples=["08:00"])
+    end: str = Field(min_length=5, max_length=5, examples=["12:00"])
+    slot_minutes: int = Field(default=15, ge=5, le=480)
+    capacity: int = Field(default=1, ge=1, le=500)
+    valid_from: date | None = None
+    valid_until: date | None = None
+    blackout_dates: list[str] = Field(default_factory=list, max_length=400)
+
+
+class SlotTemplatePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    capacity: int | None = Field(default=None, ge=1, le=500)
+    blackout_dates: list[str] | None = Field(default=None, max_length=400)
+    active: bool | None = None
 
 
 class AppointmentOut(BaseModel):
     id: int
     code: str = Field(description="8 digits, typed at the kiosk or read from a QR code.")
+    kind: Literal["visit", "meeting"]
     starts_at: str
     status: str
+    tracking_url: str = Field(description="The visitor's page: details, cancel, change time.")
+    qr: str = Field(description="The code as a QR image (SVG data URI) for the kiosk scanner.")
 
 
 class CheckInBody(BaseModel):

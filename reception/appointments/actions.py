@@ -1,16 +1,33 @@
-"""The only writers of appointments: book one, check it in at the kiosk."""
+"""The only writers of appointments: book a slot, cancel, reschedule, remind, mark
+no-shows, check in at the kiosk."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
 
 from reception import audit
-from reception.appointments.models import Appointment, AppointmentStatus
-from reception.appointments.rules import Arrival, arrival, check_appointment_transition
+from reception.appointments.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    SlotSeats,
+    SlotTemplate,
+)
+from reception.appointments.rules import (
+    Arrival,
+    arrival,
+    check_appointment_transition,
+    due_reminder,
+    slot_at,
+)
 from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.clock import Clock
@@ -23,6 +40,8 @@ from reception.queue.rules import normalise_phone
 
 CODE_DIGITS = 8
 APPOINTMENT_PRIORITY = "appointment"
+CITIZEN = Principal("citizen", 0, "citizen", "citizen", None, frozenset())
+"""Acting from a tracking link: no role, so it can only ever use the slots offered."""
 
 
 def _new_code(session: Session) -> str:
@@ -38,6 +57,132 @@ def local_time(moment: datetime, branch: Branch) -> str:
     return moment.astimezone(ZoneInfo(branch.timezone)).strftime("%H:%M")
 
 
+def _active_templates(session: Session, hall_id: int, service_id: int) -> list[SlotTemplate]:
+    return list(
+        session.exec(
+            select(SlotTemplate)
+            .where(
+                SlotTemplate.hall_id == hall_id,
+                SlotTemplate.service_id == service_id,
+                SlotTemplate.active == True,  # noqa: E712
+            )
+            .order_by(col(SlotTemplate.id))
+        )
+    )
+
+
+def _seat_statement(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+def take_seat(session: Session, template: SlotTemplate, starts_at: datetime) -> None:
+    """One seat of the slot, or Conflict when none is left. The conditional UPDATE is
+    what makes the last seat safe: on PostgreSQL a second transaction waits for the
+    first's row lock and then sees `taken` already at capacity; SQLite has one writer."""
+    table = SlotSeats.__table__  # type: ignore[attr-defined]
+    insert = _seat_statement(session)(table).values(
+        template_id=template.id, starts_at=starts_at, taken=0
+    )
+    session.execute(insert.on_conflict_do_nothing(index_elements=["template_id", "starts_at"]))
+    taken = session.execute(
+        update(table)
+        .where(
+            table.c.template_id == template.id,
+            table.c.starts_at == starts_at,
+            table.c.taken < template.capacity,
+        )
+        .values(taken=table.c.taken + 1)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(
+            "slot_full",
+            N_("This time has just been fully booked. Please choose another time."),
+        )
+
+
+def release_seat(session: Session, template_id: int | None, starts_at: datetime) -> None:
+    if template_id is None:
+        return
+    table = SlotSeats.__table__  # type: ignore[attr-defined]
+    session.execute(
+        update(table)
+        .where(
+            table.c.template_id == template_id,
+            table.c.starts_at == starts_at,
+            table.c.taken > 0,
+        )
+        .values(taken=table.c.taken - 1)
+    )
+
+
+def _find_slot(
+    session: Session,
+    principal: Principal,
+    branch: Branch,
+    hall: Hall,
+    service: Service,
+    starts_at: datetime,
+) -> SlotTemplate | None:
+    """The template whose slot starts at `starts_at`. Without any template for the hall
+    and service, only a supervisor or administrator may book a free time (the
+    minister's office, a special case); everyone else books the slots offered."""
+    templates = _active_templates(session, hall.id or 0, service.id or 0)
+    if not templates:
+        if principal.has_role(Role.admin, Role.supervisor):
+            return None
+        raise Invalid(
+            "no_slots",
+            N_("No appointment times have been set for this service yet."),
+        )
+    for template in templates:
+        if slot_at(template, starts_at, branch.timezone, branch.holidays) is not None:
+            return template
+    raise Invalid(
+        "no_such_slot",
+        N_("There is no appointment time at {time} on {day}. Please choose a free time."),
+        time=local_time(starts_at, branch),
+        day=starts_at.astimezone(ZoneInfo(branch.timezone)).strftime("%Y-%m-%d"),
+    )
+
+
+def tracking_link(public_base_url: str, row: Appointment) -> str:
+    return f"{public_base_url.rstrip('/')}/a/{row.tracking_token}"
+
+
+def _notify(
+    session: Session,
+    row: Appointment,
+    purpose: str,
+    key: str,
+    public_base_url: str,
+    **extra: Any,
+) -> None:
+    if not row.phone:
+        return
+    branch = session.get(Branch, row.branch_id)
+    hall = session.get(Hall, row.hall_id)
+    service = session.get(Service, row.service_id)
+    assert branch is not None and hall is not None and service is not None
+    local = row.starts_at.astimezone(ZoneInfo(branch.timezone))
+    ar = row.language == "ar"
+    enqueue_sms(
+        session,
+        to=row.phone,
+        purpose=purpose,
+        language=row.language,
+        key=key,
+        code=row.code,
+        day=local.strftime("%Y-%m-%d"),
+        time=local.strftime("%H:%M"),
+        service=service.name_ar if ar else service.name_en,
+        hall=hall.name_ar if ar else hall.name_en,
+        branch=branch.name_ar if ar else branch.name_en,
+        link=tracking_link(public_base_url, row),
+        **extra,
+    )
+
+
 def book_appointment(
     session: Session,
     clock: Clock,
@@ -48,9 +193,14 @@ def book_appointment(
     service: str,
     starts_at: datetime,
     phone: str | None = None,
+    name: str = "",
     language: str = "ar",
+    public_base_url: str = "",
+    kind: AppointmentKind = AppointmentKind.visit,
+    notify: bool = True,
 ) -> Outcome[Appointment]:
-    """A visit at a given time, booked by staff (or an integration with a staff token)."""
+    """A visit in one of the slots offered (staff on the phone, or an online portal
+    with a staff token). Takes a seat of the slot in the same transaction."""
     principal.require_role(Role.admin, Role.supervisor, Role.operator)
     branch_row = queries.branch_by_slug(session, branch)
     hall_row = queries.hall_by_slug(session, branch_row, hall)
@@ -68,34 +218,198 @@ def book_appointment(
     if language not in ("ar", "en"):
         raise Invalid("bad_language", N_("Language is ar or en."))
     phone_e164 = normalise_phone(phone) if phone else None
+    template = _find_slot(session, principal, branch_row, hall_row, service_row, starts_at)
+    if template is not None:
+        take_seat(session, template, starts_at)
     row = Appointment(
         code=_new_code(session),
+        tracking_token=secrets.token_urlsafe(24),
+        kind=kind,
         branch_id=branch_row.id,
         hall_id=hall_row.id,
         service_id=service_row.id or 0,
+        template_id=template.id if template is not None else None,
         starts_at=starts_at,
+        name=name.strip()[:120],
         phone=phone_e164,
         language=language,
     )
     session.add(row)
     session.flush()
     audit.record(session, principal.actor, "appointment.book", "appointment", row.id)
-    if phone_e164:
-        local = starts_at.astimezone(ZoneInfo(branch_row.timezone))
-        enqueue_sms(
-            session,
-            to=phone_e164,
-            purpose="appointment_booked",
-            language=language,
-            key=str(row.id),
-            code=row.code,
-            day=local.strftime("%Y-%m-%d"),
-            time=local.strftime("%H:%M"),
-            service=service_row.name_ar if language == "ar" else service_row.name_en,
-            hall=hall_row.name_ar if language == "ar" else hall_row.name_en,
-            branch=branch_row.name_ar if language == "ar" else branch_row.name_en,
-        )
+    if notify:
+        _notify(session, row, "appointment_booked", str(row.id), public_base_url)
     return Outcome(row)
+
+
+def appointment_by_token(session: Session, token: str) -> Appointment:
+    row = session.exec(select(Appointment).where(Appointment.tracking_token == token[:64])).first()
+    if row is None or not token:
+        raise NotFound("unknown_link", N_("This link is not valid. Please check the SMS."))
+    return row
+
+
+def _staff_appointment(session: Session, principal: Principal, appointment_id: int) -> Appointment:
+    principal.require_role(Role.admin, Role.supervisor, Role.operator)
+    row = session.get(Appointment, appointment_id)
+    if row is None or not principal.may_use_hall(row.branch_id, row.hall_id):
+        raise NotFound("unknown_appointment", N_("There is no such appointment."))
+    return row
+
+
+def _cancel(
+    session: Session, row: Appointment, actor: str, public_base_url: str
+) -> Outcome[Appointment]:
+    check_appointment_transition(row.status, AppointmentStatus.cancelled)
+    release_seat(session, row.template_id, row.starts_at)
+    row.status = AppointmentStatus.cancelled
+    session.add(row)
+    audit.record(session, actor, "appointment.cancel", "appointment", row.id)
+    _notify(session, row, "appointment_cancelled", str(row.id), public_base_url)
+    return Outcome(row)
+
+
+def _reschedule(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    row: Appointment,
+    starts_at: datetime,
+    actor: str,
+    public_base_url: str,
+) -> Outcome[Appointment]:
+    check_appointment_transition(row.status, AppointmentStatus.booked)
+    if starts_at.tzinfo is None:
+        raise Invalid("naive_time", N_("Give the time with its time zone."))
+    if starts_at <= clock.now():
+        raise Invalid("in_the_past", N_("An appointment is booked for a time still to come."))
+    if starts_at == row.starts_at:
+        return Outcome(row)
+    branch = session.get(Branch, row.branch_id)
+    hall = session.get(Hall, row.hall_id)
+    service = session.get(Service, row.service_id)
+    assert branch is not None and hall is not None and service is not None
+    template = _find_slot(session, principal, branch, hall, service, starts_at)
+    if template is not None:
+        take_seat(session, template, starts_at)
+    release_seat(session, row.template_id, row.starts_at)
+    was = row.starts_at
+    row.starts_at = starts_at
+    row.template_id = template.id if template is not None else None
+    row.reminded_day = row.reminded_soon = False
+    session.add(row)
+    audit.record(
+        session, actor, "appointment.reschedule", "appointment", row.id, was=was.isoformat()
+    )
+    _notify(
+        session,
+        row,
+        "appointment_changed",
+        f"{row.id}:{int(starts_at.timestamp())}",
+        public_base_url,
+    )
+    return Outcome(row)
+
+
+def cancel_appointment(
+    session: Session, principal: Principal, appointment_id: int, *, public_base_url: str = ""
+) -> Outcome[Appointment]:
+    row = _staff_appointment(session, principal, appointment_id)
+    return _cancel(session, row, principal.actor, public_base_url)
+
+
+def reschedule_appointment(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    appointment_id: int,
+    *,
+    starts_at: datetime,
+    public_base_url: str = "",
+) -> Outcome[Appointment]:
+    row = _staff_appointment(session, principal, appointment_id)
+    return _reschedule(session, clock, principal, row, starts_at, principal.actor, public_base_url)
+
+
+def cancel_by_citizen(
+    session: Session, clock: Clock, token: str, *, public_base_url: str = ""
+) -> Outcome[Appointment]:
+    """From the tracking link: the link is the visitor's proof, as for the SMS itself."""
+    row = appointment_by_token(session, token)
+    if row.kind == AppointmentKind.meeting:
+        raise Conflict(
+            "meeting_by_office",
+            N_("A meeting with the minister is changed by the minister's office."),
+        )
+    return _cancel(session, row, "citizen", public_base_url)
+
+
+def reschedule_by_citizen(
+    session: Session, clock: Clock, token: str, *, starts_at: datetime, public_base_url: str = ""
+) -> Outcome[Appointment]:
+    row = appointment_by_token(session, token)
+    if row.kind == AppointmentKind.meeting:
+        raise Conflict(
+            "meeting_by_office",
+            N_("A meeting with the minister is changed by the minister's office."),
+        )
+    # The citizen may only move to a slot the service offers, never to a free time.
+    return _reschedule(session, clock, CITIZEN, row, starts_at, "citizen", public_base_url)
+
+
+def send_due_reminders(session: Session, clock: Clock, public_base_url: str) -> int:
+    """The day-before and two-hours-before SMS of every booked appointment that is due
+    one. Idempotent: a flag per reminder, and the outbox key carries the time, so a
+    rescheduled appointment is reminded again of its new time."""
+    now = clock.now()
+    rows = session.exec(
+        select(Appointment).where(
+            Appointment.status == AppointmentStatus.booked,
+            col(Appointment.phone).is_not(None),
+            Appointment.starts_at > now,
+            Appointment.starts_at <= now + timedelta(hours=24),
+            (Appointment.reminded_day == False) | (Appointment.reminded_soon == False),  # noqa: E712
+        )
+    ).all()
+    sent = 0
+    for row in rows:
+        which = due_reminder(row.starts_at, now, row.reminded_day, row.reminded_soon)
+        if which is None:
+            continue
+        purpose = "appointment_reminder_day" if which == "day" else "appointment_reminder_soon"
+        _notify(
+            session, row, purpose, f"{row.id}:{int(row.starts_at.timestamp())}", public_base_url
+        )
+        row.reminded_day = True
+        if which == "soon":
+            row.reminded_soon = True
+        session.add(row)
+        sent += 1
+    return sent
+
+
+def mark_no_shows(session: Session, clock: Clock) -> int:
+    """Booked appointments whose check-in window has closed become `no_show`."""
+    now = clock.now()
+    marked = 0
+    branches = {b.id: b for b in session.exec(select(Branch))}
+    rows = session.exec(
+        select(Appointment).where(
+            Appointment.status == AppointmentStatus.booked,
+            Appointment.starts_at < now,
+        )
+    ).all()
+    for row in rows:
+        branch = branches.get(row.branch_id)
+        late = branch.checkin_late_minutes if branch is not None else 15
+        if arrival(row.starts_at, now, 0, late) != Arrival.late:
+            continue
+        check_appointment_transition(row.status, AppointmentStatus.no_show)
+        row.status = AppointmentStatus.no_show
+        session.add(row)
+        audit.record(session, "system", "appointment.no_show", "appointment", row.id)
+        marked += 1
+    return marked
 
 
 def appointment_by_code(session: Session, principal: Principal, code: str) -> Appointment:

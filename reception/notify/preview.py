@@ -42,7 +42,13 @@ def previews(public_base_url: str) -> list[Preview]:
     for purpose in purposes():
         for language in ("ar", "en"):
             values = {k: (v[language] if isinstance(v, dict) else v) for k, v in SAMPLE.items()}
-            kind = "l" if purpose.startswith("letter") else "t"
+            kind = (
+                "l"
+                if purpose.startswith(("letter", "meeting"))
+                else "a"
+                if purpose.startswith("appointment")
+                else "t"
+            )
             values["link"] = f"{public_base_url}/{kind}/" + "x" * 32
             body = render_sms(purpose, language, **values)
             out.append(Preview(purpose, language, body, count_segments(body)))

@@ -1,4 +1,5 @@
-"""End of day: tickets left open when a branch's day is over are closed with the
+"""Housekeeping, once a minute: appointment reminders and no-shows, and at the end
+of the day tickets left open when a branch's day is over are closed with the
 status `expired` (visible in statistics and on the tracking page), so nothing from
 yesterday is called today and nothing disappears silently."""
 
@@ -73,10 +74,19 @@ async def run_housekeeping(
     broadcaster: HubBroadcaster,
     interval: float,
     stop: asyncio.Event,
+    public_base_url: str = "",
 ) -> None:
+    from reception.appointments.actions import mark_no_shows, send_due_reminders
+
     def one_pass() -> Outcome[int]:
         with session_scope(engine) as session:
-            return close_past_days(session, clock)
+            outcome = close_past_days(session, clock)
+        with session_scope(engine) as session:
+            reminded = send_due_reminders(session, clock, public_base_url)
+            missed = mark_no_shows(session, clock)
+        if reminded or missed:
+            log.info("appointments: %s reminders, %s no-shows", reminded, missed)
+        return outcome
 
     while not stop.is_set():
         try:
