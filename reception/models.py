@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from reception.appointments.models import Appointment, MeetingRequest, SlotSeats, SlotTemplate
 from reception.audit import AuditEntry
 from reception.auth.models import ApiToken, StaffUser, UserHall
+from reception.feedback.models import Rating
 from reception.letters.models import (
     Attachment,
     Category,
@@ -42,6 +43,7 @@ __all__ = [
     "ApiToken",
     "Appointment",
     "MeetingRequest",
+    "Rating",
     "SlotSeats",
     "SlotTemplate",
     "AuditEntry",

@@ -505,3 +505,64 @@ def test_triage_desk_registers_and_routes_and_the_inbox_answers(
     screenshot(inbox, "letter-inbox-ar")
     assert_accessible(inbox)
     inbox.context.close()
+
+
+def test_letter_timeline_for_the_citizen(live: tuple[str, World], browser: Any) -> None:
+    """The SMS link of a letter: its steps in plain words in Arabic and English, what
+    the department asks for, nothing personal beyond a masked name; a wrong link gets
+    the friendly page."""
+    base, world = live
+    registered = api(
+        base,
+        world.tokens["operator-men"],
+        "/api/v1/letters",
+        {
+            "branch": "riyadh",
+            "hall": "men",
+            "channel": "counter",
+            "sender_name": "عبدالله فهد القحطاني",
+            "sender_id_number": "1000000008",
+            "sex": "male",
+            "phone": "0551239876",
+            "subject": "طلب بدل فاقد للهوية",
+            "body": "فقدت الهوية الوطنية وأرجو إصدار بدل فاقد.",
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    reference, link = registered.json()["reference"], registered.json()["tracking_url"]
+    token = link.rsplit("/", 1)[-1]
+    classify = api(
+        base,
+        world.tokens["operator-men"],
+        f"/api/v1/letters/{reference}/classify",
+        {"category": "request_civil"},
+    )
+    assert classify.status_code == 200, classify.text
+    officer = world.tokens["officer"]
+    assert api(base, officer, f"/api/v1/letters/{reference}/accept", {"note": ""}).is_success
+    asked = api(
+        base,
+        officer,
+        f"/api/v1/letters/{reference}/request-info",
+        {"note": "صورة من بلاغ الفقدان"},
+    )
+    assert asked.status_code == 200, asked.text
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{base}/l/{token}")
+    main = page.locator("main").inner_text()
+    assert reference in main and "صورة من بلاغ الفقدان" in main
+    assert "عبدالله فهد القحطاني" not in main and "1000000008" not in main
+    assert page.locator("ol.timeline li").count() >= 4  # received, classified, routed, …
+    assert_accessible(page)
+    screenshot(page, "letter-timeline-ar")
+    page.goto(f"{base}/lang?to=en&next=/l/{token}")
+    assert page.locator("html").get_attribute("dir") == "ltr"
+    assert "We need more information from you" in page.locator("main").inner_text()
+    assert_accessible(page)
+    screenshot(page, "letter-timeline-en")
+    missing_page = page.goto(f"{base}/l/not-a-real-token")
+    assert missing_page is not None and missing_page.status == 404
+    assert_accessible(page)
+    context.close()
