@@ -26,6 +26,9 @@ from reception import PACKAGE_DIR
 from reception.api.admin import routes as admin_routes
 from reception.api.appointments import routes as appointment_api_routes
 from reception.api.letters import routes as letter_api_routes
+from reception.api.meetings import routes as meeting_api_routes
+from reception.api.ratings import routes as rating_api_routes
+from reception.api.reports import routes as report_api_routes
 from reception.api.routes import routes as api_routes
 from reception.api.sms import routes as sms_routes
 from reception.auth.throttle import LoginThrottle
@@ -34,6 +37,7 @@ from reception.db import make_engine, writer_slots
 from reception.display.routes import routes as display_routes
 from reception.errors import N_, DomainError, Unauthorized
 from reception.events import create_broadcaster
+from reception.feedback.routes import routes as feedback_routes
 from reception.kiosk.routes import routes as kiosk_routes
 from reception.letters.suggest import SuggestionModel, run_retraining
 from reception.notify.backends import create_backend
@@ -41,9 +45,13 @@ from reception.notify.worker import run_worker
 from reception.queue.housekeeping import run_housekeeping
 from reception.settings import LANGUAGES, Settings, load_settings
 from reception.staff.admin import routes as admin_screen_routes
+from reception.staff.agenda import routes as meeting_screen_routes
+from reception.staff.appointments import routes as appointment_screen_routes
 from reception.staff.device import routes as device_routes
 from reception.staff.letters import routes as letter_routes
 from reception.staff.routes import routes as staff_routes
+from reception.stats.routes import routes as report_screen_routes
+from reception.track.meeting import routes as meeting_answer_routes
 from reception.track.routes import routes as track_routes
 from reception.web import AppContext, error_text, language_of, make_templates, render, t
 
@@ -263,7 +271,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         )
         housekeeping = asyncio.create_task(
             run_housekeeping(
-                engine, clock, broadcaster, settings.housekeeping_interval_seconds, stop
+                engine,
+                clock,
+                broadcaster,
+                settings.housekeeping_interval_seconds,
+                stop,
+                settings.public_base_url,
             )
         )
         app.state.suggestions = SuggestionModel()
@@ -296,13 +309,21 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *staff_routes,
         *device_routes,
         *letter_routes,
+        *appointment_screen_routes,
         *display_routes,
         *track_routes,
         *api_routes,
         *sms_routes,
         *admin_routes,
         *appointment_api_routes,
+        *meeting_api_routes,  # before the letters' /{reference}/{move}
         *letter_api_routes,
+        *report_api_routes,
+        *report_screen_routes,
+        *meeting_screen_routes,
+        *meeting_answer_routes,
+        *feedback_routes,
+        *rating_api_routes,
     ]
     middleware = [
         Middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://")),

@@ -403,6 +403,7 @@ def test_the_next_visitor_is_told_once_and_a_second_call_texts_nothing_new(
     assert sent == [
         ("ticket_called", "+966501234567"),
         ("ticket_called", "+966551234567"),
+        ("ticket_feedback", "+966501234567"),  # the first visit ended: how was it?
         ("ticket_issued", "+966501234567"),
         ("ticket_issued", "+966551234567"),
         ("ticket_next", "+966551234567"),

@@ -403,12 +403,41 @@ def test_appointment_add_prints_a_code_the_kiosk_accepts(
 ) -> None:
     run(capsys, "migrate")
     run(capsys, "demo")
-    soon = (datetime.now(ZoneInfo("Asia/Riyadh")) + timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M")
+    code, out, _ = run(
+        capsys,
+        "slots",
+        "add",
+        "--branch",
+        "riyadh",
+        "--hall",
+        "women",
+        "--service",
+        "letter",
+        "--days",
+        "sun-sat",
+        "--start",
+        "00:00",
+        "--end",
+        "24:00",
+        "--minutes",
+        "5",
+    )
+    assert code == 0 and "5 min, 1 per slot" in out
+    code, out, _ = run(capsys, "slots", "list", "--branch", "riyadh")
+    assert code == 0 and "00:00-24:00 every 5 min" in out
+    now = datetime.now(ZoneInfo("Asia/Riyadh")) + timedelta(minutes=10)
+    slot = now - timedelta(minutes=now.minute % 5, seconds=now.second, microseconds=now.microsecond)
+    soon = slot.strftime("%Y-%m-%d %H:%M")
     args = ("appointment", "add", "--branch", "riyadh", "--hall", "women", "--service")
-    code, out, _ = run(capsys, *args, "appointment", "--at", soon)
+    code, out, _ = run(capsys, *args, "letter", "--at", soon)
     assert code == 0
     booked = out.strip().splitlines()[-1]
     assert re.fullmatch(r"\d{8}", booked)
+    code, _, err = run(capsys, *args, "letter", "--at", soon)  # one seat, now taken
+    assert code == 2 and err.strip()
+    odd = (slot + timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M")
+    code, _, err = run(capsys, *args, "letter", "--at", odd)
+    assert code == 2 and odd[-5:] in err
     code, _, err = run(capsys, *args, "appointment", "--at", "tomorrow")
     assert code == 2 and "2026-11-24 10:30" in err
     code, _, err = run(capsys, *args, "nothing", "--at", soon)

@@ -426,11 +426,161 @@ def _paths_from(
     return paths
 
 
+def _meeting_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    """Meetings with the minister and the day agenda (reception/api/meetings.py)."""
+    from reception.api.meetings import MeetingDecisionBody, MeetingRequestBody
+
+    def done(description: str) -> dict[str, Any]:
+        return {
+            "description": description,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+
+    letter = {
+        "name": "letter",
+        "in": "path",
+        "required": True,
+        "description": "The letter's id or its reference (L-2026-000123).",
+        "schema": {"type": "string"},
+    }
+    day_query = [
+        {
+            "name": "branch",
+            "in": "query",
+            "required": False,
+            "description": "Branch slug (administrators; others get their own branch).",
+            "schema": {"type": "string"},
+        },
+        {
+            "name": "day",
+            "in": "query",
+            "required": False,
+            "description": "Local day, YYYY-MM-DD; today when left out.",
+            "schema": {"type": "string", "format": "date"},
+        },
+    ]
+    errors = _errors(400, 401, 403, 404, 409, 422, 503)
+    return {
+        "/api/v1/letters/{letter}/meeting-requests": {
+            "post": {
+                "operationId": "requestMeeting",
+                "summary": "Ask the minister's office for a meeting about a letter (triage "
+                "staff of its hall, or an officer of the department holding it); one open "
+                "request per letter; the citizen gets an SMS",
+                "security": bearer,
+                "parameters": [letter],
+                "requestBody": _body(MeetingRequestBody),
+                "responses": {"201": done("The new meeting request"), **errors},
+            },
+            "get": {
+                "operationId": "listLetterMeetings",
+                "summary": "The meeting requests of a letter, the latest first",
+                "security": bearer,
+                "parameters": [letter],
+                "responses": {"200": done("`{meeting_requests: [...]}`"), **errors},
+            },
+        },
+        "/api/v1/meeting-requests": {
+            "get": {
+                "operationId": "listMeetingRequests",
+                "summary": "The minister's office's queue (supervisor or admin): open "
+                "requests first; filter with status",
+                "security": bearer,
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "required": False,
+                        "schema": {
+                            "type": "string",
+                            "enum": [
+                                "requested",
+                                "proposed",
+                                "approved",
+                                "declined",
+                                "referred",
+                                "cancelled",
+                            ],
+                        },
+                    }
+                ],
+                "responses": {"200": done("`{meeting_requests: [...]}`"), **errors},
+            }
+        },
+        "/api/v1/meeting-requests/{meeting}/decision": {
+            "post": {
+                "operationId": "decideMeeting",
+                "summary": "The minister's office decides (supervisor or admin): approve "
+                "(books an appointment of kind meeting), propose another date, decline "
+                "(note required), refer (referred_to required), cancel, reschedule; "
+                "an illegal step is 409",
+                "security": bearer,
+                "parameters": [_path_int("meeting")],
+                "requestBody": _body(MeetingDecisionBody),
+                "responses": {"200": done("The meeting request after the decision"), **errors},
+            }
+        },
+        "/api/v1/agenda": {
+            "get": {
+                "operationId": "dayAgenda",
+                "summary": "A branch's agenda of one local day: meetings with the minister, "
+                "then the other appointments (names masked)",
+                "security": bearer,
+                "parameters": day_query,
+                "responses": {"200": done("`{branch, day, meetings, appointments}`"), **errors},
+            }
+        },
+        "/api/v1/agenda.ics": {
+            "get": {
+                "operationId": "dayAgendaCalendar",
+                "summary": "The same agenda as an iCalendar file (RFC 5545, times in UTC, "
+                "no phone or ID numbers)",
+                "security": bearer,
+                "parameters": day_query,
+                "responses": {
+                    "200": {
+                        "description": "One VEVENT per agenda entry",
+                        "content": {"text/calendar": {"schema": {"type": "string"}}},
+                    },
+                    **errors,
+                },
+            }
+        },
+    }
+
+
+def _rating_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    """Visit ratings from a rating device (reception/api/ratings.py)."""
+    from reception.api.ratings import RatingCreate
+
+    rated = {
+        "description": "The rating: `{id, ticket, score, reasons, comment, source, at}`",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+    return {
+        "/api/v1/ratings": {
+            "post": {
+                "operationId": "rateVisit",
+                "summary": "Rate a finished visit (kiosk token of the ticket's branch and "
+                "hall): once per ticket, within 24 hours of its end; a second rating is 409 "
+                "already_rated, a visit not finished 409 not_finished, a late one 409 "
+                "too_late_to_rate",
+                "security": bearer,
+                "requestBody": _body(RatingCreate),
+                "responses": {"201": rated, **_errors(400, 401, 403, 404, 409, 422, 503)},
+            }
+        }
+    }
+
+
 def build_openapi() -> dict[str, Any]:
     from reception.api.admin import ADMIN_MODELS
+    from reception.api.meetings import MEETING_MODELS
+    from reception.api.ratings import RATING_MODELS
+    from reception.api.reports import report_paths
 
     components: dict[str, Any] = {}
-    for model in [*_MODELS, *ADMIN_MODELS]:
+    for model in [*_MODELS, *ADMIN_MODELS, *MEETING_MODELS, *RATING_MODELS]:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, sub in schema.pop("$defs", {}).items():
             components[name] = sub
@@ -554,6 +704,8 @@ def build_openapi() -> dict[str, Any]:
             **_operator_paths(bearer),
             **_admin_paths(bearer),
             **_letter_paths(bearer),
+            **_meeting_paths(bearer),
+            **report_paths(bearer),
             "/api/v1/letters/{reference}/attachments": {
                 "post": {
                     "operationId": "letterAttachScan",
@@ -675,4 +827,5 @@ def build_openapi() -> dict[str, Any]:
     }
     for path, operations in _appointment_paths(bearer).items():
         document["paths"].setdefault(path, {}).update(operations)
+    document["paths"].update(_rating_paths(bearer))
     return document

@@ -155,7 +155,9 @@ async def current_action(request: Request) -> Response:
     app = ctx(request)
     ticket = await run_action(
         request,
-        lambda s: actions.act_on_current(s, app.clock, principal, counter_id, action, outcome),
+        lambda s: actions.act_on_current(
+            s, app.clock, principal, counter_id, action, outcome, app.settings.public_base_url
+        ),
     )
     return _ticket_json(ticket)
 

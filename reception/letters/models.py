@@ -77,6 +77,7 @@ class Letter(SQLModel, table=True):
     __table_args__ = (
         Index("ix_letter_desk", "status", "department_id"),
         Index("ix_letter_sender", "sender_id_number"),
+        Index("ix_letter_branch_created", "branch_id", "created_at"),  # reports by date
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -109,6 +110,8 @@ class Letter(SQLModel, table=True):
 class LetterStep(SQLModel, table=True):
     """One line of a letter's trail: a transition, a note, a call. `public` steps are
     the ones the citizen sees on the tracking page."""
+
+    __table_args__ = (Index("ix_letterstep_kind_at", "kind", "at"),)  # calls in reports
 
     id: int | None = Field(default=None, primary_key=True)
     letter_id: int = Field(foreign_key="letter.id", index=True)

@@ -22,7 +22,10 @@ class SmsStatus(StrEnum):
 
 
 class OutgoingSms(SQLModel, table=True):
-    __table_args__ = (Index("ix_outgoingsms_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outgoingsms_due", "status", "next_attempt_at"),
+        Index("ix_outgoingsms_created", "created_at"),  # reports by date
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(sa_type=String(80), unique=True)

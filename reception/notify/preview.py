@@ -47,6 +47,8 @@ def previews(public_base_url: str) -> list[Preview]:
                 if purpose.startswith(("letter", "meeting"))
                 else "a"
                 if purpose.startswith("appointment")
+                else "r"
+                if purpose.startswith("ticket_feedback")
                 else "t"
             )
             values["link"] = f"{public_base_url}/{kind}/" + "x" * 32

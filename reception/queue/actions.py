@@ -19,6 +19,7 @@ from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Conflict, Invalid, NotFound
 from reception.events import Event
+from reception.feedback.invite import invite_to_rate
 from reception.notify.outbox import enqueue_sms
 from reception.queue import queries
 from reception.queue.models import (
@@ -304,7 +305,12 @@ def _lock_next_waiting(
 
 
 def _move(
-    session: Session, clock: Clock, principal: Principal, ticket: Ticket, target: TicketStatus
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    ticket: Ticket,
+    target: TicketStatus,
+    public_base_url: str = "",
 ) -> str:
     move = check_ticket_transition(ticket.status, target)
     now = clock.now()
@@ -319,6 +325,8 @@ def _move(
     audit.record(
         session, principal.actor, f"ticket.{move}", "ticket", ticket.id, number=ticket.number
     )
+    if target == TicketStatus.done:
+        invite_to_rate(session, ticket, public_base_url)
     return move
 
 
@@ -391,7 +399,7 @@ def call_next(
     events: list[Event] = []
     current = queries.current_ticket_at(session, counter.id or 0)
     if current is not None:
-        _move(session, clock, principal, current, TicketStatus.done)
+        _move(session, clock, principal, current, TicketStatus.done, public_base_url)
         current.outcome = current.outcome or VisitOutcome.served
     branch = session.get(Branch, hall.branch_id)
     assert branch is not None
@@ -422,6 +430,7 @@ def act_on_current(
     counter_id: int,
     action: str,
     outcome: str | None = None,
+    public_base_url: str = "",
 ) -> Outcome[dict[str, Any]]:
     """recall, start, finish, no_show or return (to the queue, keeping its place) on
     the ticket the counter has called."""
@@ -446,7 +455,7 @@ def act_on_current(
         if branch is not None and ticket.recall_count >= branch.max_recalls:
             # Called again as often as the branch allows: the visitor did not come.
             action, target = "no_show", TicketStatus.no_show
-    _move(session, clock, principal, ticket, target)
+    _move(session, clock, principal, ticket, target, public_base_url)
     if target == TicketStatus.done:
         ticket.outcome = outcome or VisitOutcome.served
     if action == "recall":
@@ -498,7 +507,7 @@ def call_ticket(
         )
     current = queries.current_ticket_at(session, counter_id)
     if current is not None:
-        _move(session, clock, principal, current, TicketStatus.done)
+        _move(session, clock, principal, current, TicketStatus.done, public_base_url)
         current.outcome = current.outcome or VisitOutcome.served
     _call(session, clock, principal, ticket, counter, CallReason.chosen, public_base_url)
     service = session.get(Service, ticket.service_id)

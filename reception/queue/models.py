@@ -185,6 +185,7 @@ class Ticket(SQLModel, table=True):
         UniqueConstraint("hall_id", "prefix", "business_date", "seq"),
         Index("ix_ticket_queue", "hall_id", "status", "service_id"),
         Index("ix_ticket_recent_visits", "hall_id", "service_id", "status", "finished_at"),
+        Index("ix_ticket_branch_day", "branch_id", "business_date"),  # reports by date
     )
 
     id: int | None = Field(default=None, primary_key=True)

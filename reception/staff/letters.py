@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from reception.appointments import meeting_queries
 from reception.auth.models import Role
 from reception.errors import N_, DomainError, NotFound
 from reception.letters import actions, attachments, queries
@@ -172,6 +173,7 @@ async def letter_page(request: Request) -> Response:
             "masked_id": mask_id(letter.sender_id_number),
             "duplicates": actions.duplicates_of(s, letter),
             "attachments": attachments.attachments_of(s, letter_id),
+            "meetings": meeting_queries.meetings_of_letter(s, letter_id),
         }
 
     data = await read(request, load)

@@ -231,7 +231,7 @@ async def counter_action(request: Request) -> Response:
             await run_action(
                 request,
                 lambda s: actions.act_on_current(
-                    s, app.clock, principal, counter_id, name, outcome
+                    s, app.clock, principal, counter_id, name, outcome, app.settings.public_base_url
                 ),
             )
         elif action in COUNTER_MOVES:

@@ -2,24 +2,29 @@
 
 The page follows its hall's live channel — the same one the displays and the consoles
 use — through `/t/<token>/ws`: whenever the hall changes the socket says `changed` and
-the page fetches its own fresh view. Nothing about other visitors is ever sent."""
+the page fetches its own fresh view. Nothing about other visitors is ever sent.
+
+`/a/<token>` is a booked appointment behind its SMS link, `/l/<token>` a letter."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from reception.appointments import actions as appointment_actions
+from reception.appointments import views as appointment_views
 from reception.auth.throttle import LoginThrottle
-from reception.errors import N_, DomainError, NotFound, TooManyRequests
+from reception.errors import N_, DomainError, Invalid, NotFound, TooManyRequests
 from reception.queue import views
 from reception.queue.actions import hall_channel
-from reception.web import ctx, read, render
+from reception.web import check_csrf, ctx, error_text, flash, read, render, run_action, t
 
 HEARTBEAT_SECONDS = 10.0
 CHANGED = '{"type":"changed"}'
@@ -104,15 +109,136 @@ async def track_socket(ws: WebSocket) -> None:
 async def track_letter(request: Request) -> Response:
     """A letter's public timeline: its steps in plain words, what is expected of the
     citizen, and nothing personal beyond a masked name."""
+    from reception.appointments.meeting_queries import citizen_meeting
     from reception.letters.queries import public_timeline
 
     token = str(request.path_params["token"])[:64]
-    view = await _tracked(request, lambda s: public_timeline(s, token))
+
+    def load(s: Any) -> dict[str, Any]:
+        view = public_timeline(s, token)
+        return {**view, "meeting": citizen_meeting(s, view["letter"])}
+
+    view = await _tracked(request, load)
     return render(request, "track/letter.html", view)
+
+
+def _appointment_token(request: Request) -> str:
+    return str(request.path_params["token"])[:64]
+
+
+async def _appointment_view(request: Request, with_free_slots: bool = False) -> Any:
+    token = _appointment_token(request)
+    clock = ctx(request).clock
+    return await _tracked(
+        request,
+        lambda s: appointment_views.citizen_appointment(
+            s, clock, token, with_free_slots=with_free_slots
+        ),
+    )
+
+
+async def _appointment_change(request: Request, change: Any) -> None:
+    """Run a citizen's change from a form; a link that does not exist counts as a guess
+    like any other."""
+    throttle, address = _guard(request)
+    form = await check_csrf(request)
+    try:
+        await run_action(request, lambda s: change(s, form))
+    except NotFound:
+        throttle.failed(address)
+        raise
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text[:40])
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise Invalid("no_time_chosen", N_("Please choose one of the free times."))
+    return moment
+
+
+async def _appointment_page(
+    request: Request, step: str, error: str | None = None, status_code: int = 200
+) -> Response:
+    view = await _appointment_view(request, with_free_slots=step == "reschedule")
+    token = _appointment_token(request)
+    if step != "show" and not view.may_change:
+        return RedirectResponse(f"/a/{token}", status_code=303)
+    context = {
+        "v": view,
+        "step": step,
+        "token": token,
+        "error": error,
+        "weekday": appointment_views.weekday_key,
+    }
+    return render(request, "track/appointment.html", context, status_code=status_code)
+
+
+async def track_appointment(request: Request) -> Response:
+    """A booking behind its SMS link: when, where, the check-in code, and — for a
+    booked visit — cancel or another time. Nothing personal beyond a masked name."""
+    return await _appointment_page(request, "show")
+
+
+async def confirm_cancel_appointment(request: Request) -> Response:
+    return await _appointment_page(request, "cancel")
+
+
+async def cancel_appointment(request: Request) -> Response:
+    token = _appointment_token(request)
+    app = ctx(request)
+    try:
+        await _appointment_change(
+            request,
+            lambda s, _: appointment_actions.cancel_by_citizen(
+                s, app.clock, token, public_base_url=app.settings.public_base_url
+            ),
+        )
+        flash(request, t(request, N_("Your appointment is cancelled.")), "info")
+    except DomainError as exc:
+        if isinstance(exc, NotFound | TooManyRequests) or exc.code == "csrf":
+            raise
+        flash(request, error_text(request, exc))
+    return RedirectResponse(f"/a/{token}", status_code=303)
+
+
+async def reschedule_page(request: Request) -> Response:
+    return await _appointment_page(request, "reschedule")
+
+
+async def reschedule_appointment(request: Request) -> Response:
+    token = _appointment_token(request)
+    app = ctx(request)
+    try:
+        await _appointment_change(
+            request,
+            lambda s, form: appointment_actions.reschedule_by_citizen(
+                s,
+                app.clock,
+                token,
+                starts_at=_moment(str(form.get("starts_at", ""))),
+                public_base_url=app.settings.public_base_url,
+            ),
+        )
+    except DomainError as exc:
+        if isinstance(exc, NotFound | TooManyRequests) or exc.code == "csrf":
+            raise
+        return await _appointment_page(
+            request, "reschedule", error_text(request, exc), exc.status_code
+        )
+    flash(request, t(request, N_("The time of your appointment was changed.")), "info")
+    return RedirectResponse(f"/a/{token}", status_code=303)
 
 
 routes = [
     Route("/t/{token}", track, methods=["GET"]),
     Route("/l/{token}", track_letter, methods=["GET"]),
+    Route("/a/{token}", track_appointment, methods=["GET"]),
+    Route("/a/{token}/cancel", confirm_cancel_appointment, methods=["GET"]),
+    Route("/a/{token}/cancel", cancel_appointment, methods=["POST"]),
+    Route("/a/{token}/reschedule", reschedule_page, methods=["GET"]),
+    Route("/a/{token}/reschedule", reschedule_appointment, methods=["POST"]),
     WebSocketRoute("/t/{token}/ws", track_socket),
 ]

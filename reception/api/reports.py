@@ -1,0 +1,177 @@
+"""JSON API v1 for published statistics: a summary of a range of business dates,
+visitors and letters over time, and the summary as CSV or XLSX. Supervisors read
+their branch; administrators any branch or, without `branch`, every branch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from reception.stats import export, views
+from reception.web import ctx, language_of, read, require_principal
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _params(request: Request) -> dict[str, Any]:
+    q = request.query_params
+    return {
+        "date_from": q.get("date_from"),
+        "date_to": q.get("date_to"),
+        "branches": q.getlist("branch"),
+    }
+
+
+async def _summary(request: Request) -> views.Report:
+    principal = await require_principal(request)
+    clock = ctx(request).clock
+    params = _params(request)
+    return await read(request, lambda s: views.summary_for(s, clock, principal, **params))
+
+
+def _attachment(name: str, report: views.Report, extension: str) -> dict[str, str]:
+    span = report.span
+    filename = f"{name}-{span.start.isoformat()}-{span.end.isoformat()}.{extension}"
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+async def summary(request: Request) -> Response:
+    report = await _summary(request)
+    return JSONResponse(report.figures)
+
+
+async def summary_csv(request: Request) -> Response:
+    report = await _summary(request)
+    return Response(
+        export.summary_csv(report.figures),
+        media_type="text/csv; charset=utf-8",
+        headers=_attachment("reception-summary", report, "csv"),
+    )
+
+
+async def summary_xlsx(request: Request) -> Response:
+    principal = await require_principal(request)
+    report = await _summary(request)
+    params = _params(request)
+    period = request.query_params.get("period") or views.auto_period(report.span)
+    found = await read(request, lambda s: views.series_for(s, principal, period=period, **params))
+    body = export.summary_xlsx(report.figures, found, language_of(request))
+    return Response(body, media_type=XLSX, headers=_attachment("reception-summary", report, "xlsx"))
+
+
+async def series(request: Request) -> Response:
+    principal = await require_principal(request)
+    params = _params(request)
+    period = request.query_params.get("period")
+    found = await read(request, lambda s: views.series_for(s, principal, period=period, **params))
+    return JSONResponse(found)
+
+
+routes = [
+    Route("/api/v1/reports/summary", summary, methods=["GET"]),
+    Route("/api/v1/reports/summary.csv", summary_csv, methods=["GET"]),
+    Route("/api/v1/reports/summary.xlsx", summary_xlsx, methods=["GET"]),
+    Route("/api/v1/reports/series", series, methods=["GET"]),
+]
+
+
+def report_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    """The OpenAPI description of these routes."""
+
+    def query(name: str, description: str, schema: dict[str, Any], required: bool = False) -> dict:
+        return {
+            "name": name,
+            "in": "query",
+            "required": required,
+            "description": description,
+            "schema": schema,
+        }
+
+    common = [
+        query(
+            "date_from",
+            "First business date, YYYY-MM-DD",
+            {"type": "string", "format": "date"},
+            True,
+        ),
+        query(
+            "date_to",
+            "Last business date, YYYY-MM-DD (included; at most five years after date_from)",
+            {"type": "string", "format": "date"},
+            True,
+        ),
+        {
+            **query(
+                "branch",
+                "Branch slug, repeatable; none: every branch the token may see "
+                "(a supervisor's own branch, all branches for an administrator)",
+                {"type": "array", "items": {"type": "string", "maxLength": 40}},
+            ),
+            "style": "form",
+            "explode": True,
+        },
+    ]
+    period = query(
+        "period",
+        "day, week (from Sunday), month or year",
+        {"type": "string", "enum": ["day", "week", "month", "year"]},
+    )
+    error = {"$ref": "#/components/schemas/ErrorBody"}
+    errors = {
+        str(code): {"description": text, "content": {"application/json": {"schema": error}}}
+        for code, text in (
+            (401, "Missing or invalid token"),
+            (403, "Not a supervisor or administrator, or another branch"),
+            (422, "Bad or missing dates, reversed or too long a range, unknown branch"),
+            (503, "Temporarily unavailable; retry after the Retry-After seconds"),
+        )
+    }
+    described = (
+        "What counts is defined in reception/stats/reports.py: a visitor is a ticket "
+        "issued in the range and not cancelled; wait is called_at − issued_at; service is "
+        "finished_at − serving_at of done tickets; dates are business dates."
+    )
+
+    def get(
+        operation: str, summary: str, content: dict[str, Any], extra: list | None = None
+    ) -> dict[str, Any]:
+        return {
+            "get": {
+                "operationId": operation,
+                "summary": summary,
+                "description": described,
+                "security": bearer,
+                "parameters": [*common, *(extra or [])],
+                "responses": {"200": {"description": summary, "content": content}, **errors},
+            }
+        }
+
+    json_object = {"application/json": {"schema": {"type": "object"}}}
+    return {
+        "/api/v1/reports/summary": get(
+            "reportSummary",
+            "Visitors, waits, service times, letters, calls, SMS, ratings, appointments "
+            "and throughput of a range (supervisor or administrator token)",
+            json_object,
+        ),
+        "/api/v1/reports/summary.csv": get(
+            "reportSummaryCsv",
+            "The summary as CSV rows: metric, item, value",
+            {"text/csv": {"schema": {"type": "string"}}},
+        ),
+        "/api/v1/reports/summary.xlsx": get(
+            "reportSummaryXlsx",
+            "The summary and the series as an Excel workbook",
+            {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            [period],
+        ),
+        "/api/v1/reports/series": get(
+            "reportSeries",
+            "Visitors and letters per day, week, month or year of the range",
+            json_object,
+            [period],
+        ),
+    }

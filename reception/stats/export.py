@@ -1,0 +1,113 @@
+"""A summary as rows of (metric, item, value): the CSV and the XLSX workbook give the
+same figures as the JSON, one per line, with names a spreadsheet can filter on."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import xlsxwriter
+
+from reception.errors import N_
+from reception.i18n import gettext
+
+SKIPPED = {"labels", "branches", "every_branch", "date_from", "date_to"}
+PLACE_KEYS = ("branch", "hall", "counter")
+PERSON_KEYS = ("id", "username", "name")
+
+
+def _entry_label(entry: dict[str, Any]) -> tuple[str, set[str]]:
+    if "counter" in entry:
+        label = "/".join(str(entry.get(k) or "") for k in PLACE_KEYS)
+        return label, {"id", *PLACE_KEYS}
+    if "username" in entry:
+        return str(entry.get("username") or "-"), set(PERSON_KEYS)
+    return "", set()
+
+
+def rows_of(report: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """Every figure with a dotted metric name: ("visitors.by_hall", "men", 7)."""
+    yield "report", "date_from", report["date_from"]
+    yield "report", "date_to", report["date_to"]
+    yield "report", "branches", " ".join(b["slug"] for b in report["branches"])
+
+    def walk(prefix: str, value: Any) -> Iterator[tuple[str, str, Any]]:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, dict | list):
+                    yield from walk(f"{prefix}.{key}" if prefix else key, item)
+                else:
+                    yield (prefix, key, item) if prefix else (key, "", item)
+        elif isinstance(value, list):
+            for entry in value:
+                label, skip = _entry_label(entry)
+                for key, item in entry.items():
+                    if key not in skip:
+                        yield f"{prefix}.{key}", label, item
+
+    for key, value in report.items():
+        if key in SKIPPED:
+            continue
+        if value is None:
+            yield key, "", None
+            continue
+        yield from walk(key, value) if isinstance(value, dict | list) else iter([(key, "", value)])
+
+
+def summary_csv(report: dict[str, Any]) -> bytes:
+    """UTF-8 with a byte order mark, so spreadsheet programs read the Arabic right."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["metric", "item", "value"])
+    for metric, item, value in rows_of(report):
+        writer.writerow([metric, item, "" if value is None else value])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def summary_xlsx(report: dict[str, Any], series: dict[str, Any], language: str) -> bytes:
+    """Two sheets: every figure, and visitors and letters per period."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    bold = book.add_format({"bold": True})
+    figures = book.add_worksheet("summary")
+    over_time = book.add_worksheet("series")
+    for sheet in (figures, over_time):
+        if language == "ar":
+            sheet.right_to_left()
+    headers = [
+        gettext(language, N_("Figure")),
+        gettext(language, N_("Item")),
+        gettext(language, N_("Value")),
+    ]
+    figures.write_row(0, 0, headers, bold)
+    for row, (metric, item, value) in enumerate(rows_of(report), start=1):
+        figures.write_string(row, 0, metric)
+        figures.write_string(row, 1, item)
+        if isinstance(value, bool) or value is None:
+            figures.write_string(row, 2, "" if value is None else str(value).lower())
+        elif isinstance(value, int | float):
+            figures.write_number(row, 2, value)
+        else:
+            figures.write_string(row, 2, str(value))
+    figures.set_column(0, 0, 34)
+    figures.set_column(1, 1, 24)
+    figures.set_column(2, 2, 14)
+    over_time.write_row(
+        0,
+        0,
+        [
+            gettext(language, N_("Period")),
+            gettext(language, N_("Visitors")),
+            gettext(language, N_("Letters")),
+        ],
+        bold,
+    )
+    for row, point in enumerate(series["points"], start=1):
+        over_time.write_string(row, 0, point["period"])
+        over_time.write_number(row, 1, point["visitors"])
+        over_time.write_number(row, 2, point["letters"])
+    over_time.set_column(0, 2, 14)
+    book.close()
+    return buffer.getvalue()

@@ -1,0 +1,690 @@
+"""Statistics a ministry can publish: what happened in a range of business dates in a
+set of branches. Pure reads; every figure is an aggregate the database computes with
+GROUP BY (only the groups travel to Python, never the rows), except the median and
+90th percentile, which `percentiles` computes in the database too.
+
+What counts, precisely:
+
+* **Dates** are the branch's business dates. A ticket carries its business date; any
+  other row (letter, call, rating, appointment) counts on the local calendar day of
+  its time stamp in its branch's time zone, so a range is exactly those local days.
+* **A visitor** is a ticket issued on a business date of the range, whatever became
+  of it, except a ticket cancelled (status `cancelled`: taken back before it was
+  called). A transferred ticket is one visitor; a ticket the end-of-day pass closed
+  (`expired`) still was a visitor.
+* **Wait** is called_at − issued_at of the visitors' tickets that were called (called_at
+  set; a recalled or returned ticket keeps its last call).
+* **Service** is finished_at − serving_at of the visitors' tickets that are `done` and
+  were started (serving_at set).
+* **No-shows** are visitors' tickets with status `no_show`.
+* **Throughput** per counter and per operator (the one who called the ticket): tickets
+  done (`served`) and no-shows, with the mean service minutes of the served ones.
+* **Letters** are letters registered (created) in the range, duplicates later merged
+  included (they show under `by_status.merged`). `sla`: of those still open now,
+  `late` past the target hours of their current stage (reception/letters/rules.py
+  `sla_state` == "late", judged at the report's `now`), `on_time` the others.
+* **Calls** are phone calls logged in the range: about a letter (letter steps
+  `call_in`/`call_out`, counted in the letter's branch) plus general enquiries.
+* **SMS** rows of the outbox created in the range. The outbox keeps no branch, so SMS
+  are counted only when the report covers every branch (otherwise `sms` is None),
+  on the local days of the time zone most branches use. `sent`: accepted by the
+  provider (sent, delivered or undelivered); `delivered`: confirmed delivered;
+  `failed`: given up or reported undelivered; `pending`: not sent yet.
+* **Ratings** given in the range, by the rated visit's service, counter and operator.
+* **Appointments** whose start time falls in the range: `booked` all but cancelled,
+  `kept` checked in, `no_show` not come, `cancelled` cancelled.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter as Tally
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Float, and_, case, cast, extract, false, func, literal_column, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
+
+from reception.appointments.models import Appointment, AppointmentStatus
+from reception.auth.models import StaffUser
+from reception.clock import utcnow
+from reception.feedback.models import Rating
+from reception.letters.models import Category, Department, Enquiry, Letter, LetterStep
+from reception.letters.rules import OPEN, SLA_STAGES
+from reception.notify.models import OutgoingSms, SmsStatus
+from reception.queue.models import (
+    Branch,
+    Counter,
+    Hall,
+    PriorityGroup,
+    Service,
+    Ticket,
+    TicketStatus,
+)
+from reception.stats.periods import DateRange, local_bounds, offset_segments, roll_up
+
+CALL_KINDS = ("call_in", "call_out")
+PROVIDER_HAS_IT = (SmsStatus.sent, SmsStatus.delivered, SmsStatus.undelivered)
+NOT_DELIVERED = (SmsStatus.failed, SmsStatus.undelivered)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Branches that share a time zone and the UTC instants bounding the range there."""
+
+    timezone: str
+    branch_ids: tuple[int, ...]
+    start: datetime
+    end: datetime
+
+
+def windows(session: Session, branch_ids: Sequence[int], span: DateRange) -> list[Window]:
+    rows = session.execute(
+        select(col(Branch.id), col(Branch.timezone))
+        .where(col(Branch.id).in_(list(branch_ids)))
+        .order_by(col(Branch.id))
+    ).all()
+    zones: dict[str, list[int]] = defaultdict(list)
+    for branch_id, zone in rows:
+        zones[zone].append(branch_id or 0)
+    return [Window(z, tuple(ids), *local_bounds(z, span)) for z, ids in zones.items()]
+
+
+def _within(found: list[Window], branch: Any, moment: Any) -> ColumnElement[bool]:
+    if not found:
+        return false()
+    return or_(
+        *[and_(col(branch).in_(w.branch_ids), moment >= w.start, moment < w.end) for w in found]
+    )
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def minutes_between(dialect: str, start: Any, end: Any) -> ColumnElement[Any]:
+    """end − start in minutes, NULL when either is NULL."""
+    if dialect == "postgresql":
+        return cast(extract("epoch", end - start), Float) / 60.0
+    return (func.julianday(end) - func.julianday(start)) * 1440.0
+
+
+def percentiles(
+    session: Session,
+    value: ColumnElement[Any],
+    where: ColumnElement[bool],
+    fractions: Sequence[float] = (0.5, 0.9),
+    total: int | None = None,
+) -> list[float | None]:
+    """Continuous percentiles (linear interpolation between neighbours, as
+    `percentile_cont`) of `value` over the rows matching `where`; None without rows.
+
+    PostgreSQL computes them with `percentile_cont … WITHIN GROUP`. SQLite has no such
+    aggregate: one sorted pass numbers the values (row_number over the order) and
+    only the two neighbours of each wanted rank come back, so the whole set is never
+    sent to Python."""
+    if _dialect(session) == "postgresql":
+        row = session.execute(
+            select(*[func.percentile_cont(f).within_group(value) for f in fractions]).where(where)
+        ).one()
+        return [None if v is None else float(v) for v in row]
+    if total is None:
+        total = int(session.execute(select(func.count(value)).where(where)).scalar_one() or 0)
+    if total == 0:
+        return [None for _ in fractions]
+    positions = [f * (total - 1) for f in fractions]
+    ranks = sorted({r for p in positions for r in (math.floor(p) + 1, math.ceil(p) + 1)})
+    ordered = (
+        select(value.label("v"), func.row_number().over(order_by=value).label("rn"))
+        .where(where, value.is_not(None))
+        .subquery()
+    )
+    found = dict(
+        session.execute(select(ordered.c.rn, ordered.c.v).where(ordered.c.rn.in_(ranks))).all()
+    )
+    result: list[float | None] = []
+    for p in positions:
+        low = float(found[math.floor(p) + 1])
+        high = float(found[math.ceil(p) + 1])
+        result.append(low + (p - math.floor(p)) * (high - low))
+    return result
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _mean(total: float | None, count: int, digits: int = 1) -> float | None:
+    return _round((total or 0.0) / count, digits) if count else None
+
+
+def _visitors_where(branch_ids: Sequence[int], span: DateRange) -> ColumnElement[bool]:
+    return and_(
+        col(Ticket.branch_id).in_(list(branch_ids)),
+        col(Ticket.business_date) >= span.start,
+        col(Ticket.business_date) <= span.end,
+        col(Ticket.status) != TicketStatus.cancelled,
+    )
+
+
+def _visitors(session: Session, where: ColumnElement[bool], names: dict[str, Any]) -> dict:
+    """Visitors, waits, service times and throughput from one grouped pass over the
+    range's tickets, plus one ordered pass per percentile pair."""
+    d = _dialect(session)
+    wait = minutes_between(d, col(Ticket.issued_at), col(Ticket.called_at))
+    service_time = minutes_between(d, col(Ticket.serving_at), col(Ticket.finished_at))
+    service = case((col(Ticket.status) == TicketStatus.done, service_time))
+    dimensions = (
+        col(Ticket.hall_id),
+        col(Ticket.residency),
+        col(Ticket.service_id),
+        col(Ticket.priority_id),
+        col(Ticket.status),
+        col(Ticket.counter_id),
+        col(Ticket.called_by_id),
+    )
+    rows = session.execute(
+        select(
+            *dimensions,
+            func.count(),
+            func.count(wait),
+            func.sum(wait),
+            func.count(service),
+            func.sum(service),
+        )
+        .where(where)
+        .group_by(*dimensions)
+    ).all()
+    halls = dict(
+        session.execute(
+            select(col(Hall.id), col(Hall.section)).where(col(Hall.id).in_({r[0] for r in rows}))
+        ).all()
+    )
+    by_hall: Tally[str] = Tally({"men": 0, "women": 0})
+    by_residency: Tally[str] = Tally({"citizen": 0, "resident": 0, "unknown": 0})
+    by_service: Tally[str] = Tally()
+    by_priority: Tally[str] = Tally()
+    by_status: Tally[str] = Tally()
+    waits, services = _Sum(), _Sum()
+    counters: dict[int, _Work] = defaultdict(_Work)
+    operators: dict[int | None, _Work] = defaultdict(_Work)
+    for hall_id, residency, service_id, priority, status, counter, operator, *sums in rows:
+        n, wait_n, wait_sum, service_n, service_sum = sums
+        by_hall[halls.get(hall_id, "other")] += n
+        by_residency[residency if residency in ("citizen", "resident") else "unknown"] += n
+        by_service[names["service_slugs"].get(service_id, str(service_id))] += n
+        by_priority[names["priority_slugs"].get(priority, "none")] += n
+        by_status[status] += n
+        waits.add(wait_n, wait_sum)
+        services.add(service_n, service_sum)
+        if counter is not None and status in (TicketStatus.done, TicketStatus.no_show):
+            for work in (counters[counter], operators[operator]):
+                work.add(status == TicketStatus.done, n, service_n, service_sum)
+    wait_p = percentiles(
+        session, wait, and_(where, col(Ticket.called_at).is_not(None)), total=waits.count
+    )
+    served = and_(
+        where,
+        col(Ticket.status) == TicketStatus.done,
+        col(Ticket.serving_at).is_not(None),
+        col(Ticket.finished_at).is_not(None),
+    )
+    service_p = percentiles(session, service_time, served, total=services.count)
+    return {
+        "visitors": {
+            "total": sum(by_status.values()),
+            "by_hall": dict(by_hall),
+            "by_residency": dict(by_residency),
+            "by_service": dict(by_service.most_common()),
+            "by_priority": dict(by_priority.most_common()),
+            "by_status": dict(by_status.most_common()),
+        },
+        "no_shows": by_status[TicketStatus.no_show],
+        "wait_minutes": waits.figures(wait_p),
+        "service_minutes": services.figures(service_p),
+        "throughput": _throughput(session, counters, operators),
+    }
+
+
+class _Sum:
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+
+    def add(self, count: int, total: Any) -> None:
+        self.count += int(count)
+        self.total += float(total or 0)
+
+    def figures(self, found: list[float | None]) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "mean": _mean(self.total, self.count),
+            "median": _round(found[0]),
+            "p90": _round(found[1]),
+        }
+
+
+class _Work:
+    """Tickets done and not come at one counter or by one operator."""
+
+    def __init__(self) -> None:
+        self.served = 0
+        self.no_shows = 0
+        self.minutes = _Sum()
+
+    def add(self, served: bool, n: int, timed: int, minutes: Any) -> None:
+        if served:
+            self.served += int(n)
+        else:
+            self.no_shows += int(n)
+        self.minutes.add(timed, minutes)
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "served": self.served,
+            "no_shows": self.no_shows,
+            "service_minutes_mean": _mean(self.minutes.total, self.minutes.count),
+        }
+
+
+def _throughput(
+    session: Session, counters: dict[int, _Work], operators: dict[int | None, _Work]
+) -> dict[str, list[dict[str, Any]]]:
+    places = _counter_places(session, counters)
+    people = _operator_names(session, [o for o in operators if o is not None])
+    nobody = {"id": None, "username": None, "name": None}
+    by_counter = [{**places.get(c, {"id": c}), **w.figures()} for c, w in counters.items()]
+    by_operator = [{**people.get(o, nobody), **w.figures()} for o, w in operators.items()]
+    by_counter.sort(
+        key=lambda r: (r.get("branch") or "", r.get("hall") or "", r.get("counter") or 0)
+    )
+    by_operator.sort(key=lambda r: (-r["served"], r["username"] or ""))
+    return {"by_counter": by_counter, "by_operator": by_operator}
+
+
+def _counter_places(session: Session, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    rows = session.execute(
+        select(col(Counter.id), col(Counter.number), col(Hall.slug), col(Branch.slug))
+        .join(Hall, col(Hall.id) == col(Counter.hall_id))
+        .join(Branch, col(Branch.id) == col(Hall.branch_id))
+        .where(col(Counter.id).in_(list(ids)))
+    ).all()
+    return {
+        cid or 0: {"id": cid, "branch": branch, "hall": hall, "counter": number}
+        for cid, number, hall, branch in rows
+    }
+
+
+def _operator_names(session: Session, ids: Iterable[int]) -> dict[int | None, dict[str, Any]]:
+    rows = session.execute(
+        select(col(StaffUser.id), col(StaffUser.username), col(StaffUser.full_name)).where(
+            col(StaffUser.id).in_(list(ids))
+        )
+    ).all()
+    return {uid: {"id": uid, "username": u, "name": name or u} for uid, u, name in rows}
+
+
+def _late_letters(session: Session, now: datetime) -> ColumnElement[bool]:
+    """Open letters past the target of their current stage, as `sla_state` judges:
+    late when now − status_since > the stage's target hours (a returned letter is
+    held to the classification target; no positive target: never late)."""
+    targets: dict[tuple[str, float], list[int]] = defaultdict(list)
+    for category_id, hours in session.execute(
+        select(col(Category.id), col(Category.sla_hours))
+    ).all():
+        for stage in SLA_STAGES:
+            target = (hours or {}).get("classified" if stage == "returned" else stage)
+            if isinstance(target, int | float) and not isinstance(target, bool) and target > 0:
+                targets[(stage, float(target))].append(category_id or 0)
+    if not targets:
+        return false()
+    return or_(
+        *[
+            and_(
+                col(Letter.status) == stage,
+                col(Letter.category_id).in_(ids),
+                col(Letter.status_since) < now - timedelta(hours=hours),
+            )
+            for (stage, hours), ids in targets.items()
+        ]
+    )
+
+
+def _letters(
+    session: Session, found: list[Window], now: datetime, names: dict[str, Any]
+) -> dict[str, Any]:
+    late = _late_letters(session, now)
+    is_open = col(Letter.status).in_([s.value for s in OPEN])
+    rows = session.execute(
+        select(
+            col(Letter.category_id),
+            col(Letter.department_id),
+            col(Letter.status),
+            col(Letter.residency),
+            col(Letter.sex),
+            func.count(),
+            func.sum(case((is_open, 1), else_=0)),
+            func.sum(case((and_(is_open, late), 1), else_=0)),
+        )
+        .where(_within(found, col(Letter.branch_id), col(Letter.created_at)))
+        .group_by(
+            col(Letter.category_id),
+            col(Letter.department_id),
+            col(Letter.status),
+            col(Letter.residency),
+            col(Letter.sex),
+        )
+    ).all()
+    by_category: Tally[str] = Tally()
+    by_department: Tally[str] = Tally()
+    by_status: Tally[str] = Tally()
+    by_residency: Tally[str] = Tally()
+    by_sex: Tally[str] = Tally()
+    still_open = late_count = 0
+    for category_id, department_id, status, residency, sex, n, opened, late_n in rows:
+        by_category[names["category_slugs"].get(category_id, "unclassified")] += n
+        by_department[names["department_slugs"].get(department_id, "unassigned")] += n
+        by_status[status] += n
+        by_residency[residency or "unknown"] += n
+        by_sex[sex or "unknown"] += n
+        still_open += int(opened or 0)
+        late_count += int(late_n or 0)
+    return {
+        "total": sum(by_status.values()),
+        "by_category": dict(by_category.most_common()),
+        "by_department": dict(by_department.most_common()),
+        "by_status": dict(by_status.most_common()),
+        "by_residency": dict(by_residency.most_common()),
+        "by_sex": dict(by_sex.most_common()),
+        "sla": {"open": still_open, "on_time": still_open - late_count, "late": late_count},
+    }
+
+
+def _calls(session: Session, found: list[Window]) -> dict[str, Any]:
+    about_letters = dict(
+        session.execute(
+            select(col(LetterStep.kind), func.count())
+            .join(Letter, col(Letter.id) == col(LetterStep.letter_id))
+            .where(
+                col(LetterStep.kind).in_(CALL_KINDS),
+                _within(found, col(Letter.branch_id), col(LetterStep.at)),
+            )
+            .group_by(col(LetterStep.kind))
+        ).all()
+    )
+    enquiries = dict(
+        session.execute(
+            select(col(Enquiry.direction), func.count())
+            .where(_within(found, col(Enquiry.branch_id), col(Enquiry.at)))
+            .group_by(col(Enquiry.direction))
+        ).all()
+    )
+    letters_in, letters_out = about_letters.get("call_in", 0), about_letters.get("call_out", 0)
+    general_in, general_out = enquiries.get("in", 0), enquiries.get("out", 0)
+    return {
+        "incoming": letters_in + general_in,
+        "outgoing": letters_out + general_out,
+        "about_letters": {"incoming": letters_in, "outgoing": letters_out},
+        "enquiries": {"incoming": general_in, "outgoing": general_out},
+    }
+
+
+def _sms(session: Session, found: list[Window], every_branch: bool) -> dict[str, Any] | None:
+    if not every_branch or not found:
+        return None
+    zone = max(found, key=lambda w: len(w.branch_ids))
+    counts = dict(
+        session.execute(
+            select(col(OutgoingSms.status), func.count())
+            .where(
+                col(OutgoingSms.created_at) >= zone.start, col(OutgoingSms.created_at) < zone.end
+            )
+            .group_by(col(OutgoingSms.status))
+        ).all()
+    )
+    return {
+        "total": sum(counts.values()),
+        "sent": sum(counts.get(s, 0) for s in PROVIDER_HAS_IT),
+        "delivered": counts.get(SmsStatus.delivered, 0),
+        "failed": sum(counts.get(s, 0) for s in NOT_DELIVERED),
+        "pending": counts.get(SmsStatus.pending, 0) + counts.get(SmsStatus.sending, 0),
+        "timezone": zone.timezone,
+    }
+
+
+def _ratings(session: Session, found: list[Window], names: dict[str, Any]) -> dict[str, Any]:
+    rows = session.execute(
+        select(
+            col(Rating.service_id),
+            col(Rating.counter_id),
+            col(Rating.operator_id),
+            col(Rating.score),
+            func.count(),
+        )
+        .where(_within(found, col(Rating.branch_id), col(Rating.at)))
+        .group_by(
+            col(Rating.service_id),
+            col(Rating.counter_id),
+            col(Rating.operator_id),
+            col(Rating.score),
+        )
+    ).all()
+    distribution = {str(s): 0 for s in range(1, 6)}
+    groups: dict[str, dict[Any, list[int]]] = {
+        "service": defaultdict(lambda: [0, 0]),
+        "counter": defaultdict(lambda: [0, 0]),
+        "operator": defaultdict(lambda: [0, 0]),
+    }
+    for service_id, counter_id, operator_id, score, n in rows:
+        distribution[str(score)] = distribution.get(str(score), 0) + n
+        for key, value in (
+            ("service", service_id),
+            ("counter", counter_id),
+            ("operator", operator_id),
+        ):
+            groups[key][value][0] += n
+            groups[key][value][1] += n * score
+    count = sum(distribution.values())
+    total = sum(int(k) * v for k, v in distribution.items())
+
+    def figures(tally: list[int]) -> dict[str, Any]:
+        return {"count": tally[0], "mean": _mean(tally[1], tally[0], 2)}
+
+    places = _counter_places(session, [c for c in groups["counter"] if c is not None])
+    people = _operator_names(session, [o for o in groups["operator"] if o is not None])
+    by_service: dict[str, dict[str, Any]] = {}
+    for service_id, tally in groups["service"].items():
+        slug = names["service_slugs"].get(service_id, str(service_id))
+        merged = by_service.setdefault(slug, {"count": 0, "sum": 0})
+        merged["count"] += tally[0]
+        merged["sum"] += tally[1]
+    return {
+        "count": count,
+        "mean": _mean(total, count, 2),
+        "distribution": distribution,
+        "by_service": {
+            slug: figures([v["count"], v["sum"]])
+            for slug, v in sorted(by_service.items(), key=lambda kv: -kv[1]["count"])
+        },
+        "by_counter": [
+            {**places.get(c, {"id": c}), **figures(t)} for c, t in groups["counter"].items()
+        ],
+        "by_operator": [
+            {**people.get(o, {"id": None, "username": None, "name": None}), **figures(t)}
+            for o, t in groups["operator"].items()
+        ],
+    }
+
+
+def _appointments(session: Session, found: list[Window]) -> dict[str, Any]:
+    rows = session.execute(
+        select(col(Appointment.kind), col(Appointment.status), func.count())
+        .where(_within(found, col(Appointment.branch_id), col(Appointment.starts_at)))
+        .group_by(col(Appointment.kind), col(Appointment.status))
+    ).all()
+    by_status: Tally[str] = Tally()
+    by_kind: Tally[str] = Tally()
+    for kind, status, n in rows:
+        by_status[status] += n
+        if status != AppointmentStatus.cancelled:
+            by_kind[kind] += n
+    return {
+        "booked": sum(n for s, n in by_status.items() if s != AppointmentStatus.cancelled),
+        "kept": by_status[AppointmentStatus.checked_in],
+        "no_show": by_status[AppointmentStatus.no_show],
+        "cancelled": by_status[AppointmentStatus.cancelled],
+        "by_kind": dict(by_kind.most_common()),
+    }
+
+
+def _names(session: Session, branch_ids: Sequence[int]) -> dict[str, Any]:
+    """Slugs for ids and the two-language names behind each slug (a service slug
+    is the same service in every branch, so the rollup adds them up)."""
+    services = session.execute(
+        select(
+            col(Service.id), col(Service.slug), col(Service.name_ar), col(Service.name_en)
+        ).where(col(Service.branch_id).in_(list(branch_ids)))
+    ).all()
+    priorities = session.execute(
+        select(
+            col(PriorityGroup.id),
+            col(PriorityGroup.slug),
+            col(PriorityGroup.name_ar),
+            col(PriorityGroup.name_en),
+        )
+    ).all()
+    categories = session.execute(
+        select(col(Category.id), col(Category.slug), col(Category.name_ar), col(Category.name_en))
+    ).all()
+    departments = session.execute(
+        select(
+            col(Department.id),
+            col(Department.slug),
+            col(Department.name_ar),
+            col(Department.name_en),
+        )
+    ).all()
+
+    def labels(rows: Sequence[Any]) -> dict[str, dict[str, str]]:
+        return {slug: {"ar": ar, "en": en} for _, slug, ar, en in rows}
+
+    return {
+        "service_slugs": {i: s for i, s, _, _ in services},
+        "priority_slugs": {i: s for i, s, _, _ in priorities},
+        "category_slugs": {i: s for i, s, _, _ in categories},
+        "department_slugs": {i: s for i, s, _, _ in departments},
+        "labels": {
+            "services": labels(services),
+            "priorities": labels(priorities),
+            "categories": labels(categories),
+            "departments": labels(departments),
+        },
+    }
+
+
+def summary(
+    session: Session,
+    date_from: date,
+    date_to: date,
+    branch_ids: Sequence[int],
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Every published figure for the branches over the business dates [date_from,
+    date_to] (see the module's docstring for what counts). `now` judges the letters'
+    service-level targets."""
+    span = DateRange(date_from, date_to)
+    now = now or utcnow()
+    found = windows(session, branch_ids, span)
+    branches = (
+        session.execute(
+            select(Branch).where(col(Branch.id).in_(list(branch_ids))).order_by(col(Branch.id))
+        )
+        .scalars()
+        .all()
+    )
+    every_branch = (
+        session.execute(
+            select(func.count()).select_from(Branch).where(col(Branch.id).not_in(list(branch_ids)))
+        ).scalar_one()
+        == 0
+    )
+    names = _names(session, branch_ids)
+    where = _visitors_where(branch_ids, span)
+    report: dict[str, Any] = {
+        "date_from": span.start.isoformat(),
+        "date_to": span.end.isoformat(),
+        "days": span.days,
+        "branches": [
+            {"slug": b.slug, "name_ar": b.name_ar, "name_en": b.name_en} for b in branches
+        ],
+        "every_branch": every_branch,
+    }
+    report.update(_visitors(session, where, names))
+    report["letters"] = _letters(session, found, now, names)
+    report["calls"] = _calls(session, found)
+    report["sms"] = _sms(session, found, every_branch)
+    report["ratings"] = _ratings(session, found, names)
+    report["appointments"] = _appointments(session, found)
+    report["labels"] = names["labels"]
+    return report
+
+
+def _per_local_day(
+    session: Session, found: list[Window], branch: Any, moment: Any
+) -> dict[date, int]:
+    """Rows per local calendar day of `moment` in each branch's time zone. PostgreSQL
+    converts with the zone itself; SQLite adds each stretch's constant UTC offset."""
+    counts: Tally[date] = Tally()
+    postgres = _dialect(session) == "postgresql"
+    for w in found:
+        stretches = (
+            [(w.start, w.end, None)] if postgres else offset_segments(w.timezone, w.start, w.end)
+        )
+        for start, end, offset in stretches:
+            if offset is None:
+                day: Any = func.date(func.timezone(w.timezone, moment))
+            else:
+                day = func.date(moment, f"{int(offset.total_seconds()):+d} seconds")
+            rows = session.execute(
+                select(day, func.count())
+                .where(col(branch).in_(w.branch_ids), moment >= start, moment < end)
+                .group_by(literal_column("1"))
+            ).all()
+            for value, n in rows:
+                counts[date.fromisoformat(str(value)[:10])] += n
+    return dict(counts)
+
+
+def series(
+    session: Session, date_from: date, date_to: date, branch_ids: Sequence[int], period: str
+) -> dict[str, Any]:
+    """Visitors and letters per day, week (starting Sunday, named by that Sunday),
+    month or year of the range, every period present (zero when nothing happened);
+    the counts follow the definitions of `summary`."""
+    span = DateRange(date_from, date_to)
+    visitors = {
+        day: n
+        for day, n in session.execute(
+            select(col(Ticket.business_date), func.count())
+            .where(_visitors_where(branch_ids, span))
+            .group_by(col(Ticket.business_date))
+        ).all()
+    }
+    letters = _per_local_day(
+        session, windows(session, branch_ids, span), col(Letter.branch_id), col(Letter.created_at)
+    )
+    per_visitors = roll_up(visitors, span, period)
+    per_letters = roll_up(letters, span, period)
+    return {
+        "period": period,
+        "date_from": span.start.isoformat(),
+        "date_to": span.end.isoformat(),
+        "points": [
+            {"period": label, "visitors": per_visitors[label], "letters": per_letters[label]}
+            for label in per_visitors
+        ],
+    }

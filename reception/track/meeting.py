@@ -1,0 +1,48 @@
+"""The citizen's answer to a proposed meeting date, from the letter's tracking page
+`/l/<token>`: no login; the link is the proof, as for the SMS itself, and the form
+carries the session's CSRF token."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from reception.appointments import meetings
+from reception.errors import N_, DomainError, Invalid, NotFound
+from reception.track.routes import _guard
+from reception.web import check_csrf, ctx, error_text, flash, run_action, t
+
+ANSWERS = {
+    "accept": (meetings.accept_proposal, N_("Thank you. Your meeting is confirmed.")),
+    "decline": (
+        meetings.decline_proposal,
+        N_("Thank you. The minister's office has been told that this date does not suit you."),
+    ),
+}
+
+
+async def answer(request: Request) -> Response:
+    token = str(request.path_params["token"])[:64]
+    form = await check_csrf(request)
+    throttle, address = _guard(request)
+    choice = ANSWERS.get(str(form.get("answer", "")))
+    if choice is None:
+        raise Invalid("bad_answer", N_("Choose to accept the date or to ask for another."))
+    act, done = choice
+    app = ctx(request)
+    try:
+        await run_action(
+            request,
+            lambda s: act(s, app.clock, token, public_base_url=app.settings.public_base_url),
+        )
+        flash(request, t(request, done), "info")
+    except NotFound:
+        throttle.failed(address)
+        raise
+    except DomainError as exc:
+        flash(request, error_text(request, exc))
+    return RedirectResponse(f"/l/{token}", status_code=303)
+
+
+routes = [Route("/l/{token}/meeting", answer, methods=["POST"])]
