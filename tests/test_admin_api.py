@@ -337,3 +337,46 @@ def test_letter_taxonomy_from_the_screen(client: TestClient, world: World) -> No
         data={"csrf_token": token, "branch": "riyadh", "slug": "y", "name_ar": "ي", "name_en": "y"},
     )
     assert r.status_code == 403
+
+
+def test_appointment_times_from_the_screen(client: TestClient, world: World) -> None:
+    csrf = _sign_in(client, "admin")
+    base = {"csrf_token": csrf, "branch": "riyadh"}
+    page = client.get("/staff/admin")
+    assert "slots-title" in page.text and "st-capacity" in page.text
+    times = {
+        **base,
+        "hall": "women",
+        "service": "letter",
+        "days": "sun-thu",
+        "start": "09:00",
+        "end": "11:00",
+        "minutes": "20",
+        "capacity": "3",
+        "blackout": "2026-12-18, 2026-12-19",
+    }
+    r = client.post("/staff/admin/slot-templates", data=times)
+    assert "أُضيفت أوقات المواعيد" in r.text and "09:00–11:00" in r.text
+    assert "2026-12-19" in r.text and 'role="alert"' not in r.text
+    r = client.post("/staff/admin/slot-templates", data={**times, "minutes": "2"})
+    assert 'role="alert"' in r.text and "480" in r.text
+    r = client.post("/staff/admin/slot-templates", data={**times, "capacity": "many"})
+    assert 'role="alert"' in r.text
+    r = client.post("/staff/admin/slot-templates", data={**times, "end": "08:00"})
+    assert 'role="alert"' in r.text
+    admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    (added,) = client.get("/api/v1/admin/branches/riyadh/slot-templates", headers=admin).json()[
+        "templates"
+    ]
+    assert (added["slot_minutes"], added["capacity"], added["active"]) == (20, 3, True)
+    r = client.post(
+        "/staff/admin/slot-templates/active",
+        data={**base, "template": str(added["id"]), "active": "no"},
+    )
+    assert "تغيرت أوقات المواعيد" in r.text and "عرضها من جديد" in r.text
+    (changed,) = client.get("/api/v1/admin/branches/riyadh/slot-templates", headers=admin).json()[
+        "templates"
+    ]
+    assert changed["active"] is False
+    r = client.post("/staff/admin/slot-templates", data={**times, "csrf_token": "forged"})
+    assert r.status_code == 403

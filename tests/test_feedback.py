@@ -212,6 +212,8 @@ def test_a_finished_visit_texts_a_link_that_rates_it(
     assert f"http://testserver{link}" in asks[0].body and "M-001" in asks[0].body
 
     c.get("/lang?to=en&next=/")
+    tracked = c.get(link.replace("/r/", "/t/", 1))  # the ticket's own page offers it too
+    assert tracked.status_code == 200 and f'href="{link}"' in tracked.text
     page = c.get(link)
     assert page.status_code == 200 and "How was your visit?" in page.text
     assert "M-001" in page.text and "Counter 1" in page.text

@@ -430,10 +430,13 @@ class AdminView:
     categories: list[Category]
     rules: list[RoutingRule]
     branches: list[Branch]
+    slot_templates: list[Any] = field(default_factory=list)
 
 
 def admin_view(session: Session, principal: Principal, branch_slug: str | None) -> AdminView:
     """Everything the administration page shows for one branch."""
+    from reception.appointments.setup import list_templates
+
     branch = principal_branch(session, principal, branch_slug)
     services = list(
         session.exec(
@@ -465,4 +468,5 @@ def admin_view(session: Session, principal: Principal, branch_slug: str | None) 
         categories=list(session.exec(select(Category).order_by(col(Category.id)))),
         rules=list(session.exec(select(RoutingRule).order_by(col(RoutingRule.id)))),
         branches=list(session.exec(select(Branch).order_by(col(Branch.id)))),
+        slot_templates=list_templates(session, branch.slug),
     )

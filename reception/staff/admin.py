@@ -181,6 +181,52 @@ async def set_holiday(request: Request) -> Response:
     return await _apply(request, change, N_("The holidays were saved."))
 
 
+async def add_slot_template(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        from reception.appointments.setup import add_slot_template as add
+
+        blackout = [d.strip() for d in str(f.get("blackout", "")).split(",") if d.strip()]
+        add(
+            s,
+            branch=branch,
+            hall=str(f.get("hall", "")),
+            service=str(f.get("service", "")),
+            weekdays=str(f.get("days", "")),
+            start=str(f.get("start", "")),
+            end=str(f.get("end", "")),
+            slot_minutes=_number(f.get("minutes"), 15),
+            capacity=_number(f.get("capacity"), 1),
+            blackout_dates=blackout,
+            actor=actor,
+        )
+
+    return await _apply(request, change, N_("The appointment times were added."))
+
+
+async def set_slot_template(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        from reception.appointments.setup import set_template
+
+        set_template(
+            s,
+            _number(f.get("template"), 0),
+            active=str(f.get("active", "")) == "yes",
+            actor=actor,
+        )
+
+    return await _apply(request, change, N_("The appointment times were changed."))
+
+
+def _number(value: object, default: int) -> int:
+    """A whole number from a form field; the domain rules check its range."""
+    text = str(value or "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or len(text) > 6:
+        raise Invalid("bad_number", N_("Please type a whole number."))
+    return int(text)
+
+
 async def add_stop(request: Request) -> Response:
     def change(s: Session, f: Any, actor: str, branch: str) -> None:
         setup.add_stop(
@@ -350,6 +396,8 @@ routes = [
     Route("/staff/admin/hours", set_hours, methods=["POST"]),
     Route("/staff/admin/holidays", set_holiday, methods=["POST"]),
     Route("/staff/admin/stops", add_stop, methods=["POST"]),
+    Route("/staff/admin/slot-templates", add_slot_template, methods=["POST"]),
+    Route("/staff/admin/slot-templates/active", set_slot_template, methods=["POST"]),
     Route("/staff/admin/departments", add_department, methods=["POST"]),
     Route("/staff/admin/categories", add_category, methods=["POST"]),
     Route("/staff/admin/routing", set_routing_rule, methods=["POST"]),
