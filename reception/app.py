@@ -40,6 +40,8 @@ from reception.events import create_broadcaster
 from reception.feedback.routes import routes as feedback_routes
 from reception.kiosk.routes import routes as kiosk_routes
 from reception.letters.suggest import SuggestionModel, run_retraining
+from reception.metrics import RequestMetrics
+from reception.metrics import routes as monitoring_routes
 from reception.notify.backends import create_backend
 from reception.notify.worker import run_worker
 from reception.queue.housekeeping import run_housekeeping
@@ -50,6 +52,7 @@ from reception.staff.appointments import routes as appointment_screen_routes
 from reception.staff.device import routes as device_routes
 from reception.staff.letters import routes as letter_routes
 from reception.staff.routes import routes as staff_routes
+from reception.stats.dashboard import routes as dashboard_routes
 from reception.stats.routes import routes as report_screen_routes
 from reception.track.meeting import routes as meeting_answer_routes
 from reception.track.routes import routes as track_routes
@@ -303,6 +306,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/", home, name="home"),
         Route("/lang", choose_language, name="lang"),
         Route("/healthz", healthz),
+        *monitoring_routes,
         Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
         *kiosk_routes,
         *admin_screen_routes,
@@ -320,12 +324,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *letter_api_routes,
         *report_api_routes,
         *report_screen_routes,
+        *dashboard_routes,
         *meeting_screen_routes,
         *meeting_answer_routes,
         *feedback_routes,
         *rating_api_routes,
     ]
     middleware = [
+        Middleware(RequestMetrics),
         Middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://")),
         Middleware(
             BodyLimit,

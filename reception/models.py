@@ -28,6 +28,7 @@ from reception.queue.models import (
     Ticket,
     TicketSequence,
 )
+from reception.stats.models import TicketDay, TicketDayDuration, TicketDayFigure
 
 metadata = SQLModel.metadata
 
@@ -59,6 +60,9 @@ __all__ = [
     "StaffUser",
     "Ticket",
     "TicketSequence",
+    "TicketDay",
+    "TicketDayDuration",
+    "TicketDayFigure",
     "UserHall",
     "metadata",
 ]

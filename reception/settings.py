@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     twilio_api_base_url: str = Field(
         default="", description="Overrides api.twilio.com (tests point it at a local fake)."
     )
+    metrics_token: str = Field(
+        default="",
+        description="Bearer token that may read /metrics from any address; empty: loopback only.",
+    )
     log_level: str = "INFO"
 
     @field_validator("secret_key")

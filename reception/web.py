@@ -34,6 +34,7 @@ from reception.errors import N_, Conflict, DomainError, Forbidden, NotFound, Una
 from reception.events.base import HubBroadcaster
 from reception.i18n import direction, pick_language, translations
 from reception.labels import DAY_NAMES, LETTER_STEP_LABELS, STATUS_LABELS, TICKET_EVENT_LABELS
+from reception.metrics import BROADCAST_EVENTS
 from reception.queue.actions import Outcome
 from reception.settings import LANGUAGES, Settings
 
@@ -240,6 +241,7 @@ async def run_action(conn: HTTPConnection, fn: Callable[[Session], Outcome[T]]) 
             ) from None
     if outcome.events:
         await app.broadcaster.publish_events(outcome.events)
+        BROADCAST_EVENTS.inc(len(outcome.events))
     return outcome.value
 
 

@@ -253,8 +253,13 @@ def test_ticket_with_phone_sends_one_sms(client: TestClient, world: World, engin
     sms = backend.sent[0]
     assert sms["to"] == "+966501234567"
     assert ticket["number"] in sms["body"] and ticket["tracking_url"] in sms["body"]
-    with Session(engine) as s:
-        row = s.exec(select(OutgoingSms)).one()
+    # The backend has the message before the worker records the result: wait for that too.
+    while time.monotonic() < deadline:
+        with Session(engine) as s:
+            row = s.exec(select(OutgoingSms)).one()
+        if row.status != "sending":
+            break
+        time.sleep(0.05)
     assert row.status == "sent" and row.attempts == 1
 
 

@@ -51,8 +51,8 @@ def check_id_number(raw: str) -> tuple[str, str]:
     """A Saudi national ID (starts with 1) or iqama number (starts with 2): ten digits
     with a Luhn check digit. Returns the digits and the residency they imply."""
     digits = "".join(ch for ch in unicodedata.normalize("NFKC", raw) if not ch.isspace())
-    digits = digits.translate(str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789"))
-    if not re.fullmatch(r"[12]\d{9}", digits):
+    digits = digits.translate(str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789"))
+    if not re.fullmatch(r"[12][0-9]{9}", digits):  # \d would let other scripts' digits in
         raise Invalid(
             "bad_id_number",
             N_("A national ID or iqama number has 10 digits and starts with 1 or 2."),

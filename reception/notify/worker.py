@@ -18,6 +18,7 @@ from sqlmodel import col, select
 
 from reception.clock import Clock
 from reception.db import session_scope
+from reception.metrics import SMS_RESULTS
 from reception.notify.backends import PermanentSmsError, SmsBackend, TransientSmsError
 from reception.notify.models import OutgoingSms, SmsStatus
 
@@ -175,6 +176,7 @@ def record_result(
             row.status = SmsStatus.failed
             row.last_error = str(error)[:300]
         session.add(row)
+    SMS_RESULTS.labels("retry" if row.status == SmsStatus.pending else row.status).inc()
 
 
 def send_due(

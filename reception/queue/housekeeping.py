@@ -77,10 +77,13 @@ async def run_housekeeping(
     public_base_url: str = "",
 ) -> None:
     from reception.appointments.actions import mark_no_shows, send_due_reminders
+    from reception.stats.rollup import roll_up_closed_days
 
     def one_pass() -> Outcome[int]:
         with session_scope(engine) as session:
             outcome = close_past_days(session, clock)
+        with session_scope(engine) as session:
+            roll_up_closed_days(session, clock)
         with session_scope(engine) as session:
             reminded = send_due_reminders(session, clock, public_base_url)
             missed = mark_no_shows(session, clock)

@@ -1,7 +1,10 @@
 """Statistics a ministry can publish: what happened in a range of business dates in a
 set of branches. Pure reads; every figure is an aggregate the database computes with
-GROUP BY (only the groups travel to Python, never the rows), except the median and
-90th percentile, which `percentiles` computes in the database too.
+GROUP BY (only the groups travel to Python, never the rows). The ticket figures of
+business days already rolled up (reception/stats/rollup.py) come from the daily
+rollup, those of the other days (today, or days the end-of-day pass has not reached)
+from the tickets, and the two are added up; the median and 90th percentile come from
+exact histograms of whole seconds kept the same way, so both give identical numbers.
 
 What counts, precisely:
 
@@ -16,6 +19,9 @@ What counts, precisely:
   set; a recalled or returned ticket keeps its last call).
 * **Service** is finished_at − serving_at of the visitors' tickets that are `done` and
   were started (serving_at set).
+* Both are measured in whole seconds (the two instants each truncated to the second)
+  and published in minutes: the mean of the seconds / 60, and continuous percentiles
+  (linear interpolation between neighbours, as `percentile_cont`).
 * **No-shows** are visitors' tickets with status `no_show`.
 * **Throughput** per counter and per operator (the one who called the ticket): tickets
   done (`served`) and no-shows, with the mean service minutes of the served ones.
@@ -45,7 +51,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, extract, false, func, literal_column, or_, select
+from sqlalchemy import and_, case, false, func, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -66,6 +72,15 @@ from reception.queue.models import (
     TicketStatus,
 )
 from reception.stats.periods import DateRange, local_bounds, offset_segments, roll_up
+from reception.stats.rollup import (
+    duration_rows,
+    fold,
+    rolled_durations,
+    rolled_figures,
+    rolled_through,
+    rolled_visitors,
+    ticket_rows,
+)
 
 CALL_KINDS = ("call_in", "call_out")
 PROVIDER_HAS_IT = (SmsStatus.sent, SmsStatus.delivered, SmsStatus.undelivered)
@@ -106,54 +121,6 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def minutes_between(dialect: str, start: Any, end: Any) -> ColumnElement[Any]:
-    """end − start in minutes, NULL when either is NULL."""
-    if dialect == "postgresql":
-        return cast(extract("epoch", end - start), Float) / 60.0
-    return (func.julianday(end) - func.julianday(start)) * 1440.0
-
-
-def percentiles(
-    session: Session,
-    value: ColumnElement[Any],
-    where: ColumnElement[bool],
-    fractions: Sequence[float] = (0.5, 0.9),
-    total: int | None = None,
-) -> list[float | None]:
-    """Continuous percentiles (linear interpolation between neighbours, as
-    `percentile_cont`) of `value` over the rows matching `where`; None without rows.
-
-    PostgreSQL computes them with `percentile_cont … WITHIN GROUP`. SQLite has no such
-    aggregate: one sorted pass numbers the values (row_number over the order) and
-    only the two neighbours of each wanted rank come back, so the whole set is never
-    sent to Python."""
-    if _dialect(session) == "postgresql":
-        row = session.execute(
-            select(*[func.percentile_cont(f).within_group(value) for f in fractions]).where(where)
-        ).one()
-        return [None if v is None else float(v) for v in row]
-    if total is None:
-        total = int(session.execute(select(func.count(value)).where(where)).scalar_one() or 0)
-    if total == 0:
-        return [None for _ in fractions]
-    positions = [f * (total - 1) for f in fractions]
-    ranks = sorted({r for p in positions for r in (math.floor(p) + 1, math.ceil(p) + 1)})
-    ordered = (
-        select(value.label("v"), func.row_number().over(order_by=value).label("rn"))
-        .where(where, value.is_not(None))
-        .subquery()
-    )
-    found = dict(
-        session.execute(select(ordered.c.rn, ordered.c.v).where(ordered.c.rn.in_(ranks))).all()
-    )
-    result: list[float | None] = []
-    for p in positions:
-        low = float(found[math.floor(p) + 1])
-        high = float(found[math.ceil(p) + 1])
-        result.append(low + (p - math.floor(p)) * (high - low))
-    return result
-
-
 def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
@@ -171,123 +138,150 @@ def _visitors_where(branch_ids: Sequence[int], span: DateRange) -> ColumnElement
     )
 
 
-def _visitors(session: Session, where: ColumnElement[bool], names: dict[str, Any]) -> dict:
-    """Visitors, waits, service times and throughput from one grouped pass over the
-    range's tickets, plus one ordered pass per percentile pair."""
-    d = _dialect(session)
-    wait = minutes_between(d, col(Ticket.issued_at), col(Ticket.called_at))
-    service_time = minutes_between(d, col(Ticket.serving_at), col(Ticket.finished_at))
-    service = case((col(Ticket.status) == TicketStatus.done, service_time))
-    dimensions = (
-        col(Ticket.hall_id),
-        col(Ticket.residency),
-        col(Ticket.service_id),
-        col(Ticket.priority_id),
-        col(Ticket.status),
-        col(Ticket.counter_id),
-        col(Ticket.called_by_id),
-    )
-    rows = session.execute(
-        select(
-            *dimensions,
-            func.count(),
-            func.count(wait),
-            func.sum(wait),
-            func.count(service),
-            func.sum(service),
-        )
-        .where(where)
-        .group_by(*dimensions)
-    ).all()
-    halls = dict(
-        session.execute(
-            select(col(Hall.id), col(Hall.section)).where(col(Hall.id).in_({r[0] for r in rows}))
-        ).all()
-    )
+def _fresh(
+    branch_ids: Sequence[int], span: DateRange, through: dict[int, date]
+) -> ColumnElement[bool]:
+    """The visitors of the days not rolled up yet (see reception/stats/rollup.py): one
+    date range per branch, so the (branch, business date) index serves each."""
+    whole = [b for b in branch_ids if b not in through]
+    parts = [_visitors_where(whole, span)] if whole else []
+    for branch_id, day in through.items():
+        if day < span.end:
+            after = DateRange(max(span.start, day + timedelta(days=1)), span.end)
+            parts.append(_visitors_where([branch_id], after))
+    return or_(*parts) if parts else false()
+
+
+def _visitors(
+    session: Session, branch_ids: Sequence[int], span: DateRange, names: dict[str, Any]
+) -> dict:
+    """Visitors, waits, service times and throughput: the rollup of the days already
+    rolled up plus one grouped pass over the tickets of the others, and the exact
+    histograms of waits and service times the same way."""
+    through = rolled_through(session, branch_ids)
+    fresh = _fresh(branch_ids, span, through)
+    figures = fold(ticket_rows(session, fresh))
+    durations = {m: Tally(dict(duration_rows(session, fresh, m))) for m in ("wait", "service")}
+    if through:
+        last = min(max(through.values()), span.end)
+        rolled_figures(session, list(through), span.start, last, into=figures)
+        for measure, histogram in durations.items():
+            histogram.update(rolled_durations(session, list(through), span.start, last, measure))
+    by_dimension: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    for (dimension, key), tally in figures.items():
+        by_dimension[dimension][key] = tally
+    halls = dict(session.execute(select(col(Hall.id), col(Hall.section))).all())
     by_hall: Tally[str] = Tally({"men": 0, "women": 0})
     by_residency: Tally[str] = Tally({"citizen": 0, "resident": 0, "unknown": 0})
     by_service: Tally[str] = Tally()
     by_priority: Tally[str] = Tally()
     by_status: Tally[str] = Tally()
+    for key, t in by_dimension["hall"].items():
+        by_hall[halls.get(_id(key), "other")] += t[0]
+    for key, t in by_dimension["residency"].items():
+        by_residency[key if key in ("citizen", "resident") else "unknown"] += t[0]
+    for key, t in by_dimension["service"].items():
+        by_service[names["service_slugs"].get(_id(key), key)] += t[0]
+    for key, t in by_dimension["priority"].items():
+        by_priority[names["priority_slugs"].get(_id(key), "none")] += t[0]
     waits, services = _Sum(), _Sum()
-    counters: dict[int, _Work] = defaultdict(_Work)
-    operators: dict[int | None, _Work] = defaultdict(_Work)
-    for hall_id, residency, service_id, priority, status, counter, operator, *sums in rows:
-        n, wait_n, wait_sum, service_n, service_sum = sums
-        by_hall[halls.get(hall_id, "other")] += n
-        by_residency[residency if residency in ("citizen", "resident") else "unknown"] += n
-        by_service[names["service_slugs"].get(service_id, str(service_id))] += n
-        by_priority[names["priority_slugs"].get(priority, "none")] += n
-        by_status[status] += n
-        waits.add(wait_n, wait_sum)
-        services.add(service_n, service_sum)
-        if counter is not None and status in (TicketStatus.done, TicketStatus.no_show):
-            for work in (counters[counter], operators[operator]):
-                work.add(status == TicketStatus.done, n, service_n, service_sum)
-    wait_p = percentiles(
-        session, wait, and_(where, col(Ticket.called_at).is_not(None)), total=waits.count
-    )
-    served = and_(
-        where,
-        col(Ticket.status) == TicketStatus.done,
-        col(Ticket.serving_at).is_not(None),
-        col(Ticket.finished_at).is_not(None),
-    )
-    service_p = percentiles(session, service_time, served, total=services.count)
+    for key, t in by_dimension["status"].items():
+        by_status[key] += t[0]
+        waits.add(t[3], t[4])
+        services.add(t[5], t[6])
+    counters = {_id(k) or 0: _Work(t) for k, t in by_dimension["counter"].items()}
+    operators = {_id(k): _Work(t) for k, t in by_dimension["operator"].items()}
     return {
         "visitors": {
             "total": sum(by_status.values()),
             "by_hall": dict(by_hall),
             "by_residency": dict(by_residency),
-            "by_service": dict(by_service.most_common()),
-            "by_priority": dict(by_priority.most_common()),
-            "by_status": dict(by_status.most_common()),
+            "by_service": _ranked(by_service),
+            "by_priority": _ranked(by_priority),
+            "by_status": _ranked(by_status),
         },
         "no_shows": by_status[TicketStatus.no_show],
-        "wait_minutes": waits.figures(wait_p),
-        "service_minutes": services.figures(service_p),
+        "wait_minutes": waits.figures(durations["wait"]),
+        "service_minutes": services.figures(durations["service"]),
         "throughput": _throughput(session, counters, operators),
     }
 
 
+def _id(key: str) -> int | None:
+    return int(key) if key else None
+
+
+def _ranked(tally: Tally[str]) -> dict[str, int]:
+    """Largest first; equal counts in the order of their names."""
+    return dict(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def histogram_percentiles(
+    histogram: Tally[int], fractions: Sequence[float] = (0.5, 0.9)
+) -> list[float | None]:
+    """Continuous percentiles in minutes (linear interpolation between neighbours,
+    as `percentile_cont`) of the durations `histogram` counts (seconds → how many);
+    None without any."""
+    total = sum(histogram.values())
+    if total == 0:
+        return [None for _ in fractions]
+    values = sorted(s for s, n in histogram.items() if n)
+
+    def ranked(rank: int) -> float:
+        seen = 0
+        for seconds in values:
+            seen += histogram[seconds]
+            if seen >= rank:
+                return seconds / 60.0
+        raise AssertionError("rank beyond the histogram")
+
+    result: list[float | None] = []
+    for f in fractions:
+        p = f * (total - 1)
+        low, high = ranked(math.floor(p) + 1), ranked(math.ceil(p) + 1)
+        result.append(low + (p - math.floor(p)) * (high - low))
+    return result
+
+
 class _Sum:
+    """Count and total seconds of some durations."""
+
     def __init__(self) -> None:
         self.count = 0
-        self.total = 0.0
+        self.seconds = 0
 
-    def add(self, count: int, total: Any) -> None:
-        self.count += int(count)
-        self.total += float(total or 0)
+    def add(self, count: int, seconds: int) -> None:
+        self.count += count
+        self.seconds += seconds
 
-    def figures(self, found: list[float | None]) -> dict[str, Any]:
+    def mean(self) -> float | None:
+        return _mean(self.seconds / 60.0, self.count)
+
+    def figures(self, histogram: Tally[int]) -> dict[str, Any]:
+        found = histogram_percentiles(histogram)
         return {
             "count": self.count,
-            "mean": _mean(self.total, self.count),
+            "mean": self.mean(),
             "median": _round(found[0]),
             "p90": _round(found[1]),
         }
 
 
 class _Work:
-    """Tickets done and not come at one counter or by one operator."""
+    """Tickets done and not come at one counter or by one operator (a figure's
+    MEASURES)."""
 
-    def __init__(self) -> None:
-        self.served = 0
-        self.no_shows = 0
+    def __init__(self, tally: list[int]) -> None:
+        self.served = tally[1]
+        self.no_shows = tally[2]
         self.minutes = _Sum()
-
-    def add(self, served: bool, n: int, timed: int, minutes: Any) -> None:
-        if served:
-            self.served += int(n)
-        else:
-            self.no_shows += int(n)
-        self.minutes.add(timed, minutes)
+        self.minutes.add(tally[5], tally[6])
 
     def figures(self) -> dict[str, Any]:
         return {
             "served": self.served,
             "no_shows": self.no_shows,
-            "service_minutes_mean": _mean(self.minutes.total, self.minutes.count),
+            "service_minutes_mean": self.minutes.mean(),
         }
 
 
@@ -613,7 +607,6 @@ def summary(
         == 0
     )
     names = _names(session, branch_ids)
-    where = _visitors_where(branch_ids, span)
     report: dict[str, Any] = {
         "date_from": span.start.isoformat(),
         "date_to": span.end.isoformat(),
@@ -623,7 +616,7 @@ def summary(
         ],
         "every_branch": every_branch,
     }
-    report.update(_visitors(session, where, names))
+    report.update(_visitors(session, branch_ids, span, names))
     report["letters"] = _letters(session, found, now, names)
     report["calls"] = _calls(session, found)
     report["sms"] = _sms(session, found, every_branch)
@@ -666,14 +659,18 @@ def series(
     month or year of the range, every period present (zero when nothing happened);
     the counts follow the definitions of `summary`."""
     span = DateRange(date_from, date_to)
-    visitors = {
-        day: n
-        for day, n in session.execute(
-            select(col(Ticket.business_date), func.count())
-            .where(_visitors_where(branch_ids, span))
-            .group_by(col(Ticket.business_date))
-        ).all()
-    }
+    through = rolled_through(session, branch_ids)
+    visitors: Tally[date] = Tally(
+        dict(
+            session.execute(
+                select(col(Ticket.business_date), func.count())
+                .where(_fresh(branch_ids, span, through))
+                .group_by(col(Ticket.business_date))
+            ).all()
+        )
+    )
+    if through:
+        visitors.update(rolled_visitors(session, list(through), span.start, span.end))
     letters = _per_local_day(
         session, windows(session, branch_ids, span), col(Letter.branch_id), col(Letter.created_at)
     )
