@@ -174,6 +174,7 @@ def load(conn: Connection) -> dict[str, int]:
                     if rng.random() < 0.7:
                         sms.append({
                             "idempotency_key": f"{purpose}:{ticket_id}", "to": "+966500000000",
+                            "branch_id": b,
                             "body": "…", "language": "ar", "purpose": purpose,
                             "status": rng.choice(sms_states), "attempts": 1,
                             "next_attempt_at": (issued), "created_at": (issued),

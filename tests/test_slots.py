@@ -29,6 +29,7 @@ from reception.clock import FrozenClock
 from reception.db import session_scope
 from reception.errors import Conflict, DomainError, Invalid
 from reception.notify.models import OutgoingSms
+from reception.queue.models import Branch
 from reception.settings import Settings
 from tests.factories import World
 
@@ -279,11 +280,11 @@ def test_booking_cancelling_and_moving_through_the_api(
     )
     assert twice.status_code == 409
     with session_scope(engine) as s:
-        purposes = [
-            m.purpose
-            for m in s.exec(select(OutgoingSms).order_by(OutgoingSms.id))  # type: ignore[arg-type]
-        ]
+        rows = s.exec(select(OutgoingSms).order_by(OutgoingSms.id)).all()  # type: ignore[arg-type]
+        riyadh = s.exec(select(Branch).where(Branch.slug == "riyadh")).one()
+    purposes = [m.purpose for m in rows]
     assert purposes == ["appointment_booked", "appointment_changed", "appointment_cancelled"]
+    assert {m.branch_id for m in rows} == {riyadh.id}  # reports count SMS per branch
 
     # Capacity raised by the administrator: more seats at once; turned off: none.
     r = api.patch(

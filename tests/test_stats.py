@@ -237,9 +237,10 @@ def seed(engine: Engine) -> Ids:
                 )
             )
         statuses = ["sent"] * 2 + ["delivered"] * 3 + ["failed", "undelivered"]
-        for n, status in enumerate(statuses):
-            s.add(_sms(f"r{n}", status, utc(DAY, 8)))
-        s.add(_sms("late", "delivered", utc(date(2024, 3, 25), 8)))
+        for n, status in enumerate(statuses):  # the last one is a Jeddah visitor's
+            branch = ids.branch["jeddah" if n == len(statuses) - 1 else "riyadh"]
+            s.add(_sms(f"r{n}", status, utc(DAY, 8), branch))
+        s.add(_sms("late", "delivered", utc(date(2024, 3, 25), 8), ids.branch["riyadh"]))
 
         for ticket, score in ((t1, 5), (t2, 4), (t4, 5), (t5, 2), (t8, 4)):
             s.add(
@@ -276,9 +277,10 @@ def seed(engine: Engine) -> Ids:
     return ids
 
 
-def _sms(key: str, status: str, at: datetime) -> OutgoingSms:
+def _sms(key: str, status: str, at: datetime, branch_id: int) -> OutgoingSms:
     return OutgoingSms(
         idempotency_key=f"test:{key}",
+        branch_id=branch_id,
         to="+966500000000",
         body="x",
         language="ar",
@@ -352,7 +354,7 @@ def test_summary_of_a_branch_has_the_exact_figures(
         "about_letters": {"incoming": 2, "outgoing": 1},
         "enquiries": {"incoming": 2, "outgoing": 1},
     }
-    assert data["sms"] is None  # the outbox has no branch: counted for all branches only
+    assert data["sms"] == {"total": 6, "sent": 5, "delivered": 3, "failed": 1, "pending": 0}
 
     ratings = data["ratings"]
     assert ratings["count"] == 5 and ratings["mean"] == 4.0
@@ -383,12 +385,9 @@ def test_the_national_rollup_adds_every_branch_and_counts_sms(
     assert data["visitors"]["total"] == 9 and data["visitors"]["by_hall"] == {"men": 6, "women": 3}
     assert data["letters"]["total"] == 6
     assert data["calls"]["incoming"] == 6 and data["calls"]["outgoing"] == 2
-    assert data["sms"] == {
-        "total": 7, "sent": 6, "delivered": 3, "failed": 2, "pending": 0,
-        "timezone": "Asia/Riyadh",
-    }  # fmt: skip
+    assert data["sms"] == {"total": 7, "sent": 6, "delivered": 3, "failed": 2, "pending": 0}
     one = get(client, world, "/api/v1/reports/summary", token="admin", branch="riyadh", **RANGE)
-    assert one.json()["visitors"]["total"] == 8 and one.json()["sms"] is None
+    assert one.json()["visitors"]["total"] == 8 and one.json()["sms"]["total"] == 6
     both = client.get(
         "/api/v1/reports/summary",
         params=[*RANGE.items(), ("branch", "riyadh"), ("branch", "jeddah")],
@@ -512,7 +511,7 @@ def test_csv_export_has_every_figure(client: TestClient, world: World, engine: E
     assert found[("throughput.by_counter.served", "riyadh/women/1")] == "3"
     assert found[("throughput.by_operator.no_shows", "operator-men")] == "1"
     assert found[("appointments", "kept")] == "3"
-    assert found[("sms", "")] == ""
+    assert found[("sms", "sent")] == "5" and found[("sms", "failed")] == "1"
     assert found[("report", "branches")] == "riyadh"
 
 

@@ -172,6 +172,7 @@ def _notify(
         purpose=purpose,
         language=row.language,
         key=key,
+        branch_id=row.branch_id,
         code=row.code,
         day=local.strftime("%Y-%m-%d"),
         time=local.strftime("%H:%M"),

@@ -219,6 +219,7 @@ def _tell_citizen(
         to=letter.phone,
         purpose=purpose,
         language=letter.language,
+        branch_id=letter.branch_id,
         key=f"{row.id}:{len(row.history or [])}",
         reference=letter.reference,
         day=local.strftime("%Y-%m-%d") if local else "",

@@ -135,6 +135,7 @@ def _tell_citizen(
             to=letter.phone,
             purpose=purpose,
             language=letter.language,
+            branch_id=letter.branch_id,
             key=str(step.id),
             reference=letter.reference,
             link=tracking_url(base_url, letter),

@@ -30,6 +30,11 @@ class OutgoingSms(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(sa_type=String(80), unique=True)
     to: str = Field(sa_type=String(20))
+    branch_id: int | None = Field(
+        default=None,
+        foreign_key="branch.id",
+        description="The branch whose visitor, letter or appointment it is (reports).",
+    )
     body: str = Field(sa_type=Text)
     language: str = Field(sa_type=String(2))
     purpose: str = Field(sa_type=String(40))

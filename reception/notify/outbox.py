@@ -28,7 +28,14 @@ ESSENTIAL = frozenset({"ticket_called"})
 
 
 def enqueue_sms(
-    session: Session, *, to: str, purpose: str, language: str, key: str, **context: Any
+    session: Session,
+    *,
+    to: str,
+    purpose: str,
+    language: str,
+    key: str,
+    branch_id: int | None = None,
+    **context: Any,
 ) -> OutgoingSms | None:
     """Add one message to the outbox. `key` makes it idempotent: the same key is one SMS.
     A number that sent STOP gets nothing but essential messages (None is returned)."""
@@ -46,6 +53,7 @@ def enqueue_sms(
         body=render_sms(purpose, language, **context),
         language=language,
         purpose=purpose,
+        branch_id=branch_id,
     )
     session.add(sms)
     return sms

@@ -31,9 +31,10 @@ What counts, precisely:
   `sla_state` == "late", judged at the report's `now`), `on_time` the others.
 * **Calls** are phone calls logged in the range: about a letter (letter steps
   `call_in`/`call_out`, counted in the letter's branch) plus general enquiries.
-* **SMS** rows of the outbox created in the range. The outbox keeps no branch, so SMS
-  are counted only when the report covers every branch (otherwise `sms` is None),
-  on the local days of the time zone most branches use. `sent`: accepted by the
+* **SMS** rows of the outbox created in the range for the report's branches (each
+  message records the branch of its ticket, letter or appointment); a report over
+  every branch also counts messages of no branch, on the local days of the time zone
+  most branches use. `sent`: accepted by the
   provider (sent, delivered or undelivered); `delivered`: confirmed delivered;
   `failed`: given up or reported undelivered; `pending`: not sent yet.
 * **Ratings** given in the range, by the rated visit's service, counter and operator.
@@ -427,26 +428,40 @@ def _calls(session: Session, found: list[Window]) -> dict[str, Any]:
     }
 
 
-def _sms(session: Session, found: list[Window], every_branch: bool) -> dict[str, Any] | None:
-    if not every_branch or not found:
-        return None
-    zone = max(found, key=lambda w: len(w.branch_ids))
-    counts = dict(
-        session.execute(
+def _sms(session: Session, found: list[Window], every_branch: bool) -> dict[str, Any]:
+    """Messages written in the range for the branches' visitors, letters and
+    appointments; a report over every branch also counts the few messages that belong
+    to no branch, on the local days of the time zone most branches use."""
+    counts: Tally[str] = Tally()
+    for w in found:
+        rows = session.execute(
             select(col(OutgoingSms.status), func.count())
             .where(
-                col(OutgoingSms.created_at) >= zone.start, col(OutgoingSms.created_at) < zone.end
+                col(OutgoingSms.branch_id).in_(w.branch_ids),
+                col(OutgoingSms.created_at) >= w.start,
+                col(OutgoingSms.created_at) < w.end,
             )
             .group_by(col(OutgoingSms.status))
         ).all()
-    )
+        counts.update({str(status): int(n) for status, n in rows})
+    if every_branch and found:
+        zone = max(found, key=lambda w: len(w.branch_ids))
+        rows = session.execute(
+            select(col(OutgoingSms.status), func.count())
+            .where(
+                col(OutgoingSms.branch_id).is_(None),
+                col(OutgoingSms.created_at) >= zone.start,
+                col(OutgoingSms.created_at) < zone.end,
+            )
+            .group_by(col(OutgoingSms.status))
+        ).all()
+        counts.update({str(status): int(n) for status, n in rows})
     return {
         "total": sum(counts.values()),
         "sent": sum(counts.get(s, 0) for s in PROVIDER_HAS_IT),
         "delivered": counts.get(SmsStatus.delivered, 0),
         "failed": sum(counts.get(s, 0) for s in NOT_DELIVERED),
         "pending": counts.get(SmsStatus.pending, 0) + counts.get(SmsStatus.sending, 0),
-        "timezone": zone.timezone,
     }
 
 
