@@ -25,6 +25,7 @@ class OutgoingSms(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outgoingsms_due", "status", "next_attempt_at"),
         Index("ix_outgoingsms_created", "created_at"),  # reports by date
+        Index("ix_outgoingsms_branch_created", "branch_id", "created_at", "status"),  # by branch
     )
 
     id: int | None = Field(default=None, primary_key=True)
