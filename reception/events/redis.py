@@ -1,4 +1,8 @@
-"""Redis pub/sub backend: a call made in one worker reaches displays on every worker."""
+"""Redis pub/sub backend: a call made in one worker reaches displays on every worker.
+
+While Redis is away, events are lost: the change is committed all the same, and every
+display is sent a fresh snapshot once the subscription is back (redis-py reconnects
+and subscribes again by itself; the placeholder channel's confirmation tells us)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import logging
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from reception.events.base import HubBroadcaster
 
@@ -25,6 +31,7 @@ class RedisBroadcaster(HubBroadcaster):
         self.pubsub: PubSub | None = None
         self.reader: asyncio.Task[None] | None = None
         self.confirming: dict[str, asyncio.Future[None]] = {}
+        self.placeholder_confirmations = 0
 
     async def connect(self) -> None:
         self.client = aioredis.from_url(self.url)
@@ -46,8 +53,16 @@ class RedisBroadcaster(HubBroadcaster):
             await self.client.aclose()
 
     async def publish(self, channel: str, message: str) -> None:
+        """Called after the commit: a Redis outage must not turn a committed change into
+        an error (an operator would press again). Displays resync on reconnection."""
         assert self.client is not None, "broadcaster not connected"
-        await self.client.publish(self.prefix + channel, message)
+        for attempt in (1, 2):  # a pooled connection from before a Redis restart fails once
+            try:
+                await self.client.publish(self.prefix + channel, message)
+                return
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                if attempt == 2:
+                    log.warning("redis broadcast publish failed: %s", type(exc).__name__)
 
     async def _listen(self, channel: str) -> None:
         """Subscribe and return only when Redis confirmed it: a message published from
@@ -77,7 +92,15 @@ class RedisBroadcaster(HubBroadcaster):
                 async for item in self.pubsub.listen():
                     kind = item.get("type")
                     if kind == "subscribe":
-                        waiter = self.confirming.pop(item["channel"].decode(), None)
+                        name = item["channel"].decode()
+                        if name == self.prefix + "_":
+                            # Confirmed again only after redis-py reconnected and
+                            # subscribed anew: whatever was published meanwhile is lost.
+                            self.placeholder_confirmations += 1
+                            if self.placeholder_confirmations > 1:
+                                log.warning("redis broadcast reconnected: displays resync")
+                                self._resync_all()
+                        waiter = self.confirming.pop(name, None)
                         if waiter is not None and not waiter.done():
                             waiter.set_result(None)
                         continue
@@ -90,8 +113,12 @@ class RedisBroadcaster(HubBroadcaster):
                 raise
             except Exception as exc:  # connection lost: tell every subscriber to resync
                 log.warning("redis broadcast connection lost: %s", type(exc).__name__)
-                for subs in self.hub.subscribers.values():
-                    for sub in subs:
-                        sub.overflowed = True
-                        sub.offer('{"type":"resync"}')
+                self._resync_all()
                 await asyncio.sleep(1.0)
+
+    def _resync_all(self) -> None:
+        """Tell every local subscriber to fetch a fresh snapshot."""
+        for subs in self.hub.subscribers.values():
+            for sub in subs:
+                sub.overflowed = True
+                sub.offer('{"type":"resync"}')
