@@ -143,7 +143,7 @@ def test_screens_are_accessible(live: tuple[str, World], browser: Any, language:
         ),
         "officer": ("inbox", ["/staff/inbox"]),
         "display-men": ("display", ["/display"]),
-        "supervisor": ("supervise", ["/staff/supervise"]),
+        "supervisor": ("supervise", ["/staff/supervise", "/staff/meetings", "/staff/agenda"]),
         "admin": ("admin", ["/staff/admin", "/staff/admin/sms"]),
     }
     for username, (name, paths) in pages.items():
