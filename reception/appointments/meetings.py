@@ -36,6 +36,7 @@ from reception.clock import Clock
 from reception.errors import N_, Conflict, Invalid, NotFound
 from reception.letters.actions import letter_for, tracking_url
 from reception.letters.models import Letter, LetterStatus
+from reception.letters.queries import letter_by_token
 from reception.notify.outbox import enqueue_sms
 from reception.queue import queries as queue_queries
 from reception.queue.actions import Outcome
@@ -468,13 +469,6 @@ def decide_meeting(
     return Outcome(row)
 
 
-def _letter_by_token(session: Session, token: str) -> Letter:
-    letter = session.exec(select(Letter).where(Letter.tracking_token == token[:64])).first()
-    if letter is None or not token:
-        raise NotFound("unknown_link", N_("This link is not valid. Please check the SMS."))
-    return letter
-
-
 def _proposed_for(session: Session, letter: Letter) -> MeetingRequest:
     row = session.exec(
         select(MeetingRequest)
@@ -496,7 +490,7 @@ def accept_proposal(
 ) -> Outcome[MeetingRequest]:
     """From the letter's tracking link: the citizen takes the proposed date, and the
     meeting is booked at it."""
-    letter = _letter_by_token(session, token)
+    letter = letter_by_token(session, token)
     row = _proposed_for(session, letter)
     check_meeting_transition(row.status, MeetingStatus.approved)
     branch = session.get(Branch, row.branch_id)
@@ -520,7 +514,7 @@ def decline_proposal(
 ) -> Outcome[MeetingRequest]:
     """From the letter's tracking link: the citizen cannot come at the proposed date;
     the request ends and a new one can be made."""
-    letter = _letter_by_token(session, token)
+    letter = letter_by_token(session, token)
     row = _proposed_for(session, letter)
     check_meeting_transition(row.status, MeetingStatus.cancelled)
     row.status = MeetingStatus.cancelled

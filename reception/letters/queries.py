@@ -247,11 +247,17 @@ def triage_queue(session: Session, principal: Principal, now: datetime) -> list[
     return found
 
 
+def letter_by_token(session: Session, token: str) -> Letter:
+    """The letter behind a citizen's link (`/l/<token>`)."""
+    letter = session.exec(select(Letter).where(Letter.tracking_token == token[:64])).first()
+    if letter is None or not token:
+        raise NotFound("unknown_link", N_("This link is not valid. Please check the SMS."))
+    return letter
+
+
 def public_timeline(session: Session, token: str) -> dict[str, Any]:
     """What the citizen sees at `/l/<token>`: no personal data beyond a masked name."""
-    letter = session.exec(select(Letter).where(Letter.tracking_token == token[:64])).first()
-    if letter is None:
-        raise NotFound("unknown_tracking", N_("We could not find this ticket. Check the link."))
+    letter = letter_by_token(session, token)
     categories, departments = _names(session)
     department = departments.get(letter.department_id or 0)
     return {
