@@ -44,6 +44,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         port=args.port,
         workers=args.workers,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         ws_per_message_deflate=False,  # display sockets: compression costs more than it saves
         log_level=settings.log_level.lower(),
         access_log=False,

@@ -28,12 +28,23 @@ class Settings(BaseSettings):
     broadcast_url: str = Field(
         default="memory://", description="memory://, redis://… or postgres://…"
     )
+    sqlite_synchronous: Literal["full", "normal"] = Field(
+        default="full",
+        description=(
+            "full: a ticket once acknowledged survives a power cut; normal: it survives a "
+            "crash of the program, but a power cut may lose the last second (faster)."
+        ),
+    )
     sms_backend: Literal["console", "memory", "twilio"] = "console"
     secret_key: str = Field(default="", description="Signs sessions; generated if unset.")
     default_language: Language = "ar"
     public_base_url: str = "http://127.0.0.1:8000"
     session_max_age_seconds: int = 12 * 3600
     secure_cookies: bool = False
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        description="Proxies whose X-Forwarded-For/-Proto are believed (comma-separated, or *).",
+    )
     sms_worker_interval_seconds: float = 1.0
     sms_max_attempts: int = 8
     sms_quiet_hours: str = Field(
