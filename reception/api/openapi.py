@@ -387,6 +387,29 @@ def _success_status(method: str, model: type[BaseModel] | None, summary: str) ->
     return "201" if creates else "200"
 
 
+LETTER_MOVES = [
+    "accept",
+    "note",
+    "request-info",
+    "answer",
+    "return",
+    "reopen",
+    "close",
+    "reject",
+    "merge",
+]
+
+
+def _path_schema(name: str) -> dict[str, Any]:
+    if name in ("counter", "token", "appointment", "template"):
+        return {"type": "integer"}
+    if name == "move":
+        return {"type": "string", "enum": LETTER_MOVES}
+    if name == "day":
+        return {"type": "string", "format": "date"}
+    return {"type": "string"}
+
+
 def _paths_from(
     table: list[tuple[str, str, type[BaseModel] | None, str, list[str]]],
     bearer: list[dict[str, list[str]]],
@@ -400,16 +423,7 @@ def _paths_from(
             "summary": summary,
             "security": bearer,
             "parameters": [
-                {
-                    "name": p,
-                    "in": "path",
-                    "required": True,
-                    "schema": {
-                        "type": "integer"
-                        if p in ("counter", "token", "appointment", "template")
-                        else "string"
-                    },
-                }
+                {"name": p, "in": "path", "required": True, "schema": _path_schema(p)}
                 for p in params
             ],
             "responses": {
@@ -607,7 +621,7 @@ def build_openapi() -> dict[str, Any]:
                     "security": bearer,
                     "responses": {
                         "200": _json(schemas.BranchList, "The branches"),
-                        **_errors(401),
+                        **_errors(401, 503),
                     },
                 }
             },
@@ -633,7 +647,7 @@ def build_openapi() -> dict[str, Any]:
                     "responses": {
                         "201": _json(schemas.TicketOut, "The new ticket"),
                         "200": _json(schemas.TicketOut, "The ticket of an earlier identical key"),
-                        **_errors(400, 401, 403, 422, 503),
+                        **_errors(400, 401, 403, 409, 422, 503),
                     },
                 }
             },
@@ -737,7 +751,7 @@ def build_openapi() -> dict[str, Any]:
                             "description": "Attached",
                             "content": {"application/json": {"schema": {"type": "object"}}},
                         },
-                        **_errors(401, 403, 404, 409, 413, 422, 503),
+                        **_errors(400, 401, 403, 404, 409, 413, 422, 503),
                     },
                 }
             },
@@ -773,7 +787,7 @@ def build_openapi() -> dict[str, Any]:
                     },
                     "responses": {
                         "200": {"description": "TwiML", "content": {"application/xml": {}}},
-                        **_errors(403, 404),
+                        **_errors(400, 403, 404, 503),
                     },
                 }
             },
@@ -819,7 +833,7 @@ def build_openapi() -> dict[str, Any]:
                     },
                     "responses": {
                         "204": {"description": "Recorded (or not ours)"},
-                        **_errors(403, 404),
+                        **_errors(400, 403, 404, 503),
                     },
                 }
             },
@@ -828,4 +842,13 @@ def build_openapi() -> dict[str, Any]:
     for path, operations in _appointment_paths(bearer).items():
         document["paths"].setdefault(path, {}).update(operations)
     document["paths"].update(_rating_paths(bearer))
+    _body_limit_responses(document)
     return document
+
+
+def _body_limit_responses(document: dict[str, Any]) -> None:
+    """Every request body passes the size limit first (reception.app.BodyLimit): 413."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            if "requestBody" in operation:
+                operation["responses"].setdefault("413", _errors(413)["413"])

@@ -1,0 +1,485 @@
+"""Property-based tests of the JSON API against its own OpenAPI document.
+
+Schemathesis reads `/api/v1/openapi.json` from the application (in process, over
+ASGI, on a SQLite file with the factories' world and a day of demo-like activity) and
+generates requests for every operation, valid and invalid, sent with a bearer token
+of a role that may use the operation (the SMS webhooks: a valid Twilio signature).
+Every answer must be no server error, and its status code, content type and body must
+be the ones the document promises."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from starlette.testclient import TestClient
+from twilio.request_validator import RequestValidator
+
+from reception.api.openapi import build_openapi
+from reception.app import create_app
+from reception.clock import FrozenClock
+from reception.demo import luhn_id
+from reception.settings import Settings
+from tests.conftest import make_settings
+from tests.factories import World
+from tests.fake_twilio import FakeTwilio, serve_fake_twilio
+
+# 10:00 in Riyadh on a Tuesday: the branch is open and today's slots can be checked in.
+MORNING = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+BASE_URL = "http://testserver"
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+# More for a deeper search: SCHEMATHESIS_MAX_EXAMPLES=200 pytest tests/test_schemathesis.py
+EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "20"))
+
+# --- who may call what ---------------------------------------------------------------
+#
+# Each operation is called with the tokens of the roles that may use it (the README's
+# API table; tests/test_access_matrix.py checks the refusals). A token whose hall or
+# department does not match the drawn resource is still refused (403/404): that too
+# must be documented.
+
+MANAGERS = ("supervisor", "admin")
+DESK = ("operator-men", *MANAGERS)
+LETTER_STAFF = ("operator-men", *MANAGERS, "officer")
+TOKENS: dict[str, tuple[str, ...]] = {
+    "GET /api/v1/branches": ("kiosk", "operator-women", "display-men", "officer", *MANAGERS),
+    "POST /api/v1/tickets": ("kiosk", "kiosk-women", "kiosk-jeddah", *MANAGERS),
+    "POST /api/v1/appointments/check-in": ("kiosk", "kiosk-women", *MANAGERS),
+    "POST /api/v1/ratings": ("kiosk", "kiosk-women"),
+    "POST /api/v1/counters/{counter}/call-next": DESK,
+    "POST /api/v1/counters/{counter}/call/{ticket}": DESK,
+    "POST /api/v1/counters/{counter}/current/{action}": DESK,
+    "POST /api/v1/counters/{counter}/current/transfer": DESK,
+    "POST /api/v1/counters/{counter}/status": DESK,
+    "PUT /api/v1/halls/{hall}/display": MANAGERS,
+    "GET /api/v1/slots": DESK,
+    "POST /api/v1/appointments": ("operator-women", *DESK),
+    "GET /api/v1/appointments": DESK,
+    "POST /api/v1/appointments/{appointment}/cancel": DESK,
+    "POST /api/v1/appointments/{appointment}/reschedule": DESK,
+    "POST /api/v1/letters": DESK,
+    "POST /api/v1/enquiries": ("operator-women", *DESK),
+    "GET /api/v1/letters": (*LETTER_STAFF, "officer-traffic"),
+    "GET /api/v1/letters/{reference}": LETTER_STAFF,
+    "POST /api/v1/letters/{reference}/classify": DESK,
+    "GET /api/v1/letters/{reference}/suggestion": LETTER_STAFF,
+    "POST /api/v1/letters/{reference}/calls": LETTER_STAFF,
+    "POST /api/v1/letters/{reference}/attachments": LETTER_STAFF,
+    "POST /api/v1/letters/{reference}/{move}": LETTER_STAFF,
+    "POST /api/v1/letters/{letter}/meeting-requests": LETTER_STAFF,
+    "GET /api/v1/letters/{letter}/meeting-requests": LETTER_STAFF,
+    "GET /api/v1/meeting-requests": MANAGERS,
+    "POST /api/v1/meeting-requests/{meeting}/decision": MANAGERS,
+    "GET /api/v1/agenda": ("operator-women", *DESK),
+    "GET /api/v1/agenda.ics": ("operator-women", *DESK),
+    "GET /api/v1/reports/summary": MANAGERS,
+    "GET /api/v1/reports/summary.csv": MANAGERS,
+    "GET /api/v1/reports/summary.xlsx": MANAGERS,
+    "GET /api/v1/reports/series": MANAGERS,
+    "POST /api/v1/sms/inbound": (),  # signed by Twilio, no bearer token
+    "POST /api/v1/sms/status": (),
+}
+
+
+def tokens_for(label: str) -> tuple[str, ...]:
+    if label in TOKENS:
+        return TOKENS[label]
+    assert " /api/v1/admin/" in label, f"no token line for {label}"
+    return ("admin",)
+
+
+def operation_order(label: str) -> int:
+    """Administration last (it may close the branch or revoke tokens), the rest in
+    the document's order."""
+    return 1 if "/admin/" in label else 0
+
+
+DOCUMENT = build_openapi()
+LABELS = sorted(
+    (f"{method.upper()} {path}" for path, ops in DOCUMENT["paths"].items() for method in ops),
+    key=operation_order,
+)
+
+
+def query_parameters(label: str) -> dict[str, bool]:
+    """The documented query parameters of an operation: name → takes a list."""
+    method, path = label.split(" ", 1)
+    operation = DOCUMENT["paths"][path][method.lower()]
+    return {
+        p["name"]: p["schema"].get("type") == "array"
+        for p in operation.get("parameters", [])
+        if p["in"] == "query"
+    }
+
+
+# --- the data the requests point at ------------------------------------------------------
+
+
+@dataclass
+class Known:
+    """Values that exist, by parameter or field name: drawn often so that requests get
+    past "not found" to the real work."""
+
+    path: dict[str, list[Any]] = field(default_factory=dict)
+    query: dict[str, list[Any]] = field(default_factory=dict)
+    body: dict[str, list[Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Api:
+    app: Any
+    schema: Any
+    world: World
+    known: Known
+    signer: RequestValidator
+
+
+def _ok(response: Any, status: int = 201) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def build_activity(client: TestClient, world: World) -> Known:
+    """A morning at the Riyadh branch, through the API: slot templates, tickets (some
+    called, served and finished), letters (one routed to civil affairs, one asking for a
+    meeting with the minister), appointments, a mobile unit, a Jeddah holiday and spare
+    tokens to revoke."""
+
+    def auth(name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {world.tokens[name]}"}
+
+    admin, desk = auth("admin"), auth("operator-men")
+    templates = [
+        _ok(
+            client.post(
+                "/api/v1/admin/branches/riyadh/slot-templates",
+                json={
+                    "hall": hall,
+                    "service": "letter",
+                    "weekdays": "sun-sat",
+                    "start": "08:00",
+                    "end": "20:00",
+                    "slot_minutes": 5,
+                    "capacity": 3,
+                },
+                headers=admin,
+            )
+        )["id"]
+        for hall in ("men", "women")
+    ]
+    tickets = []
+    numbers = []
+    for n in range(16):
+        hall = "women" if n % 4 == 3 else "men"
+        issued = _ok(
+            client.post(
+                "/api/v1/tickets",
+                json={
+                    "branch": "riyadh",
+                    "hall": hall,
+                    "service": ("letter", "enquiry", "complaint")[n % 3],
+                    **({"phone": "0501234567"} if n % 2 else {}),
+                },
+                headers=auth("kiosk") if hall == "men" else auth("kiosk-women"),
+            )
+        )
+        tickets.append(issued["id"])
+        numbers.append(issued["number"])
+    first, second = world.counters["men"][:2]
+    _ok(client.post(f"/api/v1/counters/{first}/call-next", headers=desk), 200)
+    _ok(client.post(f"/api/v1/counters/{first}/current/start", headers=desk), 200)
+    _ok(client.post(f"/api/v1/counters/{first}/current/finish", headers=desk), 200)
+    _ok(client.post(f"/api/v1/counters/{second}/call-next", headers=desk), 200)
+    _ok(client.post(f"/api/v1/counters/{first}/call-next", headers=desk), 200)
+
+    letters = []
+    for n, subject in enumerate(("طلب إصدار هوية بدل فاقد", "شكوى من تأخر معاملة")):
+        letters.append(
+            _ok(
+                client.post(
+                    "/api/v1/letters",
+                    json={
+                        "branch": "riyadh",
+                        "hall": "men",
+                        "ticket_number": numbers[n],
+                        "sender_name": "محمد عبدالله",
+                        "sender_id_number": luhn_id(f"10000000{n}"),
+                        "sex": "male",
+                        "phone": "0501234567",
+                        "subject": subject,
+                        "body": "أرجو النظر في طلبي.",
+                    },
+                    headers=desk,
+                )
+            )
+        )
+    reference = letters[0]["reference"]
+    _ok(
+        client.post(
+            f"/api/v1/letters/{reference}/classify",
+            json={"category": "request_civil"},
+            headers=desk,
+        ),
+        200,
+    )
+    meeting = _ok(
+        client.post(
+            f"/api/v1/letters/{reference}/meeting-requests",
+            json={"mode": "in_person", "reason": "يطلب عرض تظلمه على معالي الوزير"},
+            headers=desk,
+        )
+    )
+    slots = _ok(
+        client.get(
+            "/api/v1/slots",
+            params={"branch": "riyadh", "hall": "men", "service": "letter"},
+            headers=desk,
+        ),
+        200,
+    )["slots"]
+    starts = [slot["starts_at"] for slot in slots[:40]]
+    appointments = [
+        _ok(
+            client.post(
+                "/api/v1/appointments",
+                json={
+                    "branch": "riyadh",
+                    "hall": "men",
+                    "service": "letter",
+                    "starts_at": starts[n],
+                    "name": "زائر",
+                    "phone": "0501234567",
+                },
+                headers=desk,
+            )
+        )
+        for n in range(6)
+    ]
+    mobile = _ok(
+        client.post(
+            "/api/v1/admin/branches",
+            json={
+                "slug": "mobile-1",
+                "name_ar": "وحدة متنقلة",
+                "name_en": "Mobile unit 1",
+                "kind": "mobile",
+            },
+            headers=admin,
+        )
+    )
+    # Jeddah is closed today (a holiday): its kiosks get "closed", not a ticket.
+    _ok(client.put("/api/v1/admin/branches/jeddah/holidays/2026-11-24", headers=admin), 200)
+    spare = [
+        _ok(
+            client.post(
+                "/api/v1/admin/tokens",
+                json={"name": f"spare-{n}", "role": "display", "branch": "riyadh", "hall": "men"},
+                headers=admin,
+            )
+        )["id"]
+        for n in range(3)
+    ]
+    hall_ids = _hall_ids(client)
+    counters = [*world.counters["men"], *world.counters["women"]]
+    references = [letter["reference"] for letter in letters]
+    codes = [a["code"] for a in appointments[:3]]  # the others stay booked
+    return Known(
+        path={
+            "counter": counters,
+            "ticket": tickets,
+            "hall_id": hall_ids,
+            "hall": ["men", "women"],
+            "branch": ["riyadh", "jeddah", mobile["slug"]],
+            "priority": ["elderly"],
+            "reference": references,
+            "letter": [*references, *(str(letter["id"]) for letter in letters)],
+            "meeting": [meeting["id"]],
+            "appointment": [a["id"] for a in appointments[3:]],
+            "template": templates,
+            "token": spare,
+            "day": ["2026-11-24", "2026-11-25"],
+        },
+        query={
+            "branch": ["riyadh", "jeddah"],
+            "hall": ["men", "women"],
+            "service": ["letter", "enquiry", "complaint"],
+            "day": ["2026-11-24"],
+            "date_from": ["2026-11-20", "2026-11-24"],
+            "date_to": ["2026-11-24", "2026-12-31"],
+            "q": ["هوية", reference],
+        },
+        body={
+            "branch": ["riyadh", "riyadh", "jeddah"],
+            "hall": ["men", "women"],
+            "service": ["letter", "enquiry", "complaint"],
+            "services": [["letter"], ["letter", "enquiry"]],
+            "priority": ["elderly"],
+            "ticket": [*numbers, *tickets],
+            "ticket_number": numbers,
+            "code": codes,
+            "counter": counters,
+            "category": ["request_civil", "complaint_traffic", "appeal"],
+            "department": ["civil_affairs", "traffic"],
+            "parent": ["request", "complaint"],
+            "merge_into": references,
+            "sender_id_number": [luhn_id("100000009"), luhn_id("200000001")],
+            "phone": ["0501234567", "+966551234567"],
+            "starts_at": starts[6:],
+            "role": ["display", "kiosk"],
+            "days": ["sun-thu", "fri,sat"],
+            "weekdays": ["sun-thu"],
+            "start": ["08:00"],
+            "end": ["12:00", "15:00"],
+        },
+    )
+
+
+def _hall_ids(client: TestClient) -> list[int]:
+    """The ids of every hall (the API names halls by slug, the display route by id)."""
+    from sqlmodel import Session, select
+
+    from reception.queue.models import Hall
+
+    app = client.app
+    engine = app.state.ctx.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        return [h.id for h in session.exec(select(Hall)) if h.id is not None]
+
+
+@pytest.fixture(scope="module")
+def fake_twilio() -> Iterator[FakeTwilio]:
+    with serve_fake_twilio() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def api(
+    seeded_sqlite_template: tuple[Path, World],
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_twilio: FakeTwilio,
+) -> Iterator[Api]:
+    template, world = seeded_sqlite_template
+    folder = tmp_path_factory.mktemp("schemathesis")
+    shutil.copyfile(template, folder / "reception.sqlite3")
+    settings: Settings = make_settings(
+        f"sqlite:///{folder / 'reception.sqlite3'}",
+        folder / "var",
+        sms_backend="twilio",
+        twilio_account_sid=fake_twilio.account_sid,
+        twilio_auth_token=fake_twilio.auth_token,
+        twilio_from_number="+15005550006",
+        twilio_api_base_url=fake_twilio.url,
+        public_base_url=BASE_URL,
+    )
+    clock = FrozenClock(MORNING)
+    with TestClient(create_app(settings, clock)) as client:
+        known = build_activity(client, world)
+    app = create_app(settings, clock)
+    # The bearer token is the test's to choose (a valid one): not a generated parameter.
+    config = schemathesis.Config.from_dict({"generation": {"with-security-parameters": False}})
+    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app, config=config)
+    yield Api(app, schema, world, known, RequestValidator(fake_twilio.auth_token))
+
+
+# --- the test --------------------------------------------------------------------------
+
+
+def _path_pool(label: str, name: str, known: Known) -> list[Any] | None:
+    if name == "hall" and label.startswith("PUT /api/v1/halls/"):
+        return known.path["hall_id"]
+    return known.path.get(name)
+
+
+def point_at_known_data(case: Any, data: st.DataObject, known: Known, label: str) -> None:
+    """Three cases in four use values that exist wherever the generated case has a
+    parameter or field of a known name; the fourth is left as generated."""
+    if not data.draw(st.sampled_from([True, True, True, False]), label="known values"):
+        return
+
+    def pick(value: Any, pool: list[Any] | None) -> Any:
+        return data.draw(st.sampled_from(pool)) if pool else value
+
+    for name, value in list((case.path_parameters or {}).items()):
+        case.path_parameters[name] = pick(value, _path_pool(label, name, known))
+    query = dict(case.query or {})
+    for name, is_list in query_parameters(label).items():
+        pool = known.query.get(name)
+        if pool:
+            value = data.draw(st.sampled_from(pool))
+            query[name] = [value] if is_list else value
+    case.query = query
+    if isinstance(case.body, dict):
+        for name, value in list(case.body.items()):
+            case.body[name] = pick(value, known.body.get(name))
+
+
+def keep_own_tokens(case: Any, known: Known, label: str) -> None:
+    """Revoking a token this test signs in with would end the run early."""
+    revoke = label == "POST /api/v1/admin/tokens/{token}/revoke"
+    if revoke and case.path_parameters["token"] not in known.path["token"]:
+        case.path_parameters["token"] = 2**31 - 1
+
+
+def sign_for_twilio(case: Any, signer: RequestValidator) -> dict[str, str]:
+    params = case.body if isinstance(case.body, dict) else {}
+    if not all(isinstance(v, str) for v in params.values()):
+        return {"X-Twilio-Signature": "unsigned"}
+    return {"X-Twilio-Signature": signer.compute_signature(BASE_URL + case.formatted_path, params)}
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_operation_conforms_to_the_openapi_document(api: Api, label: str) -> None:
+    operation = api.schema.find_operation_by_label(label)
+    assert operation is not None, label
+    valid = operation.as_strategy(GenerationMode.POSITIVE)
+    cases = st.one_of(valid, valid, operation.as_strategy(GenerationMode.NEGATIVE))
+    names = tokens_for(label)
+
+    @given(case=cases, data=st.data())
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.filter_too_much,
+            HealthCheck.data_too_large,
+        ],
+    )
+    def run(case: Any, data: st.DataObject) -> None:
+        point_at_known_data(case, data, api.known, label)
+        keep_own_tokens(case, api.known, label)
+        if names:
+            token = api.world.tokens[data.draw(st.sampled_from(names), label="token")]
+            headers = {"Authorization": f"Bearer {token}"}
+        else:
+            headers = sign_for_twilio(case, api.signer)
+        response = case.call_and_validate(headers=headers, checks=CHECKS)
+        if names:  # a valid token is never refused as missing or invalid
+            assert response.status_code != 401, response.text
+
+    run()
