@@ -2,13 +2,16 @@
 connected display websocket has the resulting `ticket.called` message.
 
 Configurations, measured in the same run with 1,000 and 2,000 sockets (`BENCH_CLIENTS`,
-default "1000,2000"), a fresh server per case, the three interleaved per client count:
+default "1000,2000"), a fresh server per case, the three interleaved per client count
+and the whole set `BENCH_REPEAT` times (default 1; ratios are taken against the bare
+case of the same repeat, and the spread over repeats is printed):
 - `bare`: benchmarks/bare_ws.py on uvicorn, 1 worker: `POST /publish` sends the body to
   every socket, fire-and-forget like our call-next; the body is shaped like our
   `ticket.called` message and padded to about its size.
 - `memory-1w`: `reception serve --workers 1`, BROADCAST_URL=memory://.
-- `redis-4w`: `reception serve --workers 4`, BROADCAST_URL=redis://, on a redis-server
-  started here on a free loopback port and stopped by PID at the end.
+- `redis-2w`: `reception serve --workers 2`, BROADCAST_URL=redis://, on a redis-server
+  started here on a free loopback port and stopped by PID at the end (two workers on
+  these two cores, as in the target).
 
 The sockets live in a separate process (`python -m benchmarks.display --client URL N`:
 asyncio + `websockets`, 100 handshakes at a time) that reports ready once every socket
@@ -21,8 +24,14 @@ sockets served before it, in every configuration alike. 2 warm-up rounds, then
 `BENCH_ROUNDS` (default 15) rounds 0.4 s apart; each round waits up to 10 s for all
 sockets, and late or lost deliveries are reported as missing.
 
-Prints p50/p99/max over all socket x round samples, deliveries, the server RSS (process
-and children, after connecting) and ours/bare ratios; writes benchmarks/results/display.json."""
+Memory: VmRSS from /proc/<pid>/status of the worker process (the largest worker with
+several), read just before the displays connect (idle: tickets issued, and the RSS
+steady for 3 s, up to 45 s, since a worker loads its letter-suggestion model in the
+background after start) and 1 s after every socket got its snapshot; the bare
+server's RSS with the same sockets is the baseline.
+
+Prints p50/p99/max over all socket x round samples, deliveries, RSS and ours/bare
+ratios; writes benchmarks/results/display.json."""
 
 from __future__ import annotations
 
@@ -55,8 +64,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 CLIENTS = [int(n) for n in os.environ.get("BENCH_CLIENTS", "1000,2000").split(",")]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "1"))
 WARMUP, GAP, ROUND_TIMEOUT, CONNECT_CONCURRENCY = 2, 0.4, 10.0, 100
-CONFIGS = {"bare": (0, ""), "memory-1w": (1, "memory://"), "redis-4w": (4, "redis://")}
+CONFIGS = {"bare": (0, ""), "memory-1w": (1, "memory://"), "redis-2w": (2, "redis://")}
 BARE_PAD = 730  # brings the bare message to about the size of our ticket.called
 CALLED = re.compile(r'^\{"type":"ticket\.called".*?"ticket":\{[^{}]*?"number":"([^"]+)"')
 Case = dict[str, Any]
@@ -170,14 +180,38 @@ def stop(proc: subprocess.Popen[bytes] | None) -> None:
         proc.wait(timeout=10)
 
 
-def rss_mb(pid: int) -> float:
+def vm_rss_mb(pid: int) -> float:
+    """VmRSS of one process, from /proc/<pid>/status."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def worker_rss_mb(pid: int) -> float:
+    """The worker's RSS: the server process itself with one worker (uvicorn serves
+    in-process), else the largest of its worker children."""
     import psutil
 
-    root, total = psutil.Process(pid), 0
-    for proc in [root, *root.children(recursive=True)]:
+    workers = []
+    for child in psutil.Process(pid).children():
         with contextlib.suppress(psutil.Error):
-            total += proc.memory_info().rss
-    return round(total / 2**20, 1)
+            if "resource_tracker" not in " ".join(child.cmdline()):
+                workers.append(child.pid)
+    return max((vm_rss_mb(k) for k in workers), default=vm_rss_mb(pid))
+
+
+def settled_rss_mb(pid: int, quiet: float = 3.0, limit: float = 45.0) -> float:
+    """The worker's RSS once it stopped growing for `quiet` seconds: a worker loads
+    some things in the background after start (the letter suggestion model), which
+    is no display's doing."""
+    deadline, last, since = time.monotonic() + limit, worker_rss_mb(pid), time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - since < quiet:
+        time.sleep(0.5)
+        if abs((now := worker_rss_mb(pid)) - last) > 0.5:
+            last, since = now, time.monotonic()
+    return last
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -220,6 +254,7 @@ def run_case(config: str, clients: int, env: dict[str, str], tokens: dict[str, s
                 body = {"branch": "riyadh", "hall": "men", "service": "letter"}
                 for _ in range(WARMUP + ROUNDS):
                     http.post("/api/v1/tickets", json=body, headers=kiosk).raise_for_status()
+            rss_idle = settled_rss_mb(server.pid)
             url = f"ws://{host}" + ("/ws" if bare else "/display/ws?hall=men")
             client = subprocess.Popen(
                 [sys.executable, "-m", "benchmarks.display", "--client", url, str(clients)],
@@ -232,7 +267,7 @@ def run_case(config: str, clients: int, env: dict[str, str], tokens: dict[str, s
             assert client.stdin is not None
             last = ready = reply(client, 180)
             time.sleep(1.0)
-            rss = rss_mb(server.pid)
+            rss = worker_rss_mb(server.pid)
             for index in range(WARMUP + ROUNDS):
                 time.sleep(GAP)
                 t0 = time.monotonic_ns()
@@ -280,7 +315,8 @@ def run_case(config: str, clients: int, env: dict[str, str], tokens: dict[str, s
         "max_ms": round(max(lat_ms), 2) if lat_ms else None,
         "http_p50_ms": pct(http_ms, 0.50),
         "message_bytes": size,
-        "server_rss_mb": rss,
+        "worker_rss_idle_mb": rss_idle,
+        "worker_rss_mb": rss,
     }
 
 
@@ -308,21 +344,37 @@ def cli(env: dict[str, str], *args: str) -> str:
 def print_table(cases: list[Case]) -> None:
     print(f"display: call-next -> ticket.called on every socket, {ROUNDS} rounds per case")
     print(
-        f"{'config':<10} {'clients':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-        f"{'received/expected':>17} {'RSS MB':>7} {'p50×bare':>8} {'p99×bare':>8} {'HTTP ms':>7}"
+        f"{'#':>1} {'config':<10} {'clients':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+        f"{'received/expected':>17} {'p50×bare':>8} {'p99×bare':>8} {'HTTP ms':>7} "
+        f"{'conn s':>6} {'RSS idle':>8} {'RSS MB':>7} {'RSS×bare':>8}"
     )
     for c in cases:
         if "error" in c:
-            print(f"{c['config']:<10} {c['clients']:>7} FAILED: {c['error']}")
+            print(f"{c['repeat']:>1} {c['config']:<10} {c['clients']:>7} FAILED: {c['error']}")
             continue
         ms = [f"{c[k]:.1f}" if c[k] is not None else "-" for k in ("p50_ms", "p99_ms", "max_ms")]
-        ratio = [f"{c[k]:.2f}" if c[k] is not None else "-" for k in ("p50_ratio", "p99_ratio")]
+        ratio = [
+            f"{c[k]:.2f}" if c[k] is not None else "-"
+            for k in ("p50_ratio", "p99_ratio", "rss_ratio")
+        ]
         got = f"{c['deliveries_received']}/{c['deliveries_expected']}"
         print(
-            f"{c['config']:<10} {c['clients']:>7} {ms[0]:>7} {ms[1]:>7} {ms[2]:>7} {got:>17} "
-            f"{c['server_rss_mb']:>7.1f} {ratio[0]:>8} {ratio[1]:>8} {c['http_p50_ms'] or 0:>7.1f}"
+            f"{c['repeat']:>1} {c['config']:<10} {c['clients']:>7} {ms[0]:>7} {ms[1]:>7} "
+            f"{ms[2]:>7} {got:>17} {ratio[0]:>8} {ratio[1]:>8} {c['http_p50_ms'] or 0:>7.1f} "
+            f"{c['connect_seconds']:>6.1f} {c['worker_rss_idle_mb']:>8.1f} "
+            f"{c['worker_rss_mb']:>7.1f} {ratio[2]:>8}"
         )
     print("HTTP ms: median call-next (bare: /publish) answer time, included in the latencies.")
+    print("RSS: VmRSS of the (largest) worker process, idle before connecting / connected.")
+    if REPEAT > 1:
+        print("spread over repeats (min-max of ours/bare):")
+        for clients in CLIENTS:
+            for config in [c for c in CONFIGS if c != "bare"]:
+                got = [c for c in cases if c["config"] == config and c["clients"] == clients]
+                for key in ("p50_ratio", "p99_ratio", "rss_ratio"):
+                    vals = sorted(c[key] for c in got if c.get(key) is not None)
+                    if vals:
+                        print(f"  {config:<10} {clients:>5} {key:<10} {vals[0]:.2f}-{vals[-1]:.2f}")
 
 
 def main() -> None:
@@ -349,29 +401,39 @@ def main() -> None:
             args += ["--branch", "riyadh", *(["--hall", hall] if hall else [])]
             tokens[role] = cli(env, *args)
         redis, redis_port = start_redis()
-        CONFIGS["redis-4w"] = (4, f"redis://127.0.0.1:{redis_port}/0")
-        for clients in CLIENTS:
-            for config in CONFIGS:
-                try:
-                    cases.append(case := run_case(config, clients, env, tokens))
-                    print(f"  {config} x {clients}: connected in {case['connect_seconds']} s")
-                except Exception as exc:  # reported in the table and the JSON, not hidden
-                    cases.append({"config": config, "clients": clients, "error": repr(exc)})
-                    print(f"  {config} x {clients}: FAILED {exc!r}")
+        CONFIGS["redis-2w"] = (2, f"redis://127.0.0.1:{redis_port}/0")
+        for repeat in range(REPEAT):
+            for clients in CLIENTS:
+                for config in CONFIGS:
+                    try:
+                        case = {"repeat": repeat, **run_case(config, clients, env, tokens)}
+                        cases.append(case)
+                        print(f"  {config} x {clients}: connected in {case['connect_seconds']} s")
+                    except (Exception, SystemExit) as exc:  # reported, not hidden
+                        cases.append(
+                            {"repeat": repeat, "config": config, "clients": clients}
+                            | {"error": repr(exc)}
+                        )
+                        print(f"  {config} x {clients}: FAILED {exc!r}")
     finally:
         stop(redis)
         shutil.rmtree(work, ignore_errors=True)
-    bare = {c["clients"]: c for c in cases if c["config"] == "bare" and "error" not in c}
+    bare = {
+        (c["repeat"], c["clients"]): c for c in cases if c["config"] == "bare" and "error" not in c
+    }
     for case in cases:
-        ref = bare.get(case["clients"], {}) if case["config"] != "bare" else {}
+        ref = bare.get((case["repeat"], case["clients"]), {}) if case["config"] != "bare" else {}
         for key in ("p50", "p99"):
             ours, base = case.get(f"{key}_ms"), ref.get(f"{key}_ms")
             case[f"{key}_ratio"] = round(ours / base, 2) if ours and base else None
+        ours, base = case.get("worker_rss_mb"), ref.get("worker_rss_mb")
+        case["rss_ratio"] = round(ours / base, 2) if ours and base else None
     summary = {
         "benchmark": "display",
         "cores": os.cpu_count(),
         "loadavg_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "rounds": ROUNDS,
+        "repeats": REPEAT,
         "warmup_rounds": WARMUP,
         "gap_seconds": GAP,
         "cases": cases,

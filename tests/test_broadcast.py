@@ -12,7 +12,7 @@ from contextlib import AsyncExitStack
 import pytest
 
 from reception.events import Event, create_broadcaster
-from reception.events.base import LocalHub, MemoryBroadcaster, Subscription
+from reception.events.base import Feed, LocalHub, MemoryBroadcaster, Subscription
 from reception.events.redis import RedisBroadcaster
 from tests.conftest import missing
 
@@ -59,6 +59,77 @@ def test_memory_subscribe_then_publish_delivers() -> None:
             assert broadcaster.hub.subscribers == {}
         finally:
             await broadcaster.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_feeds_send_in_order_and_a_stuck_or_dead_socket_holds_no_one_back() -> None:
+    """A `Feed` (the displays' subscriber) sends its first message before anything
+    published meanwhile, then every message in order; one that cannot send (stuck)
+    falls behind alone and gets `resync` once it moves again; one whose sends fail
+    (dead) stops; an idle one gets its idle message."""
+
+    async def scenario() -> None:
+        broadcaster = MemoryBroadcaster()
+        broadcaster.heartbeat_tick = 0.05
+        fast_got: list[str] = []
+        stuck_got: list[str] = []
+        unstuck = asyncio.Event()
+
+        async def fast_send(message: str) -> None:
+            fast_got.append(message)
+
+        async def stuck_send(message: str) -> None:
+            await unstuck.wait()
+            stuck_got.append(message)
+
+        async def dead_send(message: str) -> None:
+            raise ConnectionResetError
+
+        fast = Feed("hall:1", fast_send, resync="RESYNC", maxsize=3)
+        stuck = Feed("hall:1", stuck_send, resync="RESYNC", maxsize=3)
+        dead = Feed("hall:1", dead_send, resync="RESYNC", maxsize=3)
+        idle = Feed("hall:2", fast_send, resync="RESYNC", idle_message="HB", idle_seconds=0.1)
+        async with (
+            broadcaster.subscribe("hall:1", fast),
+            broadcaster.subscribe("hall:1", stuck),
+            broadcaster.subscribe("hall:1", dead),
+        ):
+            await broadcaster.publish("hall:1", "early")  # before the snapshot is sent
+            for feed in (fast, stuck, dead):
+                feed.start("SNAP")
+            for n in range(10):
+                await asyncio.wait_for(broadcaster.publish("hall:1", f"m{n}"), timeout=1.0)
+                await asyncio.sleep(0)
+            await asyncio.sleep(0.05)
+            assert fast_got == ["SNAP", "early", *[f"m{n}" for n in range(10)]]
+            assert dead.dead and not dead.pending
+            unstuck.set()
+            await asyncio.sleep(0.05)
+            assert stuck_got == ["SNAP", "RESYNC"]
+            async with broadcaster.subscribe("hall:2", idle):
+                idle.start("SNAP2")
+                await asyncio.sleep(0.4)
+            assert fast_got[12] == "SNAP2" and "HB" in fast_got[13:]
+        assert broadcaster.hub.subscribers == {} and not broadcaster.idle_feeds
+        await broadcaster.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_the_channel_version_changes_with_every_delivery_and_is_none_unlistened() -> None:
+    async def scenario() -> None:
+        broadcaster = MemoryBroadcaster()
+        assert broadcaster.version("hall:1") is None
+        async with broadcaster.subscribe("hall:1"):
+            first = broadcaster.version("hall:1")
+            assert first is not None and broadcaster.version("hall:1") == first
+            await broadcaster.publish("hall:1", "x")
+            second = broadcaster.version("hall:1")
+            assert second is not None and second != first
+            broadcaster.hub.resync_all('{"type":"resync"}')
+            assert broadcaster.version("hall:1") not in (None, first, second)
+        assert broadcaster.version("hall:1") is None
 
     asyncio.run(scenario())
 

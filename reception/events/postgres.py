@@ -35,6 +35,8 @@ def conninfo(url: str) -> str:
 
 
 class PostgresBroadcaster(HubBroadcaster):
+    lossless = False
+
     def __init__(self, url: str, prefix: str = "reception:") -> None:
         super().__init__()
         self.conninfo = conninfo(url)
@@ -49,6 +51,7 @@ class PostgresBroadcaster(HubBroadcaster):
         self.reader = asyncio.create_task(self._read())
 
     async def disconnect(self) -> None:
+        await super().disconnect()
         if self.reader:
             self.reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -101,10 +104,7 @@ class PostgresBroadcaster(HubBroadcaster):
                 raise
             except Exception as exc:  # connection lost: resync everyone, then listen again
                 log.warning("postgres broadcast connection lost: %s", type(exc).__name__)
-                for subs in self.hub.subscribers.values():
-                    for sub in subs:
-                        sub.overflowed = True
-                        sub.offer(RESYNC)
+                self.hub.resync_all(RESYNC)
                 await asyncio.sleep(1.0)
                 with contextlib.suppress(Exception):
                     await self._reconnect()

@@ -23,6 +23,8 @@ CONFIRM_SECONDS = 5.0
 
 
 class RedisBroadcaster(HubBroadcaster):
+    lossless = False
+
     def __init__(self, url: str, prefix: str = "reception:") -> None:
         super().__init__()
         self.url = url
@@ -43,6 +45,7 @@ class RedisBroadcaster(HubBroadcaster):
         self.reader = asyncio.create_task(self._read())
 
     async def disconnect(self) -> None:
+        await super().disconnect()
         if self.reader:
             self.reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -63,6 +66,7 @@ class RedisBroadcaster(HubBroadcaster):
             except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
                 if attempt == 2:
                     log.warning("redis broadcast publish failed: %s", type(exc).__name__)
+                    self.hub.invalidate()
 
     async def _listen(self, channel: str) -> None:
         """Subscribe and return only when Redis confirmed it: a message published from
@@ -118,7 +122,4 @@ class RedisBroadcaster(HubBroadcaster):
 
     def _resync_all(self) -> None:
         """Tell every local subscriber to fetch a fresh snapshot."""
-        for subs in self.hub.subscribers.values():
-            for sub in subs:
-                sub.overflowed = True
-                sub.offer('{"type":"resync"}')
+        self.hub.resync_all('{"type":"resync"}')
