@@ -1,5 +1,6 @@
 """The baseline: a bare Starlette endpoint that inserts one row with SQLAlchemy Core on
-one SQLite writer connection. Run as `uvicorn benchmarks.bare_app:app`."""
+one SQLite writer connection, with the same durability setting as the product
+(`SQLITE_SYNCHRONOUS`). Run as `uvicorn benchmarks.bare_app:app`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}[os.environ.get("SQLITE_SYNCHRONOUS", "full")]
 
 engine = create_engine(
     os.environ["BARE_DATABASE_URL"],
@@ -24,7 +27,8 @@ engine = create_engine(
 @event.listens_for(engine, "connect")
 def _pragmas(conn, _record):  # type: ignore[no-untyped-def]
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    # The same durability as the product under test (SQLITE_SYNCHRONOUS): full or normal.
+    conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
 
 
 metadata = MetaData()

@@ -1,8 +1,19 @@
-"""Check-in throughput: `POST /api/v1/tickets` served the way the README serves it,
-against a bare Starlette + SQLAlchemy Core insert on one SQLite writer, same uvicorn
-settings, same load generator (wrk, 64 connections), rounds interleaved.
+"""Check-in throughput: `POST /api/v1/tickets` served the way the README serves it
+(`reception serve`), against a bare Starlette + SQLAlchemy Core insert on one SQLite
+writer connection with the same uvicorn settings, the same load generator (wrk, 64
+connections) and the same durability setting, rounds interleaved.
 
-Prints requests/s and p99 of both and their ratios; writes benchmarks/results/checkin.json."""
+Cases:
+- `sqlite-full`: SQLITE_SYNCHRONOUS=full, the default (every acknowledged ticket is on
+  disk before the answer), against the bare insert with synchronous=FULL;
+- `sqlite-normal`: SQLITE_SYNCHRONOUS=normal against the bare insert with NORMAL;
+- `postgres-redis`: one worker against two (`--workers 2`), PostgreSQL + Redis, when a
+  PostgreSQL server is given (BENCH_DATABASE_URL or TEST_DATABASE_URL) and redis-server
+  is installed. Its ratio is two workers over one, in the same run.
+
+Every round starts from the demo data; the queue grows by every ticket issued during
+the run (thousands waiting), which the bare insert does not have to count.
+Prints requests/s and p99 with their ratios; writes benchmarks/results/checkin.json."""
 
 from __future__ import annotations
 
@@ -10,41 +21,30 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
+from benchmarks.common import (
+    RESULTS,
+    ROOT,
+    cli,
+    free_port,
+    fresh_postgres_database,
+    postgres_url,
+    start_redis,
+    stop,
+    wait_idle,
+    wait_ready,
+)
+
 DURATION = os.environ.get("BENCH_DURATION", "8s")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 CONNECTIONS = 64
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited while starting: {url}")
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"server did not start: {url}")
+TICKET = json.dumps({"branch": "riyadh", "hall": "men", "service": "letter"})
+UVICORN_QUIET = ["--no-access-log", "--log-level", "warning"]
 
 
 def parse_wrk(output: str) -> dict[str, float]:
@@ -54,37 +54,65 @@ def parse_wrk(output: str) -> dict[str, float]:
         factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
         percentiles[f"p{pct}_ms"] = float(value) * factor
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return {"rps": rps, **percentiles, "errors": float(non2xx.group(1)) if non2xx else 0.0}
+    socket_errors = re.search(r"Socket errors:.*timeout (\d+)", output)
+    return {
+        "rps": rps,
+        **percentiles,
+        "errors": float(non2xx.group(1)) if non2xx else 0.0,
+        "timeouts": float(socket_errors.group(1)) if socket_errors else 0.0,
+    }
 
 
-def run_wrk(url: str, body: str, token: str) -> dict[str, float]:
-    env = {**os.environ, "BENCH_BODY": body, "BENCH_TOKEN": token}
+def run_wrk(url: str, token: str) -> dict[str, float]:
+    env = {**os.environ, "BENCH_BODY": TICKET, "BENCH_TOKEN": token}
+    script = str(ROOT / "benchmarks" / "post.lua")
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--timeout", "10s", "--latency"]
     out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{CONNECTIONS}",
-            f"-d{DURATION}",
-            "--latency",
-            "-s",
-            str(ROOT / "benchmarks" / "post.lua"),
-            url,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
+        [*cmd, "-s", script, url], env=env, capture_output=True, text=True, check=True, timeout=120
     ).stdout
     return parse_wrk(out)
 
 
-def main() -> None:
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is needed: apt-get install wrk")
-    work = Path(tempfile.mkdtemp(prefix="bench-checkin-"))
-    env = {
+def prepare(env: dict[str, str]) -> str:
+    """Migrated database with the demo data; returns a kiosk token of the demo branch."""
+    cli(env, "migrate")
+    cli(env, "demo")
+    return cli(env, "token", "create", "--role", "kiosk", "--name", "bench", "--branch", "riyadh")
+
+
+def serve_ours(env: dict[str, str], workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reception.cli", "serve", "--port", str(port)]
+        + ["--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_ready(f"http://127.0.0.1:{port}/healthz", proc)
+    wait_idle(proc)
+    return proc, f"http://127.0.0.1:{port}/api/v1/tickets"
+
+
+def serve_bare(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app", "--port", str(port)]
+        + UVICORN_QUIET
+        + ["--ws-per-message-deflate", "false"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_ready(f"http://127.0.0.1:{port}/bare", proc)
+    return proc, f"http://127.0.0.1:{port}/bare"
+
+
+def base_env(work: Path) -> dict[str, str]:
+    return {
         **os.environ,
+        "PYTHONPATH": str(ROOT),
         "VAR_DIR": str(work / "var"),
         "DATABASE_URL": f"sqlite:///{work / 'reception.sqlite3'}",
         "SMS_BACKEND": "console",
@@ -92,90 +120,136 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "BARE_DATABASE_URL": f"sqlite:///{work / 'bare.sqlite3'}",
     }
-    cli = [sys.executable, "-m", "reception.cli"]
-    subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run([*cli, "demo"], env=env, check=True, capture_output=True)
-    token = (
-        subprocess.run(
-            [*cli, "token", "create", "--role", "kiosk", "--name", "bench", "--branch", "riyadh"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
 
-    app_port, bare_port = free_port(), free_port()
-    app = subprocess.Popen(
-        [*cli, "serve", "--port", str(app_port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    bare = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "benchmarks.bare_app:app",
-            "--port",
-            str(bare_port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            "--ws-per-message-deflate",
-            "false",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_ready(f"http://127.0.0.1:{app_port}/healthz", app)
-        wait_ready(f"http://127.0.0.1:{bare_port}/bare", bare)
-        ticket = json.dumps({"branch": "riyadh", "hall": "men", "service": "letter"})
-        rounds = []
-        for index in range(ROUNDS):
-            base = run_wrk(f"http://127.0.0.1:{bare_port}/bare", ticket, "")
-            ours = run_wrk(f"http://127.0.0.1:{app_port}/api/v1/tickets", ticket, token)
-            rounds.append({"round": index + 1, "bare": base, "checkin": ours})
-            print(
-                f"round {index + 1}: bare {base['rps']:.0f} rps p99 {base['p99_ms']:.1f} ms | "
-                f"check-in {ours['rps']:.0f} rps p99 {ours['p99_ms']:.1f} ms"
+
+def interleave(name: str, runs: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
+    """ROUNDS rounds; in each, every server in turn under the same load."""
+    rounds = []
+    for index in range(ROUNDS):
+        figures = {label: run_wrk(url, token) for label, (url, token) in runs.items()}
+        rounds.append({"round": index + 1, **figures})
+        shown = " | ".join(
+            f"{label} {f['rps']:.0f} rps p99 {f['p99_ms']:.1f} ms"
+            + (
+                f" ({f['errors'] + f['timeouts']:.0f} failed)"
+                if f["errors"] or f["timeouts"]
+                else ""
             )
+            for label, f in figures.items()
+        )
+        print(f"{name} round {index + 1}: {shown}", flush=True)
+    return rounds
+
+
+def best(rounds: list[dict[str, Any]], label: str, metric: str) -> float:
+    values = [r[label][metric] for r in rounds]
+    return max(values) if metric == "rps" else min(values)
+
+
+def sqlite_case(synchronous: str) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="bench-checkin-"))
+    env = {**base_env(work), "SQLITE_SYNCHRONOUS": synchronous}
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        token = prepare(env)
+        ours, ours_url = serve_ours(env)
+        procs.append(ours)
+        bare, bare_url = serve_bare(env)
+        procs.append(bare)
+        rounds = interleave(
+            f"sqlite-{synchronous}", {"bare": (bare_url, ""), "checkin": (ours_url, token)}
+        )
     finally:
-        for proc in (app, bare):
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=20)
+        for proc in procs:
+            stop(proc)
         shutil.rmtree(work, ignore_errors=True)
+    case: dict[str, Any] = {"synchronous": synchronous, "rounds": rounds}
+    for label in ("bare", "checkin"):
+        case[f"{label}_rps"] = best(rounds, label, "rps")
+        case[f"{label}_p99_ms"] = best(rounds, label, "p99_ms")
+    case["rps_ratio"] = case["checkin_rps"] / case["bare_rps"]
+    case["p99_ratio"] = case["checkin_p99_ms"] / case["bare_p99_ms"]
+    case["targets"] = {"rps_ratio_at_least": 0.5, "p99_ratio_at_most": 2.0}
+    print(
+        f"sqlite-{synchronous}: check-in {case['checkin_rps']:.0f} rps = "
+        f"{case['rps_ratio']:.2f}× bare {case['bare_rps']:.0f} (target ≥ 0.50); p99 "
+        f"{case['checkin_p99_ms']:.1f} ms = {case['p99_ratio']:.2f}× bare "
+        f"{case['bare_p99_ms']:.1f} ms (target ≤ 2.00)",
+        flush=True,
+    )
+    return case
 
-    def best(key: str, metric: str) -> float:
-        values = [r[key][metric] for r in rounds]
-        return max(values) if metric == "rps" else min(values)
 
+def postgres_case() -> dict[str, Any] | None:
+    server = postgres_url()
+    if server is None or shutil.which("redis-server") is None:
+        print("postgres-redis: skipped (set BENCH_DATABASE_URL and install redis-server)")
+        return None
+    work = Path(tempfile.mkdtemp(prefix="bench-checkin-pg-"))
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        redis, redis_port = start_redis()
+        procs.append(redis)
+        with fresh_postgres_database(server) as url:
+            env = {
+                **base_env(work),
+                "DATABASE_URL": url,
+                "BROADCAST_URL": f"redis://127.0.0.1:{redis_port}/0",
+            }
+            token = prepare(env)
+            one, one_url = serve_ours(env, workers=1)
+            procs.append(one)
+            two, two_url = serve_ours(env, workers=2)
+            procs.append(two)
+            rounds = interleave(
+                "postgres-redis", {"1-worker": (one_url, token), "2-workers": (two_url, token)}
+            )
+            for proc in (one, two):
+                stop(proc)  # before the database is dropped
+    finally:
+        for proc in procs:
+            stop(proc)
+        shutil.rmtree(work, ignore_errors=True)
+    case: dict[str, Any] = {"rounds": rounds}
+    for label in ("1-worker", "2-workers"):
+        case[f"{label}_rps"] = best(rounds, label, "rps")
+        case[f"{label}_p99_ms"] = best(rounds, label, "p99_ms")
+    case["rps_ratio"] = case["2-workers_rps"] / case["1-worker_rps"]
+    case["targets"] = {"rps_ratio_at_least": 1.5}
+    print(
+        f"postgres-redis: 2 workers {case['2-workers_rps']:.0f} rps = {case['rps_ratio']:.2f}× "
+        f"1 worker {case['1-worker_rps']:.0f} rps (target ≥ 1.50)",
+        flush=True,
+    )
+    return case
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    only = set(filter(None, os.environ.get("BENCH_CASES", "").split(",")))
+    cases: dict[str, Any] = {}
+    for name, run in (
+        ("sqlite-full", lambda: sqlite_case("full")),
+        ("sqlite-normal", lambda: sqlite_case("normal")),
+        ("postgres-redis", postgres_case),
+    ):
+        if not only or name in only:
+            result = run()
+            if result is not None:
+                cases[name] = result
+    if "postgres-redis" in cases and "sqlite-full" in cases:
+        ratio = cases["postgres-redis"]["2-workers_rps"] / cases["sqlite-full"]["checkin_rps"]
+        cases["postgres-redis"]["ratio_to_sqlite_one_worker"] = ratio
+        print(f"postgres-redis: 2 workers = {ratio:.2f}× SQLite with one worker (sqlite-full)")
     summary = {
         "benchmark": "checkin",
         "connections": CONNECTIONS,
         "duration": DURATION,
-        "rounds": rounds,
-        "bare_rps": best("bare", "rps"),
-        "checkin_rps": best("checkin", "rps"),
-        "bare_p99_ms": best("bare", "p99_ms"),
-        "checkin_p99_ms": best("checkin", "p99_ms"),
+        "cases": cases,
     }
-    summary["rps_ratio"] = summary["checkin_rps"] / summary["bare_rps"]
-    summary["p99_ratio"] = summary["checkin_p99_ms"] / summary["bare_p99_ms"]
-    summary["targets"] = {"rps_ratio_at_least": 0.5, "p99_ratio_at_most": 2.0}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "checkin.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(
-        f"check-in: {summary['checkin_rps']:.0f} rps = {summary['rps_ratio']:.2f}× bare "
-        f"(target ≥ 0.50); p99 {summary['checkin_p99_ms']:.1f} ms = "
-        f"{summary['p99_ratio']:.2f}× bare (target ≤ 2.00)"
-    )
 
 
 if __name__ == "__main__":

@@ -160,9 +160,9 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = t(Request(scope), N_("The request body is too large."))
         response = JSONResponse(
-            {"error": {"code": "too_large", "message": "The request body is too large."}},
-            status_code=413,
+            {"error": {"code": "too_large", "message": message}}, status_code=413
         )
         await response(scope, receive, send)
 
@@ -235,7 +235,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, synchronous=settings.sqlite_synchronous)
         read_engine = (
             make_engine(settings.database_url, readonly=True)
             if settings.database_url.startswith("sqlite")

@@ -35,9 +35,22 @@ def history(session: Session, entity: str, entity_id: object) -> list[AuditEntry
     )
 
 
+_INSERT = AuditEntry.__table__.insert()  # type: ignore[attr-defined]
+
+
 def record(
     session: Session, actor: str, action: str, entity: str, entity_id: object, **data: Any
 ) -> None:
-    session.add(
-        AuditEntry(actor=actor, action=action, entity=entity, entity_id=str(entity_id), data=data)
+    """Append an entry in the action's transaction (a plain insert: every action
+    writes one, so it skips the session's unit of work)."""
+    session.connection().execute(
+        _INSERT,
+        {
+            "at": utcnow(),
+            "actor": actor,
+            "action": action,
+            "entity": entity,
+            "entity_id": str(entity_id),
+            "data": data,
+        },
     )

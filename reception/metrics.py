@@ -14,6 +14,7 @@ import logging
 import secrets
 import time
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
@@ -28,6 +29,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from reception.clock import utcnow
 from reception.db import session_scope
 from reception.notify.models import OutgoingSms, SmsStatus
 from reception.queue.models import Branch, Hall, Ticket, TicketStatus
@@ -48,6 +50,11 @@ HTTP_DURATION = Histogram(
 BROADCAST_EVENTS = Counter(
     "reception_broadcast_events_published",
     "Live events published to displays and consoles after a committed action.",
+)
+WRITE_BATCHES = Histogram(
+    "reception_write_batch_size",
+    "Actions committed together by one group commit on SQLite.",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
 )
 SMS_RESULTS = Counter(
     "reception_sms_results",
@@ -102,10 +109,11 @@ class RequestMetrics:
 # --- reads at scrape time -----------------------------------------------------------
 
 
-def waiting_by_hall(session: Session) -> list[tuple[str, str, int]]:
-    """(branch slug, hall slug, waiting tickets) for every hall, zero included."""
+def waiting_by_hall(session: Session) -> list[tuple[str, str, int, datetime | None]]:
+    """(branch slug, hall slug, waiting tickets, when the longest waiting one was issued)
+    for every hall, empty halls included."""
     rows = session.exec(
-        select(Branch.slug, Hall.slug, func.count(col(Ticket.id)))
+        select(Branch.slug, Hall.slug, func.count(col(Ticket.id)), func.min(col(Ticket.issued_at)))
         .join(Hall, col(Hall.branch_id) == col(Branch.id))
         .join(
             Ticket,
@@ -115,7 +123,7 @@ def waiting_by_hall(session: Session) -> list[tuple[str, str, int]]:
         .group_by(col(Branch.slug), col(Hall.slug))
         .order_by(col(Branch.slug), col(Hall.slug))
     )
-    return [(branch, hall, int(count)) for branch, hall, count in rows]
+    return [(branch, hall, int(count), oldest) for branch, hall, count, oldest in rows]
 
 
 def outbox_by_status(session: Session) -> dict[str, int]:
@@ -140,14 +148,22 @@ def database_gauges(engine: Engine) -> list[Metric]:
         "Tickets waiting to be called, per branch and hall.",
         labels=["branch", "hall"],
     )
-    for branch, hall, count in waiting:
+    longest = GaugeMetricFamily(
+        "reception_longest_wait_seconds",
+        "How long the longest waiting ticket has waited, per branch and hall (0: nobody waits).",
+        labels=["branch", "hall"],
+    )
+    now = utcnow()
+    for branch, hall, count, oldest in waiting:
         tickets.add_metric([branch, hall], count)
+        waited = (now - oldest).total_seconds() if oldest is not None else 0.0
+        longest.add_metric([branch, hall], max(0.0, waited))
     sms = GaugeMetricFamily(
         "reception_sms_outbox", "Messages in the SMS outbox, per status.", labels=["status"]
     )
     for status, count in outbox.items():
         sms.add_metric([status], count)
-    return [tickets, sms]
+    return [tickets, longest, sms]
 
 
 class _Fixed(Collector):

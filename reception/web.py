@@ -3,6 +3,7 @@ running an action in a worker thread and publishing its events after commit."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,12 +30,12 @@ from reception.auth.queries import (
     principal_for_user,
 )
 from reception.clock import Clock
-from reception.db import session_scope
+from reception.db import is_sqlite, run_batch, session_scope
 from reception.errors import N_, Conflict, DomainError, Forbidden, NotFound, Unauthorized
 from reception.events.base import HubBroadcaster
 from reception.i18n import direction, pick_language, translations
 from reception.labels import DAY_NAMES, LETTER_STEP_LABELS, STATUS_LABELS, TICKET_EVENT_LABELS
-from reception.metrics import BROADCAST_EVENTS
+from reception.metrics import BROADCAST_EVENTS, WRITE_BATCHES
 from reception.queue.actions import Outcome
 from reception.settings import LANGUAGES, Settings
 
@@ -53,6 +54,65 @@ class AppContext:
     clock: Clock
     broadcaster: HubBroadcaster
     templates: dict[str, Jinja2Templates]
+    group_commit: GroupCommit | None = None
+    """On SQLite, writes from requests are committed in groups (see `GroupCommit`)."""
+
+    def __post_init__(self) -> None:
+        if self.group_commit is None and is_sqlite(self.engine):
+            self.group_commit = GroupCommit(self.engine, self.writers)
+
+
+class GroupCommit:
+    """Write actions waiting for SQLite's single writer are run together: while one
+    batch commits, the requests that arrive queue up and become the next batch, each
+    in its own savepoint (`db.run_batch`). Nobody waits for a timer: a lone request
+    is a batch of one. Every request still gets its answer only after its own action
+    has been committed to disk."""
+
+    MAX_BATCH = 64
+
+    def __init__(self, engine: Engine, limiter: anyio.CapacityLimiter) -> None:
+        self.engine = engine
+        self.limiter = limiter
+        self.pending: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = []
+        self.drainer: asyncio.Task[None] | None = None
+        self.batches = 0
+
+    async def run(self, fn: Callable[[Session], T]) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self.pending.append((fn, future))
+        if self.drainer is None:
+            self.drainer = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self.pending:
+                batch = self.pending[: self.MAX_BATCH]
+                del self.pending[: self.MAX_BATCH]
+                try:
+                    results = await anyio.to_thread.run_sync(
+                        run_batch, self.engine, [fn for fn, _ in batch], limiter=self.limiter
+                    )
+                except BaseException as exc:  # the batch as a whole failed: nobody committed
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    if isinstance(exc, asyncio.CancelledError):
+                        raise
+                    continue
+                self.batches += 1
+                WRITE_BATCHES.observe(len(batch))
+                for (_, future), (ok, value) in zip(batch, results, strict=True):
+                    if future.done():  # the client went away; its action still happened
+                        continue
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
+        finally:
+            self.drainer = None
 
 
 def _make_templates(language: str, settings: Settings) -> Jinja2Templates:
@@ -227,14 +287,12 @@ async def run_action(conn: HTTPConnection, fn: Callable[[Session], Outcome[T]]) 
     after the commit succeeded."""
     app = ctx(conn)
     try:
-        outcome = await anyio.to_thread.run_sync(with_session, app.engine, fn, limiter=app.writers)
+        outcome = await _write(app, fn)
     except IntegrityError:
         # Two requests raced for the same unique row (an Idempotency-Key sent twice at
         # once, say). Running the action again sees the winner's row and decides.
         try:
-            outcome = await anyio.to_thread.run_sync(
-                with_session, app.engine, fn, limiter=app.writers
-            )
+            outcome = await _write(app, fn)
         except IntegrityError:
             raise Conflict(
                 "conflict", N_("This changed at the same moment elsewhere. Please try again.")
@@ -271,5 +329,12 @@ def path_id(conn: HTTPConnection, name: str, what: str = "counter") -> int:
 
 async def with_write_session(conn: HTTPConnection, fn: Callable[[Session], T]) -> T:
     """A write that publishes nothing (a provider's delivery report, say)."""
-    app = ctx(conn)
+    return await _write(ctx(conn), fn)
+
+
+async def _write(app: AppContext, fn: Callable[[Session], T]) -> T:
+    """One action in one transaction: grouped with others on SQLite, alone on a pool
+    of PostgreSQL connections (PostgreSQL groups its own commits)."""
+    if app.group_commit is not None:
+        return await app.group_commit.run(fn)
     return await anyio.to_thread.run_sync(with_session, app.engine, fn, limiter=app.writers)

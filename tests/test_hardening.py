@@ -79,6 +79,13 @@ def test_bodies_that_are_not_plain_json_are_refused(client: TestClient, world: W
         headers=headers,
     )
     assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+    assert r.json()["error"]["message"] == "حجم الطلب أكبر من المسموح به."  # Arabic first
+    r = client.post(
+        "/api/v1/tickets",
+        content=b'{"branch": "' + b"x" * 2_000_000 + b'"}',
+        headers={**headers, "Accept-Language": "en"},
+    )
+    assert r.status_code == 413 and r.json()["error"]["message"] == "The request body is too large."
 
 
 def test_the_api_takes_bearer_tokens_only(client: TestClient, world: World) -> None:

@@ -88,6 +88,8 @@ def test_gauges_read_the_queue_and_the_outbox_at_scrape_time(
     after = monitored.get("/metrics").text
     assert value(after, "reception_tickets_waiting", branch="riyadh", hall="men") == 2
     assert value(after, "reception_tickets_waiting", branch="riyadh", hall="women") == 1
+    assert value(before, "reception_longest_wait_seconds", branch="riyadh", hall="men") == 0
+    assert value(after, "reception_longest_wait_seconds", branch="riyadh", hall="men") > 0
     outbox = {
         status: value(after, "reception_sms_outbox", status=status)
         for status in ("pending", "sending", "sent", "failed")

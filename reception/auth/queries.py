@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from reception.auth.actions import token_digest
@@ -27,8 +28,12 @@ def principal_for_user(session: Session, user_id: int) -> Principal | None:
     )
 
 
+_TOKEN_BY_HASH = select(ApiToken).where(ApiToken.token_hash == bindparam("digest"))
+"""Built once: it runs for every request that carries a token."""
+
+
 def principal_for_token(session: Session, token: str) -> Principal | None:
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
+    row = session.exec(_TOKEN_BY_HASH, params={"digest": token_digest(token)}).first()
     return _token_principal(row)
 
 

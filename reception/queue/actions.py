@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -78,22 +78,32 @@ def hall_channel(hall_id: int) -> str:
 
 def _next_number(session: Session, hall_id: int, prefix: str, business_date: Any) -> int:
     """Atomically take the next number of a series (an upsert that returns the value)."""
-    values = {
-        "hall_id": hall_id,
-        "prefix": prefix,
-        "business_date": business_date,
-        "last_number": 1,
-    }
-    table = TicketSequence.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt: Any = insert(table).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["hall_id", "prefix", "business_date"],
-        set_={"last_number": table.c.last_number + 1},
-    ).returning(table.c.last_number)
-    return int(session.execute(stmt).scalar_one())
+    stmt = _NEXT_NUMBER.get(dialect)
+    if stmt is None:
+        table = TicketSequence.__table__  # type: ignore[attr-defined]
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = (
+            insert(table)
+            .values(
+                hall_id=bindparam("series_hall"),
+                prefix=bindparam("series_prefix"),
+                business_date=bindparam("series_day"),
+                last_number=1,
+            )
+            .on_conflict_do_update(
+                index_elements=["hall_id", "prefix", "business_date"],
+                set_={"last_number": table.c.last_number + 1},
+            )
+            .returning(table.c.last_number)
+        )
+        _NEXT_NUMBER[dialect] = stmt
+    values = {"series_hall": hall_id, "series_prefix": prefix, "series_day": business_date}
+    return int(session.connection().execute(stmt, values).scalar_one())
 
+
+_NEXT_NUMBER: dict[str, Any] = {}
+"""The numbering upsert per dialect, built once (it runs for every ticket)."""
 
 _BUMP_SEQ_SQL = text("UPDATE hall SET event_seq = event_seq + 1 WHERE id = :id RETURNING event_seq")
 
@@ -101,7 +111,7 @@ _BUMP_SEQ_SQL = text("UPDATE hall SET event_seq = event_seq + 1 WHERE id = :id R
 def _bump_seq(session: Session, hall_id: int) -> int:
     """Next event number of the hall, taken in the action's own transaction so the
     order of numbers is the order of commits that displays must follow."""
-    return int(session.execute(_BUMP_SEQ_SQL, {"id": hall_id}).scalar_one())
+    return int(session.connection().execute(_BUMP_SEQ_SQL, {"id": hall_id}).scalar_one())
 
 
 def hall_event(
@@ -131,13 +141,16 @@ def issue_ticket(
     by_appointment: bool = False,
 ) -> Outcome[IssuedTicket]:
     principal.require_role(Role.kiosk, Role.admin, Role.supervisor)
-    branch_row = queries.branch_by_slug(session, branch)
-    hall_row = queries.hall_by_slug(session, branch_row, hall)
+    place = queries.ticket_place(session, branch, hall, service)
+    if place is None:  # say which part is wrong, in the order a person would check
+        branch_row = queries.branch_by_slug(session, branch)
+        hall_row = queries.hall_by_slug(session, branch_row, hall)
+        principal.require_hall(branch_row.id or 0, hall_row.id or 0)
+        queries.service_by_slug(session, branch_row, service)
+        raise Invalid("service_not_in_hall", N_("This service is not offered in this hall."))
+    branch_row, hall_row, service_row = place
     assert branch_row.id is not None and hall_row.id is not None
     principal.require_hall(branch_row.id, hall_row.id)
-    service_row = queries.service_by_slug(session, branch_row, service)
-    if not queries.service_offered(session, hall_row.id, service_row.id or 0):
-        raise Invalid("service_not_in_hall", N_("This service is not offered in this hall."))
     local_now = clock.now().astimezone(ZoneInfo(branch_row.timezone))
     if not is_open(branch_row.opening_hours or {}, branch_row.holidays or [], local_now):
         raise Conflict("closed", N_("We are closed now. Please come back during opening hours."))
@@ -185,10 +198,10 @@ def issue_ticket(
         idempotency_key=scoped_key,
         issued_at=clock.now(),
     )
-    session.add(ticket)
-    session.flush()
-    state = queries.queue_state(session, hall_row.id)  # read once: ticket, event, SMS
-    issued = describe_issued(session, ticket, hall_row, public_base_url, state=state)
+    insert_ticket(session, ticket)
+    # Read once for the answer, the event and the SMS.
+    state, ahead = queries.queue_state_and_ahead(session, ticket)
+    issued = describe_issued(session, ticket, hall_row, public_base_url, state=state, ahead=ahead)
     audit.record(
         session, principal.actor, "ticket.issue", "ticket", ticket.id, number=ticket.number
     )
@@ -217,6 +230,23 @@ def issue_ticket(
     return Outcome(issued, [event])
 
 
+_INSERT_TICKET = Ticket.__table__.insert()  # type: ignore[attr-defined]
+
+
+def insert_ticket(session: Session, ticket: Ticket) -> None:
+    """Write a new ticket with a plain insert and give it its id. The object stays
+    outside the session (every check-in does this; the unit of work costs more than
+    the insert). Every column's value comes from the object, defaults included."""
+    values = {
+        column.key: getattr(ticket, column.key)
+        for column in Ticket.__table__.columns  # type: ignore[attr-defined]
+        if column.key != "id"
+    }
+    key = session.connection().execute(_INSERT_TICKET, values).inserted_primary_key
+    assert key is not None
+    ticket.id = int(key[0])
+
+
 def describe_issued(
     session: Session,
     ticket: Ticket,
@@ -224,17 +254,21 @@ def describe_issued(
     base_url: str,
     replayed: bool = False,
     state: QueueState | None = None,
+    ahead: dict[int, int] | None = None,
 ) -> IssuedTicket:
     service = session.get(Service, ticket.service_id)
     assert service is not None
     state = state or queries.queue_state(session, hall.id or 0)
-    position = queries.position_of(session, ticket, state)
+    if ahead is None:
+        waiting = ticket.status == TicketStatus.waiting
+        ahead = queries.ahead_of(session, ticket) if waiting else {}
+    position = queries.position_of(session, ticket, state, ahead)
     return IssuedTicket(
         ticket=ticket,
         hall=hall,
         service=service,
         position=position,
-        eta_minutes=queries.eta_of(session, ticket, position, service, state),
+        eta_minutes=queries.eta_of(session, ticket, position, service, state, ahead),
         tracking_url=f"{base_url}/t/{ticket.tracking_token}",
         replayed=replayed,
     )

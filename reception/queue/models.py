@@ -183,7 +183,9 @@ class TicketSequence(SQLModel, table=True):
 class Ticket(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("hall_id", "prefix", "business_date", "seq"),
-        Index("ix_ticket_queue", "hall_id", "status", "service_id"),
+        # Covers the queue counts and "who is ahead" (weight, place in line; the row id
+        # comes with the index on SQLite): both run on every change of the queue.
+        Index("ix_ticket_queue", "hall_id", "status", "service_id", "priority_weight", "queue_key"),
         Index("ix_ticket_recent_visits", "hall_id", "service_id", "status", "finished_at"),
         Index("ix_ticket_branch_day", "branch_id", "business_date"),  # reports by date
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import bindparam, func, text
 from sqlmodel import Session, col, select
 
 from reception.db import UTCDateTime
@@ -45,6 +45,41 @@ def service_by_slug(session: Session, branch: Branch, slug: str) -> Service:
     if service is None or not service.active:
         raise Invalid("unknown_service", N_("There is no service {slug} here."), slug=slug)
     return service
+
+
+_OFFERED_IN_HALL = (
+    select(CounterService.service_id)
+    .join(Counter, col(Counter.id) == CounterService.counter_id)
+    .where(col(Counter.hall_id) == col(Hall.id), col(CounterService.service_id) == col(Service.id))
+    .exists()
+)
+
+
+_TICKET_PLACE = (
+    select(Branch, Hall, Service)
+    .join(Hall, col(Hall.branch_id) == Branch.id)
+    .join(Service, col(Service.branch_id) == Branch.id)
+    .where(
+        Branch.slug == bindparam("branch"),
+        Hall.slug == bindparam("hall"),
+        Service.slug == bindparam("service"),
+        Service.active == True,  # noqa: E712
+        _OFFERED_IN_HALL,
+    )
+)
+"""Built once: constructing a statement costs more than running it (every check-in)."""
+
+
+def ticket_place(
+    session: Session, branch: str, hall: str, service: str
+) -> tuple[Branch, Hall, Service] | None:
+    """Branch, hall and service of a new ticket in one statement, when all three
+    exist, the service is active and the hall offers it; None otherwise (the caller
+    then looks them up one by one to say which is wrong)."""
+    row = session.exec(
+        _TICKET_PLACE, params={"branch": branch, "hall": hall, "service": service}
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 def priority_by_slug(session: Session, slug: str) -> PriorityGroup:
@@ -124,7 +159,8 @@ _AHEAD_SQL = text(
 
 def ahead_of(session: Session, ticket: Ticket) -> dict[int, int]:
     """Per service, the waiting tickets of the hall that go before this one."""
-    rows = session.execute(
+    session.flush()
+    rows = session.connection().execute(
         _AHEAD_SQL,
         {
             "hall": ticket.hall_id,
@@ -135,12 +171,20 @@ def ahead_of(session: Session, ticket: Ticket) -> dict[int, int]:
     return {service_id: int(n) for service_id, n in rows}
 
 
-def position_of(session: Session, ticket: Ticket, state: QueueState | None = None) -> int:
-    """1 for the next to be called by the counters that can serve this ticket."""
+def position_of(
+    session: Session,
+    ticket: Ticket,
+    state: QueueState | None = None,
+    ahead: dict[int, int] | None = None,
+) -> int:
+    """1 for the next to be called by the counters that can serve this ticket
+    (`ahead` as `ahead_of` gives it, when the caller has it already)."""
     if ticket.status != TicketStatus.waiting:
         return 0
     state = state or queue_state(session, ticket.hall_id)
-    return people_ahead(state, ticket.service_id, ahead_of(session, ticket)) + 1
+    if ahead is None:
+        ahead = ahead_of(session, ticket)
+    return people_ahead(state, ticket.service_id, ahead) + 1
 
 
 _RECENT_VISITS_SQL = text(
@@ -167,6 +211,17 @@ _WAITING_COUNTS_SQL = text(
     "SELECT service_id, COUNT(*) FROM ticket "
     "WHERE hall_id = :hall AND status = 'waiting' GROUP BY service_id"
 )
+_WAITING_AND_AHEAD_SQL = text(
+    """
+    SELECT service_id, COUNT(*),
+           SUM(CASE WHEN priority_weight > :weight
+                      OR (priority_weight = :weight AND COALESCE(queue_key, id) < :key)
+                    THEN 1 ELSE 0 END)
+    FROM ticket
+    WHERE hall_id = :hall AND status = 'waiting'
+    GROUP BY service_id
+    """
+)
 _BUSY_SQL = text(
     """
     SELECT counter_id, service_id FROM ticket
@@ -185,30 +240,57 @@ _SERVICES_SQL = text(
 
 
 def queue_state(session: Session, hall_id: int, limit: int = 20) -> QueueState:
-    """The hall's queue as the waiting estimate sees it, in five small statements."""
+    """The hall's queue as the waiting estimate sees it, in five small statements
+    (on the session's connection directly: they run on every change of the queue)."""
+    session.flush()  # what the action changed so far counts
+    waiting = session.connection().execute(_WAITING_COUNTS_SQL, {"hall": hall_id})
+    return _queue_state(session, hall_id, limit, {sid: int(n) for sid, n in waiting})
+
+
+def queue_state_and_ahead(
+    session: Session, ticket: Ticket, limit: int = 20
+) -> tuple[QueueState, dict[int, int]]:
+    """`queue_state` of the ticket's hall and `ahead_of` the ticket, counting the
+    waiting tickets once for both (a check-in needs the two)."""
+    session.flush()
+    rows = (
+        session.connection()
+        .execute(
+            _WAITING_AND_AHEAD_SQL,
+            {
+                "hall": ticket.hall_id,
+                "weight": ticket.priority_weight,
+                "key": ticket.queue_key or ticket.id,
+            },
+        )
+        .all()
+    )
+    waiting = {service_id: int(n) for service_id, n, _ in rows}
+    ahead = {service_id: int(before) for service_id, _, before in rows if before}
+    return _queue_state(session, ticket.hall_id, limit, waiting), ahead
+
+
+def _queue_state(session: Session, hall_id: int, limit: int, waiting: dict[int, int]) -> QueueState:
+    conn = session.connection()
     counters: dict[int, set[int]] = {}
-    for counter_id, service_id in session.execute(_OPEN_COUNTERS_SQL, {"hall": hall_id}):
+    for counter_id, service_id in conn.execute(_OPEN_COUNTERS_SQL, {"hall": hall_id}):
         counters.setdefault(counter_id, set()).add(service_id)
     observed: dict[int, list[float]] = {}
-    for service_id, called_at, finished_at in session.execute(
+    for service_id, called_at, finished_at in conn.execute(
         _RECENT_VISITS_SQL, {"hall": hall_id, "limit": limit}
     ):
         observed.setdefault(service_id, []).append((finished_at - called_at).total_seconds() / 60)
-    expected = {
-        row.id: row.expected_minutes
-        for row in session.execute(_SERVICES_SQL, {"hall": hall_id, "active": True})
-    }
+    services = conn.execute(_SERVICES_SQL, {"hall": hall_id, "active": True}).all()
     open_ids = set(counters)
     return QueueState(
         counters={c: frozenset(s) for c, s in counters.items()},
-        waiting={
-            service_id: int(n)
-            for service_id, n in session.execute(_WAITING_COUNTS_SQL, {"hall": hall_id})
-        },
-        busy=[(c, s) for c, s in session.execute(_BUSY_SQL, {"hall": hall_id}) if c in open_ids],
+        waiting=waiting,
+        busy=[(c, s) for c, s in conn.execute(_BUSY_SQL, {"hall": hall_id}) if c in open_ids],
         minutes={
-            sid: minutes_per_visit(exp, observed.get(sid, [])) for sid, exp in expected.items()
+            row.id: minutes_per_visit(row.expected_minutes, observed.get(row.id, []))
+            for row in services
         },
+        services=tuple((row.id, row.slug, row.name_ar, row.name_en) for row in services),
     )
 
 
@@ -218,11 +300,14 @@ def eta_of(
     position: int,
     service: Service,
     state: QueueState | None = None,
+    ahead: dict[int, int] | None = None,
 ) -> int | None:
     if ticket.status != TicketStatus.waiting:
         return 0
     state = state or queue_state(session, ticket.hall_id)
-    return estimate_eta(state, service.id or 0, ahead_of(session, ticket))
+    if ahead is None:
+        ahead = ahead_of(session, ticket)
+    return estimate_eta(state, service.id or 0, ahead)
 
 
 def waiting_by_service(
@@ -234,13 +319,13 @@ def waiting_by_service(
     state = state or queue_state(session, hall.id or 0)
     counts = state.waiting
     return {
-        row.slug: {
-            "name_ar": row.name_ar,
-            "name_en": row.name_en,
-            "waiting": counts.get(row.id, 0),
-            "eta_minutes": estimate_eta(state, row.id),
+        slug: {
+            "name_ar": name_ar,
+            "name_en": name_en,
+            "waiting": counts.get(service_id, 0),
+            "eta_minutes": estimate_eta(state, service_id),
         }
-        for row in session.execute(_SERVICES_SQL, {"hall": hall.id, "active": True})
+        for service_id, slug, name_ar, name_en in state.services
     }
 
 

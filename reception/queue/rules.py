@@ -119,6 +119,9 @@ class QueueState:
     """(counter id, service id) of visitors being called or served at open counters."""
     minutes: dict[int, float]
     """Live minutes per visit, per service."""
+    services: tuple[tuple[int, str, str, str], ...] = ()
+    """(id, slug, Arabic name, English name) of the active services offered in the
+    hall, in display order, when the state was read from the database."""
 
 
 def _pool(state: QueueState, service_id: int) -> tuple[list[int], dict[int, float]]:

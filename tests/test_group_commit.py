@@ -1,0 +1,136 @@
+"""Group commit on SQLite: actions that queue for the writer are committed together,
+each in its own savepoint. A failing action is undone alone; a failed commit fails
+every action of the batch; nothing is answered before it is on disk."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from reception.audit import AuditEntry
+from reception.auth.queries import principal_for_token
+from reception.clock import Clock
+from reception.db import make_engine, run_batch, session_scope
+from reception.errors import Invalid
+from reception.queue.actions import issue_ticket
+from reception.queue.models import Ticket, TicketSequence
+from reception.web import GroupCommit
+from tests.factories import World, build_world
+
+
+@pytest.fixture
+def sqlite_world(sqlite_url: str) -> tuple[Any, World]:
+    engine = make_engine(sqlite_url)
+    world = build_world(engine)
+    yield engine, world
+    engine.dispose()
+
+
+def _kiosk(engine: Any, world: World) -> Any:
+    with session_scope(engine) as s:
+        principal = principal_for_token(s, world.tokens["kiosk"])
+    assert principal is not None
+    return principal
+
+
+def _issue(principal: Any) -> Any:
+    def action(session: Session) -> str:
+        outcome = issue_ticket(
+            session,
+            Clock(),
+            principal,
+            branch="riyadh",
+            hall="men",
+            service="letter",
+            public_base_url="http://x",
+        )
+        return outcome.value.ticket.number
+
+    return action
+
+
+def _numbers(engine: Any) -> list[str]:
+    with session_scope(engine) as s:
+        return list(s.exec(select(Ticket.number).order_by(col(Ticket.id))))
+
+
+def test_a_failing_action_is_undone_alone(sqlite_world: tuple[Any, World]) -> None:
+    engine, world = sqlite_world
+    principal = _kiosk(engine, world)
+
+    def issue_then_fail(session: Session) -> None:
+        _issue(principal)(session)  # takes a number and writes a ticket, then…
+        raise Invalid("bad", "refused after writing")
+
+    results = run_batch(engine, [_issue(principal), issue_then_fail, _issue(principal)])
+
+    assert [ok for ok, _ in results] == [True, False, True]
+    assert isinstance(results[1][1], Invalid)
+    first, third = results[0][1], results[2][1]
+    # The failed action's number was given back with its savepoint: no gap.
+    assert int(third.split("-")[1]) == int(first.split("-")[1]) + 1
+    assert _numbers(engine)[-2:] == [first, third]
+    with session_scope(engine) as s:
+        issued = s.exec(select(AuditEntry).where(AuditEntry.action == "ticket.issue")).all()
+    assert len(issued) == 2
+
+
+def test_a_failed_commit_fails_the_whole_batch(sqlite_world: tuple[Any, World]) -> None:
+    engine, world = sqlite_world
+    principal = _kiosk(engine, world)
+    before = _numbers(engine)
+    with session_scope(engine) as s:
+        sequences_before = len(s.exec(select(TicketSequence)).all())
+
+    def break_the_commit(session: Session) -> None:
+        # Foreign keys checked at COMMIT, and a row that breaks one: the savepoint is
+        # released, the commit of the whole batch fails.
+        session.connection().exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+        session.connection().execute(
+            text(
+                "INSERT INTO ticketsequence (hall_id, prefix, business_date, last_number) "
+                "VALUES (999999, 'Z', '2026-01-01', 1)"
+            )
+        )
+
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        run_batch(engine, [_issue(principal), break_the_commit, _issue(principal)])
+
+    assert _numbers(engine) == before  # the good actions were not committed either
+    with session_scope(engine) as s:
+        assert len(s.exec(select(TicketSequence)).all()) == sequences_before
+    # The writer connection is usable again: the failed commit's transaction was ended.
+    [(ok, number)] = run_batch(engine, [_issue(principal)])
+    assert ok and _numbers(engine)[-1] == number
+
+
+def test_requests_that_queue_are_committed_together(
+    sqlite_world: tuple[Any, World], tmp_path: Path
+) -> None:
+    engine, world = sqlite_world
+    principal = _kiosk(engine, world)
+    group = GroupCommit(engine, anyio.CapacityLimiter(1))
+
+    async def burst() -> list[Any]:
+        return await asyncio.gather(
+            *(group.run(_issue(principal)) for _ in range(30)),
+            group.run(lambda s: (_ for _ in ()).throw(Invalid("bad", "no"))),
+            return_exceptions=True,
+        )
+
+    results = asyncio.run(burst())
+
+    numbers = results[:30]
+    assert all(isinstance(n, str) for n in numbers)
+    assert isinstance(results[30], Invalid)
+    seqs = [int(n.split("-")[1]) for n in numbers]
+    assert seqs == list(range(seqs[0], seqs[0] + 30))  # in the order they were sent
+    assert sorted(_numbers(engine)[-30:]) == sorted(numbers)
+    # They queued while the first was being written: fewer commits than requests.
+    assert 1 <= group.batches < 31
