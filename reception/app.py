@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -282,12 +283,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 settings.public_base_url,
             )
         )
-        app.state.suggestions = SuggestionModel()
+        app.state.suggestions = SuggestionModel(read_engine)
         retraining = asyncio.create_task(
             run_retraining(
                 read_engine, app.state.suggestions, settings.suggestion_retrain_seconds, stop
             )
         )
+        # Everything built so far (routes, templates, catalogs, metadata) lives as long
+        # as the process: move it out of the collector's sight, so its passes under
+        # load (thousands of display sockets) only scan what requests create.
+        if getattr(app.state, "serving", False):  # a server process, not a test harness
+            gc.collect()
+            gc.freeze()
         try:
             yield {}
         finally:
@@ -363,7 +370,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 def create_app_from_env() -> Starlette:
     """Factory for `uvicorn --factory` and `reception serve`."""
     logging.basicConfig(level=load_settings().log_level.upper())
-    return create_app()
+    app = create_app()
+    app.state.serving = True
+    return app
 
 
 __all__ = ["create_app", "create_app_from_env", "language_of"]

@@ -623,7 +623,7 @@ def test_citizens_text_back_status_and_stop_in_both_languages(
 
 
 def test_quiet_hours_and_the_per_number_limit(sqlite_url: str) -> None:
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     from reception.clock import FrozenClock
     from reception.notify.backends import MemoryBackend
@@ -633,7 +633,10 @@ def test_quiet_hours_and_the_per_number_limit(sqlite_url: str) -> None:
     try:
         start, end = parse_quiet_hours("22:00-07:00")
         policy = SendPolicy(start, end, "Asia/Riyadh", max_per_hour=3)
-        night = FrozenClock(datetime(2026, 11, 24, 20, 30, tzinfo=UTC))  # 23:30 in Riyadh
+        # Messages are queued at the real time: the frozen days lie after it.
+        day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        day += timedelta(days=1)
+        night = FrozenClock(day.replace(hour=20, minute=30))  # 23:30 in Riyadh
         backend = MemoryBackend()
         with session_scope(engine) as session:
             letter = enqueue_sms(
@@ -648,15 +651,15 @@ def test_quiet_hours_and_the_per_number_limit(sqlite_url: str) -> None:
         assert [m["body"] for m in backend.sent] and "M-007" in backend.sent[0]["body"]
         held = row(engine, letter_id)
         assert held.status == SmsStatus.pending and held.attempts == 0
-        assert held.next_attempt_at == datetime(2026, 11, 25, 4, 0, tzinfo=UTC)  # 07:00
+        assert held.next_attempt_at == day + timedelta(days=1, hours=4)  # 07:00 in Riyadh
         assert row(engine, ticket_id).status == SmsStatus.sent
 
-        morning = FrozenClock(datetime(2026, 11, 25, 4, 0, tzinfo=UTC))
+        morning = FrozenClock(day + timedelta(days=1, hours=4))
         for _ in range(4):
             enqueue(engine)
         assert send_due(engine, morning, backend, 8, policy) == 3  # the letter and two more
         assert send_due(engine, morning, backend, 8, policy) == 0  # 3 in the last hour
-        later = FrozenClock(datetime(2026, 11, 25, 5, 1, tzinfo=UTC))
+        later = FrozenClock(day + timedelta(days=1, hours=5, minutes=1))
         assert send_due(engine, later, backend, 8, policy) == 2
         assert len(backend.sent) == 1 + 3 + 2
     finally:

@@ -88,12 +88,22 @@ def training_set(session: Session) -> tuple[list[str], list[str]]:
 
 
 class SuggestionModel:
-    """The current model of this process, retrained in the background as decisions
-    accumulate (after `RETRAIN_AFTER_NEW` new classifications)."""
+    """The current model of this process. Nothing is learned (and scikit-learn, some
+    70 MB, is not loaded) until someone first asks for a suggestion here: a worker
+    that only serves displays and kiosks stays small. From then on it is retrained in
+    the background as decisions accumulate (after `RETRAIN_AFTER_NEW` new ones)."""
 
-    def __init__(self) -> None:
+    FIRST_WAIT = 3.0
+    """Seconds the first asker waits for the first training; after that it gets no
+    suggestion this time and the training goes on in the background."""
+
+    def __init__(self, engine: Engine | None = None) -> None:
+        self.engine = engine
         self.current = Suggester()
+        self.in_use = False
         self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self._started = False
 
     def refresh(self, engine: Engine, force: bool = False) -> bool:
         with Session(engine) as session:
@@ -106,13 +116,32 @@ class SuggestionModel:
         fresh = Suggester.fit(texts, labels)
         with self._lock:
             self.current = fresh
+            self.in_use = True
+        self._ready.set()
         log.info("letter suggestions retrained on %d letters", fresh.trained_on)
         return True
 
     def suggest(self, subject: str, body: str) -> list[tuple[str, float]]:
+        """Blocking (call it from a thread): the first call in a process starts the
+        training and waits for it up to `FIRST_WAIT` seconds."""
+        if not self.in_use and self.engine is not None:
+            with self._lock:
+                start, self._started = not self._started, True
+            if start:
+                threading.Thread(target=self._first_training, daemon=True).start()
+            self._ready.wait(self.FIRST_WAIT)
         with self._lock:
             model = self.current
         return model.suggest(subject, body)
+
+    def _first_training(self) -> None:
+        assert self.engine is not None
+        try:
+            self.refresh(self.engine, force=True)
+        except Exception:
+            log.exception("training letter suggestions failed")
+            with self._lock:
+                self._started = False  # the next asker tries again
 
 
 async def run_retraining(
@@ -121,9 +150,10 @@ async def run_retraining(
     import anyio.to_thread
 
     while not stop.is_set():
-        try:
-            await anyio.to_thread.run_sync(model.refresh, engine)
-        except Exception:  # a failed retraining keeps the previous model
-            log.exception("retraining letter suggestions failed")
+        if model.in_use:  # no model is kept up to date that nobody here has asked for
+            try:
+                await anyio.to_thread.run_sync(model.refresh, engine)
+            except Exception:  # a failed retraining keeps the previous model
+                log.exception("retraining letter suggestions failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
