@@ -26,8 +26,7 @@ sockets, and late or lost deliveries are reported as missing.
 
 Memory: VmRSS from /proc/<pid>/status of the worker process (the largest worker with
 several), read just before the displays connect (idle: tickets issued, and the RSS
-steady for 3 s, up to 45 s, since a worker loads its letter-suggestion model in the
-background after start) and 1 s after every socket got its snapshot; the bare
+steady for 3 s, up to 45 s) and 1 s after every socket got its snapshot; the bare
 server's RSS with the same sockets is the baseline.
 
 Prints p50/p99/max over all socket x round samples, deliveries, RSS and ours/bare

@@ -180,12 +180,27 @@ class TicketSequence(SQLModel, table=True):
     last_number: int = 0
 
 
+class WaitingCount(SQLModel, table=True):
+    """How many tickets wait, per hall, service and priority weight. Database triggers
+    on `ticket` keep it (migration a3a87f817dc4), so every write of a ticket counts,
+    whoever makes it, and the length of a queue is a few rows to read instead of every
+    waiting ticket to count on each check-in."""
+
+    hall_id: int = Field(primary_key=True)
+    service_id: int = Field(primary_key=True)
+    priority_weight: int = Field(primary_key=True)
+    waiting: int = 0
+
+
 class Ticket(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("hall_id", "prefix", "business_date", "seq"),
         # Covers the queue counts and "who is ahead" (weight, place in line; the row id
         # comes with the index on SQLite): both run on every change of the queue.
         Index("ix_ticket_queue", "hall_id", "status", "service_id", "priority_weight", "queue_key"),
+        # Who of the same weight comes later than a new ticket (sent to the back, or
+        # issued after it): a short range, read on every check-in.
+        Index("ix_ticket_queue_order", "hall_id", "status", "priority_weight", "queue_key", "id"),
         Index("ix_ticket_recent_visits", "hall_id", "service_id", "status", "finished_at"),
         Index("ix_ticket_branch_day", "branch_id", "business_date"),  # reports by date
     )

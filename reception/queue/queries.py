@@ -208,17 +208,24 @@ _OPEN_COUNTERS_SQL = text(
     """
 )
 _WAITING_COUNTS_SQL = text(
-    "SELECT service_id, COUNT(*) FROM ticket "
-    "WHERE hall_id = :hall AND status = 'waiting' GROUP BY service_id"
+    "SELECT service_id, SUM(waiting) FROM waitingcount "
+    "WHERE hall_id = :hall AND waiting > 0 GROUP BY service_id"
 )
-_WAITING_AND_AHEAD_SQL = text(
+_WAITING_BY_WEIGHT_SQL = text(
+    "SELECT service_id, priority_weight, waiting FROM waitingcount "
+    "WHERE hall_id = :hall AND waiting > 0"
+)
+_LATER_SQL = text(
     """
-    SELECT service_id, COUNT(*),
-           SUM(CASE WHEN priority_weight > :weight
-                      OR (priority_weight = :weight AND COALESCE(queue_key, id) < :key)
-                    THEN 1 ELSE 0 END)
-    FROM ticket
-    WHERE hall_id = :hall AND status = 'waiting'
+    SELECT service_id, COUNT(*) FROM (
+        SELECT service_id FROM ticket
+        WHERE hall_id = :hall AND status = 'waiting' AND priority_weight = :weight
+          AND queue_key >= :key
+        UNION ALL
+        SELECT service_id FROM ticket
+        WHERE hall_id = :hall AND status = 'waiting' AND priority_weight = :weight
+          AND queue_key IS NULL AND id >= :key
+    ) AS later
     GROUP BY service_id
     """
 )
@@ -250,23 +257,26 @@ def queue_state(session: Session, hall_id: int, limit: int = 20) -> QueueState:
 def queue_state_and_ahead(
     session: Session, ticket: Ticket, limit: int = 20
 ) -> tuple[QueueState, dict[int, int]]:
-    """`queue_state` of the ticket's hall and `ahead_of` the ticket, counting the
-    waiting tickets once for both (a check-in needs the two)."""
+    """`queue_state` of the ticket's hall and `ahead_of` the ticket, without counting
+    the queue: the waiting counts per weight come from `waitingcount` (kept by
+    triggers), and of the ticket's own weight only those placed at or after it are
+    counted, which for a new ticket is itself and anyone sent to the back."""
     session.flush()
-    rows = (
-        session.connection()
-        .execute(
-            _WAITING_AND_AHEAD_SQL,
-            {
-                "hall": ticket.hall_id,
-                "weight": ticket.priority_weight,
-                "key": ticket.queue_key or ticket.id,
-            },
-        )
-        .all()
+    conn = session.connection()
+    weight = ticket.priority_weight
+    waiting: dict[int, int] = {}
+    ahead: dict[int, int] = {}
+    for service_id, row_weight, n in conn.execute(_WAITING_BY_WEIGHT_SQL, {"hall": ticket.hall_id}):
+        waiting[service_id] = waiting.get(service_id, 0) + int(n)
+        if row_weight >= weight:
+            ahead[service_id] = ahead.get(service_id, 0) + int(n)
+    later = conn.execute(
+        _LATER_SQL,
+        {"hall": ticket.hall_id, "weight": weight, "key": ticket.queue_key or ticket.id},
     )
-    waiting = {service_id: int(n) for service_id, n, _ in rows}
-    ahead = {service_id: int(before) for service_id, _, before in rows if before}
+    for service_id, n in later:
+        ahead[service_id] = ahead.get(service_id, 0) - int(n)
+    ahead = {service_id: n for service_id, n in ahead.items() if n > 0}
     return _queue_state(session, ticket.hall_id, limit, waiting), ahead
 
 
