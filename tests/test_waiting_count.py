@@ -101,18 +101,20 @@ def test_counts_follow_every_write(
             s.slug: s.id or 0 for s in session.exec(select(Service).where(Service.branch_id == 1))
         }
         mine: list[Ticket] = []
+        issued = 0
         for step in steps:
             kind = step[0]
             if kind == "issue":
                 _, hall, service, weight = step
+                issued += 1
                 ticket = Ticket(
                     branch_id=1,
                     hall_id=halls[hall],
                     service_id=services[service],
                     business_date=now.date(),
                     prefix="Q",
-                    seq=len(mine) + 1,
-                    number=f"Q-{len(mine) + 1:03d}",
+                    seq=issued,
+                    number=f"Q-{issued:03d}",
                     priority_weight=weight,
                     tracking_token=uuid.uuid4().hex,
                     issued_at=now,

@@ -178,6 +178,9 @@ def issue_ticket(
                 describe_issued(session, earlier, hall_row, public_base_url, replayed=True)
             )
 
+    # Read before taking a number: from the number on, every check-in of this hall
+    # waits for this one's commit (number series, counts, event sequence).
+    setting = queries.queue_setting(session, hall_row.id)
     today = clock.local_date(branch_row.timezone)
     prefix = hall_row.ticket_prefix + service_row.ticket_prefix
     seq = _next_number(session, hall_row.id, prefix, today)
@@ -200,7 +203,7 @@ def issue_ticket(
     )
     insert_ticket(session, ticket)
     # Read once for the answer, the event and the SMS.
-    state, ahead = queries.queue_state_and_ahead(session, ticket)
+    state, ahead = queries.queue_state_and_ahead(session, ticket, setting)
     issued = describe_issued(session, ticket, hall_row, public_base_url, state=state, ahead=ahead)
     audit.record(
         session, principal.actor, "ticket.issue", "ticket", ticket.id, number=ticket.number

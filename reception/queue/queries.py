@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -211,13 +212,12 @@ _WAITING_COUNTS_SQL = text(
     "SELECT service_id, SUM(waiting) FROM waitingcount "
     "WHERE hall_id = :hall AND waiting > 0 GROUP BY service_id"
 )
-_WAITING_BY_WEIGHT_SQL = text(
-    "SELECT service_id, priority_weight, waiting FROM waitingcount "
-    "WHERE hall_id = :hall AND waiting > 0"
-)
-_LATER_SQL = text(
+_COUNTS_AND_LATER_SQL = text(
     """
-    SELECT service_id, COUNT(*) FROM (
+    SELECT 0, service_id, priority_weight, waiting FROM waitingcount
+    WHERE hall_id = :hall AND waiting > 0
+    UNION ALL
+    SELECT 1, service_id, 0, COUNT(*) FROM (
         SELECT service_id FROM ticket
         WHERE hall_id = :hall AND status = 'waiting' AND priority_weight = :weight
           AND queue_key >= :key
@@ -229,6 +229,8 @@ _LATER_SQL = text(
     GROUP BY service_id
     """
 )
+"""The waiting counts per service and weight (kind 0), and per service the tickets of
+the given weight placed at or after the given place in line (kind 1)."""
 _BUSY_SQL = text(
     """
     SELECT counter_id, service_id FROM ticket
@@ -246,41 +248,66 @@ _SERVICES_SQL = text(
 )
 
 
+@dataclass(frozen=True)
+class QueueSetting:
+    """What the waiting estimate needs besides the waiting counts: open counters and
+    their services, recent visit times, the services and who is at a counter now."""
+
+    counters: dict[int, frozenset[int]]
+    busy: list[tuple[int, int]]
+    minutes: dict[int, float]
+    services: tuple[tuple[int, str, str, str], ...]
+
+    def with_waiting(self, waiting: dict[int, int]) -> QueueState:
+        return QueueState(
+            counters=self.counters,
+            waiting=waiting,
+            busy=self.busy,
+            minutes=self.minutes,
+            services=self.services,
+        )
+
+
 def queue_state(session: Session, hall_id: int, limit: int = 20) -> QueueState:
     """The hall's queue as the waiting estimate sees it, in five small statements
     (on the session's connection directly: they run on every change of the queue)."""
     session.flush()  # what the action changed so far counts
     waiting = session.connection().execute(_WAITING_COUNTS_SQL, {"hall": hall_id})
-    return _queue_state(session, hall_id, limit, {sid: int(n) for sid, n in waiting})
+    setting = queue_setting(session, hall_id, limit)
+    return setting.with_waiting({sid: int(n) for sid, n in waiting})
 
 
 def queue_state_and_ahead(
-    session: Session, ticket: Ticket, limit: int = 20
+    session: Session, ticket: Ticket, setting: QueueSetting | None = None
 ) -> tuple[QueueState, dict[int, int]]:
     """`queue_state` of the ticket's hall and `ahead_of` the ticket, without counting
     the queue: the waiting counts per weight come from `waitingcount` (kept by
     triggers), and of the ticket's own weight only those placed at or after it are
-    counted, which for a new ticket is itself and anyone sent to the back."""
+    counted, which for a new ticket is itself and anyone sent to the back. One
+    statement, with the `setting` read before (a check-in reads it before it takes
+    its number, so the rows every check-in of the hall locks are held briefly)."""
     session.flush()
     conn = session.connection()
     weight = ticket.priority_weight
     waiting: dict[int, int] = {}
     ahead: dict[int, int] = {}
-    for service_id, row_weight, n in conn.execute(_WAITING_BY_WEIGHT_SQL, {"hall": ticket.hall_id}):
+    rows = conn.execute(
+        _COUNTS_AND_LATER_SQL,
+        {"hall": ticket.hall_id, "weight": weight, "key": ticket.queue_key or ticket.id},
+    )
+    for kind, service_id, row_weight, n in rows:
+        if kind == 1:  # placed at or after the ticket: not ahead of it
+            ahead[service_id] = ahead.get(service_id, 0) - int(n)
+            continue
         waiting[service_id] = waiting.get(service_id, 0) + int(n)
         if row_weight >= weight:
             ahead[service_id] = ahead.get(service_id, 0) + int(n)
-    later = conn.execute(
-        _LATER_SQL,
-        {"hall": ticket.hall_id, "weight": weight, "key": ticket.queue_key or ticket.id},
-    )
-    for service_id, n in later:
-        ahead[service_id] = ahead.get(service_id, 0) - int(n)
     ahead = {service_id: n for service_id, n in ahead.items() if n > 0}
-    return _queue_state(session, ticket.hall_id, limit, waiting), ahead
+    setting = setting or queue_setting(session, ticket.hall_id)
+    return setting.with_waiting(waiting), ahead
 
 
-def _queue_state(session: Session, hall_id: int, limit: int, waiting: dict[int, int]) -> QueueState:
+def queue_setting(session: Session, hall_id: int, limit: int = 20) -> QueueSetting:
     conn = session.connection()
     counters: dict[int, set[int]] = {}
     for counter_id, service_id in conn.execute(_OPEN_COUNTERS_SQL, {"hall": hall_id}):
@@ -292,9 +319,8 @@ def _queue_state(session: Session, hall_id: int, limit: int, waiting: dict[int, 
         observed.setdefault(service_id, []).append((finished_at - called_at).total_seconds() / 60)
     services = conn.execute(_SERVICES_SQL, {"hall": hall_id, "active": True}).all()
     open_ids = set(counters)
-    return QueueState(
+    return QueueSetting(
         counters={c: frozenset(s) for c, s in counters.items()},
-        waiting=waiting,
         busy=[(c, s) for c, s in conn.execute(_BUSY_SQL, {"hall": hall_id}) if c in open_ids],
         minutes={
             row.id: minutes_per_visit(row.expected_minutes, observed.get(row.id, []))
