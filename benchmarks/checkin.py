@@ -10,6 +10,8 @@ Cases:
 - `postgres-redis`: one worker against two (`--workers 2`), PostgreSQL + Redis, when a
   PostgreSQL server is given (BENCH_DATABASE_URL or TEST_DATABASE_URL) and redis-server
   is installed. Its ratio is two workers over one, in the same run.
+- `postgres-redis-2-halls`: the same with every other check-in in the women's hall (the
+  check-ins of one hall wait for each other's commit; those of two halls need not).
 
 Every round starts from the demo data; the queue grows by every ticket issued during
 the run (thousands waiting), which the bare insert does not have to count.
@@ -44,6 +46,7 @@ DURATION = os.environ.get("BENCH_DURATION", "8s")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 CONNECTIONS = 64
 TICKET = json.dumps({"branch": "riyadh", "hall": "men", "service": "letter"})
+TICKET_WOMEN = json.dumps({"branch": "riyadh", "hall": "women", "service": "letter"})
 UVICORN_QUIET = ["--no-access-log", "--log-level", "warning"]
 
 
@@ -63,8 +66,10 @@ def parse_wrk(output: str) -> dict[str, float]:
     }
 
 
-def run_wrk(url: str, token: str) -> dict[str, float]:
+def run_wrk(url: str, token: str, halls: int = 1) -> dict[str, float]:
     env = {**os.environ, "BENCH_BODY": TICKET, "BENCH_TOKEN": token}
+    if halls == 2:  # every other request to the women's hall
+        env["BENCH_BODY2"] = TICKET_WOMEN
     script = str(ROOT / "benchmarks" / "post.lua")
     cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--timeout", "10s", "--latency"]
     out = subprocess.run(
@@ -122,11 +127,11 @@ def base_env(work: Path) -> dict[str, str]:
     }
 
 
-def interleave(name: str, runs: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
+def interleave(name: str, runs: dict[str, tuple[str, str]], halls: int = 1) -> list[dict[str, Any]]:
     """ROUNDS rounds; in each, every server in turn under the same load."""
     rounds = []
     for index in range(ROUNDS):
-        figures = {label: run_wrk(url, token) for label, (url, token) in runs.items()}
+        figures = {label: run_wrk(url, token, halls) for label, (url, token) in runs.items()}
         rounds.append({"round": index + 1, **figures})
         shown = " | ".join(
             f"{label} {f['rps']:.0f} rps p99 {f['p99_ms']:.1f} ms"
@@ -180,10 +185,11 @@ def sqlite_case(synchronous: str) -> dict[str, Any]:
     return case
 
 
-def postgres_case() -> dict[str, Any] | None:
+def postgres_case(halls: int = 1) -> dict[str, Any] | None:
+    name = "postgres-redis" if halls == 1 else "postgres-redis-2-halls"
     server = postgres_url()
     if server is None or shutil.which("redis-server") is None:
-        print("postgres-redis: skipped (set BENCH_DATABASE_URL and install redis-server)")
+        print(f"{name}: skipped (set BENCH_DATABASE_URL and install redis-server)")
         return None
     work = Path(tempfile.mkdtemp(prefix="bench-checkin-pg-"))
     procs: list[subprocess.Popen[bytes]] = []
@@ -202,7 +208,9 @@ def postgres_case() -> dict[str, Any] | None:
             two, two_url = serve_ours(env, workers=2)
             procs.append(two)
             rounds = interleave(
-                "postgres-redis", {"1-worker": (one_url, token), "2-workers": (two_url, token)}
+                name,
+                {"1-worker": (one_url, token), "2-workers": (two_url, token)},
+                halls,
             )
             for proc in (one, two):
                 stop(proc)  # before the database is dropped
@@ -210,14 +218,14 @@ def postgres_case() -> dict[str, Any] | None:
         for proc in procs:
             stop(proc)
         shutil.rmtree(work, ignore_errors=True)
-    case: dict[str, Any] = {"rounds": rounds}
+    case: dict[str, Any] = {"halls": halls, "rounds": rounds}
     for label in ("1-worker", "2-workers"):
         case[f"{label}_rps"] = best(rounds, label, "rps")
         case[f"{label}_p99_ms"] = best(rounds, label, "p99_ms")
     case["rps_ratio"] = case["2-workers_rps"] / case["1-worker_rps"]
     case["targets"] = {"rps_ratio_at_least": 1.5}
     print(
-        f"postgres-redis: 2 workers {case['2-workers_rps']:.0f} rps = {case['rps_ratio']:.2f}× "
+        f"{name}: 2 workers {case['2-workers_rps']:.0f} rps = {case['rps_ratio']:.2f}× "
         f"1 worker {case['1-worker_rps']:.0f} rps (target ≥ 1.50)",
         flush=True,
     )
@@ -233,6 +241,7 @@ def main() -> None:
         ("sqlite-full", lambda: sqlite_case("full")),
         ("sqlite-normal", lambda: sqlite_case("normal")),
         ("postgres-redis", postgres_case),
+        ("postgres-redis-2-halls", lambda: postgres_case(halls=2)),
     ):
         if not only or name in only:
             result = run()
@@ -242,6 +251,9 @@ def main() -> None:
         ratio = cases["postgres-redis"]["2-workers_rps"] / cases["sqlite-full"]["checkin_rps"]
         cases["postgres-redis"]["ratio_to_sqlite_one_worker"] = ratio
         print(f"postgres-redis: 2 workers = {ratio:.2f}× SQLite with one worker (sqlite-full)")
+    if only and (RESULTS / "checkin.json").exists():  # one case run again: keep the others
+        earlier = json.loads((RESULTS / "checkin.json").read_text()).get("cases", {})
+        cases = {**{k: v for k, v in earlier.items() if k not in only}, **cases}
     summary = {
         "benchmark": "checkin",
         "connections": CONNECTIONS,
