@@ -71,9 +71,9 @@ def wait_idle(proc: subprocess.Popen[bytes], busy: float = 0.1, timeout: float =
     print(f"note: server {proc.pid} still busy after {timeout:.0f} s; measuring anyway")
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[bytes] | None) -> None:
     """End a process this benchmark started (and only that one)."""
-    if proc.poll() is None:
+    if proc is not None and proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=20)

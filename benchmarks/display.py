@@ -43,8 +43,6 @@ import re
 import resource
 import select
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -57,7 +55,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 
-from benchmarks.checkin import free_port, wait_ready
+from benchmarks.common import cli, free_port, start_redis, stop, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -166,17 +164,6 @@ def reply(proc: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
     if not (line := proc.stdout.readline()):
         raise EOFError("display client exited")
     return dict(json.loads(line))
-
-
-def stop(proc: subprocess.Popen[bytes] | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 def vm_rss_mb(pid: int) -> float:
@@ -317,27 +304,6 @@ def run_case(config: str, clients: int, env: dict[str, str], tokens: dict[str, s
         "worker_rss_idle_mb": rss_idle,
         "worker_rss_mb": rss,
     }
-
-
-def start_redis() -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    cmd = ["/usr/bin/redis-server", "--port", str(port), "--bind", "127.0.0.1"]
-    proc = subprocess.Popen([*cmd, "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1) as s:
-            s.sendall(b"PING\r\n")
-            if s.recv(16).startswith(b"+PONG"):
-                return proc, port
-        time.sleep(0.1)
-    stop(proc)
-    raise SystemExit("redis-server did not start")
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    cmd = [sys.executable, "-m", "reception.cli", *args]
-    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, timeout=60)
-    return (out.stdout.strip().splitlines() or [""])[-1]
 
 
 def print_table(cases: list[Case]) -> None:
