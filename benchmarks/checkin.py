@@ -151,6 +151,17 @@ def best(rounds: list[dict[str, Any]], label: str, metric: str) -> float:
     return max(values) if metric == "rps" else min(values)
 
 
+def summarise(
+    rounds: list[dict[str, Any]], labels: tuple[str, str], **about: Any
+) -> dict[str, Any]:
+    """The case's record: what it was, its rounds, and each server's best figures."""
+    case: dict[str, Any] = {**about, "rounds": rounds}
+    for label in labels:
+        case[f"{label}_rps"] = best(rounds, label, "rps")
+        case[f"{label}_p99_ms"] = best(rounds, label, "p99_ms")
+    return case
+
+
 def sqlite_case(synchronous: str) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="bench-checkin-"))
     env = {**base_env(work), "SQLITE_SYNCHRONOUS": synchronous}
@@ -168,10 +179,7 @@ def sqlite_case(synchronous: str) -> dict[str, Any]:
         for proc in procs:
             stop(proc)
         shutil.rmtree(work, ignore_errors=True)
-    case: dict[str, Any] = {"synchronous": synchronous, "rounds": rounds}
-    for label in ("bare", "checkin"):
-        case[f"{label}_rps"] = best(rounds, label, "rps")
-        case[f"{label}_p99_ms"] = best(rounds, label, "p99_ms")
+    case = summarise(rounds, ("bare", "checkin"), synchronous=synchronous)
     case["rps_ratio"] = case["checkin_rps"] / case["bare_rps"]
     case["p99_ratio"] = case["checkin_p99_ms"] / case["bare_p99_ms"]
     case["targets"] = {"rps_ratio_at_least": 0.5, "p99_ratio_at_most": 2.0}
@@ -218,10 +226,7 @@ def postgres_case(halls: int = 1) -> dict[str, Any] | None:
         for proc in procs:
             stop(proc)
         shutil.rmtree(work, ignore_errors=True)
-    case: dict[str, Any] = {"halls": halls, "rounds": rounds}
-    for label in ("1-worker", "2-workers"):
-        case[f"{label}_rps"] = best(rounds, label, "rps")
-        case[f"{label}_p99_ms"] = best(rounds, label, "p99_ms")
+    case = summarise(rounds, ("1-worker", "2-workers"), halls=halls)
     case["rps_ratio"] = case["2-workers_rps"] / case["1-worker_rps"]
     case["targets"] = {"rps_ratio_at_least": 1.5}
     print(

@@ -258,3 +258,16 @@ def redis_url() -> Iterator[str]:
     yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def line_engine(
+    seeded_sqlite_template: tuple[Path, World], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Engine, World]]:
+    """One seeded SQLite copy for the module; each example rolls its rows back."""
+    template, world = seeded_sqlite_template
+    path = tmp_path_factory.mktemp("properties") / "line.sqlite3"
+    shutil.copyfile(template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    yield engine, world
+    engine.dispose()

@@ -70,21 +70,28 @@ class Server:
         if self.proc.poll() is None:
             with contextlib.suppress(psutil.NoSuchProcess):
                 self.workers()
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=STOP_SECONDS)
-        for pid, process in self.processes.items():
-            if pid == self.proc.pid:
-                continue
-            try:
-                if process.is_running():
-                    process.kill()
-                    process.wait(timeout=STOP_SECONDS)
-            except psutil.NoSuchProcess:
-                pass
+        end_processes(self.proc, self.processes)
+
+
+def end_processes(proc: subprocess.Popen[bytes], processes: dict[int, psutil.Process]) -> None:
+    """SIGTERM to a process a test started (SIGKILL if it does not end in time), then
+    SIGKILL by PID to whatever is left of the `processes` it spawned."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=STOP_SECONDS)
+    for pid, process in processes.items():
+        if pid == proc.pid:
+            continue
+        try:
+            if process.is_running():
+                process.kill()
+                process.wait(timeout=STOP_SECONDS)
+        except psutil.NoSuchProcess:
+            pass
 
 
 def _tcp(process: psutil.Process) -> list[Any]:

@@ -5,13 +5,10 @@ identity numbers, appointment slots and SMS segments."""
 from __future__ import annotations
 
 import math
-import shutil
 import string
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,7 +26,6 @@ from reception.appointments.rules import (
     generate_slots,
 )
 from reception.appointments.rules import TRANSITIONS as APPOINTMENT_TRANSITIONS
-from reception.db import make_engine
 from reception.errors import Conflict, Invalid
 from reception.feedback.rules import normalise_ticket_number
 from reception.letters.models import LetterStatus
@@ -474,19 +470,6 @@ def test_printed_numbers_read_back_as_printed(prefix: str, seq: int) -> None:
 
 
 # --- with a database: the numbering series and the order of the line -----------------
-
-
-@pytest.fixture(scope="module")
-def line_engine(
-    seeded_sqlite_template: tuple[Path, World], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Engine, World]]:
-    """One seeded SQLite copy for the module; each example rolls its rows back."""
-    template, world = seeded_sqlite_template
-    path = tmp_path_factory.mktemp("properties") / "line.sqlite3"
-    shutil.copyfile(template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    yield engine, world
-    engine.dispose()
 
 
 @WITH_DB

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import ssl
 import subprocess
 import sys
@@ -30,7 +29,13 @@ from websockets.sync.client import ClientConnection, connect
 
 from tests.browser import free_port, screenshot
 from tests.conftest import missing, postgres_copy, postgres_database_url
-from tests.servers import Server, established_peer_ports, has_connection_to, reception_server
+from tests.servers import (
+    Server,
+    end_processes,
+    established_peer_ports,
+    has_connection_to,
+    reception_server,
+)
 from tests.test_browser import assert_accessible, browser
 
 __all__ = ["browser"]  # the Chromium fixture, shared with the other browser tests
@@ -46,7 +51,6 @@ ROOT = Path(__file__).resolve().parent.parent
 NGINX_SITE = ROOT / "deploy" / "nginx.conf"
 SECRET = "scaleout-test-secret-key-0123456789abcdef"
 CLI_SECONDS = 120
-STOP_SECONDS = 15
 START_SECONDS = 60  # two workers importing the app on a busy 2-core CI machine
 WAIT_SECONDS = 20.0
 MIN_SOCKETS = 4
@@ -181,22 +185,7 @@ class Nginx:
         """Fast shutdown of the master (it ends its workers); whatever is left of the
         processes it started is killed by PID."""
         self.remember_workers()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=STOP_SECONDS)
-        for pid, process in self.processes.items():
-            if pid == self.proc.pid:
-                continue
-            try:
-                if process.is_running():
-                    process.kill()
-                    process.wait(timeout=STOP_SECONDS)
-            except psutil.NoSuchProcess:
-                pass
+        end_processes(self.proc, self.processes)
 
 
 def _port_open(port: int) -> bool:

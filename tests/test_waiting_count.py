@@ -6,21 +6,16 @@ databases."""
 
 from __future__ import annotations
 
-import shutil
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from reception.db import make_engine
 from reception.queue import queries
 from reception.queue.models import Hall, Service, Ticket
 from tests.factories import World
@@ -50,18 +45,6 @@ def check_ahead(session: Session, hall_id: int) -> None:
         state, ahead = queries.queue_state_and_ahead(session, ticket)
         assert ahead == queries.ahead_of(session, ticket), ticket.id
         assert state.waiting == queries.queue_state(session, hall_id).waiting
-
-
-@pytest.fixture(scope="module")
-def line_engine(
-    seeded_sqlite_template: tuple[Path, World], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Engine, World]]:
-    template, world = seeded_sqlite_template
-    path = tmp_path_factory.mktemp("waiting") / "line.sqlite3"
-    shutil.copyfile(template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    yield engine, world
-    engine.dispose()
 
 
 STEP = st.one_of(
