@@ -90,6 +90,24 @@ def _drop_database(admin: Engine, name: str) -> None:
         time.sleep(0.2)
 
 
+def require_postgres() -> str:
+    """The TEST_DATABASE_URL server, answering; otherwise the test is skipped (or, in
+    CI, fails) with the reason."""
+    url = _postgres_admin_url()
+    if url is None:
+        missing("PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://user:pw@host/db")
+    assert url is not None
+    admin = create_engine(url, connect_args={"connect_timeout": 5})
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        missing(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {type(exc).__name__}")
+    finally:
+        admin.dispose()
+    return url
+
+
 def postgres_database_url(name: str) -> str:
     url = _postgres_admin_url()
     assert url is not None
@@ -99,18 +117,7 @@ def postgres_database_url(name: str) -> str:
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str]:
     """A migrated template database; each test copies it (CREATE DATABASE … TEMPLATE)."""
-    url = _postgres_admin_url()
-    if url is None:
-        missing("PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://user:pw@host/db")
-    assert url is not None
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        missing(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {type(exc).__name__}")
-    finally:
-        admin.dispose()
+    require_postgres()
     with postgres_copy(None, "reception_tmpl_") as name:
         upgrade(postgres_database_url(name))
         yield name

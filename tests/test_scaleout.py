@@ -24,11 +24,10 @@ from typing import Any
 
 import psutil
 import pytest
-from sqlalchemy import create_engine, text
 from websockets.sync.client import ClientConnection, connect
 
 from tests.browser import free_port, screenshot
-from tests.conftest import missing, postgres_copy, postgres_database_url
+from tests.conftest import missing, postgres_copy, postgres_database_url, require_postgres
 from tests.servers import (
     Server,
     end_processes,
@@ -99,18 +98,7 @@ def certificate(tmp_path: Path) -> tuple[Path, Path]:
 @pytest.fixture
 def fresh_postgres() -> Iterator[str]:
     """An empty database of its own on the TEST_DATABASE_URL server, dropped afterwards."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        missing("PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://user:pw@host/db")
-    assert url is not None
-    admin = create_engine(url, connect_args={"connect_timeout": 5})
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        missing(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {type(exc).__name__}")
-    finally:
-        admin.dispose()
+    require_postgres()
     with postgres_copy(None, "reception_scale_") as name:
         yield postgres_database_url(name)
 
