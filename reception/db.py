@@ -125,20 +125,34 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
+BATCH_MEMO = "batch_memo"
+"""Key in `Session.info` of what the actions of one batch may share: reads that the
+batch's earlier actions left unchanged (the hall's setting between check-ins, say)."""
+KEEPS_MEMO = "keeps_batch_memo"
+"""An action sets this in `Session.info` when it changed nothing the memo may hold;
+after any other action the memo is emptied. Unknown actions thus clear it."""
+
+
 def run_batch(engine: Engine, jobs: list[Any]) -> list[tuple[bool, Any]]:
     """Group commit: run several actions in one transaction, each in its own savepoint
     and its own session, and commit them together. An action that raises is rolled
     back to its savepoint and gets its exception; the others are unaffected. Results
     count only once the whole transaction has committed: if the commit fails, every
     action gets that error. On SQLite this pays one write lock and one fsync for a
-    whole burst of check-ins instead of one per request."""
+    whole burst of check-ins instead of one per request. Nobody else writes while the
+    batch holds SQLite's write lock, so what an action read stays true for the next
+    unless an action in between changed it (`BATCH_MEMO`, `KEEPS_MEMO`)."""
     results: list[tuple[bool, Any]] = []
+    memo: dict[Any, Any] = {}
     with engine.connect() as conn:
         outer = conn.begin()
         try:
             for fn in jobs:
                 session = Session(
-                    bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+                    bind=conn,
+                    join_transaction_mode="create_savepoint",
+                    expire_on_commit=False,
+                    info={BATCH_MEMO: memo},
                 )
                 try:
                     value = fn(session)
@@ -149,6 +163,8 @@ def run_batch(engine: Engine, jobs: list[Any]) -> list[tuple[bool, Any]]:
                     results.append((False, exc))
                 finally:
                     session.close()
+                if not session.info.get(KEEPS_MEMO):
+                    memo.clear()
             outer.commit()
         except BaseException:
             if outer.is_active:

@@ -134,3 +134,35 @@ def test_requests_that_queue_are_committed_together(
     assert sorted(_numbers(engine)[-30:]) == sorted(numbers)
     # They queued while the first was being written: fewer commits than requests.
     assert 1 <= group.batches < 31
+
+
+def test_check_ins_in_a_batch_share_the_hall_setting_until_something_else_changes(
+    sqlite_world: tuple[Any, World],
+) -> None:
+    """The check-ins of a batch read the hall's setting once; any other action in
+    between (here a counter closing) makes the next check-in read it again."""
+    from reception.queue.models import Hall
+    from reception.queue.queries import setting_for_checkin
+
+    engine, world = sqlite_world
+    with session_scope(engine) as s:
+        men = s.exec(select(Hall.id).where(Hall.slug == "men")).first()
+    assert men is not None
+    closing = world.counters["men"][0]
+
+    def close_counter(session: Session) -> None:
+        session.connection().execute(
+            text("UPDATE counter SET status = 'closed' WHERE id = :id"), {"id": closing}
+        )
+
+    def setting(session: Session) -> Any:
+        return setting_for_checkin(session, men)
+
+    results = run_batch(
+        engine, [setting, setting, close_counter, setting, _issue(_kiosk(engine, world))]
+    )
+    assert all(ok for ok, _ in results)
+    first, second, _, third, _ = (value for _, value in results)
+    assert second is first  # one read for both
+    assert closing in first.counters
+    assert third is not first and closing not in third.counters  # read again

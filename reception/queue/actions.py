@@ -180,7 +180,7 @@ def issue_ticket(
 
     # Read before taking a number: from the number on, every check-in of this hall
     # waits for this one's commit (number series, counts, event sequence).
-    setting = queries.queue_setting(session, hall_row.id)
+    setting = queries.setting_for_checkin(session, hall_row.id)
     today = clock.local_date(branch_row.timezone)
     prefix = hall_row.ticket_prefix + service_row.ticket_prefix
     seq = _next_number(session, hall_row.id, prefix, today)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, text
 from sqlmodel import Session, col, select
 
-from reception.db import UTCDateTime
+from reception.db import BATCH_MEMO, KEEPS_MEMO, UTCDateTime
 from reception.errors import N_, Invalid, NotFound
 from reception.queue.models import (
     Branch,
@@ -305,6 +305,21 @@ def queue_state_and_ahead(
     ahead = {service_id: n for service_id, n in ahead.items() if n > 0}
     setting = setting or queue_setting(session, ticket.hall_id)
     return setting.with_waiting(waiting), ahead
+
+
+def setting_for_checkin(session: Session, hall_id: int) -> QueueSetting:
+    """`queue_setting` for a check-in, which changes none of it (no counter, no visit,
+    no service): in a group commit, the check-ins of a hall that follow each other
+    share one read (`db.BATCH_MEMO`)."""
+    session.info[KEEPS_MEMO] = True
+    memo = session.info.get(BATCH_MEMO)
+    if memo is None:
+        return queue_setting(session, hall_id)
+    key = ("queue_setting", hall_id)
+    if key not in memo:
+        memo[key] = queue_setting(session, hall_id)
+    setting: QueueSetting = memo[key]
+    return setting
 
 
 def queue_setting(session: Session, hall_id: int, limit: int = 20) -> QueueSetting:
