@@ -214,9 +214,17 @@ def start_server(config: str, env: dict[str, str]) -> tuple[subprocess.Popen[byt
     else:
         cmd = [*py, "reception.cli", "serve", "--port", str(port), "--workers", str(workers)]
         env = {**env, "BROADCAST_URL": broadcast}
-    quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    # The server's own messages go to a file beside the database, shown when a case fails.
+    server_log(env).parent.mkdir(parents=True, exist_ok=True)
+    log = open(server_log(env), "ab")  # noqa: SIM115 - the server process keeps it
+    quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": log}
     server = subprocess.Popen(cmd, env=env, cwd=ROOT, preexec_fn=raise_nofile, **quiet)
+    log.close()
     return server, f"127.0.0.1:{port}"
+
+
+def server_log(env: dict[str, str]) -> Path:
+    return Path(env["VAR_DIR"]) / "servers.log"
 
 
 def run_case(config: str, clients: int, env: dict[str, str], tokens: dict[str, str]) -> Case:
@@ -380,6 +388,9 @@ def main() -> None:
                             | {"error": repr(exc)}
                         )
                         print(f"  {config} x {clients}: FAILED {exc!r}")
+                        if server_log(env).exists():  # what the server said last
+                            tail = server_log(env).read_text(errors="replace")[-3000:]
+                            print("  server log, last lines:\n" + tail, flush=True)
     finally:
         stop(redis)
         shutil.rmtree(work, ignore_errors=True)
