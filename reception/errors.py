@@ -42,5 +42,9 @@ class Forbidden(DomainError):
     status_code = 403
 
 
+class Unavailable(DomainError):
+    status_code = 503
+
+
 class TooManyRequests(DomainError):
     status_code = 429

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -31,7 +31,15 @@ from reception.auth.queries import (
 )
 from reception.clock import Clock
 from reception.db import is_sqlite, run_batch, session_scope
-from reception.errors import N_, Conflict, DomainError, Forbidden, NotFound, Unauthorized
+from reception.errors import (
+    N_,
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+)
 from reception.events.base import HubBroadcaster
 from reception.i18n import direction, pick_language, translations
 from reception.labels import DAY_NAMES, LETTER_STEP_LABELS, STATUS_LABELS, TICKET_EVENT_LABELS
@@ -59,7 +67,15 @@ class AppContext:
 
     def __post_init__(self) -> None:
         if self.group_commit is None and is_sqlite(self.engine):
-            self.group_commit = GroupCommit(self.engine, self.writers)
+            self.group_commit = GroupCommit(self.engine, self.writers, self._publish_orphan)
+
+    async def _publish_orphan(self, value: Any) -> None:
+        """The events of an action whose request went away while it was committed:
+        displays still need them (they would see a gap and reload otherwise)."""
+        events = value.events if isinstance(value, Outcome) else []
+        if events:
+            await self.broadcaster.publish_events(events)
+            BROADCAST_EVENTS.inc(len(events))
 
 
 class GroupCommit:
@@ -71,9 +87,16 @@ class GroupCommit:
 
     MAX_BATCH = 64
 
-    def __init__(self, engine: Engine, limiter: anyio.CapacityLimiter) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        limiter: anyio.CapacityLimiter,
+        orphaned: Callable[[Any], Awaitable[None]] | None = None,
+    ) -> None:
         self.engine = engine
         self.limiter = limiter
+        self.orphaned = orphaned
+        """Called with the result of an action committed after its request was cancelled."""
         self.pending: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = []
         self.drainer: asyncio.Task[None] | None = None
         self.batches = 0
@@ -91,6 +114,10 @@ class GroupCommit:
             while self.pending:
                 batch = self.pending[: self.MAX_BATCH]
                 del self.pending[: self.MAX_BATCH]
+                # A request cancelled before its action started gets no action.
+                batch = [(fn, future) for fn, future in batch if not future.cancelled()]
+                if not batch:
+                    continue
                 try:
                     results = await anyio.to_thread.run_sync(
                         run_batch, self.engine, [fn for fn, _ in batch], limiter=self.limiter
@@ -99,13 +126,15 @@ class GroupCommit:
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(exc)
-                    if isinstance(exc, asyncio.CancelledError):
+                    if not isinstance(exc, Exception):  # cancelled, or the process ends
                         raise
                     continue
                 self.batches += 1
                 WRITE_BATCHES.observe(len(batch))
                 for (_, future), (ok, value) in zip(batch, results, strict=True):
-                    if future.done():  # the client went away; its action still happened
+                    if future.cancelled():  # the request went away; its action happened
+                        if ok and self.orphaned is not None:
+                            await self.orphaned(value)
                         continue
                     if ok:
                         future.set_result(value)
@@ -113,6 +142,14 @@ class GroupCommit:
                         future.set_exception(value)
         finally:
             self.drainer = None
+            for _, future in self.pending:  # the drainer itself was stopped
+                if not future.done():
+                    future.set_exception(
+                        Unavailable(
+                            "stopping", N_("The service is busy for a moment. Please try again.")
+                        )
+                    )
+            self.pending.clear()
 
 
 def _make_templates(language: str, settings: Settings) -> Jinja2Templates:

@@ -166,3 +166,52 @@ def test_check_ins_in_a_batch_share_the_hall_setting_until_something_else_change
     assert second is first  # one read for both
     assert closing in first.counters
     assert third is not first and closing not in third.counters  # read again
+
+
+def test_a_request_that_goes_away_is_not_run_or_its_committed_events_still_go_out(
+    sqlite_world: tuple[Any, World],
+) -> None:
+    """Cancelled while queued: its action never runs. Cancelled while its batch is
+    being committed: the action stands, and its result goes to `orphaned` (which
+    publishes the events displays need)."""
+    import threading
+
+    engine, _ = sqlite_world
+    ran: list[str] = []
+    orphans: list[str] = []
+    release = threading.Event()
+    started = threading.Event()
+
+    def job(tag: str, block: bool = False) -> Any:
+        def action(session: Session) -> str:
+            if block:
+                started.set()
+                assert release.wait(10)
+            ran.append(tag)
+            return tag
+
+        return action
+
+    async def orphaned(value: Any) -> None:
+        orphans.append(value)
+
+    async def scenario() -> None:
+        writer = GroupCommit(engine, anyio.CapacityLimiter(1), orphaned)
+        running = asyncio.create_task(writer.run(job("running", block=True)))
+        while not started.is_set():  # the first batch is in the writer thread now
+            await asyncio.sleep(0.01)
+        queued = asyncio.create_task(writer.run(job("queued")))
+        after = asyncio.create_task(writer.run(job("after")))
+        await asyncio.sleep(0.05)
+        queued.cancel()  # waiting for the writer: must not run
+        running.cancel()  # being committed: stands
+        await asyncio.sleep(0.05)
+        release.set()
+        assert await after == "after"
+        for task in (queued, running):
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    asyncio.run(scenario())
+    assert ran == ["running", "after"]
+    assert orphans == ["running"]

@@ -4,6 +4,7 @@ others it never saw, it must beat always guessing the most common category."""
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from reception.letters.samples import SAMPLES, spelling_variants
 from reception.letters.suggest import Suggester, _text
@@ -44,3 +45,24 @@ def test_no_suggestion_before_enough_decisions() -> None:
     assert Suggester.fit(["a b"] * 3, ["x", "y", "x"]).suggest("a", "b") == []
     few = [_text(s, b) for _, s, b in SAMPLES[:20]]
     assert Suggester.fit(few, ["request_civil"] * 20).suggest("x", "y") == []  # one category
+
+
+def test_a_failed_first_training_answers_at_once_and_waits_a_minute_to_retry(
+    tmp_path: Path,
+) -> None:
+    import time
+
+    from sqlalchemy import create_engine
+
+    from reception.letters.suggest import SuggestionModel
+
+    engine = create_engine(f"sqlite:///{tmp_path}/no-such-dir/letters.sqlite3")
+    model = SuggestionModel(engine)
+    model.FIRST_WAIT = 600.0  # were the failure not signalled, this would hang
+    try:
+        assert model.suggest("subject", "body") == []
+        assert not model.in_use
+        assert model._retry_after > time.monotonic()  # the next try is a minute away
+        assert model.suggest("subject", "body") == []  # no wait, no new training
+    finally:
+        engine.dispose()

@@ -41,9 +41,18 @@ def check_ahead(session: Session, hall_id: int) -> None:
     waiting = session.exec(
         select(Ticket).where(Ticket.hall_id == hall_id, Ticket.status == "waiting")
     ).all()
+
+    def line(t: Ticket) -> tuple[int, int, int]:  # LINE_ORDER, in Python
+        return (-t.priority_weight, t.queue_key or t.id or 0, t.id or 0)
+
     for ticket in waiting:
         state, ahead = queries.queue_state_and_ahead(session, ticket)
-        assert ahead == queries.ahead_of(session, ticket), ticket.id
+        before: dict[int, int] = {}
+        for other in waiting:
+            if line(other) < line(ticket):
+                before[other.service_id] = before.get(other.service_id, 0) + 1
+        assert ahead == before, ticket.id
+        assert queries.ahead_of(session, ticket) == before, ticket.id
         assert state.waiting == queries.queue_state(session, hall_id).waiting
 
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -104,6 +105,7 @@ class SuggestionModel:
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._started = False
+        self._retry_after = 0.0
 
     def refresh(self, engine: Engine, force: bool = False) -> bool:
         with Session(engine) as session:
@@ -126,10 +128,15 @@ class SuggestionModel:
         training and waits for it up to `FIRST_WAIT` seconds."""
         if not self.in_use and self.engine is not None:
             with self._lock:
-                start, self._started = not self._started, True
+                start = not self._started and time.monotonic() >= self._retry_after
+                if start:
+                    self._started = True
+                    self._ready.clear()
+                training = self._started
             if start:
                 threading.Thread(target=self._first_training, daemon=True).start()
-            self._ready.wait(self.FIRST_WAIT)
+            if training:
+                self._ready.wait(self.FIRST_WAIT)
         with self._lock:
             model = self.current
         return model.suggest(subject, body)
@@ -140,8 +147,11 @@ class SuggestionModel:
             self.refresh(self.engine, force=True)
         except Exception:
             log.exception("training letter suggestions failed")
-            with self._lock:
-                self._started = False  # the next asker tries again
+            with self._lock:  # an asker after a minute tries again; none waits meanwhile
+                self._started = False
+                self._retry_after = time.monotonic() + 60
+        finally:
+            self._ready.set()
 
 
 async def run_retraining(

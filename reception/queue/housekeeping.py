@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -29,8 +30,17 @@ OPEN_STATUSES = (
 )
 
 
+_ONE_AT_A_TIME = text("SELECT pg_try_advisory_xact_lock(7214305)")
+"""Every worker runs the housekeeping: one at a time closes the past days. Two at once
+would expire different tickets of the same halls and could lock the same waiting
+counts (`waitingcount`) in opposite orders."""
+
+
 def close_past_days(session: Session, clock: Clock, actor: str = "system") -> Outcome[int]:
     """Expire every open ticket of a business day that is over in its branch's time."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres and not session.execute(_ONE_AT_A_TIME).scalar_one():
+        return Outcome(0, [])  # another worker is doing it right now
     closed = 0
     halls_touched: set[int] = set()
     for branch in session.exec(select(Branch)):
@@ -40,7 +50,7 @@ def close_past_days(session: Session, clock: Clock, actor: str = "system") -> Ou
             Ticket.business_date < today,
             col(Ticket.status).in_(OPEN_STATUSES),
         )
-        if session.get_bind().dialect.name == "postgresql":
+        if postgres:
             stmt = stmt.with_for_update(skip_locked=True)
         for ticket in session.exec(stmt):
             check_ticket_transition(ticket.status, TicketStatus.expired)

@@ -152,10 +152,14 @@ _AHEAD_SQL = text(
     SELECT service_id, COUNT(*) FROM ticket
     WHERE hall_id = :hall AND status = 'waiting'
       AND (priority_weight > :weight
-           OR (priority_weight = :weight AND COALESCE(queue_key, id) < :key))
+           OR (priority_weight = :weight
+               AND (COALESCE(queue_key, id) < :key
+                    OR (COALESCE(queue_key, id) = :key AND id < :id))))
     GROUP BY service_id
     """
 )
+"""`LINE_ORDER` as a count: a ticket sent to the back can share its place in line with
+a ticket issued later; the lower id goes first."""
 
 
 def ahead_of(session: Session, ticket: Ticket) -> dict[int, int]:
@@ -167,6 +171,7 @@ def ahead_of(session: Session, ticket: Ticket) -> dict[int, int]:
             "hall": ticket.hall_id,
             "weight": ticket.priority_weight,
             "key": ticket.queue_key or ticket.id,
+            "id": ticket.id,
         },
     )
     return {service_id: int(n) for service_id, n in rows}
@@ -220,17 +225,18 @@ _COUNTS_AND_LATER_SQL = text(
     SELECT 1, service_id, 0, COUNT(*) FROM (
         SELECT service_id FROM ticket
         WHERE hall_id = :hall AND status = 'waiting' AND priority_weight = :weight
-          AND queue_key >= :key
+          AND queue_key >= :key AND (queue_key > :key OR id >= :id)
         UNION ALL
         SELECT service_id FROM ticket
         WHERE hall_id = :hall AND status = 'waiting' AND priority_weight = :weight
-          AND queue_key IS NULL AND id >= :key
+          AND queue_key IS NULL AND id >= :key AND (id > :key OR id >= :id)
     ) AS later
     GROUP BY service_id
     """
 )
 """The waiting counts per service and weight (kind 0), and per service the tickets of
-the given weight placed at or after the given place in line (kind 1)."""
+the given weight that do not go before the given ticket (kind 1): a later place in
+line, or the same place and an id not lower (`LINE_ORDER`)."""
 _BUSY_SQL = text(
     """
     SELECT counter_id, service_id FROM ticket
@@ -293,7 +299,12 @@ def queue_state_and_ahead(
     ahead: dict[int, int] = {}
     rows = conn.execute(
         _COUNTS_AND_LATER_SQL,
-        {"hall": ticket.hall_id, "weight": weight, "key": ticket.queue_key or ticket.id},
+        {
+            "hall": ticket.hall_id,
+            "weight": weight,
+            "key": ticket.queue_key or ticket.id,
+            "id": ticket.id,
+        },
     )
     for kind, service_id, row_weight, n in rows:
         if kind == 1:  # placed at or after the ticket: not ahead of it
