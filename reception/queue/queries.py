@@ -321,7 +321,9 @@ def queue_state_and_ahead(
 def setting_for_checkin(session: Session, hall_id: int) -> QueueSetting:
     """`queue_setting` for a check-in, which changes none of it (no counter, no visit,
     no service): in a group commit, the check-ins of a hall that follow each other
-    share one read (`db.BATCH_MEMO`)."""
+    share one read (`db.BATCH_MEMO`). This marks the whole action as changing none of
+    it (`db.KEEPS_MEMO`): an action that calls `issue_ticket` and also opens or closes
+    a counter, changes a service or calls a ticket must remove that mark."""
     session.info[KEEPS_MEMO] = True
     memo = session.info.get(BATCH_MEMO)
     if memo is None:
