@@ -31,8 +31,8 @@ from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.errors import DomainError
 from reception.events.base import Feed, HubBroadcaster
+from reception.queue import queries
 from reception.queue.actions import hall_channel
-from reception.queue.models import Hall
 from reception.queue.views import DisplayView, display_view
 from reception.web import ctx, principal_of, read, render, require_principal
 
@@ -74,11 +74,6 @@ def _same_origin(ws: WebSocket) -> bool:
 
 
 ViewKey = tuple[Principal, str | None, str | None]
-
-
-def hall_event_seq(session: Session, hall_id: int) -> int | None:
-    hall = session.get(Hall, hall_id)
-    return hall.event_seq if hall is not None else None
 
 
 @dataclass(slots=True)
@@ -134,7 +129,7 @@ class SnapshotCache:
         then a reused snapshot is checked against the hall's sequence number."""
         if self.broadcaster.lossless:
             return True
-        return await read(ws, lambda s: hall_event_seq(s, entry.hall_id)) == entry.seq
+        return await read(ws, lambda s: queries.hall_event_seq(s, entry.hall_id)) == entry.seq
 
     async def load(
         self,

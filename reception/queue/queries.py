@@ -83,6 +83,12 @@ def ticket_place(
     return None if row is None else (row[0], row[1], row[2])
 
 
+def hall_event_seq(session: Session, hall_id: int) -> int | None:
+    """The number of the hall's last event (what a display's snapshot must match)."""
+    hall = session.get(Hall, hall_id)
+    return hall.event_seq if hall is not None else None
+
+
 def priority_by_slug(session: Session, slug: str) -> PriorityGroup:
     group = session.exec(select(PriorityGroup).where(PriorityGroup.slug == slug)).first()
     if group is None:
