@@ -21,7 +21,8 @@ Each round the parent takes t0 = CLOCK_MONOTONIC (system-wide on Linux), sends c
 reach the client process (`data_received`, before frame parsing and task wake-up);
 latency = stamp - t0. It still includes the HTTP request and the client's own work on the
 sockets served before it, in every configuration alike. 2 warm-up rounds, then
-`BENCH_ROUNDS` (default 15) rounds 0.4 s apart; each round waits up to 10 s for all
+`BENCH_ROUNDS` (default 15) rounds 0.4 s apart (`BENCH_CONFIGS`, e.g. "bare,memory-1w", runs
+only some configurations); each round waits up to 10 s for all
 sockets, and late or lost deliveries are reported as missing.
 
 Memory: VmRSS from /proc/<pid>/status of the worker process (the largest worker with
@@ -64,6 +65,7 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "1"))
 WARMUP, GAP, ROUND_TIMEOUT, CONNECT_CONCURRENCY = 2, 0.4, 10.0, 100
 CONFIGS = {"bare": (0, ""), "memory-1w": (1, "memory://"), "redis-2w": (2, "redis://")}
+SELECTED = os.environ.get("BENCH_CONFIGS", ",".join(CONFIGS)).split(",")
 BARE_PAD = 730  # brings the bare message to about the size of our ticket.called
 CALLED = re.compile(r'^\{"type":"ticket\.called".*?"ticket":\{[^{}]*?"number":"([^"]+)"')
 Case = dict[str, Any]
@@ -377,7 +379,7 @@ def main() -> None:
         CONFIGS["redis-2w"] = (2, f"redis://127.0.0.1:{redis_port}/0")
         for repeat in range(REPEAT):
             for clients in CLIENTS:
-                for config in CONFIGS:
+                for config in SELECTED:
                     try:
                         case = {"repeat": repeat, **run_case(config, clients, env, tokens)}
                         cases.append(case)

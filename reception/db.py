@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
@@ -54,6 +57,50 @@ def writer_slots(engine: Engine) -> int:
     if isinstance(pool, QueuePool):
         return max(1, min(POSTGRES_WRITERS, pool.size() + max(0, pool._max_overflow)))
     return 1
+
+
+def reader_slots(read_engine: Engine, engine: Engine) -> int:
+    """How many reads may run at once: the read pool's connections, less the writers'
+    when reads and writes share one pool (PostgreSQL)."""
+    pool = read_engine.pool
+    if not isinstance(pool, QueuePool):
+        return 4
+    size = pool.size() + max(0, pool._max_overflow)
+    if read_engine is engine:
+        size -= writer_slots(engine)
+    return max(1, size)
+
+
+_COMPILED: dict[tuple[int, str], tuple[str, tuple[str, ...] | None]] = {}
+
+
+def fetch_one(engine: Engine, stmt: ClauseElement, params: dict[str, Any]) -> Any:
+    """The first row of a prebuilt SELECT (a module-level constant), run on a pooled
+    driver connection: no session, no transaction of ours, no result processing. For
+    a lookup on every request (a bearer token), where SQLAlchemy's layers cost ten
+    times the query. Values come back as the driver gives them (no type conversion)."""
+    key = (id(stmt), engine.dialect.name)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        built = cast(SQLCompiler, stmt.compile(dialect=engine.dialect))
+        order = tuple(built.positiontup or ()) if built.positional else None
+        compiled = _COMPILED[key] = (built.string, order)
+    sql, order = compiled
+    args: Any = tuple(params[name] for name in order) if order is not None else params
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    try:
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            try:
+                cursor.execute(sql, args)
+                return cursor.fetchone()
+            finally:
+                cursor.close()
+        finally:
+            raw.close()
+    except dbapi_error as exc:  # as SQLAlchemy would raise it (a locked database: 503)
+        raise DBAPIError.instance(sql, args, exc, dbapi_error) from exc
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import io
 
-import qrcode
-import qrcode.image.svg
-
 
 def qr_data_uri(text: str) -> str:
+    import qrcode  # loaded on the first code drawn
+    import qrcode.image.svg
+
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
     buffer = io.BytesIO()
     image.save(buffer)

@@ -17,7 +17,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
@@ -25,7 +24,7 @@ from starlette.templating import Jinja2Templates
 from reception import PACKAGE_DIR
 from reception.auth.principal import Principal
 from reception.auth.queries import (
-    principal_for_token,
+    principal_for_bearer,
     principal_for_token_id,
     principal_for_user,
 )
@@ -59,6 +58,10 @@ class AppContext:
     """First come, first served access to the writer connections: without it a thread
     that just committed tends to take the connection straight back while others wait
     until their pool time-out."""
+    readers: anyio.CapacityLimiter
+    """Threads that read at once: as many as the read pool has connections. More would
+    only wait for a connection, each with its own stack and allocator arena (2,000
+    displays reconnecting at once would otherwise start the default 40 threads)."""
     clock: Clock
     broadcaster: HubBroadcaster
     templates: dict[str, Jinja2Templates]
@@ -261,7 +264,8 @@ def with_session(engine: Engine, fn: Callable[[Session], T]) -> T:
 
 
 async def read(conn: HTTPConnection, fn: Callable[[Session], T]) -> T:
-    return await run_in_threadpool(with_session, ctx(conn).read_engine, fn)
+    app = ctx(conn)
+    return await anyio.to_thread.run_sync(with_session, app.read_engine, fn, limiter=app.readers)
 
 
 async def principal_of(conn: HTTPConnection) -> Principal | None:
@@ -272,7 +276,10 @@ async def principal_of(conn: HTTPConnection) -> Principal | None:
     auth = conn.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         token = auth[7:].strip()
-        principal = await read(conn, lambda s: principal_for_token(s, token))
+        app = ctx(conn)
+        principal = await anyio.to_thread.run_sync(
+            principal_for_bearer, app.read_engine, token, limiter=app.readers
+        )
         if principal is None:
             raise Unauthorized("bad_token", N_("The access token is not valid."))
     elif (

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from reception.auth.models import ApiToken
 from reception.queue.models import Ticket
 from tests.factories import PASSWORD, World
 
@@ -513,3 +514,41 @@ def test_guessing_tracking_links_is_slowed_down(client: TestClient, world: World
     ).json()
     path = issued["tracking_url"].replace("http://testserver", "")
     assert client.get(path).status_code == 429  # the whole address waits
+
+
+def test_the_bearer_lookup_answers_as_the_session_lookup(engine: Engine, world: World) -> None:
+    """The lookup every API request makes reads the driver directly; it must agree with
+    the ORM lookup for every kind of token, a revoked one and an unknown one too."""
+    from reception.auth.queries import principal_for_bearer, principal_for_token
+
+    with Session(engine) as s:
+        admin = principal_for_token(s, world.tokens["admin"])
+    assert admin is not None
+    for token in [*world.tokens.values(), "rcp_not-a-token"]:
+        with Session(engine) as s:
+            expected = principal_for_token(s, token)
+        assert principal_for_bearer(engine, token) == expected
+    with Session(engine) as s:
+        row = s.exec(select(ApiToken).where(ApiToken.name == "display-men")).one()
+        row.revoked_at = row.created_at
+        s.add(row)
+        s.commit()
+    assert principal_for_bearer(engine, world.tokens["display-men"]) is None
+
+
+def test_websockets_skip_the_middlewares_that_act_on_http_only(client: TestClient) -> None:
+    """A display's socket lives for days; every layer it passes through keeps a frame."""
+    from starlette.middleware.exceptions import ExceptionMiddleware
+    from starlette.middleware.sessions import SessionMiddleware
+    from starlette.routing import Router
+
+    from reception.app import ReceptionApp
+
+    app = client.app
+    assert isinstance(app, ReceptionApp)
+    layers, layer = [], app.build_socket_stack()
+    while layer is not None:
+        layers.append(type(layer))
+        layer = getattr(layer, "app", None) if not isinstance(layer, Router) else None
+    assert layers == [SessionMiddleware, ExceptionMiddleware, Router]
+    assert app.HTTP_ONLY and all(t not in layers for t in app.HTTP_ONLY)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as sql_select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from reception.auth.actions import token_digest
@@ -10,6 +12,7 @@ from reception.auth.models import ApiToken, StaffUser, UserHall
 from reception.auth.passwords import verify_password
 from reception.auth.principal import Principal
 from reception.auth.throttle import HASHING_AT_ONCE
+from reception.db import fetch_one
 
 
 def principal_for_user(session: Session, user_id: int) -> Principal | None:
@@ -35,6 +38,38 @@ _TOKEN_BY_HASH = select(ApiToken).where(ApiToken.token_hash == bindparam("digest
 def principal_for_token(session: Session, token: str) -> Principal | None:
     row = session.exec(_TOKEN_BY_HASH, params={"digest": token_digest(token)}).first()
     return _token_principal(row)
+
+
+_TOKEN = ApiToken.__table__.c  # type: ignore[attr-defined]
+_BEARER = sql_select(
+    _TOKEN.id,
+    _TOKEN.name,
+    _TOKEN.role,
+    _TOKEN.branch_id,
+    _TOKEN.hall_id,
+    _TOKEN.department_id,
+    _TOKEN.revoked_at,
+).where(_TOKEN.token_hash == bindparam("digest"))
+
+
+def principal_for_bearer(engine: Engine, token: str) -> Principal | None:
+    """`principal_for_token` for every API request: the same row and answer, read
+    straight from the driver (a tenth of the cost of a session and an ORM query)."""
+    row = fetch_one(engine, _BEARER, {"digest": token_digest(token)})
+    if row is None:
+        return None
+    token_id, name, role, branch_id, hall_id, department_id, revoked_at = row
+    if revoked_at is not None:
+        return None
+    return Principal(
+        kind="token",
+        id=int(token_id),
+        name=name,
+        role=role,
+        branch_id=branch_id,
+        hall_ids=frozenset({hall_id}) if hall_id else frozenset(),
+        department_id=department_id,
+    )
 
 
 def principal_for_token_id(session: Session, token_id: int) -> Principal | None:

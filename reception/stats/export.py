@@ -8,8 +8,6 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-import xlsxwriter
-
 from reception.errors import N_
 from reception.i18n import gettext
 
@@ -69,6 +67,8 @@ def summary_csv(report: dict[str, Any]) -> bytes:
 def summary_xlsx(report: dict[str, Any], series: dict[str, Any], language: str) -> bytes:
     """Two sheets: every figure, and visitors and letters per period."""
     buffer = io.BytesIO()
+    import xlsxwriter  # loaded on the first export: most workers never write a workbook
+
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     bold = book.add_format({"bold": True})
     figures = book.add_worksheet("summary")
