@@ -169,6 +169,30 @@ def test_check_ins_in_a_batch_share_the_hall_setting_until_something_else_change
     assert third is not first and closing not in third.counters  # read again
 
 
+def test_check_ins_in_a_batch_share_their_place_until_something_else_changes(
+    sqlite_world: tuple[Any, World],
+) -> None:
+    """Branch, hall and service are read once per batch; a service switched off in
+    between is seen by the next check-in, which is then refused."""
+    from reception.queue.queries import place_for_checkin
+
+    engine, _ = sqlite_world
+
+    def switch_off(session: Session) -> None:
+        session.connection().execute(
+            text("UPDATE service SET active = false WHERE slug = 'letter'")
+        )
+
+    def place(session: Session) -> Any:
+        return place_for_checkin(session, "riyadh", "men", "letter")
+
+    results = run_batch(engine, [place, place, switch_off, place])
+    assert all(ok for ok, _ in results)
+    first, second, _, third = (value for _, value in results)
+    assert first is not None and second is first
+    assert third is None
+
+
 def test_a_request_that_goes_away_is_not_run_or_its_committed_events_still_go_out(
     sqlite_world: tuple[Any, World],
 ) -> None:

@@ -141,7 +141,7 @@ def issue_ticket(
     by_appointment: bool = False,
 ) -> Outcome[IssuedTicket]:
     principal.require_role(Role.kiosk, Role.admin, Role.supervisor)
-    place = queries.ticket_place(session, branch, hall, service)
+    place = queries.place_for_checkin(session, branch, hall, service)
     if place is None:  # say which part is wrong, in the order a person would check
         branch_row = queries.branch_by_slug(session, branch)
         hall_row = queries.hall_by_slug(session, branch_row, hall)
@@ -204,7 +204,9 @@ def issue_ticket(
     insert_ticket(session, ticket)
     # Read once for the answer, the event and the SMS.
     state, ahead = queries.queue_state_and_ahead(session, ticket, setting)
-    issued = describe_issued(session, ticket, hall_row, public_base_url, state=state, ahead=ahead)
+    issued = describe_issued(
+        session, ticket, hall_row, public_base_url, state=state, ahead=ahead, service=service_row
+    )
     audit.record(
         session, principal.actor, "ticket.issue", "ticket", ticket.id, number=ticket.number
     )
@@ -258,8 +260,9 @@ def describe_issued(
     replayed: bool = False,
     state: QueueState | None = None,
     ahead: dict[int, int] | None = None,
+    service: Service | None = None,
 ) -> IssuedTicket:
-    service = session.get(Service, ticket.service_id)
+    service = service or session.get(Service, ticket.service_id)
     assert service is not None
     state = state or queries.queue_state(session, hall.id or 0)
     if ahead is None:

@@ -83,6 +83,23 @@ def ticket_place(
     return None if row is None else (row[0], row[1], row[2])
 
 
+def place_for_checkin(
+    session: Session, branch: str, hall: str, service: str
+) -> tuple[Branch, Hall, Service] | None:
+    """`ticket_place` for a check-in: shared by the check-ins of a group commit as
+    `setting_for_checkin` is, under the same contract (`db.KEEPS_MEMO`). The rows are
+    only read from: the same objects serve every check-in of the batch."""
+    session.info[KEEPS_MEMO] = True
+    memo = session.info.get(BATCH_MEMO)
+    if memo is None:
+        return ticket_place(session, branch, hall, service)
+    key = ("ticket_place", branch, hall, service)
+    if key not in memo:
+        memo[key] = ticket_place(session, branch, hall, service)
+    place: tuple[Branch, Hall, Service] | None = memo[key]
+    return place
+
+
 def hall_event_seq(session: Session, hall_id: int) -> int | None:
     """The number of the hall's last event (what a display's snapshot must match)."""
     hall = session.get(Hall, hall_id)
