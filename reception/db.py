@@ -181,14 +181,60 @@ after any other action the memo is emptied. Unknown actions thus clear it."""
 
 
 def run_batch(engine: Engine, jobs: list[Any]) -> list[tuple[bool, Any]]:
-    """Group commit: run several actions in one transaction, each in its own savepoint
-    and its own session, and commit them together. An action that raises is rolled
-    back to its savepoint and gets its exception; the others are unaffected. Results
-    count only once the whole transaction has committed: if the commit fails, every
-    action gets that error. On SQLite this pays one write lock and one fsync for a
-    whole burst of check-ins instead of one per request. Nobody else writes while the
-    batch holds SQLite's write lock, so what an action read stays true for the next
-    unless an action in between changed it (`BATCH_MEMO`, `KEEPS_MEMO`)."""
+    """Group commit: run several actions in one transaction, each in its own session,
+    and commit them together. An action that raises gets its exception and is undone
+    alone; the others are unaffected. Results count only once the whole transaction
+    has committed: if the commit fails, every action gets that error. On SQLite this
+    pays one write lock and one fsync for a whole burst of check-ins instead of one
+    per request. Nobody else writes while the batch holds SQLite's write lock, so what
+    an action read stays true for the next unless an action in between changed it
+    (`BATCH_MEMO`, `KEEPS_MEMO`).
+
+    The batch first runs without savepoints (two statements per action saved, and
+    nearly every batch succeeds whole). If an action raises, that attempt is rolled
+    back entirely and the batch runs again with a savepoint per action
+    (`_run_undoing_each`): the actions must not act outside the transaction, and may
+    take other numbers, times and tokens the second time (nothing was answered yet)."""
+    results = _run_together(engine, jobs)
+    return results if results is not None else _run_undoing_each(engine, jobs)
+
+
+def _run_together(engine: Engine, jobs: list[Any]) -> list[tuple[bool, Any]] | None:
+    """Every action in one transaction; None when one raised (then nothing was kept)."""
+    values: list[Any] = []
+    memo: dict[Any, Any] = {}
+    with engine.connect() as conn:
+        outer = conn.begin()
+        try:
+            for fn in jobs:
+                # "rollback_only": the session's commit flushes but leaves the batch's
+                # transaction open; nothing here ever rolls the session back alone.
+                session = Session(
+                    bind=conn,
+                    join_transaction_mode="rollback_only",
+                    expire_on_commit=False,
+                    info={BATCH_MEMO: memo},
+                )
+                try:
+                    values.append(fn(session))
+                    session.commit()
+                except Exception:
+                    outer.rollback()
+                    return None
+                finally:
+                    session.close()
+                if not session.info.get(KEEPS_MEMO):
+                    memo.clear()
+            outer.commit()
+        except BaseException:
+            if outer.is_active:
+                outer.rollback()
+            raise
+    return [(True, value) for value in values]
+
+
+def _run_undoing_each(engine: Engine, jobs: list[Any]) -> list[tuple[bool, Any]]:
+    """Every action in its own savepoint: one that raises is rolled back to it alone."""
     results: list[tuple[bool, Any]] = []
     memo: dict[Any, Any] = {}
     with engine.connect() as conn:

@@ -81,6 +81,36 @@ def test_a_failing_action_is_undone_alone(sqlite_world: tuple[Any, World]) -> No
     assert len(issued) == 2
 
 
+def test_a_batch_that_succeeds_whole_takes_no_savepoints(sqlite_world: tuple[Any, World]) -> None:
+    """Savepoints are paid for only when an action fails (then the batch runs again)."""
+    from sqlalchemy import event
+
+    engine, world = sqlite_world
+    principal = _kiosk(engine, world)
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.split()[0].upper())
+
+    def fail(session: Session) -> None:
+        _issue(principal)(session)
+        raise Invalid("bad", "refused after writing")
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        results = run_batch(engine, [_issue(principal)] * 3)
+        assert all(ok for ok, _ in results)
+        assert "SAVEPOINT" not in statements
+        statements.clear()
+        results = run_batch(engine, [_issue(principal), fail, _issue(principal)])
+        assert [ok for ok, _ in results] == [True, False, True]
+        assert statements.count("SAVEPOINT") == 3  # the second run, one per action
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    first, third = results[0][1], results[2][1]
+    assert int(third.split("-")[1]) == int(first.split("-")[1]) + 1  # no number lost
+
+
 def test_a_failed_commit_fails_the_whole_batch(sqlite_world: tuple[Any, World]) -> None:
     engine, world = sqlite_world
     principal = _kiosk(engine, world)
