@@ -20,7 +20,8 @@ Each round the parent takes t0 = CLOCK_MONOTONIC (system-wide on Linux), sends c
 (or /publish); each socket stamps CLOCK_MONOTONIC when the bytes of the matching message
 reach the client process (`data_received`, before frame parsing and task wake-up);
 latency = stamp - t0. It still includes the HTTP request and the client's own work on the
-sockets served before it, in every configuration alike. 2 warm-up rounds, then
+sockets served before it, in every configuration alike; the client runs with its
+garbage collector off, so its own pauses are not measured. 2 warm-up rounds, then
 `BENCH_ROUNDS` (default 15) rounds 0.4 s apart (`BENCH_CONFIGS`, e.g. "bare,memory-1w", runs
 only some configurations); each round waits up to 10 s for all
 sockets, and late or lost deliveries are reported as missing.
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import math
 import os
@@ -95,8 +97,12 @@ class Stamped(ClientConnection):
 
 
 async def client_main(url: str, count: int) -> None:
-    """Child process: N sockets; answers `wait KEY T0 TIMEOUT` lines on stdin."""
+    """Child process: N sockets; answers `wait KEY T0 TIMEOUT` lines on stdin. Its own
+    garbage collector is off: a full collection over N sockets' objects pauses this
+    process for tens of milliseconds, which would be stamped onto whichever server's
+    round it fell in (the run is bounded, so the memory it keeps is too)."""
     raise_nofile()
+    gc.disable()
     token = os.environ.get("BENCH_WS_TOKEN", "")
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
