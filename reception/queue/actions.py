@@ -293,8 +293,8 @@ def counter_for_operator(
     principal.require_role(Role.operator, Role.supervisor, Role.admin)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(_LOCK_COUNTER_SQL, {"id": counter_id})
-    counter = queries.counter_by_id(session, counter_id)
-    session.refresh(counter)
+    # Read from the database even if this session saw it before (one query, not two).
+    counter = queries.counter_by_id(session, counter_id, fresh=True)
     hall = session.get(Hall, counter.hall_id)
     assert hall is not None and hall.id is not None
     principal.require_hall(hall.branch_id, hall.id)

@@ -113,8 +113,8 @@ def priority_by_slug(session: Session, slug: str) -> PriorityGroup:
     return group
 
 
-def counter_by_id(session: Session, counter_id: int) -> Counter:
-    counter = session.get(Counter, counter_id)
+def counter_by_id(session: Session, counter_id: int, fresh: bool = False) -> Counter:
+    counter = session.get(Counter, counter_id, populate_existing=fresh)
     if counter is None:
         raise NotFound("unknown_counter", N_("There is no counter {id}."), id=counter_id)
     return counter
