@@ -71,7 +71,7 @@ def reader_slots(read_engine: Engine, engine: Engine) -> int:
     return max(1, size)
 
 
-_COMPILED: dict[tuple[int, str], tuple[str, tuple[str, ...] | None]] = {}
+_COMPILED: dict[tuple[ClauseElement, str], tuple[str, tuple[str, ...] | None]] = {}
 
 
 def fetch_one(engine: Engine, stmt: ClauseElement, params: dict[str, Any]) -> Any:
@@ -79,7 +79,7 @@ def fetch_one(engine: Engine, stmt: ClauseElement, params: dict[str, Any]) -> An
     driver connection: no session, no transaction of ours, no result processing. For
     a lookup on every request (a bearer token), where SQLAlchemy's layers cost ten
     times the query. Values come back as the driver gives them (no type conversion)."""
-    key = (id(stmt), engine.dialect.name)
+    key = (stmt, engine.dialect.name)
     compiled = _COMPILED.get(key)
     if compiled is None:
         built = cast(SQLCompiler, stmt.compile(dialect=engine.dialect))
@@ -88,19 +88,31 @@ def fetch_one(engine: Engine, stmt: ClauseElement, params: dict[str, Any]) -> An
     sql, order = compiled
     args: Any = tuple(params[name] for name in order) if order is not None else params
     dbapi_error = engine.dialect.loaded_dbapi.Error
+    raw: Any = None
     try:
         raw = engine.raw_connection()
+        cursor = raw.cursor()
         try:
-            cursor = raw.cursor()
-            try:
-                cursor.execute(sql, args)
-                return cursor.fetchone()
-            finally:
-                cursor.close()
+            cursor.execute(sql, args)
+            return cursor.fetchone()
         finally:
-            raw.close()
+            cursor.close()
     except dbapi_error as exc:  # as SQLAlchemy would raise it (a locked database: 503)
-        raise DBAPIError.instance(sql, args, exc, dbapi_error) from exc
+        gone = engine.dialect.is_disconnect(exc, raw, None)
+        if gone and raw is not None:
+            raw.invalidate()  # not back into the pool
+        raise DBAPIError.instance(
+            sql,
+            args,
+            exc,
+            dbapi_error,
+            hide_parameters=True,  # the parameters are secrets' digests
+            connection_invalidated=gone,
+            dialect=engine.dialect,
+        ) from exc
+    finally:
+        if raw is not None:
+            raw.close()
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -188,27 +200,33 @@ def run_batch(engine: Engine, jobs: list[Any]) -> list[tuple[bool, Any]]:
     pays one write lock and one fsync for a whole burst of check-ins instead of one
     per request. Nobody else writes while the batch holds SQLite's write lock, so what
     an action read stays true for the next unless an action in between changed it
-    (`BATCH_MEMO`, `KEEPS_MEMO`).
+    (`BATCH_MEMO`, `KEEPS_MEMO`); an action that fails empties the memo.
 
-    The batch first runs without savepoints (two statements per action saved, and
-    nearly every batch succeeds whole). If an action raises, that attempt is rolled
-    back entirely and the batch runs again with a savepoint per action
-    (`_run_undoing_each`): the actions must not act outside the transaction, and may
-    take other numbers, times and tokens the second time (nothing was answered yet)."""
+    Each action runs inside a plain SQL savepoint that its session does not manage
+    (`_run_together`): a third of the cost of a session-managed savepoint. A session
+    that rolls back on its own (a failed ORM flush) ends the whole transaction; only
+    then is the batch run again with session-managed savepoints (`_run_undoing_each`),
+    so actions must do nothing outside the transaction, and may take other numbers,
+    times and tokens the second time (nothing was answered yet)."""
     results = _run_together(engine, jobs)
     return results if results is not None else _run_undoing_each(engine, jobs)
 
 
 def _run_together(engine: Engine, jobs: list[Any]) -> list[tuple[bool, Any]] | None:
-    """Every action in one transaction; None when one raised (then nothing was kept)."""
-    values: list[Any] = []
+    """Every action in one transaction, each between `SAVEPOINT` and `RELEASE` of its
+    own; None when a session ended the transaction itself (then nothing was kept)."""
+    results: list[tuple[bool, Any]] = []
     memo: dict[Any, Any] = {}
     with engine.connect() as conn:
         outer = conn.begin()
+        # Straight on the driver: through SQLAlchemy the two statements cost as much
+        # as the rest of a check-in's bookkeeping. (Group commit is SQLite's only.)
+        driver: Any = conn.connection.driver_connection
         try:
             for fn in jobs:
-                # "rollback_only": the session's commit flushes but leaves the batch's
-                # transaction open; nothing here ever rolls the session back alone.
+                driver.execute("SAVEPOINT batch_action")
+                # "rollback_only": the session's commit flushes and leaves the batch's
+                # transaction open; closing the session leaves it alone as well.
                 session = Session(
                     bind=conn,
                     join_transaction_mode="rollback_only",
@@ -216,21 +234,26 @@ def _run_together(engine: Engine, jobs: list[Any]) -> list[tuple[bool, Any]] | N
                     info={BATCH_MEMO: memo},
                 )
                 try:
-                    values.append(fn(session))
+                    value, ok = fn(session), True
                     session.commit()
-                except Exception:
-                    outer.rollback()
-                    return None
+                except Exception as exc:
+                    value, ok = exc, False
                 finally:
                     session.close()
-                if not session.info.get(KEEPS_MEMO):
+                if not outer.is_active:  # the session rolled everything back
+                    return None
+                if not ok:  # undo this action alone
+                    driver.execute("ROLLBACK TO SAVEPOINT batch_action")
+                driver.execute("RELEASE SAVEPOINT batch_action")
+                results.append((ok, value))
+                if not ok or not session.info.get(KEEPS_MEMO):
                     memo.clear()
             outer.commit()
         except BaseException:
             if outer.is_active:
                 outer.rollback()
             raise
-    return [(True, value) for value in values]
+    return results
 
 
 def _run_undoing_each(engine: Engine, jobs: list[Any]) -> list[tuple[bool, Any]]:
@@ -252,8 +275,9 @@ def _run_undoing_each(engine: Engine, jobs: list[Any]) -> list[tuple[bool, Any]]
                     session.commit()  # releases this action's savepoint
                     results.append((True, value))
                 except Exception as exc:  # the action's own failure: only it is undone
-                    session.rollback()
+                    session.rollback()  # (which also expires what it read: forget that)
                     results.append((False, exc))
+                    memo.clear()
                 finally:
                     session.close()
                 if not session.info.get(KEEPS_MEMO):

@@ -59,7 +59,8 @@ class AppContext:
     that just committed tends to take the connection straight back while others wait
     until their pool time-out."""
     readers: anyio.CapacityLimiter
-    """Threads that read at once: as many as the read pool has connections. More would
+    """Threads that read at once: as many as the read pool has connections (on
+    PostgreSQL, where one pool serves both, less the writers' share). More would
     only wait for a connection, each with its own stack and allocator arena (2,000
     displays reconnecting at once would otherwise start the default 40 threads)."""
     clock: Clock
@@ -84,7 +85,7 @@ class AppContext:
 class GroupCommit:
     """Write actions waiting for SQLite's single writer are run together: while one
     batch commits, the requests that arrive queue up and become the next batch, each
-    in its own savepoint (`db.run_batch`). Nobody waits for a timer: a lone request
+    undone alone if it fails (`db.run_batch`). Nobody waits for a timer: a lone request
     is a batch of one. Every request still gets its answer only after its own action
     has been committed to disk."""
 

@@ -1,5 +1,5 @@
 """Group commit on SQLite: actions that queue for the writer are committed together,
-each in its own savepoint. A failing action is undone alone; a failed commit fails
+each in a savepoint of its own. A failing action is undone alone; a failed commit fails
 every action of the batch; nothing is answered before it is on disk."""
 
 from __future__ import annotations
@@ -81,34 +81,73 @@ def test_a_failing_action_is_undone_alone(sqlite_world: tuple[Any, World]) -> No
     assert len(issued) == 2
 
 
-def test_a_batch_that_succeeds_whole_takes_no_savepoints(sqlite_world: tuple[Any, World]) -> None:
-    """Savepoints are paid for only when an action fails (then the batch runs again)."""
-    from sqlalchemy import event
-
+def test_a_failing_action_is_undone_without_running_the_batch_again(
+    sqlite_world: tuple[Any, World],
+) -> None:
+    """Each action sits between a plain SAVEPOINT and RELEASE: one that fails is rolled
+    back to it, and the batch goes on (nothing runs twice)."""
     engine, world = sqlite_world
     principal = _kiosk(engine, world)
-    statements: list[str] = []
+    runs: list[str] = []
 
-    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement.split()[0].upper())
+    def counted(session: Session) -> str:
+        runs.append("issue")
+        number: str = _issue(principal)(session)
+        return number
 
     def fail(session: Session) -> None:
         _issue(principal)(session)
         raise Invalid("bad", "refused after writing")
 
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        results = run_batch(engine, [_issue(principal)] * 3)
-        assert all(ok for ok, _ in results)
-        assert "SAVEPOINT" not in statements
-        statements.clear()
-        results = run_batch(engine, [_issue(principal), fail, _issue(principal)])
-        assert [ok for ok, _ in results] == [True, False, True]
-        assert statements.count("SAVEPOINT") == 3  # the second run, one per action
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+    results = run_batch(engine, [counted, fail, counted])
+    assert [ok for ok, _ in results] == [True, False, True]
+    assert runs == ["issue", "issue"]
     first, third = results[0][1], results[2][1]
     assert int(third.split("-")[1]) == int(first.split("-")[1]) + 1  # no number lost
+
+
+def test_check_ins_after_a_failed_one_still_get_their_place(
+    sqlite_world: tuple[Any, World],
+) -> None:
+    """The first check-in of a batch reads the place and then fails: the place it read
+    is forgotten with it, and the check-ins after it read their own."""
+    engine, world = sqlite_world
+    principal = _kiosk(engine, world)
+
+    def issue_then_fail(session: Session) -> None:
+        _issue(principal)(session)
+        raise Invalid("bad", "refused after writing")
+
+    results = run_batch(engine, [issue_then_fail, _issue(principal), _issue(principal)])
+    assert [ok for ok, _ in results] == [False, True, True]
+
+
+def test_a_session_that_rolls_everything_back_makes_the_batch_run_again(
+    sqlite_world: tuple[Any, World],
+) -> None:
+    """A failed ORM flush rolls back the session's whole transaction: the batch then
+    runs again with a savepoint per action, and still only the failed action is lost."""
+    from datetime import date
+
+    engine, world = sqlite_world
+    principal = _kiosk(engine, world)
+    runs: list[str] = []
+
+    def counted(session: Session) -> str:
+        runs.append("issue")
+        number: str = _issue(principal)(session)
+        return number
+
+    def broken_flush(session: Session) -> None:
+        session.add(TicketSequence(hall_id=999999, prefix="Z", business_date=date(2026, 1, 1)))
+        session.flush()  # the hall does not exist: the foreign key fails in the flush
+
+    results = run_batch(engine, [counted, broken_flush, counted])
+    assert [ok for ok, _ in results] == [True, False, True]
+    assert runs == ["issue", "issue", "issue"]  # the first one ran again
+    first, third = results[0][1], results[2][1]
+    assert int(third.split("-")[1]) == int(first.split("-")[1]) + 1
+    assert _numbers(engine)[-2:] == [first, third]
 
 
 def test_a_failed_commit_fails_the_whole_batch(sqlite_world: tuple[Any, World]) -> None:

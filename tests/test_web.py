@@ -552,3 +552,31 @@ def test_websockets_skip_the_middlewares_that_act_on_http_only(client: TestClien
         layer = getattr(layer, "app", None) if not isinstance(layer, Router) else None
     assert layers == [SessionMiddleware, ExceptionMiddleware, Router]
     assert app.HTTP_ONLY and all(t not in layers for t in app.HTTP_ONLY)
+
+
+@pytest.mark.parametrize("name", ["RequestMetrics", "SecurityHeaders", "BodyLimit"])
+def test_the_middlewares_websockets_skip_pass_a_websocket_through_untouched(name: str) -> None:
+    """Websockets skip these layers (`ReceptionApp.HTTP_ONLY`): that is only right while
+    each one hands a websocket straight on. One that starts acting on websockets must
+    leave that list."""
+    import asyncio
+
+    from reception.app import ReceptionApp
+
+    [cls] = [c for c in ReceptionApp.HTTP_ONLY if c.__name__ == name]
+    seen: list[tuple[object, object, object]] = []
+
+    async def inner(scope: object, receive: object, send: object) -> None:
+        seen.append((scope, receive, send))
+
+    async def receive() -> dict[str, str]:
+        raise AssertionError("a pass-through layer reads nothing")
+
+    async def send(_message: object) -> None:
+        raise AssertionError("a pass-through layer sends nothing")
+
+    kwargs = {"BodyLimit": {"max_bytes": 10}, "SecurityHeaders": {"hsts": True}}.get(name, {})
+    layer = cls(inner, **kwargs)
+    scope = {"type": "websocket", "path": "/display/ws", "headers": []}
+    asyncio.run(layer(scope, receive, send))
+    assert seen == [(scope, receive, send)]

@@ -266,7 +266,8 @@ def describe_issued(
     ahead: dict[int, int] | None = None,
     service: Service | None = None,
 ) -> IssuedTicket:
-    service = service or session.get(Service, ticket.service_id)
+    if service is None:
+        service = session.get(Service, ticket.service_id)
     assert service is not None
     state = state or queries.queue_state(session, hall.id or 0)
     if ahead is None:
