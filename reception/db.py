@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import DateTime, event
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -217,42 +217,30 @@ def _run_together(engine: Engine, jobs: list[Any]) -> list[tuple[bool, Any]] | N
     own; None when a session ended the transaction itself (then nothing was kept)."""
     results: list[tuple[bool, Any]] = []
     memo: dict[Any, Any] = {}
-    with engine.connect() as conn:
-        outer = conn.begin()
+    with _batch_transaction(engine) as (conn, outer):
         # Straight on the driver: through SQLAlchemy the two statements cost as much
         # as the rest of a check-in's bookkeeping. (Group commit is SQLite's only.)
         driver: Any = conn.connection.driver_connection
-        try:
-            for fn in jobs:
-                driver.execute("SAVEPOINT batch_action")
-                # "rollback_only": the session's commit flushes and leaves the batch's
-                # transaction open; closing the session leaves it alone as well.
-                session = Session(
-                    bind=conn,
-                    join_transaction_mode="rollback_only",
-                    expire_on_commit=False,
-                    info={BATCH_MEMO: memo},
-                )
-                try:
-                    value, ok = fn(session), True
-                    session.commit()
-                except Exception as exc:
-                    value, ok = exc, False
-                finally:
-                    session.close()
-                if not outer.is_active:  # the session rolled everything back
-                    return None
-                if not ok:  # undo this action alone
-                    driver.execute("ROLLBACK TO SAVEPOINT batch_action")
-                driver.execute("RELEASE SAVEPOINT batch_action")
-                results.append((ok, value))
-                if not ok or not session.info.get(KEEPS_MEMO):
-                    memo.clear()
-            outer.commit()
-        except BaseException:
-            if outer.is_active:
-                outer.rollback()
-            raise
+        for fn in jobs:
+            driver.execute("SAVEPOINT batch_action")
+            # "rollback_only": the session's commit flushes and leaves the batch's
+            # transaction open; closing the session leaves it alone as well.
+            session = _action_session(conn, memo, "rollback_only")
+            try:
+                value, ok = fn(session), True
+                session.commit()
+            except Exception as exc:
+                value, ok = exc, False
+            finally:
+                session.close()
+            if not outer.is_active:  # the session rolled everything back
+                return None
+            if not ok:  # undo this action alone
+                driver.execute("ROLLBACK TO SAVEPOINT batch_action")
+            driver.execute("RELEASE SAVEPOINT batch_action")
+            results.append((ok, value))
+            if not ok or not session.info.get(KEEPS_MEMO):
+                memo.clear()
     return results
 
 
@@ -260,31 +248,41 @@ def _run_undoing_each(engine: Engine, jobs: list[Any]) -> list[tuple[bool, Any]]
     """Every action in its own savepoint: one that raises is rolled back to it alone."""
     results: list[tuple[bool, Any]] = []
     memo: dict[Any, Any] = {}
+    with _batch_transaction(engine) as (conn, _outer):
+        for fn in jobs:
+            session = _action_session(conn, memo, "create_savepoint")
+            try:
+                value = fn(session)
+                session.commit()  # releases this action's savepoint
+                results.append((True, value))
+            except Exception as exc:  # the action's own failure: only it is undone
+                session.rollback()  # (which also expires what it read: forget that)
+                results.append((False, exc))
+                memo.clear()
+            finally:
+                session.close()
+            if not session.info.get(KEEPS_MEMO):
+                memo.clear()
+    return results
+
+
+@contextmanager
+def _batch_transaction(engine: Engine) -> Iterator[tuple[Connection, RootTransaction]]:
+    """The batch's transaction: committed at the end if it is still open, rolled back
+    if anything escapes (then every action gets that error)."""
     with engine.connect() as conn:
         outer = conn.begin()
         try:
-            for fn in jobs:
-                session = Session(
-                    bind=conn,
-                    join_transaction_mode="create_savepoint",
-                    expire_on_commit=False,
-                    info={BATCH_MEMO: memo},
-                )
-                try:
-                    value = fn(session)
-                    session.commit()  # releases this action's savepoint
-                    results.append((True, value))
-                except Exception as exc:  # the action's own failure: only it is undone
-                    session.rollback()  # (which also expires what it read: forget that)
-                    results.append((False, exc))
-                    memo.clear()
-                finally:
-                    session.close()
-                if not session.info.get(KEEPS_MEMO):
-                    memo.clear()
-            outer.commit()
+            yield conn, outer
+            if outer.is_active:
+                outer.commit()
         except BaseException:
             if outer.is_active:
                 outer.rollback()
             raise
-    return results
+
+
+def _action_session(conn: Connection, memo: dict[Any, Any], mode: Any) -> Session:
+    return Session(
+        bind=conn, join_transaction_mode=mode, expire_on_commit=False, info={BATCH_MEMO: memo}
+    )

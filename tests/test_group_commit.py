@@ -60,15 +60,30 @@ def _numbers(engine: Any) -> list[str]:
         return list(s.exec(select(Ticket.number).order_by(col(Ticket.id))))
 
 
+def _counted(principal: Any, runs: list[str]) -> Any:
+    """`_issue` that notes each time it runs."""
+
+    def action(session: Session) -> str:
+        runs.append("issue")
+        number: str = _issue(principal)(session)
+        return number
+
+    return action
+
+
+def _issue_then_fail(principal: Any) -> Any:
+    def action(session: Session) -> None:
+        _issue(principal)(session)  # takes a number and writes a ticket, then…
+        raise Invalid("bad", "refused after writing")
+
+    return action
+
+
 def test_a_failing_action_is_undone_alone(sqlite_world: tuple[Any, World]) -> None:
     engine, world = sqlite_world
     principal = _kiosk(engine, world)
 
-    def issue_then_fail(session: Session) -> None:
-        _issue(principal)(session)  # takes a number and writes a ticket, then…
-        raise Invalid("bad", "refused after writing")
-
-    results = run_batch(engine, [_issue(principal), issue_then_fail, _issue(principal)])
+    results = run_batch(engine, [_issue(principal), _issue_then_fail(principal), _issue(principal)])
 
     assert [ok for ok, _ in results] == [True, False, True]
     assert isinstance(results[1][1], Invalid)
@@ -89,17 +104,9 @@ def test_a_failing_action_is_undone_without_running_the_batch_again(
     engine, world = sqlite_world
     principal = _kiosk(engine, world)
     runs: list[str] = []
+    counted = _counted(principal, runs)
 
-    def counted(session: Session) -> str:
-        runs.append("issue")
-        number: str = _issue(principal)(session)
-        return number
-
-    def fail(session: Session) -> None:
-        _issue(principal)(session)
-        raise Invalid("bad", "refused after writing")
-
-    results = run_batch(engine, [counted, fail, counted])
+    results = run_batch(engine, [counted, _issue_then_fail(principal), counted])
     assert [ok for ok, _ in results] == [True, False, True]
     assert runs == ["issue", "issue"]
     first, third = results[0][1], results[2][1]
@@ -114,11 +121,7 @@ def test_check_ins_after_a_failed_one_still_get_their_place(
     engine, world = sqlite_world
     principal = _kiosk(engine, world)
 
-    def issue_then_fail(session: Session) -> None:
-        _issue(principal)(session)
-        raise Invalid("bad", "refused after writing")
-
-    results = run_batch(engine, [issue_then_fail, _issue(principal), _issue(principal)])
+    results = run_batch(engine, [_issue_then_fail(principal), _issue(principal), _issue(principal)])
     assert [ok for ok, _ in results] == [False, True, True]
 
 
@@ -132,11 +135,7 @@ def test_a_session_that_rolls_everything_back_makes_the_batch_run_again(
     engine, world = sqlite_world
     principal = _kiosk(engine, world)
     runs: list[str] = []
-
-    def counted(session: Session) -> str:
-        runs.append("issue")
-        number: str = _issue(principal)(session)
-        return number
+    counted = _counted(principal, runs)
 
     def broken_flush(session: Session) -> None:
         session.add(TicketSequence(hall_id=999999, prefix="Z", business_date=date(2026, 1, 1)))
