@@ -91,12 +91,19 @@ def fetch_one(engine: Engine, stmt: ClauseElement, params: dict[str, Any]) -> An
     raw: Any = None
     try:
         raw = engine.raw_connection()
+        # psycopg would wrap the one SELECT in BEGIN and, back in the pool, ROLLBACK:
+        # two more round trips. (SQLite's connections here already commit by themselves.)
+        postgres = engine.dialect.name == "postgresql"
+        if postgres:
+            raw.driver_connection.autocommit = True
         cursor = raw.cursor()
         try:
             cursor.execute(sql, args)
             return cursor.fetchone()
         finally:
             cursor.close()
+            if postgres:
+                raw.driver_connection.autocommit = False
     except dbapi_error as exc:  # as SQLAlchemy would raise it (a locked database: 503)
         gone = engine.dialect.is_disconnect(exc, raw, None)
         if gone and raw is not None:
