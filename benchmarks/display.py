@@ -22,10 +22,11 @@ reach the client process (`data_received`, before frame parsing and task wake-up
 latency = stamp - t0. It still includes the HTTP request and the client's own work on the
 sockets served before it, in every configuration alike; the client runs with its
 garbage collector off, so its own pauses are not measured. 2 warm-up rounds, then
-`BENCH_ROUNDS` (default 50: with 15, the 1 % worst samples all came from the one round
-that a garbage collection fell in, so the p99 was that round's, not the tail's) rounds 0.4 s apart (`BENCH_CONFIGS`, e.g. "bare,memory-1w", runs
-only some configurations); each round waits up to 10 s for all
-sockets, and late or lost deliveries are reported as missing.
+`BENCH_ROUNDS` rounds 0.4 s apart (default 50: with 15, the worst 1 % of the samples all
+came from the one round a garbage collection fell in, so the p99 was that round's rather
+than the tail's; `BENCH_CONFIGS`, e.g. "bare,memory-1w", runs only some configurations).
+Each round waits up to 10 s for all sockets; late or lost deliveries are reported as
+missing.
 
 Memory: VmRSS from /proc/<pid>/status of the worker process (the largest worker with
 several), read just before the displays connect (idle: tickets issued, and the RSS
