@@ -3,10 +3,10 @@ connection; PostgreSQL (`postgresql+psycopg://`) runs the same code with a pool.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Connection, Dialect, Engine, RootTransaction
@@ -16,6 +16,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
+
+T = TypeVar("T")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -197,6 +199,21 @@ batch's earlier actions left unchanged (the hall's setting between check-ins, sa
 KEEPS_MEMO = "keeps_batch_memo"
 """An action sets this in `Session.info` when it changed nothing the memo may hold;
 after any other action the memo is emptied. Unknown actions thus clear it."""
+
+
+def batch_memo(session: Session, key: Any, load: Callable[[], T]) -> T:
+    """What `load` reads, shared by the actions of a batch that follow each other
+    (`BATCH_MEMO`); outside a batch, read every time. Calling this marks the action
+    as one that changes nothing such reads hold (`KEEPS_MEMO`): an action that also
+    changes what it memoises must remove that mark."""
+    session.info[KEEPS_MEMO] = True
+    memo = session.info.get(BATCH_MEMO)
+    if memo is None:
+        return load()
+    if key not in memo:
+        memo[key] = load()
+    value: T = memo[key]
+    return value
 
 
 def run_batch(engine: Engine, jobs: list[Any]) -> list[tuple[bool, Any]]:

@@ -265,8 +265,13 @@ def with_session(engine: Engine, fn: Callable[[Session], T]) -> T:
 
 
 async def read(conn: HTTPConnection, fn: Callable[[Session], T]) -> T:
+    return await _on_reader(conn, with_session, fn)
+
+
+async def _on_reader(conn: HTTPConnection, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(read_engine, *args)` in a thread, within the read threads' limit."""
     app = ctx(conn)
-    return await anyio.to_thread.run_sync(with_session, app.read_engine, fn, limiter=app.readers)
+    return await anyio.to_thread.run_sync(fn, app.read_engine, *args, limiter=app.readers)
 
 
 async def principal_of(conn: HTTPConnection) -> Principal | None:
@@ -277,10 +282,7 @@ async def principal_of(conn: HTTPConnection) -> Principal | None:
     auth = conn.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         token = auth[7:].strip()
-        app = ctx(conn)
-        principal = await anyio.to_thread.run_sync(
-            principal_for_bearer, app.read_engine, token, limiter=app.readers
-        )
+        principal = await _on_reader(conn, principal_for_bearer, token)
         if principal is None:
             raise Unauthorized("bad_token", N_("The access token is not valid."))
     elif (

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, text
 from sqlmodel import Session, col, select
 
-from reception.db import BATCH_MEMO, KEEPS_MEMO, UTCDateTime
+from reception.db import UTCDateTime, batch_memo
 from reception.errors import N_, Invalid, NotFound
 from reception.queue.models import (
     Branch,
@@ -89,15 +89,8 @@ def place_for_checkin(
     """`ticket_place` for a check-in: shared by the check-ins of a group commit as
     `setting_for_checkin` is, under the same contract (`db.KEEPS_MEMO`). The rows are
     only read from: the same objects serve every check-in of the batch."""
-    session.info[KEEPS_MEMO] = True
-    memo = session.info.get(BATCH_MEMO)
-    if memo is None:
-        return ticket_place(session, branch, hall, service)
     key = ("ticket_place", branch, hall, service)
-    if key not in memo:
-        memo[key] = ticket_place(session, branch, hall, service)
-    place: tuple[Branch, Hall, Service] | None = memo[key]
-    return place
+    return batch_memo(session, key, lambda: ticket_place(session, branch, hall, service))
 
 
 def hall_event_seq(session: Session, hall_id: int) -> int | None:
@@ -347,15 +340,7 @@ def setting_for_checkin(session: Session, hall_id: int) -> QueueSetting:
     share one read (`db.BATCH_MEMO`). This marks the whole action as changing none of
     it (`db.KEEPS_MEMO`): an action that calls `issue_ticket` and also opens or closes
     a counter, changes a service or calls a ticket must remove that mark."""
-    session.info[KEEPS_MEMO] = True
-    memo = session.info.get(BATCH_MEMO)
-    if memo is None:
-        return queue_setting(session, hall_id)
-    key = ("queue_setting", hall_id)
-    if key not in memo:
-        memo[key] = queue_setting(session, hall_id)
-    setting: QueueSetting = memo[key]
-    return setting
+    return batch_memo(session, ("queue_setting", hall_id), lambda: queue_setting(session, hall_id))
 
 
 def queue_setting(session: Session, hall_id: int, limit: int = 20) -> QueueSetting:
