@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from reception.errors import N_, Conflict, Invalid
-from reception.queue.models import CounterStatus, TicketStatus
+from reception.queue.models import CounterStatus, Residency, TicketStatus
 
 S = TicketStatus
 
@@ -64,6 +64,13 @@ def check_counter_transition(current: str, target: str) -> str:
             N_("This is not possible for a counter that is {current}."),
             current=current,
         ) from None
+
+
+def check_residency(value: str | None) -> str | None:
+    """Citizen, resident, or not stated (None): what published statistics count."""
+    if value is not None and value not in {r.value for r in Residency}:
+        raise Invalid("bad_residency", N_("Residency is citizen or resident."))
+    return value
 
 
 def normalise_phone(raw: str, default_region: str = "SA") -> str:
