@@ -18,7 +18,7 @@ from reception.auth import fields
 from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.clock import Clock
-from reception.errors import N_, Conflict, Forbidden, Invalid, NotFound
+from reception.errors import N_, Conflict, Invalid, NotFound
 from reception.events import Event
 from reception.feedback.invite import invite_to_rate
 from reception.notify.outbox import enqueue_sms
@@ -43,6 +43,7 @@ from reception.queue.rules import (
     check_ticket_transition,
     is_open,
     normalise_phone,
+    priority_not_offered,
 )
 
 T = TypeVar("T")
@@ -175,10 +176,7 @@ def issue_ticket(
     # appointment group comes with a checked-in appointment, never by choice.
     declared = not (by_appointment and group is not None and group.slug == APPOINTMENT_PRIORITY)
     if group is not None and not group.at_kiosk and principal.role == Role.kiosk and declared:
-        raise Forbidden(
-            "priority_not_offered",
-            N_("This priority cannot be chosen at the kiosk. Please ask at the reception desk."),
-        )
+        raise priority_not_offered()
 
     scoped_key = f"{principal.actor}:{idempotency_key}" if idempotency_key else None
     if scoped_key:
