@@ -38,6 +38,7 @@ TICKET_EVENT_LABELS: dict[str, str] = {
     "ticket.requeue": N_("waiting again"),
     "ticket.cancel": N_("cancelled"),
     "ticket.expire": N_("closed at the end of the day"),
+    "ticket.residency": N_("residency corrected"),
 }
 
 OUTCOME_LABELS: dict[str, str] = {

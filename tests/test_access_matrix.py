@@ -118,6 +118,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/counters/{counter}/call-next": OPERATOR_MEN | MANAGERS,
     "POST /api/v1/counters/{counter}/call/{ticket}": OPERATOR_MEN | MANAGERS,
     "POST /api/v1/counters/{counter}/current/transfer": OPERATOR_MEN | MANAGERS,
+    "POST /api/v1/counters/{counter}/current/residency": OPERATOR_MEN | MANAGERS,
     "POST /api/v1/counters/{counter}/current/{action}": OPERATOR_MEN | MANAGERS,
     "POST /api/v1/counters/{counter}/status": OPERATOR_MEN | MANAGERS,
     "GET /display": DISPLAY_MEN | OPERATOR_MEN | MANAGERS,
@@ -244,6 +245,7 @@ ACCESS: dict[str, frozenset[str]] = {
 BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/tickets": {"branch": "riyadh", "hall": "men", "service": "letter"},
     "POST /api/v1/counters/{counter}/current/transfer": {"service": "enquiry"},
+    "POST /api/v1/counters/{counter}/current/residency": {"residency": "citizen"},
     "POST /api/v1/counters/{counter}/status": {"action": "open"},
     "PUT /api/v1/halls/{hall}/display": {"notice_ar": "", "notice_en": ""},
     "POST /api/v1/appointments/check-in": {"code": "00000000"},

@@ -335,7 +335,7 @@ def test_a_supervisor_may_send_a_visitor_to_the_back(
     operator = Principal("user", 3, "op", "operator", None, frozenset({_men_hall(engine)}))
     with session_scope(engine) as s, pytest.raises(Exception) as info:
         actions.transfer_ticket(s, clock, operator, counter, service="letter", to_back=True)
-    assert getattr(info.value, "code", "") == "wrong_role"
+    assert getattr(info.value, "code", "") == "field_not_allowed"
     with session_scope(engine) as s:
         actions.transfer_ticket(s, clock, ADMIN, counter, service="letter", to_back=True)
     with Session(engine) as s:

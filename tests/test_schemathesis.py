@@ -71,6 +71,7 @@ TOKENS: dict[str, tuple[str, ...]] = {
     "POST /api/v1/counters/{counter}/call/{ticket}": DESK,
     "POST /api/v1/counters/{counter}/current/{action}": DESK,
     "POST /api/v1/counters/{counter}/current/transfer": DESK,
+    "POST /api/v1/counters/{counter}/current/residency": DESK,
     "POST /api/v1/counters/{counter}/status": DESK,
     "PUT /api/v1/halls/{hall}/display": MANAGERS,
     "GET /api/v1/slots": DESK,

@@ -52,6 +52,7 @@ def appointment_json(row: Appointment, base_url: str) -> dict[str, Any]:
         "kind": row.kind,
         "starts_at": row.starts_at.isoformat(),
         "status": row.status,
+        "residency": row.residency,
         "tracking_url": actions.tracking_link(base_url, row),
         "qr": qr_data_uri(row.code),
     }
@@ -80,7 +81,7 @@ async def _staff(request: Request) -> Principal:
 
 async def book(request: Request) -> Response:
     principal = await _staff(request)
-    body = await _body(request, AppointmentCreate)
+    body = await _body(request, AppointmentCreate, principal, "appointment.book")
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
@@ -162,7 +163,7 @@ async def cancel(request: Request) -> Response:
 
 async def reschedule(request: Request) -> Response:
     principal = await _staff(request)
-    body = await _body(request, RescheduleBody)
+    body = await _body(request, RescheduleBody, principal, "appointment.reschedule")
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
@@ -183,7 +184,7 @@ async def reschedule(request: Request) -> Response:
 
 async def check_in(request: Request) -> Response:
     principal = await require_principal(request)
-    body = await _body(request, CheckInBody)
+    body = await _body(request, CheckInBody, principal, "appointment.check_in")
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
@@ -196,6 +197,7 @@ async def check_in(request: Request) -> Response:
             code=body.code,
             public_base_url=app.settings.public_base_url,
             language=body.language,
+            residency=body.residency,
         ),
     )
     return JSONResponse(issued.as_dict(), status_code=200 if issued.replayed else 201)

@@ -24,7 +24,7 @@ TRIAGE_MOVES = {"close", "reject", "merge"}
 
 async def register(request: Request) -> Response:
     principal = await require_principal(request)
-    body = await _body(request, LetterCreate)
+    body = await _body(request, LetterCreate, principal, "letter.register")
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
@@ -40,6 +40,7 @@ async def register(request: Request) -> Response:
             "id": done.letter.id,
             "reference": done.letter.reference,
             "status": done.letter.status,
+            "residency": done.letter.residency,
             "tracking_url": done.tracking_url,
         },
         status_code=201,
@@ -103,7 +104,7 @@ async def _answer(request: Request, letter_id: int) -> Response:
 async def classify(request: Request) -> Response:
     principal = await require_principal(request)
     letter_id = await _letter_id(request)
-    body = await _body(request, ClassifyBody)
+    body = await _body(request, ClassifyBody, principal, "letter.classify")
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)

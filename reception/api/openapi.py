@@ -30,6 +30,8 @@ _MODELS: list[type[BaseModel]] = [
     schemas.CalledTicket,
     schemas.ErrorBody,
     schemas.BranchList,
+    schemas.ResidencyBody,
+    schemas.ResidencyOut,
 ]
 
 
@@ -116,6 +118,20 @@ def _operator_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
                 "parameters": [_path_int("counter")],
                 "requestBody": _body(schemas.TransferBody),
                 "responses": {"200": called, **_errors(400, 401, 403, 404, 409, 422, 503)},
+            }
+        },
+        "/api/v1/counters/{counter}/current/residency": {
+            "post": {
+                "operationId": "correctCurrentResidency",
+                "summary": "Correct the residency (citizen or resident) of the visitor the "
+                "counter has called or is serving; audited with the old and the new value",
+                "security": bearer,
+                "parameters": [_path_int("counter")],
+                "requestBody": _body(schemas.ResidencyBody),
+                "responses": {
+                    "200": _json(schemas.ResidencyOut, "The ticket with its residency"),
+                    **_errors(400, 401, 403, 404, 409, 422, 503),
+                },
             }
         },
         "/api/v1/counters/{counter}/status": {

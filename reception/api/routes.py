@@ -16,11 +16,14 @@ from reception.api.schemas import (
     CounterStatusBody,
     DisplayBody,
     FinishBody,
+    ResidencyBody,
     TicketCreate,
     TransferBody,
 )
+from reception.auth import fields
+from reception.auth.principal import Principal
 from reception.errors import N_, Invalid, NotFound
-from reception.queue import actions, counters, display, queries
+from reception.queue import actions, counters, display, queries, residency
 from reception.web import ctx, path_id, read, require_principal, run_action, t
 
 BaseModelT = TypeVar("BaseModelT", bound=BaseModel)
@@ -63,9 +66,17 @@ async def list_branches(request: Request) -> Response:
     return JSONResponse({"branches": tree})
 
 
+def _require_settable(principal: Principal, write: str, raw: Any) -> None:
+    """Before the schema: a field this role may not set is refused with 403 and the
+    field's name, not as an unknown field (422)."""
+    if isinstance(raw, dict):
+        fields.require_settable(principal, write, raw.keys())
+
+
 async def create_ticket(request: Request) -> Response:
     principal = await require_principal(request)
     raw = await _json_body(request)
+    _require_settable(principal, "ticket.issue", raw)
     try:
         body = TicketCreate.model_validate(raw)
     except ValidationError as exc:
@@ -100,8 +111,17 @@ def _ticket_json(ticket: dict[str, Any]) -> JSONResponse:
     return JSONResponse({k: ticket[k] for k in TICKET_FIELDS})
 
 
-async def _body(request: Request, model: type[BaseModelT]) -> BaseModelT | JSONResponse:
+async def _body(
+    request: Request,
+    model: type[BaseModelT],
+    principal: Principal | None = None,
+    write: str | None = None,
+) -> BaseModelT | JSONResponse:
+    """The body as `model`, or the 422 answer. With `write`, the fields `principal`
+    may not set in it are refused first (403, see reception/auth/fields.py)."""
     raw = await _json_body(request)
+    if principal is not None and write is not None:
+        _require_settable(principal, write, raw)
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
@@ -148,7 +168,7 @@ async def current_action(request: Request) -> Response:
         raise NotFound("unknown_action", N_("Unknown action."))
     outcome = None
     if action == "finish" and await request.body():
-        body = await _body(request, FinishBody)
+        body = await _body(request, FinishBody, principal, "ticket.finish")
         if isinstance(body, JSONResponse):
             return body
         outcome = body.outcome
@@ -165,7 +185,7 @@ async def current_action(request: Request) -> Response:
 async def transfer(request: Request) -> Response:
     principal = await require_principal(request)
     counter_id = _counter_id(request)
-    body = await _body(request, TransferBody)
+    body = await _body(request, TransferBody, principal, "ticket.transfer")
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
@@ -187,7 +207,7 @@ async def transfer(request: Request) -> Response:
 async def counter_status(request: Request) -> Response:
     principal = await require_principal(request)
     counter_id = _counter_id(request)
-    body = await _body(request, CounterStatusBody)
+    body = await _body(request, CounterStatusBody, principal, "counter.status")
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
@@ -201,10 +221,24 @@ async def counter_status(request: Request) -> Response:
 CURRENT_ACTIONS = {"recall", "start", "finish", "no_show", "return"}
 
 
+async def correct_residency(request: Request) -> Response:
+    """The operator corrects the residency of the visitor at the counter."""
+    principal = await require_principal(request)
+    counter_id = _counter_id(request)
+    body = await _body(request, ResidencyBody, principal, "ticket.residency")
+    if isinstance(body, JSONResponse):
+        return body
+    ticket = await run_action(
+        request,
+        lambda s: residency.correct_residency(s, principal, counter_id, body.residency),
+    )
+    return JSONResponse({k: ticket[k] for k in (*TICKET_FIELDS, "residency")})
+
+
 async def set_display(request: Request) -> Response:
     principal = await require_principal(request)
     hall_id = path_id(request, "hall", "hall")
-    body = await _body(request, DisplayBody)
+    body = await _body(request, DisplayBody, principal, "hall.display")
     if isinstance(body, JSONResponse):
         return body
     hall = await run_action(
@@ -220,6 +254,7 @@ routes = [
     Route("/api/v1/counters/{counter}/call-next", call_next, methods=["POST"]),
     Route("/api/v1/counters/{counter}/call/{ticket}", call_ticket, methods=["POST"]),
     Route("/api/v1/counters/{counter}/current/transfer", transfer, methods=["POST"]),
+    Route("/api/v1/counters/{counter}/current/residency", correct_residency, methods=["POST"]),
     Route("/api/v1/counters/{counter}/current/{action}", current_action, methods=["POST"]),
     Route("/api/v1/counters/{counter}/status", counter_status, methods=["POST"]),
     Route("/api/v1/halls/{hall}/display", set_display, methods=["PUT"]),

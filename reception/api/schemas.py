@@ -30,6 +30,9 @@ class AppointmentCreate(BaseModel):
     phone: str | None = Field(default=None, max_length=32, description="Mobile for SMS.")
     name: str = Field(default="", max_length=120, description="Shown masked to the visitor.")
     language: Literal["ar", "en"] = "ar"
+    residency: Literal["citizen", "resident"] | None = Field(
+        default=None, description="Counted in published statistics; the check-in inherits it."
+    )
 
 
 class RescheduleBody(BaseModel):
@@ -67,6 +70,7 @@ class AppointmentOut(BaseModel):
     kind: Literal["visit", "meeting"]
     starts_at: str
     status: str
+    residency: Literal["citizen", "resident"] | None = None
     tracking_url: str = Field(description="The visitor's page: details, cancel, change time.")
     qr: str = Field(description="The code as a QR image (SVG data URI) for the kiosk scanner.")
 
@@ -76,6 +80,9 @@ class CheckInBody(BaseModel):
 
     code: str = Field(min_length=1, max_length=40, examples=["40213377"])
     language: Literal["ar", "en"] = "ar"
+    residency: Literal["citizen", "resident"] | None = Field(
+        default=None, description="As the visitor states it now; else the booking's."
+    )
 
 
 class DisplayBody(BaseModel):
@@ -232,3 +239,13 @@ class CallBody(BaseModel):
 
     direction: Literal["in", "out"]
     note: str = Field(min_length=1, max_length=4000)
+
+
+class ResidencyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    residency: Literal["citizen", "resident"]
+
+
+class ResidencyOut(CalledTicket):
+    residency: Literal["citizen", "resident"] | None

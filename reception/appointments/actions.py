@@ -28,18 +28,24 @@ from reception.appointments.rules import (
     due_reminder,
     slot_at,
 )
+from reception.auth import fields
 from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Conflict, Forbidden, Invalid, NotFound
 from reception.notify.outbox import enqueue_sms
 from reception.queue import queries
-from reception.queue.actions import IssuedTicket, Outcome, describe_issued, issue_ticket
+from reception.queue.actions import (
+    APPOINTMENT_PRIORITY,
+    IssuedTicket,
+    Outcome,
+    describe_issued,
+    issue_ticket,
+)
 from reception.queue.models import Branch, Hall, PriorityGroup, Service, ServiceMode, Ticket
-from reception.queue.rules import normalise_phone
+from reception.queue.rules import check_residency, normalise_phone
 
 CODE_DIGITS = 8
-APPOINTMENT_PRIORITY = "appointment"
 CITIZEN = Principal("citizen", 0, "citizen", "citizen", None, frozenset())
 """Acting from a tracking link: no role, so it can only ever use the slots offered."""
 
@@ -199,10 +205,13 @@ def book_appointment(
     public_base_url: str = "",
     kind: AppointmentKind = AppointmentKind.visit,
     notify: bool = True,
+    residency: str | None = None,
 ) -> Outcome[Appointment]:
     """A visit in one of the slots offered (staff on the phone, or an online portal
     with a staff token). Takes a seat of the slot in the same transaction."""
     principal.require_role(Role.admin, Role.supervisor, Role.operator)
+    given = {"phone": phone, "name": name, "residency": residency}
+    fields.require_settable(principal, "appointment.book", [k for k, v in given.items() if v])
     branch_row = queries.branch_by_slug(session, branch)
     hall_row = queries.hall_by_slug(session, branch_row, hall)
     assert branch_row.id is not None and hall_row.id is not None
@@ -218,6 +227,7 @@ def book_appointment(
         raise Invalid("in_the_past", N_("An appointment is booked for a time still to come."))
     if language not in ("ar", "en"):
         raise Invalid("bad_language", N_("Language is ar or en."))
+    check_residency(residency)
     phone_e164 = normalise_phone(phone) if phone else None
     template = _find_slot(session, principal, branch_row, hall_row, service_row, starts_at)
     if template is not None:
@@ -234,6 +244,7 @@ def book_appointment(
         name=name.strip()[:120],
         phone=phone_e164,
         language=language,
+        residency=residency,
     )
     session.add(row)
     session.flush()
@@ -434,10 +445,15 @@ def check_in(
     code: str,
     public_base_url: str,
     language: str = "ar",
+    residency: str | None = None,
 ) -> Outcome[IssuedTicket]:
     """Turn a booked appointment into a ticket with the appointment priority. Checking
-    in twice gives the same ticket (a double tap, a retry after a network blip)."""
+    in twice gives the same ticket (a double tap, a retry after a network blip). The
+    ticket carries the residency the visitor states now, or else the one of the
+    booking, so appointment holders count in the statistics like walk-ins."""
     principal.require_role(Role.kiosk, Role.admin, Role.supervisor)
+    fields.require_settable(principal, "appointment.check_in", ["residency"] if residency else [])
+    check_residency(residency)
     row = appointment_by_code(session, principal, code)
     branch = session.get(Branch, row.branch_id)
     hall = session.get(Hall, row.hall_id)
@@ -488,6 +504,7 @@ def check_in(
         public_base_url=public_base_url,
         phone=row.phone,
         priority=APPOINTMENT_PRIORITY if has_priority is not None else None,
+        residency=residency or row.residency,
         language=language,
         idempotency_key=f"appointment:{row.id}",
         by_appointment=True,
@@ -503,5 +520,6 @@ def check_in(
         "appointment",
         row.id,
         ticket=outcome.value.ticket.number,
+        residency=outcome.value.ticket.residency,
     )
     return outcome

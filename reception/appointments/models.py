@@ -79,6 +79,9 @@ class Appointment(SQLModel, table=True):
     name: str = Field(default="", sa_type=String(120))
     phone: str | None = Field(default=None, sa_type=String(20), index=True)
     language: str = Field(default="ar", sa_type=String(2))
+    residency: str | None = Field(
+        default=None, sa_type=String(16), description="citizen or resident; None: not stated"
+    )
     status: str = Field(default=AppointmentStatus.booked, sa_type=String(16))
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

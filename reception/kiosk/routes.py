@@ -111,6 +111,7 @@ async def check_in(request: Request) -> Response:
     form = await check_csrf(request)
     app = ctx(request)
     code = str(form.get("code", "")).strip()[:40]
+    residency = str(form.get("residency", "") or "")[:16] or None
     try:
         issued = await run_action(
             request,
@@ -121,6 +122,7 @@ async def check_in(request: Request) -> Response:
                 code=code,
                 public_base_url=app.settings.public_base_url,
                 language=language_of(request),
+                residency=residency,
             ),
         )
     except DomainError as exc:
@@ -129,7 +131,13 @@ async def check_in(request: Request) -> Response:
         view = await read(
             request, lambda s: views.kiosk_view(s, principal, None, None, None, app.clock)
         )
-        context = {"view": view, "error": error_text(request, exc), "code": code, "why": exc.code}
+        context = {
+            "view": view,
+            "error": error_text(request, exc),
+            "code": code,
+            "why": exc.code,
+            "residency": residency,
+        }
         return render(request, "kiosk/appointment.html", context, status_code=exc.status_code)
     return RedirectResponse(f"/kiosk/tickets/{issued.ticket.id}", status_code=303)
 

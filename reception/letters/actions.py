@@ -198,6 +198,22 @@ def register_letter(
                 "unknown_ticket_number", N_("There is no ticket {number} today."), number=number
             )
         ticket_id = ticket.id
+        if ticket.residency is None:
+            # The ID number shows what the visitor did not state at the kiosk; the
+            # visit then counts as citizen or resident in the statistics, not unknown.
+            ticket.residency = residency
+            session.add(ticket)
+            audit.record(
+                session,
+                principal.actor,
+                "ticket.residency",
+                "ticket",
+                ticket.id,
+                number=ticket.number,
+                was=None,
+                now=residency,
+                source="letter",
+            )
     now = clock.now()
     letter = Letter(
         reference=_next_reference(session, now.astimezone(ZoneInfo(branch_row.timezone)).year),

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from reception import audit
+from reception.auth import fields
 from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.clock import Clock
@@ -29,7 +30,6 @@ from reception.queue.models import (
     CounterService,
     CounterStatus,
     Hall,
-    Residency,
     Service,
     ServiceMode,
     Ticket,
@@ -37,9 +37,18 @@ from reception.queue.models import (
     TicketStatus,
     VisitOutcome,
 )
-from reception.queue.rules import QueueState, check_ticket_transition, is_open, normalise_phone
+from reception.queue.rules import (
+    QueueState,
+    check_residency,
+    check_ticket_transition,
+    is_open,
+    normalise_phone,
+    priority_not_offered,
+)
 
 T = TypeVar("T")
+APPOINTMENT_PRIORITY = "appointment"
+"""The priority group a checked-in appointment gets (when the group exists)."""
 
 
 @dataclass
@@ -141,6 +150,8 @@ def issue_ticket(
     by_appointment: bool = False,
 ) -> Outcome[IssuedTicket]:
     principal.require_role(Role.kiosk, Role.admin, Role.supervisor)
+    given = {"phone": phone, "priority": priority, "residency": residency}
+    fields.require_settable(principal, "ticket.issue", [k for k, v in given.items() if v])
     place = queries.place_for_checkin(session, branch, hall, service)
     if place is None:  # say which part is wrong, in the order a person would check
         branch_row = queries.branch_by_slug(session, branch)
@@ -156,12 +167,16 @@ def issue_ticket(
         raise Conflict("closed", N_("We are closed now. Please come back during opening hours."))
     if service_row.mode == ServiceMode.appointment and not by_appointment:
         raise Invalid("by_appointment_only", N_("This service is by appointment only."))
-    if residency is not None and residency not in {r.value for r in Residency}:
-        raise Invalid("bad_residency", N_("Residency is citizen or resident."))
+    check_residency(residency)
     if language not in ("ar", "en"):
         raise Invalid("bad_language", N_("Language is ar or en."))
     phone_e164 = normalise_phone(phone) if phone else None
     group = queries.priority_by_slug(session, priority) if priority else None
+    # Declared by the visitor at a kiosk: only the groups offered there. The
+    # appointment group comes with a checked-in appointment, never by choice.
+    declared = not (by_appointment and group is not None and group.slug == APPOINTMENT_PRIORITY)
+    if group is not None and not group.at_kiosk and principal.role == Role.kiosk and declared:
+        raise priority_not_offered()
 
     scoped_key = f"{principal.actor}:{idempotency_key}" if idempotency_key else None
     if scoped_key:
@@ -494,6 +509,7 @@ def act_on_current(
     if outcome is not None and outcome not in {o.value for o in VisitOutcome}:
         raise Invalid("bad_outcome", N_("Unknown outcome of the visit."))
     counter, hall = counter_for_operator(session, principal, counter_id)
+    fields.require_settable(principal, "ticket.finish", ["outcome"] if outcome else [])
     ticket = queries.current_ticket_at(session, counter.id or 0)
     if ticket is None:
         raise Conflict("no_current_ticket", N_("This counter has no ticket called."))
@@ -577,8 +593,8 @@ def transfer_ticket(
     """Send the counter's current visitor to another service (and optionally to one
     counter). The ticket keeps its place by original arrival in the new line."""
     counter, hall = counter_for_operator(session, principal, counter_id)
-    if to_back:
-        principal.require_role(Role.supervisor, Role.admin)
+    given = {"service": service, "counter": to_counter, "to_back": to_back}
+    fields.require_settable(principal, "ticket.transfer", [k for k, v in given.items() if v])
     ticket = queries.current_ticket_at(session, counter_id)
     if ticket is None:
         raise Conflict("no_current_ticket", N_("This counter has no ticket called."))

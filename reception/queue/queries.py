@@ -106,6 +106,11 @@ def priority_by_slug(session: Session, slug: str) -> PriorityGroup:
     return group
 
 
+def priority_exists(session: Session, slug: str) -> bool:
+    found = session.exec(select(PriorityGroup.id).where(PriorityGroup.slug == slug)).first()
+    return found is not None
+
+
 def counter_by_id(session: Session, counter_id: int, fresh: bool = False) -> Counter:
     counter = session.get(Counter, counter_id, populate_existing=fresh)
     if counter is None:

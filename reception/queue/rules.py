@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from reception.errors import N_, Conflict, Invalid
-from reception.queue.models import CounterStatus, TicketStatus
+from reception.errors import N_, Conflict, Forbidden, Invalid
+from reception.queue.models import CounterStatus, Residency, TicketStatus
 
 S = TicketStatus
 
@@ -64,6 +64,22 @@ def check_counter_transition(current: str, target: str) -> str:
             N_("This is not possible for a counter that is {current}."),
             current=current,
         ) from None
+
+
+def priority_not_offered() -> Forbidden:
+    """A visitor at a kiosk asked for a priority group not offered there (the group's
+    `at_kiosk` flag): staff grant it at the desk, the kiosk never does."""
+    return Forbidden(
+        "priority_not_offered",
+        N_("This priority cannot be chosen at the kiosk. Please ask at the reception desk."),
+    )
+
+
+def check_residency(value: str | None) -> str | None:
+    """Citizen, resident, or not stated (None): what published statistics count."""
+    if value is not None and value not in {r.value for r in Residency}:
+        raise Invalid("bad_residency", N_("Residency is citizen or resident."))
+    return value
 
 
 def normalise_phone(raw: str, default_region: str = "SA") -> str:

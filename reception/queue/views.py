@@ -20,7 +20,7 @@ from reception.letters.models import Category, Department, RoutingRule
 from reception.queue import queries
 from reception.queue.display import screen_counters
 from reception.queue.models import Branch, BranchStop, Counter, Hall, PriorityGroup, Service, Ticket
-from reception.queue.rules import is_open
+from reception.queue.rules import is_open, priority_not_offered
 
 
 @dataclass
@@ -136,6 +136,8 @@ def kiosk_view(
         view.priority_chosen = True
     elif priority_slug:
         view.priority = next((p for p in view.priorities if p.slug == priority_slug), None)
+        if view.priority is None and queries.priority_exists(session, priority_slug):
+            raise priority_not_offered()
         if view.priority is None:
             raise Invalid(
                 "unknown_priority", N_("There is no priority group {slug}."), slug=priority_slug

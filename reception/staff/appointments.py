@@ -29,7 +29,7 @@ from reception.web import (
 )
 
 STAFF = (Role.operator, Role.supervisor, Role.admin)
-BOOKING_FIELDS = ("hall", "service", "day", "starts_at", "name", "phone", "language")
+BOOKING_FIELDS = ("hall", "service", "day", "starts_at", "name", "phone", "language", "residency")
 
 
 def _day(text: str | None) -> date | None:
@@ -106,6 +106,7 @@ async def book(request: Request) -> Response:
             phone=form["phone"] or None,
             name=form["name"],
             language=form["language"] if form["language"] in ("ar", "en") else "ar",
+            residency=form["residency"] or None,
             public_base_url=app.settings.public_base_url,
         )
 

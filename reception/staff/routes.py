@@ -14,7 +14,7 @@ from reception.auth.queries import check_password, user_by_username
 from reception.auth.throttle import LoginThrottle
 from reception.errors import N_, Conflict, DomainError, NotFound
 from reception.labels import OUTCOME_LABELS
-from reception.queue import actions, counters, display, setup, views
+from reception.queue import actions, counters, display, residency, setup, views
 from reception.web import (
     check_csrf,
     ctx,
@@ -256,6 +256,12 @@ async def counter_action(request: Request) -> Response:
                 ),
             )
             flash(request, t(request, N_("The visitor was sent on.")), "info")
+        elif action == "residency":
+            stated = str(form.get("residency", ""))[:16]
+            await run_action(
+                request, lambda s: residency.correct_residency(s, principal, counter_id, stated)
+            )
+            flash(request, t(request, N_("The residency of the visitor was corrected.")), "info")
         elif action.startswith("call-") and action[5:].isdigit():
             ticket_id = int(action[5:])
             await run_action(
