@@ -217,6 +217,7 @@ def issue_ticket(
             purpose="ticket_issued",
             language=language,
             branch_id=ticket.branch_id,
+            now=ticket.issued_at,
             key=str(ticket.id),
             number=ticket.number,
             service=service_row.name_ar if language == "ar" else service_row.name_en,
@@ -399,6 +400,7 @@ def _call(
             purpose="ticket_called",
             language=ticket.language,
             branch_id=ticket.branch_id,
+            now=ticket.called_at,
             key=f"{ticket.id}:{counter.id}",
             number=ticket.number,
             counter=counter.number,
@@ -406,7 +408,9 @@ def _call(
         )
 
 
-def _tell_the_next(session: Session, hall: Hall, counter: Counter, public_base_url: str) -> None:
+def _tell_the_next(
+    session: Session, hall: Hall, counter: Counter, public_base_url: str, now: datetime
+) -> None:
     """The visitor now first in line at this counter gets "you are next", once."""
     upcoming = session.exec(
         select(Ticket)
@@ -426,6 +430,7 @@ def _tell_the_next(session: Session, hall: Hall, counter: Counter, public_base_u
             purpose="ticket_next",
             language=upcoming.language,
             branch_id=upcoming.branch_id,
+            now=now,
             key=str(upcoming.id),
             number=upcoming.number,
             link=f"{public_base_url}/t/{upcoming.tracking_token}" if public_base_url else "",
@@ -463,7 +468,7 @@ def call_next(
         return Outcome(None, events)
     ticket, reason = found
     _call(session, clock, principal, ticket, counter, reason, public_base_url)
-    _tell_the_next(session, hall, counter, public_base_url)
+    _tell_the_next(session, hall, counter, public_base_url, clock.now())
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)
