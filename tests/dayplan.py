@@ -158,7 +158,7 @@ class DayPlan:
             for desk in self.world.desks:
                 if desk.next_at is None or desk.next_at <= self.clock.now():
                     self.act(desk)
-        if minute.minute in (10, 40):
+        if minute.minute in (10, 40) and minute < local(13, 30):
             self.triage()
         if minute.minute in (25, 55):
             self.departments()
@@ -449,7 +449,7 @@ class DayPlan:
         for branch, token in self.world.triage.items():
             for letter in [x for x in self.ledger.letters.values() if x.branch == branch]:
                 fate = self.rng.random()
-                if letter.status == "answered" and fate < 0.7:
+                if letter.status == "answered" and fate < 0.4:
                     self.move(token, letter, "close", {})
                     self.set_status(letter, "closed", "letter_closed")
                 elif letter.status != "received" or self.clock.now() - letter.created < timedelta(
