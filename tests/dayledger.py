@@ -57,6 +57,7 @@ class TicketRecord:
     finished: datetime | None = None
     counter: tuple[str, str, int] | None = None  # (branch, hall, number) of the last call
     counter_id: int | None = None
+    operator: str | None = None  # the staff user who called it last (none for a device)
     assigned_counter: int | None = None
     called_at: set[int] = field(default_factory=set)  # counters that called it (one SMS each)
     recalls: int = 0
@@ -96,6 +97,7 @@ class RatingRecord:
     hall: str
     service: str
     counter: tuple[str, str, int]
+    operator: str | None
     score: int
     at: datetime
 
@@ -144,9 +146,8 @@ class Ledger:
             if t.status in OPEN_TICKET:
                 t.status, t.finished = "expired", at
 
-    def view(self, branches: Iterable[str], now: datetime) -> DayView:
-        chosen = set(branches)
-        return DayView(self, chosen, now)
+    def view(self, branches: Iterable[str], now: datetime, every_branch: bool = False) -> DayView:
+        return DayView(self, set(branches), now, every_branch)
 
 
 # --- the figures -----------------------------------------------------------------------
@@ -192,8 +193,11 @@ NOBODY = "-"  # the API's device tokens call for no staff user
 class DayView:
     """The ledger seen by a report over some branches, judged at `now`."""
 
-    def __init__(self, ledger: Ledger, branches: set[str], now: datetime) -> None:
+    def __init__(
+        self, ledger: Ledger, branches: set[str], now: datetime, every_branch: bool
+    ) -> None:
         self.ledger = ledger
+        self.every_branch = every_branch
         self.branches = branches
         self.now = now
 
@@ -269,9 +273,7 @@ class DayView:
         return {"open": len(still_open), "on_time": len(still_open) - late, "late": late}
 
     def calls_of(self, topic: str | None, direction: str) -> int:
-        return sum(
-            1 for c in self.calls if c.direction == direction and topic in (None, c.topic)
-        )
+        return sum(1 for c in self.calls if c.direction == direction and topic in (None, c.topic))
 
     # ratings
     def rating_groups(self, key: Any) -> dict[str, dict[str, Any]]:

@@ -15,10 +15,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-
-from starlette.testclient import TestClient
 
 from reception.clock import FrozenClock
 from tests.dayledger import (
@@ -31,81 +29,20 @@ from tests.dayledger import (
     RatingRecord,
     TicketRecord,
 )
-
-DAY = date(2024, 5, 12)  # a Sunday; Riyadh is UTC+3 all year
-MAX_WAIT = timedelta(minutes=45)  # the branches' anti-starvation rule (the default)
-LATE_CHECKIN = timedelta(minutes=15)  # the branches' default check-in window after a slot
-PEAK = {8: 0.6, 9: 1.0, 10: 1.25, 11: 1.0, 12: 0.7, 13: 0.45}  # arrivals by local hour
-KIOSK_PRIORITIES = {"elderly": 3, "disability": 3}  # what the kiosk offers, with weights
-SCORES = (1, 2, 3, 4, 5)
-SCORE_WEIGHTS = (0.08, 0.07, 0.12, 0.28, 0.45)
-
-
-def local(hour: int, minute: int = 0, day: date = DAY) -> datetime:
-    return datetime.combine(day, time(hour, minute), ZONE).astimezone(UTC)
-
-
-def luhn_id(first: str, rng: random.Random) -> str:
-    """A national ID (first digit 1) or iqama number (2) with a valid check digit."""
-    digits = first + "".join(rng.choice("0123456789") for _ in range(8))
-    for check in "0123456789":
-        total = 0
-        for index, ch in enumerate(digits + check):
-            value = int(ch) * (2 if index % 2 == 0 else 1)
-            total += value - 9 if value > 9 else value
-        if total % 10 == 0:
-            return digits + check
-    raise AssertionError("no check digit")
-
-
-@dataclass
-class HallPlan:
-    branch: str
-    hall: str  # slug and section (men, women)
-    services: dict[str, float]  # walk-in service → share of arrivals
-    kiosk: str  # token names
-    operator: str
-    rate: float  # arrivals per minute at an ordinary hour
-    appointments: tuple[str, int, int, int] | None = None  # service, first, last hour, slot
-
-
-@dataclass
-class Desk:
-    id: int
-    branch: str
-    hall: str
-    number: int
-    services: frozenset[str]
-    token: str
-    state: str = "idle"
-    current: TicketRecord | None = None
-    next_at: datetime | None = None
-
-
-@dataclass
-class World:
-    halls: list[HallPlan]
-    desks: list[Desk]
-    triage: dict[str, str]  # branch → token registering by phone/post, classifying, closing
-    officers: dict[str, str]  # department → token
-    rater: dict[str, str]  # branch → rating device token
-
-
-class Api:
-    """The replay's only way in: HTTP requests with the token of the role acting."""
-
-    def __init__(self, client: TestClient, tokens: dict[str, str]) -> None:
-        self.client = client
-        self.tokens = tokens
-        self.requests = 0
-
-    def post(self, who: str, path: str, body: dict[str, Any] | None = None, *ok: int) -> Any:
-        self.requests += 1
-        r = self.client.post(
-            path, json=body or {}, headers={"Authorization": f"Bearer {self.tokens[who]}"}
-        )
-        assert r.status_code in (ok or (200, 201)), f"{who} POST {path}: {r.status_code} {r.text}"
-        return r.json() if r.status_code != 204 else None
+from tests.dayworld import (
+    KIOSK_PRIORITIES,
+    LATE_CHECKIN,
+    MAX_WAIT,
+    PEAK,
+    SCORE_WEIGHTS,
+    SCORES,
+    Api,
+    Desk,
+    HallPlan,
+    World,
+    local,
+    luhn_id,
+)
 
 
 @dataclass
@@ -179,8 +116,10 @@ class DayPlan:
 
     def phone(self, share: float = 0.55) -> str | None:
         if self.rng.random() < share:
-            return "+9665" + self.rng.choice("0456") + "".join(
-                self.rng.choice("0123456789") for _ in range(7)
+            return (
+                "+9665"
+                + self.rng.choice("0456")
+                + "".join(self.rng.choice("0123456789") for _ in range(7))
             )
         return None
 
@@ -193,17 +132,29 @@ class DayPlan:
             priority = self.rng.choice(sorted(KIOSK_PRIORITIES))
         phone = self.phone()
         body: dict[str, Any] = {"branch": hall.branch, "hall": hall.hall, "service": service}
-        body.update({k: v for k, v in (("residency", residency), ("phone", phone),
-                                       ("priority", priority)) if v})  # fmt: skip
+        body.update(
+            {
+                k: v
+                for k, v in (("residency", residency), ("phone", phone), ("priority", priority))
+                if v
+            }
+        )
         if self.rng.random() < 0.1:
             body["language"] = "en"
         self.tick()
         issued = self.api.post(hall.kiosk, "/api/v1/tickets", body, 201)
         self.ledger.tickets[issued["id"]] = TicketRecord(
-            id=issued["id"], number=issued["number"], branch=hall.branch, hall=hall.hall,
-            service=service, residency=residency, phone=phone is not None, priority=priority,
-            weight=KIOSK_PRIORITIES.get(priority or "", 0), issued=self.clock.now(),
-        )  # fmt: skip
+            id=issued["id"],
+            number=issued["number"],
+            branch=hall.branch,
+            hall=hall.hall,
+            service=service,
+            residency=residency,
+            phone=phone is not None,
+            priority=priority,
+            weight=KIOSK_PRIORITIES.get(priority or "", 0),
+            issued=self.clock.now(),
+        )
         if phone:
             self.ledger.text("ticket_issued", hall.branch, self.clock.now())
 
@@ -221,8 +172,14 @@ class DayPlan:
             return
         start = self.rng.choice(starts)
         phone = self.phone(0.8)
-        body = {"branch": hall.branch, "hall": hall.hall, "service": service,
-                "starts_at": start.isoformat(), "name": "عبدالله محمد", "phone": phone}  # fmt: skip
+        body = {
+            "branch": hall.branch,
+            "hall": hall.hall,
+            "service": service,
+            "starts_at": start.isoformat(),
+            "name": "عبدالله محمد",
+            "phone": phone,
+        }
         if phone is None:
             del body["phone"]
         self.tick()
@@ -230,10 +187,16 @@ class DayPlan:
         key = (hall.branch, hall.hall, start)
         self.slots_taken[key] = self.slots_taken.get(key, 0) + 1
         row = AppointmentRecord(
-            id=made["id"], code=made["code"], branch=hall.branch, hall=hall.hall,
-            service=service, starts=start, phone=phone is not None,
-            residency=self.rng.choice(("citizen", "resident")), booked_at=self.clock.now(),
-        )  # fmt: skip
+            id=made["id"],
+            code=made["code"],
+            branch=hall.branch,
+            hall=hall.hall,
+            service=service,
+            starts=start,
+            phone=phone is not None,
+            residency=self.rng.choice(("citizen", "resident")),
+            booked_at=self.clock.now(),
+        )
         self.ledger.appointments[row.id] = row
         if phone:
             self.ledger.text("appointment_booked", hall.branch, self.clock.now())
@@ -252,10 +215,18 @@ class DayPlan:
         issued = self.api.post(kiosk, "/api/v1/appointments/check-in", {"code": row.code}, 201)
         row.status = "checked_in"
         self.ledger.tickets[issued["id"]] = TicketRecord(
-            id=issued["id"], number=issued["number"], branch=row.branch, hall=row.hall,
-            service=row.service, residency=None, phone=row.phone, priority="appointment",
-            weight=4, issued=self.clock.now(), by_appointment=True,
-        )  # fmt: skip
+            id=issued["id"],
+            number=issued["number"],
+            branch=row.branch,
+            hall=row.hall,
+            service=row.service,
+            residency=None,
+            phone=row.phone,
+            priority="appointment",
+            weight=4,
+            issued=self.clock.now(),
+            by_appointment=True,
+        )
         if row.phone:
             self.ledger.text("ticket_issued", row.branch, self.clock.now())
 
@@ -304,8 +275,15 @@ class DayPlan:
                 return min(old, key=lambda t: t.id)
         return min(waiting, key=lambda t: (-t.weight, t.id), default=None)
 
-    def url(self, desk: Desk, action: str) -> str:
-        return f"/api/v1/counters/{desk.id}/{action}"
+    def at_counter(self, desk: Desk, action: str, body: dict[str, Any] | None = None) -> Any:
+        """An operator's action: the staff form for a signed-in operator, otherwise the
+        API with the counter's device token."""
+        if desk.operator is not None:
+            return self.api.form(f"/staff/counters/{desk.id}/{action}", body)
+        path = f"/api/v1/counters/{desk.id}/" + (
+            action if action == "call-next" else f"current/{action}"
+        )
+        return self.api.post(desk.token, path, body, 200, 204)
 
     def act(self, desk: Desk) -> None:
         """One step of a counter: call when idle; then recall, no-show, return or start;
@@ -323,7 +301,9 @@ class DayPlan:
     def call_next(self, desk: Desk) -> None:
         self.tick()
         expected = self.line(desk)
-        found = self.api.post(desk.token, self.url(desk, "call-next"), {}, 200, 204)
+        found = self.at_counter(desk, "call-next")
+        if desk.operator is not None:  # the form shows the call; the line says whom
+            found = None if expected is None else {"id": expected.id}
         if found is None:
             assert expected is None, f"counter {desk.id} found nobody, {expected} was waiting"
             return
@@ -332,6 +312,8 @@ class DayPlan:
         now = self.clock.now()
         ticket.status, ticket.called = "called", now
         ticket.counter, ticket.counter_id = (desk.branch, desk.hall, desk.number), desk.id
+        ticket.operator = desk.operator
+        ticket.serving = None  # a visit at this counter starts when the operator starts it
         ticket.assigned_counter = None
         if ticket.phone and desk.id not in ticket.called_at:
             self.ledger.text("ticket_called", ticket.branch, now)
@@ -348,19 +330,21 @@ class DayPlan:
         fate = self.rng.random()
         self.tick()
         if ticket.recalls == 0 and fate < 0.1:
-            self.api.post(desk.token, self.url(desk, "current/recall"), {}, 200)
+            self.at_counter(desk, "recall")
             ticket.recalls += 1
             ticket.called = self.clock.now()
             return
         if fate < (0.5 if ticket.recalls else 0.16):
-            self.api.post(desk.token, self.url(desk, "current/no-show"), {}, 200)
+            self.at_counter(desk, "no-show")
             ticket.status, ticket.finished = "no_show", self.clock.now()
         elif fate < (0.6 if ticket.recalls else 0.2) and ticket.returns == 0:
-            self.api.post(desk.token, self.url(desk, "current/return"), {}, 200)
+            self.at_counter(desk, "return")
             ticket.status, ticket.counter, ticket.counter_id = "waiting", None, None
             ticket.returns += 1
+        elif fate > (0.6 if ticket.transfers else 0.93):  # done there and then, never started
+            self.finish(desk, ticket)
         else:
-            self.api.post(desk.token, self.url(desk, "current/start"), {}, 200)
+            self.at_counter(desk, "start")
             ticket.status, ticket.serving = "serving", self.clock.now()
             desk.state = "serving"
             minutes = self.rng.uniform(2, 10) * (1.5 if ticket.service == "complaint" else 1)
@@ -374,24 +358,32 @@ class DayPlan:
         ticket = desk.current
         assert ticket is not None
         others = sorted(
-            {s for d in self.world.desks if (d.branch, d.hall) == (desk.branch, desk.hall)
-             for s in d.services} - {ticket.service}
-        )  # fmt: skip
+            {
+                s
+                for d in self.world.desks
+                if (d.branch, d.hall) == (desk.branch, desk.hall)
+                for s in d.services
+            }
+            - {ticket.service}
+        )
         self.tick()
         if others and not ticket.transfers and self.rng.random() < 0.1:
             service = self.rng.choice(others)
-            self.api.post(desk.token, self.url(desk, "current/transfer"), {"service": service}, 200)
+            self.at_counter(desk, "transfer", {"service": service})
             ticket.transfers.append((ticket.service, service))
             ticket.service, ticket.status = service, "waiting"
             ticket.counter, ticket.counter_id = None, None
         else:
-            self.api.post(desk.token, self.url(desk, "current/finish"), {}, 200)
-            ticket.status, ticket.finished = "done", self.clock.now()
-            if ticket.phone:
-                self.ledger.text("ticket_feedback", ticket.branch, self.clock.now())
-            if self.rng.random() < 0.35:
-                self.rate(desk, ticket)
+            self.finish(desk, ticket)
         desk.state, desk.current = "idle", None
+
+    def finish(self, desk: Desk, ticket: TicketRecord) -> None:
+        self.at_counter(desk, "finish")
+        ticket.status, ticket.finished = "done", self.clock.now()
+        if ticket.phone:
+            self.ledger.text("ticket_feedback", ticket.branch, self.clock.now())
+        if self.rng.random() < 0.35:
+            self.rate(desk, ticket)
 
     def rate(self, desk: Desk, ticket: TicketRecord) -> None:
         score = self.rng.choices(SCORES, SCORE_WEIGHTS)[0]
@@ -400,9 +392,17 @@ class DayPlan:
         self.api.post(self.world.rater[ticket.branch], "/api/v1/ratings", body, 201)
         assert ticket.counter is not None
         self.ledger.ratings.append(
-            RatingRecord(ticket.id, ticket.branch, ticket.hall, ticket.service,
-                         ticket.counter, score, self.clock.now())
-        )  # fmt: skip
+            RatingRecord(
+                ticket.id,
+                ticket.branch,
+                ticket.hall,
+                ticket.service,
+                ticket.counter,
+                ticket.operator,
+                score,
+                self.clock.now(),
+            )
+        )
 
     # --- letters and calls -------------------------------------------------------------------
 
@@ -423,16 +423,26 @@ class DayPlan:
         made = self.api.post(token, "/api/v1/letters", body, 201)
         now = self.clock.now()
         self.ledger.letters[made["reference"]] = LetterRecord(
-            reference=made["reference"], branch=branch, hall=hall,
-            channel=body.get("channel", "counter"), residency=residency, sex=body["sex"],
-            phone=phone is not None, created=now, status_since=now,
-        )  # fmt: skip
+            reference=made["reference"],
+            branch=branch,
+            hall=hall,
+            channel=body.get("channel", "counter"),
+            residency=residency,
+            sex=body["sex"],
+            phone=phone is not None,
+            created=now,
+            status_since=now,
+        )
         if phone:
             self.ledger.text("letter_received", branch, now)
 
     def letter_at_counter(self, desk: Desk, ticket: TicketRecord) -> None:
-        body = {"hall": desk.hall, "channel": "counter", "ticket_number": ticket.number,
-                "sex": "male" if desk.hall == "men" else "female"}  # fmt: skip
+        body = {
+            "hall": desk.hall,
+            "channel": "counter",
+            "ticket_number": ticket.number,
+            "sex": "male" if desk.hall == "men" else "female",
+        }
         self.register(desk.token, body, desk.branch, desk.hall)
 
     def letter_by(self, branch: str, token: str, channel: str) -> None:
@@ -500,6 +510,7 @@ class DayPlan:
     def enquiry(self, branch: str, token: str) -> None:
         direction = self.rng.choices(("in", "out"), (0.8, 0.2))[0]
         self.tick()
-        self.api.post(token, "/api/v1/enquiries", {"direction": direction,
-                                                   "note": "استفسار عن موعد"}, 201)  # fmt: skip
+        self.api.post(
+            token, "/api/v1/enquiries", {"direction": direction, "note": "استفسار عن موعد"}, 201
+        )
         self.ledger.calls.append(CallRecord(branch, "general", direction, self.clock.now()))

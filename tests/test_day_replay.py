@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -35,7 +36,9 @@ from reception.stats.models import TicketDay
 from reception.stats.rollup import roll_up_closed_days
 from tests.conftest import make_settings
 from tests.dayledger import NOBODY, DayView, Ledger, durations, place, tally
-from tests.dayplan import DAY, Api, DayPlan, Desk, HallPlan, World, local
+from tests.dayplan import DayPlan
+from tests.dayworld import DAY, Api, Desk, HallPlan, World, local
+from tests.factories import PASSWORD
 from tests.factories import World as Seeded
 from tests.test_stats import _xlsx_rows
 
@@ -47,13 +50,17 @@ MOBILE_SERVICES = {"letter": 0.6, "enquiry": 0.4}
 Figure = tuple[str, Callable[[DayView], Any]]
 FIGURES: list[Figure] = [
     ("days", lambda d: 1),
-    ("every_branch", lambda d: d.every_branch),  # type: ignore[attr-defined]
+    ("every_branch", lambda d: d.every_branch),
     ("date_from", lambda d: DAY.isoformat()),
     ("date_to", lambda d: DAY.isoformat()),
     ("visitors.total", lambda d: len(d.visitors)),
     ("visitors.by_hall", lambda d: tally((v.hall for v in d.visitors), ("men", "women"))),
-    ("visitors.by_residency", lambda d: tally((v.residency or "unknown" for v in d.visitors),
-                                              ("citizen", "resident", "unknown"))),  # fmt: skip
+    (
+        "visitors.by_residency",
+        lambda d: tally(
+            (v.residency or "unknown" for v in d.visitors), ("citizen", "resident", "unknown")
+        ),
+    ),
     ("visitors.by_service", lambda d: tally(v.service for v in d.visitors)),
     ("visitors.by_priority", lambda d: tally(v.priority or "none" for v in d.visitors)),
     ("visitors.by_status", lambda d: tally(v.status for v in d.visitors)),
@@ -61,7 +68,7 @@ FIGURES: list[Figure] = [
     ("wait_minutes", lambda d: durations(d.waits())),
     ("service_minutes", lambda d: durations(d.service_times())),
     ("throughput.by_counter", lambda d: d.work(lambda v: place(v.counter))),
-    ("throughput.by_operator", lambda d: d.work(lambda v: NOBODY)),
+    ("throughput.by_operator", lambda d: d.work(lambda v: v.operator or NOBODY)),
     ("letters.total", lambda d: len(d.letters)),
     ("letters.by_category", lambda d: tally(x.category or "unclassified" for x in d.letters)),
     ("letters.by_department", lambda d: tally(x.department or "unassigned" for x in d.letters)),
@@ -82,17 +89,21 @@ FIGURES: list[Figure] = [
     ("sms.pending", lambda d: 0),
     ("ratings.count", lambda d: len(d.ratings)),
     ("ratings.mean", lambda d: d.ratings_mean()),
-    ("ratings.distribution", lambda d: tally((str(r.score) for r in d.ratings),
-                                             ("1", "2", "3", "4", "5"))),  # fmt: skip
+    (
+        "ratings.distribution",
+        lambda d: tally((str(r.score) for r in d.ratings), ("1", "2", "3", "4", "5")),
+    ),
     ("ratings.by_service", lambda d: d.rating_groups(lambda r: r.service)),
     ("ratings.by_counter", lambda d: d.rating_groups(lambda r: place(r.counter))),
-    ("ratings.by_operator", lambda d: d.rating_groups(lambda r: NOBODY)),
+    ("ratings.by_operator", lambda d: d.rating_groups(lambda r: r.operator or NOBODY)),
     ("appointments.booked", lambda d: d.appointments_with("booked", "checked_in", "no_show")),
     ("appointments.kept", lambda d: d.appointments_with("checked_in")),
     ("appointments.no_show", lambda d: d.appointments_with("no_show")),
     ("appointments.cancelled", lambda d: d.appointments_with("cancelled")),
-    ("appointments.by_kind", lambda d: tally(a.kind for a in d.appointments
-                                             if a.status != "cancelled")),  # fmt: skip
+    (
+        "appointments.by_kind",
+        lambda d: tally(a.kind for a in d.appointments if a.status != "cancelled"),
+    ),
     # Figures being added to the report, each one line once it is published:
     # ("visitors.by_hour", lambda d: d.arrivals_by_hour()),
     # ("calls_by_hour", lambda d: d.calls_by_hour()),
@@ -103,18 +114,36 @@ FIGURES: list[Figure] = [
 ]
 NOT_FIGURES = {"labels", "branches"}  # names for the screens; the branches are checked apart
 EXPORT_ELSEWHERE = {"date_from", "date_to", "every_branch"}  # the exports' "report" rows
-LISTS = {"throughput.by_counter", "throughput.by_operator", "ratings.by_counter",
-         "ratings.by_operator"}  # fmt: skip
+LISTS = {
+    "throughput.by_counter",
+    "throughput.by_operator",
+    "ratings.by_counter",
+    "ratings.by_operator",
+}
 
 
 # --- the world the day needs ------------------------------------------------------------
 
 
 def admin(api: Api, method: str, path: str, body: dict[str, Any]) -> Any:
-    r = api.client.request(method, path, json=body, headers={
-        "Authorization": f"Bearer {api.tokens['admin']}"})  # fmt: skip
+    r = api.client.request(
+        method, path, json=body, headers={"Authorization": f"Bearer {api.tokens['admin']}"}
+    )
     assert r.status_code in (200, 201), f"{method} {path}: {r.text}"
     return r.json()
+
+
+def sign_in(api: Api, username: str, counter: int) -> None:
+    """A staff user signs in: their counter is worked through the staff forms."""
+    page = api.client.get("/staff/login")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found is not None
+    data = {"username": username, "password": PASSWORD, "csrf_token": found.group(1)}
+    assert api.client.post("/staff/login", data=data, follow_redirects=False).status_code == 303
+    page = api.client.get(f"/staff/counters/{counter}")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert page.status_code == 200 and found is not None
+    api.csrf = found.group(1)
 
 
 def set_up(api: Api, seeded: Seeded) -> World:
@@ -124,50 +153,125 @@ def set_up(api: Api, seeded: Seeded) -> World:
         ("appointment", "صاحب موعد", "Appointment holder", 4, False),
         ("disability", "من ذوي الإعاقة", "Living with a disability", 3, True),
     ):
-        admin(api, "PUT", f"/api/v1/admin/priorities/{slug}",
-              {"name_ar": ar, "name_en": en, "weight": weight, "at_kiosk": at_kiosk})  # fmt: skip
-    admin(api, "POST", "/api/v1/admin/branches", {"slug": MOBILE, "name_ar": "الوحدة المتنقلة",
-          "name_en": "Mobile unit", "kind": "mobile"})  # fmt: skip
-    admin(api, "POST", f"/api/v1/admin/branches/{MOBILE}/stops", {"place_ar": "حائل",
-          "place_en": "Hail", "starts_on": DAY.isoformat(), "ends_on": DAY.isoformat()})  # fmt: skip
+        admin(
+            api,
+            "PUT",
+            f"/api/v1/admin/priorities/{slug}",
+            {"name_ar": ar, "name_en": en, "weight": weight, "at_kiosk": at_kiosk},
+        )
+    admin(
+        api,
+        "POST",
+        "/api/v1/admin/branches",
+        {"slug": MOBILE, "name_ar": "الوحدة المتنقلة", "name_en": "Mobile unit", "kind": "mobile"},
+    )
+    admin(
+        api,
+        "POST",
+        f"/api/v1/admin/branches/{MOBILE}/stops",
+        {
+            "place_ar": "حائل",
+            "place_en": "Hail",
+            "starts_on": DAY.isoformat(),
+            "ends_on": DAY.isoformat(),
+        },
+    )
     for branch in ("riyadh", MOBILE):
-        admin(api, "PUT", f"/api/v1/admin/branches/{branch}/hours",
-              {"days": "sun-thu", "start": "08:00", "end": "14:00"})  # fmt: skip
+        admin(
+            api,
+            "PUT",
+            f"/api/v1/admin/branches/{branch}/hours",
+            {"days": "sun-thu", "start": "08:00", "end": "14:00"},
+        )
     for slug, ar, en in (("letter", "خطاب", "Letter"), ("enquiry", "استفسار", "Enquiry")):
-        admin(api, "POST", f"/api/v1/admin/branches/{MOBILE}/services",
-              {"slug": slug, "name_ar": ar, "name_en": en, "expected_minutes": 6})  # fmt: skip
+        admin(
+            api,
+            "POST",
+            f"/api/v1/admin/branches/{MOBILE}/services",
+            {"slug": slug, "name_ar": ar, "name_en": en, "expected_minutes": 6},
+        )
     desks: list[Desk] = []
     for hall, prefix, numbers in (("men", "A", (1, 2)), ("women", "B", (1,))):
-        admin(api, "POST", f"/api/v1/admin/branches/{MOBILE}/halls", {"slug": hall,
-              "section": hall, "name_ar": f"قاعة {hall}", "name_en": f"{hall} hall",
-              "ticket_prefix": prefix})  # fmt: skip
+        admin(
+            api,
+            "POST",
+            f"/api/v1/admin/branches/{MOBILE}/halls",
+            {
+                "slug": hall,
+                "section": hall,
+                "name_ar": f"قاعة {hall}",
+                "name_en": f"{hall} hall",
+                "ticket_prefix": prefix,
+            },
+        )
         for number in numbers:
-            made = admin(api, "POST", f"/api/v1/admin/branches/{MOBILE}/halls/{hall}/counters",
-                         {"number": number, "services": list(MOBILE_SERVICES)})  # fmt: skip
-            desks.append(Desk(made["id"], MOBILE, hall, number, frozenset(MOBILE_SERVICES),
-                              f"operator-mobile-{hall}"))  # fmt: skip
+            made = admin(
+                api,
+                "POST",
+                f"/api/v1/admin/branches/{MOBILE}/halls/{hall}/counters",
+                {"number": number, "services": list(MOBILE_SERVICES)},
+            )
+            desks.append(
+                Desk(
+                    made["id"],
+                    MOBILE,
+                    hall,
+                    number,
+                    frozenset(MOBILE_SERVICES),
+                    f"operator-mobile-{hall}",
+                )
+            )
         for counter_id, number in zip(seeded.counters[hall], (1, 2, 3, 4), strict=True):
             served = {"letter", "enquiry"} | ({"complaint"} if number == 4 else set())
-            desks.append(Desk(counter_id, "riyadh", hall, number, frozenset(served),
-                              f"operator-{hall}"))  # fmt: skip
-        admin(api, "POST", "/api/v1/admin/branches/riyadh/slot-templates", {"hall": hall,
-              "service": "letter", "weekdays": "sun-thu", "start": "09:00", "end": "13:00",
-              "slot_minutes": 20, "capacity": 2})  # fmt: skip
-    for name, role, hall in (("kiosk-mobile", "kiosk", None),
-                             ("operator-mobile-men", "operator", "men"),
-                             ("operator-mobile-women", "operator", "women"),
-                             ("supervisor-mobile", "supervisor", None)):  # fmt: skip
-        made = admin(api, "POST", "/api/v1/admin/tokens",
-                     {"name": name, "role": role, "branch": MOBILE, "hall": hall})  # fmt: skip
+            desks.append(
+                Desk(counter_id, "riyadh", hall, number, frozenset(served), f"operator-{hall}")
+            )
+        admin(
+            api,
+            "POST",
+            "/api/v1/admin/branches/riyadh/slot-templates",
+            {
+                "hall": hall,
+                "service": "letter",
+                "weekdays": "sun-thu",
+                "start": "09:00",
+                "end": "13:00",
+                "slot_minutes": 20,
+                "capacity": 2,
+            },
+        )
+    for name, role, hall in (
+        ("kiosk-mobile", "kiosk", None),
+        ("operator-mobile-men", "operator", "men"),
+        ("operator-mobile-women", "operator", "women"),
+        ("supervisor-mobile", "supervisor", None),
+    ):
+        made = admin(
+            api,
+            "POST",
+            "/api/v1/admin/tokens",
+            {"name": name, "role": role, "branch": MOBILE, "hall": hall},
+        )
         api.tokens[name] = made["token"]
     halls = [
-        HallPlan("riyadh", "men", RIYADH_SERVICES, "kiosk", "operator-men", 0.4,
-                 ("letter", 9, 13, 20)),
-        HallPlan("riyadh", "women", RIYADH_SERVICES, "kiosk", "operator-women", 0.25,
-                 ("letter", 9, 13, 20)),
+        HallPlan(
+            "riyadh", "men", RIYADH_SERVICES, "kiosk", "operator-men", 0.4, ("letter", 9, 13, 20)
+        ),
+        HallPlan(
+            "riyadh",
+            "women",
+            RIYADH_SERVICES,
+            "kiosk",
+            "operator-women",
+            0.25,
+            ("letter", 9, 13, 20),
+        ),
         HallPlan(MOBILE, "men", MOBILE_SERVICES, "kiosk-mobile", "operator-mobile-men", 0.13),
         HallPlan(MOBILE, "women", MOBILE_SERVICES, "kiosk-mobile", "operator-mobile-women", 0.08),
-    ]  # fmt: skip
+    ]
+    sign_in(api, "operator-men", seeded.counters["men"][0])
+    first = next(d for d in desks if (d.branch, d.hall, d.number) == ("riyadh", "men", 1))
+    first.operator = "operator-men"
     return World(
         halls=halls,
         desks=desks,
@@ -192,8 +296,11 @@ def fetch(api: Api, token: str, branches: list[str], suffix: str = "") -> Any:
     params: dict[str, Any] = {"date_from": DAY.isoformat(), "date_to": DAY.isoformat()}
     if branches:
         params["branch"] = branches
-    r = api.client.get(f"/api/v1/reports/summary{suffix}", params=params,
-                       headers={"Authorization": f"Bearer {api.tokens[token]}"})  # fmt: skip
+    r = api.client.get(
+        f"/api/v1/reports/summary{suffix}",
+        params=params,
+        headers={"Authorization": f"Bearer {api.tokens[token]}"},
+    )
     assert r.status_code == 200, r.text
     return r
 
@@ -272,8 +379,7 @@ def compare(api: Api, ledger: Ledger, moment: str, now: Any) -> int:
     many were compared."""
     compared = 0
     for scope, (token, params, branches) in SCOPES.items():
-        view = ledger.view(branches, now)
-        view.every_branch = scope == "every branch"  # type: ignore[attr-defined]
+        view = ledger.view(branches, now, every_branch=scope == "every branch")
         expected = expected_report(view)
         published = fetch(api, token, params).json()
         assert unchecked(published) == [], "add a line to FIGURES for each new figure"
@@ -285,13 +391,18 @@ def compare(api: Api, ledger: Ledger, moment: str, now: Any) -> int:
             assert got == want, f"{moment}, {scope}: {path} is {got}, the day says {want}"
             compared += 1
         rows = flat(expected)
-        sheet = csv.reader(io.StringIO(fetch(api, token, params, ".csv").content.decode("utf-8-sig")))
+        sheet = csv.reader(
+            io.StringIO(fetch(api, token, params, ".csv").content.decode("utf-8-sig"))
+        )
         header = {(m, i): v for m, i, v in list(sheet)[1:]}
         in_csv = {k: v for k, v in header.items() if k[0] != "report"}
         assert header[("report", "date_from")] == header[("report", "date_to")] == DAY.isoformat()
         assert sorted(header[("report", "branches")].split()) == sorted(branches)
         assert in_csv == {k: "" if v is None else str(v) for k, v in rows.items()}, (moment, scope)
-        book = _xlsx_rows(fetch(api, token, params, ".xlsx").content, 1)
+        workbook = fetch(api, token, params, ".xlsx").content
+        over_time = [[DAY.isoformat(), str(len(view.visitors)), str(len(view.letters))]]
+        assert _xlsx_rows(workbook, 2)[1:] == over_time, (moment, scope)
+        book = _xlsx_rows(workbook, 1)
         in_xlsx = {(r[0], r[1]): r[2] for r in book[1:] if r[0] != "report"}
         assert in_xlsx.keys() == rows.keys(), (moment, scope)
         for key, value in rows.items():
@@ -310,8 +421,11 @@ def wait_for_the_outbox(engine: Engine) -> None:
     """The SMS worker sends in the background: wait until the outbox is empty."""
     for _ in range(600):
         with Session(engine) as s:
-            left = s.exec(select(func.count()).select_from(OutgoingSms).where(
-                OutgoingSms.status.in_(("pending", "sending")))).one()  # type: ignore[attr-defined]  # fmt: skip
+            left = s.exec(
+                select(func.count())
+                .select_from(OutgoingSms)
+                .where(OutgoingSms.status.in_(("pending", "sending")))
+            ).one()  # type: ignore[attr-defined]
         if left == 0:
             return
         time.sleep(0.05)
@@ -371,14 +485,24 @@ def test_a_whole_day_is_reported_as_it_happened(
     assert statuses >= {"done", "no_show", "waiting", "serving"}, statuses
     assert any(t.transfers for t in visitors) and any(t.returns for t in visitors)
     assert any(t.recalls for t in visitors) and any(t.by_appointment for t in visitors)
-    assert {a.status for a in ledger.appointments.values()} >= {"checked_in", "no_show",
-                                                                "cancelled"}  # fmt: skip
+    assert {a.status for a in ledger.appointments.values()} >= {
+        "checked_in",
+        "no_show",
+        "cancelled",
+    }
     assert {x.channel for x in ledger.letters.values()} >= {"counter", "phone", "mail"}
-    assert {x.status for x in ledger.letters.values()} >= {"received", "routed", "in_progress",
-                                                            "answered", "closed"}  # fmt: skip
+    assert {x.status for x in ledger.letters.values()} >= {
+        "received",
+        "routed",
+        "in_progress",
+        "answered",
+        "closed",
+    }
     wait_for_the_outbox(engine)
-    assert sms_by_purpose(engine) == ledger.view(SCOPES["every branch"][2], day_clock.now())\
-        .sms_by_purpose()  # fmt: skip
+    assert (
+        sms_by_purpose(engine)
+        == ledger.view(SCOPES["every branch"][2], day_clock.now()).sms_by_purpose()
+    )
 
     day_clock.at = local(15, 0)
     compared = compare(api, ledger, "end of the day", day_clock.now())
@@ -393,10 +517,8 @@ def test_a_whole_day_is_reported_as_it_happened(
     housekeeping()
     with Session(engine) as s:
         rolled = s.exec(select(TicketDay.branch_id, TicketDay.visitors)).all()
-    assert sorted(n for _, n in rolled) == sorted(
-        n for n in (ledger.view([b], day_clock.now()).visitors for b in ("riyadh", MOBILE))
-        for n in [len(n)]
-    )
+    per_branch = [len(ledger.view([b], day_clock.now()).visitors) for b in ("riyadh", MOBILE)]
+    assert sorted(n for _, n in rolled) == sorted(per_branch)
     compared += compare(api, ledger, "after the rollup", day_clock.now())
     print(
         f"\n{len(ledger.tickets)} visitors, {len(ledger.letters)} letters, "

@@ -601,6 +601,9 @@ def transfer_ticket(
             raise Invalid("not_served_there", N_("That counter does not serve the chosen service."))
     _move(session, clock, principal, ticket, TicketStatus.transferred)
     ticket.service_id = new_service.id or 0
+    # The service here is over: the next counter's starts when that operator starts it
+    # (else a visit finished there unstarted would count its wait as service time).
+    ticket.serving_at = None
     ticket.counter_id = None
     ticket.call_reason = None
     ticket.assigned_counter_id = target.id if target else None
