@@ -46,7 +46,7 @@ class TicketRecord:
     hall: str  # the hall's section: men or women
     service: str  # the current service (a transfer changes it)
     residency: str | None
-    phone: bool
+    phone: str | None
     priority: str | None
     weight: int
     issued: datetime
@@ -73,7 +73,7 @@ class LetterRecord:
     channel: str
     residency: str
     sex: str
-    phone: bool
+    phone: str | None
     created: datetime
     status: str = "received"
     status_since: datetime | None = None
@@ -110,7 +110,7 @@ class AppointmentRecord:
     hall: str
     service: str
     starts: datetime
-    phone: bool
+    phone: str | None
     residency: str | None
     booked_at: datetime
     status: str = "booked"
@@ -124,6 +124,7 @@ class SmsRecord:
     purpose: str
     branch: str
     at: datetime
+    to: str
 
 
 @dataclass
@@ -135,10 +136,11 @@ class Ledger:
     appointments: dict[int, AppointmentRecord] = field(default_factory=dict)
     sms: list[SmsRecord] = field(default_factory=list)
     told_next: set[int] = field(default_factory=set)
-    rated_invited: set[int] = field(default_factory=set)
+    handsets: dict[str, str] = field(default_factory=dict)  # number → what its reports say
 
-    def text(self, purpose: str, branch: str, at: datetime) -> None:
-        self.sms.append(SmsRecord(purpose, branch, at))
+    def text(self, purpose: str, branch: str, at: datetime, to: str | None) -> None:
+        assert to is not None
+        self.sms.append(SmsRecord(purpose, branch, at, to))
 
     def close_day(self, at: datetime) -> None:
         """The end-of-day pass: every ticket still open becomes `expired`."""
@@ -296,6 +298,9 @@ class DayView:
 
     def calls_by_hour(self) -> dict[int, int]:
         return dict(Tally(hour_of(v.called) for v in self.visitors if v.called))
+
+    def sms_reported(self, *fates: str) -> int:
+        return sum(1 for m in self.sms if self.ledger.handsets[m.to] in fates)
 
     def sms_by_purpose(self) -> dict[str, int]:
         return dict(Tally(m.purpose for m in self.sms))

@@ -91,7 +91,7 @@ class DayPlan:
         for when, row, token in [c for c in self.cancels if c[0] <= self.clock.now()]:
             self.cancels.remove((when, row, token))
             self.cancel(row, token)
-        if local(8) <= minute < local(14, 30):
+        if local(8) <= minute < local(13, 58):
             for desk in self.world.desks:
                 if desk.next_at is None or desk.next_at <= self.clock.now():
                     self.act(desk)
@@ -115,13 +115,18 @@ class DayPlan:
     # --- visitors ------------------------------------------------------------------------
 
     def phone(self, share: float = 0.55) -> str | None:
+        """A mobile number or none; each handset confirms delivery, reports it failed, or
+        stays silent, always the same way."""
         if self.rng.random() < share:
-            return (
-                "+9665"
-                + self.rng.choice("0456")
-                + "".join(self.rng.choice("0123456789") for _ in range(7))
-            )
+            number = self.mobile_number()
+            fate = self.rng.choices(("delivered", "undelivered", "silent"), (0.75, 0.08, 0.17))
+            self.ledger.handsets.setdefault(number, fate[0])
+            return number
         return None
+
+    def mobile_number(self) -> str:
+        digits = "".join(self.rng.choice("0123456789") for _ in range(7))
+        return "+9665" + self.rng.choice("0456") + digits
 
     def walk_in(self, hall: HallPlan) -> None:
         services, shares = zip(*hall.services.items(), strict=True)
@@ -150,13 +155,13 @@ class DayPlan:
             hall=hall.hall,
             service=service,
             residency=residency,
-            phone=phone is not None,
+            phone=phone,
             priority=priority,
             weight=KIOSK_PRIORITIES.get(priority or "", 0),
             issued=self.clock.now(),
         )
         if phone:
-            self.ledger.text("ticket_issued", hall.branch, self.clock.now())
+            self.ledger.text("ticket_issued", hall.branch, self.clock.now(), phone)
 
     def book(self, hall: HallPlan) -> None:
         assert hall.appointments is not None
@@ -193,13 +198,13 @@ class DayPlan:
             hall=hall.hall,
             service=service,
             starts=start,
-            phone=phone is not None,
+            phone=phone,
             residency=self.rng.choice(("citizen", "resident")),
             booked_at=self.clock.now(),
         )
         self.ledger.appointments[row.id] = row
         if phone:
-            self.ledger.text("appointment_booked", hall.branch, self.clock.now())
+            self.ledger.text("appointment_booked", hall.branch, self.clock.now(), phone)
         fate = self.rng.random()
         if fate < 0.72:
             early = timedelta(minutes=self.rng.uniform(1, 25))
@@ -228,14 +233,14 @@ class DayPlan:
             by_appointment=True,
         )
         if row.phone:
-            self.ledger.text("ticket_issued", row.branch, self.clock.now())
+            self.ledger.text("ticket_issued", row.branch, self.clock.now(), row.phone)
 
     def cancel(self, row: AppointmentRecord, token: str) -> None:
         self.tick()
         self.api.post(token, f"/api/v1/appointments/{row.id}/cancel", {}, 200)
         row.status = "cancelled"
         if row.phone:
-            self.ledger.text("appointment_cancelled", row.branch, self.clock.now())
+            self.ledger.text("appointment_cancelled", row.branch, self.clock.now(), row.phone)
 
     def expect_housekeeping(self) -> None:
         """What the server's pass must have done: reminders (two hours before, or the
@@ -248,10 +253,10 @@ class DayPlan:
             if row.phone and ahead > timedelta(0):
                 if ahead <= timedelta(hours=2) and not row.reminded_soon:
                     row.reminded_soon = row.reminded_day = True
-                    self.ledger.text("appointment_reminder_soon", row.branch, now)
+                    self.ledger.text("appointment_reminder_soon", row.branch, now, row.phone)
                 elif timedelta(hours=2) < ahead <= timedelta(hours=24) and not row.reminded_day:
                     row.reminded_day = True
-                    self.ledger.text("appointment_reminder_day", row.branch, now)
+                    self.ledger.text("appointment_reminder_day", row.branch, now, row.phone)
             if now > row.starts + LATE_CHECKIN:
                 row.status = "no_show"
 
@@ -316,12 +321,12 @@ class DayPlan:
         ticket.serving = None  # a visit at this counter starts when the operator starts it
         ticket.assigned_counter = None
         if ticket.phone and desk.id not in ticket.called_at:
-            self.ledger.text("ticket_called", ticket.branch, now)
+            self.ledger.text("ticket_called", ticket.branch, now, ticket.phone)
         ticket.called_at.add(desk.id)
         upcoming = self.line(desk, starving=False)
         if upcoming is not None and upcoming.phone and upcoming.id not in self.ledger.told_next:
             self.ledger.told_next.add(upcoming.id)
-            self.ledger.text("ticket_next", upcoming.branch, now)
+            self.ledger.text("ticket_next", upcoming.branch, now, upcoming.phone)
         desk.state, desk.current = "called", ticket
 
     def called(self, desk: Desk) -> None:
@@ -381,7 +386,7 @@ class DayPlan:
         self.at_counter(desk, "finish")
         ticket.status, ticket.finished = "done", self.clock.now()
         if ticket.phone:
-            self.ledger.text("ticket_feedback", ticket.branch, self.clock.now())
+            self.ledger.text("ticket_feedback", ticket.branch, self.clock.now(), ticket.phone)
         if self.rng.random() < 0.35:
             self.rate(desk, ticket)
 
@@ -429,12 +434,12 @@ class DayPlan:
             channel=body.get("channel", "counter"),
             residency=residency,
             sex=body["sex"],
-            phone=phone is not None,
+            phone=phone,
             created=now,
             status_since=now,
         )
         if phone:
-            self.ledger.text("letter_received", branch, now)
+            self.ledger.text("letter_received", branch, now, phone)
 
     def letter_at_counter(self, desk: Desk, ticket: TicketRecord) -> None:
         body = {
@@ -490,12 +495,13 @@ class DayPlan:
                 elif letter.status == "in_progress" and fate < 0.55:
                     self.move(token, letter, "request-info", {"note": "نرجو إرفاق صورة الهوية"})
                     if letter.phone:
-                        self.ledger.text("letter_info_needed", letter.branch, self.clock.now())
+                        now = self.clock.now()
+                        self.ledger.text("letter_info_needed", letter.branch, now, letter.phone)
 
     def set_status(self, letter: LetterRecord, status: str, purpose: str | None) -> None:
         letter.status, letter.status_since = status, self.clock.now()
         if purpose and letter.phone:
-            self.ledger.text(purpose, letter.branch, self.clock.now())
+            self.ledger.text(purpose, letter.branch, self.clock.now(), letter.phone)
 
     def letter_call(self, branch: str, token: str) -> None:
         letters = [x for x in self.ledger.letters.values() if x.branch == branch]
