@@ -20,6 +20,7 @@ from typing import Any
 
 from reception.clock import FrozenClock
 from tests.dayledger import (
+    OPEN_LETTER,
     ROUTES,
     ZONE,
     AppointmentRecord,
@@ -97,7 +98,7 @@ class DayPlan:
                     self.act(desk)
         if minute.minute in (10, 40) and minute < local(13, 30):
             self.triage()
-        if minute.minute in (25, 55):
+        if minute.minute in (25, 55) and minute < local(13, 45):
             self.departments()
         for branch, token in self.world.triage.items():
             if local(8) <= minute < local(14, 30):
@@ -460,25 +461,37 @@ class DayPlan:
 
     def triage(self) -> None:
         """Each branch's triage desk classifies (the routing rules choose the
-        department), rejects a few and closes answered letters."""
+        department), classifies again what a department returned, rejects a few,
+        merges a duplicate now and then, and closes answered letters."""
         for branch, token in self.world.triage.items():
-            for letter in [x for x in self.ledger.letters.values() if x.branch == branch]:
+            mine = [x for x in self.ledger.letters.values() if x.branch == branch]
+            for letter in mine:
                 fate = self.rng.random()
+                young = self.clock.now() - letter.created < timedelta(minutes=20)
                 if letter.status == "answered" and fate < 0.4:
                     self.move(token, letter, "close", {})
                     self.set_status(letter, "closed", "letter_closed")
-                elif letter.status != "received" or self.clock.now() - letter.created < timedelta(
-                    minutes=20
-                ):
+                elif letter.status == "returned" and fate < 0.5:
+                    self.classify(token, letter)
+                elif letter.status != "received" or young:
                     continue
                 elif fate < 0.05:
                     self.move(token, letter, "reject", {"note": "خارج الاختصاص"})
                     self.set_status(letter, "rejected", "letter_rejected")
+                elif fate < 0.1:
+                    into = [x for x in mine if x is not letter and x.status in OPEN_LETTER]
+                    if into:
+                        other = self.rng.choice(into)
+                        self.move(token, letter, "merge", {"merge_into": other.reference})
+                        self.set_status(letter, "merged", None)
                 elif fate < 0.85:
-                    category = self.rng.choice(sorted(ROUTES))
-                    self.move(token, letter, "classify", {"category": category})
-                    letter.category, letter.department = category, ROUTES[category]
-                    self.set_status(letter, "routed", "letter_routed")
+                    self.classify(token, letter)
+
+    def classify(self, token: str, letter: LetterRecord) -> None:
+        category = self.rng.choice(sorted(ROUTES))
+        self.move(token, letter, "classify", {"category": category})
+        letter.category, letter.department = category, ROUTES[category]
+        self.set_status(letter, "routed", "letter_routed")
 
     def departments(self) -> None:
         for department, token in self.world.officers.items():
@@ -486,9 +499,12 @@ class DayPlan:
                 if letter.department != department or letter.branch != "riyadh":
                     continue
                 fate = self.rng.random()
-                if letter.status == "routed" and fate < 0.7:
+                if letter.status == "routed" and fate < 0.6:
                     self.move(token, letter, "accept", {})
                     self.set_status(letter, "in_progress", None)
+                elif letter.status in ("routed", "in_progress") and fate > 0.9:
+                    self.move(token, letter, "return", {"note": "ليس من اختصاص الإدارة"})
+                    self.set_status(letter, "returned", None)
                 elif letter.status == "in_progress" and fate < 0.4:
                     self.move(token, letter, "answer", {"note": "تمت معالجة الطلب"})
                     self.set_status(letter, "answered", "letter_answered")
