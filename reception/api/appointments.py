@@ -155,7 +155,11 @@ async def cancel(request: Request) -> Response:
     row = await run_action(
         request,
         lambda s: actions.cancel_appointment(
-            s, principal, appointment_id, public_base_url=app.settings.public_base_url
+            s,
+            principal,
+            appointment_id,
+            public_base_url=app.settings.public_base_url,
+            clock=app.clock,
         ),
     )
     return JSONResponse(appointment_json(row, app.settings.public_base_url))

@@ -162,6 +162,7 @@ def _notify(
     purpose: str,
     key: str,
     public_base_url: str,
+    now: datetime | None = None,
     **extra: Any,
 ) -> None:
     if not row.phone:
@@ -179,6 +180,7 @@ def _notify(
         language=row.language,
         key=key,
         branch_id=row.branch_id,
+        now=now,
         code=row.code,
         day=local.strftime("%Y-%m-%d"),
         time=local.strftime("%H:%M"),
@@ -250,7 +252,7 @@ def book_appointment(
     session.flush()
     audit.record(session, principal.actor, "appointment.book", "appointment", row.id)
     if notify:
-        _notify(session, row, "appointment_booked", str(row.id), public_base_url)
+        _notify(session, row, "appointment_booked", str(row.id), public_base_url, clock.now())
     return Outcome(row)
 
 
@@ -270,14 +272,18 @@ def _staff_appointment(session: Session, principal: Principal, appointment_id: i
 
 
 def _cancel(
-    session: Session, row: Appointment, actor: str, public_base_url: str
+    session: Session,
+    row: Appointment,
+    actor: str,
+    public_base_url: str,
+    now: datetime | None = None,
 ) -> Outcome[Appointment]:
     check_appointment_transition(row.status, AppointmentStatus.cancelled)
     release_seat(session, row.template_id, row.starts_at)
     row.status = AppointmentStatus.cancelled
     session.add(row)
     audit.record(session, actor, "appointment.cancel", "appointment", row.id)
-    _notify(session, row, "appointment_cancelled", str(row.id), public_base_url)
+    _notify(session, row, "appointment_cancelled", str(row.id), public_base_url, now)
     return Outcome(row)
 
 
@@ -319,15 +325,22 @@ def _reschedule(
         "appointment_changed",
         f"{row.id}:{int(starts_at.timestamp())}",
         public_base_url,
+        clock.now(),
     )
     return Outcome(row)
 
 
 def cancel_appointment(
-    session: Session, principal: Principal, appointment_id: int, *, public_base_url: str = ""
+    session: Session,
+    principal: Principal,
+    appointment_id: int,
+    *,
+    public_base_url: str = "",
+    clock: Clock | None = None,
 ) -> Outcome[Appointment]:
     row = _staff_appointment(session, principal, appointment_id)
-    return _cancel(session, row, principal.actor, public_base_url)
+    now = clock.now() if clock is not None else None
+    return _cancel(session, row, principal.actor, public_base_url, now)
 
 
 def reschedule_appointment(
@@ -353,7 +366,7 @@ def cancel_by_citizen(
             "meeting_by_office",
             N_("A meeting with the minister is changed by the minister's office."),
         )
-    return _cancel(session, row, "citizen", public_base_url)
+    return _cancel(session, row, "citizen", public_base_url, clock.now())
 
 
 def reschedule_by_citizen(
@@ -390,7 +403,12 @@ def send_due_reminders(session: Session, clock: Clock, public_base_url: str) -> 
             continue
         purpose = "appointment_reminder_day" if which == "day" else "appointment_reminder_soon"
         _notify(
-            session, row, purpose, f"{row.id}:{int(row.starts_at.timestamp())}", public_base_url
+            session,
+            row,
+            purpose,
+            f"{row.id}:{int(row.starts_at.timestamp())}",
+            public_base_url,
+            now,
         )
         row.reminded_day = True
         if which == "soon":

@@ -26,6 +26,7 @@ def invite_to_rate(session: Session, ticket: Ticket, public_base_url: str) -> No
         purpose="ticket_feedback",
         language=ticket.language,
         branch_id=ticket.branch_id,
+        now=ticket.finished_at,
         key=str(ticket.id),
         number=ticket.number,
         link=rating_link(public_base_url, ticket),

@@ -136,6 +136,7 @@ def _tell_citizen(
             purpose=purpose,
             language=letter.language,
             branch_id=letter.branch_id,
+            now=step.at,
             key=str(step.id),
             reference=letter.reference,
             link=tracking_url(base_url, letter),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -35,9 +36,12 @@ def enqueue_sms(
     language: str,
     key: str,
     branch_id: int | None = None,
+    now: datetime | None = None,
     **context: Any,
 ) -> OutgoingSms | None:
     """Add one message to the outbox. `key` makes it idempotent: the same key is one SMS.
+    `now` is the action's time from the injectable clock: reports count a message on
+    the day it was written, and the worker sends it from then on.
     A number that sent STOP gets nothing but essential messages (None is returned)."""
     if purpose not in ESSENTIAL and session.get(SmsOptOut, to) is not None:
         return None
@@ -55,5 +59,7 @@ def enqueue_sms(
         purpose=purpose,
         branch_id=branch_id,
     )
+    if now is not None:
+        sms.created_at = sms.next_attempt_at = now
     session.add(sms)
     return sms

@@ -232,6 +232,7 @@ def issue_ticket(
             purpose="ticket_issued",
             language=language,
             branch_id=ticket.branch_id,
+            now=ticket.issued_at,
             key=str(ticket.id),
             number=ticket.number,
             service=service_row.name_ar if language == "ar" else service_row.name_en,
@@ -414,6 +415,7 @@ def _call(
             purpose="ticket_called",
             language=ticket.language,
             branch_id=ticket.branch_id,
+            now=ticket.called_at,
             key=f"{ticket.id}:{counter.id}",
             number=ticket.number,
             counter=counter.number,
@@ -421,7 +423,9 @@ def _call(
         )
 
 
-def _tell_the_next(session: Session, hall: Hall, counter: Counter, public_base_url: str) -> None:
+def _tell_the_next(
+    session: Session, hall: Hall, counter: Counter, public_base_url: str, now: datetime
+) -> None:
     """The visitor now first in line at this counter gets "you are next", once."""
     upcoming = session.exec(
         select(Ticket)
@@ -441,6 +445,7 @@ def _tell_the_next(session: Session, hall: Hall, counter: Counter, public_base_u
             purpose="ticket_next",
             language=upcoming.language,
             branch_id=upcoming.branch_id,
+            now=now,
             key=str(upcoming.id),
             number=upcoming.number,
             link=f"{public_base_url}/t/{upcoming.tracking_token}" if public_base_url else "",
@@ -478,7 +483,7 @@ def call_next(
         return Outcome(None, events)
     ticket, reason = found
     _call(session, clock, principal, ticket, counter, reason, public_base_url)
-    _tell_the_next(session, hall, counter, public_base_url)
+    _tell_the_next(session, hall, counter, public_base_url, clock.now())
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)
@@ -612,6 +617,9 @@ def transfer_ticket(
             raise Invalid("not_served_there", N_("That counter does not serve the chosen service."))
     _move(session, clock, principal, ticket, TicketStatus.transferred)
     ticket.service_id = new_service.id or 0
+    # The service here is over: the next counter's starts when that operator starts it
+    # (else a visit finished there unstarted would count its wait as service time).
+    ticket.serving_at = None
     ticket.counter_id = None
     ticket.call_reason = None
     ticket.assigned_counter_id = target.id if target else None

@@ -155,7 +155,7 @@ async def cancel(request: Request) -> Response:
         await run_action(
             request,
             lambda s: actions.cancel_appointment(
-                s, principal, appointment_id, public_base_url=base_url
+                s, principal, appointment_id, public_base_url=base_url, clock=ctx(request).clock
             ),
         )
         flash(request, t(request, N_("The appointment was cancelled.")), "info")
