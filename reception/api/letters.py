@@ -14,6 +14,7 @@ from starlette.routing import Route
 from reception.api.routes import _body
 from reception.api.schemas import CallBody, ClassifyBody, LetterCreate, LetterMoveBody
 from reception.errors import N_, Invalid, NotFound
+from reception.inputs import to_int
 from reception.letters import actions, attachments, queries
 from reception.queue.actions import Outcome
 from reception.web import ctx, read, require_principal, run_action
@@ -64,7 +65,7 @@ async def list_letters(request: Request) -> Response:
             q=q.get("q", ""),
             date_from=q.get("from") or None,
             date_to=q.get("to") or None,
-            limit=int(limit) if limit.isdigit() and len(limit) <= 3 else 50,
+            limit=to_int(limit, low=1, high=200) or 50,
             **filters,
         ),
     )

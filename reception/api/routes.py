@@ -38,6 +38,11 @@ async def _json_body(request: Request) -> Any:
         raise Invalid("malformed_json", N_("The body is not valid JSON.")) from None
 
 
+def _context(request: Request) -> dict[str, Any]:
+    """What the models' validators need: today, to keep dates in their window."""
+    return {"today": ctx(request).clock.now().date()}
+
+
 def _validation_message(request: Request, exc: ValidationError) -> str:
     first = exc.errors()[0]
     field = ".".join(str(p) for p in first["loc"]) or "body"
@@ -67,7 +72,7 @@ async def create_ticket(request: Request) -> Response:
     principal = await require_principal(request)
     raw = await _json_body(request)
     try:
-        body = TicketCreate.model_validate(raw)
+        body = TicketCreate.model_validate(raw, context=_context(request))
     except ValidationError as exc:
         return JSONResponse(
             {"error": {"code": "invalid", "message": _validation_message(request, exc)}},
@@ -103,7 +108,7 @@ def _ticket_json(ticket: dict[str, Any]) -> JSONResponse:
 async def _body(request: Request, model: type[BaseModelT]) -> BaseModelT | JSONResponse:
     raw = await _json_body(request)
     try:
-        return model.model_validate(raw)
+        return model.model_validate(raw, context=_context(request))
     except ValidationError as exc:
         return JSONResponse(
             {"error": {"code": "invalid", "message": _validation_message(request, exc)}},
