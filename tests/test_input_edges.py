@@ -65,9 +65,7 @@ def test_ids_are_bounded() -> None:
         "/staff/counters/٣/services",
     ],
 )
-def test_unicode_digits_in_paths_are_404_without_signing_in(
-    client: TestClient, path: str
-) -> None:
+def test_unicode_digits_in_paths_are_404_without_signing_in(client: TestClient, path: str) -> None:
     r = client.post(path, data={"csrf_token": "x"}, follow_redirects=False)
     assert r.status_code in (303, 404), r.text
 
@@ -80,7 +78,9 @@ def test_unicode_digits_in_the_api_are_4xx(client: TestClient, world: World) -> 
     assert r.status_code == 200
     r = client.get("/api/v1/letters/1²/meeting-requests", headers=desk)
     assert r.status_code == 404, r.text
-    r = client.post("/api/v1/ratings", json={"ticket": "²", "score": 4}, headers=auth(world, "kiosk"))
+    r = client.post(
+        "/api/v1/ratings", json={"ticket": "²", "score": 4}, headers=auth(world, "kiosk")
+    )
     assert r.status_code == 422 and r.json()["error"]["code"] == "bad_ticket_number"
 
 
@@ -126,9 +126,7 @@ def test_nul_in_a_login_is_422(client: TestClient) -> None:
     assert r.status_code == 422
 
 
-def test_nul_in_json_is_422_and_newlines_in_text_are_kept(
-    client: TestClient, world: World
-) -> None:
+def test_nul_in_json_is_422_and_newlines_in_text_are_kept(client: TestClient, world: World) -> None:
     desk = auth(world, "operator-men")
     letter = {
         "branch": "riyadh",
@@ -221,9 +219,7 @@ def test_json_integers_are_strict_and_bounded(client: TestClient, world: World) 
             headers=desk,
         )
         assert r.status_code == 422, (value, r.text)
-    r = client.put(
-        "/api/v1/halls/1/display", json={"volume": True}, headers=auth(world, "admin")
-    )
+    r = client.put("/api/v1/halls/1/display", json={"volume": True}, headers=auth(world, "admin"))
     assert r.status_code == 422
 
 

@@ -742,6 +742,7 @@ def build_openapi() -> dict[str, Any]:
                                     "type": "object",
                                     "properties": {"file": {"type": "string", "format": "binary"}},
                                     "required": ["file"],
+                                    "additionalProperties": False,
                                 }
                             }
                         },
@@ -843,6 +844,7 @@ def build_openapi() -> dict[str, Any]:
         document["paths"].setdefault(path, {}).update(operations)
     document["paths"].update(_rating_paths(bearer))
     _body_limit_responses(document)
+    _input_guard_responses(document)
     return document
 
 
@@ -852,3 +854,11 @@ def _body_limit_responses(document: dict[str, Any]) -> None:
         for operation in operations.values():
             if "requestBody" in operation:
                 operation["responses"].setdefault("413", _errors(413)["413"])
+
+
+def _input_guard_responses(document: dict[str, Any]) -> None:
+    """Control characters in a path, a query or a body are refused before any route
+    (reception.inputs.InputGuard): 422 on every operation."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            operation["responses"].setdefault("422", _errors(422)["422"])
