@@ -815,19 +815,15 @@ def build_openapi() -> dict[str, Any]:
                                         "MessageSid": {"type": "string"},
                                         "MessageStatus": {
                                             "type": "string",
-                                            "enum": [
-                                                "accepted",
-                                                "queued",
-                                                "sending",
-                                                "sent",
-                                                "delivered",
-                                                "undelivered",
-                                                "failed",
-                                            ],
+                                            "description": "accepted, queued, sending, "
+                                            "sent, delivered, undelivered or failed. A "
+                                            "report with another status, or without a "
+                                            "sid, is ignored (still 204, so Twilio does "
+                                            "not send it again).",
+                                            "examples": ["delivered"],
                                         },
                                         "ErrorCode": {"type": "string"},
                                     },
-                                    "required": ["MessageSid", "MessageStatus"],
                                 }
                             }
                         },
