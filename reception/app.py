@@ -40,7 +40,7 @@ from reception.display.routes import routes as display_routes
 from reception.errors import N_, DomainError, Unauthorized
 from reception.events import create_broadcaster
 from reception.feedback.routes import routes as feedback_routes
-from reception.inputs import InputGuard
+from reception.inputs import InputGuard, to_int
 from reception.kiosk.routes import routes as kiosk_routes
 from reception.letters.suggest import SuggestionModel, run_retraining
 from reception.metrics import RequestMetrics
@@ -160,7 +160,8 @@ class BodyLimit:
             return
         limit = self.upload_bytes if scope["path"].endswith("/attachments") else self.max_bytes
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        size = to_int(declared.decode("latin-1"), high=10**18) if declared else None
+        if size is not None and size > limit:
             await self._refuse(scope, receive, send)
             return
         seen = 0

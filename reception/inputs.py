@@ -178,11 +178,6 @@ AwareMoment = Annotated[AwareDatetime, AfterValidator(_moment_field)]
 """A date and time with its offset, inside the window."""
 
 
-def strict_int(low: int, high: int) -> Any:
-    """An integer field between `low` and `high` (JSON `true` is not 1)."""
-    return Annotated[int, Strict(), Field(ge=low, le=high)]
-
-
 # --- text ---------------------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from reception.appointments.models import (
 from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.errors import N_, Forbidden, Invalid, NotFound
-from reception.inputs import check_day, to_id
+from reception.inputs import check_day, to_id, to_int
 from reception.letters.actions import letter_for
 from reception.letters.models import Letter
 from reception.letters.queries import letter_by_reference
@@ -60,7 +60,6 @@ ASKED_FOR_ANOTHER = N_(
 MODE_LABELS = {"in_person": N_("In person"), "remote": N_("Remote (video)")}
 DEFAULT_MINUTES = 30
 LOCAL = "%Y-%m-%d %H:%M"
-MAX_ID = 2**31 - 1
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> str:
@@ -130,7 +129,7 @@ def letter_id_for(session: Session, principal: Principal, key: str) -> int:
     may work on it."""
     principal.require_role(*REQUEST_ROLES)
     key = key.strip()
-    if key.isascii() and key.isdigit():  # an id; anything else is a reference
+    if to_int(key, high=10**18) is not None:  # an id; anything else is a reference
         number = to_id(key)
         if number is None:
             raise NotFound("unknown_letter", N_("There is no such letter."))
