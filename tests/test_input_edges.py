@@ -75,7 +75,9 @@ def test_unicode_digits_in_the_api_are_4xx(client: TestClient, world: World) -> 
     r = client.post("/api/v1/counters/1²/call-next", headers=desk)
     assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_counter"
     r = client.get("/api/v1/letters?limit=²", headers=desk)
-    assert r.status_code == 200
+    assert r.status_code == 422 and r.json()["error"]["code"] == "bad_limit"
+    assert client.get("/api/v1/letters?limit=٣", headers=desk).status_code == 422
+    assert client.get("/api/v1/letters?limit=3", headers=desk).status_code == 200
     r = client.get("/api/v1/letters/1²/meeting-requests", headers=desk)
     assert r.status_code == 404, r.text
     r = client.post(

@@ -50,7 +50,9 @@ async def register(request: Request) -> Response:
 async def list_letters(request: Request) -> Response:
     principal = await require_principal(request)
     q = request.query_params
-    limit = q.get("limit", "50")
+    limit = to_int(q.get("limit", "50"), low=1, high=999)
+    if limit is None:
+        raise Invalid("bad_limit", N_("The limit is a whole number from 1 to 999."))
     filters: dict[str, Any] = {
         key: q.get(key) or None
         for key in ("status", "category", "department", "hall", "sla", "sender_id", "phone")
@@ -65,7 +67,7 @@ async def list_letters(request: Request) -> Response:
             q=q.get("q", ""),
             date_from=q.get("from") or None,
             date_to=q.get("to") or None,
-            limit=to_int(limit, low=1, high=200) or 50,
+            limit=limit,
             **filters,
         ),
     )
