@@ -20,7 +20,7 @@ from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,6 +40,7 @@ from reception.display.routes import routes as display_routes
 from reception.errors import N_, DomainError, Unauthorized
 from reception.events import create_broadcaster
 from reception.feedback.routes import routes as feedback_routes
+from reception.inputs import InputGuard, to_int
 from reception.kiosk.routes import routes as kiosk_routes
 from reception.letters.suggest import SuggestionModel, run_retraining
 from reception.metrics import RequestMetrics
@@ -104,10 +105,27 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     message = t(
         request, _HTTP_MESSAGES.get(exc.status_code, N_("The request could not be understood."))
     )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     if _is_api(request):
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
-        return api_error(code, message, exc.status_code)
-    return render(request, "error.html", {"message": message}, status_code=exc.status_code)
+        return api_error(code, message, exc.status_code, headers or None)
+    response = render(request, "error.html", {"message": message}, status_code=exc.status_code)
+    response.headers.update(headers)
+    return response
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (one path may have a route per method)."""
+    methods: set[str] = set()
+    scope = {**request.scope, "method": "GET"}
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches(scope)
+            if match != Match.NONE:
+                methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 async def on_db_unavailable(request: Request, exc: Exception) -> Response:
@@ -142,7 +160,8 @@ class BodyLimit:
             return
         limit = self.upload_bytes if scope["path"].endswith("/attachments") else self.max_bytes
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        size = to_int(declared.decode("latin-1"), high=10**18) if declared else None
+        if size is not None and size > limit:
             await self._refuse(scope, receive, send)
             return
         seen = 0
@@ -237,7 +256,7 @@ class ReceptionApp(Starlette):
     days, and every layer it passes through keeps a frame alive as long: with 2,000
     displays on one worker these layers alone held about 3 MB."""
 
-    HTTP_ONLY: tuple[type, ...] = (RequestMetrics, SecurityHeaders, BodyLimit)
+    HTTP_ONLY: tuple[type, ...] = (RequestMetrics, SecurityHeaders, BodyLimit, InputGuard)
     socket_stack: ASGIApp | None = None
 
     def build_socket_stack(self) -> ASGIApp:
@@ -382,6 +401,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             same_site="lax",
             https_only=settings.secure_cookies,
         ),
+        Middleware(InputGuard, on_error=on_domain_error),
     ]
     return ReceptionApp(
         routes=routes,

@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from reception.inputs import to_int
 from reception.settings import Settings, load_settings
 
 
@@ -300,9 +301,10 @@ def cmd_category_add(args: argparse.Namespace) -> None:
     sla: dict[str, int] = {}
     for item in args.sla or []:
         stage, _, hours = item.partition("=")
-        if not hours.isdigit():
+        number = to_int(hours, high=99_999)
+        if number is None:
             raise CliError("--sla is stage=hours, e.g. --sla routed=48")
-        sla[stage] = int(hours)
+        sla[stage] = number
     row = _with_session(
         lambda s: add_category(
             s,
@@ -389,9 +391,10 @@ def cmd_priority_set(args: argparse.Namespace) -> None:
 
 
 def _whole(value: str, option: str) -> int:
-    if not value.isdigit() or len(value) > 6:
+    number = to_int(value, high=999_999)
+    if number is None:
         raise CliError(f"{option} takes a whole number of minutes or 'off'")
-    return int(value)
+    return number
 
 
 def cmd_close_day(args: argparse.Namespace) -> None:

@@ -41,6 +41,7 @@ from reception.errors import (
 )
 from reception.events.base import HubBroadcaster
 from reception.i18n import direction, pick_language, translations
+from reception.inputs import to_id
 from reception.labels import DAY_NAMES, LETTER_STEP_LABELS, STATUS_LABELS, TICKET_EVENT_LABELS
 from reception.metrics import BROADCAST_EVENTS, WRITE_BATCHES
 from reception.queue.actions import Outcome
@@ -350,14 +351,11 @@ async def run_action(conn: HTTPConnection, fn: Callable[[Session], Outcome[T]]) 
     return outcome.value
 
 
-MAX_ID = 2**31 - 1
-
-
 def path_id(conn: HTTPConnection, name: str, what: str = "counter") -> int:
     """A numeric id from the path; anything else is a clear 404, never a crash."""
     raw = str(conn.path_params.get(name, ""))
-    value = int(raw) if raw.isdigit() and len(raw) <= 10 else 0
-    if not 1 <= value <= MAX_ID:
+    value = to_id(raw)
+    if value is None:
         if what == "ticket":
             raise NotFound("unknown_ticket", N_("This ticket does not exist."))
         if what == "letter":

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -17,10 +17,11 @@ from reception.auth import actions as auth_actions
 from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.errors import N_, Invalid
+from reception.inputs import Day, check_day
 from reception.letters import setup as letter_setup
 from reception.queue import setup
 from reception.queue.actions import Outcome
-from reception.web import path_id, read, require_principal, run_action
+from reception.web import ctx, path_id, read, require_principal, run_action
 
 Slug = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
 Name = Field(min_length=1, max_length=120)
@@ -39,7 +40,7 @@ class BranchIn(Strict):
 
 
 class BranchPolicyIn(Strict):
-    max_wait_minutes: int | None = Field(description="null turns the rule off")
+    max_wait_minutes: StrictInt | None = Field(description="null turns the rule off")
 
 
 class HallIn(Strict):
@@ -54,13 +55,13 @@ class ServiceIn(Strict):
     slug: str = Slug
     name_ar: str = Name
     name_en: str = Name
-    expected_minutes: int = Field(default=10, ge=1, le=480)
+    expected_minutes: StrictInt = Field(default=10, ge=1, le=480)
     ticket_prefix: str = Field(default="", max_length=3, pattern=r"^[A-Z]*$")
     mode: Literal["walk_in", "appointment", "both"] = "both"
 
 
 class CounterIn(Strict):
-    number: int = Field(ge=1, le=9999)
+    number: StrictInt = Field(ge=1, le=9999)
     services: list[str] = Field(min_length=1, max_length=50)
 
 
@@ -71,22 +72,22 @@ class CounterServicesIn(Strict):
 class StopIn(Strict):
     place_ar: str = Name
     place_en: str = Name
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
 
 
 class PriorityIn(Strict):
     name_ar: str | None = Field(default=None, min_length=1, max_length=120)
     name_en: str | None = Field(default=None, min_length=1, max_length=120)
-    weight: int | None = Field(default=None, ge=0, le=100)
-    at_kiosk: bool | None = None
+    weight: StrictInt | None = Field(default=None, ge=0, le=100)
+    at_kiosk: StrictBool | None = None
 
 
 class HoursIn(Strict):
     days: str = Field(min_length=3, max_length=40, examples=["sun-thu"])
     start: str = Field(default="08:00", max_length=5, examples=["08:00"])
     end: str = Field(default="15:00", max_length=5, examples=["15:00"])
-    closed: bool = Field(default=False, description="closed on these days every week")
+    closed: StrictBool = Field(default=False, description="closed on these days every week")
 
 
 class DepartmentIn(Strict):
@@ -313,6 +314,7 @@ async def set_holiday(request: Request) -> Response:
         day = date.fromisoformat(str(request.path_params["day"])[:10])
     except ValueError:
         raise Invalid("bad_date", N_("Dates are written like 2026-12-18.")) from None
+    check_day(day, ctx(request).clock.now().date())
     closed = request.method == "PUT"
     branch = await run_action(
         request,

@@ -25,6 +25,7 @@ from reception.appointments.models import Appointment, SlotTemplate
 from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.errors import N_, Invalid
+from reception.inputs import check_day
 from reception.letters.rules import mask_name
 from reception.qr import qr_data_uri
 from reception.queue.actions import Outcome
@@ -40,9 +41,10 @@ def _day(request: Request, name: str, default: date | None = None) -> date:
             raise Invalid("missing_day", N_("Give the day, like 2026-12-01."))
         return default
     try:
-        return date.fromisoformat(text[:10])
+        day = date.fromisoformat(text[:10])
     except ValueError:
         raise Invalid("bad_date", N_("Dates are written like 2026-12-01.")) from None
+    return check_day(day, ctx(request).clock.now().date())
 
 
 def appointment_json(row: Appointment, base_url: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from reception.api.routes import _body
 from reception.api.schemas import CallBody, ClassifyBody, LetterCreate, LetterMoveBody
 from reception.errors import N_, Invalid, NotFound
+from reception.inputs import to_int
 from reception.letters import actions, attachments, queries
 from reception.queue.actions import Outcome
 from reception.web import ctx, read, require_principal, run_action
@@ -50,7 +51,9 @@ async def register(request: Request) -> Response:
 async def list_letters(request: Request) -> Response:
     principal = await require_principal(request)
     q = request.query_params
-    limit = q.get("limit", "50")
+    limit = to_int(q.get("limit", "50"), low=1, high=999)
+    if limit is None:
+        raise Invalid("bad_limit", N_("The limit is a whole number from 1 to 999."))
     filters: dict[str, Any] = {
         key: q.get(key) or None
         for key in ("status", "category", "department", "hall", "sla", "sender_id", "phone")
@@ -65,7 +68,7 @@ async def list_letters(request: Request) -> Response:
             q=q.get("q", ""),
             date_from=q.get("from") or None,
             date_to=q.get("to") or None,
-            limit=int(limit) if limit.isdigit() and len(limit) <= 3 else 50,
+            limit=limit,
             **filters,
         ),
     )

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,7 +18,8 @@ from reception.api.routes import _body
 from reception.appointments import meeting_queries, meetings
 from reception.errors import N_, NotFound
 from reception.i18n import translations
-from reception.web import MAX_ID, ctx, language_of, read, require_principal, run_action
+from reception.inputs import AwareMoment, to_id
+from reception.web import ctx, language_of, read, require_principal, run_action
 
 
 class MeetingRequestBody(BaseModel):
@@ -37,7 +38,7 @@ class MeetingDecisionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["approve", "propose", "decline", "refer", "cancel", "reschedule"]
-    starts_at: AwareDatetime | None = Field(
+    starts_at: AwareMoment | None = Field(
         default=None,
         description="approve, propose, reschedule: when the meeting is.",
         examples=["2026-11-25T10:30:00+03:00"],
@@ -66,8 +67,8 @@ MEETING_MODELS: list[type[BaseModel]] = [MeetingRequestBody, MeetingDecisionBody
 
 def meeting_id_of(request: Request) -> int:
     raw = str(request.path_params.get("meeting", ""))
-    value = int(raw) if raw.isdigit() and len(raw) <= 10 else 0
-    if not 1 <= value <= MAX_ID:
+    value = to_id(raw)
+    if value is None:
         raise NotFound("unknown_meeting", N_("There is no such meeting request."))
     return value
 

@@ -758,6 +758,7 @@ def build_openapi() -> dict[str, Any]:
                                     "type": "object",
                                     "properties": {"file": {"type": "string", "format": "binary"}},
                                     "required": ["file"],
+                                    "additionalProperties": False,
                                 }
                             }
                         },
@@ -830,19 +831,15 @@ def build_openapi() -> dict[str, Any]:
                                         "MessageSid": {"type": "string"},
                                         "MessageStatus": {
                                             "type": "string",
-                                            "enum": [
-                                                "accepted",
-                                                "queued",
-                                                "sending",
-                                                "sent",
-                                                "delivered",
-                                                "undelivered",
-                                                "failed",
-                                            ],
+                                            "description": "accepted, queued, sending, "
+                                            "sent, delivered, undelivered or failed. A "
+                                            "report with another status, or without a "
+                                            "sid, is ignored (still 204, so Twilio does "
+                                            "not send it again).",
+                                            "examples": ["delivered"],
                                         },
                                         "ErrorCode": {"type": "string"},
                                     },
-                                    "required": ["MessageSid", "MessageStatus"],
                                 }
                             }
                         },
@@ -859,6 +856,7 @@ def build_openapi() -> dict[str, Any]:
         document["paths"].setdefault(path, {}).update(operations)
     document["paths"].update(_rating_paths(bearer))
     _body_limit_responses(document)
+    _input_guard_responses(document)
     return document
 
 
@@ -868,3 +866,11 @@ def _body_limit_responses(document: dict[str, Any]) -> None:
         for operation in operations.values():
             if "requestBody" in operation:
                 operation["responses"].setdefault("413", _errors(413)["413"])
+
+
+def _input_guard_responses(document: dict[str, Any]) -> None:
+    """Control characters in a path, a query or a body are refused before any route
+    (reception.inputs.InputGuard): 422 on every operation."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            operation["responses"].setdefault("422", _errors(422)["422"])

@@ -3,7 +3,7 @@ chose. The same action as the tablet screen and the SMS link."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -11,6 +11,7 @@ from starlette.routing import Route
 from reception.api.routes import _body
 from reception.feedback import actions
 from reception.feedback.models import REASONS, RatingSource
+from reception.inputs import Id
 from reception.web import ctx, require_principal, run_action
 
 
@@ -20,12 +21,12 @@ class RatingCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ticket: int | str = Field(
+    ticket: Id | str = Field(
         description="The ticket's id, or the number printed on it (today's, in the "
         "device's halls).",
         examples=["M-012"],
     )
-    score: int = Field(
+    score: StrictInt = Field(
         description="1 (very bad) to 5 (excellent).",
         json_schema_extra={"minimum": 1, "maximum": 5},
         examples=[5],

@@ -41,6 +41,11 @@ async def _json_body(request: Request) -> Any:
         raise Invalid("malformed_json", N_("The body is not valid JSON.")) from None
 
 
+def _context(request: Request) -> dict[str, Any]:
+    """What the models' validators need: today, to keep dates in their window."""
+    return {"today": ctx(request).clock.now().date()}
+
+
 def _validation_message(request: Request, exc: ValidationError) -> str:
     first = exc.errors()[0]
     field = ".".join(str(p) for p in first["loc"]) or "body"
@@ -78,7 +83,7 @@ async def create_ticket(request: Request) -> Response:
     raw = await _json_body(request)
     _require_settable(principal, "ticket.issue", raw)
     try:
-        body = TicketCreate.model_validate(raw)
+        body = TicketCreate.model_validate(raw, context=_context(request))
     except ValidationError as exc:
         return JSONResponse(
             {"error": {"code": "invalid", "message": _validation_message(request, exc)}},
@@ -123,7 +128,7 @@ async def _body(
     if principal is not None and write is not None:
         _require_settable(principal, write, raw)
     try:
-        return model.model_validate(raw)
+        return model.model_validate(raw, context=_context(request))
     except ValidationError as exc:
         return JSONResponse(
             {"error": {"code": "invalid", "message": _validation_message(request, exc)}},

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from reception.inputs import AwareMoment, Day, Id
 
 
 class TicketCreate(BaseModel):
@@ -26,7 +27,7 @@ class AppointmentCreate(BaseModel):
     branch: str = Field(min_length=1, max_length=40, examples=["riyadh"])
     hall: str = Field(min_length=1, max_length=40, examples=["men"])
     service: str = Field(min_length=1, max_length=40, examples=["appointment"])
-    starts_at: AwareDatetime = Field(examples=["2026-11-24T10:30:00+03:00"])
+    starts_at: AwareMoment = Field(examples=["2026-11-24T10:30:00+03:00"])
     phone: str | None = Field(default=None, max_length=32, description="Mobile for SMS.")
     name: str = Field(default="", max_length=120, description="Shown masked to the visitor.")
     language: Literal["ar", "en"] = "ar"
@@ -38,7 +39,7 @@ class AppointmentCreate(BaseModel):
 class RescheduleBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    starts_at: AwareDatetime = Field(examples=["2026-11-25T09:00:00+03:00"])
+    starts_at: AwareMoment = Field(examples=["2026-11-25T09:00:00+03:00"])
 
 
 class SlotTemplateIn(BaseModel):
@@ -49,19 +50,19 @@ class SlotTemplateIn(BaseModel):
     weekdays: str = Field(min_length=3, max_length=40, examples=["sun-thu"])
     start: str = Field(min_length=5, max_length=5, examples=["08:00"])
     end: str = Field(min_length=5, max_length=5, examples=["12:00"])
-    slot_minutes: int = Field(default=15, ge=5, le=480)
-    capacity: int = Field(default=1, ge=1, le=500)
-    valid_from: date | None = None
-    valid_until: date | None = None
+    slot_minutes: StrictInt = Field(default=15, ge=5, le=480)
+    capacity: StrictInt = Field(default=1, ge=1, le=500)
+    valid_from: Day | None = None
+    valid_until: Day | None = None
     blackout_dates: list[str] = Field(default_factory=list, max_length=400)
 
 
 class SlotTemplatePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    capacity: int | None = Field(default=None, ge=1, le=500)
+    capacity: StrictInt | None = Field(default=None, ge=1, le=500)
     blackout_dates: list[str] | None = Field(default=None, max_length=400)
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class AppointmentOut(BaseModel):
@@ -91,15 +92,15 @@ class DisplayBody(BaseModel):
     notice_ar: str = Field(default="", max_length=300, description="Scrolls on the displays.")
     notice_en: str = Field(default="", max_length=300)
     layout: Literal["auto", "landscape", "portrait"] = "auto"
-    volume: int = Field(default=80, ge=0, le=100, description="Announcements; 0 is silent.")
+    volume: StrictInt = Field(default=80, ge=0, le=100, description="Announcements; 0 is silent.")
 
 
 class TransferBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     service: str = Field(min_length=1, max_length=40, description="The new service's slug.")
-    counter: int | None = Field(default=None, ge=1, description="Only this counter may call it.")
-    to_back: bool = Field(
+    counter: Id | None = Field(default=None, description="Only this counter may call it.")
+    to_back: StrictBool = Field(
         default=False, description="Supervisors only: behind everyone waiting now."
     )
 

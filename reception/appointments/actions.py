@@ -33,6 +33,7 @@ from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Conflict, Forbidden, Invalid, NotFound
+from reception.inputs import digits_only
 from reception.notify.outbox import enqueue_sms
 from reception.queue import queries
 from reception.queue.actions import (
@@ -443,7 +444,7 @@ def mark_no_shows(session: Session, clock: Clock) -> int:
 
 
 def appointment_by_code(session: Session, principal: Principal, code: str) -> Appointment:
-    cleaned = "".join(ch for ch in code if ch.isdigit())
+    cleaned = digits_only(code)
     row = None
     if len(cleaned) == CODE_DIGITS:
         row = session.exec(select(Appointment).where(Appointment.code == cleaned)).first()

@@ -26,6 +26,7 @@ from reception.appointments.models import (
 from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.errors import N_, Forbidden, Invalid, NotFound
+from reception.inputs import check_day, to_id, to_int
 from reception.letters.actions import letter_for
 from reception.letters.models import Letter
 from reception.letters.queries import letter_by_reference
@@ -59,7 +60,6 @@ ASKED_FOR_ANOTHER = N_(
 MODE_LABELS = {"in_person": N_("In person"), "remote": N_("Remote (video)")}
 DEFAULT_MINUTES = 30
 LOCAL = "%Y-%m-%d %H:%M"
-MAX_ID = 2**31 - 1
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> str:
@@ -129,9 +129,9 @@ def letter_id_for(session: Session, principal: Principal, key: str) -> int:
     may work on it."""
     principal.require_role(*REQUEST_ROLES)
     key = key.strip()
-    if key.isdigit():
-        number = int(key) if len(key) <= 10 else 0
-        if not 1 <= number <= MAX_ID:
+    if to_int(key, high=10**18) is not None:  # an id; anything else is a reference
+        number = to_id(key)
+        if number is None:
             raise NotFound("unknown_letter", N_("There is no such letter."))
         letter = letter_for(session, principal, number)
     else:
@@ -224,9 +224,10 @@ def parse_day(text: str | None, default: date) -> date:
     if not text:
         return default
     try:
-        return date.fromisoformat(text.strip()[:10])
+        day = date.fromisoformat(text.strip()[:10])
     except ValueError:
         raise Invalid("bad_date", N_("Dates are written like 2026-12-01.")) from None
+    return check_day(day, default)
 
 
 def agenda_branch(session: Session, principal: Principal, slug: str | None) -> Branch:

@@ -12,6 +12,7 @@ from reception import audit
 from reception.appointments.models import SlotTemplate
 from reception.appointments.rules import check_template, parse_weekdays
 from reception.errors import N_, Invalid, NotFound
+from reception.inputs import check_day
 from reception.queue import queries
 from reception.queue.models import ServiceMode
 
@@ -20,9 +21,10 @@ def _dates(days: list[str]) -> list[str]:
     clean = []
     for text in days:
         try:
-            clean.append(date.fromisoformat(text).isoformat())
+            day = date.fromisoformat(text)
         except (TypeError, ValueError):
             raise Invalid("bad_date", N_("Dates are written like 2026-12-01.")) from None
+        clean.append(check_day(day).isoformat())
     return sorted(set(clean))
 
 

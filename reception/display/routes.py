@@ -31,6 +31,7 @@ from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.errors import DomainError
 from reception.events.base import Feed, HubBroadcaster
+from reception.inputs import to_int
 from reception.queue import queries
 from reception.queue.actions import hall_channel
 from reception.queue.views import DisplayView, display_view
@@ -51,7 +52,8 @@ async def display_page(request: Request) -> Response:
     clock = ctx(request).clock
     view = await read(request, lambda s: display_view(s, principal, clock, branch, hall))
     raw = request.query_params.get("counters", "")
-    counters = ",".join(c for c in raw.split(",") if c.isdigit() and len(c) <= 4)
+    numbers = (to_int(c, low=1, high=9999) for c in raw.split(","))
+    counters = ",".join(str(n) for n in numbers if n is not None)
     return render(
         request,
         "display/hall.html",

@@ -13,6 +13,7 @@ from reception.clock import Clock
 from reception.errors import N_, DomainError, Forbidden, Invalid, NotFound
 from reception.feedback import rules
 from reception.feedback.models import REASONS, Rating
+from reception.inputs import to_id, to_int
 from reception.queue import queries as queue_queries
 from reception.queue.models import Branch, Counter, Hall, Service, Ticket, TicketStatus
 from reception.queue.views import allowed_halls, principal_branch
@@ -63,11 +64,11 @@ def ticket_by_number(session: Session, clock: Clock, principal: Principal, typed
 
 def device_ticket(session: Session, clock: Clock, principal: Principal, ref: int | str) -> Ticket:
     """A ticket a rating device names by its id, or by the number printed on it."""
-    if isinstance(ref, str) and not ref.strip().isdigit():
+    if isinstance(ref, str) and to_int(ref, high=10**18) is None:
         return ticket_by_number(session, clock, principal, ref)
     principal.require_role(Role.kiosk)
-    ticket_id = int(ref)
-    ticket = session.get(Ticket, ticket_id) if 1 <= ticket_id <= 2**31 - 1 else None
+    ticket_id = to_id(ref)
+    ticket = session.get(Ticket, ticket_id) if ticket_id is not None else None
     if ticket is None:
         raise NotFound("unknown_ticket", N_("This ticket does not exist."))
     principal.require_hall(ticket.branch_id, ticket.hall_id)

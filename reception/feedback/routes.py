@@ -20,9 +20,9 @@ from reception.errors import N_, DomainError, Forbidden, NotFound
 from reception.feedback import actions, queries
 from reception.feedback.models import RatingSource
 from reception.feedback.queries import RateView
+from reception.inputs import to_id
 from reception.track.routes import _guard, _tracked
 from reception.web import (
-    MAX_ID,
     check_csrf,
     ctx,
     error_text,
@@ -48,8 +48,8 @@ async def _device(request: Request) -> Principal:
 
 
 def _counter_id(raw: str) -> int:
-    value = int(raw) if raw.isdigit() and len(raw) <= 10 else 0
-    if not 1 <= value <= MAX_ID:
+    value = to_id(raw)
+    if value is None:
         raise NotFound("unknown_counter", N_("There is no counter {id}."), id=raw[:12])
     return value
 
@@ -148,11 +148,12 @@ async def rate(request: Request) -> Response:
             ),
         )
     except DomainError as exc:
-        if exc.status_code in (401, 403) or not ticket.isdigit():
+        ticket_id = to_id(ticket)
+        if exc.status_code in (401, 403) or ticket_id is None:
             raise
         view = await read(
             request,
-            lambda s: queries.device_rate_view(s, clock, principal, ticket_id=int(ticket)),
+            lambda s: queries.device_rate_view(s, clock, principal, ticket_id=ticket_id),
         )
         error = None if view.problem else error_text(request, exc)
         return _page(request, view, error=error, chosen=values, status_code=exc.status_code)

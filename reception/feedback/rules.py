@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from reception.errors import N_, Conflict, Invalid
 from reception.feedback.models import REASONS
+from reception.inputs import to_int
 from reception.queue.models import Ticket, TicketStatus
 
 RATE_WITHIN = timedelta(hours=24)
@@ -18,12 +19,12 @@ MAX_COMMENT = 500
 MAX_SCORE = 5
 
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-_NUMBER = re.compile(r"([A-Z]{1,8})-?(\d{1,4})")
+_NUMBER = re.compile(r"([A-Z]{1,8})-?([0-9]{1,4})")
 
 
 def clean_score(score: object) -> int:
-    if isinstance(score, str) and score.strip().isdigit():
-        score = int(score.strip())
+    if isinstance(score, str):
+        score = to_int(score, low=1, high=MAX_SCORE, typed=True)
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= MAX_SCORE:
         raise Invalid("bad_score", N_("Please choose one of the five faces."))
     return score

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.errors import N_, Invalid, NotFound
+from reception.inputs import check_day, digits_only
 from reception.letters.actions import TRIAGE_ROLES, may_see
 from reception.letters.models import (
     Category,
@@ -126,13 +127,14 @@ def _visible(principal: Principal) -> list[Any]:
     return where
 
 
-def _day(value: str | None, name: str) -> date | None:
+def _day(value: str | None, today: date) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise Invalid("bad_date", N_("Dates are written like 2026-12-18.")) from None
+    return check_day(day, today)
 
 
 def search(
@@ -172,7 +174,7 @@ def search(
         hall_ids = session.exec(select(Hall.id).where(Hall.slug == hall)).all()
         stmt = stmt.where(col(Letter.hall_id).in_(list(hall_ids) or [-1]))
     if sender_id:
-        digits = "".join(ch for ch in sender_id if ch.isdigit())[:10]
+        digits = digits_only(sender_id)[:10]
         stmt = stmt.where(Letter.sender_id_number == digits)
     if phone:
         from reception.queue.rules import normalise_phone
@@ -182,7 +184,7 @@ def search(
     if principal.branch_id is not None:
         branch = session.get(Branch, principal.branch_id)
         zone = ZoneInfo(branch.timezone) if branch else zone
-    start, end = _day(date_from, "from"), _day(date_to, "to")
+    start, end = _day(date_from, now.date()), _day(date_to, now.date())
     if start:
         stmt = stmt.where(Letter.created_at >= datetime.combine(start, time(), zone))
     if end:

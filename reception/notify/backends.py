@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from reception.inputs import to_int
 from reception.settings import Settings
 
 log = logging.getLogger("reception.sms")
@@ -102,9 +103,7 @@ def _status_of(exc: Exception) -> int | None:
     status = getattr(exc, "status", None)
     if isinstance(status, int):
         return status
-    if isinstance(status, str) and status.isdigit():
-        return int(status)
-    return None
+    return to_int(status, high=999) if isinstance(status, str) else None
 
 
 def create_backend(settings: Settings) -> SmsBackend:

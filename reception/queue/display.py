@@ -10,6 +10,7 @@ from reception import audit
 from reception.auth.models import ApiToken, Role
 from reception.auth.principal import Principal
 from reception.errors import N_, Invalid, NotFound
+from reception.inputs import to_int
 from reception.queue import queries
 from reception.queue.actions import Outcome, hall_event
 from reception.queue.models import Hall
@@ -64,9 +65,10 @@ def parse_counters(text: str) -> list[int]:
         part = part.strip()
         if not part:
             continue
-        if not part.isdigit() or len(part) > 4:
+        number = to_int(part, low=1, high=9999, typed=True)
+        if number is None:
             raise Invalid("bad_counters", N_("Write counter numbers separated by commas: 1, 2, 3."))
-        numbers.append(int(part))
+        numbers.append(number)
     return sorted(set(numbers))
 
 

@@ -205,8 +205,8 @@ def parse_hours(days: str, start: str, end: str) -> dict[str, list[list[str]]]:
     """`sun,mon,tue` (or `sun-thu`) and two times → opening hours for those days."""
     import re
 
-    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", start) or not re.fullmatch(
-        r"([01]\d|2[0-3]):[0-5]\d|24:00", end
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", start) or not re.fullmatch(
+        r"([01][0-9]|2[0-3]):[0-5][0-9]|24:00", end
     ):
         raise Invalid("bad_time", N_("Times are written like 08:00 and 15:30."))
     if end <= start:

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from reception.auth import actions as auth_actions
 from reception.auth.models import Role
 from reception.errors import N_, DomainError, Invalid
+from reception.inputs import check_day, to_int
 from reception.labels import ROLE_LABELS
 from reception.letters import setup as letter_setup
 from reception.queue import setup
@@ -54,10 +55,10 @@ async def _page(request: Request, principal: Any, branch: str | None, **extra: A
 
 
 def _minutes(value: object) -> int:
-    text = str(value or "").strip()
-    if not text.isdigit() or len(text) > 4:
+    minutes = to_int(value, high=9999, typed=True)
+    if minutes is None:
         raise Invalid("bad_minutes", N_("The expected service time is 1 to 480 minutes."))
-    return int(text)
+    return minutes
 
 
 async def _apply(request: Request, change: Any, done: str) -> Response:
@@ -128,12 +129,11 @@ async def add_hall(request: Request) -> Response:
 
 async def add_counter(request: Request) -> Response:
     def change(s: Session, f: Any, actor: str, branch: str) -> None:
-        number = str(f.get("number", ""))
         setup.add_counter(
             s,
             branch=branch,
             hall=str(f.get("hall", "")),
-            number=int(number) if number.isdigit() and len(number) <= 4 else 0,
+            number=to_int(f.get("number", ""), high=9999, typed=True) or 0,
             services=[str(v) for v in f.getlist("service")],
             actor=actor,
         )
@@ -152,9 +152,10 @@ async def set_policy(request: Request) -> Response:
 
 def _day(value: object) -> date:
     try:
-        return date.fromisoformat(str(value or "").strip())
+        day = date.fromisoformat(str(value or "").strip())
     except ValueError:
         raise Invalid("bad_date", N_("Dates are written like 2026-12-18.")) from None
+    return check_day(day)
 
 
 async def set_hours(request: Request) -> Response:
@@ -222,9 +223,10 @@ def _number(value: object, default: int) -> int:
     text = str(value or "").strip()
     if not text:
         return default
-    if not text.isdigit() or len(text) > 6:
+    number = to_int(text, high=999_999, typed=True)
+    if number is None:
         raise Invalid("bad_number", N_("Please type a whole number."))
-    return int(text)
+    return number
 
 
 async def add_stop(request: Request) -> Response:
@@ -246,9 +248,10 @@ def _hours(value: object) -> int | None:
     text = str(value or "").strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 5:
+    hours = to_int(text, high=99_999, typed=True)
+    if hours is None:
         raise Invalid("bad_sla_hours", N_("A target is a whole number of hours, 1 or more."))
-    return int(text)
+    return hours
 
 
 async def add_department(request: Request) -> Response:
@@ -300,13 +303,12 @@ async def set_routing_rule(request: Request) -> Response:
 
 async def set_priority(request: Request) -> Response:
     def change(s: Session, f: Any, actor: str, branch: str) -> None:
-        weight = str(f.get("weight", ""))
         setup.set_priority_group(
             s,
             slug=str(f.get("slug", "")),
             name_ar=str(f.get("name_ar") or "") or None,
             name_en=str(f.get("name_en") or "") or None,
-            weight=int(weight) if weight.isdigit() and len(weight) <= 3 else None,
+            weight=to_int(f.get("weight", ""), high=999, typed=True),
             at_kiosk=f.get("at_kiosk") == "yes",
             actor=actor,
         )

@@ -15,8 +15,8 @@ from starlette.routing import Route
 from reception.api.meetings import calendar_response
 from reception.appointments import meeting_queries, meetings
 from reception.errors import N_, DomainError, Invalid, NotFound
+from reception.inputs import check_moment, to_id
 from reception.web import (
-    MAX_ID,
     check_csrf,
     ctx,
     error_text,
@@ -46,15 +46,16 @@ def _form_time(value: str) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         raise Invalid("bad_time", N_("Write the date and time like 2026-12-01 10:30.")) from None
+    return check_moment(moment)
 
 
 def _meeting_id(request: Request) -> int:
     raw = str(request.path_params.get("meeting_id", ""))
-    value = int(raw) if raw.isdigit() and len(raw) <= 10 else 0
-    if not 1 <= value <= MAX_ID:
+    value = to_id(raw)
+    if value is None:
         raise NotFound("unknown_meeting", N_("There is no such meeting request."))
     return value
 

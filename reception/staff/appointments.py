@@ -13,6 +13,7 @@ from starlette.routing import Route
 from reception.appointments import actions, views
 from reception.auth.models import Role
 from reception.errors import N_, DomainError, Invalid
+from reception.inputs import check_moment, parse_day
 from reception.qr import qr_data_uri
 from reception.queue.views import principal_branch
 from reception.web import (
@@ -33,10 +34,7 @@ BOOKING_FIELDS = ("hall", "service", "day", "starts_at", "name", "phone", "langu
 
 
 def _day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat((text or "")[:10]) if text else None
-    except ValueError:
-        return None
+    return parse_day(text)
 
 
 def _starts_at(text: str) -> datetime:
@@ -46,7 +44,7 @@ def _starts_at(text: str) -> datetime:
         moment = None
     if moment is None or moment.tzinfo is None:
         raise Invalid("no_time_chosen", N_("Please choose one of the free times."))
-    return moment
+    return check_moment(moment)
 
 
 def _back(target: str | None, default: str = "/staff/calendar") -> str:

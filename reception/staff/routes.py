@@ -13,6 +13,7 @@ from reception.auth.models import Role
 from reception.auth.queries import check_password, user_by_username
 from reception.auth.throttle import LoginThrottle
 from reception.errors import N_, Conflict, DomainError, NotFound
+from reception.inputs import to_id, to_int
 from reception.labels import OUTCOME_LABELS
 from reception.queue import actions, counters, display, residency, setup, views
 from reception.web import (
@@ -151,7 +152,7 @@ async def hall_display(request: Request) -> Response:
     hall_id = path_id(request, "hall_id", "hall")
 
     def change(s: Any, principal: Any, form: dict[str, Any]) -> actions.Outcome[Any]:
-        volume = str(form.get("volume", "")).strip()
+        volume = to_int(str(form.get("volume", "")), high=100, typed=True)
         return display.set_display(
             s,
             principal,
@@ -159,7 +160,7 @@ async def hall_display(request: Request) -> Response:
             notice_ar=str(form.get("notice_ar", "")),
             notice_en=str(form.get("notice_en", "")),
             layout=str(form.get("layout", "auto")),
-            volume=int(volume) if volume.isdigit() and len(volume) <= 3 else -1,
+            volume=-1 if volume is None else volume,
         )
 
     return await _supervise(request, change, N_("The displays were updated."))
@@ -262,8 +263,7 @@ async def counter_action(request: Request) -> Response:
                 request, lambda s: residency.correct_residency(s, principal, counter_id, stated)
             )
             flash(request, t(request, N_("The residency of the visitor was corrected.")), "info")
-        elif action.startswith("call-") and action[5:].isdigit():
-            ticket_id = int(action[5:])
+        elif action.startswith("call-") and (ticket_id := to_id(action[5:])) is not None:
             await run_action(
                 request,
                 lambda s: actions.call_ticket(
@@ -280,7 +280,7 @@ async def counter_action(request: Request) -> Response:
 
 
 def _int(value: str) -> int:
-    return int(value) if value.isdigit() and len(value) <= 9 else 0
+    return to_int(value, typed=True) or 0
 
 
 async def whoami_redirect(request: Request) -> Response:

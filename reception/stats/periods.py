@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from reception.errors import N_, Invalid
+from reception.inputs import check_day
 
 MAX_YEARS = 5
 PERIODS = ("day", "week", "month", "year")
@@ -39,9 +40,10 @@ def parse_day(text: str) -> date:
     try:
         if len(text) != 10:
             raise ValueError
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise Invalid("bad_date", N_("Dates are written as YYYY-MM-DD.")) from None
+    return check_day(day)
 
 
 def parse_range(date_from: str | None, date_to: str | None) -> DateRange:
@@ -70,6 +72,7 @@ def parse_month(text: str | None, today: date) -> DateRange:
             first = date.fromisoformat(text + "-01")
         except ValueError:
             raise Invalid("bad_month", N_("A month is written as YYYY-MM.")) from None
+        check_day(first, today)
     return DateRange(first, month_end(first))
 
 

@@ -22,6 +22,7 @@ from reception.appointments import actions as appointment_actions
 from reception.appointments import views as appointment_views
 from reception.auth.throttle import LoginThrottle
 from reception.errors import N_, DomainError, Invalid, NotFound, TooManyRequests
+from reception.inputs import check_moment, has_control
 from reception.queue import views
 from reception.queue.actions import hall_channel
 from reception.web import check_csrf, ctx, error_text, flash, read, render, run_action, t
@@ -64,6 +65,8 @@ async def track(request: Request) -> Response:
 async def track_socket(ws: WebSocket) -> None:
     token = str(ws.path_params["token"])[:64]
     try:
+        if has_control(token):  # sockets skip the input guard
+            raise NotFound("unknown_ticket", N_("This ticket does not exist."))
         view = await read(ws, lambda s: views.tracked_ticket(s, token))
     except DomainError:
         await ws.accept()
@@ -156,7 +159,7 @@ def _moment(text: str) -> datetime:
         moment = None
     if moment is None or moment.tzinfo is None:
         raise Invalid("no_time_chosen", N_("Please choose one of the free times."))
-    return moment
+    return check_moment(moment)
 
 
 async def _appointment_page(
