@@ -3,12 +3,11 @@ request values to the figures (and, for the pages, the charts and their tables).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_decimal
 from sqlmodel import Session, col, select
 
 from reception.auth.principal import Principal
@@ -19,6 +18,7 @@ from reception.labels import STATUS_LABELS
 from reception.queue.models import Branch
 from reception.stats import reports
 from reception.stats.charts import BarChart, ColumnChart, bar_chart, column_chart
+from reception.stats.numbers import number_formatter as number_formatter
 from reception.stats.periods import (
     PRESETS,
     DateRange,
@@ -78,15 +78,6 @@ def auto_period(span: DateRange) -> str:
     if span.days <= 1100:
         return "month"
     return "year"
-
-
-def number_formatter(language: str) -> Callable[[float | None], str]:
-    def fmt(value: float | None) -> str:
-        if value is None:
-            return "—"
-        return format_decimal(value, format="#,##0.#", locale=language)
-
-    return fmt
 
 
 @dataclass(frozen=True)
