@@ -28,6 +28,7 @@ from reception.stats.periods import (
     preset_range,
 )
 from reception.stats.scope import Scope, report_scope, require_reader, today_in
+from reception.stats.tables import detail_context
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,7 @@ def report_page(
         "scope": scope,
         "figures": figures_of(data, language),
         "series": series_figure(found, language),
+        **detail_context(data, language),
         "period": chosen_period,
         "choices": _choices(session, principal),
         "fmt": number_formatter(language),
@@ -307,6 +309,7 @@ def monthly_page(
         "scope": scope,
         "figures": figures_of(data, language),
         "series": series_figure(found, language),
+        **detail_context(data, language),
         "fmt": number_formatter(language),
         "month_name": format_date(span.start, "LLLL y", locale=language),
         "generated": clock.now(),
