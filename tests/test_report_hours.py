@@ -289,9 +289,11 @@ def check_everything(c: TestClient, world: World, sms: dict[str, Any]) -> None:
     sign_in(c, "supervisor")
     c.get("/lang", params={"to": "en", "next": "/staff/reports"})
     english = c.get("/staff/reports", params=DAY).text
-    assert "Busiest hour: 08:00–09:00, 3 visitors arrived." in english
-    assert "Busiest hour: 10:00–11:00, 2 visitors arrived." in english  # the women's hall
-    assert 'id="hours-desc"' in english and "10:00–11:00: 3 arrived, 2 called" in english
+    # hours are isolated left to right (U+2066 … U+2069) so they read right in Arabic
+    assert "Busiest hour: \u206608:00–09:00\u2069, 3 visitors arrived." in english
+    assert "Busiest hour: \u206610:00–11:00\u2069, 2 visitors arrived." in english  # women
+    assert 'id="hours-desc"' in english
+    assert "\u206610:00–11:00\u2069: 3 arrived, 2 called" in english
     women_hour_10 = (
         '<th scope="row"><bdi dir="ltr">10:00–11:00</bdi></th>\n'
         '        <td class="num">2</td>\n        <td class="num">2</td>\n'
@@ -305,7 +307,7 @@ def check_everything(c: TestClient, world: World, sms: dict[str, Any]) -> None:
     c.get("/lang", params={"to": "ar", "next": "/staff/reports"})
     arabic = c.get("/staff/reports", params=DAY).text
     assert 'dir="rtl"' in arabic
-    assert "ساعة الذروة: 08:00–09:00، وصل فيها 3 من المراجعين." in arabic
+    assert "ساعة الذروة: \u206608:00–09:00\u2069، وصل فيها 3 من المراجعين." in arabic
     assert "12.3" in arabic and "الرسائل النصية حسب الغرض وحالة التسليم" in arabic
 
 

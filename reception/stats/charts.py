@@ -205,6 +205,7 @@ def hour_chart(
     last present (an hour without anything stands as an empty slot)."""
     present = {h: (a, c) for h, a, c in hours}
     span = list(range(min(present), max(present) + 1)) if present else []
+    width = min(width, 2 * PAD + max(4, len(span)) * 72)
     top = max((max(a, c) for a, c in present.values()), default=0) or 1
     plot_top, plot_bottom = 24.0, height - 30.0
     plot_height = plot_bottom - plot_top

@@ -10,7 +10,7 @@ from typing import Any
 from reception.errors import N_
 from reception.i18n import gettext
 from reception.stats.charts import HourChart, hour_chart
-from reception.stats.export import hour_label
+from reception.stats.export import hour_label as _hour_label
 from reception.stats.numbers import number_formatter
 
 SMS_PURPOSES: dict[str, str] = {
@@ -57,6 +57,12 @@ RESIDENCY: dict[str, str] = {
 }
 
 
+def hour_label(hour: int) -> str:
+    """The hour as "09:00–10:00", isolated left to right so that it reads the same
+    inside Arabic text (in HTML and in an SVG description alike)."""
+    return f"\u2066{_hour_label(hour)}\u2069"
+
+
 @dataclass(frozen=True)
 class HourFigure:
     """The hours of one place: chart, table rows and the text alternative."""
@@ -83,7 +89,7 @@ def hour_figure(
         fmt,
         found["peak_hour"],
     )
-    rows = [{**h, "label": hour_label(h["hour"])} for h in hours]
+    rows = [{**h, "label": _hour_label(h["hour"])} for h in hours]
     peak = found["peak_hour"]
     if peak is None:
         peak_text = gettext(language, N_("Nothing in this period."))
@@ -100,7 +106,7 @@ def hour_figure(
         gettext(
             language,
             N_("{hour}: {arrivals} arrived, {called} called"),
-            hour=r["label"],
+            hour=hour_label(r["hour"]),
             arrivals=fmt(r["arrivals"]),
             called=fmt(r["called"]),
         )
