@@ -38,7 +38,7 @@ HEADLINE = (
 OPTED_OUT_ERROR = "21610"
 """The provider's error code for a recipient who unsubscribed."""
 
-_DELIVERY_OF = {
+_DELIVERY_OF: dict[str, str] = {
     SmsStatus.pending: "queued",
     SmsStatus.sending: "queued",
     SmsStatus.sent: "sent",
@@ -121,7 +121,7 @@ def _call_sources(within: Any) -> list[Any]:
     enquiries = select(
         _no_value("topic"), col(Enquiry.direction), _no_value("minutes"), func.count()
     ).where(within(col(Enquiry.branch_id), col(Enquiry.at)))
-    positions = (literal_column("1"), literal_column("2"), literal_column("3"))
+    positions: tuple[Any, ...] = tuple(literal_column(str(i)) for i in (1, 2, 3))
     return [about_letters.group_by(*positions), enquiries.group_by(*positions)]
 
 

@@ -179,7 +179,7 @@ def hall_rows(session: Session, where: ColumnElement[bool], *first: Any) -> Sequ
     phone = col(Ticket.phone)
     mobile = case((and_(phone.is_not(None), phone != ""), 1), else_=0)
     keys = (*first, col(Ticket.hall_id), col(Ticket.residency), mobile)
-    positions = [literal_column(str(i + 1)) for i in range(len(keys))]
+    positions: list[Any] = [literal_column(str(i + 1)) for i in range(len(keys))]
     return session.execute(select(*keys, func.count()).where(where).group_by(*positions)).all()
 
 
