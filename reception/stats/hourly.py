@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -54,6 +54,7 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+@lru_cache(maxsize=65536)
 def local_hour(zone: str, quarter: int) -> int:
     """The hour on the clocks of `zone` during the UTC quarter hour `quarter`."""
     return datetime.fromtimestamp(int(quarter) * QUARTER, tz=UTC).astimezone(_zone(zone)).hour
@@ -66,25 +67,31 @@ class HourTallies:
     arrivals: Tally[Key] = field(default_factory=Tally)
     called: Tally[Key] = field(default_factory=Tally)
     waits: dict[Key, Tally[int]] = field(default_factory=lambda: defaultdict(Tally))
+    _days: dict[date | None, tuple[list[Key], list[Any]]] | None = field(default=None, repr=False)
 
     def rows_of_day(self, day: date) -> list[tuple[Any, list[dict[str, Any]]]]:
         """The rollup rows of one day (tables and their rows)."""
-        keys = {k for k in (*self.arrivals, *self.called) if k[0] == day}
-        hours = [
+        if self._days is None:
+            self._days = defaultdict(lambda: ([], []))
+            for key in sorted(set(self.arrivals) | set(self.called), key=repr):
+                self._days[key[0]][0].append(key)
+            for key, histogram in self.waits.items():
+                self._days[key[0]][1].append((key, histogram))
+        keys, waits = self._days.get(day, ([], []))
+        hour_rows = [
             {"branch_id": b, "business_date": day, "hall_id": h, "hour": hour,
              "arrivals": self.arrivals[k], "calls": self.called[k]}
-            for k in sorted(keys) for (_, b, h, hour) in [k]
+            for k in keys for (_, b, h, hour) in [k]
         ]  # fmt: skip
-        waits = [
+        wait_rows = [
             {"branch_id": b, "business_date": day, "hall_id": h, "hour": hour,
              "seconds": seconds, "tickets": n}
-            for (d, b, h, hour), histogram in sorted(self.waits.items(), key=repr)
-            if d == day
+            for (_, b, h, hour), histogram in waits
             for seconds, n in sorted(histogram.items())
         ]  # fmt: skip
         return [
-            (TicketDayHour.__table__, hours),  # type: ignore[attr-defined]
-            (TicketDayHourWait.__table__, waits),  # type: ignore[attr-defined]
+            (TicketDayHour.__table__, hour_rows),  # type: ignore[attr-defined]
+            (TicketDayHourWait.__table__, wait_rows),  # type: ignore[attr-defined]
         ]
 
 
