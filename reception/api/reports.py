@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reception.stats import export, views
+from reception.stats.numbers import PERCENTILE_DEFINITION, ROUNDING_DEFINITION
 from reception.web import ctx, language_of, read, require_principal
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -130,9 +131,20 @@ def report_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
         )
     }
     described = (
-        "What counts is defined in reception/stats/reports.py: a visitor is a ticket "
-        "issued in the range and not cancelled; wait is called_at − issued_at; service is "
-        "finished_at − serving_at of done tickets; dates are business dates."
+        "What counts is defined in reception/stats/reports.py and README (Report figures): "
+        "a visitor is a ticket issued in the range and not cancelled; wait is called_at − "
+        "issued_at; service is finished_at − serving_at of done tickets; dates are business "
+        "dates. `by_hour`: per local hour (0–23, the branch's time zone) the tickets issued "
+        "(`arrivals`), called to a counter (`called`, hour of the last call), the waits of "
+        "the tickets issued in the hour and the phone calls, for every branch together, per "
+        "branch and per hall; `peak_hour` is the hour with the most arrivals (the earliest "
+        "on a tie), null without any. `sms.sent`, the headline SMS figure, counts the "
+        "messages accepted by the provider (statuses sent, delivered, undelivered); "
+        "`sms_breakdown` splits the messages by purpose and delivery status (queued, sent, "
+        "delivered, failed, opted_out). `cross_tabs`: visitors by hall × residency, "
+        "visitors who left a mobile number (count, percent share), letters by hall × "
+        f"channel, phone calls by topic and direction with minutes. Percentiles: "
+        f"{PERCENTILE_DEFINITION}. Minutes, means and shares: {ROUNDING_DEFINITION}."
     )
 
     def get(
@@ -153,13 +165,15 @@ def report_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
     return {
         "/api/v1/reports/summary": get(
             "reportSummary",
-            "Visitors, waits, service times, letters, calls, SMS, ratings, appointments "
-            "and throughput of a range (supervisor or administrator token)",
+            "Visitors, waits, service times, figures by hour, letters, calls, SMS, "
+            "cross-tabs, ratings, appointments and throughput of a range (supervisor or "
+            "administrator token)",
             json_object,
         ),
         "/api/v1/reports/summary.csv": get(
             "reportSummaryCsv",
-            "The summary as CSV rows: metric, item, value",
+            "The summary as CSV rows: metric, item, value (hours last: "
+            "by_hour[.by_branch|.by_hall].figure, [branch/[hall/]]HH:00–HH:00)",
             {"text/csv": {"schema": {"type": "string"}}},
         ),
         "/api/v1/reports/summary.xlsx": get(

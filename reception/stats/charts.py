@@ -163,3 +163,83 @@ def column_chart(
         start_anchor="end" if rtl else "start",
         end_anchor="start" if rtl else "end",
     )
+
+
+@dataclass(frozen=True)
+class HourColumn:
+    hour: int
+    label: str
+    value: float
+    text: str
+    x: float
+    y: float
+    width: float
+    height: float
+    middle: float
+    peak: bool
+
+
+@dataclass(frozen=True)
+class HourChart:
+    """Arrivals per hour as columns, each hour named under its column, with a line
+    through the calls to counters; the earliest hour at the inline start (the right
+    end in Arabic)."""
+
+    width: int
+    height: int
+    columns: list[HourColumn]
+    line: str
+    baseline: float
+    label_y: float
+
+
+def hour_chart(
+    hours: Sequence[tuple[int, float, float]],
+    rtl: bool,
+    fmt: Callable[[float], str],
+    peak: int | None,
+    width: int = 720,
+    height: int = 240,
+) -> HourChart:
+    """Columns for (hour, arrivals, called) rows, every hour from the first to the
+    last present (an hour without anything stands as an empty slot)."""
+    present = {h: (a, c) for h, a, c in hours}
+    span = list(range(min(present), max(present) + 1)) if present else []
+    width = min(width, 2 * PAD + max(4, len(span)) * 72)
+    top = max((max(a, c) for a, c in present.values()), default=0) or 1
+    plot_top, plot_bottom = 24.0, height - 30.0
+    plot_height = plot_bottom - plot_top
+    slot = (width - 2 * PAD) / max(1, len(span))
+    gap = min(8.0, slot * 0.25)
+    columns: list[HourColumn] = []
+    points: list[str] = []
+    for index, hour in enumerate(span):
+        arrivals, called = present.get(hour, (0, 0))
+        place = len(span) - 1 - index if rtl else index
+        x = PAD + place * slot
+        size = plot_height * arrivals / top
+        middle = round(x + slot / 2, 2)
+        columns.append(
+            HourColumn(
+                hour=hour,
+                label=f"{hour:02d}",
+                value=arrivals,
+                text=fmt(arrivals),
+                x=round(x + gap / 2, 2),
+                y=round(plot_bottom - size, 2),
+                width=round(max(slot - gap, 0.5), 2),
+                height=round(size, 2),
+                middle=middle,
+                peak=hour == peak,
+            )
+        )
+        points.append(f"{middle},{round(plot_bottom - plot_height * called / top, 2)}")
+    ordered = sorted(points, key=lambda p: float(p.split(",")[0]))
+    return HourChart(
+        width=width,
+        height=height,
+        columns=columns,
+        line=" ".join(ordered) if len(ordered) > 1 else "",
+        baseline=plot_bottom,
+        label_y=height - 10,
+    )

@@ -11,7 +11,7 @@ from typing import Any
 from reception.errors import N_
 from reception.i18n import gettext
 
-SKIPPED = {"labels", "branches", "every_branch", "date_from", "date_to"}
+SKIPPED = {"labels", "branches", "every_branch", "date_from", "date_to", "by_hour"}
 PLACE_KEYS = ("branch", "hall", "counter")
 PERSON_KEYS = ("id", "username", "name")
 
@@ -25,11 +25,42 @@ def _entry_label(entry: dict[str, Any]) -> tuple[str, set[str]]:
     return "", set()
 
 
+def hour_label(hour: int) -> str:
+    """ "09:00–10:00" for hour 9 (local time)."""
+    return f"{hour:02d}:00–{(hour + 1) % 24:02d}:00"
+
+
+def _hour_rows(by_hour: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """The hours as (by_hour[.by_branch|.by_hall].figure, [branch/[hall/]]hour, value)."""
+
+    def one(metric: str, place: str, found: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+        yield f"{metric}.peak_hour", place.rstrip("/"), found["peak_hour"]
+        for entry in found["hours"]:
+            item = place + hour_label(entry["hour"])
+            for key, value in entry.items():
+                if key == "hour":
+                    continue
+                if isinstance(value, dict):
+                    for stat, figure in value.items():
+                        yield f"{metric}.{key}.{stat}", item, figure
+                else:
+                    yield f"{metric}.{key}", item, value
+
+    yield from one("by_hour", "", by_hour)
+    for branch in by_hour["by_branch"]:
+        yield from one("by_hour.by_branch", f"{branch['branch']}/", branch)
+    for hall in by_hour["by_hall"]:
+        yield from one("by_hour.by_hall", f"{hall['branch']}/{hall['hall']}/", hall)
+
+
 def rows_of(report: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
-    """Every figure with a dotted metric name: ("visitors.by_hall", "men", 7)."""
+    """Every figure with a dotted metric name: ("visitors.by_hall", "men", 7). The
+    hours come last: ("by_hour.arrivals", "09:00–10:00", 12)."""
     yield "report", "date_from", report["date_from"]
     yield "report", "date_to", report["date_to"]
     yield "report", "branches", " ".join(b["slug"] for b in report["branches"])
+    if "sms_breakdown" in report:
+        yield "report", "sms_headline", report["sms_breakdown"]["headline"]
 
     def walk(prefix: str, value: Any) -> Iterator[tuple[str, str, Any]]:
         if isinstance(value, dict):
@@ -52,6 +83,8 @@ def rows_of(report: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
             yield key, "", None
             continue
         yield from walk(key, value) if isinstance(value, dict | list) else iter([(key, "", value)])
+    if "by_hour" in report:
+        yield from _hour_rows(report["by_hour"])
 
 
 def summary_csv(report: dict[str, Any]) -> bytes:

@@ -36,6 +36,7 @@ from reception.letters.rules import OPEN
 from reception.queue import queries
 from reception.queue.models import Branch, Counter, CounterStatus, Ticket, TicketStatus
 from reception.queue.views import allowed_halls, principal_branch
+from reception.stats.numbers import half_up
 from reception.stats.periods import DateRange, local_bounds
 from reception.stats.reports import _late_letters
 from reception.stats.scope import require_reader
@@ -78,7 +79,7 @@ def _minutes_since(now: datetime, moment: datetime | None) -> int | None:
 
 
 def _mean(total: Any, count: int) -> float | None:
-    return round(float(total or 0) / count, 1) if count else None
+    return half_up(float(total or 0) / count) if count else None
 
 
 def _waiting(session: Session, hall_ids: list[int]) -> dict[tuple[int, int], tuple[int, Any]]:

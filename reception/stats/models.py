@@ -52,3 +52,28 @@ class TicketDayDuration(SQLModel, table=True):
     measure: str = Field(sa_type=String(8), primary_key=True)
     seconds: int = Field(primary_key=True)
     tickets: int = 0
+
+
+class TicketDayHour(SQLModel, table=True):
+    """A rolled-up day's tickets per hall and local hour (0–23 in the branch's time
+    zone): `arrivals` issued in that hour, `calls` called to a counter in that hour
+    (their last call)."""
+
+    branch_id: int = Field(foreign_key="branch.id", primary_key=True)
+    business_date: date = Field(primary_key=True)
+    hall_id: int = Field(foreign_key="hall.id", primary_key=True)
+    hour: int = Field(primary_key=True)
+    arrivals: int = 0
+    calls: int = 0
+
+
+class TicketDayHourWait(SQLModel, table=True):
+    """Exact histogram of a rolled-up day's waits per hall and local hour of arrival:
+    how many tickets issued in that hour waited exactly `seconds`."""
+
+    branch_id: int = Field(foreign_key="branch.id", primary_key=True)
+    business_date: date = Field(primary_key=True)
+    hall_id: int = Field(foreign_key="hall.id", primary_key=True)
+    hour: int = Field(primary_key=True)
+    seconds: int = Field(primary_key=True)
+    tickets: int = 0

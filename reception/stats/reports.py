@@ -44,7 +44,6 @@ What counts, precisely:
 
 from __future__ import annotations
 
-import math
 from collections import Counter as Tally
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -60,9 +59,9 @@ from reception.appointments.models import Appointment, AppointmentStatus
 from reception.auth.models import StaffUser
 from reception.clock import utcnow
 from reception.feedback.models import Rating
-from reception.letters.models import Category, Department, Enquiry, Letter, LetterStep
+from reception.letters.models import Category, Channel, Department, Enquiry, Letter, LetterStep
 from reception.letters.rules import OPEN, SLA_STAGES
-from reception.notify.models import OutgoingSms, SmsStatus
+from reception.notify.models import OutgoingSms
 from reception.queue.models import (
     Branch,
     Counter,
@@ -72,10 +71,21 @@ from reception.queue.models import (
     Ticket,
     TicketStatus,
 )
+from reception.stats.breakdowns import SMS_BREAKDOWN, calls_by_topic, sms_figures, sms_rows
+from reception.stats.hourly import (
+    by_hour,
+    phone_calls_by_hour,
+    rolled_hour_tallies,
+    ticket_hour_tallies,
+)
+from reception.stats.numbers import duration_figures, mean, share
+from reception.stats.numbers import histogram_percentiles as histogram_percentiles
 from reception.stats.periods import DateRange, local_bounds, offset_segments, roll_up
 from reception.stats.rollup import (
     duration_rows,
     fold,
+    fold_halls,
+    hall_rows,
     rolled_durations,
     rolled_figures,
     rolled_through,
@@ -84,8 +94,6 @@ from reception.stats.rollup import (
 )
 
 CALL_KINDS = ("call_in", "call_out")
-PROVIDER_HAS_IT = (SmsStatus.sent, SmsStatus.delivered, SmsStatus.undelivered)
-NOT_DELIVERED = (SmsStatus.failed, SmsStatus.undelivered)
 
 
 @dataclass(frozen=True)
@@ -122,12 +130,7 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _round(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None else round(value, digits)
-
-
-def _mean(total: float | None, count: int, digits: int = 1) -> float | None:
-    return _round((total or 0.0) / count, digits) if count else None
+_mean = mean
 
 
 def _visitors_where(branch_ids: Sequence[int], span: DateRange) -> ColumnElement[bool]:
@@ -162,6 +165,7 @@ def _visitors(
     through = rolled_through(session, branch_ids)
     fresh = _fresh(branch_ids, span, through)
     figures = fold(ticket_rows(session, fresh))
+    fold_halls(hall_rows(session, fresh), into=figures)
     durations = {m: Tally(dict(duration_rows(session, fresh, m))) for m in ("wait", "service")}
     if through:
         last = min(max(through.values()), span.end)
@@ -190,6 +194,7 @@ def _visitors(
         by_status[key] += t[0]
         waits.add(t[3], t[4])
         services.add(t[5], t[6])
+    cross = _hall_cross(by_dimension, halls, sum(by_status.values()), by_hall)
     counters = {_id(k) or 0: _Work(t) for k, t in by_dimension["counter"].items()}
     operators = {_id(k): _Work(t) for k, t in by_dimension["operator"].items()}
     return {
@@ -201,10 +206,44 @@ def _visitors(
             "by_priority": _ranked(by_priority),
             "by_status": _ranked(by_status),
         },
+        "cross_tabs": cross,
         "no_shows": by_status[TicketStatus.no_show],
         "wait_minutes": waits.figures(durations["wait"]),
         "service_minutes": services.figures(durations["service"]),
         "throughput": _throughput(session, counters, operators),
+    }
+
+
+def _hall_cross(
+    by_dimension: dict[str, dict[str, list[int]]],
+    halls: dict[Any, str],
+    visitors: int,
+    by_hall: Tally[str],
+) -> dict[str, Any]:
+    """Hall × residency, and the visitors who left a mobile number (count and share
+    of the visitors, in percent) in all and per hall."""
+    residency: dict[str, Tally[str]] = {
+        section: Tally({"citizen": 0, "resident": 0, "unknown": 0}) for section in by_hall
+    }
+    for key, t in by_dimension["hall_residency"].items():
+        hall, _, known = key.partition("|")
+        section = halls.get(_id(hall), "other")
+        residency.setdefault(section, Tally({"citizen": 0, "resident": 0, "unknown": 0}))
+        residency[section][known] += t[0]
+    mobile: Tally[str] = Tally(dict.fromkeys(by_hall, 0))
+    for key, t in by_dimension["hall_mobile"].items():
+        mobile[halls.get(_id(key), "other")] += t[0]
+    left = sum(mobile.values())
+    return {
+        "visitors_by_hall_residency": {section: dict(t) for section, t in residency.items()},
+        "visitors_with_mobile": {
+            "count": left,
+            "share": share(left, visitors),
+            "by_hall": {
+                section: {"count": n, "share": share(n, by_hall[section])}
+                for section, n in mobile.items()
+            },
+        },
     }
 
 
@@ -215,33 +254,6 @@ def _id(key: str) -> int | None:
 def _ranked(tally: Tally[str]) -> dict[str, int]:
     """Largest first; equal counts in the order of their names."""
     return dict(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def histogram_percentiles(
-    histogram: Tally[int], fractions: Sequence[float] = (0.5, 0.9)
-) -> list[float | None]:
-    """Continuous percentiles in minutes (linear interpolation between neighbours,
-    as `percentile_cont`) of the durations `histogram` counts (seconds → how many);
-    None without any."""
-    total = sum(histogram.values())
-    if total == 0:
-        return [None for _ in fractions]
-    values = sorted(s for s, n in histogram.items() if n)
-
-    def ranked(rank: int) -> float:
-        seen = 0
-        for seconds in values:
-            seen += histogram[seconds]
-            if seen >= rank:
-                return seconds / 60.0
-        raise AssertionError("rank beyond the histogram")
-
-    result: list[float | None] = []
-    for f in fractions:
-        p = f * (total - 1)
-        low, high = ranked(math.floor(p) + 1), ranked(math.ceil(p) + 1)
-        result.append(low + (p - math.floor(p)) * (high - low))
-    return result
 
 
 class _Sum:
@@ -259,13 +271,7 @@ class _Sum:
         return _mean(self.seconds / 60.0, self.count)
 
     def figures(self, histogram: Tally[int]) -> dict[str, Any]:
-        found = histogram_percentiles(histogram)
-        return {
-            "count": self.count,
-            "mean": self.mean(),
-            "median": _round(found[0]),
-            "p90": _round(found[1]),
-        }
+        return duration_figures(self.count, self.seconds, histogram)
 
 
 class _Work:
@@ -361,6 +367,8 @@ def _letters(
             col(Letter.status),
             col(Letter.residency),
             col(Letter.sex),
+            col(Letter.hall_id),
+            col(Letter.channel),
             func.count(),
             func.sum(case((is_open, 1), else_=0)),
             func.sum(case((and_(is_open, late), 1), else_=0)),
@@ -372,15 +380,36 @@ def _letters(
             col(Letter.status),
             col(Letter.residency),
             col(Letter.sex),
+            col(Letter.hall_id),
+            col(Letter.channel),
         )
     ).all()
+    halls = dict(session.execute(select(col(Hall.id), col(Hall.section))).all())
     by_category: Tally[str] = Tally()
     by_department: Tally[str] = Tally()
     by_status: Tally[str] = Tally()
     by_residency: Tally[str] = Tally()
     by_sex: Tally[str] = Tally()
     still_open = late_count = 0
-    for category_id, department_id, status, residency, sex, n, opened, late_n in rows:
+    by_hall: Tally[str] = Tally({"men": 0, "women": 0, "none": 0})
+    by_channel: Tally[str] = Tally({c.value: 0 for c in Channel})
+    by_hall_channel: dict[str, Tally[str]] = defaultdict(Tally)
+    for (
+        category_id,
+        department_id,
+        status,
+        residency,
+        sex,
+        hall,
+        channel,
+        n,
+        opened,
+        late_n,
+    ) in rows:
+        section = halls.get(hall, "other") if hall is not None else "none"
+        by_hall[section] += n
+        by_channel[channel] += n
+        by_hall_channel[section][channel] += n
         by_category[names["category_slugs"].get(category_id, "unclassified")] += n
         by_department[names["department_slugs"].get(department_id, "unassigned")] += n
         by_status[status] += n
@@ -395,6 +424,13 @@ def _letters(
         "by_status": dict(by_status.most_common()),
         "by_residency": dict(by_residency.most_common()),
         "by_sex": dict(by_sex.most_common()),
+        "cross_tabs": {
+            "letters_by_hall": dict(by_hall),
+            "letters_by_channel": dict(by_channel),
+            "letters_by_hall_channel": {
+                section: {c: by_hall_channel[section][c] for c in by_channel} for section in by_hall
+            },
+        },
         "sla": {"open": still_open, "on_time": still_open - late_count, "late": late_count},
     }
 
@@ -431,38 +467,40 @@ def _calls(session: Session, found: list[Window]) -> dict[str, Any]:
 def _sms(session: Session, found: list[Window], every_branch: bool) -> dict[str, Any]:
     """Messages written in the range for the branches' visitors, letters and
     appointments; a report over every branch also counts the few messages that belong
-    to no branch, on the local days of the time zone most branches use."""
-    counts: Tally[str] = Tally()
+    to no branch, on the local days of the time zone most branches use (see
+    reception/stats/breakdowns.py for the statuses)."""
+    rows = []
     for w in found:
-        rows = session.execute(
-            select(col(OutgoingSms.status), func.count())
-            .where(
-                col(OutgoingSms.branch_id).in_(w.branch_ids),
-                col(OutgoingSms.created_at) >= w.start,
-                col(OutgoingSms.created_at) < w.end,
-            )
-            .group_by(col(OutgoingSms.status))
-        ).all()
-        counts.update({str(status): int(n) for status, n in rows})
+        rows += sms_rows(
+            session,
+            col(OutgoingSms.branch_id).in_(w.branch_ids),
+            col(OutgoingSms.created_at) >= w.start,
+            col(OutgoingSms.created_at) < w.end,
+        )
     if every_branch and found:
         zone = max(found, key=lambda w: len(w.branch_ids))
-        rows = session.execute(
-            select(col(OutgoingSms.status), func.count())
-            .where(
-                col(OutgoingSms.branch_id).is_(None),
-                col(OutgoingSms.created_at) >= zone.start,
-                col(OutgoingSms.created_at) < zone.end,
-            )
-            .group_by(col(OutgoingSms.status))
-        ).all()
-        counts.update({str(status): int(n) for status, n in rows})
-    return {
-        "total": sum(counts.values()),
-        "sent": sum(counts.get(s, 0) for s in PROVIDER_HAS_IT),
-        "delivered": counts.get(SmsStatus.delivered, 0),
-        "failed": sum(counts.get(s, 0) for s in NOT_DELIVERED),
-        "pending": counts.get(SmsStatus.pending, 0) + counts.get(SmsStatus.sending, 0),
-    }
+        rows += sms_rows(
+            session,
+            col(OutgoingSms.branch_id).is_(None),
+            col(OutgoingSms.created_at) >= zone.start,
+            col(OutgoingSms.created_at) < zone.end,
+        )
+    return sms_figures(rows)
+
+
+def _by_hour(
+    session: Session, branch_ids: Sequence[int], span: DateRange, found: list[Window]
+) -> dict[str, Any]:
+    """Figures per local hour (reception/stats/hourly.py): the tickets of the days not
+    rolled up plus the rollup of the others, as `_visitors` does."""
+    through = rolled_through(session, branch_ids)
+    zones = {b: w.timezone for w in found for b in w.branch_ids}
+    tallies = ticket_hour_tallies(session, _fresh(branch_ids, span, through), zones)
+    if through:
+        last = min(max(through.values()), span.end)
+        rolled_hour_tallies(session, list(through), span.start, last, into=tallies)
+    phone = phone_calls_by_hour(session, found, CALL_KINDS)
+    return by_hour(session, branch_ids, tallies, phone)
 
 
 def _ratings(session: Session, found: list[Window], names: dict[str, Any]) -> dict[str, Any]:
@@ -635,6 +673,11 @@ def summary(
     report["letters"] = _letters(session, found, now, names)
     report["calls"] = _calls(session, found)
     report["sms"] = _sms(session, found, every_branch)
+    report["by_hour"] = _by_hour(session, branch_ids, span, found)
+    report["sms_breakdown"] = {k: report["sms"].pop(k) for k in SMS_BREAKDOWN}
+    report["cross_tabs"].update(report["letters"].pop("cross_tabs"))
+    topics = calls_by_topic(session, lambda b, at: _within(found, b, at))
+    report["cross_tabs"].update({f"calls_{k}": v for k, v in topics.items()})
     report["ratings"] = _ratings(session, found, names)
     report["appointments"] = _appointments(session, found)
     report["labels"] = names["labels"]

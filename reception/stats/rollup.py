@@ -5,11 +5,14 @@ Once the end-of-day pass has expired a past day's open tickets, that day's ticke
 never change again. `roll_up_closed_days` then adds each such (branch, day) up once:
 
 * `TicketDayFigure`: per dimension (hall, residency, service, priority, status,
-  counter, operator) and key, the tickets, done, no-shows and the count and sum of
+  counter, operator; `hall_residency` and `hall_mobile` for the cross-tabs) and key,
+  the tickets, done, no-shows and the count and sum of
   waits and service times;
 * `TicketDayDuration`: the exact histogram of the day's waits and service times in
   whole seconds, so medians and 90th percentiles of any range are exact (they cannot
   be added up from daily medians);
+* `TicketDayHour` and `TicketDayHourWait`: per hall and local hour, arrivals, calls
+  and the exact histogram of waits (reception/stats/hourly.py);
 * `TicketDay`: the marker that the day is rolled up, with its visitors.
 
 Days are rolled up in order and a day with a ticket still open stops the pass at
@@ -38,6 +41,7 @@ from sqlmodel import Session, col
 
 from reception.clock import Clock
 from reception.queue.models import Branch, Ticket, TicketStatus
+from reception.stats.hourly import ticket_hour_tallies
 from reception.stats.models import TicketDay, TicketDayDuration, TicketDayFigure
 
 MEASURES = (
@@ -169,6 +173,27 @@ def duration_rows(
     ).all()
 
 
+def hall_rows(session: Session, where: ColumnElement[bool], *first: Any) -> Sequence[Any]:
+    """(first…, hall, residency, left a mobile number 0/1, tickets) of the tickets
+    matching `where`: the hall × residency and mobile-number figures."""
+    phone = col(Ticket.phone)
+    mobile = case((and_(phone.is_not(None), phone != ""), 1), else_=0)
+    keys = (*first, col(Ticket.hall_id), col(Ticket.residency), mobile)
+    positions: list[Any] = [literal_column(str(i + 1)) for i in range(len(keys))]
+    return session.execute(select(*keys, func.count()).where(where).group_by(*positions)).all()
+
+
+def fold_halls(rows: Iterable[Sequence[Any]], into: Figures) -> Figures:
+    """Adds `hall_rows` (without `first`) to the `hall_residency` ("hall id|residency")
+    and `hall_mobile` ("hall id") figures; only their `tickets` measure is used."""
+    for hall, residency, mobile, n in rows:
+        known = residency if residency in ("citizen", "resident") else "unknown"
+        into[("hall_residency", f"{hall}|{known}")][0] += int(n)
+        if mobile:
+            into[("hall_mobile", _key(hall))][0] += int(n)
+    return into
+
+
 # --- rolling up ------------------------------------------------------------------------
 
 
@@ -227,15 +252,21 @@ def roll_up_closed_days(session: Session, clock: Clock) -> int:
         per_day: dict[date, list[Any]] = defaultdict(list)
         for day, *row in ticket_rows(session, where, day_column):
             per_day[day].append(row)
+        per_day_halls: dict[date, list[Any]] = defaultdict(list)
+        for day, *row in hall_rows(session, where, day_column):
+            per_day_halls[day].append(row)
+        hourly = ticket_hour_tallies(session, where, {branch_id: zone}, by_day=True)
         durations: dict[date, list[dict[str, Any]]] = defaultdict(list)
         for measure in ("wait", "service"):
             for day, seconds, n in duration_rows(session, where, measure, day_column):
                 durations[day].append({"measure": measure, "seconds": seconds, "tickets": n})
         figure_rows: list[dict[str, Any]] = []
         duration_rows_: list[dict[str, Any]] = []
+        hour_rows: list[tuple[Any, list[dict[str, Any]]]] = []
         for day in days:
             figures = fold(per_day.get(day, []))
             visitors = sum(t[0] for (dimension, _), t in figures.items() if dimension == "status")
+            fold_halls(per_day_halls.get(day, []), into=figures)
             if not _claim(session, branch_id, day, visitors, clock):
                 continue
             rolled += 1
@@ -248,9 +279,11 @@ def roll_up_closed_days(session: Session, clock: Clock) -> int:
                 {"branch_id": branch_id, "business_date": day, **found}
                 for found in durations.get(day, [])
             ]
+            hour_rows += hourly.rows_of_day(day)
         figure_table = TicketDayFigure.__table__  # type: ignore[attr-defined]
         duration_table = TicketDayDuration.__table__  # type: ignore[attr-defined]
-        for table, rows in ((figure_table, figure_rows), (duration_table, duration_rows_)):
+        tables = [(figure_table, figure_rows), (duration_table, duration_rows_), *hour_rows]
+        for table, rows in tables:
             for start in range(0, len(rows), 5000):
                 session.execute(table.insert(), rows[start : start + 5000])
     return rolled

@@ -3,12 +3,11 @@ request values to the figures (and, for the pages, the charts and their tables).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_decimal
 from sqlmodel import Session, col, select
 
 from reception.auth.principal import Principal
@@ -19,6 +18,7 @@ from reception.labels import STATUS_LABELS
 from reception.queue.models import Branch
 from reception.stats import reports
 from reception.stats.charts import BarChart, ColumnChart, bar_chart, column_chart
+from reception.stats.numbers import number_formatter as number_formatter
 from reception.stats.periods import (
     PRESETS,
     DateRange,
@@ -28,6 +28,7 @@ from reception.stats.periods import (
     preset_range,
 )
 from reception.stats.scope import Scope, report_scope, require_reader, today_in
+from reception.stats.tables import detail_context
 
 
 @dataclass(frozen=True)
@@ -78,15 +79,6 @@ def auto_period(span: DateRange) -> str:
     if span.days <= 1100:
         return "month"
     return "year"
-
-
-def number_formatter(language: str) -> Callable[[float | None], str]:
-    def fmt(value: float | None) -> str:
-        if value is None:
-            return "—"
-        return format_decimal(value, format="#,##0.#", locale=language)
-
-    return fmt
 
 
 @dataclass(frozen=True)
@@ -286,6 +278,7 @@ def report_page(
         "scope": scope,
         "figures": figures_of(data, language),
         "series": series_figure(found, language),
+        **detail_context(data, language),
         "period": chosen_period,
         "choices": _choices(session, principal),
         "fmt": number_formatter(language),
@@ -316,6 +309,7 @@ def monthly_page(
         "scope": scope,
         "figures": figures_of(data, language),
         "series": series_figure(found, language),
+        **detail_context(data, language),
         "fmt": number_formatter(language),
         "month_name": format_date(span.start, "LLLL y", locale=language),
         "generated": clock.now(),
