@@ -234,6 +234,7 @@ def book_appointment(
         name=name.strip()[:120],
         phone=phone_e164,
         language=language,
+        created_at=clock.now(),
     )
     session.add(row)
     session.flush()

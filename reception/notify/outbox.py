@@ -8,6 +8,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session, select
 
 from reception import PACKAGE_DIR
+from reception.clock import clock_of
 from reception.notify.models import OutgoingSms, SmsOptOut
 
 _env = Environment(
@@ -38,7 +39,8 @@ def enqueue_sms(
     **context: Any,
 ) -> OutgoingSms | None:
     """Add one message to the outbox. `key` makes it idempotent: the same key is one SMS.
-    A number that sent STOP gets nothing but essential messages (None is returned)."""
+    A number that sent STOP gets nothing but essential messages (None is returned).
+    It is written, and due, at the time of the clock bound to the session."""
     if purpose not in ESSENTIAL and session.get(SmsOptOut, to) is not None:
         return None
     idempotency_key = f"{purpose}:{key}"
@@ -47,6 +49,7 @@ def enqueue_sms(
     ).first()
     if earlier is not None:
         return earlier  # the same message twice is one message
+    now = clock_of(session).now()
     sms = OutgoingSms(
         idempotency_key=idempotency_key,
         to=to,
@@ -54,6 +57,8 @@ def enqueue_sms(
         language=language,
         purpose=purpose,
         branch_id=branch_id,
+        created_at=now,
+        next_attempt_at=now,
     )
     session.add(sms)
     return sms
