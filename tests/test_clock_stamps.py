@@ -204,7 +204,13 @@ def test_every_stored_time_comes_from_the_frozen_clock(
     ok(
         c.post(
             "/api/v1/enquiries",
-            json={"direction": "in", "note": "سأل عن أوقات العمل"},
+            json={
+                "direction": "in",
+                "topic": "letter_status",
+                "duration_minutes": 4,
+                "letter": reference,
+                "ticket": first["number"],
+            },
             headers=men,
         ),
         201,
@@ -212,7 +218,13 @@ def test_every_stored_time_comes_from_the_frozen_clock(
     page = c.get("/staff/letters")
     r = c.post(
         "/staff/enquiries",
-        data={"csrf_token": csrf(page.text), "direction": "out", "note": "رد على استفسار"},
+        data={
+            "csrf_token": csrf(page.text),
+            "direction": "out",
+            "topic": "appointments",
+            "duration_minutes": "3",
+            "note": "رد على استفسار",
+        },
         follow_redirects=False,
     )
     assert r.status_code == 303
