@@ -131,6 +131,7 @@ def load(conn: Connection) -> dict[str, int]:
     letters: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
     enquiries: list[dict[str, Any]] = []
+    other_topic = conn.execute(text("SELECT id FROM calltopic WHERE slug = 'other'")).scalar_one()
     statuses = ["done"] * 89 + ["no_show"] * 6 + ["expired"] * 3 + ["cancelled"] * 2
     sms_states = ["delivered"] * 80 + ["sent"] * 12 + ["failed"] * 4 + ["undelivered"] * 4
     letter_states = ["closed"] * 55 + ["answered"] * 15 + ["in_progress"] * 12
@@ -215,7 +216,7 @@ def load(conn: Connection) -> dict[str, int]:
                                       "at": (created + timedelta(hours=n * 5))})  # fmt: skip
             for n in range(int(40 * share)):
                 enquiries.append({"branch_id": b, "direction": "in" if n % 3 else "out",
-                                  "note": "x", "actor": "user:1",
+                                  "topic_id": other_topic, "note": "x", "actor": "user:1",
                                   "at": (utc(day, 6 * 60 + n))})  # fmt: skip
             for n in range(int(60 * share)):
                 appointments.append({

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from reception import PACKAGE_DIR
 from reception.api.admin import routes as admin_routes
 from reception.api.appointments import routes as appointment_api_routes
+from reception.api.call_topics import routes as call_topic_api_routes
 from reception.api.letters import routes as letter_api_routes
 from reception.api.meetings import routes as meeting_api_routes
 from reception.api.ratings import routes as rating_api_routes
@@ -374,6 +375,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *api_routes,
         *sms_routes,
         *admin_routes,
+        *call_topic_api_routes,
         *appointment_api_routes,
         *meeting_api_routes,  # before the letters' /{reference}/{move}
         *letter_api_routes,

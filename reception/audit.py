@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, String
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from reception.clock import utcnow
+from reception.clock import clock_of, utcnow
 from reception.db import UTCDateTime
 
 
@@ -42,11 +42,12 @@ def record(
     session: Session, actor: str, action: str, entity: str, entity_id: object, **data: Any
 ) -> None:
     """Append an entry in the action's transaction (a plain insert: every action
-    writes one, so it skips the session's unit of work)."""
+    writes one, so it skips the session's unit of work), at the time of the clock
+    bound to the session."""
     session.connection().execute(
         _INSERT,
         {
-            "at": utcnow(),
+            "at": clock_of(session).now(),
             "actor": actor,
             "action": action,
             "entity": entity,

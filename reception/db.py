@@ -17,6 +17,8 @@ from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
+from reception.clock import Clock, bind_clock
+
 T = TypeVar("T")
 
 
@@ -182,9 +184,12 @@ def _configure_sqlite(engine: Engine, begin: str, synchronous: str) -> None:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any error."""
+def session_scope(engine: Engine, clock: Clock | None = None) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on any error. Its writes take
+    their times from `clock` (the system clock if none is given)."""
     with Session(engine, expire_on_commit=False) as session:
+        if clock is not None:
+            bind_clock(session, clock)
         try:
             yield session
             session.commit()

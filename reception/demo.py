@@ -76,6 +76,13 @@ CATEGORIES = [  # slug, Arabic, English, parent, department (None: its subcatego
     ("appeal", "تظلم", "Appeal", None, "rights"),
     ("meeting", "طلب مقابلة معالي الوزير", "Request to meet the minister", None, "minister_office"),
 ]
+CALL_TOPICS = [  # slug, Arabic, English (the migration adds "other", shown last)
+    ("letter_status", "الاستعلام عن معاملة", "Status of a letter"),
+    ("appointments", "المواعيد", "Appointments"),
+    ("opening_hours", "أوقات العمل والمواقع", "Opening hours and locations"),
+    ("documents", "المستندات المطلوبة", "Documents required"),
+    ("complaint", "شكوى أو ملاحظة", "Complaint or remark"),
+]
 SYSTEM = Principal("system", 0, "demo", "admin", None, frozenset())
 
 
@@ -83,6 +90,7 @@ def _demo_taxonomy(session: Session) -> None:
     from reception.letters.models import Category, Department
     from reception.letters.setup import add_category, add_department, add_routing_rule
 
+    _demo_call_topics(session)
     if session.exec(select(Department)).first() is not None:
         return
     for slug, ar, en in DEPARTMENTS:
@@ -95,6 +103,17 @@ def _demo_taxonomy(session: Session) -> None:
         if department:
             add_routing_rule(session, category=slug, department=department, actor="system")
     assert session.exec(select(Category)).first() is not None
+
+
+def _demo_call_topics(session: Session) -> None:
+    """The topics of phone calls, added once (an administrator edits them later)."""
+    from reception.letters.calls import add_topic
+    from reception.letters.models import CallTopic
+
+    if set(session.exec(select(CallTopic.slug))) - {"other"}:
+        return  # the list is already kept by someone
+    for order, (slug, ar, en) in enumerate(CALL_TOPICS):
+        add_topic(session, slug=slug, name_ar=ar, name_en=en, sort_order=order * 10, actor="system")
 
 
 def _get_or_add(

@@ -8,6 +8,7 @@ from reception.auth.models import ApiToken, StaffUser, UserHall
 from reception.feedback.models import Rating
 from reception.letters.models import (
     Attachment,
+    CallTopic,
     Category,
     Department,
     Enquiry,
@@ -34,6 +35,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Attachment",
+    "CallTopic",
     "Category",
     "Department",
     "Enquiry",

@@ -28,7 +28,7 @@ from reception.auth.queries import (
     principal_for_token_id,
     principal_for_user,
 )
-from reception.clock import Clock
+from reception.clock import Clock, bind_clock
 from reception.db import is_sqlite, run_batch, session_scope
 from reception.errors import (
     N_,
@@ -379,7 +379,13 @@ async def with_write_session(conn: HTTPConnection, fn: Callable[[Session], T]) -
 
 async def _write(app: AppContext, fn: Callable[[Session], T]) -> T:
     """One action in one transaction: grouped with others on SQLite, alone on a pool
-    of PostgreSQL connections (PostgreSQL groups its own commits)."""
+    of PostgreSQL connections (PostgreSQL groups its own commits). Its rows take their
+    times from the application's clock."""
+    clock = app.clock
+
+    def stamped(session: Session) -> T:
+        return fn(bind_clock(session, clock))
+
     if app.group_commit is not None:
-        return await app.group_commit.run(fn)
-    return await anyio.to_thread.run_sync(with_session, app.engine, fn, limiter=app.writers)
+        return await app.group_commit.run(stamped)
+    return await anyio.to_thread.run_sync(with_session, app.engine, stamped, limiter=app.writers)

@@ -145,6 +145,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /staff/letters/{letter_id}/meeting": OPERATOR_MEN | MANAGERS | OFFICER,
     "POST /api/v1/letters": OPERATOR_MEN | MANAGERS,
     "POST /api/v1/enquiries": OPERATORS | MANAGERS,
+    "GET /api/v1/call-topics": OPERATORS | MANAGERS,
     "GET /api/v1/letters": STAFF,  # each sees only their own letters (checked below)
     "GET /api/v1/letters/{reference}": OPERATOR_MEN | MANAGERS | OFFICER,
     "POST /api/v1/letters/{reference}/classify": OPERATOR_MEN | MANAGERS,
@@ -206,6 +207,8 @@ ACCESS: dict[str, frozenset[str]] = {
             "slot-templates/active",
             "departments",
             "categories",
+            "call-topics",
+            "call-topics/set",
             "routing",
             "users",
             "users/active",
@@ -226,6 +229,10 @@ ACCESS: dict[str, frozenset[str]] = {
             ("PUT", "priorities/{priority}"),
             ("POST", "departments"),
             ("POST", "categories"),
+            ("GET", "call-topics"),
+            ("POST", "call-topics"),
+            ("PATCH", "call-topics/{topic}"),
+            ("DELETE", "call-topics/{topic}"),
             ("PUT", "routing-rules"),
             ("POST", "users"),
             ("PUT", "branches/{branch}/hours"),
@@ -254,7 +261,7 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "POST /api/v1/letters/{letter}/meeting-requests": {"mode": "in_person", "reason": "مقابلة"},
     "POST /api/v1/meeting-requests/{meeting}/decision": {"action": "decline", "note": "لا"},
-    "POST /api/v1/enquiries": {"direction": "in", "note": "استفسار عن موعد"},
+    "POST /api/v1/enquiries": {"direction": "in", "topic": "other", "note": "استفسار عن موعد"},
     "POST /api/v1/letters/{reference}/calls": {"direction": "out", "note": "اتصال"},
     "POST /api/v1/letters": {
         "branch": "riyadh",
@@ -271,10 +278,13 @@ BODIES: dict[str, dict[str, Any]] = {
 FORMS: dict[str, dict[str, str]] = {
     "POST /staff/letters/{letter_id}/call": {"direction": "in", "note": "اتصال"},
     "POST /staff/letters/{letter_id}/move": {"move": "accept"},
+    "POST /staff/enquiries": {"direction": "in", "topic": "other"},
 }
 PARAMS: dict[str, dict[str, str]] = {
     "PUT /api/v1/halls/{hall}/display": {"hall": "hall_id"},
     "POST /api/v1/counters/{counter}/current/{action}": {"action": "start"},
+    "PATCH /api/v1/admin/call-topics/{topic}": {"topic": "other"},
+    "DELETE /api/v1/admin/call-topics/{topic}": {"topic": "no-such-topic"},
 }
 
 # --- the world -------------------------------------------------------------------

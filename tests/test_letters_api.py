@@ -344,11 +344,11 @@ def test_a_caller_is_found_by_tracking_code_or_mobile(client: TestClient, world:
 
 def test_general_enquiries_are_logged(client: TestClient, world: World) -> None:
     op = auth(world, "operator-men")
-    r = client.post("/api/v1/enquiries", json={"direction": "in", "note": "سأل عن أوقات العمل"},
-                    headers=op)  # fmt: skip
+    r = client.post("/api/v1/enquiries", json={"direction": "in", "note": "سأل عن أوقات العمل",
+                    "topic": "opening_hours"}, headers=op)  # fmt: skip
     assert r.status_code == 201, r.text
-    r = client.post("/api/v1/enquiries", json={"direction": "up", "note": "x"}, headers=op)
+    r = client.post("/api/v1/enquiries", json={"direction": "up", "topic": "other"}, headers=op)
     assert r.status_code == 422
-    r = client.post("/api/v1/enquiries", json={"direction": "in", "note": "x"},
+    r = client.post("/api/v1/enquiries", json={"direction": "in", "topic": "other"},
                     headers=auth(world, "kiosk"))  # fmt: skip
     assert r.status_code == 403

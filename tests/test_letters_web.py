@@ -84,7 +84,12 @@ def test_search_on_the_desk(client: TestClient, world: World) -> None:
     desk = client.get("/staff/letters")
     r = client.post(
         "/staff/enquiries",
-        data={"csrf_token": csrf(desk.text), "direction": "in", "note": "سأل عن أوقات العمل"},
+        data={
+            "csrf_token": csrf(desk.text),
+            "direction": "in",
+            "topic": "opening_hours",
+            "note": "سأل عن أوقات العمل",
+        },  # fmt: skip
     )
     assert r.url.path == "/staff/letters" and "سُجّلت المكالمة" in r.text
     r = client.post("/staff/enquiries", data={"csrf_token": csrf(desk.text), "direction": "in"})

@@ -25,7 +25,14 @@ from reception.auth.models import StaffUser
 from reception.clock import utcnow
 from reception.db import session_scope
 from reception.feedback.models import Rating
-from reception.letters.models import Category, Department, Enquiry, Letter, LetterStep
+from reception.letters.models import (
+    CallTopic,
+    Category,
+    Department,
+    Enquiry,
+    Letter,
+    LetterStep,
+)
 from reception.notify.models import OutgoingSms
 from reception.queue.models import Branch, Counter, Hall, PriorityGroup, Service, Ticket
 from reception.stats.periods import DateRange, offset_segments, parse_range, roll_up
@@ -225,6 +232,7 @@ def seed(engine: Engine) -> Ids:
             (l1, "note", utc(DAY, 9)),  # not a call
         ):
             s.add(LetterStep(letter_id=letter.id or 0, actor="user:1", kind=kind, at=at))
+        other = s.exec(select(CallTopic.id).where(CallTopic.slug == "other")).one()
         for branch, direction, at in (
             ("riyadh", "in", utc(DAY, 8)),
             ("riyadh", "in", utc(NEXT, 8)),
@@ -233,7 +241,12 @@ def seed(engine: Engine) -> Ids:
         ):
             s.add(
                 Enquiry(
-                    branch_id=ids.branch[branch], direction=direction, note="n", actor="x", at=at
+                    branch_id=ids.branch[branch],
+                    direction=direction,
+                    note="n",
+                    actor="x",
+                    at=at,
+                    topic_id=other,
                 )
             )
         statuses = ["sent"] * 2 + ["delivered"] * 3 + ["failed", "undelivered"]

@@ -12,10 +12,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reception.api.routes import _body
-from reception.api.schemas import CallBody, ClassifyBody, LetterCreate, LetterMoveBody
+from reception.api.schemas import (
+    CallBody,
+    ClassifyBody,
+    LetterCreate,
+    LetterMoveBody,
+    PhoneCallBody,
+)
 from reception.errors import N_, Invalid, NotFound
 from reception.inputs import to_int
-from reception.letters import actions, attachments, queries
+from reception.letters import actions, attachments, calls, queries
 from reception.queue.actions import Outcome
 from reception.web import ctx, read, require_principal, run_action
 
@@ -214,15 +220,27 @@ async def suggestion(request: Request) -> Response:
 
 async def enquiry(request: Request) -> Response:
     principal = await require_principal(request)
-    body = await _body(request, CallBody)
+    body = await _body(request, PhoneCallBody)
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
     row = await run_action(
         request,
-        lambda s: actions.log_enquiry(s, app.clock, principal, **body.model_dump()),
+        lambda s: calls.log_enquiry(s, app.clock, principal, **body.model_dump()),
     )
-    return JSONResponse({"id": row.id, "at": row.at.isoformat()}, status_code=201)
+    return JSONResponse(
+        {
+            "id": row.id,
+            "at": row.at.isoformat(),
+            "topic": body.topic,
+            "direction": row.direction,
+            "duration_minutes": row.duration_minutes,
+            "letter": (body.letter or "").strip().upper() if row.letter_id else None,
+            "ticket_id": row.ticket_id,
+            "hall_id": row.hall_id,
+        },
+        status_code=201,
+    )
 
 
 routes = [

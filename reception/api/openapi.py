@@ -15,6 +15,7 @@ _MODELS: list[type[BaseModel]] = [
     schemas.ClassifyBody,
     schemas.LetterMoveBody,
     schemas.CallBody,
+    schemas.PhoneCallBody,
     schemas.AppointmentCreate,
     schemas.AppointmentOut,
     schemas.CheckInBody,
@@ -260,8 +261,9 @@ def _letter_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
         (
             "/api/v1/enquiries",
             "post",
-            schemas.CallBody,
-            "Register a general phone enquiry (not about a letter)",
+            schemas.PhoneCallBody,
+            "Register a phone call in the call log: topic, direction, minutes, and "
+            "optionally the letter (reference) or ticket (id or today's number) it concerns",
             [],
         ),
         (
@@ -605,12 +607,13 @@ def _rating_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
 
 def build_openapi() -> dict[str, Any]:
     from reception.api.admin import ADMIN_MODELS
+    from reception.api.call_topics import CALL_TOPIC_MODELS, call_topic_paths
     from reception.api.meetings import MEETING_MODELS
     from reception.api.ratings import RATING_MODELS
     from reception.api.reports import report_paths
 
     components: dict[str, Any] = {}
-    for model in [*_MODELS, *ADMIN_MODELS, *MEETING_MODELS, *RATING_MODELS]:
+    for model in [*_MODELS, *ADMIN_MODELS, *MEETING_MODELS, *RATING_MODELS, *CALL_TOPIC_MODELS]:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, sub in schema.pop("$defs", {}).items():
             components[name] = sub
@@ -855,6 +858,7 @@ def build_openapi() -> dict[str, Any]:
     for path, operations in _appointment_paths(bearer).items():
         document["paths"].setdefault(path, {}).update(operations)
     document["paths"].update(_rating_paths(bearer))
+    document["paths"].update(call_topic_paths(bearer))
     _body_limit_responses(document)
     _input_guard_responses(document)
     return document

@@ -250,3 +250,32 @@ class ResidencyBody(BaseModel):
 
 class ResidencyOut(CalledTicket):
     residency: Literal["citizen", "resident"] | None
+
+
+class PhoneCallBody(BaseModel):
+    """A phone call for the call log (`POST /api/v1/enquiries`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    direction: Literal["in", "out"]
+    topic: str = Field(
+        min_length=1,
+        max_length=40,
+        description="Slug of an active call topic (GET /api/v1/call-topics).",
+        examples=["appointments"],
+    )
+    duration_minutes: StrictInt | None = Field(
+        default=None, ge=1, le=240, description="The length of the call in whole minutes."
+    )
+    note: str = Field(default="", max_length=4000)
+    letter: str | None = Field(
+        default=None,
+        max_length=20,
+        description="Reference of the letter the call concerns.",
+        examples=["L-2026-000017"],
+    )
+    ticket: Id | str | None = Field(
+        default=None,
+        description="The ticket the call concerns: its id, or today's number (M-012).",
+        examples=["M-012"],
+    )

@@ -248,6 +248,7 @@ def book_appointment(
         phone=phone_e164,
         language=language,
         residency=residency,
+        created_at=clock.now(),
     )
     session.add(row)
     session.flush()

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from reception import audit
 from reception.auth.models import ApiToken, Role, StaffUser, UserHall
 from reception.auth.passwords import hash_password
-from reception.clock import utcnow
+from reception.clock import clock_of
 from reception.errors import N_, Conflict, Invalid, NotFound
 from reception.queue.models import Branch, Hall
 
@@ -100,6 +100,7 @@ def create_user(
         role=role_value,
         branch_id=branch.id if branch else None,
         department_id=_department(session, department_slug, role_value),
+        created_at=clock_of(session).now(),
     )
     session.add(user)
     session.flush()
@@ -146,6 +147,7 @@ def create_token(
         branch_id=branch.id if branch else None,
         hall_id=hall.id if hall else None,
         department_id=_department(session, department_slug, role_value),
+        created_at=clock_of(session).now(),
     )
     session.add(token)
     session.flush()
@@ -159,7 +161,7 @@ def revoke_token(session: Session, *, token_id: int, actor: str = "system") -> A
     if token is None:
         raise NotFound("unknown_token", N_("There is no token {id}."), id=token_id)
     if token.revoked_at is None:
-        token.revoked_at = utcnow()
+        token.revoked_at = clock_of(session).now()
         session.add(token)
         audit.record(session, actor, "token.revoke", "apitoken", token.id)
     return token

@@ -21,7 +21,6 @@ from reception.letters.models import (
     Category,
     Channel,
     Department,
-    Enquiry,
     Letter,
     LetterSequence,
     LetterStatus,
@@ -427,27 +426,3 @@ def log_call(
     step = _step(session, clock, letter, principal.actor, f"call_{direction}",
                  note=_note(note, required=True))  # fmt: skip
     return Outcome(step)
-
-
-def log_enquiry(
-    session: Session, clock: Clock, principal: Principal, *, direction: str, note: str
-) -> Outcome[Enquiry]:
-    """A general enquiry by phone, not about a registered letter (no caller details kept)."""
-    principal.require_role(*TRIAGE_ROLES)
-    if direction not in ("in", "out"):
-        raise Invalid("bad_direction", N_("A call is incoming or outgoing."))
-    if principal.branch_id is None:
-        raise Invalid(
-            "branch_required", N_("Every account except an administrator's needs a branch.")
-        )
-    row = Enquiry(
-        branch_id=principal.branch_id,
-        direction=direction,
-        note=_note(note, required=True),
-        actor=principal.actor,
-        at=clock.now(),
-    )
-    session.add(row)
-    session.flush()
-    audit.record(session, principal.actor, "enquiry.log", "enquiry", row.id)
-    return Outcome(row)

@@ -138,12 +138,33 @@ class Attachment(SQLModel, table=True):
     added_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class CallTopic(SQLModel, table=True):
+    """What a phone call is about, from a list the administrator keeps (like the
+    categories of letters). A topic in use is deactivated, never deleted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_type=String(40), unique=True, index=True)
+    name_ar: str = Field(sa_type=String(160))
+    name_en: str = Field(sa_type=String(160))
+    active: bool = True
+    sort_order: int = 0
+
+
 class Enquiry(SQLModel, table=True):
-    """A phone call that is not about a registered letter: a general enquiry."""
+    """A phone call logged at the desk (the call log): its topic, direction and length
+    in whole minutes, and optionally the letter or the ticket it concerns. Calls logged
+    on a letter's own page stay steps of that letter (`call_in`/`call_out`)."""
+
+    __table_args__ = (Index("ix_enquiry_topic_at", "topic_id", "at"),)  # reports by topic
 
     id: int | None = Field(default=None, primary_key=True)
     branch_id: int = Field(foreign_key="branch.id", index=True)
+    hall_id: int | None = Field(default=None, foreign_key="hall.id")
+    topic_id: int = Field(foreign_key="calltopic.id")
     direction: str = Field(sa_type=String(4))
-    note: str = Field(sa_type=Text)
+    duration_minutes: int | None = Field(default=None, description="Whole minutes, 1–240.")
+    letter_id: int | None = Field(default=None, foreign_key="letter.id", index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    note: str = Field(default="", sa_type=Text)
     actor: str = Field(sa_type=String(40))
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -9,6 +9,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session, select
 
 from reception import PACKAGE_DIR
+from reception.clock import clock_of
 from reception.notify.models import OutgoingSms, SmsOptOut
 
 _env = Environment(
@@ -40,8 +41,8 @@ def enqueue_sms(
     **context: Any,
 ) -> OutgoingSms | None:
     """Add one message to the outbox. `key` makes it idempotent: the same key is one SMS.
-    `now` is the action's time from the injectable clock: reports count a message on
-    the day it was written, and the worker sends it from then on.
+    `now` is the action's time; without it, the time of the clock bound to the session.
+    Reports count a message on the day it was written, and the worker sends it from then on.
     A number that sent STOP gets nothing but essential messages (None is returned)."""
     if purpose not in ESSENTIAL and session.get(SmsOptOut, to) is not None:
         return None
@@ -51,6 +52,8 @@ def enqueue_sms(
     ).first()
     if earlier is not None:
         return earlier  # the same message twice is one message
+    if now is None:
+        now = clock_of(session).now()
     sms = OutgoingSms(
         idempotency_key=idempotency_key,
         to=to,
@@ -58,8 +61,8 @@ def enqueue_sms(
         language=language,
         purpose=purpose,
         branch_id=branch_id,
+        created_at=now,
+        next_attempt_at=now,
     )
-    if now is not None:
-        sms.created_at = sms.next_attempt_at = now
     session.add(sms)
     return sms

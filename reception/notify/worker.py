@@ -101,7 +101,7 @@ def claim_due(
     policy: SendPolicy | None = None,
 ) -> list[OutgoingSms]:
     now = clock.now()
-    with session_scope(engine) as session:
+    with session_scope(engine, clock) as session:
         stmt = (
             select(OutgoingSms)
             .where(
@@ -152,7 +152,7 @@ def record_result(
     max_attempts: int,
     claimed_at: datetime | None = None,
 ) -> None:
-    with session_scope(engine) as session:
+    with session_scope(engine, clock) as session:
         row = session.get(OutgoingSms, sms_id)
         if row is None:
             return

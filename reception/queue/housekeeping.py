@@ -90,11 +90,11 @@ async def run_housekeeping(
     from reception.stats.rollup import roll_up_closed_days
 
     def one_pass() -> Outcome[int]:
-        with session_scope(engine) as session:
+        with session_scope(engine, clock) as session:
             outcome = close_past_days(session, clock)
-        with session_scope(engine) as session:
+        with session_scope(engine, clock) as session:
             roll_up_closed_days(session, clock)
-        with session_scope(engine) as session:
+        with session_scope(engine, clock) as session:
             reminded = send_due_reminders(session, clock, public_base_url)
             missed = mark_no_shows(session, clock)
         if reminded or missed:

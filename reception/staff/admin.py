@@ -17,6 +17,7 @@ from reception.auth.models import Role
 from reception.errors import N_, DomainError, Invalid
 from reception.inputs import check_day, to_int
 from reception.labels import ROLE_LABELS
+from reception.letters import calls
 from reception.letters import setup as letter_setup
 from reception.queue import setup
 from reception.queue.actions import Outcome
@@ -50,7 +51,14 @@ async def page(request: Request) -> Response:
 
 async def _page(request: Request, principal: Any, branch: str | None, **extra: Any) -> Response:
     view = await read(request, lambda s: admin_view(s, principal, branch))
-    context = {"view": view, "branches": view.branches, "roles": ROLE_LABELS, **extra}
+    topics = await read(request, calls.list_topics)
+    context = {
+        "view": view,
+        "branches": view.branches,
+        "roles": ROLE_LABELS,
+        "call_topics": topics,
+        **extra,
+    }
     return render(request, "staff/admin.html", context)
 
 
@@ -287,6 +295,45 @@ async def add_category(request: Request) -> Response:
     return await _apply(request, change, N_("The category was added."))
 
 
+def _order(value: object) -> int:
+    text = str(value or "").strip()
+    number = text[1:] if text.startswith("-") else text
+    if not text:
+        return 0
+    if not number.isdigit() or len(number) > 4:
+        raise Invalid("bad_order", N_("The order is a whole number from -1000 to 1000."))
+    return int(text)
+
+
+async def add_call_topic(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        calls.add_topic(
+            s,
+            slug=str(f.get("slug", "")),
+            name_ar=str(f.get("name_ar", "")),
+            name_en=str(f.get("name_en", "")),
+            sort_order=_order(f.get("sort_order")),
+            actor=actor,
+        )
+
+    return await _apply(request, change, N_("The call topic was added."))
+
+
+async def set_call_topic(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> None:
+        calls.change_topic(
+            s,
+            str(f.get("topic", ""))[:40],
+            name_ar=str(f.get("name_ar") or "") or None,
+            name_en=str(f.get("name_en") or "") or None,
+            sort_order=_order(f.get("sort_order")) if f.get("sort_order") else None,
+            active=str(f.get("active", "")) == "yes",
+            actor=actor,
+        )
+
+    return await _apply(request, change, N_("The call topic was saved."))
+
+
 async def set_routing_rule(request: Request) -> Response:
     def change(s: Session, f: Any, actor: str, branch: str) -> None:
         letter_setup.add_routing_rule(
@@ -403,6 +450,8 @@ routes = [
     Route("/staff/admin/departments", add_department, methods=["POST"]),
     Route("/staff/admin/categories", add_category, methods=["POST"]),
     Route("/staff/admin/routing", set_routing_rule, methods=["POST"]),
+    Route("/staff/admin/call-topics", add_call_topic, methods=["POST"]),
+    Route("/staff/admin/call-topics/set", set_call_topic, methods=["POST"]),
     Route("/staff/admin/users", add_user, methods=["POST"]),
     Route("/staff/admin/users/active", set_user_active, methods=["POST"]),
     Route("/staff/admin/tokens", add_token, methods=["POST"]),

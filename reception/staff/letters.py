@@ -14,8 +14,8 @@ from starlette.routing import Route
 
 from reception.appointments import meeting_queries
 from reception.auth.models import Role
-from reception.errors import N_, DomainError, NotFound
-from reception.letters import actions, attachments, queries
+from reception.errors import N_, DomainError, Invalid, NotFound
+from reception.letters import actions, attachments, calls, queries
 from reception.letters.rules import mask_id
 from reception.queue.views import allowed_halls, principal_branch
 from reception.web import (
@@ -33,6 +33,7 @@ from reception.web import (
 
 TRIAGE = (Role.operator, Role.supervisor, Role.admin)
 EVERYONE = (*TRIAGE, Role.department_officer)
+ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
 FILTERS = ("q", "status", "category", "department", "sla", "sender_id", "phone", "from", "to")
 
 
@@ -55,6 +56,7 @@ async def desk(request: Request) -> Response:
 
     def load(s: Session) -> dict[str, Any]:
         data = queries.taxonomy(s)
+        data["call_topics"] = calls.list_topics(s, active_only=True)
         data["queue"] = queries.triage_queue(s, principal, now)
         data["results"] = (
             queries.search(
@@ -81,7 +83,15 @@ async def desk(request: Request) -> Response:
     except DomainError as exc:
         if exc.status_code in (401, 403):
             raise
-        data = await read(request, lambda s: {**queries.taxonomy(s), "queue": [], "results": []})
+        data = await read(
+            request,
+            lambda s: {
+                **queries.taxonomy(s),
+                "call_topics": calls.list_topics(s, active_only=True),
+                "queue": [],
+                "results": [],
+            },
+        )
         data["error"] = error_text(request, exc)
     return render(request, "staff/letters.html", {**data, "filters": filters})
 
@@ -318,15 +328,34 @@ async def download(request: Request) -> Response:
     )
 
 
+def _call_minutes(value: object) -> int | None:
+    """The length typed in the call form: empty (not timed) or whole minutes."""
+    text = str(value or "").strip().translate(ARABIC_DIGITS)
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 4:
+        raise Invalid(
+            "bad_duration",
+            N_("The length of a call is a whole number of minutes from 1 to {max}."),
+            max=calls.MAX_CALL_MINUTES,
+        )
+    return calls.check_duration(int(text))
+
+
 async def enquiry(request: Request) -> Response:
+    """A phone call for the call log, from the desk's form."""
     return await _change(
         request,
-        lambda s, p, _, f, app: actions.log_enquiry(
+        lambda s, p, _, f, app: calls.log_enquiry(
             s,
             app.clock,
             p,
             direction=str(f.get("direction", "")),
+            topic=str(f.get("topic", "")),
+            duration_minutes=_call_minutes(f.get("duration_minutes")),
             note=str(f.get("note", "")),
+            letter=str(f.get("letter", "")).strip() or None,
+            ticket=str(f.get("ticket", "")).strip() or None,
         ),
         N_("The call was noted."),
         letter=False,
