@@ -20,7 +20,7 @@ from reception.errors import N_, DomainError, Forbidden, NotFound
 from reception.feedback import actions, queries
 from reception.feedback.models import RatingSource
 from reception.feedback.queries import RateView
-from reception.track.routes import _guard, _tracked
+from reception.track.routes import _guard, _missed, _tracked
 from reception.web import (
     MAX_ID,
     check_csrf,
@@ -186,7 +186,7 @@ async def link_page(request: Request) -> Response:
 
 async def rate_by_link(request: Request) -> Response:
     token = _token(request)
-    throttle, address = _guard(request)
+    checks = await _guard(request)
     await check_csrf(request)
     values = _form_values(await request.form())
     clock = ctx(request).clock
@@ -205,7 +205,7 @@ async def rate_by_link(request: Request) -> Response:
             ),
         )
     except NotFound as exc:
-        throttle.failed(address)
+        await _missed(request, checks)
         return _missing(request, exc)
     except DomainError as exc:
         view = await read(request, lambda s: queries.link_rate_view(s, clock, token))
