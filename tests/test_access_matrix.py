@@ -144,7 +144,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /staff/letters/{letter_id}/meeting": OPERATOR_MEN | MANAGERS | OFFICER,
     "POST /api/v1/letters": OPERATOR_MEN | MANAGERS,
     "POST /api/v1/enquiries": OPERATORS | MANAGERS,
-    "GET /api/v1/letters": STAFF,  # each sees only their own letters (checked below)
+    # each sees only their own letters (checked below); kiosks and displays none (403)
+    "GET /api/v1/letters": OPERATORS | MANAGERS | OFFICERS,
     "GET /api/v1/letters/{reference}": OPERATOR_MEN | MANAGERS | OFFICER,
     "POST /api/v1/letters/{reference}/classify": OPERATOR_MEN | MANAGERS,
     "GET /api/v1/letters/{reference}/suggestion": OPERATOR_MEN | MANAGERS | OFFICER,

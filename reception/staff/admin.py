@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from reception.auth import actions as auth_actions
 from reception.auth.models import Role
+from reception.auth.passwords import MIN_PASSWORD_LENGTH
 from reception.errors import N_, DomainError, Invalid
 from reception.labels import ROLE_LABELS
 from reception.letters import setup as letter_setup
@@ -49,7 +50,13 @@ async def page(request: Request) -> Response:
 
 async def _page(request: Request, principal: Any, branch: str | None, **extra: Any) -> Response:
     view = await read(request, lambda s: admin_view(s, principal, branch))
-    context = {"view": view, "branches": view.branches, "roles": ROLE_LABELS, **extra}
+    context = {
+        "view": view,
+        "branches": view.branches,
+        "roles": ROLE_LABELS,
+        "min_password_length": MIN_PASSWORD_LENGTH,
+        **extra,
+    }
     return render(request, "staff/admin.html", context)
 
 
