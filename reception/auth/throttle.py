@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -101,7 +102,7 @@ def seconds_to_wait(session: Session, now: datetime, checks: list[Check]) -> int
         ).first()
         if nth_latest is not None:
             left = limit.window_seconds - (now - nth_latest).total_seconds()
-            wait = max(wait, int(left) + 1)
+            wait = max(wait, math.ceil(left), 1)
     return wait
 
 
