@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 
 from reception.app import create_app
 from reception.audit import AuditEntry
+from reception.auth.guard import address_group
 from reception.auth.models import GuessStrike
 from reception.clock import FrozenClock
 from reception.settings import Settings
@@ -76,6 +77,13 @@ def audit(engine: Engine, action: str) -> list[AuditEntry]:
                 select(AuditEntry).where(AuditEntry.action == action).order_by(col(AuditEntry.id))
             )
         )
+
+
+def test_an_ipv6_subscriber_counts_as_one_address() -> None:
+    assert address_group("2001:db8:1:2:aaaa::1") == address_group("2001:db8:1:2:bbbb::9")
+    assert address_group("2001:db8:1:2::1") != address_group("2001:db8:1:3::1")
+    assert address_group("::ffff:198.51.100.7") == address_group("198.51.100.7") == "198.51.100.7"
+    assert address_group("testclient") == "testclient"
 
 
 # --- signing in ----------------------------------------------------------------------

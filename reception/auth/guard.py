@@ -3,6 +3,7 @@ keys of a request, the wait before it may guess again, and counting a wrong gues
 
 from __future__ import annotations
 
+import ipaddress
 import unicodedata
 from collections.abc import Callable
 
@@ -26,8 +27,22 @@ OnLock = Callable[[Session, list[Check]], None]
 
 
 def client_address(conn: HTTPConnection) -> str:
-    """The client's address as the proxy headers we trust tell it."""
-    return conn.client.host if conn.client else "-"
+    """The client's address as the proxy headers we trust tell it, for counting: an
+    IPv6 address stands for its /64 network, which one subscriber usually holds whole
+    (otherwise a guesser would take a fresh address for every try)."""
+    return address_group(conn.client.host if conn.client else "-")
+
+
+def address_group(host: str) -> str:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def limits(conn: HTTPConnection) -> GuessLimits:
