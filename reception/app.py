@@ -34,11 +34,11 @@ from reception.api.ratings import routes as rating_api_routes
 from reception.api.reports import routes as report_api_routes
 from reception.api.routes import routes as api_routes
 from reception.api.sms import routes as sms_routes
-from reception.auth.throttle import LoginThrottle
+from reception.auth.throttle import GuessLimits
 from reception.clock import Clock
 from reception.db import make_engine, reader_slots, writer_slots
 from reception.display.routes import routes as display_routes
-from reception.errors import N_, DomainError, Unauthorized
+from reception.errors import N_, DomainError, TooManyRequests, Unauthorized
 from reception.events import create_broadcaster
 from reception.feedback.routes import routes as feedback_routes
 from reception.inputs import InputGuard, to_int
@@ -80,8 +80,10 @@ def api_error(
 async def on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     message = error_text(request, exc)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     if _is_api(request):
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return api_error(exc.code, message, exc.status_code, headers)
     if isinstance(exc, Unauthorized):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -91,7 +93,10 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
             target = (referer.path or "/") + (f"?{referer.query}" if referer.query else "")
             target = target if same_site else "/staff"
         return RedirectResponse("/staff/login?" + urlencode({"next": target}), status_code=303)
-    return render(request, "error.html", {"message": message}, status_code=exc.status_code)
+    response = render(request, "error.html", {"message": message}, status_code=exc.status_code)
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 _HTTP_MESSAGES = {
@@ -304,12 +309,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             templates=make_templates(settings),
         )
         app.state.sms_backend = sms_backend
-        # Five wrong passwords lock a username; a whole office behind one address
-        # shares the second limit, so it is generous.
-        app.state.login_throttle_user = LoginThrottle(max_failures=5)
-        app.state.login_throttle_address = LoginThrottle(max_failures=50)
-        # Tracking links that do not exist, from one address: someone is guessing.
-        app.state.tracking_throttle = LoginThrottle(max_failures=30)
+        # Wrong passwords, links and appointment codes: counted in the database, so
+        # every worker sees the same count (limits from the settings).
+        app.state.guess_limits = GuessLimits.from_settings(settings)
         stop = asyncio.Event()
         worker = asyncio.create_task(
             run_worker(
@@ -330,6 +332,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 settings.housekeeping_interval_seconds,
                 stop,
                 settings.public_base_url,
+                strike_max_age=max(settings.login_lock_seconds, settings.guess_window_seconds),
             )
         )
         app.state.suggestions = SuggestionModel(read_engine)

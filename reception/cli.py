@@ -94,8 +94,10 @@ def cmd_user_create(args: argparse.Namespace) -> None:
     import getpass
 
     from reception.auth.actions import create_user
+    from reception.auth.passwords import MIN_PASSWORD_LENGTH
 
-    password = args.password or getpass.getpass("password (10+ characters): ")
+    prompt = f"password ({MIN_PASSWORD_LENGTH}+ characters): "
+    password = args.password or getpass.getpass(prompt)
     user = _with_session(
         lambda s: create_user(
             s,

@@ -47,4 +47,10 @@ class Unavailable(DomainError):
 
 
 class TooManyRequests(DomainError):
+    """Wait before trying again: the answer carries `Retry-After: retry_after`."""
+
     status_code = 429
+
+    def __init__(self, code: str, message: str, retry_after: int = 60, **params: Any) -> None:
+        super().__init__(code, message, **params)
+        self.retry_after = max(1, retry_after)

@@ -63,6 +63,10 @@ SMS_RESULTS = Counter(
 )
 for _outcome in ("sent", "retry", "failed"):
     SMS_RESULTS.labels(outcome=_outcome)
+INBOUND_REPLAYS = Counter(
+    "reception_sms_inbound_replays",
+    "Signed inbound SMS webhooks delivered again with a message id already handled (ignored).",
+)
 
 UNMATCHED = "<unmatched>"
 READY_TIMEOUT_SECONDS = 3.0

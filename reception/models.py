@@ -4,7 +4,7 @@ from sqlmodel import SQLModel
 
 from reception.appointments.models import Appointment, MeetingRequest, SlotSeats, SlotTemplate
 from reception.audit import AuditEntry
-from reception.auth.models import ApiToken, StaffUser, UserHall
+from reception.auth.models import ApiToken, GuessStrike, StaffUser, UserHall
 from reception.feedback.models import Rating
 from reception.letters.models import (
     Attachment,
@@ -17,7 +17,7 @@ from reception.letters.models import (
     LetterStep,
     RoutingRule,
 )
-from reception.notify.models import OutgoingSms, SmsOptOut
+from reception.notify.models import InboundSms, OutgoingSms, SmsOptOut
 from reception.queue.models import (
     Branch,
     BranchStop,
@@ -57,6 +57,8 @@ __all__ = [
     "Hall",
     "OutgoingSms",
     "SmsOptOut",
+    "InboundSms",
+    "GuessStrike",
     "PriorityGroup",
     "Service",
     "StaffUser",

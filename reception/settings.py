@@ -77,6 +77,29 @@ class Settings(BaseSettings):
         default="",
         description="Bearer token that may read /metrics from any address; empty: loopback only.",
     )
+    login_failures_per_account_and_address: int = Field(
+        default=5,
+        description="Wrong passwords for one account from one address before that pair waits.",
+    )
+    login_failures_per_address: int = Field(
+        default=50,
+        description="Wrong passwords from one address, any accounts, before the address waits.",
+    )
+    login_lock_seconds: int = Field(
+        default=15 * 60, description="How long wrong passwords count, and a lockout lasts."
+    )
+    link_guesses_per_address: int = Field(
+        default=30, description="Tracking links that do not exist, from one address, per window."
+    )
+    code_guesses_per_kiosk: int = Field(
+        default=10, description="Appointment codes that do not exist, typed at one kiosk."
+    )
+    code_guesses_per_code: int = Field(
+        default=5, description="Failed check-ins with one same code, at any kiosk."
+    )
+    guess_window_seconds: int = Field(
+        default=15 * 60, description="How long wrong links and codes count, and a wait lasts."
+    )
     log_level: str = "INFO"
 
     @field_validator("secret_key")

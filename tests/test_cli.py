@@ -107,7 +107,7 @@ def test_bad_arguments_are_clear(cli_env: str, capsys: pytest.CaptureFixture[str
         "--password",
         "short",
     )
-    assert code == 2 and "10 characters" in err
+    assert code == 2 and "12 characters" in err
     code, _, err = run(
         capsys, "token", "create", "--role", "display", "--name", "tv", "--branch", "riyadh"
     )

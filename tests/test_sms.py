@@ -563,7 +563,8 @@ def test_citizens_text_back_status_and_stop_in_both_languages(
         url = "http://testserver/api/v1/sms/inbound"
 
         def text(client: TestClient, body: str, signature: str | None = None) -> tuple[int, str]:
-            params = {"From": "+966501234567", "To": FROM, "Body": body, "MessageSid": "SM1"}
+            sid = "SM" + uuid.uuid4().hex  # each message its own id, as the provider gives
+            params = {"From": "+966501234567", "To": FROM, "Body": body, "MessageSid": sid}
             signed = signature or validator.compute_signature(url, params)
             r = client.post(
                 "/api/v1/sms/inbound", data=params, headers={"X-Twilio-Signature": signed}
@@ -618,6 +619,56 @@ def test_citizens_text_back_status_and_stop_in_both_languages(
             assert "STATUS" in text(client, "anything else")[1]
             assert "إيقاف" in text(client, "مرحبا")[1]
             assert "on again" in text(client, "START")[1]
+    finally:
+        engine.dispose()
+
+
+def test_a_captured_stop_replayed_later_changes_nothing(
+    sqlite_url: str, tmp_path: Path, fake: FakeTwilio
+) -> None:
+    """A validly signed webhook carries no time: the same request sent again later
+    would still check out. The message id already handled makes it a no-op."""
+    from prometheus_client import REGISTRY
+    from twilio.request_validator import RequestValidator
+
+    from reception.audit import AuditEntry
+    from reception.notify.models import SmsOptOut
+
+    engine = make_engine(sqlite_url)
+    try:
+        build_world(engine)
+        settings = twilio_settings(sqlite_url, tmp_path / "var", fake)
+        validator = RequestValidator(fake.auth_token)
+        url = "http://testserver/api/v1/sms/inbound"
+
+        def signed(body: str, sid: str) -> tuple[dict[str, str], dict[str, str]]:
+            params = {"From": "+966501234567", "To": FROM, "Body": body, "MessageSid": sid}
+            return params, {"X-Twilio-Signature": validator.compute_signature(url, params)}
+
+        def opted_out() -> bool:
+            with Session(engine) as session:
+                return session.get(SmsOptOut, "+966501234567") is not None
+
+        def replays() -> float:
+            return REGISTRY.get_sample_value("reception_sms_inbound_replays_total") or 0.0
+
+        replays_before = replays()
+        stop, stop_headers = signed("STOP", "SM" + "a" * 32)
+        with TestClient(create_app(settings)) as client:
+            r = client.post("/api/v1/sms/inbound", data=stop, headers=stop_headers)
+            assert r.status_code == 200 and "<Message>" in r.text and opted_out()
+            start, start_headers = signed("START", "SM" + "b" * 32)
+            r = client.post("/api/v1/sms/inbound", data=start, headers=start_headers)
+            assert r.status_code == 200 and not opted_out()
+            # The captured STOP, sent again: accepted (200) but without effect or reply.
+            r = client.post("/api/v1/sms/inbound", data=stop, headers=stop_headers)
+            assert r.status_code == 200 and "<Message>" not in r.text
+            assert not opted_out()
+            with Session(engine) as session:
+                actions = [e.action for e in session.exec(select(AuditEntry))]
+            assert actions.count("sms.opt_out") == 1
+            assert actions.count("sms.inbound_replayed") == 1
+            assert replays() == replays_before + 1
     finally:
         engine.dispose()
 

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from reception.api.routes import _body
 from reception.auth import actions as auth_actions
 from reception.auth.models import Role
+from reception.auth.passwords import MIN_PASSWORD_LENGTH
 from reception.auth.principal import Principal
 from reception.errors import N_, Invalid
 from reception.inputs import Day, check_day
@@ -117,7 +118,7 @@ class RoutingRuleIn(Strict):
 
 class UserIn(Strict):
     username: str = Field(min_length=1, max_length=60)
-    password: str = Field(min_length=10, max_length=200)
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200)
     role: Literal["admin", "supervisor", "operator", "department_officer", "kiosk", "display"]
     branch: str | None = Field(default=None, max_length=40)
     halls: list[str] = Field(default_factory=list, max_length=10)

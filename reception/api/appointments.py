@@ -22,9 +22,10 @@ from reception.api.schemas import (
 from reception.appointments import actions, setup
 from reception.appointments import queries as aq
 from reception.appointments.models import Appointment, SlotTemplate
+from reception.auth.guard import code_checks, code_failed, refuse_codes_while_waiting
 from reception.auth.models import Role
 from reception.auth.principal import Principal
-from reception.errors import N_, Invalid
+from reception.errors import N_, Invalid, NotFound
 from reception.inputs import check_day
 from reception.letters.rules import mask_name
 from reception.qr import qr_data_uri
@@ -194,18 +195,24 @@ async def check_in(request: Request) -> Response:
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
-    issued = await run_action(
-        request,
-        lambda s: actions.check_in(
-            s,
-            app.clock,
-            principal,
-            code=body.code,
-            public_base_url=app.settings.public_base_url,
-            language=body.language,
-            residency=body.residency,
-        ),
-    )
+    checks = code_checks(request, principal, body.code)
+    await refuse_codes_while_waiting(request, checks)
+    try:
+        issued = await run_action(
+            request,
+            lambda s: actions.check_in(
+                s,
+                app.clock,
+                principal,
+                code=body.code,
+                public_base_url=app.settings.public_base_url,
+                language=body.language,
+                residency=body.residency,
+            ),
+        )
+    except NotFound:
+        await code_failed(request, principal, checks)
+        raise
     return JSONResponse(issued.as_dict(), status_code=200 if issued.replayed else 201)
 
 

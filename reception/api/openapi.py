@@ -53,6 +53,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         409: "Not possible in the current state",
         413: "The body is too large",
         422: "Invalid input",
+        429: "Too many wrong guesses; retry after the Retry-After seconds",
         503: "Temporarily unavailable; retry after the Retry-After seconds",
     }
     return {str(c): _json(schemas.ErrorBody, text[c]) for c in codes}
@@ -271,7 +272,8 @@ def _letter_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
             "get",
             None,
             "List letters: q (Arabic-folded words or a reference), status, category, "
-            "department, hall, sla (ok/near/late), sender_id, phone, from, to, limit",
+            "department, hall, sla (ok/near/late), sender_id, phone, from, to, limit; "
+            "kiosk and display tokens are refused (403)",
             [],
         ),
         ("/api/v1/letters/{reference}", "get", None, "One letter with its steps", ["reference"]),
@@ -713,7 +715,7 @@ def build_openapi() -> dict[str, Any]:
                     "responses": {
                         "201": _json(schemas.TicketOut, "The new ticket"),
                         "200": _json(schemas.TicketOut, "The ticket of an earlier check-in"),
-                        **_errors(400, 401, 403, 404, 409, 422, 503),
+                        **_errors(400, 401, 403, 404, 409, 422, 429, 503),
                     },
                 }
             },
@@ -780,7 +782,8 @@ def build_openapi() -> dict[str, Any]:
                     "operationId": "smsInbound",
                     "summary": "A message a citizen sent (signed by Twilio): "
                     "STATUS/حالة <reference>, STOP/إيقاف, START/تشغيل; "
-                    "answered with TwiML in the keyword's language",
+                    "answered with TwiML in the keyword's language; a MessageSid already "
+                    "handled (a replayed request) changes nothing and gets an empty answer",
                     "security": [],
                     "parameters": [
                         {
@@ -799,6 +802,7 @@ def build_openapi() -> dict[str, Any]:
                                     "properties": {
                                         "From": {"type": "string"},
                                         "Body": {"type": "string"},
+                                        "MessageSid": {"type": "string"},
                                     },
                                     "required": ["From", "Body"],
                                 }

@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 from xml.sax.saxutils import escape
 
+from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from reception.errors import N_, Forbidden, NotFound
+from reception.metrics import INBOUND_REPLAYS
 from reception.notify.actions import record_delivery
 from reception.notify.inbound import answer_inbound
 from reception.web import ctx, with_write_session
 
 log = logging.getLogger("reception.sms")
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 async def _signed_params(request: Request) -> dict[str, str]:
@@ -52,13 +55,20 @@ async def inbound(request: Request) -> Response:
     """A message a citizen sent to our number; the answer goes back as TwiML."""
     params = await _signed_params(request)
     app = ctx(request)
-    reply = await with_write_session(
-        request,
-        lambda s: answer_inbound(
-            s, app.clock, params.get("From", ""), params.get("Body", "")[:300],
-            app.settings.public_base_url,
-        ),
-    )  # fmt: skip
+    try:
+        reply = await with_write_session(
+            request,
+            lambda s: answer_inbound(
+                s, app.clock, params.get("From", ""), params.get("Body", "")[:300],
+                app.settings.public_base_url, params.get("MessageSid", ""),
+            ),
+        )  # fmt: skip
+    except IntegrityError:  # the same message twice at the same moment: the other ran
+        reply = None
+    if reply is None:  # a replay of a message already answered: nothing happens
+        log.warning("sms webhook: a message delivered again was ignored")
+        INBOUND_REPLAYS.inc()
+        return Response(EMPTY_TWIML, media_type="application/xml")
     twiml = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         f"<Response><Message>{escape(reply)}</Message></Response>"

@@ -31,6 +31,7 @@ from reception.appointments.rules import (
 from reception.auth import fields
 from reception.auth.models import Role
 from reception.auth.principal import Principal
+from reception.bidi import refuse_direction_overrides
 from reception.clock import Clock
 from reception.errors import N_, Conflict, Forbidden, Invalid, NotFound
 from reception.inputs import digits_only
@@ -244,7 +245,7 @@ def book_appointment(
         service_id=service_row.id or 0,
         template_id=template.id if template is not None else None,
         starts_at=starts_at,
-        name=name.strip()[:120],
+        name=refuse_direction_overrides(name).strip()[:120],
         phone=phone_e164,
         language=language,
         residency=residency,

@@ -9,7 +9,8 @@ from sqlmodel import Session, col, select
 
 from reception import audit
 from reception.auth.models import ApiToken, Role, StaffUser, UserHall
-from reception.auth.passwords import hash_password
+from reception.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from reception.bidi import refuse_direction_overrides
 from reception.clock import clock_of
 from reception.errors import N_, Conflict, Invalid, NotFound
 from reception.queue.models import Branch, Hall
@@ -84,8 +85,13 @@ def create_user(
         or not username.replace("-", "").replace("_", "").isalnum()
     ):
         raise Invalid("bad_username", N_("A username is 1–60 letters, digits, - or _."))
-    if len(password) < 10:
-        raise Invalid("weak_password", N_("A password needs at least 10 characters."))
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            "weak_password",
+            N_("A password needs at least {minimum} characters."),
+            minimum=MIN_PASSWORD_LENGTH,
+        )
+    refuse_direction_overrides(full_name)
     if session.exec(select(StaffUser).where(StaffUser.username == username)).first():
         raise Conflict("username_taken", N_("The username {username} is taken."), username=username)
     branch, _ = _branch_and_hall(session, branch_slug, None)
@@ -132,6 +138,7 @@ def create_token(
     role_value = _role(role)
     if not name.strip():
         raise Invalid("name_required", N_("Give the token a name."))
+    refuse_direction_overrides(name)
     branch, hall = _branch_and_hall(session, branch_slug, hall_slug)
     if role_value != Role.admin and branch is None:
         raise Invalid(

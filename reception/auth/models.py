@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String
+from sqlalchemy import Index, String
 from sqlmodel import Field, SQLModel
 
 from reception.clock import utcnow
@@ -58,3 +58,16 @@ class ApiToken(SQLModel, table=True):
         sa_type=String(200),
         description="A display screen shows only these counter numbers (1,2,3); empty: all.",
     )
+
+
+class GuessStrike(SQLModel, table=True):
+    """One wrong guess (a password, a link, an appointment code) counted against one
+    key: see `reception.auth.throttle`. The key is a keyed hash, never the username,
+    address or code itself."""
+
+    __table_args__ = (Index("ix_guessstrike_scope_key_at", "scope", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(sa_type=String(24))
+    key: str = Field(sa_type=String(32))
+    at: datetime = Field(sa_type=UTCDateTime, index=True)

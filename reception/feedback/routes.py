@@ -21,7 +21,7 @@ from reception.feedback import actions, queries
 from reception.feedback.models import RatingSource
 from reception.feedback.queries import RateView
 from reception.inputs import to_id
-from reception.track.routes import _guard, _tracked
+from reception.track.routes import _guard, _missed, _tracked
 from reception.web import (
     check_csrf,
     ctx,
@@ -187,7 +187,7 @@ async def link_page(request: Request) -> Response:
 
 async def rate_by_link(request: Request) -> Response:
     token = _token(request)
-    throttle, address = _guard(request)
+    checks = await _guard(request)
     await check_csrf(request)
     values = _form_values(await request.form())
     clock = ctx(request).clock
@@ -206,7 +206,7 @@ async def rate_by_link(request: Request) -> Response:
             ),
         )
     except NotFound as exc:
-        throttle.failed(address)
+        await _missed(request, checks)
         return _missing(request, exc)
     except DomainError as exc:
         view = await read(request, lambda s: queries.link_rate_view(s, clock, token))

@@ -9,9 +9,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from reception.appointments import actions as appointment_actions
+from reception.auth.guard import code_checks, code_failed, refuse_codes_while_waiting
 from reception.auth.models import Role
 from reception.auth.principal import Principal
-from reception.errors import DomainError
+from reception.errors import DomainError, NotFound, TooManyRequests
 from reception.qr import qr_data_uri
 from reception.queue import actions, views
 from reception.web import (
@@ -112,7 +113,9 @@ async def check_in(request: Request) -> Response:
     app = ctx(request)
     code = str(form.get("code", "")).strip()[:40]
     residency = str(form.get("residency", "") or "")[:16] or None
+    checks = code_checks(request, principal, code)
     try:
+        await refuse_codes_while_waiting(request, checks)
         issued = await run_action(
             request,
             lambda s: appointment_actions.check_in(
@@ -128,6 +131,8 @@ async def check_in(request: Request) -> Response:
     except DomainError as exc:
         if exc.code in ("login_required", "wrong_role"):
             raise
+        if isinstance(exc, NotFound):
+            await code_failed(request, principal, checks)
         view = await read(
             request, lambda s: views.kiosk_view(s, principal, None, None, None, app.clock)
         )
@@ -138,7 +143,10 @@ async def check_in(request: Request) -> Response:
             "why": exc.code,
             "residency": residency,
         }
-        return render(request, "kiosk/appointment.html", context, status_code=exc.status_code)
+        page = render(request, "kiosk/appointment.html", context, status_code=exc.status_code)
+        if isinstance(exc, TooManyRequests):
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     return RedirectResponse(f"/kiosk/tickets/{issued.ticket.id}", status_code=303)
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from reception import audit
 from reception.auth.models import Role
 from reception.auth.principal import Principal
+from reception.bidi import refuse_direction_overrides
 from reception.clock import Clock
 from reception.errors import N_, Forbidden, Invalid, NotFound
 from reception.letters.models import (
@@ -178,6 +179,7 @@ def register_letter(
         raise Invalid("bad_language", N_("Language is ar or en."))
     id_number, residency = check_id_number(sender_id_number)
     name = _one_line(sender_name, 160, "name_required", N_("Write the sender's full name."))
+    refuse_direction_overrides(name)
     subject = _one_line(subject, 200, "subject_required", N_("Write the subject of the letter."))
     body = body.strip()
     if len(body) > 20000:

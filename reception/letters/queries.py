@@ -13,7 +13,7 @@ from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.errors import N_, Invalid, NotFound
 from reception.inputs import check_day, digits_only
-from reception.letters.actions import TRIAGE_ROLES, may_see
+from reception.letters.actions import EVERYONE_ON_LETTERS, TRIAGE_ROLES, may_see
 from reception.letters.models import (
     Category,
     Department,
@@ -29,6 +29,7 @@ MAX_RESULTS = 200
 
 
 def letter_by_reference(session: Session, principal: Principal, reference: str) -> Letter:
+    principal.require_role(*EVERYONE_ON_LETTERS)  # a kiosk or display reads no letter
     letter = session.exec(
         select(Letter).where(Letter.reference == reference.strip().upper()[:20])
     ).first()
@@ -156,7 +157,9 @@ def search(
 ) -> list[dict[str, Any]]:
     """Letters this principal may see, newest first, filtered. `q` matches the subject
     and body with Arabic spelling variants folded, every word present; it also finds a
-    reference number."""
+    reference number. A kiosk or display may not list letters at all (403, not an
+    empty list)."""
+    principal.require_role(*EVERYONE_ON_LETTERS)
     stmt = select(Letter).where(*_visible(principal))
     if status:
         if status not in {s.value for s in LetterStatus}:

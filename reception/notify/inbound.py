@@ -12,7 +12,7 @@ from reception.i18n import translations
 from reception.labels import STATUS_LABELS
 from reception.letters.models import Letter
 from reception.letters.rules import normalise_arabic
-from reception.notify.models import SmsOptOut
+from reception.notify.models import InboundSms, SmsOptOut
 from reception.queue.rules import normalise_phone
 
 STOP_WORDS = {"stop": "en", "unsubscribe": "en", "ايقاف": "ar", "الغاء": "ar"}
@@ -25,9 +25,25 @@ def _t(language: str, message: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
-def answer_inbound(session: Session, clock: Clock, sender: str, body: str, base_url: str) -> str:
-    """The reply to one inbound message (changes are made in the caller's transaction)."""
+def answer_inbound(
+    session: Session,
+    clock: Clock,
+    sender: str,
+    body: str,
+    base_url: str,
+    message_sid: str = "",
+) -> str | None:
+    """The reply to one inbound message (changes are made in the caller's transaction).
+
+    A message the provider already delivered (its `message_sid` is kept) is a replay
+    of a captured request: it changes nothing and gets no reply (None)."""
     from reception.errors import N_, DomainError
+
+    if message_sid:
+        if session.get(InboundSms, message_sid[:64]) is not None:
+            audit.record(session, "sms", "sms.inbound_replayed", "inboundsms", message_sid[:40])
+            return None
+        session.add(InboundSms(message_sid=message_sid[:64], at=clock.now()))
 
     words = normalise_arabic(body).split()
     keyword = words[0] if words else ""

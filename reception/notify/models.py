@@ -53,3 +53,11 @@ class SmsOptOut(SQLModel, table=True):
 
     phone: str = Field(sa_type=String(20), primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class InboundSms(SQLModel, table=True):
+    """A message a citizen sent us, by the provider's id only: a signed webhook
+    replayed later (the same MessageSid) finds its row and changes nothing."""
+
+    message_sid: str = Field(sa_type=String(64), primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

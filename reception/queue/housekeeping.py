@@ -85,8 +85,10 @@ async def run_housekeeping(
     interval: float,
     stop: asyncio.Event,
     public_base_url: str = "",
+    strike_max_age: int = 24 * 3600,
 ) -> None:
     from reception.appointments.actions import mark_no_shows, send_due_reminders
+    from reception.auth.throttle import forget_old_strikes
     from reception.stats.rollup import roll_up_closed_days
 
     def one_pass() -> Outcome[int]:
@@ -97,6 +99,8 @@ async def run_housekeeping(
         with session_scope(engine, clock) as session:
             reminded = send_due_reminders(session, clock, public_base_url)
             missed = mark_no_shows(session, clock)
+        with session_scope(engine) as session:
+            forget_old_strikes(session, clock.now(), strike_max_age)
         if reminded or missed:
             log.info("appointments: %s reminders, %s no-shows", reminded, missed)
         return outcome

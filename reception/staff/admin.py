@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from reception.auth import actions as auth_actions
 from reception.auth.models import Role
+from reception.auth.passwords import MIN_PASSWORD_LENGTH
 from reception.errors import N_, DomainError, Invalid
 from reception.inputs import check_day, to_int
 from reception.labels import ROLE_LABELS
@@ -57,6 +58,7 @@ async def _page(request: Request, principal: Any, branch: str | None, **extra: A
         "branches": view.branches,
         "roles": ROLE_LABELS,
         "call_topics": topics,
+        "min_password_length": MIN_PASSWORD_LENGTH,
         **extra,
     }
     return render(request, "staff/admin.html", context)

@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from reception.auth.guard import address_checks, count_failure, login_wait
 from reception.auth.models import Role
 from reception.auth.queries import principal_for_token
-from reception.auth.throttle import LoginThrottle
 from reception.errors import N_
 from reception.web import check_csrf, read, render, t
 
@@ -27,9 +27,8 @@ async def pair_page(request: Request) -> Response:
 async def pair(request: Request) -> Response:
     form = await check_csrf(request)
     token = str(form.get("token", "")).strip()[:200]
-    throttle: LoginThrottle = request.app.state.login_throttle_address
-    address = request.client.host if request.client else "-"
-    wait = throttle.locked_for(address)
+    checks = address_checks(request)
+    wait = await login_wait(request, checks)
     if wait:
         message = t(
             request,
@@ -41,10 +40,9 @@ async def pair(request: Request) -> Response:
         return response
     principal = await read(request, lambda s: principal_for_token(s, token)) if token else None
     if principal is None or principal.role not in DEVICE_LANDING:
-        throttle.failed(address)
+        await count_failure(request, checks)
         message = t(request, N_("This is not a valid kiosk or display token."))
         return render(request, "staff/device.html", {"error": message}, 401)
-    throttle.succeeded(address)
     request.session.clear()
     request.session["device_token_id"] = principal.id
     return RedirectResponse(DEVICE_LANDING[Role(principal.role)], status_code=303)

@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from reception.auth.guard import login_checks, login_failed, login_succeeded, login_wait
 from reception.auth.models import Role
 from reception.auth.queries import check_password, user_by_username
-from reception.auth.throttle import LoginThrottle
 from reception.errors import N_, Conflict, DomainError, NotFound
 from reception.inputs import to_id, to_int
 from reception.labels import OUTCOME_LABELS
@@ -59,11 +59,8 @@ async def login(request: Request) -> Response:
     form = await check_csrf(request)
     username = str(form.get("username", "")).strip()[:60]
     password = str(form.get("password", ""))[:200]
-    by_user: LoginThrottle = request.app.state.login_throttle_user
-    by_address: LoginThrottle = request.app.state.login_throttle_address
-    user_key = username.lower()
-    address_key = request.client.host if request.client else "-"
-    wait = max(by_user.locked_for(user_key), by_address.locked_for(address_key))
+    checks = login_checks(request, username)
+    wait = await login_wait(request, checks)
     if wait:
         message = t(
             request,
@@ -78,15 +75,14 @@ async def login(request: Request) -> Response:
     row = await read(request, lambda s: user_by_username(s, username)) if username else None
     user = await run_in_threadpool(check_password, row, password)
     if user is None:
-        by_user.failed(user_key)
-        by_address.failed(address_key)
+        await login_failed(request, checks, username)
         return render(
             request,
             "staff/login.html",
             {"error": t(request, N_("Wrong username or password.")), "username": username},
             status_code=401,
         )
-    by_user.succeeded(user_key)
+    await login_succeeded(request, checks)
     language = request.session.get("lang")
     request.session.clear()
     request.session["user_id"] = user.id

@@ -20,7 +20,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from reception.appointments import actions as appointment_actions
 from reception.appointments import views as appointment_views
-from reception.auth.throttle import LoginThrottle
+from reception.auth.guard import client_address, count_failure, key, limits, refuse_while_waiting
+from reception.auth.throttle import Check
 from reception.errors import N_, DomainError, Invalid, NotFound, TooManyRequests
 from reception.inputs import check_moment, has_control
 from reception.queue import views
@@ -32,27 +33,31 @@ CHANGED = '{"type":"changed"}'
 FINAL = {"done", "no_show", "cancelled", "expired"}
 
 
-def _guard(request: Request) -> tuple[LoginThrottle, str]:
+async def _guard(request: Request) -> list[Check]:
     """Links that do not exist, asked for again and again from one address, are
-    someone guessing: after 30 in 15 minutes that address waits (429)."""
-    throttle: LoginThrottle = request.app.state.tracking_throttle
-    address = request.client.host if request.client else "-"
-    wait = throttle.locked_for(address)
-    if wait:
-        raise TooManyRequests(
-            "too_many_guesses",
-            N_("Too many wrong links. Please try again in {minutes} minutes."),
-            minutes=max(1, -(-wait // 60)),
-        )
-    return throttle, address
+    someone guessing: after `LINK_GUESSES_PER_ADDRESS` in the window that address
+    waits (429). The checks come back for `_missed`."""
+    checks = [Check(limits(request).link_address, key(request, client_address(request)))]
+    await refuse_while_waiting(
+        request,
+        checks,
+        "too_many_guesses",
+        N_("Too many wrong links. Please try again in {minutes} minutes."),
+    )
+    return checks
+
+
+async def _missed(request: Request, checks: list[Check]) -> None:
+    """Count a link that does not exist."""
+    await count_failure(request, checks)
 
 
 async def _tracked(request: Request, load: Any) -> Any:
-    throttle, address = _guard(request)
+    checks = await _guard(request)
     try:
         return await read(request, load)
     except NotFound:
-        throttle.failed(address)
+        await _missed(request, checks)
         raise
 
 
@@ -143,12 +148,12 @@ async def _appointment_view(request: Request, with_free_slots: bool = False) -> 
 async def _appointment_change(request: Request, change: Any) -> None:
     """Run a citizen's change from a form; a link that does not exist counts as a guess
     like any other."""
-    throttle, address = _guard(request)
+    checks = await _guard(request)
     form = await check_csrf(request)
     try:
         await run_action(request, lambda s: change(s, form))
     except NotFound:
-        throttle.failed(address)
+        await _missed(request, checks)
         raise
 
 
