@@ -37,7 +37,14 @@ from reception.queue.models import (
     TicketStatus,
     VisitOutcome,
 )
-from reception.queue.rules import QueueState, check_ticket_transition, is_open, normalise_phone
+from reception.queue.rules import (
+    CLOSE_CHOICES,
+    QueueState,
+    check_close_choice,
+    check_ticket_transition,
+    is_open,
+    normalise_phone,
+)
 
 T = TypeVar("T")
 
@@ -309,14 +316,19 @@ _LOCK_COUNTER_SQL = text("SELECT 1 FROM counter WHERE id = :id FOR UPDATE")
 
 
 def _lock_next_waiting(
-    session: Session, hall_id: int, counter_id: int, starving_before: datetime | None
+    session: Session,
+    hall_id: int,
+    counter_id: int,
+    starving_before: datetime | None,
+    skip: int | None = None,
 ) -> tuple[Ticket, CallReason] | None:
     """The ticket this counter calls next, locked for this transaction.
 
     Policy: a ticket that has waited past the branch's maximum goes first (oldest
     first), so priority visitors never starve the others; otherwise the highest
     priority weight, then the earliest arrival. Tickets transferred to another
-    counter are left to that counter."""
+    counter are left to that counter; `skip` (a ticket just sent back) waits for the
+    next call."""
     served = select(CounterService.service_id).where(CounterService.counter_id == counter_id)
     base = select(Ticket).where(
         Ticket.hall_id == hall_id,
@@ -324,6 +336,8 @@ def _lock_next_waiting(
         col(Ticket.service_id).in_(served),
         (col(Ticket.assigned_counter_id).is_(None)) | (Ticket.assigned_counter_id == counter_id),
     )
+    if skip is not None:
+        base = base.where(Ticket.id != skip)
     postgres = session.get_bind().dialect.name == "postgresql"
     candidates = []
     if starving_before is not None:
@@ -438,17 +452,20 @@ def call_next(
     principal: Principal,
     counter_id: int,
     public_base_url: str = "",
+    close_current: str | None = None,
 ) -> Outcome[dict[str, Any] | None]:
-    """Finish what the counter is doing (a called or served ticket becomes done) and
-    call the first waiting ticket it serves, exactly once across operators."""
+    """Call the first waiting ticket the counter serves, exactly once across
+    operators. A ticket still open at the counter is first closed as the operator
+    says (`close_current`, see rules.CLOSE_CHOICES); without a word, nothing is
+    closed and the call is refused (`current_open`). A ticket sent back to the line
+    is not called again by this same call."""
+    check_close_choice(close_current)
     counter, hall = counter_for_operator(session, principal, counter_id)
     if counter.status != CounterStatus.open:
         raise Conflict("counter_not_open", N_("This counter is not open."))
-    events: list[Event] = []
-    current = queries.current_ticket_at(session, counter.id or 0)
-    if current is not None:
-        _move(session, clock, principal, current, TicketStatus.done, public_base_url)
-        current.outcome = current.outcome or VisitOutcome.served
+    closed, events = close_open_ticket(
+        session, clock, principal, counter, hall, close_current, public_base_url
+    )
     branch = session.get(Branch, hall.branch_id)
     assert branch is not None
     starving_before = (
@@ -456,10 +473,11 @@ def call_next(
         if branch.max_wait_minutes
         else None
     )
-    found = _lock_next_waiting(session, hall.id or 0, counter.id or 0, starving_before)
+    sent_back = closed.id if closed is not None and close_current == "return" else None
+    found = _lock_next_waiting(
+        session, hall.id or 0, counter.id or 0, starving_before, skip=sent_back
+    )
     if found is None:
-        if current is not None:
-            events.append(hall_event(session, hall, "ticket.finished", ticket={"id": current.id}))
         return Outcome(None, events)
     ticket, reason = found
     _call(session, clock, principal, ticket, counter, reason, public_base_url)
@@ -469,6 +487,44 @@ def call_next(
     summary = queries.ticket_summary(ticket, counter, service)
     events.append(hall_event(session, hall, "ticket.called", ticket=summary))
     return Outcome(summary, events)
+
+
+API_TICKET_FIELDS = ("id", "number", "status", "service", "counter", "called_at")
+"""The fields of a ticket in the JSON API's answers."""
+
+
+def close_open_ticket(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    counter: Counter,
+    hall: Hall,
+    close_current: str | None,
+    public_base_url: str = "",
+) -> tuple[Ticket | None, list[Event]]:
+    """Close the counter's open ticket (called or being served) as the operator said,
+    before the counter calls another or closes; (None, []) when none is open. Without
+    a choice, raise Conflict `current_open` carrying the open ticket: a visitor who
+    never came must not be counted as served by a click on "call next"."""
+    current = queries.current_ticket_at(session, counter.id or 0)
+    if current is None:
+        return None, []
+    if close_current is None:
+        service = session.get(Service, current.service_id)
+        assert service is not None
+        summary = queries.ticket_summary(current, counter, service)
+        raise Conflict(
+            "current_open",
+            N_(
+                "Ticket {number} is still open at this counter. Say first how it ended: "
+                "served, did not come, or back to the line."
+            ),
+            details={"ticket": {k: summary[k] for k in API_TICKET_FIELDS}},
+            number=current.number,
+        )
+    action = CLOSE_CHOICES[check_close_choice(close_current) or ""]
+    outcome = _act(session, clock, principal, counter, hall, current, action, None, public_base_url)
+    return current, outcome.events
 
 
 def act_on_current(
@@ -482,14 +538,7 @@ def act_on_current(
 ) -> Outcome[dict[str, Any]]:
     """recall, start, finish, no_show or return (to the queue, keeping its place) on
     the ticket the counter has called."""
-    targets = {
-        "recall": TicketStatus.called,
-        "start": TicketStatus.serving,
-        "finish": TicketStatus.done,
-        "no_show": TicketStatus.no_show,
-        "return": TicketStatus.waiting,
-    }
-    if action not in targets:
+    if action not in _CURRENT_TARGETS:
         raise Invalid("unknown_action", N_("Unknown action."))
     if outcome is not None and outcome not in {o.value for o in VisitOutcome}:
         raise Invalid("bad_outcome", N_("Unknown outcome of the visit."))
@@ -497,7 +546,31 @@ def act_on_current(
     ticket = queries.current_ticket_at(session, counter.id or 0)
     if ticket is None:
         raise Conflict("no_current_ticket", N_("This counter has no ticket called."))
-    target = targets[action]
+    return _act(session, clock, principal, counter, hall, ticket, action, outcome, public_base_url)
+
+
+_CURRENT_TARGETS = {
+    "recall": TicketStatus.called,
+    "start": TicketStatus.serving,
+    "finish": TicketStatus.done,
+    "no_show": TicketStatus.no_show,
+    "return": TicketStatus.waiting,
+}
+
+
+def _act(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    counter: Counter,
+    hall: Hall,
+    ticket: Ticket,
+    action: str,
+    outcome: str | None,
+    public_base_url: str,
+) -> Outcome[dict[str, Any]]:
+    """One move of the counter's current ticket, with its hall event."""
+    target = _CURRENT_TARGETS[action]
     if action == "recall":
         branch = session.get(Branch, hall.branch_id)
         if branch is not None and ticket.recall_count >= branch.max_recalls:
@@ -532,8 +605,11 @@ def call_ticket(
     counter_id: int,
     ticket_id: int,
     public_base_url: str = "",
+    close_current: str | None = None,
 ) -> Outcome[dict[str, Any]]:
-    """Call one chosen waiting ticket (one this counter serves) out of turn."""
+    """Call one chosen waiting ticket (one this counter serves) out of turn. A ticket
+    still open at the counter is closed as for `call_next`."""
+    check_close_choice(close_current)
     counter, hall = counter_for_operator(session, principal, counter_id)
     if counter.status != CounterStatus.open:
         raise Conflict("counter_not_open", N_("This counter is not open."))
@@ -553,15 +629,15 @@ def call_ticket(
             N_("This is not possible for a ticket that is {current}."),
             current=ticket.status,
         )
-    current = queries.current_ticket_at(session, counter_id)
-    if current is not None:
-        _move(session, clock, principal, current, TicketStatus.done, public_base_url)
-        current.outcome = current.outcome or VisitOutcome.served
+    _, events = close_open_ticket(
+        session, clock, principal, counter, hall, close_current, public_base_url
+    )
     _call(session, clock, principal, ticket, counter, CallReason.chosen, public_base_url)
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)
-    return Outcome(summary, [hall_event(session, hall, "ticket.called", ticket=summary)])
+    events.append(hall_event(session, hall, "ticket.called", ticket=summary))
+    return Outcome(summary, events)
 
 
 def transfer_ticket(
