@@ -420,7 +420,7 @@ def test_the_choices_in_english(app_client: TestClient, world: World) -> None:
     page = app_client.post(
         f"/staff/counters/{counter}/call-next", data={"csrf_token": csrf(page)}
     ).text
-    assert "How did the visit of <bdi dir=\"ltr\">M-001</bdi> end?" in page
+    assert 'How did the visit of <bdi dir="ltr">M-001</bdi> end?' in page
     for label in ("Served, call next", "Did not come, call next", "Back to the line, call next"):
         assert label in page, label
     r = app_client.post(f"/staff/counters/{counter}/call-next", data={"csrf_token": csrf(page)})
