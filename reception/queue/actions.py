@@ -320,15 +320,13 @@ def _lock_next_waiting(
     hall_id: int,
     counter_id: int,
     starving_before: datetime | None,
-    skip: int | None = None,
 ) -> tuple[Ticket, CallReason] | None:
     """The ticket this counter calls next, locked for this transaction.
 
     Policy: a ticket that has waited past the branch's maximum goes first (oldest
     first), so priority visitors never starve the others; otherwise the highest
     priority weight, then the earliest arrival. Tickets transferred to another
-    counter are left to that counter; `skip` (a ticket just sent back) waits for the
-    next call."""
+    counter are left to that counter."""
     served = select(CounterService.service_id).where(CounterService.counter_id == counter_id)
     base = select(Ticket).where(
         Ticket.hall_id == hall_id,
@@ -336,8 +334,6 @@ def _lock_next_waiting(
         col(Ticket.service_id).in_(served),
         (col(Ticket.assigned_counter_id).is_(None)) | (Ticket.assigned_counter_id == counter_id),
     )
-    if skip is not None:
-        base = base.where(Ticket.id != skip)
     postgres = session.get_bind().dialect.name == "postgresql"
     candidates = []
     if starving_before is not None:
@@ -458,14 +454,12 @@ def call_next(
     operators. A ticket still open at the counter is first closed as the operator
     says (`close_current`, see rules.CLOSE_CHOICES); without a word, nothing is
     closed and the call is refused (`current_open`). A ticket sent back to the line
-    is not called again by this same call."""
+    is not called again by this same call (it is chosen before the other goes back)."""
     check_close_choice(close_current)
     counter, hall = counter_for_operator(session, principal, counter_id)
     if counter.status != CounterStatus.open:
         raise Conflict("counter_not_open", N_("This counter is not open."))
-    closed, events = close_open_ticket(
-        session, clock, principal, counter, hall, close_current, public_base_url
-    )
+    current = open_ticket_to_close(session, counter, close_current)
     branch = session.get(Branch, hall.branch_id)
     assert branch is not None
     starving_before = (
@@ -473,14 +467,14 @@ def call_next(
         if branch.max_wait_minutes
         else None
     )
-    sent_back = closed.id if closed is not None and close_current == "return" else None
-    found = _lock_next_waiting(
-        session, hall.id or 0, counter.id or 0, starving_before, skip=sent_back
+    found = _lock_next_waiting(session, hall.id or 0, counter.id or 0, starving_before)
+    ticket, reason = found if found is not None else (None, CallReason.order)
+    closed = _close_and_call(
+        session, clock, principal, counter, current, close_current, ticket, reason, public_base_url
     )
-    if found is None:
+    events = [hall_event(session, hall, closed[1], ticket=closed[0])] if closed else []
+    if ticket is None:
         return Outcome(None, events)
-    ticket, reason = found
-    _call(session, clock, principal, ticket, counter, reason, public_base_url)
     _tell_the_next(session, hall, counter, public_base_url)
     service = session.get(Service, ticket.service_id)
     assert service is not None
@@ -493,38 +487,78 @@ API_TICKET_FIELDS = ("id", "number", "status", "service", "counter", "called_at"
 """The fields of a ticket in the JSON API's answers."""
 
 
-def close_open_ticket(
+def open_ticket_to_close(
+    session: Session, counter: Counter, close_current: str | None
+) -> Ticket | None:
+    """The counter's open ticket (called or being served), which the operator's
+    `close_current` will close before the counter calls another or closes; None when
+    none is open. Without a choice, raise Conflict `current_open` carrying the ticket:
+    a visitor who never came must not be counted as served by a click on "call next"."""
+    current = queries.current_ticket_at(session, counter.id or 0)
+    if current is None or close_current is not None:
+        return current
+    service = session.get(Service, current.service_id)
+    assert service is not None
+    summary = queries.ticket_summary(current, counter, service)
+    raise Conflict(
+        "current_open",
+        N_(
+            "Ticket {number} is still open at this counter. Say first how it ended: "
+            "served, did not come, or back to the line."
+        ),
+        details={"ticket": {k: summary[k] for k in API_TICKET_FIELDS}},
+        number=current.number,
+    )
+
+
+def close_ticket(
     session: Session,
     clock: Clock,
     principal: Principal,
     counter: Counter,
-    hall: Hall,
-    close_current: str | None,
+    ticket: Ticket,
+    close_current: str,
     public_base_url: str = "",
-) -> tuple[Ticket | None, list[Event]]:
-    """Close the counter's open ticket (called or being served) as the operator said,
-    before the counter calls another or closes; (None, []) when none is open. Without
-    a choice, raise Conflict `current_open` carrying the open ticket: a visitor who
-    never came must not be counted as served by a click on "call next"."""
-    current = queries.current_ticket_at(session, counter.id or 0)
-    if current is None:
-        return None, []
-    if close_current is None:
-        service = session.get(Service, current.service_id)
-        assert service is not None
-        summary = queries.ticket_summary(current, counter, service)
-        raise Conflict(
-            "current_open",
-            N_(
-                "Ticket {number} is still open at this counter. Say first how it ended: "
-                "served, did not come, or back to the line."
-            ),
-            details={"ticket": {k: summary[k] for k in API_TICKET_FIELDS}},
-            number=current.number,
-        )
+) -> tuple[dict[str, Any], str]:
+    """Close the counter's open ticket as the operator said: its summary and the kind
+    of the hall event the caller publishes once its own writes are done (the hall's
+    event number is taken last, as by every action)."""
     action = CLOSE_CHOICES[check_close_choice(close_current) or ""]
-    outcome = _act(session, clock, principal, counter, hall, current, action, None, public_base_url)
-    return current, outcome.events
+    return _apply(session, clock, principal, counter, ticket, action, None, public_base_url)
+
+
+def _close_and_call(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    counter: Counter,
+    current: Ticket | None,
+    close_current: str | None,
+    ticket: Ticket | None,
+    reason: CallReason,
+    public_base_url: str,
+) -> tuple[dict[str, Any], str] | None:
+    """Close the open ticket (if any) and call `ticket` (if any). A ticket sent back
+    and the one called change two waiting counts: they are written in the order of
+    those counts' keys, the same in every transaction, so two counters doing this at
+    once wait for each other instead of deadlocking."""
+    call_first = (
+        ticket is not None
+        and current is not None
+        and close_current == "return"
+        and (ticket.service_id, ticket.priority_weight)
+        < (current.service_id, current.priority_weight)
+    )
+    if ticket is not None and call_first:
+        _call(session, clock, principal, ticket, counter, reason, public_base_url)
+    closed = None
+    if current is not None and close_current is not None:
+        closed = close_ticket(
+            session, clock, principal, counter, current, close_current, public_base_url
+        )
+    if ticket is not None and not call_first:
+        _call(session, clock, principal, ticket, counter, reason, public_base_url)
+    return closed
 
 
 def act_on_current(
@@ -546,7 +580,13 @@ def act_on_current(
     ticket = queries.current_ticket_at(session, counter.id or 0)
     if ticket is None:
         raise Conflict("no_current_ticket", N_("This counter has no ticket called."))
-    return _act(session, clock, principal, counter, hall, ticket, action, outcome, public_base_url)
+    branch = session.get(Branch, hall.branch_id)
+    if action == "recall" and branch is not None and ticket.recall_count >= branch.max_recalls:
+        action = "no_show"  # called again as often as the branch allows: did not come
+    summary, kind = _apply(
+        session, clock, principal, counter, ticket, action, outcome, public_base_url
+    )
+    return Outcome(summary, [hall_event(session, hall, kind, ticket=summary)])
 
 
 _CURRENT_TARGETS = {
@@ -558,24 +598,18 @@ _CURRENT_TARGETS = {
 }
 
 
-def _act(
+def _apply(
     session: Session,
     clock: Clock,
     principal: Principal,
     counter: Counter,
-    hall: Hall,
     ticket: Ticket,
     action: str,
     outcome: str | None,
     public_base_url: str,
-) -> Outcome[dict[str, Any]]:
-    """One move of the counter's current ticket, with its hall event."""
+) -> tuple[dict[str, Any], str]:
+    """One move of the counter's current ticket: its summary and its hall event's kind."""
     target = _CURRENT_TARGETS[action]
-    if action == "recall":
-        branch = session.get(Branch, hall.branch_id)
-        if branch is not None and ticket.recall_count >= branch.max_recalls:
-            # Called again as often as the branch allows: the visitor did not come.
-            action, target = "no_show", TicketStatus.no_show
     _move(session, clock, principal, ticket, target, public_base_url)
     if target == TicketStatus.done:
         ticket.outcome = outcome or VisitOutcome.served
@@ -594,8 +628,7 @@ def _act(
         "start": "ticket.serving",
         "return": "ticket.returned",
     }.get(action, "ticket.finished")
-    summary = queries.ticket_summary(ticket, summary_counter, service)
-    return Outcome(summary, [hall_event(session, hall, kind, ticket=summary)])
+    return queries.ticket_summary(ticket, summary_counter, service), kind
 
 
 def call_ticket(
@@ -629,10 +662,19 @@ def call_ticket(
             N_("This is not possible for a ticket that is {current}."),
             current=ticket.status,
         )
-    _, events = close_open_ticket(
-        session, clock, principal, counter, hall, close_current, public_base_url
+    current = open_ticket_to_close(session, counter, close_current)
+    closed = _close_and_call(
+        session,
+        clock,
+        principal,
+        counter,
+        current,
+        close_current,
+        ticket,
+        CallReason.chosen,
+        public_base_url,
     )
-    _call(session, clock, principal, ticket, counter, CallReason.chosen, public_base_url)
+    events = [hall_event(session, hall, closed[1], ticket=closed[0])] if closed else []
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)

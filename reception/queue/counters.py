@@ -46,10 +46,14 @@ def set_counter_status(
             current=counter.status,
         )
     events: list[Event] = []
+    current = None
     if MOVES[move] == CounterStatus.closed:
-        _, events = actions.close_open_ticket(
-            session, clock, principal, counter, hall, close_current, public_base_url
+        current = actions.open_ticket_to_close(session, counter, close_current)
+    if current is not None and close_current is not None:
+        summary, kind = actions.close_ticket(
+            session, clock, principal, counter, current, close_current, public_base_url
         )
+        events.append(actions.hall_event(session, hall, kind, ticket=summary))
     counter.status = MOVES[move]
     session.add(counter)
     audit.record(session, principal.actor, f"counter.{move}", "counter", counter.id)
