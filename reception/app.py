@@ -70,10 +70,16 @@ def _is_api(request: Request) -> bool:
 
 
 def api_error(
-    code: str, message: str, status: int, headers: dict[str, str] | None = None
+    code: str,
+    message: str,
+    status: int,
+    headers: dict[str, str] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> Response:
     return JSONResponse(
-        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
+        {"error": {"code": code, "message": message}, **(details or {})},
+        status_code=status,
+        headers=headers,
     )
 
 
@@ -84,7 +90,7 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, TooManyRequests):
         headers = {"Retry-After": str(exc.retry_after)}
     if _is_api(request):
-        return api_error(exc.code, message, exc.status_code, headers)
+        return api_error(exc.code, message, exc.status_code, headers, exc.details)
     if isinstance(exc, Unauthorized):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if request.method != "GET":

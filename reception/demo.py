@@ -19,6 +19,7 @@ from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.db import session_scope
 from reception.queue import actions
+from reception.queue.housekeeping import close_past_days
 from reception.queue.models import (
     Branch,
     Counter,
@@ -371,6 +372,10 @@ def _demo_tickets(engine: Engine, public_base_url: str) -> None:
         today = clock.local_date(branch.timezone)
         if session.exec(select(Ticket).where(Ticket.business_date == today)).first():
             return
+    with session_scope(engine) as session:
+        # A demo ticket of an earlier day may still be open at counter 1: the end-of-day
+        # pass closes it (expired), so today's first call finds the counter free.
+        close_past_days(session, clock)
     for hall in ("men", "women"):
         for service in ("letter", "follow_up", "letter", "complaint"):
             with session_scope(engine) as session:

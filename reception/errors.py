@@ -15,11 +15,16 @@ def N_(message: str) -> str:  # noqa: N802 - the usual gettext marker name
 class DomainError(Exception):
     status_code = 400
 
-    def __init__(self, code: str, message: str, **params: Any) -> None:
+    def __init__(
+        self, code: str, message: str, *, details: dict[str, Any] | None = None, **params: Any
+    ) -> None:
         super().__init__(message.format(**params) if params else message)
         self.code = code
         self.message = message
         self.params = params
+        self.details = details or {}
+        """Further fields of the API's error answer, next to `error` (e.g. the ticket a
+        conflict is about), so a client can act without asking again."""
 
 
 class Invalid(DomainError):

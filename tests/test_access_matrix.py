@@ -114,6 +114,7 @@ ACCESS: dict[str, frozenset[str]] = {
     # the men's counter 1 and the men's hall
     "GET /staff": STAFF,  # everyone signed in lands on their own screen
     "GET /staff/counters/{counter_id}": OPERATOR_MEN | MANAGERS,
+    "GET /staff/counters/{counter_id}/close-current": OPERATOR_MEN | MANAGERS,
     "POST /staff/counters/{counter_id}/{action}": OPERATOR_MEN | MANAGERS,
     "POST /api/v1/counters/{counter}/call-next": OPERATOR_MEN | MANAGERS,
     "POST /api/v1/counters/{counter}/call/{ticket}": OPERATOR_MEN | MANAGERS,

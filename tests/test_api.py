@@ -48,16 +48,21 @@ def test_ticket_then_call_next_then_nobody(client: TestClient, world: World) -> 
 
     counter = world.counters["men"][0]
     called = []
+    served = {"close_current": "served"}
     for _ in range(3):
         r = client.post(
-            f"/api/v1/counters/{counter}/call-next", headers=auth(world, "operator-men")
+            f"/api/v1/counters/{counter}/call-next",
+            json=served,
+            headers=auth(world, "operator-men"),
         )
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["status"] == "called" and body["counter"] == 1
         called.append(body["number"])
     assert called == ["M-001", "M-002", "M-003"]
-    r = client.post(f"/api/v1/counters/{counter}/call-next", headers=auth(world, "operator-men"))
+    r = client.post(
+        f"/api/v1/counters/{counter}/call-next", json=served, headers=auth(world, "operator-men")
+    )
     assert r.status_code == 204 and r.content == b""
 
 
@@ -322,7 +327,8 @@ def test_finish_records_how_the_visit_ended(
     )
     assert r.status_code == 200 and r.json()["status"] == "done"
     client.post(f"/api/v1/counters/{counter}/call-next", headers=op)
-    client.post(f"/api/v1/counters/{counter}/call-next", headers=op)  # finishes the second
+    served = {"close_current": "served"}  # finishes the second
+    client.post(f"/api/v1/counters/{counter}/call-next", json=served, headers=op)
     with Session(engine) as s:
         outcomes = {t.id: t.outcome for t in s.exec(select(Ticket))}
     assert outcomes == {first["id"]: "letter_received", second["id"]: "served"}
@@ -402,7 +408,9 @@ def test_the_next_visitor_is_told_once_and_a_second_call_texts_nothing_new(
     assert client.post(f"/api/v1/counters/{counter}/current/return", headers=op).status_code == 200
     r = client.post(f"/api/v1/counters/{counter}/call/{first['id']}", headers=op)
     assert r.status_code == 200, r.text
-    assert client.post(f"/api/v1/counters/{counter}/call-next", headers=op).status_code == 200
+    served = {"close_current": "served"}
+    r = client.post(f"/api/v1/counters/{counter}/call-next", json=served, headers=op)
+    assert r.status_code == 200, r.text
     with Session(engine) as s:
         sent = sorted((m.purpose, m.to) for m in s.exec(select(OutgoingSms)))
     assert sent == [

@@ -29,6 +29,9 @@ from tests.servers import api
 
 pytestmark = pytest.mark.browser
 
+SERVED = {"close_current": "served"}
+"""Calling the next visitor: one still at the counter was served."""
+
 
 @pytest.fixture(scope="module")
 def live(
@@ -331,7 +334,10 @@ def test_display_announces_calls_in_order_and_applies_settings_live(
     kiosk, operator = world.tokens["kiosk"], world.tokens["operator-men"]
     counters = world.counters["men"]
     for _ in range(30):  # earlier tests may have left visitors waiting: serve them first
-        if api(base, operator, f"/api/v1/counters/{counters[1]}/call-next").status_code == 204:
+        if (
+            api(base, operator, f"/api/v1/counters/{counters[1]}/call-next", SERVED).status_code
+            == 204
+        ):
             break
     display = sign_in(browser, base, "display-men", {"width": 1080, "height": 1920})
     display.click("body")  # a touch: browsers play sound only after one
@@ -344,7 +350,9 @@ def test_display_announces_calls_in_order_and_applies_settings_live(
         )
         assert issued.status_code == 201, issued.text
         numbers.append(issued.json()["number"])
-    called = [api(base, operator, f"/api/v1/counters/{c}/call-next").json() for c in counters[1:3]]
+    called = [
+        api(base, operator, f"/api/v1/counters/{c}/call-next", SERVED).json() for c in counters[1:3]
+    ]
     assert [c["number"] for c in called] == numbers
     assert api(base, operator, f"/api/v1/counters/{counters[1]}/current/recall").status_code == 200
 
@@ -406,7 +414,7 @@ def test_tracking_page_updates_without_reload(live: tuple[str, World], browser: 
     counter = world.counters["women"][3]  # the counter that serves complaints
     operator = world.tokens["operator-women"]
     for _ in range(30):  # whoever waits before this ticket is served first
-        called = api(base, operator, f"/api/v1/counters/{counter}/call-next")
+        called = api(base, operator, f"/api/v1/counters/{counter}/call-next", SERVED)
         if called.status_code != 200 or called.json()["number"] == issued.json()["number"]:
             break
     page.get_by_text("يرجى التوجه إلى الكاونتر 4").wait_for(timeout=10000)
@@ -428,7 +436,10 @@ def test_display_of_some_counters_shows_only_their_calls(
     kiosk, operator = world.tokens["kiosk"], world.tokens["operator-women"]
     counters = world.counters["women"]
     for _ in range(30):  # serve whoever earlier tests left waiting
-        if api(base, operator, f"/api/v1/counters/{counters[0]}/call-next").status_code == 204:
+        if (
+            api(base, operator, f"/api/v1/counters/{counters[0]}/call-next", SERVED).status_code
+            == 204
+        ):
             break
     display = sign_in(browser, base, "display-women")
     display.goto(f"{base}/display?counters=4")
@@ -443,7 +454,9 @@ def test_display_of_some_counters_shows_only_their_calls(
         )
         numbers.append(issued.json()["number"])
     for counter in (counters[3], counters[1], counters[3]):  # 4, then 2, then 4 again
-        assert api(base, operator, f"/api/v1/counters/{counter}/call-next").status_code == 200
+        assert (
+            api(base, operator, f"/api/v1/counters/{counter}/call-next", SERVED).status_code == 200
+        )
     display.locator("[data-latest-number]").filter(has_text=numbers[2]).wait_for(timeout=5000)
     assert display.locator("[data-latest-counter]").inner_text() == "4"
     history = display.locator("[data-history]").inner_text()

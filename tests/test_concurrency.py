@@ -328,7 +328,7 @@ def operator_loop(
         seen, over = arrivals.mark() if arrivals is not None else (0, True)
         started = time.monotonic_ns()
         with session_scope(engine) as s:
-            outcome = call_next(s, CLOCK, principal, operator.counter_id)
+            outcome = call_next(s, CLOCK, principal, operator.counter_id, close_current="served")
         ended = time.monotonic_ns()
         shift.presses.append((started, ended))
         if outcome.value is None:
@@ -752,11 +752,14 @@ def test_call_next_over_http_never_returns_a_number_twice(
     def press_until_empty(base: str, counter_id: int, deadline: float) -> list[dict[str, Any]]:
         got = []
         headers = {"Authorization": f"Bearer {token}"}
+        served = {"close_current": "served"}  # each visitor is served before the next
         with httpx2.Client(base_url=base, timeout=60) as http:
             while True:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"counter {counter_id} still calling at the time limit")
-                response = http.post(f"/api/v1/counters/{counter_id}/call-next", headers=headers)
+                response = http.post(
+                    f"/api/v1/counters/{counter_id}/call-next", json=served, headers=headers
+                )
                 if response.status_code == 204:
                     return got
                 assert response.status_code == 200, (response.status_code, response.text)

@@ -65,7 +65,10 @@ def issue_and_call(base: str, world: World) -> tuple[dict[str, Any], dict[str, A
     )
     assert issued.status_code == 201, issued.text
     counter = world.counters["men"][0]
-    called = api(base, world.tokens["operator-men"], f"/api/v1/counters/{counter}/call-next")
+    served = {"close_current": "served"}  # a visitor still at the counter was served
+    called = api(
+        base, world.tokens["operator-men"], f"/api/v1/counters/{counter}/call-next", served
+    )
     assert called.status_code == 200, called.text
     return issued.json(), called.json()
 
@@ -218,7 +221,8 @@ def test_display_recovers_after_the_server_is_killed(sqlite_template: Path, tmp_
         assert after["calls"][0]["status"] == "called"
         assert after["calls"][0]["counter"] == 1
 
-        # And it is live again: the next call arrives as a delta.
+        # And it is live again: the next call arrives as deltas (M-001 served first).
         issue_and_call(again.base, world)
         assert next_message(ws)["seq"] == after["seq"] + 1
+        assert next_message(ws)["type"] == "ticket.finished"
         assert next_message(ws)["type"] == "ticket.called"

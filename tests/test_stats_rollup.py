@@ -184,10 +184,11 @@ def replay_a_day(client: TestClient, world: World, clock: FrozenClock, rng: rand
             counter = rng.choice(counters)
             headers = auth(world, operator)
             url = f"/api/v1/counters/{counter}"
-            r = client.post(f"{url}/call-next", headers=headers)
+            served = {"close_current": "served"}
+            r = client.post(f"{url}/call-next", json=served, headers=headers)
             assert r.status_code in (200, 204), r.text
             previous = current.pop(counter, None)
-            if previous is not None:  # calling the next one finishes the current one
+            if previous is not None:  # the operator said the current one was served
                 previous.status, previous.finished = "done", clock.now()
             if r.status_code == 204:
                 continue

@@ -163,7 +163,10 @@ def test_operator_console_calls_next(client: TestClient, world: World) -> None:
     assert r.status_code == 200 and "M-001" in r.text and "تم النداء" in r.text
     r = client.post(f"/staff/counters/{counter}/start", data={"csrf_token": csrf(r.text)})
     assert "قيد الخدمة" in r.text
-    r = client.post(f"/staff/counters/{counter}/call-next", data={"csrf_token": csrf(r.text)})
+    r = client.post(
+        f"/staff/counters/{counter}/call-next",
+        data={"csrf_token": csrf(r.text), "close_current": "served"},
+    )
     assert "لا أحد ينتظر هذا الكاونتر" in r.text
     r = client.post(f"/staff/counters/{counter}/finish", data={"csrf_token": csrf(r.text)})
     assert "لا توجد تذكرة منادى عليها" in r.text  # a clear message, not a crash

@@ -26,6 +26,8 @@ _MODELS: list[type[BaseModel]] = [
     schemas.DisplayBody,
     schemas.FinishBody,
     schemas.CounterStatusBody,
+    schemas.CloseCurrentBody,
+    schemas.CurrentOpenError,
     schemas.CounterOutShort,
     schemas.TicketOut,
     schemas.CalledTicket,
@@ -59,6 +61,26 @@ def _errors(*codes: int) -> dict[str, Any]:
     return {str(c): _json(schemas.ErrorBody, text[c]) for c in codes}
 
 
+def _current_open(*codes: int) -> dict[str, Any]:
+    """Errors of a request that moves a counter on: a 409 may be `current_open`, with
+    the ticket still open at the counter."""
+    return {
+        **_errors(*codes),
+        "409": _json(
+            schemas.CurrentOpenError,
+            "Not possible in the current state; `current_open`: a ticket is still open at "
+            "the counter and the request did not say how it ended (`close_current`)",
+        ),
+    }
+
+
+_CLOSE_CURRENT_BODY: dict[str, Any] = {
+    "required": False,
+    "description": "Optional: `close_current`, how the ticket still open at the counter ended.",
+    "content": {"application/json": {"schema": _ref(schemas.CloseCurrentBody)}},
+}
+
+
 def _path_int(name: str) -> dict[str, Any]:
     return {
         "name": name,
@@ -79,10 +101,12 @@ def _operator_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
         "/api/v1/counters/{counter}/call/{ticket}": {
             "post": {
                 "operationId": "callTicket",
-                "summary": "Call one chosen waiting ticket out of turn",
+                "summary": "Call one chosen waiting ticket out of turn (a ticket still "
+                "open at the counter is closed as `close_current` says)",
                 "security": bearer,
                 "parameters": [_path_int("counter"), _path_int("ticket")],
-                "responses": {"200": called, **errors},
+                "requestBody": _CLOSE_CURRENT_BODY,
+                "responses": {"200": called, **_current_open(400, 401, 403, 404, 422, 503)},
             }
         },
         "/api/v1/counters/{counter}/current/{action}": {
@@ -139,13 +163,14 @@ def _operator_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
         "/api/v1/counters/{counter}/status": {
             "post": {
                 "operationId": "setCounterStatus",
-                "summary": "Pause, resume, close or open a counter",
+                "summary": "Pause, resume, close or open a counter (closing it with a "
+                "ticket still open needs `close_current`)",
                 "security": bearer,
                 "parameters": [_path_int("counter")],
                 "requestBody": _body(schemas.CounterStatusBody),
                 "responses": {
                     "200": _json(schemas.CounterOutShort, "The counter"),
-                    **_errors(400, 401, 403, 404, 409, 422, 503),
+                    **_current_open(400, 401, 403, 404, 422, 503),
                 },
             }
         },
@@ -675,7 +700,8 @@ def build_openapi() -> dict[str, Any]:
             "/api/v1/counters/{counter}/call-next": {
                 "post": {
                     "operationId": "callNext",
-                    "summary": "Finish the counter's current ticket and call the next one",
+                    "summary": "Call the next ticket; a ticket still open at the counter is "
+                    "first closed as `close_current` says (without it: 409 `current_open`)",
                     "security": bearer,
                     "parameters": [
                         {
@@ -685,10 +711,11 @@ def build_openapi() -> dict[str, Any]:
                             "schema": {"type": "integer", "minimum": 1},
                         }
                     ],
+                    "requestBody": _CLOSE_CURRENT_BODY,
                     "responses": {
                         "200": _json(schemas.CalledTicket, "The called ticket"),
                         "204": {"description": "Nobody is waiting for this counter"},
-                        **_errors(401, 403, 404, 409, 503),
+                        **_current_open(400, 401, 403, 404, 422, 503),
                     },
                 }
             },

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from reception.api.openapi import build_openapi
 from reception.api.schemas import (
+    CloseCurrentBody,
     CounterStatusBody,
     DisplayBody,
     FinishBody,
@@ -105,7 +106,7 @@ async def create_ticket(request: Request) -> Response:
     return JSONResponse(issued.as_dict(), status_code=200 if issued.replayed else 201)
 
 
-TICKET_FIELDS = ("id", "number", "status", "service", "counter", "called_at")
+TICKET_FIELDS = actions.API_TICKET_FIELDS
 
 
 def _counter_id(request: Request) -> int:
@@ -136,14 +137,25 @@ async def _body(
         )
 
 
+async def _close_current(request: Request) -> str | None | JSONResponse:
+    """The optional `close_current` of a call: an empty body says nothing."""
+    if not await request.body():
+        return None
+    body = await _body(request, CloseCurrentBody)
+    return body if isinstance(body, JSONResponse) else body.close_current
+
+
 async def call_next(request: Request) -> Response:
     principal = await require_principal(request)
     counter_id = _counter_id(request)
+    close = await _close_current(request)
+    if isinstance(close, JSONResponse):
+        return close
     app = ctx(request)
     ticket = await run_action(
         request,
         lambda s: actions.call_next(
-            s, app.clock, principal, counter_id, app.settings.public_base_url
+            s, app.clock, principal, counter_id, app.settings.public_base_url, close
         ),
     )
     if ticket is None:
@@ -155,11 +167,14 @@ async def call_ticket(request: Request) -> Response:
     principal = await require_principal(request)
     counter_id = _counter_id(request)
     ticket_id = path_id(request, "ticket", "ticket")
+    close = await _close_current(request)
+    if isinstance(close, JSONResponse):
+        return close
     app = ctx(request)
     ticket = await run_action(
         request,
         lambda s: actions.call_ticket(
-            s, app.clock, principal, counter_id, ticket_id, app.settings.public_base_url
+            s, app.clock, principal, counter_id, ticket_id, app.settings.public_base_url, close
         ),
     )
     return _ticket_json(ticket)
@@ -218,7 +233,15 @@ async def counter_status(request: Request) -> Response:
     app = ctx(request)
     counter = await run_action(
         request,
-        lambda s: counters.set_counter_status(s, app.clock, principal, counter_id, body.action),
+        lambda s: counters.set_counter_status(
+            s,
+            app.clock,
+            principal,
+            counter_id,
+            body.action,
+            body.close_current,
+            app.settings.public_base_url,
+        ),
     )
     return JSONResponse({"id": counter.id, "number": counter.number, "status": counter.status})
 

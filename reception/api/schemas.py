@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
@@ -111,10 +111,31 @@ class FinishBody(BaseModel):
     outcome: Literal["served", "letter_received", "referred", "follow_up"] = "served"
 
 
+def _close_current_field() -> Any:
+    # A plain string for the model, so an unknown value gets the domain's own 422
+    # (`bad_close_current`, in the caller's language); the document lists the values.
+    return Field(
+        default=None,
+        max_length=20,
+        description="How the ticket still open at the counter ended, said before the "
+        "counter moves on: `served` (finished, served), `no_show` (called, did not come) "
+        "or `return` (back to the line, keeping its place). Without it, an open ticket "
+        "makes the request fail with 409 `current_open`.",
+        json_schema_extra={"enum": ["served", "no_show", "return", None]},
+    )
+
+
+class CloseCurrentBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    close_current: str | None = _close_current_field()
+
+
 class CounterStatusBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["pause", "resume", "close", "open"]
+    close_current: str | None = _close_current_field()
 
 
 class CounterOutShort(BaseModel):
@@ -151,6 +172,12 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+class CurrentOpenError(ErrorBody):
+    ticket: CalledTicket | None = Field(
+        default=None, description="With `current_open`: the ticket still open at the counter."
+    )
 
 
 class CounterOut(BaseModel):

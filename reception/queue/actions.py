@@ -38,7 +38,9 @@ from reception.queue.models import (
     VisitOutcome,
 )
 from reception.queue.rules import (
+    CLOSE_CHOICES,
     QueueState,
+    check_close_choice,
     check_residency,
     check_ticket_transition,
     is_open,
@@ -325,7 +327,10 @@ _LOCK_COUNTER_SQL = text("SELECT 1 FROM counter WHERE id = :id FOR UPDATE")
 
 
 def _lock_next_waiting(
-    session: Session, hall_id: int, counter_id: int, starving_before: datetime | None
+    session: Session,
+    hall_id: int,
+    counter_id: int,
+    starving_before: datetime | None,
 ) -> tuple[Ticket, CallReason] | None:
     """The ticket this counter calls next, locked for this transaction.
 
@@ -458,17 +463,18 @@ def call_next(
     principal: Principal,
     counter_id: int,
     public_base_url: str = "",
+    close_current: str | None = None,
 ) -> Outcome[dict[str, Any] | None]:
-    """Finish what the counter is doing (a called or served ticket becomes done) and
-    call the first waiting ticket it serves, exactly once across operators."""
+    """Call the first waiting ticket the counter serves, exactly once across
+    operators. A ticket still open at the counter is first closed as the operator
+    says (`close_current`, see rules.CLOSE_CHOICES); without a word, nothing is
+    closed and the call is refused (`current_open`). A ticket sent back to the line
+    is not called again by this same call (it is chosen before the other goes back)."""
+    check_close_choice(close_current)
     counter, hall = counter_for_operator(session, principal, counter_id)
     if counter.status != CounterStatus.open:
         raise Conflict("counter_not_open", N_("This counter is not open."))
-    events: list[Event] = []
-    current = queries.current_ticket_at(session, counter.id or 0)
-    if current is not None:
-        _move(session, clock, principal, current, TicketStatus.done, public_base_url)
-        current.outcome = current.outcome or VisitOutcome.served
+    current = open_ticket_to_close(session, counter, close_current)
     branch = session.get(Branch, hall.branch_id)
     assert branch is not None
     starving_before = (
@@ -477,18 +483,97 @@ def call_next(
         else None
     )
     found = _lock_next_waiting(session, hall.id or 0, counter.id or 0, starving_before)
-    if found is None:
-        if current is not None:
-            events.append(hall_event(session, hall, "ticket.finished", ticket={"id": current.id}))
+    ticket, reason = found if found is not None else (None, CallReason.order)
+    closed = _close_and_call(
+        session, clock, principal, counter, current, close_current, ticket, reason, public_base_url
+    )
+    events = [hall_event(session, hall, closed[1], ticket=closed[0])] if closed else []
+    if ticket is None:
         return Outcome(None, events)
-    ticket, reason = found
-    _call(session, clock, principal, ticket, counter, reason, public_base_url)
     _tell_the_next(session, hall, counter, public_base_url, clock.now())
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)
     events.append(hall_event(session, hall, "ticket.called", ticket=summary))
     return Outcome(summary, events)
+
+
+API_TICKET_FIELDS = ("id", "number", "status", "service", "counter", "called_at")
+"""The fields of a ticket in the JSON API's answers."""
+
+
+def open_ticket_to_close(
+    session: Session, counter: Counter, close_current: str | None
+) -> Ticket | None:
+    """The counter's open ticket (called or being served), which the operator's
+    `close_current` will close before the counter calls another or closes; None when
+    none is open. Without a choice, raise Conflict `current_open` carrying the ticket:
+    a visitor who never came must not be counted as served by a click on "call next"."""
+    current = queries.current_ticket_at(session, counter.id or 0)
+    if current is None or close_current is not None:
+        return current
+    service = session.get(Service, current.service_id)
+    assert service is not None
+    summary = queries.ticket_summary(current, counter, service)
+    raise Conflict(
+        "current_open",
+        N_(
+            "Ticket {number} is still open at this counter. Say first how it ended: "
+            "served, did not come, or back to the line."
+        ),
+        details={"ticket": {k: summary[k] for k in API_TICKET_FIELDS}},
+        number=current.number,
+    )
+
+
+def close_ticket(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    counter: Counter,
+    ticket: Ticket,
+    close_current: str,
+    public_base_url: str = "",
+) -> tuple[dict[str, Any], str]:
+    """Close the counter's open ticket as the operator said: its summary and the kind
+    of the hall event the caller publishes once its own writes are done (the hall's
+    event number is taken last, as by every action)."""
+    action = CLOSE_CHOICES[check_close_choice(close_current) or ""]
+    return _apply(session, clock, principal, counter, ticket, action, None, public_base_url)
+
+
+def _close_and_call(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    counter: Counter,
+    current: Ticket | None,
+    close_current: str | None,
+    ticket: Ticket | None,
+    reason: CallReason,
+    public_base_url: str,
+) -> tuple[dict[str, Any], str] | None:
+    """Close the open ticket (if any) and call `ticket` (if any). A ticket sent back
+    and the one called change two waiting counts: they are written in the order of
+    those counts' keys, the same in every transaction, so two counters doing this at
+    once wait for each other instead of deadlocking."""
+    call_first = (
+        ticket is not None
+        and current is not None
+        and close_current == "return"
+        and (ticket.service_id, ticket.priority_weight)
+        < (current.service_id, current.priority_weight)
+    )
+    if ticket is not None and call_first:
+        _call(session, clock, principal, ticket, counter, reason, public_base_url)
+    closed = None
+    if current is not None and close_current is not None:
+        closed = close_ticket(
+            session, clock, principal, counter, current, close_current, public_base_url
+        )
+    if ticket is not None and not call_first:
+        _call(session, clock, principal, ticket, counter, reason, public_base_url)
+    return closed
 
 
 def act_on_current(
@@ -502,14 +587,7 @@ def act_on_current(
 ) -> Outcome[dict[str, Any]]:
     """recall, start, finish, no_show or return (to the queue, keeping its place) on
     the ticket the counter has called."""
-    targets = {
-        "recall": TicketStatus.called,
-        "start": TicketStatus.serving,
-        "finish": TicketStatus.done,
-        "no_show": TicketStatus.no_show,
-        "return": TicketStatus.waiting,
-    }
-    if action not in targets:
+    if action not in _CURRENT_TARGETS:
         raise Invalid("unknown_action", N_("Unknown action."))
     if outcome is not None and outcome not in {o.value for o in VisitOutcome}:
         raise Invalid("bad_outcome", N_("Unknown outcome of the visit."))
@@ -518,12 +596,36 @@ def act_on_current(
     ticket = queries.current_ticket_at(session, counter.id or 0)
     if ticket is None:
         raise Conflict("no_current_ticket", N_("This counter has no ticket called."))
-    target = targets[action]
-    if action == "recall":
-        branch = session.get(Branch, hall.branch_id)
-        if branch is not None and ticket.recall_count >= branch.max_recalls:
-            # Called again as often as the branch allows: the visitor did not come.
-            action, target = "no_show", TicketStatus.no_show
+    branch = session.get(Branch, hall.branch_id)
+    if action == "recall" and branch is not None and ticket.recall_count >= branch.max_recalls:
+        action = "no_show"  # called again as often as the branch allows: did not come
+    summary, kind = _apply(
+        session, clock, principal, counter, ticket, action, outcome, public_base_url
+    )
+    return Outcome(summary, [hall_event(session, hall, kind, ticket=summary)])
+
+
+_CURRENT_TARGETS = {
+    "recall": TicketStatus.called,
+    "start": TicketStatus.serving,
+    "finish": TicketStatus.done,
+    "no_show": TicketStatus.no_show,
+    "return": TicketStatus.waiting,
+}
+
+
+def _apply(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    counter: Counter,
+    ticket: Ticket,
+    action: str,
+    outcome: str | None,
+    public_base_url: str,
+) -> tuple[dict[str, Any], str]:
+    """One move of the counter's current ticket: its summary and its hall event's kind."""
+    target = _CURRENT_TARGETS[action]
     _move(session, clock, principal, ticket, target, public_base_url)
     if target == TicketStatus.done:
         ticket.outcome = outcome or VisitOutcome.served
@@ -542,8 +644,7 @@ def act_on_current(
         "start": "ticket.serving",
         "return": "ticket.returned",
     }.get(action, "ticket.finished")
-    summary = queries.ticket_summary(ticket, summary_counter, service)
-    return Outcome(summary, [hall_event(session, hall, kind, ticket=summary)])
+    return queries.ticket_summary(ticket, summary_counter, service), kind
 
 
 def call_ticket(
@@ -553,8 +654,11 @@ def call_ticket(
     counter_id: int,
     ticket_id: int,
     public_base_url: str = "",
+    close_current: str | None = None,
 ) -> Outcome[dict[str, Any]]:
-    """Call one chosen waiting ticket (one this counter serves) out of turn."""
+    """Call one chosen waiting ticket (one this counter serves) out of turn. A ticket
+    still open at the counter is closed as for `call_next`."""
+    check_close_choice(close_current)
     counter, hall = counter_for_operator(session, principal, counter_id)
     if counter.status != CounterStatus.open:
         raise Conflict("counter_not_open", N_("This counter is not open."))
@@ -574,15 +678,24 @@ def call_ticket(
             N_("This is not possible for a ticket that is {current}."),
             current=ticket.status,
         )
-    current = queries.current_ticket_at(session, counter_id)
-    if current is not None:
-        _move(session, clock, principal, current, TicketStatus.done, public_base_url)
-        current.outcome = current.outcome or VisitOutcome.served
-    _call(session, clock, principal, ticket, counter, CallReason.chosen, public_base_url)
+    current = open_ticket_to_close(session, counter, close_current)
+    closed = _close_and_call(
+        session,
+        clock,
+        principal,
+        counter,
+        current,
+        close_current,
+        ticket,
+        CallReason.chosen,
+        public_base_url,
+    )
+    events = [hall_event(session, hall, closed[1], ticket=closed[0])] if closed else []
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)
-    return Outcome(summary, [hall_event(session, hall, "ticket.called", ticket=summary)])
+    events.append(hall_event(session, hall, "ticket.called", ticket=summary))
+    return Outcome(summary, events)
 
 
 def transfer_ticket(

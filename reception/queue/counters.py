@@ -8,10 +8,11 @@ from reception import audit
 from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Conflict, Invalid
-from reception.queue import actions, queries
+from reception.events import Event
+from reception.queue import actions
 from reception.queue.actions import Outcome
 from reception.queue.models import Counter, CounterStatus
-from reception.queue.rules import check_counter_transition
+from reception.queue.rules import check_close_choice, check_counter_transition
 
 MOVES = {
     "pause": CounterStatus.paused,
@@ -22,10 +23,20 @@ MOVES = {
 
 
 def set_counter_status(
-    session: Session, clock: Clock, principal: Principal, counter_id: int, move: str
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    counter_id: int,
+    move: str,
+    close_current: str | None = None,
+    public_base_url: str = "",
 ) -> Outcome[Counter]:
+    """Pause, resume, close or open a counter. Closing it with a ticket still open
+    closes that ticket first as the operator says (`close_current`: served, no_show,
+    return); without a word it is refused (`current_open`). Pausing keeps the ticket."""
     if move not in MOVES:
         raise Invalid("unknown_action", N_("Unknown action."))
+    check_close_choice(close_current)
     counter, hall = actions.counter_for_operator(session, principal, counter_id)
     name = check_counter_transition(counter.status, MOVES[move])
     if name != move:
@@ -34,8 +45,15 @@ def set_counter_status(
             N_("This is not possible for a counter that is {current}."),
             current=counter.status,
         )
-    if MOVES[move] == CounterStatus.closed and queries.current_ticket_at(session, counter_id):
-        raise Conflict("counter_busy", N_("Finish or return the current visitor first."))
+    events: list[Event] = []
+    current = None
+    if MOVES[move] == CounterStatus.closed:
+        current = actions.open_ticket_to_close(session, counter, close_current)
+    if current is not None and close_current is not None:
+        summary, kind = actions.close_ticket(
+            session, clock, principal, counter, current, close_current, public_base_url
+        )
+        events.append(actions.hall_event(session, hall, kind, ticket=summary))
     counter.status = MOVES[move]
     session.add(counter)
     audit.record(session, principal.actor, f"counter.{move}", "counter", counter.id)
@@ -46,4 +64,4 @@ def set_counter_status(
         "counter.status",
         counter={"number": counter.number, "status": counter.status},
     )
-    return Outcome(counter, [event])
+    return Outcome(counter, [*events, event])

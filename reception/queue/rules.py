@@ -44,6 +44,24 @@ def check_ticket_transition(current: str, target: str) -> str:
         ) from None
 
 
+CLOSE_CHOICES: dict[str, str] = {"served": "finish", "no_show": "no_show", "return": "return"}
+"""How an operator closes the counter's open ticket before calling another or closing
+the counter (`close_current`), and the move on the current ticket each one is:
+`served` finishes it (outcome served, also for a visitor called and never marked
+arrived: the operator says so), `no_show` records that the visitor did not come,
+`return` puts it back in line keeping its place. Nothing is closed unless said."""
+
+
+def check_close_choice(choice: str | None) -> str | None:
+    """The operator's choice for the open ticket, or None when they gave none."""
+    if choice is None or choice in CLOSE_CHOICES:
+        return choice
+    raise Invalid(
+        "bad_close_current",
+        N_("close_current is served, no_show or return (how the current visit ended)."),
+    )
+
+
 C = CounterStatus
 
 COUNTER_TRANSITIONS: dict[tuple[CounterStatus, CounterStatus], str] = {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -202,6 +204,39 @@ async def counter_page(request: Request) -> Response:
     return render(request, "staff/counter.html", {"view": view, "outcomes": OUTCOME_LABELS})
 
 
+MOVING_ON = re.compile(r"call-next|close|call-[0-9]{1,9}")
+"""What a counter may do only once its open ticket is closed: call the next, call one
+chosen ticket, close the counter."""
+
+
+async def close_current_page(request: Request) -> Response:
+    """Ask how the counter's open ticket ended before the counter moves on (`then`)."""
+    principal = await require_principal(request)
+    principal.require_role(Role.operator, Role.supervisor, Role.admin)
+    counter_id = path_id(request, "counter_id")
+    then = request.query_params.get("then", "")
+    if not MOVING_ON.fullmatch(then):
+        raise NotFound("unknown_action", N_("Unknown action."))
+    back = "supervise" if request.query_params.get("back") == "supervise" else ""
+    back_url = "/staff/supervise" if back else f"/staff/counters/{counter_id}"
+    clock = ctx(request).clock
+    view = await read(request, lambda s: views.counter_view(s, principal, clock, counter_id))
+    if view.current is None:  # closed meanwhile: nothing to ask
+        return RedirectResponse(back_url, status_code=303)
+    calling = None
+    if then.startswith("call-") and then != "call-next":
+        chosen = int(then[5:])
+        calling = next((r.ticket.number for r in view.next_up if r.ticket.id == chosen), None)
+        if calling is None:
+            flash(request, t(request, N_("This ticket is no longer waiting for this counter.")))
+            return RedirectResponse(back_url, status_code=303)
+    return render(
+        request,
+        "staff/close_current.html",
+        {"view": view, "then": then, "calling": calling, "back": back, "back_url": back_url},
+    )
+
+
 async def counter_action(request: Request) -> Response:
     principal = await require_principal(request)
     form = await check_csrf(request)
@@ -212,12 +247,13 @@ async def counter_action(request: Request) -> Response:
     if form.get("back") == "supervise":
         back_to = "/staff/supervise"
     back = RedirectResponse(back_to, status_code=303)
+    close_current = str(form.get("close_current") or "")[:20] or None
     try:
         if action == "call-next":
             called = await run_action(
                 request,
                 lambda s: actions.call_next(
-                    s, app.clock, principal, counter_id, app.settings.public_base_url
+                    s, app.clock, principal, counter_id, app.settings.public_base_url, close_current
                 ),
             )
             if called is None:
@@ -232,9 +268,12 @@ async def counter_action(request: Request) -> Response:
                 ),
             )
         elif action in COUNTER_MOVES:
+            close = close_current if action == "close" else None
             await run_action(
                 request,
-                lambda s: counters.set_counter_status(s, app.clock, principal, counter_id, action),
+                lambda s: counters.set_counter_status(
+                    s, app.clock, principal, counter_id, action, close, app.settings.public_base_url
+                ),
             )
         elif action == "transfer":
             service = str(form.get("service", ""))
@@ -263,7 +302,13 @@ async def counter_action(request: Request) -> Response:
             await run_action(
                 request,
                 lambda s: actions.call_ticket(
-                    s, app.clock, principal, counter_id, ticket_id, app.settings.public_base_url
+                    s,
+                    app.clock,
+                    principal,
+                    counter_id,
+                    ticket_id,
+                    app.settings.public_base_url,
+                    close_current,
                 ),
             )
         else:
@@ -272,6 +317,13 @@ async def counter_action(request: Request) -> Response:
         if exc.status_code in (401, 403, 404):
             raise
         flash(request, error_text(request, exc))
+        if exc.code == "current_open" and MOVING_ON.fullmatch(action):
+            query = {"then": action}
+            if form.get("back") == "supervise":
+                query["back"] = "supervise"
+            return RedirectResponse(
+                f"/staff/counters/{counter_id}/close-current?{urlencode(query)}", status_code=303
+            )
     return back
 
 
@@ -294,6 +346,7 @@ routes = [
     Route("/staff/halls/{hall_id}/display", hall_display, methods=["POST"]),
     Route("/staff/screens/{token_id}/counters", screen_counters, methods=["POST"]),
     Route("/staff/counters/{counter_id}", counter_page, methods=["GET"]),
+    Route("/staff/counters/{counter_id}/close-current", close_current_page, methods=["GET"]),
     Route("/staff/counters/{counter_id}/{action}", counter_action, methods=["POST"]),
     Route("/start", whoami_redirect, methods=["GET"]),
 ]
