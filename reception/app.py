@@ -34,6 +34,7 @@ from reception.api.ratings import routes as rating_api_routes
 from reception.api.reports import routes as report_api_routes
 from reception.api.routes import routes as api_routes
 from reception.api.sms import routes as sms_routes
+from reception.auth.guard import malformed_link
 from reception.auth.throttle import GuessLimits
 from reception.clock import Clock
 from reception.db import make_engine, reader_slots, writer_slots
@@ -412,7 +413,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             same_site="lax",
             https_only=settings.secure_cookies,
         ),
-        Middleware(InputGuard, on_error=on_domain_error),
+        Middleware(InputGuard, on_error=on_domain_error, on_bad_link=malformed_link),
     ]
     return ReceptionApp(
         routes=routes,

@@ -237,9 +237,15 @@ class InputGuard:
     any route reads them. Sits inside the session middleware, so the answer can be
     the usual error page."""
 
-    def __init__(self, app: ASGIApp, on_error: ErrorHandler) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        on_error: ErrorHandler,
+        on_bad_link: Callable[[Request], Awaitable[None]] | None = None,
+    ) -> None:
         self.app = app
         self.on_error = on_error
+        self.on_bad_link = on_bad_link
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # sockets check their few parameters themselves
@@ -261,19 +267,11 @@ class InputGuard:
             "control_character",
             N_("The request contains a control character, which is not allowed here."),
         )
-        if path.startswith(TRACKING_PREFIXES):
-            throttle = getattr(request.app.state, "tracking_throttle", None)
-            if throttle is not None:
-                address = request.client.host if request.client else "-"
-                wait = throttle.locked_for(address)
-                if wait:
-                    error = TooManyRequests(
-                        "too_many_guesses",
-                        N_("Too many wrong links. Please try again in {minutes} minutes."),
-                        minutes=max(1, -(-wait // 60)),
-                    )
-                else:
-                    throttle.failed(address)
+        if path.startswith(TRACKING_PREFIXES) and self.on_bad_link is not None:
+            try:
+                await self.on_bad_link(request)
+            except TooManyRequests as waiting:
+                error = waiting
         response = await self.on_error(request, error)
         await response(scope, receive, send)
 

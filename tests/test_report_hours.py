@@ -61,7 +61,11 @@ def play_the_day(c: TestClient, world: World, clock: FrozenClock) -> None:
         assert r.status_code == 201, r.text
 
     def call_next(counter: int, operator: str) -> None:
-        r = c.post(f"/api/v1/counters/{counter}/call-next", headers=auth(world, operator))
+        r = c.post(
+            f"/api/v1/counters/{counter}/call-next",
+            json={"close_current": "served"},
+            headers=auth(world, operator),
+        )
         assert r.status_code == 200, r.text
 
     def letter(channel: str, hall: str | None) -> None:

@@ -102,6 +102,28 @@ async def clear_failures(conn: HTTPConnection, checks: list[Check]) -> None:
     await with_write_session(conn, lambda s: forget_failures(s, checks))
 
 
+# --- citizens' links ------------------------------------------------------------------
+
+
+async def refuse_link_guesses(conn: HTTPConnection) -> list[Check]:
+    """Links that do not exist, asked for again and again from one address, are
+    someone guessing: after `LINK_GUESSES_PER_ADDRESS` in the window that address
+    waits (429). The checks come back to count a miss with `count_failure`."""
+    checks = [Check(limits(conn).link_address, key(conn, client_address(conn)))]
+    await refuse_while_waiting(
+        conn,
+        checks,
+        "too_many_guesses",
+        N_("Too many wrong links. Please try again in {minutes} minutes."),
+    )
+    return checks
+
+
+async def malformed_link(conn: HTTPConnection) -> None:
+    """A malformed link (a control character in it) is a wrong guess too."""
+    await count_failure(conn, await refuse_link_guesses(conn))
+
+
 # --- signing in --------------------------------------------------------------------
 
 

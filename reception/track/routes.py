@@ -20,7 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from reception.appointments import actions as appointment_actions
 from reception.appointments import views as appointment_views
-from reception.auth.guard import client_address, count_failure, key, limits, refuse_while_waiting
+from reception.auth.guard import count_failure, refuse_link_guesses
 from reception.auth.throttle import Check
 from reception.errors import N_, DomainError, Invalid, NotFound, TooManyRequests
 from reception.inputs import check_moment, has_control
@@ -34,17 +34,7 @@ FINAL = {"done", "no_show", "cancelled", "expired"}
 
 
 async def _guard(request: Request) -> list[Check]:
-    """Links that do not exist, asked for again and again from one address, are
-    someone guessing: after `LINK_GUESSES_PER_ADDRESS` in the window that address
-    waits (429). The checks come back for `_missed`."""
-    checks = [Check(limits(request).link_address, key(request, client_address(request)))]
-    await refuse_while_waiting(
-        request,
-        checks,
-        "too_many_guesses",
-        N_("Too many wrong links. Please try again in {minutes} minutes."),
-    )
-    return checks
+    return await refuse_link_guesses(request)
 
 
 async def _missed(request: Request, checks: list[Check]) -> None:
