@@ -33,6 +33,8 @@ from reception.api.ratings import routes as rating_api_routes
 from reception.api.reports import routes as report_api_routes
 from reception.api.routes import routes as api_routes
 from reception.api.sms import routes as sms_routes
+from reception.auth.live import follow_access
+from reception.auth.queries import current_access
 from reception.auth.throttle import LoginThrottle
 from reception.clock import Clock
 from reception.db import make_engine, reader_slots, writer_slots
@@ -58,7 +60,16 @@ from reception.stats.dashboard import routes as dashboard_routes
 from reception.stats.routes import routes as report_screen_routes
 from reception.track.meeting import routes as meeting_answer_routes
 from reception.track.routes import routes as track_routes
-from reception.web import AppContext, error_text, language_of, make_templates, render, t
+from reception.web import (
+    AppContext,
+    error_text,
+    language_of,
+    make_templates,
+    render,
+    session_expired,
+    t,
+    with_session,
+)
 
 log = logging.getLogger("reception")
 
@@ -82,6 +93,8 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return api_error(exc.code, message, exc.status_code, headers)
     if isinstance(exc, Unauthorized):
+        if request.scope.get("signed_out_device"):  # a revoked device token
+            return RedirectResponse("/device", status_code=303)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if request.method != "GET":
             referer = urlsplit(request.headers.get("referer", ""))
@@ -312,6 +325,24 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 settings.public_base_url,
             )
         )
+        context = app.state.ctx
+
+        async def check_access(users: set[int], tokens: set[int], sessions: set[int]) -> Any:
+            return await anyio.to_thread.run_sync(
+                with_session,
+                read_engine,
+                lambda s: current_access(s, users, tokens, sessions),
+                limiter=context.readers,
+            )
+
+        access = asyncio.create_task(
+            follow_access(
+                broadcaster,
+                context.sockets,
+                check_access,
+                lambda principal, started: session_expired(context, principal, started),
+            )
+        )
         app.state.suggestions = SuggestionModel(read_engine)
         retraining = asyncio.create_task(
             run_retraining(
@@ -328,7 +359,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             yield {}
         finally:
             stop.set()
-            for task in (worker, housekeeping, retraining):
+            access.cancel()
+            for task in (worker, housekeeping, retraining, access):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await broadcaster.disconnect()

@@ -4,7 +4,7 @@ from sqlmodel import SQLModel
 
 from reception.appointments.models import Appointment, MeetingRequest, SlotSeats, SlotTemplate
 from reception.audit import AuditEntry
-from reception.auth.models import ApiToken, StaffUser, UserHall
+from reception.auth.models import ApiToken, StaffSession, StaffUser, UserHall
 from reception.feedback.models import Rating
 from reception.letters.models import (
     Attachment,
@@ -57,6 +57,7 @@ __all__ = [
     "SmsOptOut",
     "PriorityGroup",
     "Service",
+    "StaffSession",
     "StaffUser",
     "Ticket",
     "TicketSequence",

@@ -58,3 +58,14 @@ class ApiToken(SQLModel, table=True):
         sa_type=String(200),
         description="A display screen shows only these counter numbers (1,2,3); empty: all.",
     )
+
+
+class StaffSession(SQLModel, table=True):
+    """A browser signed in to an account. Its cookie carries a random secret; only the
+    secret's SHA-256 is kept here, so a copy of this table signs nobody in. Deleting
+    the row ends the session on every worker at its next request."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="staffuser.id", index=True)
+    secret_hash: str = Field(sa_type=String(64), unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -2,24 +2,63 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import bindparam
 from sqlalchemy import select as sql_select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from reception.auth.actions import token_digest
-from reception.auth.models import ApiToken, StaffUser, UserHall
+from reception.auth.models import ApiToken, StaffSession, StaffUser, UserHall
 from reception.auth.passwords import verify_password
 from reception.auth.principal import Principal
+from reception.auth.sessions import secret_digest
 from reception.auth.throttle import HASHING_AT_ONCE
 from reception.db import fetch_one
 
 
 def principal_for_user(session: Session, user_id: int) -> Principal | None:
-    user = session.get(StaffUser, user_id)
+    return _user_principal(session, session.get(StaffUser, user_id))
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    principal: Principal
+    session_id: int
+    started: datetime
+
+
+_SESSION_BY_HASH = (
+    select(StaffSession.id, StaffSession.created_at, StaffUser)
+    .join(StaffUser, col(StaffUser.id) == col(StaffSession.user_id))
+    .where(StaffSession.secret_hash == bindparam("digest"))
+)
+
+
+def signed_in(session: Session, secret: str) -> SignedIn | None:
+    """The session a cookie's secret names, with its account: one indexed lookup (the
+    account comes in the same query), then the account's halls, as before sessions
+    were kept on the server. None once the session was ended or the account disabled."""
+    row = session.exec(_SESSION_BY_HASH, params={"digest": secret_digest(secret)}).first()
+    if row is None or row[0] is None:
+        return None
+    session_id, started, user = row
+    principal = _user_principal(session, user)
+    return None if principal is None else SignedIn(principal, session_id, started)
+
+
+def _user_principal(session: Session, user: StaffUser | None) -> Principal | None:
     if user is None or not user.active or user.id is None:
         return None
     halls = session.exec(select(UserHall.hall_id).where(UserHall.user_id == user.id)).all()
+    return _principal_of_user(user, halls)
+
+
+def _principal_of_user(user: StaffUser, halls: Iterable[int]) -> Principal:
+    assert user.id is not None
     return Principal(
         kind="user",
         id=user.id,
@@ -112,3 +151,37 @@ def check_password(user: StaffUser | None, password: str) -> StaffUser | None:
 
 def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
     return check_password(user_by_username(session, username), password)
+
+
+def current_access(
+    session: Session, user_ids: set[int], token_ids: set[int], session_ids: set[int]
+) -> tuple[dict[int, Principal], dict[int, Principal], dict[int, datetime]]:
+    """What the given accounts, tokens and sessions may do now, in three queries
+    whatever their number (absent from the answer: disabled, revoked or ended). Used
+    to check the sockets a worker holds when access events may have been lost."""
+    users: dict[int, Principal] = {}
+    tokens: dict[int, Principal] = {}
+    sessions: dict[int, datetime] = {}
+    if user_ids:
+        rows = session.exec(select(StaffUser).where(col(StaffUser.id).in_(user_ids))).all()
+        halls: dict[int, set[int]] = {}
+        for user_id, hall_id in session.exec(
+            select(UserHall.user_id, UserHall.hall_id).where(col(UserHall.user_id).in_(user_ids))
+        ):
+            halls.setdefault(user_id, set()).add(hall_id)
+        for user in rows:
+            if user.active and user.id is not None:
+                users[user.id] = _principal_of_user(user, halls.get(user.id, ()))
+    if token_ids:
+        for token in session.exec(select(ApiToken).where(col(ApiToken.id).in_(token_ids))):
+            principal = _token_principal(token)
+            if principal is not None:
+                tokens[principal.id] = principal
+    if session_ids:
+        found = session.exec(
+            select(StaffSession.id, StaffSession.created_at).where(
+                col(StaffSession.id).in_(session_ids)
+            )
+        )
+        sessions = {i: started for i, started in found if i is not None}
+    return users, tokens, sessions
