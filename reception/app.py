@@ -50,6 +50,7 @@ from reception.notify.backends import create_backend
 from reception.notify.worker import run_worker
 from reception.queue.housekeeping import run_housekeeping
 from reception.settings import LANGUAGES, Settings, load_settings
+from reception.staff.account import routes as account_routes
 from reception.staff.admin import routes as admin_screen_routes
 from reception.staff.agenda import routes as meeting_screen_routes
 from reception.staff.appointments import routes as appointment_screen_routes
@@ -94,6 +95,8 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
         return api_error(exc.code, message, exc.status_code, headers)
     if isinstance(exc, Unauthorized):
         if request.scope.get("signed_out_device"):  # a revoked device token
+            message = N_("This screen was signed out. Pair it again with a new token.")
+            request.session["flash"] = {"text": t(request, message), "kind": "info"}
             return RedirectResponse("/device", status_code=303)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if request.method != "GET":
@@ -341,6 +344,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 context.sockets,
                 check_access,
                 lambda principal, started: session_expired(context, principal, started),
+                settings.access_recheck_seconds,
             )
         )
         app.state.suggestions = SuggestionModel(read_engine)
@@ -378,6 +382,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
         *kiosk_routes,
         *admin_screen_routes,
+        *account_routes,
         *staff_routes,
         *device_routes,
         *letter_routes,

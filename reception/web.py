@@ -337,9 +337,7 @@ def session_expired(app: AppContext, principal: Principal, started: datetime) ->
     return age > app.settings.session_max_age_seconds
 
 
-def hold_socket(
-    ws: HTTPConnection, before_close: Callable[[], Awaitable[None]] | None = None
-) -> Any:
+def hold_socket(ws: HTTPConnection, stop: Callable[[], object] | None = None) -> Any:
     """Register an accepted socket of the signed-in principal for as long as the
     `with` block runs: it is closed (4401 or 4409) as soon as that access ends or
     changes, on whichever worker it is held."""
@@ -350,7 +348,7 @@ def hold_socket(
         principal=principal,
         session_id=ws.scope.get("staff_session_id"),
         read_at=float(ws.scope.get("principal_read_at", 0.0)),
-        before_close=before_close,
+        stop=stop,
         started=ws.scope.get("staff_session_started"),
     )
     return ctx(ws).sockets.hold(entry)

@@ -225,6 +225,21 @@ def _admin_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
             [],
         ),
         ("/api/v1/admin/users", "post", admin.UserIn, "Add a staff or device account", []),
+        (
+            "/api/v1/admin/users/{username}",
+            "patch",
+            admin.UserChangeIn,
+            "Change an account's role, branch, halls, state or password; its open sockets "
+            "close at once on every worker, and disabling or a new password ends its sessions",
+            ["username"],
+        ),
+        (
+            "/api/v1/admin/users/{username}/sign-out",
+            "post",
+            None,
+            "Sign an account out everywhere: every session ends, every socket closes",
+            ["username"],
+        ),
         ("/api/v1/admin/tokens", "get", None, "List every token (without secrets)", []),
         (
             "/api/v1/admin/tokens",

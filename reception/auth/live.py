@@ -53,8 +53,9 @@ class LiveSocket:
     session_id: int | None
     read_at: float
     """`time.monotonic()` when the principal was read for this socket."""
-    before_close: Callable[[], Awaitable[None]] | None = None
-    """Stops whatever feeds the socket, so nothing more is sent once access ended."""
+    stop: Callable[[], object] | None = None
+    """Stops whatever feeds the socket, at once (no await), so that nothing queued
+    behind the notice is sent once access ended."""
     started: datetime | None = None
     closing: bool = field(default=False)
 
@@ -115,6 +116,8 @@ class LiveSockets:
             code = SIGNED_OUT if previous and previous[1] == SIGNED_OUT else notice.code
             self.recent[key] = (now, code)
             targets |= self.by_key.get(key, set())
+        for entry in targets:
+            _stop(entry)  # before any await: nothing more goes out on these sockets
         await asyncio.gather(*(close(entry, notice.code) for entry in targets))
         return len(targets)
 
@@ -149,13 +152,18 @@ class LiveSockets:
         task.add_done_callback(self.closers.discard)
 
 
+def _stop(entry: LiveSocket) -> None:
+    if entry.stop is not None:
+        with contextlib.suppress(Exception):
+            entry.stop()
+        entry.stop = None
+
+
 async def close(entry: LiveSocket, code: int) -> None:
+    _stop(entry)
     if entry.closing:
         return
     entry.closing = True
-    if entry.before_close is not None:
-        with contextlib.suppress(Exception):
-            await entry.before_close()
     with contextlib.suppress(Exception):  # the socket may be gone already
         await entry.ws.close(code=code)
 

@@ -135,6 +135,10 @@ def _principal_of_token(
     )
 
 
+def user_by_id(session: Session, user_id: int) -> StaffUser | None:
+    return session.get(StaffUser, user_id)
+
+
 def user_by_username(session: Session, username: str) -> StaffUser | None:
     return session.exec(select(StaffUser).where(StaffUser.username == username)).first()
 

@@ -250,7 +250,7 @@ async def display_socket(ws: WebSocket) -> None:
     )
     # Held while open: revoking its token, ending its session or disabling its account
     # stops the feed and closes the socket (4401) on whichever worker holds it.
-    with hold_socket(ws, feed.close):
+    with hold_socket(ws, feed.stop):
         async with app.broadcaster.subscribe(channel, feed):
             # Subscribed first, then the snapshot: nothing can fall between the two.
             feed.start(RESYNC)
