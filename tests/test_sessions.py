@@ -18,7 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 from reception.audit import AuditEntry
 from reception.auth.models import StaffSession
 from tests.factories import PASSWORD, World
-from tests.test_web import csrf, sign_in
+from tests.test_web import csrf
 
 NEW_PASSWORD = "another-long-password"
 
@@ -97,9 +97,7 @@ def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(
     assert "user.sign_out" in audit_actions(engine)
 
 
-def test_a_new_password_signs_out_every_other_browser(
-    client: TestClient, engine: Engine
-) -> None:
+def test_a_new_password_signs_out_every_other_browser(client: TestClient, engine: Engine) -> None:
     other = signed_in_as(client, "supervisor")
     signed_in_as(client, "supervisor")
     token = page_csrf(client)
@@ -175,7 +173,9 @@ def test_an_administrator_signs_an_account_out_everywhere(
     assert r.status_code == 200 and r.json()["sessions_ended"] == 1
     use(client, again)
     assert not opens(client)
-    assert client.post("/api/v1/admin/users/nobody/sign-out", headers=admin(world)).status_code == 404
+    assert (
+        client.post("/api/v1/admin/users/nobody/sign-out", headers=admin(world)).status_code == 404
+    )
     with Session(engine) as s:
         entries = s.exec(
             select(AuditEntry).where(AuditEntry.action == "user.sign_out_everywhere")
@@ -187,11 +187,15 @@ def test_a_disabled_account_is_signed_out_and_enabling_it_does_not_revive_the_se
     client: TestClient, world: World
 ) -> None:
     operator = signed_in_as(client, "operator-men")
-    r = client.patch("/api/v1/admin/users/operator-men", json={"active": False}, headers=admin(world))
+    r = client.patch(
+        "/api/v1/admin/users/operator-men", json={"active": False}, headers=admin(world)
+    )
     assert r.status_code == 200 and r.json()["active"] is False
     use(client, operator)
     assert not opens(client)
-    r = client.patch("/api/v1/admin/users/operator-men", json={"active": True}, headers=admin(world))
+    r = client.patch(
+        "/api/v1/admin/users/operator-men", json={"active": True}, headers=admin(world)
+    )
     assert r.status_code == 200
     use(client, operator)
     assert not opens(client)
@@ -371,7 +375,9 @@ def test_a_new_role_from_the_administration_page_closes_the_dashboard(
 def issue_and_call(client: TestClient, world: World, hall: str) -> None:
     kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
     r = client.post(
-        "/api/v1/tickets", json={"branch": "riyadh", "hall": hall, "service": "letter"}, headers=kiosk
+        "/api/v1/tickets",
+        json={"branch": "riyadh", "hall": hall, "service": "letter"},
+        headers=kiosk,
     )
     assert r.status_code == 201, r.text
     operator = {"Authorization": f"Bearer {world.tokens[f'operator-{hall}']}"}
