@@ -297,7 +297,7 @@ async def principal_of(conn: HTTPConnection) -> Principal | None:
         and not conn.url.path.startswith("/api/")  # the API takes bearer tokens only
     ):
         secret = str(conn.session["sid"])
-        found = await read(conn, lambda s: signed_in(s, secret))
+        found = await _on_reader(conn, signed_in, secret)
         if found is None or session_expired(ctx(conn), found.principal, found.started):
             _signed_out(conn)
         else:
