@@ -384,3 +384,46 @@ def issue_and_call(client: TestClient, world: World, hall: str) -> None:
     counter = world.counters[hall][0]
     r = client.post(f"/api/v1/counters/{counter}/call-next", headers=operator)
     assert r.status_code == 200, r.text
+
+
+@pytest.fixture
+def rechecking(database_url: str, tmp_path: Any, world: World) -> Any:
+    """A server that checks its sockets against the database every 0.2 s."""
+    from reception.app import create_app
+    from tests.conftest import make_settings
+
+    settings = make_settings(database_url, tmp_path / "var", access_recheck_seconds=0.2)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+        yield c
+
+
+def test_a_change_made_outside_the_server_still_closes_the_socket(
+    rechecking: TestClient, world: World, engine: Engine
+) -> None:
+    """`reception token revoke` with BROADCAST_URL=memory:// cannot reach the server's
+    process: its own check of the database finds the revoked token, and leaves the
+    sockets whose access did not change alone."""
+    from reception.auth.actions import revoke_token
+    from reception.auth.models import ApiToken
+    from reception.db import session_scope
+
+    client = rechecking
+    signed_in_as(client, "display-men")
+    screen = {"Authorization": f"Bearer {world.tokens['display-men']}"}
+    with (
+        client.websocket_connect("/display/ws", headers=screen) as by_token,
+        client.websocket_connect("/display/ws?hall=men") as by_account,
+    ):
+        assert by_token.receive_json()["type"] == "snapshot"
+        assert by_account.receive_json()["type"] == "snapshot"
+        with session_scope(engine) as s:
+            token = s.exec(select(ApiToken).where(ApiToken.name == "display-men")).one()
+            assert token.id is not None
+            revoke_token(s, token_id=token.id, actor="cli")
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                by_token.receive_json()
+        assert closed.value.code == 4401
+        issue_and_call(client, world, "men")
+        assert by_account.receive_json()["type"] == "ticket.issued"
+        assert by_account.receive_json()["type"] == "ticket.called"
