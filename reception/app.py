@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reception import PACKAGE_DIR
+from reception.api.accounts import routes as account_api_routes
 from reception.api.admin import routes as admin_routes
 from reception.api.appointments import routes as appointment_api_routes
 from reception.api.letters import routes as letter_api_routes
@@ -392,6 +393,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *api_routes,
         *sms_routes,
         *admin_routes,
+        *account_api_routes,
         *appointment_api_routes,
         *meeting_api_routes,  # before the letters' /{reference}/{move}
         *letter_api_routes,

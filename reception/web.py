@@ -303,7 +303,6 @@ async def principal_of(conn: HTTPConnection) -> Principal | None:
         else:
             principal = found.principal
             conn.scope["staff_session_id"] = found.session_id
-            conn.scope["staff_session_started"] = found.started
     elif (
         "session" in conn.scope
         and conn.session.get("device_token_id")
@@ -349,7 +348,6 @@ def hold_socket(ws: HTTPConnection, stop: Callable[[], object] | None = None) ->
         session_id=ws.scope.get("staff_session_id"),
         read_at=float(ws.scope.get("principal_read_at", 0.0)),
         stop=stop,
-        started=ws.scope.get("staff_session_started"),
     )
     return ctx(ws).sockets.hold(entry)
 

@@ -135,7 +135,7 @@ def _operator_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
 
 
 def _admin_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
-    from reception.api import admin
+    from reception.api import accounts, admin
 
     table: list[tuple[str, str, type[BaseModel] | None, str, list[str]]] = [
         (
@@ -228,7 +228,7 @@ def _admin_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
         (
             "/api/v1/admin/users/{username}",
             "patch",
-            admin.UserChangeIn,
+            accounts.UserChangeIn,
             "Change an account's role, branch, halls, state or password; its open sockets "
             "close at once on every worker, and disabling or a new password ends its sessions",
             ["username"],
@@ -603,13 +603,15 @@ def _rating_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
 
 
 def build_openapi() -> dict[str, Any]:
+    from reception.api.accounts import UserChangeIn
     from reception.api.admin import ADMIN_MODELS
     from reception.api.meetings import MEETING_MODELS
     from reception.api.ratings import RATING_MODELS
     from reception.api.reports import report_paths
 
     components: dict[str, Any] = {}
-    for model in [*_MODELS, *ADMIN_MODELS, *MEETING_MODELS, *RATING_MODELS]:
+    models: list[type[BaseModel]] = [*_MODELS, *ADMIN_MODELS, UserChangeIn]
+    for model in [*models, *MEETING_MODELS, *RATING_MODELS]:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, sub in schema.pop("$defs", {}).items():
             components[name] = sub

@@ -56,7 +56,6 @@ class LiveSocket:
     stop: Callable[[], object] | None = None
     """Stops whatever feeds the socket, at once (no await), so that nothing queued
     behind the notice is sent once access ended."""
-    started: datetime | None = None
     closing: bool = field(default=False)
 
     def channels(self) -> tuple[str, ...]:
