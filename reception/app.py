@@ -364,11 +364,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             yield {}
         finally:
             stop.set()
+            # Leaving the access channel needs the broadcast server: when it is gone the
+            # follower cannot finish until the broadcaster itself is closed below.
             access.cancel()
-            for task in (worker, housekeeping, retraining, access):
+            await asyncio.wait({access}, timeout=2.0)
+            for task in (worker, housekeeping, retraining):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await broadcaster.disconnect()
+            await asyncio.wait({access}, timeout=2.0)
             close = getattr(sms_backend, "close", None)
             if close is not None:
                 close()
