@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reception import PACKAGE_DIR
+from reception.api.accounts import routes as account_api_routes
 from reception.api.admin import routes as admin_routes
 from reception.api.appointments import routes as appointment_api_routes
 from reception.api.call_topics import routes as call_topic_api_routes
@@ -35,6 +36,8 @@ from reception.api.reports import routes as report_api_routes
 from reception.api.routes import routes as api_routes
 from reception.api.sms import routes as sms_routes
 from reception.auth.guard import malformed_link
+from reception.auth.live import follow_access
+from reception.auth.queries import current_access
 from reception.auth.throttle import GuessLimits
 from reception.clock import Clock
 from reception.db import make_engine, reader_slots, writer_slots
@@ -51,6 +54,7 @@ from reception.notify.backends import create_backend
 from reception.notify.worker import run_worker
 from reception.queue.housekeeping import run_housekeeping
 from reception.settings import LANGUAGES, Settings, load_settings
+from reception.staff.account import routes as account_routes
 from reception.staff.admin import routes as admin_screen_routes
 from reception.staff.agenda import routes as meeting_screen_routes
 from reception.staff.appointments import routes as appointment_screen_routes
@@ -61,7 +65,16 @@ from reception.stats.dashboard import routes as dashboard_routes
 from reception.stats.routes import routes as report_screen_routes
 from reception.track.meeting import routes as meeting_answer_routes
 from reception.track.routes import routes as track_routes
-from reception.web import AppContext, error_text, language_of, make_templates, render, t
+from reception.web import (
+    AppContext,
+    error_text,
+    language_of,
+    make_templates,
+    render,
+    session_expired,
+    t,
+    with_session,
+)
 
 log = logging.getLogger("reception")
 
@@ -93,6 +106,10 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
     if _is_api(request):
         return api_error(exc.code, message, exc.status_code, headers, exc.details)
     if isinstance(exc, Unauthorized):
+        if request.scope.get("signed_out_device"):  # a revoked device token
+            message = N_("This screen was signed out. Pair it again with a new token.")
+            request.session["flash"] = {"text": t(request, message), "kind": "info"}
+            return RedirectResponse("/device", status_code=303)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if request.method != "GET":
             referer = urlsplit(request.headers.get("referer", ""))
@@ -342,6 +359,25 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 strike_max_age=max(settings.login_lock_seconds, settings.guess_window_seconds),
             )
         )
+        context = app.state.ctx
+
+        async def check_access(users: set[int], tokens: set[int], sessions: set[int]) -> Any:
+            return await anyio.to_thread.run_sync(
+                with_session,
+                read_engine,
+                lambda s: current_access(s, users, tokens, sessions),
+                limiter=context.readers,
+            )
+
+        access = asyncio.create_task(
+            follow_access(
+                broadcaster,
+                context.sockets,
+                check_access,
+                lambda principal, started: session_expired(context, principal, started),
+                settings.access_recheck_seconds,
+            )
+        )
         app.state.suggestions = SuggestionModel(read_engine)
         retraining = asyncio.create_task(
             run_retraining(
@@ -358,10 +394,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             yield {}
         finally:
             stop.set()
+            # Leaving the access channel needs the broadcast server: when it is gone the
+            # follower cannot finish until the broadcaster itself is closed below.
+            access.cancel()
+            await asyncio.wait({access}, timeout=2.0)
             for task in (worker, housekeeping, retraining):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await broadcaster.disconnect()
+            await asyncio.wait({access}, timeout=2.0)
             close = getattr(sms_backend, "close", None)
             if close is not None:
                 close()
@@ -376,6 +417,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
         *kiosk_routes,
         *admin_screen_routes,
+        *account_routes,
         *staff_routes,
         *device_routes,
         *letter_routes,
@@ -386,6 +428,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *sms_routes,
         *admin_routes,
         *call_topic_api_routes,
+        *account_api_routes,
         *appointment_api_routes,
         *meeting_api_routes,  # before the letters' /{reference}/{move}
         *letter_api_routes,

@@ -90,6 +90,32 @@ def _with_session(fn):  # type: ignore[no-untyped-def]
         engine.dispose()
 
 
+def _publish(events):  # type: ignore[no-untyped-def]
+    """Tell the running servers after the commit (open sockets of a revoked token or a
+    disabled account close). With `memory://` there is no channel to another process:
+    each server finds out by itself within `auth.live.RECHECK_SECONDS`."""
+    import asyncio
+
+    from reception.events import create_broadcaster
+
+    url = _settings().broadcast_url
+    if not events or url.startswith("memory://"):
+        return
+
+    async def send() -> None:
+        broadcaster = create_broadcaster(url)
+        await broadcaster.connect()
+        try:
+            await broadcaster.publish_events(events)
+        finally:
+            await broadcaster.disconnect()
+
+    try:
+        asyncio.run(send())
+    except Exception as exc:  # committed all the same; the servers' own check follows
+        print(f"warning: could not tell the servers at once ({type(exc).__name__})")
+
+
 def cmd_user_create(args: argparse.Namespace) -> None:
     import getpass
 
@@ -418,7 +444,9 @@ def cmd_token_list(args: argparse.Namespace) -> None:
 def cmd_token_revoke(args: argparse.Namespace) -> None:
     from reception.auth.actions import revoke_token
 
-    token = _with_session(lambda s: revoke_token(s, token_id=args.id, actor="cli"))
+    outcome = _with_session(lambda s: revoke_token(s, token_id=args.id, actor="cli"))
+    _publish(outcome.events)
+    token = outcome.value
     print(f"token {token.id} ({token.name}) revoked")
 
 
@@ -426,9 +454,11 @@ def cmd_user_active(args: argparse.Namespace) -> None:
     from reception.auth.actions import set_user_active
 
     active = args.action == "enable"
-    user = _with_session(
+    outcome = _with_session(
         lambda s: set_user_active(s, username=args.username, active=active, actor="cli")
     )
+    _publish(outcome.events)
+    user = outcome.value
     print(f"user {user.username} {'enabled' if user.active else 'disabled'}")
 
 

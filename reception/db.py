@@ -83,6 +83,16 @@ def fetch_one(engine: Engine, stmt: ClauseElement, params: dict[str, Any]) -> An
     driver connection: no session, no transaction of ours, no result processing. For
     a lookup on every request (a bearer token), where SQLAlchemy's layers cost ten
     times the query. Values come back as the driver gives them (no type conversion)."""
+    return _fetch(engine, stmt, params, every=False)
+
+
+def fetch_all(engine: Engine, stmt: ClauseElement, params: dict[str, Any]) -> list[Any]:
+    """Every row of a prebuilt SELECT, the way `fetch_one` runs it (a session cookie's
+    account with its halls, on every signed-in request)."""
+    return list(_fetch(engine, stmt, params, every=True))
+
+
+def _fetch(engine: Engine, stmt: ClauseElement, params: dict[str, Any], every: bool) -> Any:
     key = (stmt, engine.dialect.name)
     compiled = _COMPILED.get(key)
     if compiled is None:
@@ -103,7 +113,7 @@ def fetch_one(engine: Engine, stmt: ClauseElement, params: dict[str, Any]) -> An
         cursor = raw.cursor()
         try:
             cursor.execute(sql, args)
-            return cursor.fetchone()
+            return cursor.fetchall() if every else cursor.fetchone()
         finally:
             cursor.close()
             if postgres:

@@ -4,7 +4,7 @@ from sqlmodel import SQLModel
 
 from reception.appointments.models import Appointment, MeetingRequest, SlotSeats, SlotTemplate
 from reception.audit import AuditEntry
-from reception.auth.models import ApiToken, GuessStrike, StaffUser, UserHall
+from reception.auth.models import ApiToken, GuessStrike, StaffSession, StaffUser, UserHall
 from reception.feedback.models import Rating
 from reception.letters.models import (
     Attachment,
@@ -61,6 +61,7 @@ __all__ = [
     "GuessStrike",
     "PriorityGroup",
     "Service",
+    "StaffSession",
     "StaffUser",
     "Ticket",
     "TicketSequence",

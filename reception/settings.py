@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     default_language: Language = "ar"
     public_base_url: str = "http://127.0.0.1:8000"
     session_max_age_seconds: int = 12 * 3600
+    access_recheck_seconds: float = Field(
+        default=15.0,
+        description="How often each worker checks its open sockets against the database "
+        "(access notices close them at once; this catches notices that were lost).",
+    )
     secure_cookies: bool = False
     forwarded_allow_ips: str = Field(
         default="127.0.0.1,::1",

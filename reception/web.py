@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -22,12 +23,14 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from reception import PACKAGE_DIR
+from reception.auth.live import LiveSocket, LiveSockets
 from reception.auth.principal import Principal
 from reception.auth.queries import (
     principal_for_bearer,
     principal_for_token_id,
-    principal_for_user,
+    signed_in,
 )
+from reception.auth.sessions import DEVICE_ROLES
 from reception.clock import Clock, bind_clock
 from reception.db import is_sqlite, run_batch, session_scope
 from reception.errors import (
@@ -69,6 +72,8 @@ class AppContext:
     templates: dict[str, Jinja2Templates]
     group_commit: GroupCommit | None = None
     """On SQLite, writes from requests are committed in groups (see `GroupCommit`)."""
+    sockets: LiveSockets = field(default_factory=LiveSockets)
+    """The signed-in sockets of this worker, closed when their access ends."""
 
     def __post_init__(self) -> None:
         if self.group_commit is None and is_sqlite(self.engine):
@@ -280,6 +285,7 @@ async def principal_of(conn: HTTPConnection) -> Principal | None:
         known: Principal | None = conn.scope["principal"]
         return known
     principal: Principal | None = None
+    conn.scope["principal_read_at"] = time.monotonic()
     auth = conn.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         token = auth[7:].strip()
@@ -288,14 +294,16 @@ async def principal_of(conn: HTTPConnection) -> Principal | None:
             raise Unauthorized("bad_token", N_("The access token is not valid."))
     elif (
         "session" in conn.scope
-        and conn.session.get("user_id")
+        and conn.session.get("sid")
         and not conn.url.path.startswith("/api/")  # the API takes bearer tokens only
     ):
-        user_id = int(conn.session["user_id"])
-        principal = await read(conn, lambda s: principal_for_user(s, user_id))
-        if principal is not None and _session_expired(conn, principal):
-            conn.session.clear()
-            principal = None
+        secret = str(conn.session["sid"])
+        found = await _on_reader(conn, signed_in, secret)
+        if found is None or session_expired(ctx(conn), found.principal, found.started):
+            _signed_out(conn)
+        else:
+            principal = found.principal
+            conn.scope["staff_session_id"] = found.session_id
     elif (
         "session" in conn.scope
         and conn.session.get("device_token_id")
@@ -304,23 +312,45 @@ async def principal_of(conn: HTTPConnection) -> Principal | None:
         token_id = int(conn.session["device_token_id"])
         principal = await read(conn, lambda s: principal_for_token_id(s, token_id))
         if principal is None:
-            conn.session.clear()  # revoked: the device must be paired again
+            _signed_out(conn, device=True)  # revoked: the device must be paired again
+    elif "session" in conn.scope and conn.session.get("user_id"):
+        _signed_out(conn)  # a cookie from before sessions were kept on the server
     conn.scope["principal"] = principal
     return principal
 
 
-DEVICE_ROLES = frozenset({"kiosk", "display"})
+def _signed_out(conn: HTTPConnection, device: bool = False) -> None:
+    """Forget an ended session (keeping the language); a device goes to be paired."""
+    language = conn.session.get("lang")
+    conn.session.clear()
+    if language:
+        conn.session["lang"] = language
+    conn.scope["signed_out_device"] = device
 
 
-def _session_expired(conn: HTTPConnection, principal: Principal) -> bool:
+def session_expired(app: AppContext, principal: Principal, started: datetime) -> bool:
     """Staff sessions end `session_max_age_seconds` after sign-in; a kiosk or display
-    stays signed in until its account is disabled (a visitor cannot sign it in again)."""
+    stays signed in until it is signed out (a visitor cannot sign it in again)."""
     if principal.role in DEVICE_ROLES:
         return False
-    signed_in = conn.session.get("signed_in_at")
-    max_age = ctx(conn).settings.session_max_age_seconds
-    now = ctx(conn).clock.now().timestamp()
-    return not isinstance(signed_in, int | float) or now - signed_in > max_age
+    age = (app.clock.now() - started).total_seconds()
+    return age > app.settings.session_max_age_seconds
+
+
+def hold_socket(ws: HTTPConnection, stop: Callable[[], object] | None = None) -> Any:
+    """Register an accepted socket of the signed-in principal for as long as the
+    `with` block runs: it is closed (4401 or 4409) as soon as that access ends or
+    changes, on whichever worker it is held."""
+    principal = ws.scope.get("principal")
+    assert principal is not None, "only a signed-in socket is held"
+    entry = LiveSocket(
+        ws=ws,  # type: ignore[arg-type]
+        principal=principal,
+        session_id=ws.scope.get("staff_session_id"),
+        read_at=float(ws.scope.get("principal_read_at", 0.0)),
+        stop=stop,
+    )
+    return ctx(ws).sockets.hold(entry)
 
 
 async def require_principal(conn: HTTPConnection) -> Principal:

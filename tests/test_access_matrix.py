@@ -62,6 +62,7 @@ KIOSKS = KIOSK | KIOSK_WOMEN | KIOSK_JEDDAH
 OFFICERS = OFFICER | OFFICER_TRAFFIC
 STAFF = ANYONE - {"anonymous"}
 NOBODY: frozenset[str] = frozenset()
+USERS_SIGNED_IN = frozenset(f"user:{u}" for u in USERS)  # one's own account
 
 # --- the table ---------------------------------------------------------------------
 #
@@ -81,6 +82,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /staff/login": ANYONE,
     "POST /staff/login": ANYONE,
     "POST /staff/logout": ANYONE,
+    "GET /staff/account": USERS_SIGNED_IN,
+    "POST /staff/account/password": USERS_SIGNED_IN,
+    "POST /staff/account/sign-out-everywhere": USERS_SIGNED_IN,
     "GET /start": STAFF,
     "GET /device": ANYONE,
     "POST /device": ANYONE,
@@ -214,6 +218,8 @@ ACCESS: dict[str, frozenset[str]] = {
             "routing",
             "users",
             "users/active",
+            "users/access",
+            "users/sign-out",
             "tokens",
             "tokens/{token}/revoke",
         )
@@ -237,6 +243,8 @@ ACCESS: dict[str, frozenset[str]] = {
             ("DELETE", "call-topics/{topic}"),
             ("PUT", "routing-rules"),
             ("POST", "users"),
+            ("PATCH", "users/{username}"),
+            ("POST", "users/{username}/sign-out"),
             ("PUT", "branches/{branch}/hours"),
             ("PUT", "branches/{branch}/holidays/{day}"),
             ("DELETE", "branches/{branch}/holidays/{day}"),
@@ -249,6 +257,9 @@ ACCESS: dict[str, frozenset[str]] = {
         )
     },
 }
+
+SIGN_OUT = ("POST /staff/logout", "POST /staff/account/sign-out-everywhere")
+"""Routes that end the caller's own session: walked last."""
 
 # Bodies valid enough to reach the permission check (where the input is read first).
 BODIES: dict[str, dict[str, Any]] = {
@@ -358,6 +369,20 @@ def build_sample(client: TestClient, world: World, engine: Engine) -> Sample:
         headers=bearer(world, "admin"),
     )
     assert spare.status_code == 201, spare.text
+    # An account no caller signs in with: the administrators' changes to it (sign out
+    # everywhere, a new role) leave every caller's own session as it was.
+    spare_user = client.post(
+        "/api/v1/admin/users",
+        json={
+            "username": "spare-operator",
+            "password": PASSWORD,
+            "role": "operator",
+            "branch": "riyadh",
+            "halls": ["men"],
+        },
+        headers=bearer(world, "admin"),
+    )
+    assert spare_user.status_code == 201, spare_user.text
     tokens = client.get("/api/v1/admin/tokens", headers=bearer(world, "admin")).json()
     screen = next(t for t in _items(tokens) if t["name"] == "display-men")
     with Session(engine) as session:
@@ -393,6 +418,7 @@ def build_sample(client: TestClient, world: World, engine: Engine) -> Sample:
             "a": _tracking_token(appointment.json().get("tracking_url", "/a/none")),
             "r": "not-a-rating-link",
             "admin_token": str(spare.json()["id"]),
+            "username": spare_user.json()["username"],
         },
         query={"hall": "men", "branch": "riyadh"},
     )
@@ -609,11 +635,7 @@ def served(route: str, caller: str, seen: Outcome, unknown_letter: str) -> str |
         return None  # sign-in and pairing answer a wrong secret with 401
     if seen.status in (401, 403):
         return f"status {seen.status}: {seen.text}"
-    if (
-        seen.status == 303
-        and seen.location.startswith("/staff/login")
-        and route != "POST /staff/logout"
-    ):
+    if seen.status == 303 and seen.location.startswith("/staff/login") and route not in SIGN_OUT:
         return "sent to sign in"
     if seen.flash and seen.flash.get("text") == unknown_letter:
         return "told the letter does not exist"
@@ -630,9 +652,7 @@ def test_the_access_matrix(
     assert probe.status == 303 and probe.flash, probe
     unknown_letter = probe.flash["text"]
 
-    routes = sorted(
-        set(all_routes(settings)) & set(ACCESS), key=lambda r: r == "POST /staff/logout"
-    )
+    routes = sorted(set(all_routes(settings)) & set(ACCESS), key=lambda r: r in SIGN_OUT)
     wrong: list[str] = []
     for route in routes:
         may = allowed(route)

@@ -142,7 +142,13 @@ def test_screens_are_accessible(live: tuple[str, World], browser: Any, language:
         ),
         "operator-men": (
             "staff",
-            ["/staff", "/staff/counters/1", "/staff/letters", "/staff/letters/new"],
+            [
+                "/staff",
+                "/staff/counters/1",
+                "/staff/letters",
+                "/staff/letters/new",
+                "/staff/account",
+            ],
         ),
         "officer": ("inbox", ["/staff/inbox"]),
         "display-men": ("display", ["/display"]),
@@ -172,6 +178,34 @@ def test_screens_are_accessible(live: tuple[str, World], browser: Any, language:
     page.goto(f"{base}/device")
     assert_accessible(page)
     screenshot(page, f"device-{language}")
+    context.close()
+
+
+def test_a_revoked_screen_stops_and_asks_to_be_paired_again(
+    live: tuple[str, World], browser: Any
+) -> None:
+    """Revoking the token closes the display's socket; the page does not reconnect
+    forever but goes to the pairing page and says why."""
+    base, world = live
+    made = api(
+        base,
+        world.tokens["admin"],
+        "/api/v1/admin/tokens",
+        {"name": "women-lobby-tv", "role": "display", "branch": "riyadh", "hall": "women"},
+    )
+    assert made.status_code == 201, made.text
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{base}/device")
+    page.fill("#token", made.json()["token"])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/display")
+    page.locator("[data-latest-number]").wait_for()
+    revoked = api(base, world.tokens["admin"], f"/api/v1/admin/tokens/{made.json()['id']}/revoke")
+    assert revoked.status_code == 200
+    page.wait_for_url(f"{base}/device", timeout=15000)
+    assert "أعد إقرانها" in page.locator("[role=status]").inner_text()
+    assert_accessible(page)
     context.close()
 
 

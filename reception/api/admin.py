@@ -417,8 +417,7 @@ async def revoke_token(request: Request) -> Response:
     principal = await _admin(request)
     token_id = path_id(request, "token", "token")
     token = await run_action(
-        request,
-        lambda s: _done(auth_actions.revoke_token(s, token_id=token_id, actor=principal.actor)),
+        request, lambda s: auth_actions.revoke_token(s, token_id=token_id, actor=principal.actor)
     )
     return JSONResponse({"id": token.id, "name": token.name, "revoked": True})
 

@@ -178,7 +178,7 @@ def _operator_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
 
 
 def _admin_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
-    from reception.api import admin
+    from reception.api import accounts, admin
 
     table: list[tuple[str, str, type[BaseModel] | None, str, list[str]]] = [
         (
@@ -268,6 +268,21 @@ def _admin_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
             [],
         ),
         ("/api/v1/admin/users", "post", admin.UserIn, "Add a staff or device account", []),
+        (
+            "/api/v1/admin/users/{username}",
+            "patch",
+            accounts.UserChangeIn,
+            "Change an account's role, branch, halls, state or password; its open sockets "
+            "close at once on every worker, and disabling or a new password ends its sessions",
+            ["username"],
+        ),
+        (
+            "/api/v1/admin/users/{username}/sign-out",
+            "post",
+            None,
+            "Sign an account out everywhere: every session ends, every socket closes",
+            ["username"],
+        ),
         ("/api/v1/admin/tokens", "get", None, "List every token (without secrets)", []),
         (
             "/api/v1/admin/tokens",
@@ -633,6 +648,7 @@ def _rating_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
 
 
 def build_openapi() -> dict[str, Any]:
+    from reception.api.accounts import UserChangeIn
     from reception.api.admin import ADMIN_MODELS
     from reception.api.call_topics import CALL_TOPIC_MODELS, call_topic_paths
     from reception.api.meetings import MEETING_MODELS
@@ -640,7 +656,8 @@ def build_openapi() -> dict[str, Any]:
     from reception.api.reports import report_paths
 
     components: dict[str, Any] = {}
-    for model in [*_MODELS, *ADMIN_MODELS, *MEETING_MODELS, *RATING_MODELS, *CALL_TOPIC_MODELS]:
+    models: list[type[BaseModel]] = [*_MODELS, *ADMIN_MODELS, UserChangeIn]
+    for model in [*models, *MEETING_MODELS, *RATING_MODELS, *CALL_TOPIC_MODELS]:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, sub in schema.pop("$defs", {}).items():
             components[name] = sub

@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from reception import audit
+from reception.auth import access
 from reception.auth.models import ApiToken, Role, StaffUser, UserHall
 from reception.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from reception.auth.sessions import delete_sessions
 from reception.bidi import refuse_direction_overrides
 from reception.clock import clock_of
 from reception.errors import N_, Conflict, Invalid, NotFound
+from reception.queue.actions import Outcome
 from reception.queue.models import Branch, Hall
 
 
@@ -66,6 +69,25 @@ def _department(session: Session, slug: str | None, role: Role) -> int | None:
     return row.id
 
 
+def require_password_rules(password: str) -> None:
+    """One rule for every new password (a new account, a change, a reset)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            "weak_password",
+            N_("A password needs at least {minimum} characters."),
+            minimum=MIN_PASSWORD_LENGTH,
+        )
+
+
+def _require_halls(role: Role, halls: int) -> None:
+    if role == Role.operator and not halls:
+        raise Invalid("hall_required", N_("An operator needs at least one hall."))
+    if role == Role.display and halls != 1:
+        raise Invalid("one_hall", N_("A display shows exactly one hall: give one --hall."))
+    if role == Role.kiosk and halls > 1:
+        raise Invalid("one_hall", N_("A kiosk serves its whole branch or one hall."))
+
+
 def create_user(
     session: Session,
     *,
@@ -85,12 +107,7 @@ def create_user(
         or not username.replace("-", "").replace("_", "").isalnum()
     ):
         raise Invalid("bad_username", N_("A username is 1–60 letters, digits, - or _."))
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            "weak_password",
-            N_("A password needs at least {minimum} characters."),
-            minimum=MIN_PASSWORD_LENGTH,
-        )
+    require_password_rules(password)
     refuse_direction_overrides(full_name)
     if session.exec(select(StaffUser).where(StaffUser.username == username)).first():
         raise Conflict("username_taken", N_("The username {username} is taken."), username=username)
@@ -114,12 +131,7 @@ def create_user(
         _, hall = _branch_and_hall(session, branch_slug, hall_slug)
         assert hall is not None and hall.id is not None and user.id is not None
         session.add(UserHall(user_id=user.id, hall_id=hall.id))
-    if role_value == Role.operator and not hall_slugs:
-        raise Invalid("hall_required", N_("An operator needs at least one hall."))
-    if role_value == Role.display and len(set(hall_slugs)) != 1:
-        raise Invalid("one_hall", N_("A display shows exactly one hall: give one --hall."))
-    if role_value == Role.kiosk and len(set(hall_slugs)) > 1:
-        raise Invalid("one_hall", N_("A kiosk serves its whole branch or one hall."))
+    _require_halls(role_value, len(set(hall_slugs)))
     audit.record(session, actor, "user.create", "staffuser", user.id, role=role_value)
     return user
 
@@ -162,8 +174,9 @@ def create_token(
     return token, clear
 
 
-def revoke_token(session: Session, *, token_id: int, actor: str = "system") -> ApiToken:
-    """A revoked token stops working at once, on every worker."""
+def revoke_token(session: Session, *, token_id: int, actor: str = "system") -> Outcome[ApiToken]:
+    """A revoked token stops working at once, on every worker: requests are refused
+    and the sockets it holds open close (after the commit, through the broadcast)."""
     token = session.get(ApiToken, token_id)
     if token is None:
         raise NotFound("unknown_token", N_("There is no token {id}."), id=token_id)
@@ -171,21 +184,108 @@ def revoke_token(session: Session, *, token_id: int, actor: str = "system") -> A
         token.revoked_at = clock_of(session).now()
         session.add(token)
         audit.record(session, actor, "token.revoke", "apitoken", token.id)
-    return token
+    return Outcome(token, [access.ended(principals=[f"token:{token.id}"], reason="revoked")])
+
+
+def find_user(session: Session, username: str) -> StaffUser:
+    user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
+    if user is None or user.id is None:
+        raise NotFound("unknown_user", N_("There is no user {username}."), username=username)
+    return user
 
 
 def set_user_active(
     session: Session, *, username: str, active: bool, actor: str = "system"
-) -> StaffUser:
-    """Disable (or enable again) an account; a disabled account is signed out at its
-    next request and cannot sign in."""
-    user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
-    if user is None:
-        raise NotFound("unknown_user", N_("There is no user {username}."), username=username)
+) -> Outcome[StaffUser]:
+    """Disable (or enable again) an account. Disabling ends its sessions and closes
+    its open sockets on every worker; it cannot sign in until enabled again."""
+    user = find_user(session, username)
+    assert user.id is not None
     user.active = active
     session.add(user)
     audit.record(session, actor, "user.enable" if active else "user.disable", "staffuser", user.id)
-    return user
+    if active:
+        return Outcome(user)
+    delete_sessions(session, user.id)
+    return Outcome(user, [access.ended(principals=[f"user:{user.id}"], reason="disabled")])
+
+
+def change_user_access(
+    session: Session,
+    *,
+    username: str,
+    role: str | None = None,
+    branch_slug: str | None = None,
+    hall_slugs: tuple[str, ...] | None = None,
+    actor: str = "system",
+) -> Outcome[StaffUser]:
+    """Give an account another role, branch or set of halls. Its sessions go on, but
+    every page it has open over a socket is closed and loads again with the new access
+    (a display moved to another hall shows that hall)."""
+    user = find_user(session, username)
+    assert user.id is not None
+    role_value = _role(role) if role else Role(user.role)
+    if branch_slug is None and user.branch_id is not None:
+        current = session.get(Branch, user.branch_id)
+        branch_slug = current.slug if current else None
+    branch, _ = _branch_and_hall(session, branch_slug, None)
+    if role_value != Role.admin and branch is None:
+        raise Invalid(
+            "branch_required", N_("Every account except an administrator's needs a branch.")
+        )
+    if hall_slugs is None:
+        same_branch = branch is not None and branch.id == user.branch_id
+        kept = session.exec(select(UserHall.hall_id).where(UserHall.user_id == user.id)).all()
+        hall_ids = list(kept) if same_branch else []
+    else:
+        hall_ids = []
+        for hall_slug in dict.fromkeys(hall_slugs):
+            _, hall = _branch_and_hall(session, branch_slug, hall_slug)
+            assert hall is not None and hall.id is not None
+            hall_ids.append(hall.id)
+    _require_halls(role_value, len(hall_ids))
+    if role_value != Role.department_officer:
+        user.department_id = None
+    user.role = role_value
+    user.branch_id = branch.id if branch else None
+    session.add(user)
+    session.exec(delete(UserHall).where(col(UserHall.user_id) == user.id))
+    for hall_id in hall_ids:
+        session.add(UserHall(user_id=user.id, hall_id=hall_id))
+    audit.record(
+        session,
+        actor,
+        "user.access",
+        "staffuser",
+        user.id,
+        role=role_value,
+        branch=branch_slug,
+        halls=len(hall_ids),
+    )
+    return Outcome(user, [access.changed(principals=[f"user:{user.id}"], reason="access")])
+
+
+def change_password(
+    session: Session,
+    *,
+    user_id: int,
+    password: str,
+    actor: str,
+    keep_session: int | None = None,
+) -> Outcome[int]:
+    """Set a new password and end the account's other sessions (all of them when an
+    administrator sets it; all but the person's own when they change it themselves).
+    Returns how many sessions ended."""
+    require_password_rules(password)
+    user = session.get(StaffUser, user_id)
+    if user is None or user.id is None:
+        raise NotFound("unknown_user", N_("There is no user {username}."), username=str(user_id))
+    user.password_hash = hash_password(password)
+    session.add(user)
+    ended = delete_sessions(session, user.id, keep=keep_session)
+    audit.record(session, actor, "user.password", "staffuser", user.id, sessions=len(ended))
+    events = [access.ended(sessions=ended, reason="password")] if ended else []
+    return Outcome(len(ended), events)
 
 
 def list_tokens(session: Session) -> list[ApiToken]:

@@ -71,3 +71,14 @@ class GuessStrike(SQLModel, table=True):
     scope: str = Field(sa_type=String(24))
     key: str = Field(sa_type=String(32))
     at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class StaffSession(SQLModel, table=True):
+    """A browser signed in to an account. Its cookie carries a random secret; only the
+    secret's SHA-256 is kept here, so a copy of this table signs nobody in. Deleting
+    the row ends the session on every worker at its next request."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="staffuser.id", index=True)
+    secret_hash: str = Field(sa_type=String(64), unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -2,24 +2,103 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 from sqlalchemy import bindparam
 from sqlalchemy import select as sql_select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from reception.auth.actions import token_digest
-from reception.auth.models import ApiToken, StaffUser, UserHall
+from reception.auth.models import ApiToken, StaffSession, StaffUser, UserHall
 from reception.auth.passwords import verify_password
 from reception.auth.principal import Principal
+from reception.auth.sessions import secret_digest
 from reception.auth.throttle import HASHING_AT_ONCE
-from reception.db import fetch_one
+from reception.db import fetch_all, fetch_one
 
 
 def principal_for_user(session: Session, user_id: int) -> Principal | None:
-    user = session.get(StaffUser, user_id)
+    return _user_principal(session, session.get(StaffUser, user_id))
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    principal: Principal
+    session_id: int
+    started: datetime
+
+
+_SESSIONS = StaffSession.__table__  # type: ignore[attr-defined]
+_USERS = StaffUser.__table__  # type: ignore[attr-defined]
+_HALLS = UserHall.__table__  # type: ignore[attr-defined]
+_SESSION, _USER, _HALL = _SESSIONS.c, _USERS.c, _HALLS.c
+_COOKIE = (
+    sql_select(
+        _SESSION.id,
+        _SESSION.created_at,
+        _USER.id,
+        _USER.username,
+        _USER.full_name,
+        _USER.role,
+        _USER.branch_id,
+        _USER.department_id,
+        _USER.active,
+        _HALL.hall_id,
+    )
+    .select_from(
+        _SESSIONS.join(_USERS, _USER.id == _SESSION.user_id).outerjoin(
+            _HALLS, _HALL.user_id == _USER.id
+        )
+    )
+    .where(_SESSION.secret_hash == bindparam("digest"))
+)
+"""Built once: the session, its account and the account's halls (one row per hall),
+in one indexed lookup on every signed-in request."""
+
+
+def signed_in(engine: Engine, secret: str) -> SignedIn | None:
+    """The session a cookie's secret names, with what its account may do, read
+    straight from the driver in one query (cheaper than the account and halls were
+    read before sessions were kept on the server). None once the session was ended
+    or the account disabled."""
+    rows = fetch_all(engine, _COOKIE, {"digest": secret_digest(secret)})
+    if not rows:
+        return None
+    session_id, started, user_id, username, full_name, role, branch, department, active = rows[0][
+        :9
+    ]
+    if not active:
+        return None
+    principal = Principal(
+        kind="user",
+        id=int(user_id),
+        name=full_name or username,
+        role=role,
+        branch_id=branch,
+        hall_ids=frozenset(row[9] for row in rows if row[9] is not None),
+        department_id=department,
+    )
+    return SignedIn(principal, int(session_id), _utc(started))
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A UTC column as the driver gives it: text on SQLite, a datetime on PostgreSQL."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _user_principal(session: Session, user: StaffUser | None) -> Principal | None:
     if user is None or not user.active or user.id is None:
         return None
     halls = session.exec(select(UserHall.hall_id).where(UserHall.user_id == user.id)).all()
+    return _principal_of_user(user, halls)
+
+
+def _principal_of_user(user: StaffUser, halls: Iterable[int]) -> Principal:
+    assert user.id is not None
     return Principal(
         kind="user",
         id=user.id,
@@ -96,6 +175,10 @@ def _principal_of_token(
     )
 
 
+def user_by_id(session: Session, user_id: int) -> StaffUser | None:
+    return session.get(StaffUser, user_id)
+
+
 def user_by_username(session: Session, username: str) -> StaffUser | None:
     return session.exec(select(StaffUser).where(StaffUser.username == username)).first()
 
@@ -112,3 +195,37 @@ def check_password(user: StaffUser | None, password: str) -> StaffUser | None:
 
 def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
     return check_password(user_by_username(session, username), password)
+
+
+def current_access(
+    session: Session, user_ids: set[int], token_ids: set[int], session_ids: set[int]
+) -> tuple[dict[int, Principal], dict[int, Principal], dict[int, datetime]]:
+    """What the given accounts, tokens and sessions may do now, in three queries
+    whatever their number (absent from the answer: disabled, revoked or ended). Used
+    to check the sockets a worker holds when access events may have been lost."""
+    users: dict[int, Principal] = {}
+    tokens: dict[int, Principal] = {}
+    sessions: dict[int, datetime] = {}
+    if user_ids:
+        rows = session.exec(select(StaffUser).where(col(StaffUser.id).in_(user_ids))).all()
+        halls: dict[int, set[int]] = {}
+        for user_id, hall_id in session.exec(
+            select(UserHall.user_id, UserHall.hall_id).where(col(UserHall.user_id).in_(user_ids))
+        ):
+            halls.setdefault(user_id, set()).add(hall_id)
+        for user in rows:
+            if user.active and user.id is not None:
+                users[user.id] = _principal_of_user(user, halls.get(user.id, ()))
+    if token_ids:
+        for token in session.exec(select(ApiToken).where(col(ApiToken.id).in_(token_ids))):
+            principal = _token_principal(token)
+            if principal is not None:
+                tokens[principal.id] = principal
+    if session_ids:
+        found = session.exec(
+            select(StaffSession.id, StaffSession.created_at).where(
+                col(StaffSession.id).in_(session_ids)
+            )
+        )
+        sessions = {i: started for i, started in found if i is not None}
+    return users, tokens, sessions

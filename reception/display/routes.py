@@ -35,7 +35,7 @@ from reception.inputs import to_int
 from reception.queue import queries
 from reception.queue.actions import hall_channel
 from reception.queue.views import DisplayView, display_view
-from reception.web import ctx, principal_of, read, render, require_principal
+from reception.web import ctx, hold_socket, principal_of, read, render, require_principal
 
 HEARTBEAT_SECONDS = 10.0
 HEARTBEAT = '{"type":"heartbeat"}'
@@ -250,13 +250,16 @@ async def display_socket(ws: WebSocket) -> None:
         idle_message=HEARTBEAT,
         idle_seconds=HEARTBEAT_SECONDS,
     )
-    async with app.broadcaster.subscribe(channel, feed):
-        # Subscribed first, then the snapshot: nothing can fall between the two.
-        feed.start(RESYNC)
-        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-            async for text in ws.iter_text():
-                if text == "resync":
-                    feed.resync_now()
+    # Held while open: revoking its token, ending its session or disabling its account
+    # stops the feed and closes the socket (4401) on whichever worker holds it.
+    with hold_socket(ws, feed.stop):
+        async with app.broadcaster.subscribe(channel, feed):
+            # Subscribed first, then the snapshot: nothing can fall between the two.
+            feed.start(RESYNC)
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                async for text in ws.iter_text():
+                    if text == "resync":
+                        feed.resync_now()
 
 
 routes = [

@@ -141,12 +141,20 @@ class Feed:
         finally:
             self.writer = None
 
-    async def close(self) -> None:
+    def stop(self) -> asyncio.Task[None] | None:
+        """Send nothing more, from now on (not even what waits); the writer task, if
+        one runs, is cancelled and returned."""
         self.dead = True
         self.pending.clear()
         writer, self.writer = self.writer, None
         if writer is not None and writer is not asyncio.current_task():
             writer.cancel()
+            return writer
+        return None
+
+    async def close(self) -> None:
+        writer = self.stop()
+        if writer is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await writer
 

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from reception.auth import actions as auth_actions
 from reception.auth.models import Role
 from reception.auth.passwords import MIN_PASSWORD_LENGTH
+from reception.auth.sessions import sign_out_everywhere
 from reception.errors import N_, DomainError, Invalid
 from reception.inputs import check_day, to_int
 from reception.labels import ROLE_LABELS
@@ -77,10 +78,13 @@ async def _apply(request: Request, change: Any, done: str) -> Response:
     form = await request.form()
     await check_csrf(request)
     branch = str(form.get("branch", ""))
+
+    def run(s: Session) -> Outcome[Any]:
+        result = change(s, form, principal.actor, branch)
+        return result if isinstance(result, Outcome) else Outcome(result)
+
     try:
-        result = await run_action(
-            request, lambda s: Outcome(change(s, form, principal.actor, branch))
-        )
+        result = await run_action(request, run)
         flash(request, t(request, done, **(result if isinstance(result, dict) else {})), "info")
     except DomainError as exc:
         if exc.status_code in (401, 403):
@@ -382,12 +386,34 @@ async def add_user(request: Request) -> Response:
 
 
 async def set_user_active(request: Request) -> Response:
-    def change(s: Session, f: Any, actor: str, branch: str) -> None:
-        auth_actions.set_user_active(
+    def change(s: Session, f: Any, actor: str, branch: str) -> Outcome[Any]:
+        return auth_actions.set_user_active(
             s, username=str(f.get("username", "")), active=f.get("active") == "yes", actor=actor
         )
 
     return await _apply(request, change, N_("The account was updated."))
+
+
+async def set_user_access(request: Request) -> Response:
+    """Another role or other halls for an account; its open screens load again."""
+
+    def change(s: Session, f: Any, actor: str, branch: str) -> Outcome[Any]:
+        return auth_actions.change_user_access(
+            s,
+            username=str(f.get("username", "")),
+            role=str(f.get("role") or "") or None,
+            hall_slugs=tuple(str(v) for v in f.getlist("hall")),
+            actor=actor,
+        )
+
+    return await _apply(request, change, N_("The account was updated."))
+
+
+async def sign_out_user(request: Request) -> Response:
+    def change(s: Session, f: Any, actor: str, branch: str) -> Outcome[Any]:
+        return sign_out_everywhere(s, username=str(f.get("username", "")), actor=actor)
+
+    return await _apply(request, change, N_("The account was signed out everywhere."))
 
 
 async def add_token(request: Request) -> Response:
@@ -419,8 +445,8 @@ async def add_token(request: Request) -> Response:
 async def revoke_token(request: Request) -> Response:
     token_id = path_id(request, "token", "token")
 
-    def change(s: Session, f: Any, actor: str, branch: str) -> None:
-        auth_actions.revoke_token(s, token_id=token_id, actor=actor)
+    def change(s: Session, f: Any, actor: str, branch: str) -> Outcome[Any]:
+        return auth_actions.revoke_token(s, token_id=token_id, actor=actor)
 
     return await _apply(request, change, N_("The token was revoked."))
 
@@ -456,6 +482,8 @@ routes = [
     Route("/staff/admin/call-topics/set", set_call_topic, methods=["POST"]),
     Route("/staff/admin/users", add_user, methods=["POST"]),
     Route("/staff/admin/users/active", set_user_active, methods=["POST"]),
+    Route("/staff/admin/users/access", set_user_access, methods=["POST"]),
+    Route("/staff/admin/users/sign-out", sign_out_user, methods=["POST"]),
     Route("/staff/admin/tokens", add_token, methods=["POST"]),
     Route("/staff/admin/tokens/{token}/revoke", revoke_token, methods=["POST"]),
 ]

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from reception.auth.guard import login_checks, login_failed, login_succeeded, login_wait
 from reception.auth.models import Role
 from reception.auth.queries import check_password, user_by_username
+from reception.auth.sessions import end_session, start_session
 from reception.errors import N_, Conflict, DomainError, NotFound
 from reception.inputs import to_id, to_int
 from reception.labels import OUTCOME_LABELS
@@ -85,17 +86,34 @@ async def login(request: Request) -> Response:
             status_code=401,
         )
     await login_succeeded(request, checks)
+    secret = await _start_session(request, user.id)
     language = request.session.get("lang")
     request.session.clear()
-    request.session["user_id"] = user.id
-    request.session["signed_in_at"] = int(ctx(request).clock.now().timestamp())
+    request.session["sid"] = secret
     if language:
         request.session["lang"] = language
     return RedirectResponse(_safe_next(str(form.get("next", "")), _landing(user.role)), 303)
 
 
+async def _start_session(request: Request, user_id: int | None) -> str:
+    assert user_id is not None
+    app = ctx(request)
+    now, max_age = app.clock.now(), app.settings.session_max_age_seconds
+    return await run_action(
+        request,
+        lambda s: start_session(s, user_id=user_id, now=now, max_age_seconds=max_age),
+    )
+
+
 async def logout(request: Request) -> Response:
+    """The session ends on the server: a copy of the cookie opens nothing any more,
+    on any worker, and the pages it holds open over sockets close."""
     await check_csrf(request)
+    secret = request.session.get("sid")
+    if secret:
+        principal = await principal_of(request)
+        actor = principal.actor if principal else "anonymous"
+        await run_action(request, lambda s: end_session(s, secret=str(secret), actor=actor))
     language = request.session.get("lang")
     request.session.clear()
     if language:

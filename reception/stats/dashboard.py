@@ -19,7 +19,15 @@ from reception.errors import DomainError
 from reception.queue.actions import hall_channel
 from reception.stats import live
 from reception.stats.scope import REPORT_ROLES
-from reception.web import ctx, language_of, principal_of, read, render, require_principal
+from reception.web import (
+    ctx,
+    hold_socket,
+    language_of,
+    principal_of,
+    read,
+    render,
+    require_principal,
+)
 
 HEARTBEAT_SECONDS = 15.0
 CHANGED = '{"type":"changed"}'
@@ -73,6 +81,7 @@ async def dashboard_socket(ws: WebSocket) -> None:
     changed = asyncio.Event()
     closed = asyncio.Event()
     async with contextlib.AsyncExitStack() as stack:
+        stack.enter_context(hold_socket(ws))  # closed at once when its access ends
         subs = [
             await stack.enter_async_context(broadcaster.subscribe(hall_channel(hall_id)))
             for hall_id in hall_ids

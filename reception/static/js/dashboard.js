@@ -66,7 +66,8 @@
     };
     socket.onclose = function (event) {
       live(false);
-      if (event.code === 4401 || event.code === 4403) { startFallback(); return; }
+      if (event.code === 4401 || event.code === 4409) { location.reload(); return; }  // signed out / new access
+      if (event.code === 4403) { startFallback(); return; }
       startFallback();
       setTimeout(open, backoff + Math.random() * 500);
       backoff = Math.min(backoff * 2, 30000);

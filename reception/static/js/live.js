@@ -39,9 +39,12 @@
       };
       socket.onclose = function (event) {
         clearTimeout(watchdog);
-        if (event.code === 4401 || event.code === 4403) {
-          // Signed out (or no longer allowed): the page itself shows what to do.
-          setTimeout(function () { location.reload(); }, 2000);
+        if (event.code === 4401 || event.code === 4403 || event.code === 4409) {
+          // Signed out, no longer allowed, or given other access: never reconnect;
+          // the page loaded again shows what to do (sign in, pair the screen again)
+          // or the hall the screen now has.
+          setOnline(false);
+          setTimeout(function () { location.reload(); }, event.code === 4409 ? 0 : 2000);
           return;
         }
         setOnline(false);
