@@ -94,7 +94,8 @@ def issue_and_call(base: str, world: World, hall: str) -> None:
     assert issued.status_code == 201, issued.text
     counter = world.counters[hall][0]
     operator = world.tokens[f"operator-{hall}"]
-    called = api(base, operator, f"/api/v1/counters/{counter}/call-next")
+    path = f"/api/v1/counters/{counter}/call-next"
+    called = api(base, operator, path, {"close_current": "served"})
     assert called.status_code == 200, called.text
 
 

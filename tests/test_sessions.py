@@ -382,7 +382,9 @@ def issue_and_call(client: TestClient, world: World, hall: str) -> None:
     assert r.status_code == 201, r.text
     operator = {"Authorization": f"Bearer {world.tokens[f'operator-{hall}']}"}
     counter = world.counters[hall][0]
-    r = client.post(f"/api/v1/counters/{counter}/call-next", headers=operator)
+    r = client.post(
+        f"/api/v1/counters/{counter}/call-next", json={"close_current": "served"}, headers=operator
+    )
     assert r.status_code == 200, r.text
 
 
