@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from reception.errors import N_, Forbidden, NotFound
+from reception.errors import N_, Forbidden, Invalid, NotFound
 from reception.metrics import INBOUND_REPLAYS
 from reception.notify.actions import record_delivery
 from reception.notify.inbound import answer_inbound
@@ -54,6 +54,8 @@ async def status_callback(request: Request) -> Response:
 async def inbound(request: Request) -> Response:
     """A message a citizen sent to our number; the answer goes back as TwiML."""
     params = await _signed_params(request)
+    if "From" not in params or "Body" not in params:
+        raise Invalid("incomplete_message", N_("A message needs its sender and its text."))
     app = ctx(request)
     try:
         reply = await with_write_session(
