@@ -59,7 +59,7 @@ from reception.appointments.models import Appointment, AppointmentStatus
 from reception.auth.models import StaffUser
 from reception.clock import utcnow
 from reception.feedback.models import Rating
-from reception.letters.models import Category, Channel, Department, Enquiry, Letter, LetterStep
+from reception.letters.models import CallTopic, Category, Channel, Department, Enquiry, Letter, LetterStep
 from reception.letters.rules import OPEN, SLA_STAGES
 from reception.notify.models import OutgoingSms
 from reception.queue.models import (
@@ -616,6 +616,10 @@ def _names(session: Session, branch_ids: Sequence[int]) -> dict[str, Any]:
         )
     ).all()
 
+    call_topics = session.execute(
+        select(col(CallTopic.id), col(CallTopic.slug), col(CallTopic.name_ar), col(CallTopic.name_en))
+    ).all()
+
     def labels(rows: Sequence[Any]) -> dict[str, dict[str, str]]:
         return {slug: {"ar": ar, "en": en} for _, slug, ar, en in rows}
 
@@ -629,6 +633,7 @@ def _names(session: Session, branch_ids: Sequence[int]) -> dict[str, Any]:
             "priorities": labels(priorities),
             "categories": labels(categories),
             "departments": labels(departments),
+            "call_topics": labels(call_topics),
         },
     }
 
