@@ -59,7 +59,15 @@ from reception.appointments.models import Appointment, AppointmentStatus
 from reception.auth.models import StaffUser
 from reception.clock import utcnow
 from reception.feedback.models import Rating
-from reception.letters.models import CallTopic, Category, Channel, Department, Enquiry, Letter, LetterStep
+from reception.letters.models import (
+    CallTopic,
+    Category,
+    Channel,
+    Department,
+    Enquiry,
+    Letter,
+    LetterStep,
+)
 from reception.letters.rules import OPEN, SLA_STAGES
 from reception.notify.models import OutgoingSms
 from reception.queue.models import (
@@ -617,7 +625,9 @@ def _names(session: Session, branch_ids: Sequence[int]) -> dict[str, Any]:
     ).all()
 
     call_topics = session.execute(
-        select(col(CallTopic.id), col(CallTopic.slug), col(CallTopic.name_ar), col(CallTopic.name_en))
+        select(
+            col(CallTopic.id), col(CallTopic.slug), col(CallTopic.name_ar), col(CallTopic.name_en)
+        )
     ).all()
 
     def labels(rows: Sequence[Any]) -> dict[str, dict[str, str]]:
