@@ -29,8 +29,13 @@ RESIDENCIES = ("citizen", "resident", "unknown")
 SECTIONS = ("men", "women")
 CHANNELS = ("counter", "phone", "mail", "online")
 DELIVERY = ("queued", "sent", "delivered", "failed", "opted_out")
-FATE_DELIVERY = {"delivered": "delivered", "undelivered": "failed", "silent": "sent"}
-"""What each handset's delivery reports make of its messages (all accepted)."""
+FATE_DELIVERY = {
+    "delivered": "delivered",
+    "undelivered": "failed",
+    "opted_out": "opted_out",  # reported failed with the provider's error 21610
+    "silent": "sent",
+}
+"""What each handset's delivery reports make of its messages (all accepted first)."""
 SMS_HEADLINE = (
     "sent: messages accepted by the provider (provider statuses sent, delivered or undelivered)"
 )

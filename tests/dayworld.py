@@ -297,11 +297,13 @@ class PlanBase:
         return self.clock.now()
 
     def phone(self, share: float = 0.55) -> str | None:
-        """A mobile number or none; each handset confirms delivery, reports it failed, or
+        """A mobile number or none; each handset confirms delivery, reports it
+        undelivered, is refused because its owner unsubscribed at the provider, or
         stays silent, always the same way."""
         if self.rng.random() < share:
             number = self.mobile_number()
-            fate = self.rng.choices(("delivered", "undelivered", "silent"), (0.75, 0.08, 0.17))
+            fates = ("delivered", "undelivered", "opted_out", "silent")
+            fate = self.rng.choices(fates, (0.73, 0.07, 0.03, 0.17))
             self.ledger.handsets.setdefault(number, fate[0])
             return number
         return None
