@@ -1,17 +1,15 @@
-"""What the day generator (tests/dayplan.py) did, kept by the generator itself, and the
-figures a report must publish computed from it alone — without our reporting code.
+"""What the day generator (tests/dayplan.py) did, kept by the generator itself; the
+figures a report must publish are computed from it alone in tests/dayfigures.py —
+without our reporting code.
 
-Every record keeps its branch, hall, local hour and the other dimensions a report may
-group by, so a new published figure is one more function over these lists."""
+Every record keeps its branch, hall, time and the other dimensions a report may group
+by, so a new published figure is one more function over these lists."""
 
 from __future__ import annotations
 
-import math
 from collections import Counter as Tally
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 ZONE = ZoneInfo("Asia/Riyadh")
@@ -27,15 +25,6 @@ ROUTES = {  # category → department, as the routing rules of the demo taxonomy
 SLA_HOURS = {"received": 24, "classified": 8, "routed": 48, "in_progress": 240}
 OPEN_LETTER = ("received", "classified", "routed", "in_progress", "returned")
 OPEN_TICKET = ("waiting", "called", "serving", "transferred")
-
-
-def hour_of(moment: datetime) -> int:
-    return moment.astimezone(ZONE).hour
-
-
-def seconds(start: datetime, end: datetime) -> int:
-    """Whole seconds between two instants, each truncated to the second."""
-    return math.floor(end.timestamp()) - math.floor(start.timestamp())
 
 
 @dataclass
@@ -84,10 +73,16 @@ class LetterRecord:
 @dataclass
 class CallRecord:
     branch: str
-    topic: str  # "letter" or "general"
+    topic: str | None  # the topic's slug; None for a call logged on a letter's page
     direction: str  # "in" or "out"
     at: datetime
-    minutes: float | None = None  # not recorded by the product yet
+    minutes: int | None = None  # whole minutes, when the desk timed the call
+    letter: str | None = None  # the reference of the letter it concerns
+    ticket: int | None = None  # the ticket it concerns
+
+    @property
+    def about_a_letter(self) -> bool:
+        return self.topic is None or self.letter is not None
 
 
 @dataclass
@@ -137,6 +132,9 @@ class Ledger:
     sms: list[SmsRecord] = field(default_factory=list)
     told_next: set[int] = field(default_factory=set)
     handsets: dict[str, str] = field(default_factory=dict)  # number → what its reports say
+    happened: Tally[str] = field(default_factory=Tally)  # how often each kind of thing did
+    places: list[tuple[str, str, str]] = field(default_factory=list)  # branch, hall, section
+    """Every hall of every branch, in the order they were created."""
 
     def text(self, purpose: str, branch: str, at: datetime, to: str | None) -> None:
         assert to is not None
@@ -147,169 +145,3 @@ class Ledger:
         for t in self.tickets.values():
             if t.status in OPEN_TICKET:
                 t.status, t.finished = "expired", at
-
-    def view(self, branches: Iterable[str], now: datetime, every_branch: bool = False) -> DayView:
-        return DayView(self, set(branches), now, every_branch)
-
-
-# --- the figures -----------------------------------------------------------------------
-
-
-def percentile(values: list[int], fraction: float) -> float | None:
-    """Continuous percentile in minutes of durations in seconds (linear interpolation)."""
-    if not values:
-        return None
-    ordered = sorted(v / 60.0 for v in values)
-    p = fraction * (len(ordered) - 1)
-    low, high = ordered[math.floor(p)], ordered[math.ceil(p)]
-    return round(low + (p - math.floor(p)) * (high - low), 1)
-
-
-def minutes_mean(values: list[int]) -> float | None:
-    return round(sum(values) / 60.0 / len(values), 1) if values else None
-
-
-def durations(values: list[int]) -> dict[str, Any]:
-    return {
-        "count": len(values),
-        "mean": minutes_mean(values),
-        "median": percentile(values, 0.5),
-        "p90": percentile(values, 0.9),
-    }
-
-
-def tally(keys: Iterable[str], base: Iterable[str] = ()) -> dict[str, int]:
-    counted: Tally[str] = Tally({k: 0 for k in base})
-    counted.update(keys)
-    return dict(counted)
-
-
-def place(counter: tuple[str, str, int]) -> str:
-    """How the exports label a counter: branch/hall/number."""
-    return "/".join(str(p) for p in counter)
-
-
-NOBODY = "-"  # the API's device tokens call for no staff user
-
-
-class DayView:
-    """The ledger seen by a report over some branches, judged at `now`."""
-
-    def __init__(
-        self, ledger: Ledger, branches: set[str], now: datetime, every_branch: bool
-    ) -> None:
-        self.ledger = ledger
-        self.every_branch = every_branch
-        self.branches = branches
-        self.now = now
-
-    # what counts
-    @property
-    def visitors(self) -> list[TicketRecord]:
-        return [
-            t
-            for t in self.ledger.tickets.values()
-            if t.branch in self.branches and t.status != "cancelled"
-        ]
-
-    @property
-    def worked(self) -> list[TicketRecord]:
-        return [v for v in self.visitors if v.status in ("done", "no_show") and v.counter]
-
-    @property
-    def letters(self) -> list[LetterRecord]:
-        return [x for x in self.ledger.letters.values() if x.branch in self.branches]
-
-    @property
-    def calls(self) -> list[CallRecord]:
-        return [c for c in self.ledger.calls if c.branch in self.branches]
-
-    @property
-    def ratings(self) -> list[RatingRecord]:
-        return [r for r in self.ledger.ratings if r.branch in self.branches]
-
-    @property
-    def appointments(self) -> list[AppointmentRecord]:
-        return [a for a in self.ledger.appointments.values() if a.branch in self.branches]
-
-    @property
-    def sms(self) -> list[SmsRecord]:
-        return [m for m in self.ledger.sms if m.branch in self.branches]
-
-    # tickets
-    def waits(self) -> list[int]:
-        return [seconds(v.issued, v.called) for v in self.visitors if v.called]
-
-    def service_times(self, of: Iterable[TicketRecord] | None = None) -> list[int]:
-        chosen = self.visitors if of is None else of
-        return [
-            seconds(v.serving, v.finished)
-            for v in chosen
-            if v.status == "done" and v.serving and v.finished
-        ]
-
-    def work(self, key: Any) -> dict[str, dict[str, Any]]:
-        groups: dict[str, list[TicketRecord]] = {}
-        for v in self.worked:
-            groups.setdefault(key(v), []).append(v)
-        return {
-            label: {
-                "served": sum(1 for v in group if v.status == "done"),
-                "no_shows": sum(1 for v in group if v.status == "no_show"),
-                "service_minutes_mean": minutes_mean(self.service_times(group)),
-            }
-            for label, group in groups.items()
-        }
-
-    # letters
-    def late(self, letter: LetterRecord) -> bool:
-        stage = "classified" if letter.status == "returned" else letter.status
-        hours = SLA_HOURS.get(stage)
-        if not hours or letter.status_since is None:
-            return False
-        return self.now - letter.status_since > timedelta(hours=hours)
-
-    def sla(self) -> dict[str, int]:
-        still_open = [x for x in self.letters if x.status in OPEN_LETTER]
-        late = sum(1 for x in still_open if self.late(x))
-        return {"open": len(still_open), "on_time": len(still_open) - late, "late": late}
-
-    def calls_of(self, topic: str | None, direction: str) -> int:
-        return sum(1 for c in self.calls if c.direction == direction and topic in (None, c.topic))
-
-    # ratings
-    def rating_groups(self, key: Any) -> dict[str, dict[str, Any]]:
-        groups: dict[str, list[int]] = {}
-        for r in self.ratings:
-            groups.setdefault(key(r), []).append(r.score)
-        return {k: {"count": len(s), "mean": round(sum(s) / len(s), 2)} for k, s in groups.items()}
-
-    def ratings_mean(self) -> float | None:
-        scores = [r.score for r in self.ratings]
-        return round(sum(scores) / len(scores), 2) if scores else None
-
-    # appointments
-    def appointments_with(self, *statuses: str) -> int:
-        return sum(1 for a in self.appointments if a.status in statuses)
-
-    # figures the reports are growing (computed here so each is one line in the test)
-    def arrivals_by_hour(self) -> dict[int, int]:
-        return dict(Tally(hour_of(v.issued) for v in self.visitors))
-
-    def calls_by_hour(self) -> dict[int, int]:
-        return dict(Tally(hour_of(v.called) for v in self.visitors if v.called))
-
-    def sms_reported(self, *fates: str) -> int:
-        return sum(1 for m in self.sms if self.ledger.handsets[m.to] in fates)
-
-    def sms_by_purpose(self) -> dict[str, int]:
-        return dict(Tally(m.purpose for m in self.sms))
-
-    def hall_by_residency(self) -> dict[str, int]:
-        return dict(Tally(f"{v.hall}/{v.residency or 'unknown'}" for v in self.visitors))
-
-    def with_mobile(self) -> int:
-        return sum(1 for v in self.visitors if v.phone)
-
-    def letters_by_hall_and_channel(self) -> dict[str, int]:
-        return dict(Tally(f"{x.hall or '-'}/{x.channel}" for x in self.letters))

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from starlette.testclient import TestClient
 
-from tests.dayledger import ZONE, TicketRecord
+from reception.clock import FrozenClock
+from tests.dayledger import ZONE, Ledger, TicketRecord
 from tests.factories import PASSWORD
 from tests.factories import World as Seeded
 
@@ -75,6 +77,7 @@ class World:
     triage: dict[str, str]  # branch → token registering by phone/post, classifying, closing
     officers: dict[str, str]  # department → token
     rater: dict[str, str]  # branch → rating device token
+    places: list[tuple[str, str, str]]  # every hall of every branch: branch, hall, section
 
 
 class Api:
@@ -268,4 +271,43 @@ def set_up(api: Api, seeded: Seeded) -> World:
         triage={"riyadh": "supervisor", MOBILE: "supervisor-mobile"},
         officers={"civil_affairs": "officer", "traffic": "officer-traffic"},
         rater={"riyadh": "kiosk", MOBILE: "kiosk-mobile"},
+        places=[(b, hall, hall) for b in ("riyadh", "jeddah", MOBILE) for hall in ("men", "women")],
     )
+
+
+@dataclass
+class PlanBase:
+    """What every part of the day's plan shares: the seeded chance, the clock, the way
+    in, the world and the ledger of what was done."""
+
+    seed: int
+    api: Api
+    clock: FrozenClock
+    world: World
+    housekeeping: Callable[[], None]  # the server's periodic pass, run at the plan's times
+    ledger: Ledger = field(default_factory=Ledger)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self.ledger.places = list(self.world.places)
+
+    def tick(self, most: float = 8.0) -> datetime:
+        """A few seconds (and a fraction) pass between two things happening."""
+        self.clock.advance(seconds=self.rng.uniform(0.3, most))
+        return self.clock.now()
+
+    def phone(self, share: float = 0.55) -> str | None:
+        """A mobile number or none; each handset confirms delivery, reports it
+        undelivered, is refused because its owner unsubscribed at the provider, or
+        stays silent, always the same way."""
+        if self.rng.random() < share:
+            number = self.mobile_number()
+            fates = ("delivered", "undelivered", "opted_out", "silent")
+            fate = self.rng.choices(fates, (0.73, 0.07, 0.03, 0.17))
+            self.ledger.handsets.setdefault(number, fate[0])
+            return number
+        return None
+
+    def mobile_number(self) -> str:
+        digits = "".join(self.rng.choice("0123456789") for _ in range(7))
+        return "+9665" + self.rng.choice("0456") + digits

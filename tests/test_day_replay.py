@@ -4,9 +4,12 @@ branch and each hall, exactly the figures the generator's own ledger gives — b
 and after the end-of-day close (`reception close-day`) and rollup; on SQLite and
 PostgreSQL.
 
-FIGURES lists every published figure with how the ledger computes it: a figure the
-report gains is one more line there (the test fails on a report figure it does not
-check)."""
+FIGURES lists every published figure with how the ledger computes it
+(tests/dayfigures.py): the figures by hour (every branch, each branch, each hall, the
+peak hours), the SMS by purpose and delivery status, the cross-tabs (hall × residency,
+mobile numbers, letters by hall and channel, calls by topic with their minutes) and
+the rest. A figure the report gains is one more line there (the test fails on a
+report figure it does not check)."""
 
 from __future__ import annotations
 
@@ -33,7 +36,9 @@ from reception.notify.models import OutgoingSms
 from reception.queue.housekeeping import close_past_days
 from reception.stats.models import TicketDay
 from reception.stats.rollup import roll_up_closed_days
-from tests.dayledger import NOBODY, DayView, Ledger, durations, place, tally
+from tests.dayfigures import NOBODY as NOBODY
+from tests.dayfigures import SMS_HEADLINE, DayView, durations, place, tally
+from tests.dayledger import Ledger
 from tests.dayplan import DayPlan
 from tests.dayworld import DAY, MOBILE, Api, local, set_up
 from tests.factories import World as Seeded
@@ -74,14 +79,15 @@ FIGURES: list[Figure] = [
     ("letters.sla", lambda d: d.sla()),
     ("calls.incoming", lambda d: d.calls_of(None, "in")),
     ("calls.outgoing", lambda d: d.calls_of(None, "out")),
-    ("calls.about_letters.incoming", lambda d: d.calls_of("letter", "in")),
-    ("calls.about_letters.outgoing", lambda d: d.calls_of("letter", "out")),
-    ("calls.enquiries.incoming", lambda d: d.calls_of("general", "in")),
-    ("calls.enquiries.outgoing", lambda d: d.calls_of("general", "out")),
+    ("calls.about_letters.incoming", lambda d: d.calls_of(True, "in")),
+    ("calls.about_letters.outgoing", lambda d: d.calls_of(True, "out")),
+    ("calls.enquiries.incoming", lambda d: d.calls_of(False, "in")),
+    ("calls.enquiries.outgoing", lambda d: d.calls_of(False, "out")),
     ("sms.total", lambda d: len(d.sms)),
-    ("sms.sent", lambda d: len(d.sms)),  # the provider accepted every message
+    # the provider took every message; those it then reported failed count as not sent
+    ("sms.sent", lambda d: d.sms_reported("delivered", "undelivered", "silent")),
     ("sms.delivered", lambda d: d.sms_reported("delivered")),
-    ("sms.failed", lambda d: d.sms_reported("undelivered")),
+    ("sms.failed", lambda d: d.sms_reported("undelivered", "opted_out")),
     ("sms.pending", lambda d: 0),
     ("ratings.count", lambda d: len(d.ratings)),
     ("ratings.mean", lambda d: d.ratings_mean()),
@@ -100,13 +106,21 @@ FIGURES: list[Figure] = [
         "appointments.by_kind",
         lambda d: tally(a.kind for a in d.appointments if a.status != "cancelled"),
     ),
-    # Figures being added to the report, each one line once it is published:
-    # ("visitors.by_hour", lambda d: d.arrivals_by_hour()),
-    # ("calls_by_hour", lambda d: d.calls_by_hour()),
-    # ("sms.by_purpose", lambda d: d.sms_by_purpose()),
-    # ("visitors.by_hall_residency", lambda d: d.hall_by_residency()),
-    # ("visitors.with_mobile", lambda d: d.with_mobile()),
-    # ("letters.by_hall_channel", lambda d: d.letters_by_hall_and_channel()),
+    ("by_hour.peak_hour", lambda d: d.by_hour()["peak_hour"]),
+    ("by_hour.hours", lambda d: d.by_hour()["hours"]),
+    ("by_hour.by_branch", lambda d: d.by_hour()["by_branch"]),
+    ("by_hour.by_hall", lambda d: d.by_hour()["by_hall"]),
+    ("sms_breakdown.headline", lambda d: SMS_HEADLINE),
+    ("sms_breakdown.by_delivery", lambda d: d.sms_by_delivery()),
+    ("sms_breakdown.by_purpose", lambda d: d.sms_by_purpose_and_delivery()),
+    ("cross_tabs.visitors_by_hall_residency", lambda d: d.hall_by_residency()),
+    ("cross_tabs.visitors_with_mobile", lambda d: d.with_mobile()),
+    ("cross_tabs.letters_by_hall", lambda d: d.letters_by_hall()),
+    ("cross_tabs.letters_by_channel", lambda d: d.letters_by_channel()),
+    ("cross_tabs.letters_by_hall_channel", lambda d: d.letters_by_hall_and_channel()),
+    ("cross_tabs.calls_by_topic", lambda d: d.calls_by_topic()),
+    ("cross_tabs.calls_minutes", lambda d: d.call_minutes()),
+    ("cross_tabs.calls_timed_calls", lambda d: d.timed_calls()),
 ]
 NOT_FIGURES = {"labels", "branches"}  # names for the screens; the branches are checked apart
 EXPORT_ELSEWHERE = {"date_from", "date_to", "every_branch"}  # the exports' "report" rows
@@ -190,7 +204,8 @@ def unchecked(report: dict[str, Any], prefix: str = "") -> list[str]:
 
 
 def flat(report: dict[str, Any]) -> dict[tuple[str, str], Any]:
-    """The (metric, item) → value rows the CSV and XLSX exports are defined to hold."""
+    """The (metric, item) → value rows the CSV and XLSX exports are defined to hold;
+    the hours as (by_hour[.by_branch|.by_hall].figure, [branch/[hall/]]HH:00–HH:00)."""
     rows: dict[tuple[str, str], Any] = {}
 
     def walk(prefix: str, value: dict[str, Any]) -> None:
@@ -207,16 +222,35 @@ def flat(report: dict[str, Any]) -> dict[tuple[str, str], Any]:
             else:
                 rows[(key, "")] = item
 
-    walk("", {k: v for k, v in report.items() if k not in EXPORT_ELSEWHERE})
+    def hours(metric: str, where: str, found: dict[str, Any]) -> None:
+        rows[(f"{metric}.peak_hour", where.rstrip("/"))] = found["peak_hour"]
+        for entry in found["hours"]:
+            hour = entry["hour"]
+            item = f"{where}{hour:02d}:00–{(hour + 1) % 24:02d}:00"
+            for key, value in entry.items():
+                if isinstance(value, dict):
+                    for stat, figure in value.items():
+                        rows[(f"{metric}.{key}.{stat}", item)] = figure
+                elif key != "hour":
+                    rows[(f"{metric}.{key}", item)] = value
+
+    skipped = EXPORT_ELSEWHERE | {"by_hour"}
+    walk("", {k: v for k, v in report.items() if k not in skipped})
+    by_hour = report["by_hour"]
+    hours("by_hour", "", by_hour)
+    for branch in by_hour["by_branch"]:
+        hours("by_hour.by_branch", f"{branch['branch']}/", branch)
+    for hall in by_hour["by_hall"]:
+        hours("by_hour.by_hall", f"{hall['branch']}/{hall['hall']}/", hall)
     return rows
 
 
 def compare(api: Api, ledger: Ledger, moment: str, now: Any) -> int:
     """Every figure of every scope, in the JSON, the CSV and the XLSX; returns how
-    many were compared."""
+    many were compared (a JSON figure, or a row of the CSV and of the XLSX)."""
     compared = 0
     for scope, (token, params, branches) in SCOPES.items():
-        view = ledger.view(branches, now, every_branch=scope == "every branch")
+        view = DayView(ledger, branches, now, every_branch=scope == "every branch")
         expected = expected_report(view)
         published = fetch(api, token, params).json()
         assert unchecked(published) == [], "add a line to FIGURES for each new figure"
@@ -234,6 +268,7 @@ def compare(api: Api, ledger: Ledger, moment: str, now: Any) -> int:
         header = {(m, i): v for m, i, v in list(sheet)[1:]}
         in_csv = {k: v for k, v in header.items() if k[0] != "report"}
         assert header[("report", "date_from")] == header[("report", "date_to")] == DAY.isoformat()
+        assert header[("report", "sms_headline")] == SMS_HEADLINE
         assert sorted(header[("report", "branches")].split()) == sorted(branches)
         assert in_csv == {k: "" if v is None else str(v) for k, v in rows.items()}, (moment, scope)
         workbook = fetch(api, token, params, ".xlsx").content
@@ -241,11 +276,14 @@ def compare(api: Api, ledger: Ledger, moment: str, now: Any) -> int:
         assert _xlsx_rows(workbook, 2)[1:] == over_time, (moment, scope)
         book = _xlsx_rows(workbook, 1)
         in_xlsx = {(r[0], r[1]): r[2] for r in book[1:] if r[0] != "report"}
+        compared += 2 * len(rows)
         assert in_xlsx.keys() == rows.keys(), (moment, scope)
         for key, value in rows.items():
             cell = in_xlsx[key]
             if isinstance(value, bool) or value is None:
                 assert cell == ("" if value is None else str(value).lower()), (moment, scope, key)
+            elif isinstance(value, str):
+                assert cell == value, (moment, scope, key)
             else:
                 assert float(cell) == value, (moment, scope, key, cell, value)
     return compared
@@ -280,10 +318,12 @@ def report_deliveries(api: Api, fake: FakeTwilio, ledger: Ledger) -> None:
         fate = ledger.handsets[message["to"]]
         if fate == "silent":
             continue
-        params = {"MessageSid": message["sid"], "MessageStatus": fate,
+        status, code = {"delivered": ("delivered", None), "undelivered": ("undelivered", "30003"),
+                        "opted_out": ("failed", "21610")}[fate]  # fmt: skip
+        params = {"MessageSid": message["sid"], "MessageStatus": status,
                   "AccountSid": fake.account_sid}  # fmt: skip
-        if fate == "undelivered":
-            params["ErrorCode"] = "30003"
+        if code:
+            params["ErrorCode"] = code
         signed = {"X-Twilio-Signature": validator.compute_signature(url, params)}
         r = api.client.post("/api/v1/sms/status", data=params, headers=signed)
         assert r.status_code == 204, r.text
@@ -360,11 +400,24 @@ def test_a_whole_day_is_reported_as_it_happened(
     assert {x.channel for x in ledger.letters.values()} >= {"counter", "phone", "mail"}
     assert {x.status for x in ledger.letters.values()} >= {"received", "routed", "in_progress",
         "answered", "closed", "returned", "merged", "rejected"}  # fmt: skip
+    assert all(
+        ledger.happened[what] > 0
+        for what in (
+            "residency stated at check-in", "residency of the booking", "residency corrected",
+            "residency asked", "residency from a letter", "call about a letter",
+            "call about a ticket", "call about a topic",
+        )
+    ), ledger.happened  # fmt: skip
+    assert any(c.topic is None for c in ledger.calls), "calls logged on a letter's page"
+    assert any(a.residency is None and a.status == "checked_in"
+               for a in ledger.appointments.values())  # fmt: skip
+    fates = {ledger.handsets[m.to] for m in ledger.sms}
+    assert fates == {"delivered", "undelivered", "opted_out", "silent"}, fates
     wait_for_the_outbox(engine)
     report_deliveries(api, fake, ledger)
     assert (
         sms_by_purpose(engine)
-        == ledger.view(SCOPES["every branch"][2], day_clock.now()).sms_by_purpose()
+        == DayView(ledger, SCOPES["every branch"][2], day_clock.now()).sms_by_purpose()
     )
 
     day_clock.at = local(15, 0)
@@ -380,13 +433,14 @@ def test_a_whole_day_is_reported_as_it_happened(
     housekeeping()
     with Session(engine) as s:
         rolled = s.exec(select(TicketDay.branch_id, TicketDay.visitors)).all()
-    per_branch = [len(ledger.view([b], day_clock.now()).visitors) for b in ("riyadh", MOBILE)]
+    per_branch = [len(DayView(ledger, [b], day_clock.now()).visitors) for b in ("riyadh", MOBILE)]
     assert sorted(n for _, n in rolled) == sorted(per_branch)
-    late = ledger.view(SCOPES["every branch"][2], day_clock.now()).sla()["late"]
+    late = DayView(ledger, SCOPES["every branch"][2], day_clock.now()).sla()["late"]
     assert late > 0, "letters past their stage's target by the next morning"
     compared += compare(api, ledger, "after the rollup", day_clock.now())
     print(
         f"\n{len(ledger.tickets)} visitors, {len(ledger.letters)} letters, "
-        f"{len(ledger.sms)} SMS, {api.requests} requests replayed in {replayed:.1f}s; "
+        f"{len(ledger.sms)} SMS, {len(ledger.calls)} calls, {api.requests} requests "
+        f"replayed in {replayed:.1f}s; "
         f"{compared} figures compared; {time.perf_counter() - started:.1f}s in all"
     )

@@ -5,6 +5,7 @@ administration of topics, and the migration of calls logged before topics existe
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alembic import command
@@ -77,6 +78,55 @@ def test_a_call_with_its_topic_length_letter_and_ticket(
     men_hall = second.hall_id
     assert men_hall is not None and first.hall_id == men_hall  # the letter's and ticket's hall
     assert {c.branch_id for c, _ in calls(engine)} == {first.branch_id}
+
+
+def test_the_report_counts_calls_by_topic_with_their_minutes(
+    client: TestClient, world: World
+) -> None:
+    """A call of the log that names a letter is a call about letters; the calls logged
+    on a letter's page have no topic and no length (the group `on_a_letter`)."""
+    letter = register(client, world)
+    ticket = issue(client, world, "men")
+    for body in (
+        {"topic": "letter_status", "duration_minutes": 7, "letter": letter["reference"]},
+        {"topic": "appointments", "direction": "out", "ticket": ticket["number"]},
+        {"topic": "appointments", "duration_minutes": 4},
+    ):
+        assert log(client, world, **body).status_code == 201
+    r = client.post(
+        f"/api/v1/letters/{letter['reference']}/calls",
+        json={"direction": "out", "note": "أبلغناه بحالة الخطاب"},
+        headers=auth(world, "operator-men"),
+    )
+    assert r.status_code == 200, r.text
+    today = datetime.now(UTC).date()  # the server's clock; the range covers either side
+    r = client.get(
+        "/api/v1/reports/summary",
+        params={
+            "date_from": str(today - timedelta(days=1)),
+            "date_to": str(today + timedelta(days=1)),
+        },
+        headers=auth(world, "supervisor"),
+    )
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["calls"] == {
+        "incoming": 2,
+        "outgoing": 2,
+        "about_letters": {"incoming": 1, "outgoing": 1},
+        "enquiries": {"incoming": 1, "outgoing": 1},
+    }
+    cross = report["cross_tabs"]
+    assert cross["calls_by_topic"] == {
+        "appointments": {"incoming": 1, "outgoing": 1, "minutes": 4},
+        "letter_status": {"incoming": 1, "outgoing": 0, "minutes": 7},
+        "on_a_letter": {"incoming": 0, "outgoing": 1, "minutes": None},
+    }
+    assert (cross["calls_minutes"], cross["calls_timed_calls"]) == (11, 2)
+    assert report["labels"]["call_topics"]["appointments"] == {
+        "ar": "المواعيد",
+        "en": "Appointments",
+    }
 
 
 def test_clear_errors_for_a_call(client: TestClient, world: World, engine: Engine) -> None:

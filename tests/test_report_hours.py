@@ -82,10 +82,13 @@ def play_the_day(c: TestClient, world: World, clock: FrozenClock) -> None:
         r = c.post("/api/v1/letters", json=body, headers=auth(world, "operator-men"))
         assert r.status_code == 201, r.text
 
-    def enquiry(direction: str) -> None:
+    def enquiry(direction: str, topic: str, minutes: int | None = None) -> None:
+        body: dict[str, Any] = {"direction": direction, "topic": topic, "note": "مواعيد العمل"}
+        if minutes is not None:
+            body["duration_minutes"] = minutes
         r = c.post(
             "/api/v1/enquiries",
-            json={"direction": direction, "note": "مواعيد العمل"},
+            json=body,
             headers=auth(world, "operator-men"),
         )
         assert r.status_code == 201, r.text
@@ -116,15 +119,15 @@ def play_the_day(c: TestClient, world: World, clock: FrozenClock) -> None:
     at(clock, 10, 20)
     issue("men")  # M4, never called
     at(clock, 10, 30)
-    enquiry("in")
+    enquiry("in", "opening_hours", 5)
     at(clock, 10, 40)
-    enquiry("out")
+    enquiry("out", "appointments")  # nobody timed it
     at(clock, 10, 50)
     letter("counter", "men")
     letter("phone", None)
     letter("mail", None)
     at(clock, 11, 5)
-    enquiry("in")
+    enquiry("in", "opening_hours", 3)
 
 
 def settle_the_sms(engine: Engine) -> dict[str, int]:
@@ -218,9 +221,12 @@ CROSS_TABS = {
         "women": {"counter": 0, "phone": 0, "mail": 0, "online": 0},
         "none": {"counter": 0, "phone": 1, "mail": 1, "online": 0},
     },
-    "calls_by_topic": {"unspecified": {"incoming": 2, "outgoing": 1, "minutes": None}},
-    "calls_minutes": None,
-    "calls_timed_calls": 0,
+    "calls_by_topic": {
+        "opening_hours": {"incoming": 2, "outgoing": 0, "minutes": 8},
+        "appointments": {"incoming": 0, "outgoing": 1, "minutes": None},
+    },
+    "calls_minutes": 8,
+    "calls_timed_calls": 2,
 }
 
 
@@ -281,6 +287,9 @@ def check_everything(c: TestClient, world: World, sms: dict[str, Any]) -> None:
     assert found[("cross_tabs.visitors_by_hall_residency.men", "unknown")] == "1"
     assert found[("cross_tabs.letters_by_channel", "mail")] == "1"
     assert found[("sms_breakdown.by_delivery", "opted_out")] == "3"
+    assert found[("cross_tabs.calls_by_topic.opening_hours", "minutes")] == "8"
+    assert found[("cross_tabs.calls_by_topic.appointments", "minutes")] == ""
+    assert found[("cross_tabs", "calls_timed_calls")] == "2"
     assert found[("sms_breakdown.by_purpose.ticket_issued", "delivered")] == "3"
 
     r = c.get("/api/v1/reports/summary.xlsx", params=DAY, headers=auth(world, "supervisor"))
@@ -308,11 +317,15 @@ def check_everything(c: TestClient, world: World, sms: dict[str, Any]) -> None:
     assert "messages accepted by the provider" in english
     assert "Refused: the recipient opted out" in english and "Ticket taken" in english
     assert "42.9" in english and "33.3" in english and "By post" in english
+    topics = english.split('id="t-call-topics"')[1].split("</section>")[0]
+    assert ">Opening hours and locations</th>" in topics and ">Appointments</th>" in topics
+    assert "opening_hours" not in topics  # people read names, never slugs
     c.get("/lang", params={"to": "ar", "next": "/staff/reports"})
     arabic = c.get("/staff/reports", params=DAY).text
     assert 'dir="rtl"' in arabic
     assert "ساعة الذروة: \u206608:00–09:00\u2069، وصل فيها 3 من المراجعين." in arabic
     assert "12.3" in arabic and "الرسائل النصية حسب الغرض وحالة التسليم" in arabic
+    assert ">أوقات العمل والمواقع</th>" in arabic.split('id="t-call-topics"')[1]
 
 
 def test_a_known_day_by_hour_sms_and_cross_tabs_before_and_after_the_rollup(

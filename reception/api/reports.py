@@ -143,7 +143,8 @@ def report_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
         "`sms_breakdown` splits the messages by purpose and delivery status (queued, sent, "
         "delivered, failed, opted_out). `cross_tabs`: visitors by hall × residency, "
         "visitors who left a mobile number (count, percent share), letters by hall × "
-        f"channel, phone calls by topic and direction with minutes. Percentiles: "
+        "channel, phone calls by topic slug (`on_a_letter`: logged on a letter's page, no "
+        f"topic) and direction with the recorded minutes. Percentiles: "
         f"{PERCENTILE_DEFINITION}. Minutes, means and shares: {ROUNDING_DEFINITION}."
     )
 

@@ -1,6 +1,10 @@
 """The SMS of a report by purpose and delivery status, and the phone calls by topic
 and direction with their minutes. Pure reads, grouped by the database.
 
+Phone calls by topic (`calls_by_topic`) come from the call log (`enquiry`: its topic,
+direction and length in minutes) and from the calls logged on a letter's own page
+(letter steps, no topic, no length: the group `on_a_letter`).
+
 SMS delivery statuses, from the outbox's own statuses and the provider's reports:
 
 * `queued`: written to the outbox, not accepted by the provider yet (`pending`,
@@ -28,7 +32,7 @@ from sqlalchemy import Integer, case, cast, func, literal_column, null, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from reception.letters.models import Enquiry, Letter, LetterStep
+from reception.letters.models import CallTopic, Enquiry, Letter, LetterStep
 from reception.notify.models import OutgoingSms, SmsStatus
 
 DELIVERY = ("queued", "sent", "delivered", "failed", "opted_out")
@@ -95,54 +99,67 @@ def sms_figures(rows: Sequence[tuple[str, str, bool, int]]) -> dict[str, Any]:
 
 # --- phone calls by topic --------------------------------------------------------------
 
-UNSPECIFIED = "unspecified"
-
-
-def _no_value(name: str) -> ColumnElement[Any]:
-    return cast(null(), Integer).label(name)
+ON_A_LETTER = "on_a_letter"
+"""The group of the calls logged on a letter's own page (letter steps `call_in` and
+`call_out`): they carry no topic from the list and no length."""
 
 
 def _call_sources(within: Any) -> list[Any]:
-    """One query per kind of phone call: (topic, direction "in"/"out", minutes, calls).
-
-    Calls carry no topic list and no duration yet (the note is free text), so every
-    call is "unspecified" and of unknown length. Once calls record `topic_id`,
-    `direction` and `duration_minutes`, the topic and minutes columns below become
-    those columns (and `calls_by_topic` names the topics by their slugs)."""
+    """One query per kind of phone call: (topic id, direction "in"/"out", calls,
+    calls with a length, their minutes). Calls logged on a letter's page have no
+    topic (None) and no length."""
     step_direction = case((col(LetterStep.kind) == "call_in", "in"), else_="out")
     about_letters = (
-        select(_no_value("topic"), step_direction, _no_value("minutes"), func.count())
+        select(
+            cast(null(), Integer).label("topic"),
+            step_direction,
+            func.count(),
+            literal_column("0"),
+            cast(null(), Integer),
+        )
         .join(Letter, col(Letter.id) == col(LetterStep.letter_id))
         .where(
             col(LetterStep.kind).in_(["call_in", "call_out"]),
             within(col(Letter.branch_id), col(LetterStep.at)),
         )
+        .group_by(literal_column("1"), literal_column("2"))
     )
-    enquiries = select(
-        _no_value("topic"), col(Enquiry.direction), _no_value("minutes"), func.count()
-    ).where(within(col(Enquiry.branch_id), col(Enquiry.at)))
-    positions: tuple[Any, ...] = tuple(literal_column(str(i)) for i in (1, 2, 3))
-    return [about_letters.group_by(*positions), enquiries.group_by(*positions)]
+    minutes = col(Enquiry.duration_minutes)
+    logged = (
+        select(
+            col(Enquiry.topic_id),
+            col(Enquiry.direction),
+            func.count(),
+            func.count(minutes),
+            func.sum(minutes),
+        )
+        .where(within(col(Enquiry.branch_id), col(Enquiry.at)))
+        .group_by(col(Enquiry.topic_id), col(Enquiry.direction))
+    )
+    return [about_letters, logged]
 
 
-def calls_by_topic(
-    session: Session, within: Any, topic_names: dict[Any, str] | None = None
-) -> dict[str, Any]:
-    """Phone calls per topic and direction, with their total minutes (None while no
-    call of the group has a recorded duration)."""
-    names = topic_names or {}
+def topic_slugs(session: Session) -> dict[int, str]:
+    return {i: s for i, s in session.execute(select(col(CallTopic.id), col(CallTopic.slug)))}
+
+
+def calls_by_topic(session: Session, within: Any) -> dict[str, Any]:
+    """Phone calls per topic (its slug; `on_a_letter` for the calls logged on a
+    letter's page) and direction, with the total minutes of those timed (None while
+    no call of the group has a length); then all minutes and how many calls had one."""
+    names = topic_slugs(session)
     topics: dict[str, dict[str, Any]] = {}
     timed = 0
     total_minutes: int | None = None
     for query in _call_sources(within):
-        for topic, direction, minutes, n in session.execute(query).all():
-            slug = names.get(topic, str(topic)) if topic is not None else UNSPECIFIED
+        for topic, direction, n, with_length, minutes in session.execute(query).all():
+            slug = ON_A_LETTER if topic is None else names.get(int(topic), str(topic))
             entry = topics.setdefault(slug, {"incoming": 0, "outgoing": 0, "minutes": None})
             entry["incoming" if direction == "in" else "outgoing"] += int(n)
-            if minutes is not None:
-                entry["minutes"] = (entry["minutes"] or 0) + int(minutes) * int(n)
-                total_minutes = (total_minutes or 0) + int(minutes) * int(n)
-                timed += int(n)
+            if with_length:
+                entry["minutes"] = (entry["minutes"] or 0) + int(minutes)
+                total_minutes = (total_minutes or 0) + int(minutes)
+                timed += int(with_length)
     return {
         "by_topic": dict(
             sorted(topics.items(), key=lambda kv: (-(kv[1]["incoming"] + kv[1]["outgoing"]), kv[0]))

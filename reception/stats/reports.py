@@ -30,7 +30,8 @@ What counts, precisely:
   `late` past the target hours of their current stage (reception/letters/rules.py
   `sla_state` == "late", judged at the report's `now`), `on_time` the others.
 * **Calls** are phone calls logged in the range: about a letter (letter steps
-  `call_in`/`call_out`, counted in the letter's branch) plus general enquiries.
+  `call_in`/`call_out`, counted in the letter's branch, and calls of the call log
+  that name a letter) plus general enquiries (the other calls of the call log).
 * **SMS** rows of the outbox created in the range for the report's branches (each
   message records the branch of its ticket, letter or appointment); a report over
   every branch also counts messages of no branch, on the local days of the time zone
@@ -59,7 +60,15 @@ from reception.appointments.models import Appointment, AppointmentStatus
 from reception.auth.models import StaffUser
 from reception.clock import utcnow
 from reception.feedback.models import Rating
-from reception.letters.models import Category, Channel, Department, Enquiry, Letter, LetterStep
+from reception.letters.models import (
+    CallTopic,
+    Category,
+    Channel,
+    Department,
+    Enquiry,
+    Letter,
+    LetterStep,
+)
 from reception.letters.rules import OPEN, SLA_STAGES
 from reception.notify.models import OutgoingSms
 from reception.queue.models import (
@@ -436,6 +445,9 @@ def _letters(
 
 
 def _calls(session: Session, found: list[Window]) -> dict[str, Any]:
+    """Calls about a letter: those logged on the letter's page (letter steps) and
+    those of the call log that name a letter; the other calls of the log are
+    general enquiries."""
     about_letters = dict(
         session.execute(
             select(col(LetterStep.kind), func.count())
@@ -447,15 +459,17 @@ def _calls(session: Session, found: list[Window]) -> dict[str, Any]:
             .group_by(col(LetterStep.kind))
         ).all()
     )
-    enquiries = dict(
-        session.execute(
-            select(col(Enquiry.direction), func.count())
-            .where(_within(found, col(Enquiry.branch_id), col(Enquiry.at)))
-            .group_by(col(Enquiry.direction))
-        ).all()
-    )
-    letters_in, letters_out = about_letters.get("call_in", 0), about_letters.get("call_out", 0)
-    general_in, general_out = enquiries.get("in", 0), enquiries.get("out", 0)
+    named = case((col(Enquiry.letter_id).is_not(None), 1), else_=0)
+    logged: Tally[tuple[str, bool]] = Tally()
+    for direction, on_letter, n in session.execute(
+        select(col(Enquiry.direction), named, func.count())
+        .where(_within(found, col(Enquiry.branch_id), col(Enquiry.at)))
+        .group_by(literal_column("1"), literal_column("2"))
+    ).all():
+        logged[(str(direction), bool(on_letter))] += int(n)
+    letters_in = about_letters.get("call_in", 0) + logged[("in", True)]
+    letters_out = about_letters.get("call_out", 0) + logged[("out", True)]
+    general_in, general_out = logged[("in", False)], logged[("out", False)]
     return {
         "incoming": letters_in + general_in,
         "outgoing": letters_out + general_out,
@@ -616,6 +630,12 @@ def _names(session: Session, branch_ids: Sequence[int]) -> dict[str, Any]:
         )
     ).all()
 
+    call_topics = session.execute(
+        select(
+            col(CallTopic.id), col(CallTopic.slug), col(CallTopic.name_ar), col(CallTopic.name_en)
+        )
+    ).all()
+
     def labels(rows: Sequence[Any]) -> dict[str, dict[str, str]]:
         return {slug: {"ar": ar, "en": en} for _, slug, ar, en in rows}
 
@@ -629,6 +649,7 @@ def _names(session: Session, branch_ids: Sequence[int]) -> dict[str, Any]:
             "priorities": labels(priorities),
             "categories": labels(categories),
             "departments": labels(departments),
+            "call_topics": labels(call_topics),
         },
     }
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from reception.errors import N_
 from reception.i18n import gettext
+from reception.stats.breakdowns import ON_A_LETTER
 from reception.stats.charts import HourChart, hour_chart
 from reception.stats.export import hour_label as _hour_label
 from reception.stats.numbers import number_formatter
@@ -160,9 +161,27 @@ def labelled(language: str, names: dict[str, str]) -> Callable[[str], str]:
     return name
 
 
+CALLS_ON_A_LETTER = N_("Logged on a letter's page (no topic)")
+
+
+def topic_namer(data: dict[str, Any], language: str) -> Callable[[str], str]:
+    """A call topic's name in the reader's language (the administered list), never
+    its slug; the calls logged on a letter's page have a name of their own."""
+    names = data.get("labels", {}).get("call_topics", {})
+
+    def name(slug: str) -> str:
+        if slug == ON_A_LETTER:
+            return gettext(language, CALLS_ON_A_LETTER)
+        found = names.get(slug)
+        return found[language] if found else gettext(language, N_("Other"))
+
+    return name
+
+
 def detail_context(data: dict[str, Any], language: str) -> dict[str, Any]:
     """What the report page needs for the hours, the SMS and the cross-tabs."""
     return {
+        "topic_name": topic_namer(data, language),
         "hours": hour_figures(data, language),
         "purpose_name": labelled(language, SMS_PURPOSES),
         "delivery_name": labelled(language, SMS_DELIVERY),
