@@ -41,6 +41,7 @@ from reception.notify.outbox import enqueue_sms
 from reception.queue import queries as queue_queries
 from reception.queue.actions import Outcome
 from reception.queue.models import Ticket
+from reception.queue.residency import set_residency
 from reception.queue.rules import normalise_phone
 
 TRIAGE_ROLES = (Role.operator, Role.supervisor, Role.admin)
@@ -203,19 +204,7 @@ def register_letter(
         if ticket.residency is None:
             # The ID number shows what the visitor did not state at the kiosk; the
             # visit then counts as citizen or resident in the statistics, not unknown.
-            ticket.residency = residency
-            session.add(ticket)
-            audit.record(
-                session,
-                principal.actor,
-                "ticket.residency",
-                "ticket",
-                ticket.id,
-                number=ticket.number,
-                was=None,
-                now=residency,
-                source="letter",
-            )
+            set_residency(session, principal.actor, ticket, residency, source="letter")
     now = clock.now()
     letter = Letter(
         reference=_next_reference(session, now.astimezone(ZoneInfo(branch_row.timezone)).year),

@@ -15,8 +15,21 @@ from reception.auth.principal import Principal
 from reception.errors import N_, Conflict, Invalid
 from reception.queue import queries
 from reception.queue.actions import Outcome, counter_for_operator
-from reception.queue.models import Service
+from reception.queue.models import Service, Ticket
 from reception.queue.rules import check_residency
+
+
+def set_residency(
+    session: Session, actor: str, ticket: Ticket, value: str, **why: Any
+) -> None:
+    """Give the ticket its residency, with the old and the new value in the audit trail."""
+    was = ticket.residency
+    ticket.residency = value
+    session.add(ticket)
+    audit.record(
+        session, actor, "ticket.residency", "ticket", ticket.id,
+        number=ticket.number, was=was, now=value, **why,
+    )  # fmt: skip
 
 
 def correct_residency(
@@ -32,21 +45,9 @@ def correct_residency(
     ticket = queries.current_ticket_at(session, counter.id or 0)
     if ticket is None:
         raise Conflict("no_current_ticket", N_("This counter has no ticket called."))
-    was = ticket.residency
-    if was != value:
-        ticket.residency = value
-        session.add(ticket)
+    if ticket.residency != value:
+        set_residency(session, principal.actor, ticket, value)
         session.flush()
-        audit.record(
-            session,
-            principal.actor,
-            "ticket.residency",
-            "ticket",
-            ticket.id,
-            number=ticket.number,
-            was=was,
-            now=value,
-        )
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)
