@@ -150,6 +150,7 @@ def open_display(browser: Any, base: str, size: Size, language: str) -> Any:
     page.locator("[data-history] [data-row]").first.wait_for()
     page.evaluate("() => document.fonts.ready")
     page.add_script_tag(content=LINE_BOXES)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     return page
 
 
@@ -161,7 +162,6 @@ def test_display_reads_from_across_the_hall(
     base, _ = live
     page = open_display(browser, base, size, language)
     assert page.locator("html").get_attribute("lang") == language
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"display-{size.name}-{language}.png"))
 
     problems = page.evaluate(LAYOUT_PROBLEMS)
@@ -190,3 +190,29 @@ def test_display_reads_from_across_the_hall(
     ]
     assert violations == []  # none at all, not only the serious and critical ones
     page.context.close()
+
+
+@pytest.mark.parametrize("layout", ["landscape", "portrait"])
+@pytest.mark.parametrize("size", HALL_DISPLAYS, ids=lambda s: s.name)
+def test_a_chosen_layout_fits_any_hall_screen(
+    live: tuple[str, World], browser: Any, size: Size, layout: str
+) -> None:
+    """A supervisor may force either layout on any screen (the `display.config` message
+    sets this class): whatever it costs in size, nothing overlaps, scrolls or is cut."""
+    base, _ = live
+    for language in ("ar", "en"):
+        page = open_display(browser, base, size, language)
+        page.evaluate(
+            """(layout) => {
+              const root = document.getElementById("display");
+              root.classList.remove("layout-auto", "layout-landscape", "layout-portrait");
+              root.classList.add("layout-" + layout);
+              dispatchEvent(new Event("resize"));
+            }""",
+            layout,
+        )
+        page.screenshot(path=str(SHOTS / f"display-{size.name}-{language}-{layout}.png"))
+        problems = page.evaluate(LAYOUT_PROBLEMS)
+        assert problems == [], "\n".join(problems)
+        assert page.evaluate(ROWS, "[data-history]"), "no last call shown"
+        page.context.close()
