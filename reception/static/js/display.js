@@ -6,8 +6,8 @@
   var latestCard = root.querySelector("[data-latest]");
   var latestNumber = root.querySelector("[data-latest-number]");
   var latestCounter = root.querySelector("[data-latest-counter]");
-  var history = root.querySelector("[data-history]");
-  var waitingList = root.querySelector("[data-waiting]");
+  var history = root.querySelector("[data-history-rows]");
+  var waitingList = root.querySelector("[data-waiting-rows]");
   var mark = root.querySelector("[data-live-mark]");
   var notice = root.querySelector("[data-notice]");
   var soundButton = root.querySelector("[data-enable-sound]");
@@ -24,7 +24,7 @@
     if (announcer) announcer.resume();
   });
   var calls = initial.calls.filter(shown);
-  var emptyNode = history.querySelector(".empty") ? history.querySelector(".empty").cloneNode(true) : null;
+  var emptyNode = history.querySelector("[data-empty]") ? history.querySelector("[data-empty]").cloneNode(true) : null;
 
   function el(tag, text, attrs) {
     var node = document.createElement(tag);
@@ -33,18 +33,42 @@
     return node;
   }
 
+  function bi(ar, en) {
+    var node = el("span", null, { "class": "bi" });
+    node.appendChild(el("span", ar, { lang: "ar", dir: "rtl" }));
+    node.appendChild(el("span", en, { lang: "en", dir: "ltr" }));
+    return node;
+  }
+
+  function cell(name, content, className) {
+    var td = el("td", null, { "data-cell": name });
+    if (className) td.className = className;
+    td.appendChild(typeof content === "string" ? el("bdi", content, { dir: "ltr" }) : content);
+    return td;
+  }
+
+  /* Rows that do not fit whole are hidden rather than cut or scrolled. */
+  function fitRows(body) {
+    var box = body.closest(".panel");
+    var rows = body.querySelectorAll("[data-row]");
+    rows.forEach(function (row) { row.hidden = false; });
+    var bottom = box.getBoundingClientRect().bottom - parseFloat(getComputedStyle(box).paddingBottom);
+    rows.forEach(function (row) { if (row.getBoundingClientRect().bottom > bottom + 1) row.hidden = true; });
+  }
+
   function renderCalls(highlight) {
     var latest = calls[0];
     latestNumber.textContent = latest ? latest.number : "—";
     latestCounter.textContent = latest ? latest.counter : "—";
     history.replaceChildren();
     calls.slice(1, 8).forEach(function (c) {
-      var li = el("li");
-      li.appendChild(el("span", c.number, { dir: "ltr" }));
-      li.appendChild(el("span", String(c.counter)));
-      history.appendChild(li);
+      var tr = el("tr", null, { "data-row": "" });
+      tr.appendChild(cell("ticket", c.number));
+      tr.appendChild(cell("counter", String(c.counter), "num counter"));
+      history.appendChild(tr);
     });
     if (calls.length < 2 && emptyNode) history.appendChild(emptyNode.cloneNode(true));
+    fitRows(history);
     if (highlight) {
       latestCard.classList.remove("flash-new");
       void latestCard.offsetWidth;
@@ -57,24 +81,21 @@
     waitingList.replaceChildren();
     Object.keys(waiting).forEach(function (slug) {
       var w = waiting[slug];
-      var li = el("li");
-      var name = el("span", w.name_ar + " ");
-      name.appendChild(el("span", w.name_en, { lang: "en" }));
-      li.appendChild(name);
-      li.appendChild(el("strong", String(w.waiting)));
-      if (w.waiting && w.eta_minutes) {
-        var eta = el("small", "≈ " + w.eta_minutes + " د ", { "class": "wait-eta" });
-        eta.appendChild(el("span", "min", { lang: "en" }));
-        li.appendChild(eta);
-      }
-      waitingList.appendChild(li);
+      var tr = el("tr", null, { "data-row": "" });
+      tr.appendChild(cell("service", bi(w.name_ar, w.name_en)));
+      tr.appendChild(cell("waiting", String(w.waiting), "num count"));
+      tr.appendChild(cell("eta", w.waiting && w.eta_minutes ? "≈ " + w.eta_minutes : "—", "num eta"));
+      waitingList.appendChild(tr);
     });
+    fitRows(waitingList);
   }
 
   function applySettings(settings) {
     if (!settings) return;
     root.classList.remove("layout-auto", "layout-landscape", "layout-portrait");
     root.classList.add("layout-" + (settings.layout || "auto"));
+    fitRows(history);
+    fitRows(waitingList);
     if (announcer) announcer.setVolume(settings.volume == null ? 80 : settings.volume);
     var text = [settings.notice_ar, settings.notice_en].filter(Boolean);
     notice.hidden = !text.length;
@@ -84,6 +105,9 @@
     if (settings.notice_en) track.appendChild(el("span", settings.notice_en, { lang: "en", dir: "ltr" }));
   }
   applySettings(initial.display);
+  function refit() { fitRows(history); fitRows(waitingList); }
+  window.addEventListener("resize", refit);
+  if (document.fonts) document.fonts.ready.then(refit);  // rows change height once fonts load
 
   window.ReceptionLive.connectHall({
     hall: root.dataset.hall,
@@ -127,14 +151,18 @@
     try { return new Intl.DateTimeFormat(locale, Object.assign({ timeZone: zone }, options)); }
     catch (e) { return new Intl.DateTimeFormat(locale, options); }
   }
-  var time = fmt("ar-SA-u-nu-latn", { hour: "2-digit", minute: "2-digit", hour12: false });
-  var hijri = fmt("ar-SA-u-ca-islamic-umalqura-nu-latn", { day: "numeric", month: "long", year: "numeric" });
-  var gregorian = fmt("ar-SA-u-ca-gregory-nu-latn", { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+  var time = fmt("en-GB-u-nu-latn", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  var parts = [
+    ["[data-clock-hijri]", fmt("ar-SA-u-ca-islamic-umalqura-nu-latn", { weekday: "long", day: "numeric", month: "long", year: "numeric" })],
+    ["[data-clock-gregorian]", fmt("ar-SA-u-ca-gregory-nu-latn", { day: "numeric", month: "long", year: "numeric" })],
+    ["[data-clock-hijri-en]", fmt("en-u-ca-islamic-umalqura-nu-latn", { weekday: "long", day: "numeric", month: "long", year: "numeric" })],
+    ["[data-clock-gregorian-en]", fmt("en-GB-u-ca-gregory-nu-latn", { day: "numeric", month: "long", year: "numeric" })]
+  ].map(function (p) { return [clock.querySelector(p[0]), p[1]]; });
+  var timeNode = clock.querySelector("[data-clock-time]");
   function tick() {
     var now = new Date();
-    clock.querySelector("[data-clock-time]").textContent = time.format(now);
-    clock.querySelector("[data-clock-hijri]").textContent = hijri.format(now);
-    clock.querySelector("[data-clock-gregorian]").textContent = gregorian.format(now);
+    timeNode.textContent = time.format(now);
+    parts.forEach(function (p) { if (p[0]) p[0].textContent = p[1].format(now); });
   }
   tick();
   setInterval(tick, 1000);
