@@ -48,7 +48,7 @@ from reception.inputs import to_id
 from reception.labels import DAY_NAMES, LETTER_STEP_LABELS, STATUS_LABELS, TICKET_EVENT_LABELS
 from reception.metrics import BROADCAST_EVENTS, WRITE_BATCHES
 from reception.queue.actions import Outcome
-from reception.settings import LANGUAGES, Settings
+from reception.settings import DEFAULT_TIMEZONE, LANGUAGES, Settings
 from reception.timefmt import local_time
 
 T = TypeVar("T")
@@ -175,6 +175,7 @@ def _make_templates(language: str, settings: Settings) -> Jinja2Templates:
         dir=direction(language),
         other_lang="en" if language == "ar" else "ar",
         day_names=DAY_NAMES,
+        default_timezone=DEFAULT_TIMEZONE,
         status_label=lambda code: translations(language).gettext(STATUS_LABELS.get(code) or code),
         event_label=lambda code: translations(language).gettext(
             TICKET_EVENT_LABELS.get(code) or code
