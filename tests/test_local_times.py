@@ -173,3 +173,29 @@ def test_the_ticket_sms_counts_in_arabic(n: int) -> None:
 def test_the_ticket_sms_without_an_estimate() -> None:
     body = render_sms("ticket_issued", "ar", number="M-007", ahead=0, eta="?", link="x")
     assert "لا أحد أمامك" in body and "غير معروف" in body and "?" not in body
+
+
+KIOSK_WAITING = {
+    1: "شخص واحد في الانتظار",
+    2: "شخصان في الانتظار",
+    3: "3 أشخاص في الانتظار",
+    8: "8 أشخاص في الانتظار",
+    11: "11 شخصًا في الانتظار",
+}
+
+
+def test_the_kiosk_counts_people_waiting_in_arabic(c: TestClient, world: World) -> None:
+    kiosk = TestClient(c.app)
+    assert pair(kiosk, world.tokens["kiosk"]).status_code == 303  # type: ignore[attr-defined]
+    issued = 0
+    for n, said in KIOSK_WAITING.items():
+        while issued < n:
+            r = c.post(
+                "/api/v1/tickets",
+                json={"branch": "riyadh", "hall": "men", "service": "letter"},
+                headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+            )
+            assert r.status_code == 201, r.text
+            issued += 1
+        page = kiosk.get("/kiosk?hall=men")
+        assert page.status_code == 200 and said in page.text, (n, page.text[-3000:])
