@@ -194,7 +194,8 @@ def search(
         stmt = stmt.where(Letter.phone == normalise_phone(phone))
     branch = session.get(Branch, principal.branch_id) if principal.branch_id else None
     zone = zone_of(branch.timezone if branch else None)
-    start, end = _day(date_from, now.date()), _day(date_to, now.date())
+    today = now.astimezone(zone).date()  # the branch's today, not UTC's
+    start, end = _day(date_from, today), _day(date_to, today)
     if start:
         stmt = stmt.where(Letter.created_at >= datetime.combine(start, time(), zone))
     if end:
