@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from reception.inputs import to_int
-from reception.settings import Settings, load_settings
+from reception.settings import DEFAULT_TIMEZONE, Settings, load_settings
 
 
 class CliError(Exception):
@@ -550,7 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
     badd.add_argument("--name-ar", required=True)
     badd.add_argument("--name-en", required=True)
     badd.add_argument("--kind", default="centre", choices=["centre", "mobile"])
-    badd.add_argument("--timezone", default="Asia/Riyadh")
+    badd.add_argument("--timezone", default=DEFAULT_TIMEZONE)
     badd.set_defaults(func=cmd_branch_add)
     bset = branch.add_parser("set", help="change a branch's queue policy")
     bset.add_argument("--slug", required=True)

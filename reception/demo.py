@@ -8,7 +8,6 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -29,6 +28,8 @@ from reception.queue.models import (
     Service,
     Ticket,
 )
+from reception.settings import DEFAULT_TIMEZONE
+from reception.timefmt import local_time
 
 PRIORITIES = [  # slug, Arabic, English, weight, may be declared at the kiosk
     ("appointment", "صاحب موعد", "Appointment holder", 4, False),
@@ -163,7 +164,7 @@ def load_demo(engine: Engine, var_dir: Path, public_base_url: str) -> dict[str, 
             {"slug": "riyadh"},
             name_ar="مركز الاستقبال – الرياض",
             name_en="Reception Centre – Riyadh",
-            timezone="Asia/Riyadh",
+            timezone=DEFAULT_TIMEZONE,
         )
         assert isinstance(branch, Branch)
         services = {}
@@ -350,7 +351,7 @@ def demo_appointments(engine: Engine) -> list[str]:
         halls = {h.id: h.slug for h in session.exec(select(Hall))}
         return [
             f"{a.code} ({halls.get(a.hall_id)} hall, "
-            f"{a.starts_at.astimezone(ZoneInfo('Asia/Riyadh')):%H:%M})"
+            f"{local_time(a.starts_at, DEFAULT_TIMEZONE, 'time')})"
             for a in open_ones
         ]
 

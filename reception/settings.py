@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 Language = Literal["ar", "en"]
 LANGUAGES: tuple[Language, ...] = ("ar", "en")
+DEFAULT_TIMEZONE = "Asia/Riyadh"
+"""The zone of a time shown where no branch is known (a new branch starts with it)."""
 
 
 class Settings(BaseSettings):
@@ -56,7 +58,7 @@ class Settings(BaseSettings):
         default="22:00-07:00",
         description="Local hours when only ticket messages are sent; empty turns it off.",
     )
-    sms_timezone: str = "Asia/Riyadh"
+    sms_timezone: str = DEFAULT_TIMEZONE
     sms_max_per_hour: int = Field(
         default=6, description="At most this many messages to one number in an hour; 0: no limit."
     )

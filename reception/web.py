@@ -9,8 +9,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import anyio
 import anyio.to_thread
@@ -48,7 +48,8 @@ from reception.inputs import to_id
 from reception.labels import DAY_NAMES, LETTER_STEP_LABELS, STATUS_LABELS, TICKET_EVENT_LABELS
 from reception.metrics import BROADCAST_EVENTS, WRITE_BATCHES
 from reception.queue.actions import Outcome
-from reception.settings import LANGUAGES, Settings
+from reception.settings import DEFAULT_TIMEZONE, LANGUAGES, Settings
+from reception.timefmt import local_time
 
 T = TypeVar("T")
 
@@ -174,6 +175,7 @@ def _make_templates(language: str, settings: Settings) -> Jinja2Templates:
         dir=direction(language),
         other_lang="en" if language == "ar" else "ar",
         day_names=DAY_NAMES,
+        default_timezone=DEFAULT_TIMEZONE,
         status_label=lambda code: translations(language).gettext(STATUS_LABELS.get(code) or code),
         event_label=lambda code: translations(language).gettext(
             TICKET_EVENT_LABELS.get(code) or code
@@ -183,12 +185,18 @@ def _make_templates(language: str, settings: Settings) -> Jinja2Templates:
         ),
     )
     env.filters["local"] = lambda row, attr="name": getattr(row, f"{attr}_{language}", "")
-    env.filters["localtime"] = _localtime
+    env.filters["localtime"] = partial(_localtime, language=language)
     return Jinja2Templates(env=env)
 
 
-def _localtime(moment: datetime, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return moment.astimezone(ZoneInfo(timezone)).strftime(fmt)
+def _localtime(
+    moment: datetime | str | None,
+    timezone: str | None = None,
+    fmt: str = "datetime",
+    *,
+    language: str,
+) -> str:
+    return local_time(moment, timezone, fmt, language)
 
 
 def make_templates(settings: Settings) -> dict[str, Jinja2Templates]:

@@ -14,8 +14,15 @@ ROOT = PACKAGE_DIR.parent
 
 
 def _source_messages() -> set[str]:
-    method_map = [("reception/**.py", "python"), ("reception/templates/**.html", "jinja2")]
-    options = {"reception/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    method_map = [
+        ("reception/**.py", "python"),
+        ("reception/templates/**.html", "jinja2"),
+        ("reception/templates/sms/**.txt", "jinja2"),
+    ]
+    options = {
+        "reception/templates/**.html": {"extensions": "jinja2.ext.i18n"},
+        "reception/templates/sms/**.txt": {"extensions": "jinja2.ext.i18n"},
+    }
     found = set()
     for _file, _line, message, _comments, _ctx in extract_from_dir(
         str(ROOT),
@@ -80,3 +87,33 @@ def test_arabic_minutes_agree_with_the_number() -> None:
 def test_arabic_is_the_default() -> None:
     assert gettext("ar", "Call next") == "نداء التالي"
     assert gettext("en", "Call next") == "Call next"
+
+
+def test_arabic_counts_take_the_form_of_their_number() -> None:
+    """The catalog's forms follow its Plural-Forms header: 0 zero, 1 one, 2 two,
+    3 for 3–10, 4 for 100–102 (and 0–2 of each hundred), 5 for 11–99."""
+    from reception.i18n import translations
+
+    forms = translations("ar")
+
+    def said(message: str, n: int) -> str:
+        return forms.ngettext(message, message, n) % {"num": n}
+
+    waiting = {n: said("%(num)s waiting", n) for n in (1, 2, 3, 8, 11, 100)}
+    assert waiting == {
+        1: "شخص واحد في الانتظار",
+        2: "شخصان في الانتظار",
+        3: "3 أشخاص في الانتظار",
+        8: "8 أشخاص في الانتظار",
+        11: "11 شخصًا في الانتظار",
+        100: "100 شخص في الانتظار",
+    }
+    minutes = {n: said("about %(num)s min", n) for n in (1, 2, 3, 8, 11, 100)}
+    assert minutes == {
+        1: "حوالي دقيقة واحدة",
+        2: "حوالي دقيقتين",
+        3: "حوالي 3 دقائق",
+        8: "حوالي 8 دقائق",
+        11: "حوالي 11 دقيقة",
+        100: "حوالي 100 دقيقة",
+    }

@@ -124,6 +124,8 @@ def test_request_propose_accept_and_check_in_at_the_kiosk(
     code = approved["appointment"]["code"]
     assert approved["starts_local"] == "2026-11-25 10:30" and len(code) == 8
     assert [h["action"] for h in approved["history"]] == ["request", "propose", "accept"]
+    proposed = approved["history"][1]
+    assert proposed["starts_local"] == "2026-11-25 10:30", "the branch's time, not UTC's 07:30"
     shown = c.get(f"/l/{letter['token']}").text
     assert code in shown and "2026-11-25 10:30" in shown and 'value="accept"' not in shown
     assert "قاعة الرجال" in shown  # the place, in the citizen's language

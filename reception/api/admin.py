@@ -22,6 +22,7 @@ from reception.inputs import Day, check_day
 from reception.letters import setup as letter_setup
 from reception.queue import setup
 from reception.queue.actions import Outcome
+from reception.settings import DEFAULT_TIMEZONE
 from reception.web import ctx, path_id, read, require_principal, run_action
 
 Slug = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
@@ -37,7 +38,7 @@ class BranchIn(Strict):
     name_ar: str = Name
     name_en: str = Name
     kind: Literal["centre", "mobile"] = "centre"
-    timezone: str = Field(default="Asia/Riyadh", max_length=64)
+    timezone: str = Field(default=DEFAULT_TIMEZONE, max_length=64)
 
 
 class BranchPolicyIn(Strict):

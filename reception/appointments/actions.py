@@ -6,14 +6,13 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from reception import audit
+from reception import audit, timefmt
 from reception.appointments.models import (
     Appointment,
     AppointmentKind,
@@ -62,7 +61,7 @@ def _new_code(session: Session) -> str:
 
 
 def local_time(moment: datetime, branch: Branch) -> str:
-    return moment.astimezone(ZoneInfo(branch.timezone)).strftime("%H:%M")
+    return timefmt.local_time(moment, branch.timezone, "time")
 
 
 def _active_templates(session: Session, hall_id: int, service_id: int) -> list[SlotTemplate]:
@@ -150,7 +149,7 @@ def _find_slot(
         "no_such_slot",
         N_("There is no appointment time at {time} on {day}. Please choose a free time."),
         time=local_time(starts_at, branch),
-        day=starts_at.astimezone(ZoneInfo(branch.timezone)).strftime("%Y-%m-%d"),
+        day=timefmt.local_time(starts_at, branch.timezone, "date"),
     )
 
 
@@ -173,7 +172,6 @@ def _notify(
     hall = session.get(Hall, row.hall_id)
     service = session.get(Service, row.service_id)
     assert branch is not None and hall is not None and service is not None
-    local = row.starts_at.astimezone(ZoneInfo(branch.timezone))
     ar = row.language == "ar"
     enqueue_sms(
         session,
@@ -184,8 +182,8 @@ def _notify(
         branch_id=row.branch_id,
         now=now,
         code=row.code,
-        day=local.strftime("%Y-%m-%d"),
-        time=local.strftime("%H:%M"),
+        day=timefmt.local_time(row.starts_at, branch.timezone, "date"),
+        time=timefmt.local_time(row.starts_at, branch.timezone, "time"),
         service=service.name_ar if ar else service.name_en,
         hall=hall.name_ar if ar else hall.name_en,
         branch=branch.name_ar if ar else branch.name_en,

@@ -35,6 +35,7 @@ from reception.queue import queries as queue_queries
 from reception.queue.models import Branch, Hall, Service
 from reception.queue.rules import WEEKDAYS
 from reception.queue.views import principal_branch
+from reception.timefmt import local_time
 
 AGENDA_ROLES = (Role.admin, Role.supervisor, Role.operator)
 OPEN_FIRST = {
@@ -59,11 +60,10 @@ ASKED_FOR_ANOTHER = N_(
 )
 MODE_LABELS = {"in_person": N_("In person"), "remote": N_("Remote (video)")}
 DEFAULT_MINUTES = 30
-LOCAL = "%Y-%m-%d %H:%M"
 
 
-def _local(moment: datetime | None, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime(LOCAL) if moment is not None else ""
+def _local(moment: datetime | str | None, zone: ZoneInfo) -> str:
+    return local_time(moment, zone.key)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -109,7 +109,11 @@ def meeting_view(session: Session, row: MeetingRequest) -> dict[str, Any]:
         "referred_to": row.referred_to,
         "video_link": row.video_link,
         "history": [
-            {**entry, "at_local": _local(datetime.fromisoformat(entry["at"]), zone)}
+            {
+                **entry,
+                "at_local": _local(entry["at"], zone),
+                "starts_local": _local(entry.get("starts_at"), zone),
+            }
             for entry in (row.history or [])
         ],
         "created_at": _iso(row.created_at),
@@ -379,8 +383,8 @@ def agenda(session: Session, principal: Principal, branch: Branch, day: date) ->
                 kind=a.kind,
                 starts_at=a.starts_at,
                 ends_at=ends,
-                time=a.starts_at.astimezone(zone).strftime("%H:%M"),
-                ends=ends.astimezone(zone).strftime("%H:%M"),
+                time=local_time(a.starts_at, zone.key, "time"),
+                ends=local_time(ends, zone.key, "time"),
                 hall=halls[a.hall_id],
                 service=service,
                 name=mask_name(a.name),

@@ -41,6 +41,7 @@ from reception.notify.outbox import enqueue_sms
 from reception.queue import queries as queue_queries
 from reception.queue.actions import Outcome
 from reception.queue.models import Branch, Hall, Service, ServiceMode
+from reception.timefmt import local_time
 
 OFFICE_ROLES = (Role.admin, Role.supervisor)
 """The minister's office: the only ones who decide about a meeting."""
@@ -214,7 +215,6 @@ def _tell_citizen(
         return
     branch = session.get(Branch, row.branch_id)
     assert branch is not None
-    local = at.astimezone(ZoneInfo(branch.timezone)) if at is not None else None
     enqueue_sms(
         session,
         to=letter.phone,
@@ -223,8 +223,8 @@ def _tell_citizen(
         branch_id=letter.branch_id,
         key=f"{row.id}:{len(row.history or [])}",
         reference=letter.reference,
-        day=local.strftime("%Y-%m-%d") if local else "",
-        time=local.strftime("%H:%M") if local else "",
+        day=local_time(at, branch.timezone, "date"),
+        time=local_time(at, branch.timezone, "time"),
         code=code,
         link=tracking_url(public_base_url.rstrip("/"), letter),
     )

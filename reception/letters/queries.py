@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -24,6 +23,8 @@ from reception.letters.models import (
 )
 from reception.letters.rules import OPEN, mask_id, mask_name, normalise_arabic, sla_state
 from reception.queue.models import Branch, Hall
+from reception.settings import DEFAULT_TIMEZONE
+from reception.timefmt import zone_of
 
 MAX_RESULTS = 200
 
@@ -45,13 +46,20 @@ def _names(session: Session) -> tuple[dict[int, Category], dict[int, Department]
     )
 
 
+def _zones(session: Session) -> dict[int, str]:
+    """Each branch's time zone, for the times a letter list shows."""
+    return {b.id or 0: b.timezone for b in session.exec(select(Branch))}
+
+
 def summary(
     letter: Letter,
     categories: dict[int, Category],
     departments: dict[int, Department],
     now: datetime,
+    zones: dict[int, str] | None = None,
 ) -> dict[str, Any]:
-    """A letter in a list: no body, the identity number masked."""
+    """A letter in a list: no body, the identity number masked. `timezone` is the
+    letter's branch's: the zone its times are shown in."""
     category = categories.get(letter.category_id or 0)
     department = departments.get(letter.department_id or 0)
     return {
@@ -70,6 +78,7 @@ def summary(
         "department_name_en": department.name_en if department else None,
         "created_at": letter.created_at.isoformat(),
         "status_since": letter.status_since.isoformat(),
+        "timezone": (zones or {}).get(letter.branch_id, DEFAULT_TIMEZONE),
         "sla": sla_state(
             category.sla_hours if category else None, letter.status, letter.status_since, now
         )
@@ -80,7 +89,7 @@ def summary(
 
 def detail(session: Session, letter: Letter, now: datetime) -> dict[str, Any]:
     categories, departments = _names(session)
-    data = summary(letter, categories, departments, now)
+    data = summary(letter, categories, departments, now, _zones(session))
     hall = session.get(Hall, letter.hall_id) if letter.hall_id else None
     data.update(
         body=letter.body,
@@ -183,11 +192,10 @@ def search(
         from reception.queue.rules import normalise_phone
 
         stmt = stmt.where(Letter.phone == normalise_phone(phone))
-    zone = ZoneInfo("Asia/Riyadh")
-    if principal.branch_id is not None:
-        branch = session.get(Branch, principal.branch_id)
-        zone = ZoneInfo(branch.timezone) if branch else zone
-    start, end = _day(date_from, now.date()), _day(date_to, now.date())
+    branch = session.get(Branch, principal.branch_id) if principal.branch_id else None
+    zone = zone_of(branch.timezone if branch else None)
+    today = now.astimezone(zone).date()  # the branch's today, not UTC's
+    start, end = _day(date_from, today), _day(date_to, today)
     if start:
         stmt = stmt.where(Letter.created_at >= datetime.combine(start, time(), zone))
     if end:
@@ -213,7 +221,8 @@ def search(
             MAX_RESULTS if sla else max(1, min(limit, MAX_RESULTS))
         )
     ).all()
-    found = [summary(letter, categories, departments, now) for letter in rows]
+    zones = _zones(session)
+    found = [summary(letter, categories, departments, now, zones) for letter in rows]
     if sla:
         found = [f for f in found if f["sla"] == sla][:limit]
     return found
@@ -231,7 +240,8 @@ def inbox(session: Session, principal: Principal, now: datetime) -> list[dict[st
         )
     ).all()
     categories, departments = _names(session)
-    found = [summary(letter, categories, departments, now) for letter in rows]
+    zones = _zones(session)
+    found = [summary(letter, categories, departments, now, zones) for letter in rows]
     found.sort(key=lambda f: (SLA_ORDER[f["sla"]], f["status_since"]))
     return found
 
@@ -247,7 +257,8 @@ def triage_queue(session: Session, principal: Principal, now: datetime) -> list[
         )
     ).all()
     categories, departments = _names(session)
-    found = [summary(letter, categories, departments, now) for letter in rows]
+    zones = _zones(session)
+    found = [summary(letter, categories, departments, now, zones) for letter in rows]
     found.sort(key=lambda f: (SLA_ORDER[f["sla"]], f["status_since"]))
     return found
 
@@ -270,6 +281,7 @@ def public_timeline(session: Session, token: str) -> dict[str, Any]:
         "name": mask_name(letter.sender_name),
         "department": department,
         "steps": steps_of(session, letter.id or 0, public_only=True),
+        "timezone": _zones(session).get(letter.branch_id, DEFAULT_TIMEZONE),
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -10,18 +11,27 @@ from sqlmodel import Session, select
 
 from reception import PACKAGE_DIR
 from reception.clock import clock_of
+from reception.i18n import translations
 from reception.notify.models import OutgoingSms, SmsOptOut
 
-_env = Environment(
-    loader=FileSystemLoader(PACKAGE_DIR / "templates" / "sms"),
-    autoescape=False,
-    undefined=StrictUndefined,
-    keep_trailing_newline=False,
-)
+
+@cache
+def _env(language: str) -> Environment:
+    """One environment a language: its messages say counts with that language's
+    plural forms (`ngettext`), like the screens do."""
+    env = Environment(
+        loader=FileSystemLoader(PACKAGE_DIR / "templates" / "sms"),
+        autoescape=False,
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    return env
 
 
 def render_sms(purpose: str, language: str, **context: Any) -> str:
-    body = _env.get_template(f"{language}/{purpose}.txt").render(**context)
+    body = _env(language).get_template(f"{language}/{purpose}.txt").render(**context)
     return " ".join(line.strip() for line in body.strip().splitlines() if line.strip())
 
 

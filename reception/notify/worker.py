@@ -21,6 +21,7 @@ from reception.db import session_scope
 from reception.metrics import SMS_RESULTS
 from reception.notify.backends import PermanentSmsError, SmsBackend, TransientSmsError
 from reception.notify.models import OutgoingSms, SmsStatus
+from reception.settings import DEFAULT_TIMEZONE
 
 log = logging.getLogger("reception.sms")
 STALE_CLAIM = timedelta(minutes=5)
@@ -35,7 +36,7 @@ class SendPolicy:
 
     quiet_start: time | None = None
     quiet_end: time | None = None
-    timezone: str = "Asia/Riyadh"
+    timezone: str = DEFAULT_TIMEZONE
     max_per_hour: int = 0  # 0: no limit
 
     def quiet_until(self, now: datetime) -> datetime | None:

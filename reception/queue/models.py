@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from reception.clock import utcnow
 from reception.db import UTCDateTime
+from reception.settings import DEFAULT_TIMEZONE
 
 
 class BranchKind(StrEnum):
@@ -76,7 +77,7 @@ class Branch(SQLModel, table=True):
     name_ar: str = Field(sa_type=String(120))
     name_en: str = Field(sa_type=String(120))
     kind: str = Field(default=BranchKind.centre, sa_type=String(16))
-    timezone: str = Field(default="Asia/Riyadh", sa_type=String(64))
+    timezone: str = Field(default=DEFAULT_TIMEZONE, sa_type=String(64))
     opening_hours: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     holidays: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     max_recalls: int = Field(

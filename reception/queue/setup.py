@@ -26,6 +26,7 @@ from reception.queue.models import (
     ServiceMode,
 )
 from reception.queue.rules import parse_hours
+from reception.settings import DEFAULT_TIMEZONE
 
 T = TypeVar("T")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -67,7 +68,7 @@ def add_branch(
     name_ar: str,
     name_en: str,
     kind: str = "centre",
-    timezone: str = "Asia/Riyadh",
+    timezone: str = DEFAULT_TIMEZONE,
     actor: str = "cli",
 ) -> Branch:
     _names(name_ar, name_en)

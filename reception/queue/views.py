@@ -21,6 +21,7 @@ from reception.queue import queries
 from reception.queue.display import screen_counters
 from reception.queue.models import Branch, BranchStop, Counter, Hall, PriorityGroup, Service, Ticket
 from reception.queue.rules import is_open, priority_not_offered
+from reception.timefmt import local_time
 
 
 @dataclass
@@ -277,7 +278,7 @@ def counter_view(
             select(Appointment.starts_at).where(Appointment.ticket_id == current.id)
         ).first()
         if booked is not None:
-            appointment_time = booked.astimezone(ZoneInfo(branch.timezone)).strftime("%H:%M")
+            appointment_time = local_time(booked, branch.timezone, "time")
     return CounterView(
         appointment_time=appointment_time,
         counter=counter,

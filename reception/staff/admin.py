@@ -24,6 +24,7 @@ from reception.letters import setup as letter_setup
 from reception.queue import setup
 from reception.queue.actions import Outcome
 from reception.queue.views import admin_view
+from reception.settings import DEFAULT_TIMEZONE
 from reception.web import (
     check_csrf,
     error_text,
@@ -118,7 +119,7 @@ async def add_branch(request: Request) -> Response:
             name_ar=str(f.get("name_ar", "")),
             name_en=str(f.get("name_en", "")),
             kind=str(f.get("kind") or "centre"),
-            timezone=str(f.get("timezone") or "Asia/Riyadh"),
+            timezone=str(f.get("timezone") or DEFAULT_TIMEZONE),
             actor=actor,
         )
 

@@ -15,6 +15,7 @@ from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Forbidden, Invalid
 from reception.queue.models import Branch
+from reception.settings import DEFAULT_TIMEZONE
 
 REPORT_ROLES = (Role.supervisor, Role.admin)
 MAX_BRANCHES = 200
@@ -31,7 +32,7 @@ class Scope:
     @property
     def timezone(self) -> str:
         """The zone "today" is read in: the first branch's."""
-        return self.branches[0].timezone if self.branches else "Asia/Riyadh"
+        return self.branches[0].timezone if self.branches else DEFAULT_TIMEZONE
 
     @property
     def slugs(self) -> list[str]:
