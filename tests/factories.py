@@ -4,6 +4,7 @@ and tokens with known secrets. Everything goes through the real actions."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -132,3 +133,26 @@ def build_world(engine: Engine, with_second_branch: bool = True) -> World:
             )
             world.tokens[name] = clear
     return world
+
+
+def open_appointments(client: Any, admin: dict[str, str], **priority: Any) -> None:
+    """Through the admin API: the appointment priority group (with `priority`'s extra
+    fields) and five-minute letter slots around the clock in both Riyadh halls."""
+    body = {"name_ar": "صاحب موعد", "name_en": "Appointment", "weight": 5, **priority}
+    r = client.put("/api/v1/admin/priorities/appointment", json=body, headers=admin)
+    assert r.status_code == 200, r.text
+    for hall in ("men", "women"):
+        r = client.post(
+            "/api/v1/admin/branches/riyadh/slot-templates",
+            json={
+                "hall": hall,
+                "service": "letter",
+                "weekdays": "sun-sat",
+                "start": "00:00",
+                "end": "24:00",
+                "slot_minutes": 5,
+                "capacity": 3,
+            },
+            headers=admin,
+        )
+        assert r.status_code == 201, r.text

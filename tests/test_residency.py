@@ -19,7 +19,7 @@ from reception.app import create_app
 from reception.audit import AuditEntry
 from reception.clock import FrozenClock
 from reception.settings import Settings
-from tests.factories import World
+from tests.factories import World, open_appointments
 from tests.test_web import csrf, sign_in
 
 # 10:00 in Riyadh on a Tuesday; the world's branch has no opening hours (always open).
@@ -36,27 +36,7 @@ def clock() -> FrozenClock:
 def app_client(settings: Settings, world: World, clock: FrozenClock) -> Iterator[TestClient]:
     with TestClient(create_app(settings, clock), raise_server_exceptions=False) as c:
         admin = bearer(world, "admin")
-        r = c.put(
-            "/api/v1/admin/priorities/appointment",
-            json={"name_ar": "صاحب موعد", "name_en": "Appointment", "weight": 5, "at_kiosk": False},
-            headers=admin,
-        )
-        assert r.status_code == 200, r.text
-        for hall in ("men", "women"):
-            r = c.post(
-                "/api/v1/admin/branches/riyadh/slot-templates",
-                json={
-                    "hall": hall,
-                    "service": "letter",
-                    "weekdays": "sun-sat",
-                    "start": "00:00",
-                    "end": "24:00",
-                    "slot_minutes": 5,
-                    "capacity": 3,
-                },
-                headers=admin,
-            )
-            assert r.status_code == 201, r.text
+        open_appointments(c, admin, at_kiosk=False)
         yield c
 
 

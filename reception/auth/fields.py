@@ -90,6 +90,20 @@ def _same(roles: frozenset[str], *names: str) -> dict[str, frozenset[str]]:
     return dict.fromkeys(names, roles)
 
 
+LETTER_FORM_FIELDS = (
+    "hall",
+    "channel",
+    "ticket_number",
+    "sender_name",
+    "sender_id_number",
+    "sex",
+    "phone",
+    "language",
+    "subject",
+    "body",
+)
+"""What a desk gives when it registers a letter (besides its branch)."""
+
 WRITES: dict[str, Write] = {
     "ticket.issue": Write(
         _same(
@@ -140,20 +154,7 @@ WRITES: dict[str, Write] = {
         | {"branch", "hall", "service", "starts_at", "phone"},
     ),
     "letter.register": Write(
-        _same(
-            DESK_ROLES,
-            "branch",
-            "hall",
-            "channel",
-            "ticket_number",
-            "sender_name",
-            "sender_id_number",
-            "sex",
-            "phone",
-            "language",
-            "subject",
-            "body",
-        ),
+        _same(DESK_ROLES, "branch", *LETTER_FORM_FIELDS),
         LETTER_SET_BY_SYSTEM | {"category", "department"},
     ),
     "letter.classify": Write(

@@ -13,6 +13,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from reception.appointments import meeting_queries
+from reception.auth.fields import LETTER_FORM_FIELDS
 from reception.auth.models import Role
 from reception.errors import N_, DomainError, Invalid, NotFound
 from reception.letters import actions, attachments, calls, queries
@@ -115,21 +116,7 @@ async def register(request: Request) -> Response:
     principal.require_role(*TRIAGE)
     form = await check_csrf(request)
     app = ctx(request)
-    fields = {
-        k: str(form.get(k, ""))
-        for k in (
-            "hall",
-            "channel",
-            "ticket_number",
-            "sender_name",
-            "sender_id_number",
-            "sex",
-            "phone",
-            "language",
-            "subject",
-            "body",
-        )
-    }
+    fields = {k: str(form.get(k, "")) for k in LETTER_FORM_FIELDS}
 
     def change(s: Session) -> Any:
         branch = principal_branch(s, principal, None)
