@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from reception.auth.actions import change_password
 from reception.auth.guard import login_checks, login_failed, login_succeeded, login_wait, minutes
+from reception.auth.passwords import MIN_PASSWORD_LENGTH
 from reception.auth.principal import Principal
 from reception.auth.queries import check_password, user_by_id
 from reception.auth.sessions import sign_out_everywhere
@@ -39,7 +40,7 @@ async def _person(request: Request) -> Principal:
 
 async def page(request: Request) -> Response:
     await _person(request)
-    return render(request, "staff/account.html")
+    return render(request, "staff/account.html", {"min_password_length": MIN_PASSWORD_LENGTH})
 
 
 async def set_password(request: Request) -> Response:
