@@ -49,7 +49,7 @@ from reception.labels import DAY_NAMES, LETTER_STEP_LABELS, STATUS_LABELS, TICKE
 from reception.metrics import BROADCAST_EVENTS, WRITE_BATCHES
 from reception.queue.actions import Outcome
 from reception.settings import DEFAULT_TIMEZONE, LANGUAGES, Settings
-from reception.timefmt import local_time
+from reception.timefmt import local_time, long_date
 
 T = TypeVar("T")
 
@@ -186,6 +186,7 @@ def _make_templates(language: str, settings: Settings) -> Jinja2Templates:
     )
     env.filters["local"] = lambda row, attr="name": getattr(row, f"{attr}_{language}", "")
     env.filters["localtime"] = partial(_localtime, language=language)
+    env.filters["long_date"] = partial(long_date, language=language)
     return Jinja2Templates(env=env)
 
 
