@@ -493,8 +493,10 @@ async def sms_preview(request: Request) -> Response:
     from reception.notify.preview import previews
     from reception.web import ctx
 
+    from reception.stats.tables import SMS_PURPOSES
+
     rows = previews(ctx(request).settings.public_base_url)
-    return render(request, "staff/sms_preview.html", {"rows": rows})
+    return render(request, "staff/sms_preview.html", {"rows": rows, "purposes": SMS_PURPOSES})
 
 
 routes = [
