@@ -491,9 +491,8 @@ async def sms_preview(request: Request) -> Response:
     """Every message as a citizen receives it, with its length in SMS segments."""
     await _admin(request)
     from reception.notify.preview import previews
-    from reception.web import ctx
-
     from reception.stats.tables import SMS_PURPOSES
+    from reception.web import ctx
 
     rows = previews(ctx(request).settings.public_base_url)
     return render(request, "staff/sms_preview.html", {"rows": rows, "purposes": SMS_PURPOSES})
