@@ -4,7 +4,6 @@ actions as the command line and the API; every change is audited."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -13,20 +12,20 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from reception.appointments.rules import parse_weekdays
 from reception.auth import actions as auth_actions
 from reception.auth.models import Role
 from reception.auth.passwords import MIN_PASSWORD_LENGTH
 from reception.auth.sessions import sign_out_everywhere
 from reception.errors import N_, DomainError, Invalid
 from reception.inputs import check_day, to_int, typed_date, typed_time
-from reception.labels import DAY_NAMES, ROLE_LABELS
+from reception.labels import ROLE_LABELS
 from reception.letters import calls
 from reception.letters import setup as letter_setup
 from reception.queue import setup
 from reception.queue.actions import Outcome
 from reception.queue.views import admin_view
 from reception.settings import DEFAULT_TIMEZONE
+from reception.staff.weekdays import days_from_form, weekdays_label
 from reception.web import (
     check_csrf,
     error_text,
@@ -67,34 +66,6 @@ async def _page(request: Request, principal: Any, branch: str | None, **extra: A
         **extra,
     }
     return render(request, "staff/admin.html", context)
-
-
-WEEK = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # the week starts on Sunday here
-
-
-def weekdays_label(text: str, translate: Callable[[str], str]) -> str:
-    """Stored weekdays (`sun-thu`, `fri,sat`) as a person reads them: "Sunday – Thursday",
-    "Friday، Saturday", "Every day"; never the codes."""
-    try:
-        days = set(parse_weekdays(text))
-    except DomainError:
-        return translate(N_("Days not understood"))
-    chosen = [d for d in WEEK if d in days]
-    if not chosen:
-        return translate(N_("Days not understood"))
-    if len(chosen) == len(WEEK):
-        return translate(N_("Every day"))
-    names = [translate(DAY_NAMES[d]) for d in chosen]
-    first, last = WEEK.index(chosen[0]), WEEK.index(chosen[-1])
-    if len(chosen) >= 3 and last - first + 1 == len(chosen):
-        return f"{names[0]} – {names[-1]}"
-    return translate(N_(", ")).join(names)
-
-
-def _days(form: Any) -> str:
-    """The days ticked in a form (`weekday` boxes), or the typed list (`days`)."""
-    ticked = [str(v) for v in form.getlist("weekday") if str(v) in WEEK]
-    return ",".join(ticked) if ticked else str(form.get("days", "")).strip().lower()
 
 
 def _minutes(value: object) -> int:
@@ -209,7 +180,7 @@ async def set_hours(request: Request) -> Response:
         setup.set_opening_hours(
             s,
             branch=branch,
-            days=_days(f),
+            days=days_from_form(f),
             start=typed_time(f.get("start") or "08:00"),
             end=typed_time(f.get("end") or "15:00"),
             closed=f.get("closed") == "yes",
@@ -242,7 +213,7 @@ async def add_slot_template(request: Request) -> Response:
             branch=branch,
             hall=str(f.get("hall", "")),
             service=str(f.get("service", "")),
-            weekdays=_days(f),
+            weekdays=days_from_form(f),
             start=typed_time(f.get("start", "")),
             end=typed_time(f.get("end", "")),
             slot_minutes=_number(f.get("minutes"), 15),
