@@ -50,7 +50,7 @@ def test_the_header_names_the_person_signed_in(client: TestClient) -> None:
     sign_in(client, "operator-men")
     page = client.get("/staff").text
     header = page[page.index('<header class="topbar">') : page.index("</header>")]
-    assert f"<bdi>{STAFF_NAMES['operator-men']}</bdi>" in header
+    assert f'<bdi lang="ar">{STAFF_NAMES["operator-men"]}</bdi>' in header
     assert "operator-men" not in page
 
 
