@@ -26,6 +26,8 @@ function seenText(node) {
   if (!parent || parent.closest(
       "[hidden], .sr-only, script, style, template, noscript, "
       + ".skip-link, [data-notice], option, select, textarea")) return false;
+  const closed = parent.closest("details:not([open])");  /* folded away, but measurable */
+  if (closed && !parent.closest("summary")) return false;
   const style = getComputedStyle(parent);
   if (style.visibility !== "visible" || style.display === "none" || style.opacity === "0")
     return false;

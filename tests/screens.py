@@ -246,8 +246,4 @@ PENDING: dict[tuple[str, str], str] = {
     ("admin-sms", "language"): HEADER + "; SMS kind slugs (appointment_booked…); 'English'",
     ("admin-sms", "bidi"): "dates in the Arabic SMS texts (2026-11-24) read reversed",
     ("account", "language"): HEADER,
-    # mine (screens), being fixed
-    ("rate-visit", "primary"): "1280x800 English: the send button is below the fold",
-    ("rate-link", "overflow"): "360 px English: the page scrolls sideways by 5 px",
-    ("track-appointment-reschedule", "overlap"): "time buttons overlap the day headings",
 }
