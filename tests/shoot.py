@@ -62,7 +62,10 @@ def shoot(
             sizes = screen.sizes if every_size else screen.sizes[:1]
             for size in sizes:
                 scale = width / size.width if width else 1
-                context = chromium.new_context(viewport=size.viewport, device_scale_factor=scale)
+                context = chromium.new_context(
+                    viewport=size.viewport,  # type: ignore[arg-type]
+                    device_scale_factor=scale,
+                )
                 page = sign_in(context, stage, screen.user)
                 for language in languages:
                     target = screen.url(stage.refs)
