@@ -200,9 +200,9 @@ assert len(BY_NAME) == len(SCREENS), "screen names must be unique"
 
 CHECKS = ("overflow", "overlap", "primary", "axe", "language", "bidi")
 
-# Known failures of screens owned by other parts of the work, each with its reason:
-# those cases are expected to fail (xfail) until fixed. TO BE EMPTIED: whoever fixes a
-# screen removes its lines here; an entry whose check passes fails the run (strict).
+# Known failures, each with its reason: those cases are expected to fail (xfail) until
+# fixed. TO BE EMPTIED: whoever fixes a screen removes its lines here; an entry whose
+# check passes at every size and language fails `test_no_pending_entry_is_fixed_already`.
 HEADER = "the header shows the username (operator-men, supervisor…) instead of the full name"
 PENDING: dict[tuple[str, str], str] = {
     # (a) kiosk, ticket page, /t/
