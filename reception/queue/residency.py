@@ -19,7 +19,9 @@ from reception.queue.models import Service, Ticket
 from reception.queue.rules import check_residency
 
 
-def set_residency(session: Session, actor: str, ticket: Ticket, value: str, **why: Any) -> None:
+def set_residency(
+    session: Session, actor: str, ticket: Ticket, value: str, **why: Any
+) -> None:
     """Give the ticket its residency, with the old and the new value in the audit trail."""
     was = ticket.residency
     ticket.residency = value
