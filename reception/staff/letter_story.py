@@ -62,7 +62,7 @@ MOVES: dict[str, tuple[str, str | None]] = {
     "answer": (N_("Answered"), N_("Answered by {department}")),
     "return": (N_("Returned to triage"), N_("Returned to triage by {department}")),
     "reopen": (N_("Reopened"), None),
-    "close": (N_("Closed"), None),
+    "close": (N_("Closed the letter"), None),
     "reject": (N_("Not accepted"), None),
     "merge": (N_("Merged"), N_("Merged into {reference}")),
     "call_in": (N_("Incoming call"), None),
