@@ -18,11 +18,12 @@ from starlette.testclient import TestClient
 from reception.app import create_app
 from reception.auth.models import StaffUser
 from reception.clock import FrozenClock
-from reception.letters.models import Category, Letter
+from reception.letters.models import Category, Letter, LetterStatus
 from reception.letters.samples import SAMPLES
 from reception.letters.suggest import Suggester
 from reception.queue.models import Ticket
 from reception.settings import Settings
+from reception.staff.letter_story import next_step as next_step_of
 from tests.factories import World
 from tests.test_api import issue
 from tests.test_letters_api import CITIZEN, RESIDENT
@@ -153,6 +154,14 @@ def test_the_letter_page_says_what_happens_next_and_who_did_what(
     assert "classified → classified" not in page
 
 
+@pytest.mark.parametrize("role", ["operator", "supervisor", "admin", "department_officer"])
+def test_every_state_says_what_happens_next_to_everyone(role: str) -> None:
+    for status in LetterStatus:
+        for language in ("ar", "en"):
+            said = str(next_step_of(language, status, role, None, "L-2026-000001"))
+            assert said.strip() and "{" not in said, (status, role, language)
+
+
 def test_rejected_and_merged_letters_say_there_is_nothing_more_here(
     desk: TestClient, world: World
 ) -> None:
@@ -233,7 +242,7 @@ def test_the_visitors_ticket_fills_the_new_letter_form(
     )
     assert filled.status_code == 200
     assert 'value="فهد سعد"' in filled.text and 'value="0551234567"' in filled.text
-    assert f"مُلئ من التذكرة {ticket['number']}" in filled.text
+    assert f'مُلئ من التذكرة <bdi dir="ltr">{ticket["number"]}</bdi>' in filled.text
 
     # the counter's link: the ticket number and the hall
     assert (

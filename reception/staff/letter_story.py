@@ -28,6 +28,9 @@ NEXT_STEPS: dict[tuple[str, str], str] = {
         "The department returned it to triage: read the reason in the history, then "
         "classify it again, merge it or do not accept it."
     ),
+    ("returned", "department"): N_(
+        "Returned to triage: triage decides where it goes next. Nothing to do here."
+    ),
     ("routed", "triage"): N_(
         "Waiting for {department} to accept it. Nothing to do here unless it comes back."
     ),
