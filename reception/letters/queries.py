@@ -396,6 +396,7 @@ def visitor_ticket(
     *,
     ticket_id: int | None = None,
     number: str = "",
+    hall: str = "",
 ) -> dict[str, Any]:
     """What today's ticket already knows about its visitor, for the new-letter form:
     the ticket's number and hall, the sex its hall implies, the mobile given at the
@@ -409,20 +410,24 @@ def visitor_ticket(
     else:
         number = number.strip().upper()[:12]
         stmt = stmt.where(Ticket.number == number)
-    ticket = session.exec(stmt).first()
-    if ticket is None:
+    found = list(session.exec(stmt.order_by(col(Ticket.id))))
+    if not found:
         raise NotFound(
             "unknown_ticket_number", N_("There is no ticket {number} today."), number=number
         )
+    halls = {h.id: h for h in session.exec(select(Hall).where(Hall.branch_id == branch.id))}
+    # Two halls may print the same number: the hall named on the form comes first.
+    found.sort(key=lambda t: halls[t.hall_id].slug != hall)
+    ticket = found[0]
     principal.require_hall(branch.id or 0, ticket.hall_id)
-    hall = session.get(Hall, ticket.hall_id)
+    its_hall = halls[ticket.hall_id]
     phone = ticket.phone or ""
     if phone.startswith("+9665"):
         phone = "0" + phone[4:]
     return {
         "ticket_number": ticket.number,
-        "hall": hall.slug if hall else "",
-        "sex": SEX_OF_SECTION.get(hall.section, "") if hall else "",
+        "hall": its_hall.slug,
+        "sex": SEX_OF_SECTION.get(its_hall.section, ""),
         "phone": phone,
     }
 

@@ -131,6 +131,7 @@ async def _letter_form(
                     app.clock.local_date(branch.timezone),
                     ticket_id=ticket_id,
                     number=number,
+                    hall=str(form.get("hall") or ""),
                 ),
             )
         except DomainError as exc:
