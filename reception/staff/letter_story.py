@@ -148,6 +148,7 @@ def history(language: str, trail: list[dict[str, Any]]) -> list[dict[str, Any]]:
             {
                 "at": line["at"],
                 "who": who(language, line),
+                "named": bool(line.get("name")),
                 "what": what,
                 "note": line["note"],
                 "public": line["public"],
