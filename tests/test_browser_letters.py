@@ -216,6 +216,8 @@ def test_the_letters_desk_fits_the_staff_desk(
 def test_the_file_picker_works_from_the_keyboard(
     live: tuple[str, World, list[int]], browser: Any, tmp_path: Path
 ) -> None:
+    from playwright.sync_api import expect
+
     base, _, ids = live
     page = open_desk(browser, base, "operator-men", STAFF_DESKS[0], "ar")
     page.goto(f"{base}/staff/letters/{ids[2]}")
@@ -236,7 +238,8 @@ def test_the_file_picker_works_from_the_keyboard(
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Space")
     chooser.value.set_files(str(scan))
-    assert page.locator("#file-chosen").inner_text() == scan.name
+
+    expect(page.locator("#file-chosen")).to_have_text(scan.name)  # shown once chosen
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.textContent.trim()") == "إرفاق"
     page.keyboard.press("Enter")
