@@ -334,10 +334,12 @@ def test_printed_ticket_is_as_long_as_its_content(live: tuple[str, World], brows
         # The page is the ticket plus its margins (3 mm each end) and 2 mm to spare.
         assert content_mm + 6 <= height_mm <= content_mm + 10, (content_mm, height_mm)
         centred = page.locator("[data-paper]").evaluate(
-            """el => { const s = getComputedStyle(el), page = el.parentElement.getBoundingClientRect(),
-                           box = el.getBoundingClientRect();
-                       return s.textAlign === "center"
-                         && Math.abs((box.left - page.left) - (page.right - box.right)) < 2; }"""
+            """el => {
+              const s = getComputedStyle(el), box = el.getBoundingClientRect();
+              const page = el.parentElement.getBoundingClientRect();
+              return s.textAlign === "center"
+                && Math.abs((box.left - page.left) - (page.right - box.right)) < 2;
+            }"""
         )
         assert centred, "the ticket is not centred on the roll"
         page.context.close()
