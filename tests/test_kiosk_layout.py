@@ -38,6 +38,7 @@ STEPS: dict[str, tuple[str, str]] = {
         "/kiosk?hall=men&service=letter&priority=none",
         ".kiosk-question, #phone, .phone-actions .button, .keypad button, .residency-option",
     ),
+    "phone-refused": ("", "[role=alert], .kiosk-question, #phone, .phone-actions .button"),
     "appointment": ("/kiosk/appointment", ".kiosk-question, #code, .phone-actions .button"),
     "ticket": ("", "#ticket-number, .ticket-status, .ticket-qr, [data-print], [data-home]"),
     "offer": ("", ".offer-message, .offer-button, .kiosk-nav .button"),
@@ -148,6 +149,11 @@ def go_to_step(page: Any, base: str, step: str, code: str) -> None:
         page.goto(base + STEPS["phone"][0])
         page.locator("button[name=skip_phone]").click()
         page.locator("#ticket-number").wait_for()
+    elif step == "phone-refused":  # a number that is not a mobile number
+        page.goto(base + STEPS["phone"][0])
+        page.fill("#phone", "12345")
+        page.locator(".phone-actions .button").first.click()
+        page.locator("[role=alert]").wait_for()
     elif step == "offer":
         page.goto(base + STEPS["appointment"][0])
         page.fill("#code", code)
