@@ -78,8 +78,9 @@ def running_server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
             proc.stdout.close()
 
 
-def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """Serious and critical accessibility violations of the current page (axe-core)."""
+def axe_all_violations(page: Any) -> list[dict[str, Any]]:
+    """Every accessibility violation of the current page (axe-core), whatever its
+    impact: minor and moderate included."""
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document)")
     return [
@@ -90,8 +91,12 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
             "nodes": [n["target"] for n in v["nodes"]][:5],
         }
         for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
     ]
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Serious and critical accessibility violations of the current page (axe-core)."""
+    return [v for v in axe_all_violations(page) if v["impact"] in ("serious", "critical")]
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -16,62 +16,14 @@ from tests.browser import AXE, CHROMIUM, CHROMIUM_ARGS, running_server
 from tests.conftest import missing
 from tests.devices import HALL_DISPLAYS, Size
 from tests.factories import PASSWORD, World
+from tests.layout_js import DISPLAY_PROBLEMS, install
 from tests.servers import api
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(os.environ.get("RECEPTION_SHOTS", "/tmp/display-shots"))
 
-LINE_BOXES = """
-/* A text's fragments, each as tall as its line (the glyphs' reach), not as the font's
-   whole ascent-to-descent area, which Arabic fonts make far taller than the line. */
-function lineBoxes(range, style) {
-  const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.2;
-  return [...range.getClientRects()].filter(r => r.width > 0 && r.height > 0).map(r => {
-    const height = Math.min(r.height, line), middle = (r.top + r.bottom) / 2;
-    return { left: r.left, right: r.right, top: middle - height / 2, bottom: middle + height / 2 };
-  });
-}
-"""
-
-LAYOUT_PROBLEMS = """() => {
-  const problems = [];
-  const doc = document.documentElement;
-  if (doc.scrollWidth > doc.clientWidth) problems.push(`page scrolls sideways: ${doc.scrollWidth}`);
-  if (doc.scrollHeight > doc.clientHeight) problems.push(`page scrolls down: ${doc.scrollHeight}`);
-  const boxes = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (!node.textContent.trim()) continue;
-    const parent = node.parentElement;
-    if (parent.closest("[hidden], .sr-only, script, .skip-link, [data-notice]")) continue;
-    const style = getComputedStyle(parent);
-    if (style.visibility === "hidden" || style.display === "none") continue;
-    const range = document.createRange();
-    range.selectNodeContents(node);
-    const text = node.textContent.trim().slice(0, 30);
-    for (const r of lineBoxes(range, style)) {
-      if (r.left < -1 || r.top < -1 || r.right > innerWidth + 1 || r.bottom > innerHeight + 1)
-        problems.push(`outside the screen: "${text}"`);
-      for (let a = parent; a && a !== document.body; a = a.parentElement) {
-        const s = getComputedStyle(a);
-        if (s.overflowX === "visible" && s.overflowY === "visible") continue;
-        const c = a.getBoundingClientRect();
-        if (r.left < c.left - 1 || r.top < c.top - 1
-            || r.right > c.right + 1 || r.bottom > c.bottom + 1)
-          problems.push(`cut off by its box: "${text}"`);
-      }
-      boxes.push({ text, r });
-    }
-  }
-  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
-    const a = boxes[i].r, b = boxes[j].r;
-    const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
-    const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
-    if (w > 2 && h > 2) problems.push(`"${boxes[i].text}" overlaps "${boxes[j].text}"`);
-  }
-  return problems;
-}"""
+LAYOUT_PROBLEMS = DISPLAY_PROBLEMS
 
 NUMBER_HEIGHT = """() => {
   const number = document.querySelector("[data-latest-number]");
@@ -149,7 +101,7 @@ def open_display(browser: Any, base: str, size: Size, language: str) -> Any:
     page.goto(f"{base}/lang?to={language}&next=/display")
     page.locator("[data-history] [data-row]").first.wait_for()
     page.evaluate("() => document.fonts.ready")
-    page.add_script_tag(content=LINE_BOXES)
+    install(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
     return page
 
