@@ -17,12 +17,19 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser import ARTIFACTS, AXE, CHROMIUM, CHROMIUM_ARGS, running_server
+from tests.browser import (
+    ARTIFACTS,
+    AXE,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    axe_all_violations,
+    running_server,
+)
 from tests.conftest import missing
 from tests.devices import CITIZEN_PHONES, KIOSKS, Size
 from tests.factories import PASSWORD, World
+from tests.layout_js import DISPLAY_PROBLEMS, install
 from tests.servers import api
-from tests.test_display_layout import LAYOUT_PROBLEMS, LINE_BOXES
 
 pytestmark = pytest.mark.browser
 
@@ -165,14 +172,6 @@ def go_to_step(page: Any, base: str, step: str, code: str) -> None:
     page.evaluate("() => document.fonts.ready")
 
 
-def all_violations(page: Any) -> list[Any]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document)")
-    return [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
-    ]
-
-
 @pytest.mark.parametrize("language", ["ar", "en"])
 @pytest.mark.parametrize("size", KIOSKS, ids=lambda s: s.name)
 def test_every_kiosk_step_fits_the_kiosk(
@@ -185,15 +184,15 @@ def test_every_kiosk_step_fits_the_kiosk(
         go_to_step(page, base, step, missed_code)
         assert page.locator("html").get_attribute("lang") == language
         page.screenshot(path=str(SHOTS / f"{step}-{size.name}-{language}.png"))
-        page.add_script_tag(content=LINE_BOXES)
-        problems = page.evaluate(LAYOUT_PROBLEMS)
+        install(page)
+        problems = page.evaluate(DISPLAY_PROBLEMS)
         assert problems == [], f"{step}: " + "\n".join(problems)
         assert page.locator(selector).count() >= 2, step
         assert page.evaluate(OUTSIDE_FIRST_SCREEN, selector) == [], step
         assert page.evaluate(TOUCH_TARGETS) == [], step
         assert page.evaluate(FOREIGN_WORDS, language) == [], step
         assert page.locator("h1").count() == 1, step
-        assert all_violations(page) == [], step  # none at all, whatever their impact
+        assert axe_all_violations(page) == [], step  # none at all, whatever their impact
     page.context.close()
 
 
@@ -282,14 +281,14 @@ def test_tracking_page_fits_a_phone(
     assert page.evaluate(
         "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
     )
-    page.add_script_tag(content=LINE_BOXES)
-    problems = [p for p in page.evaluate(LAYOUT_PROBLEMS) if "scrolls down" not in p]
+    install(page)
+    problems = [p for p in page.evaluate(DISPLAY_PROBLEMS) if "scrolls down" not in p]
     assert problems == [], "\n".join(problems)
     assert page.locator("h1").count() == 1
     assert issued.json()["number"] in page.locator("h1").inner_text()
     assert page.locator("[data-status=waiting]").is_visible()
     assert page.evaluate(FOREIGN_WORDS, language) == []
-    assert all_violations(page) == []
+    assert axe_all_violations(page) == []
     context.close()
 
 
