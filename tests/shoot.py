@@ -62,7 +62,10 @@ def shoot(
             sizes = screen.sizes if every_size else screen.sizes[:1]
             for size in sizes:
                 scale = width / size.width if width else 1
-                context = chromium.new_context(viewport=size.viewport, device_scale_factor=scale)
+                context = chromium.new_context(
+                    viewport=size.viewport,  # type: ignore[arg-type]
+                    device_scale_factor=scale,
+                )
                 page = sign_in(context, stage, screen.user)
                 for language in languages:
                     target = screen.url(stage.refs)
@@ -80,6 +83,20 @@ def shoot(
     return written
 
 
+def readme_table(columns: int = 3) -> str:
+    """The README's table of the screenshots in docs/screens/ (`--table` prints it)."""
+    cells = [
+        f'<img src="docs/screens/{s.name}.png" width="260" alt="{s.title}"><br>'
+        f"{s.title} · {s.sizes[0].width}×{s.sizes[0].height}"
+        for s in SCREENS
+    ]
+    rows = ["| " + " | ".join([" "] * columns) + " |", "|" + "---|" * columns]
+    for start in range(0, len(cells), columns):
+        row = cells[start : start + columns]
+        rows.append("| " + " | ".join(row + [" "] * (columns - len(row))) + " |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DOCS)
@@ -87,7 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--languages", default="ar")
     parser.add_argument("--width", type=int, default=480, help="0 keeps the device's size")
     parser.add_argument("--only", default="", help="screen names, comma-separated")
+    parser.add_argument("--table", action="store_true", help="print the README's table only")
     args = parser.parse_args(argv)
+    if args.table:
+        print(readme_table())
+        return 0
     with (
         tempfile.TemporaryDirectory(prefix="reception-shots-") as temp,
         demo_stage(Path(temp) / "var") as stage,

@@ -50,13 +50,13 @@ def _counter(engine: Engine, hall: str, number: int) -> int:
 
 
 def _issue(
-    engine: Engine, clock: Clock, base: str, hall: str, service: str, **more: str
+    engine: Engine, clock: Clock, base: str, hall: str, service: str, phone: str | None = None
 ) -> tuple[str, str]:
     """A ticket issued as the kiosk would: its id and tracking token."""
     with session_scope(engine) as s:
         issued = actions.issue_ticket(
             s, clock, SYSTEM, branch="riyadh", hall=hall, service=service,
-            public_base_url=base, **more,
+            public_base_url=base, phone=phone,
         )  # fmt: skip
         ticket = issued.value.ticket
         return str(ticket.id), ticket.tracking_token
@@ -96,9 +96,9 @@ def prepare(engine: Engine, base: str) -> dict[str, str]:
     with session_scope(engine) as s:
         branch = queue_queries.branch_by_slug(s, "riyadh")
         hall = queue_queries.hall_by_slug(s, branch, "men")
-        service = queue_queries.service_by_slug(s, branch, "appointment")
+        kind = queue_queries.service_by_slug(s, branch, "appointment")
         day = clock.local_date(branch.timezone) + timedelta(days=2)
-        slot = free_slots(s, clock, branch, hall, service, day, day + timedelta(days=1))[4]
+        slot = free_slots(s, clock, branch, hall, kind, day, day + timedelta(days=1))[4]
     with session_scope(engine) as s:
         booked = book_appointment(
             s, clock, SYSTEM, branch="riyadh", hall="men", service="appointment",
