@@ -205,12 +205,6 @@ CHECKS = ("overflow", "overlap", "primary", "axe", "language", "bidi")
 # check passes at every size and language fails `test_no_pending_entry_is_fixed_already`.
 HEADER = "the header shows the username (operator-men, supervisor…) instead of the full name"
 PENDING: dict[tuple[str, str], str] = {
-    # (a) kiosk, ticket page, /t/
-    ("kiosk-phone", "primary"): "1366x768: the SMS-and-print button is below the fold",
-    ("kiosk-appointment", "primary"): "1366x768: the check-in button is below the fold",
-    ("kiosk-ticket", "primary"): "1366x768: the Print button is below the fold",
-    ("kiosk-ticket", "axe"): "no level-one heading (page-has-heading-one)",
-    ("track-ticket", "axe"): "no level-one heading (page-has-heading-one)",
     # (b) letters desk, letter page, new letter, inbox: only the shared header and the
     # search's two date fields (the shared translated date field) are left
     ("letters", "language"): HEADER + "; browser date fields #f-from/#f-to (mm/dd/yyyy)",
