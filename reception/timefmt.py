@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_date
+
 from reception.settings import DEFAULT_TIMEZONE
 
 FORMATS = {
@@ -18,6 +20,10 @@ FORMATS = {
 }
 """Named formats. Digits stay Western (0-9) in both languages, one policy for every
 screen and SMS; the caller isolates the result (`<bdi dir="ltr">`) inside Arabic text."""
+
+WORDS = {"date_words": "full"}
+"""Named formats written in the language's words ("Sunday, December 6, 2026",
+"الأحد، 6 ديسمبر 2026"), through Babel; digits stay Western here too."""
 
 
 @cache
@@ -50,6 +56,8 @@ def local_time(
     later without touching the callers. Nothing (None or "") reads as an empty text."""
     if moment is None or moment == "":
         return ""
+    if fmt in WORDS:
+        return format_date(to_local(moment, timezone), WORDS[fmt], locale=language)
     pattern = FORMATS.get(fmt, fmt)
     return to_local(moment, timezone).strftime(pattern)
 

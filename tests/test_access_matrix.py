@@ -140,6 +140,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /staff/letters": OPERATORS | MANAGERS | OFFICERS,  # officers go to their inbox
     "POST /staff/letters": OPERATORS | MANAGERS,
     "GET /staff/letters/new": OPERATORS | MANAGERS,
+    "POST /staff/letters/new": OPERATORS | MANAGERS,  # fill the form from a ticket
     "POST /staff/enquiries": OPERATORS | MANAGERS,
     "GET /staff/inbox": OFFICERS | MANAGERS,
     "GET /staff/letters/{letter_id}": OPERATOR_MEN | MANAGERS | OFFICER,

@@ -124,8 +124,9 @@ def test_the_kiosk_ticket_shows_the_branch_s_time(
     assert r.status_code == 201, r.text
     kiosk = TestClient(c.app)
     assert pair(kiosk, world.tokens["kiosk"]).status_code == 303  # type: ignore[attr-defined]
-    for text in in_both_languages(kiosk, f"/kiosk/tickets/{r.json()['id']}"):
-        shows_local(text, "2026-11-24 13:01")
+    ar, en = in_both_languages(kiosk, f"/kiosk/tickets/{r.json()['id']}")
+    shows_local(ar, ">13:01<", "الثلاثاء، 24 نوفمبر 2026")  # the date in words
+    shows_local(en, ">13:01<", "Tuesday, November 24, 2026")
     with Session(engine) as s:
         sms = s.exec(select(OutgoingSms).where(OutgoingSms.purpose == "ticket_issued")).one()
     assert "لا أحد أمامك" in sms.body  # the first in line: no "أمامك 0"

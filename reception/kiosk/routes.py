@@ -13,6 +13,7 @@ from reception.auth.guard import code_checks, code_failed, refuse_codes_while_wa
 from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.errors import DomainError, NotFound, TooManyRequests
+from reception.kiosk.walk_in import walk_in_offer
 from reception.qr import qr_data_uri
 from reception.queue import actions, views
 from reception.web import (
@@ -25,6 +26,7 @@ from reception.web import (
     render,
     require_principal,
     run_action,
+    t,
 )
 
 KIOSK_ROLES = (Role.kiosk, Role.admin, Role.supervisor)
@@ -63,6 +65,7 @@ async def take_ticket(request: Request) -> Response:
     service = str(form.get("service", ""))
     priority = str(form.get("priority", "") or "none")
     phone = str(form.get("phone", "")).strip()
+    residency = str(form.get("residency", "") or "")[:16] or None
     if form.get("skip_phone"):
         phone = ""
     view = await read(
@@ -81,6 +84,7 @@ async def take_ticket(request: Request) -> Response:
                 service=service,
                 priority=None if priority == "none" else priority,
                 phone=phone or None,
+                residency=residency,
                 language=language_of(request),
                 public_base_url=app.settings.public_base_url,
                 idempotency_key=str(form.get("nonce") or "") or None,
@@ -93,6 +97,7 @@ async def take_ticket(request: Request) -> Response:
             "view": view,
             "error": error_text(request, exc),
             "phone": phone,
+            "residency": residency,
             "nonce": secrets.token_urlsafe(16),
         }
         return render(request, "kiosk/start.html", context, status_code=exc.status_code)
@@ -136,9 +141,13 @@ async def check_in(request: Request) -> Response:
         view = await read(
             request, lambda s: views.kiosk_view(s, principal, None, None, None, app.clock)
         )
+        refusal = exc
+        offer = await read(request, lambda s: walk_in_offer(s, principal, code, refusal))
+        message = t(request, offer.message, time=offer.time) if offer else None
         context = {
             "view": view,
-            "error": error_text(request, exc),
+            "offer": offer,
+            "error": message or error_text(request, exc),
             "code": code,
             "why": exc.code,
             "residency": residency,

@@ -104,7 +104,11 @@ def _step(
     to: LetterStatus | None = None,
     note: str = "",
     public: bool = False,
+    **details: Any,
 ) -> LetterStep:
+    """One line of the trail. `details` go into the audit entry with the step: what
+    the step decided (the category chosen, the department sent to), which the
+    letter's history shows beside the move."""
     before = letter.status
     if to is not None:
         check_letter_transition(letter.status, to)
@@ -123,7 +127,7 @@ def _step(
     )
     session.add(step)
     session.flush()
-    audit.record(session, actor, f"letter.{kind}", "letter", letter.id, step=step.id)
+    audit.record(session, actor, f"letter.{kind}", "letter", letter.id, step=step.id, **details)
     return step
 
 
@@ -314,10 +318,10 @@ def classify_and_route(
             )
     letter.category_id = category_row.id
     _step(session, clock, letter, principal.actor, "classify", to=LetterStatus.classified,
-          note=_note(note))  # fmt: skip
+          note=_note(note), category=category_row.id)  # fmt: skip
     letter.department_id = department_id
     step = _step(session, clock, letter, principal.actor, "route", to=LetterStatus.routed,
-                 public=True)  # fmt: skip
+                 public=True, department=department_id)  # fmt: skip
     _tell_citizen(session, letter, step, "letter_routed", public_base_url)
     return Outcome(letter)
 

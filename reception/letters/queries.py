@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from reception.auth.models import Role
+from reception import audit
+from reception.auth.models import ApiToken, Role, StaffUser
 from reception.auth.principal import Principal
 from reception.errors import N_, Invalid, NotFound
 from reception.inputs import check_day, digits_only
@@ -22,7 +23,7 @@ from reception.letters.models import (
     RoutingRule,
 )
 from reception.letters.rules import OPEN, mask_id, mask_name, normalise_arabic, sla_state
-from reception.queue.models import Branch, Hall
+from reception.queue.models import Branch, Hall, Ticket
 from reception.settings import DEFAULT_TIMEZONE
 from reception.timefmt import zone_of
 
@@ -112,6 +113,71 @@ def detail(session: Session, letter: Letter, now: datetime) -> dict[str, Any]:
         ],
     )
     return data
+
+
+def trail(session: Session, letter: Letter) -> list[dict[str, Any]]:
+    """The letter's steps as its page tells them: who acted (the person's full name, or
+    the role when the account has none) and what each step decided: the category set
+    or changed, the department it was sent to or accepted by, the letter merged into."""
+    steps = steps_of(session, letter.id or 0)
+    decided = {
+        entry.data.get("step"): entry.data
+        for entry in audit.history(session, "letter", letter.id)
+        if entry.action in ("letter.classify", "letter.route")
+    }
+    categories, departments = _names(session)
+    people = _actors(session, {s.actor for s in steps})
+    merged_into = session.get(Letter, letter.merged_into_id) if letter.merged_into_id else None
+    category: Category | None = None
+    department: Department | None = None
+    # A step recorded before the decisions went into the audit entry: the last
+    # classification and routing still name the letter's current category and department.
+    last = {s.kind: s.id for s in steps}
+    told: list[dict[str, Any]] = []
+    for step in steps:
+        data = dict(decided.get(step.id, {}))
+        if step.id == last.get("classify") and "category" not in data:
+            data["category"] = letter.category_id
+        if step.id == last.get("route") and "department" not in data:
+            data["department"] = letter.department_id
+        line: dict[str, Any] = {
+            "kind": step.kind,
+            "at": step.at.isoformat(),
+            "note": step.note,
+            "public": step.public,
+            **people.get(step.actor, {"name": "", "role": "system"}),
+        }
+        if step.kind == "classify":
+            chosen = categories.get(data.get("category") or 0)
+            line.update(category=chosen, before=category if category != chosen else None)
+            category = chosen or category
+        elif step.kind == "route":
+            department = departments.get(data.get("department") or 0)
+            line["department"] = department
+        elif step.kind in ("accept", "answer", "return"):
+            line["department"] = department
+        elif step.kind == "merge":
+            line.update(note="", reference=merged_into.reference if merged_into else step.note)
+        told.append(line)
+    return told
+
+
+def _actors(session: Session, actors: set[str]) -> dict[str, dict[str, str]]:
+    """`user:<id>` / `token:<id>` / `system` → the name to show and the role: a
+    username or a token's name is an account's key, never shown to people."""
+    ids = {kind: set[int]() for kind in ("user", "token")}
+    for actor in actors:
+        kind, _, number = actor.partition(":")
+        if kind in ids and number.isdigit():
+            ids[kind].add(int(number))
+    found: dict[str, dict[str, str]] = {}
+    if ids["user"]:
+        for user in session.exec(select(StaffUser).where(col(StaffUser.id).in_(ids["user"]))):
+            found[f"user:{user.id}"] = {"name": user.full_name.strip(), "role": user.role}
+    if ids["token"]:
+        for token in session.exec(select(ApiToken).where(col(ApiToken.id).in_(ids["token"]))):
+            found[f"token:{token.id}"] = {"name": "", "role": token.role}
+    return found
 
 
 def steps_of(session: Session, letter_id: int, public_only: bool = False) -> list[LetterStep]:
@@ -317,3 +383,54 @@ def hall_of(session: Session, letter: Letter) -> Hall | None:
 
 def department_of(session: Session, principal: Principal) -> Department | None:
     return session.get(Department, principal.department_id) if principal.department_id else None
+
+
+SEX_OF_SECTION = {"men": "male", "women": "female"}
+
+
+def visitor_ticket(
+    session: Session,
+    principal: Principal,
+    branch: Branch,
+    today: date,
+    *,
+    ticket_id: int | None = None,
+    number: str = "",
+    hall: str = "",
+) -> dict[str, Any]:
+    """What today's ticket already knows about its visitor, for the new-letter form:
+    the ticket's number and hall, the sex its hall implies, the mobile given at the
+    kiosk (in the local form people read). Found by the ticket's id (the counter's
+    current ticket) or its number; a ticket of a hall this account may not work in is
+    refused, so nobody reads another hall's visitors through this form."""
+    principal.require_role(*TRIAGE_ROLES)
+    stmt = select(Ticket).where(Ticket.branch_id == branch.id, Ticket.business_date == today)
+    if ticket_id is not None:
+        stmt = stmt.where(Ticket.id == ticket_id)
+    else:
+        number = number.strip().upper()[:12]
+        stmt = stmt.where(Ticket.number == number)
+    found = list(session.exec(stmt.order_by(col(Ticket.id))))
+    if not found:
+        raise NotFound(
+            "unknown_ticket_number", N_("There is no ticket {number} today."), number=number
+        )
+    halls = {h.id: h for h in session.exec(select(Hall).where(Hall.branch_id == branch.id))}
+    # Two halls may print the same number: the hall named on the form comes first.
+    found.sort(key=lambda t: halls[t.hall_id].slug != hall)
+    ticket = found[0]
+    principal.require_hall(branch.id or 0, ticket.hall_id)
+    its_hall = halls[ticket.hall_id]
+    phone = ticket.phone or ""
+    if phone.startswith("+9665"):
+        phone = "0" + phone[4:]
+    return {
+        "ticket_number": ticket.number,
+        "hall": its_hall.slug,
+        "sex": SEX_OF_SECTION.get(its_hall.section, ""),
+        "phone": phone,
+    }
+
+
+def department_of_letter(session: Session, letter: Letter) -> Department | None:
+    return session.get(Department, letter.department_id) if letter.department_id else None

@@ -17,13 +17,16 @@ from reception.auth.fields import LETTER_FORM_FIELDS
 from reception.auth.models import Role
 from reception.errors import N_, DomainError, Invalid, NotFound
 from reception.letters import actions, attachments, calls, queries
+from reception.letters.models import Letter
 from reception.letters.rules import mask_id
 from reception.queue.views import allowed_halls, principal_branch
+from reception.staff import letter_story
 from reception.web import (
     check_csrf,
     ctx,
     error_text,
     flash,
+    language_of,
     path_id,
     read,
     render,
@@ -94,21 +97,83 @@ async def desk(request: Request) -> Response:
             },
         )
         data["error"] = error_text(request, exc)
-    return render(request, "staff/letters.html", {**data, "filters": filters})
+    return render(
+        request, "staff/letters.html", {**data, "filters": filters, "searching": searching}
+    )
+
+
+def _ticket_id(value: str | None) -> int | None:
+    text = (value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+async def _letter_form(
+    request: Request, form: dict[str, Any], ticket_id: int | None, number: str
+) -> Response:
+    """The new-letter form, filled from the visitor's ticket when one is named: the
+    counter's current ticket (by id) or a number the operator typed. The ticket is read
+    here, on the server, so its mobile number never travels in an address."""
+    principal = await require_principal(request)
+    principal.require_role(*TRIAGE)
+    app = ctx(request)
+    data = await read(request, lambda s: _desk_halls(s, principal))
+    error = ""
+    status = 200
+    if ticket_id is not None or number.strip():
+        branch = data["branch"]
+        try:
+            found = await read(
+                request,
+                lambda s: queries.visitor_ticket(
+                    s,
+                    principal,
+                    branch,
+                    app.clock.local_date(branch.timezone),
+                    ticket_id=ticket_id,
+                    number=number,
+                    hall=str(form.get("hall") or ""),
+                ),
+            )
+        except DomainError as exc:
+            if exc.status_code == 401:
+                raise
+            error, status = error_text(request, exc), exc.status_code
+        else:
+            # The ticket's hall and sex stand; a mobile typed on the form is kept.
+            form = {
+                **form,
+                **{
+                    k: v for k, v in found.items() if v and not (k == "phone" and form.get("phone"))
+                },
+            }
+            data["from_ticket"] = found["ticket_number"]
+    return render(
+        request,
+        "staff/letter_new.html",
+        {**data, "form": form, "error": error},
+        status_code=status,
+    )
 
 
 async def new_letter(request: Request) -> Response:
-    principal = await require_principal(request)
-    principal.require_role(*TRIAGE)
-
-    data = await read(request, lambda s: _desk_halls(s, principal))
+    q = request.query_params
     form = {
-        "ticket_number": request.query_params.get("ticket", "")[:12],
-        "hall": request.query_params.get("hall", ""),
+        "ticket_number": q.get("ticket", "")[:12],
+        "hall": q.get("hall", "")[:40],
         "channel": "counter",
         "language": "ar",
     }
-    return render(request, "staff/letter_new.html", {**data, "form": form})
+    return await _letter_form(request, form, _ticket_id(q.get("ticket_id")), form["ticket_number"])
+
+
+async def fill_from_ticket(request: Request) -> Response:
+    """The form's "fill from the ticket" button: what was typed stays, the ticket adds
+    the sex and the mobile it knows (a POST, so nothing typed lands in an address)."""
+    principal = await require_principal(request)
+    principal.require_role(*TRIAGE)
+    posted = await check_csrf(request)
+    form = {k: str(posted.get(k, "")) for k in LETTER_FORM_FIELDS}
+    return await _letter_form(request, form, None, form.get("ticket_number", ""))
 
 
 async def register(request: Request) -> Response:
@@ -162,11 +227,15 @@ async def letter_page(request: Request) -> Response:
 
     def load(s: Session) -> dict[str, Any]:
         letter = actions.letter_for(s, principal, letter_id)
+        merged = s.get(Letter, letter.merged_into_id) if letter.merged_into_id else None
         return {
             **queries.taxonomy(s),
             "letter": letter,
             "hall": queries.hall_of(s, letter),
             "detail": queries.detail(s, letter, now),
+            "trail": queries.trail(s, letter),
+            "department": queries.department_of_letter(s, letter),
+            "merged_into": merged,
             "masked_id": mask_id(letter.sender_id_number),
             "duplicates": actions.duplicates_of(s, letter),
             "attachments": attachments.attachments_of(s, letter_id),
@@ -183,6 +252,22 @@ async def letter_page(request: Request) -> Response:
         names = {c.slug: c for _, children in data["groups"] for c in children}
         names.update({p.slug: p for p, _ in data["groups"]})
         data["suggestions"] = [(names[c], p) for c, p in ranked if c in names and p >= 0.05]
+    leaves = {c.slug for _, children in data["groups"] for c in children}
+    leaves.update(p.slug for p, children in data["groups"] if not children)
+    data["preselected"] = next(
+        (c.slug for c, _ in data["suggestions"] if c.slug in leaves and not letter.category_id),
+        None,
+    )
+    language = language_of(request)
+    merged = data["merged_into"]
+    data["next_step"] = letter_story.next_step(
+        language,
+        letter.status,
+        principal.role,
+        data["department"],
+        merged.reference if merged else None,
+    )
+    data["history"] = letter_story.history(language, data["trail"])
     return render(request, "staff/letter.html", data)
 
 
@@ -368,6 +453,7 @@ routes = [
     Route("/staff/letters", desk, methods=["GET"]),
     Route("/staff/letters", register, methods=["POST"]),
     Route("/staff/letters/new", new_letter, methods=["GET"]),
+    Route("/staff/letters/new", fill_from_ticket, methods=["POST"]),
     Route("/staff/letters/{letter_id}", letter_page, methods=["GET"]),
     Route("/staff/letters/{letter_id}/classify", classify, methods=["POST"]),
     Route("/staff/letters/{letter_id}/move", move, methods=["POST"]),

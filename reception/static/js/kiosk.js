@@ -48,8 +48,6 @@
       input.focus();
     });
   });
-  var printButton = document.querySelector("[data-print]");
-  if (printButton) printButton.addEventListener("click", function () { window.print(); });
   var timer;
   function reset() {
     clearTimeout(timer);

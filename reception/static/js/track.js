@@ -1,21 +1,27 @@
-/* The tracking page stays current without reloading: its socket says when the hall
+/* A ticket page stays current without reloading: its socket says when the hall
    changed, and the page fetches its own fresh view (at most every few seconds). If the
-   socket is lost, it tries again with backoff and falls back to a refresh each 30 s. */
+   socket is lost, it tries again with backoff and falls back to a refresh each 30 s.
+   The visitor's phone (/t/…) and the kiosk's ticket page both use it: the element
+   marked data-track is replaced by its fresh copy; data-socket names the ticket's
+   socket when the page is not /t/… itself. */
 (function () {
   "use strict";
   var card = document.querySelector("[data-track]");
   if (!card || !window.WebSocket) return;
+  var socketPath = card.dataset.socket || location.pathname + "/ws";
   var pending = null, backoff = 1000, last = 0, fallback = null;
 
   function refresh() {
     pending = null;
     last = Date.now();
-    fetch(location.href, { headers: { "Accept": "text/html" } })
+    fetch(location.href, { headers: { "Accept": "text/html" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
         if (!html) return;
         var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-track]");
-        if (fresh) card.replaceChildren.apply(card, Array.prototype.slice.call(fresh.childNodes));
+        if (!fresh) return;
+        card.replaceChildren.apply(card, Array.prototype.slice.call(fresh.childNodes));
+        card.dispatchEvent(new CustomEvent("ticket:updated", { bubbles: true }));
       })
       .catch(function () {});
   }
@@ -27,7 +33,7 @@
 
   function open() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + location.host + location.pathname + "/ws");
+    var socket = new WebSocket(scheme + location.host + socketPath);
     socket.onopen = function () { backoff = 1000; clearInterval(fallback); fallback = null; };
     socket.onmessage = function (event) { if (event.data.indexOf('"changed"') !== -1) soon(); };
     socket.onclose = function (event) {
