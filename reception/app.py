@@ -19,7 +19,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -276,6 +276,15 @@ async def choose_language(request: Request) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
+async def favicon(request: Request) -> Response:
+    """Browsers ask for `/favicon.ico` on every site; the icon ships in `static/`."""
+    return FileResponse(
+        PACKAGE_DIR / "static" / "favicon.ico",
+        media_type="image/x-icon",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -413,6 +422,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/", home, name="home"),
         Route("/lang", choose_language, name="lang"),
         Route("/healthz", healthz),
+        Route("/favicon.ico", favicon, methods=["GET"]),
         *monitoring_routes,
         Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
         *kiosk_routes,

@@ -59,6 +59,13 @@ ACCOUNTS = [
     ("display-men", "display", "riyadh", ("men",)),
     ("display-women", "display", "riyadh", ("women",)),
 ]
+STAFF_NAMES = {  # the full name each person's screens show (devices have none)
+    "admin": "عبدالله الشهري",
+    "supervisor": "سارة الدوسري",
+    "operator-men": "خالد العتيبي",
+    "operator-women": "نورة القحطاني",
+    "officer": "فهد الحربي",
+}
 DEPARTMENTS = [
     ("civil_affairs", "وكالة الأحوال المدنية", "Civil Affairs"),
     ("passports", "المديرية العامة للجوازات", "General Directorate of Passports"),
@@ -217,6 +224,7 @@ def load_demo(engine: Engine, var_dir: Path, public_base_url: str) -> dict[str, 
                 branch_slug=branch_slug,
                 hall_slugs=halls,
                 department_slug="civil_affairs" if role == "department_officer" else None,
+                full_name=STAFF_NAMES.get(username, ""),
                 actor="system",
             )
             logins[username] = password

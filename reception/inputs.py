@@ -128,12 +128,40 @@ def check_moment(moment: datetime, today: date | None = None) -> datetime:
     return moment
 
 
+_DATE_PARTS = re.compile(r"([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})")
+_TIME_PARTS = re.compile(r"([0-9]{1,2})[:.]([0-9]{2})")
+
+
+def typed_date(raw: object) -> str:
+    """What a person typed in a date field, as `YYYY-MM-DD` when it reads as one:
+    Arabic-Indic digits become 0-9, `/` or `.` may separate, one-digit months and days
+    are padded. Anything else comes back stripped, for the caller's own refusal."""
+    text = str(raw or "").strip().translate(_TYPED_DIGITS)
+    match = _DATE_PARTS.fullmatch(text)
+    if not match:
+        return text
+    year, month, day = match.groups()
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
+def typed_time(raw: object) -> str:
+    """A typed time of day as `HH:MM` (`8:30` or `٨:٣٠` → `08:30`); anything else
+    comes back stripped, for the caller's own refusal."""
+    text = str(raw or "").strip().translate(_TYPED_DIGITS)
+    match = _TIME_PARTS.fullmatch(text)
+    if not match:
+        return text
+    hours, minutes = match.groups()
+    return f"{int(hours):02d}:{minutes}"
+
+
 def parse_day(text: object, today: date | None = None) -> date | None:
-    """An ISO date (YYYY-MM-DD) inside the window, or None when it is not one."""
+    """An ISO date (YYYY-MM-DD, as `typed_date` reads it) inside the window, or None
+    when it is not one."""
     if not isinstance(text, str):
         return None
     try:
-        day = date.fromisoformat(text.strip()[:10])
+        day = date.fromisoformat(typed_date(text.strip()[:10]))
     except ValueError:
         return None
     return day if day_in_window(day, today) else None

@@ -4,7 +4,7 @@ through the `localtime` filter), so no page can print a UTC hour beside a local 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -60,3 +60,21 @@ def local_time(
         return format_date(to_local(moment, timezone), WORDS[fmt], locale=language)
     pattern = FORMATS.get(fmt, fmt)
     return to_local(moment, timezone).strftime(pattern)
+
+
+def long_date(day: date | str | None, language: str = "ar") -> str:
+    """A calendar day in words in the language ("الجمعة 18 ديسمبر 2026", "Friday
+    18 December 2026"), Western digits as everywhere; empty for nothing or a text
+    that is not a date."""
+    from babel.dates import format_date
+
+    if isinstance(day, str):
+        try:
+            day = date.fromisoformat(day.strip())
+        except ValueError:
+            return ""
+    if day is None:
+        return ""
+    if isinstance(day, datetime):
+        day = day.date()
+    return format_date(day, "EEEE d MMMM y", locale="ar" if language == "ar" else "en")

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -49,7 +50,7 @@ from reception.labels import DAY_NAMES, LETTER_STEP_LABELS, STATUS_LABELS, TICKE
 from reception.metrics import BROADCAST_EVENTS, WRITE_BATCHES
 from reception.queue.actions import Outcome
 from reception.settings import DEFAULT_TIMEZONE, LANGUAGES, Settings
-from reception.timefmt import local_time
+from reception.timefmt import local_time, long_date
 
 T = TypeVar("T")
 
@@ -186,7 +187,17 @@ def _make_templates(language: str, settings: Settings) -> Jinja2Templates:
     )
     env.filters["local"] = lambda row, attr="name": getattr(row, f"{attr}_{language}", "")
     env.filters["localtime"] = partial(_localtime, language=language)
+    env.filters["long_date"] = partial(long_date, language=language)
+    env.filters["lang_of"] = lang_of_name
     return Jinja2Templates(env=env)
+
+
+def lang_of_name(text: object) -> Markup:
+    """` lang="ar"` for a name typed in Arabic letters, so a person's name inside an
+    English page is read (and checked) as the Arabic it is; nothing otherwise."""
+    if any("\u0600" <= ch <= "\u06ff" for ch in str(text or "")):
+        return Markup(' lang="ar"')
+    return Markup("")
 
 
 def _localtime(

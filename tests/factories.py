@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from reception.auth.actions import create_token, create_user
 from reception.db import session_scope
-from reception.demo import ACCOUNTS, _demo_taxonomy
+from reception.demo import ACCOUNTS, STAFF_NAMES, _demo_taxonomy
 from reception.queue.models import (
     Branch,
     Counter,
@@ -104,6 +104,7 @@ def build_world(engine: Engine, with_second_branch: bool = True) -> World:
                 branch_slug=branch_slug,
                 hall_slugs=halls,
                 department_slug="civil_affairs" if role == "department_officer" else None,
+                full_name=STAFF_NAMES.get(username, ""),
             )
         tokens: list[tuple[str, str, str | None, str | None]] = [
             ("kiosk", "kiosk", "riyadh", None),

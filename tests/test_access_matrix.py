@@ -77,6 +77,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /": ANYONE,
     "GET /lang": ANYONE,
     "GET /healthz": ANYONE,
+    "GET /favicon.ico": ANYONE,
     "GET /readyz": ANYONE,
     "GET /metrics": NOBODY,  # its own scrape token, not a staff credential
     "GET /staff/login": ANYONE,

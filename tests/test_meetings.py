@@ -460,7 +460,7 @@ def test_staff_screens_request_decide_and_print_the_agenda(
     queue = c.get("/staff/meetings")
     assert queue.status_code == 200 and letter["reference"] in queue.text
     meeting_id = int(re.search(r'id="meeting-(\d+)"', queue.text).group(1))  # type: ignore[union-attr]
-    assert 'type="datetime-local"' in queue.text
+    assert 'name="starts_at_day"' in queue.text and 'name="starts_at_time"' in queue.text
     r = c.post(
         f"/staff/meetings/{meeting_id}/decision",
         data={

@@ -227,7 +227,7 @@ def test_every_route_with_a_page_is_in_the_list() -> None:
         if isinstance(route, Route) and "GET" in (route.methods or set())
     }
     not_pages = {
-        "/lang", "/healthz", "/readyz", "/metrics", "/start", "/staff/agenda.ics",
+        "/lang", "/healthz", "/readyz", "/metrics", "/start", "/favicon.ico", "/staff/agenda.ics",
         "/staff/dashboard/figures", "/staff/reports/summary.csv",
         "/staff/reports/summary.xlsx", "/staff/letters/{letter_id}/attachments/{attachment_id}",
         "/r/{token}/thanks",

@@ -97,6 +97,8 @@ class BookingView:
     service: Service | None
     slots: list[queries.SlotView] = field(default_factory=list)
     has_templates: bool = False
+    none_free: bool = False
+    """No service was asked for and no service of the hall has a free time on the day."""
 
     @property
     def weekday(self) -> str:
@@ -127,9 +129,6 @@ def booking_view(
     branch, halls = _staff_halls(session, principal)
     hall_row = next((h for h in halls if h.slug == hall), halls[0])
     services = _bookable_services(session, hall_row)
-    service_row = next((s for s in services if s.slug == service), None)
-    if service_row is None and services:
-        service_row = services[0]
     today = clock.local_date(branch.timezone)
     chosen = max(day or today, today)
     view = BookingView(
@@ -139,22 +138,40 @@ def booking_view(
         halls=halls,
         hall=hall_row,
         services=services,
-        service=service_row,
+        service=next((s for s in services if s.slug == service), None),
     )
-    if service_row is None:
+    if view.service is not None:
+        _fill_slots(session, clock, view, view.service)
         return view
-    view.has_templates = _has_templates(session, branch, hall_row, service_row)
-    if view.has_templates:
-        view.slots = queries.slots(
+    # No service asked for: open on the first one with a free time that day, so the
+    # desk never greets the operator with an empty grid while another service has room.
+    for candidate in services:
+        _fill_slots(session, clock, view, candidate)
+        if any(slot.free > 0 for slot in view.slots):
+            view.service = candidate
+            return view
+    view.none_free = bool(services)
+    view.service = services[0] if services else None
+    if view.service is not None:
+        _fill_slots(session, clock, view, view.service)
+    return view
+
+
+def _fill_slots(session: Session, clock: Clock, view: BookingView, service: Service) -> None:
+    view.has_templates = _has_templates(session, view.branch, view.hall, service)
+    view.slots = (
+        queries.slots(
             session,
-            branch,
-            chosen,
-            chosen,
-            hall=hall_row,
-            service=service_row,
+            view.branch,
+            view.day,
+            view.day,
+            hall=view.hall,
+            service=service,
             after=clock.now(),
         )
-    return view
+        if view.has_templates
+        else []
+    )
 
 
 # --- the slip ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from reception import audit
 from reception.appointments.models import Appointment
 from reception.audit import AuditEntry
 from reception.auth.actions import list_tokens
-from reception.auth.models import ApiToken, StaffUser
+from reception.auth.models import ApiToken, StaffUser, UserHall
 from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Forbidden, Invalid, NotFound
@@ -434,6 +434,8 @@ class AdminView:
     rules: list[RoutingRule]
     branches: list[Branch]
     slot_templates: list[Any] = field(default_factory=list)
+    user_halls: dict[int, list[Hall]] = field(default_factory=dict)
+    """The halls each account works in, by user id (none: every hall its role allows)."""
 
 
 def admin_view(session: Session, principal: Principal, branch_slug: str | None) -> AdminView:
@@ -472,4 +474,16 @@ def admin_view(session: Session, principal: Principal, branch_slug: str | None) 
         rules=list(session.exec(select(RoutingRule).order_by(col(RoutingRule.id)))),
         branches=list(session.exec(select(Branch).order_by(col(Branch.id)))),
         slot_templates=list_templates(session, branch.slug),
+        user_halls=_halls_of_users(session),
     )
+
+
+def _halls_of_users(session: Session) -> dict[int, list[Hall]]:
+    halls: dict[int, list[Hall]] = {}
+    for user_id, hall in session.exec(
+        select(UserHall.user_id, Hall)
+        .join(Hall, col(Hall.id) == col(UserHall.hall_id))
+        .order_by(col(Hall.id))
+    ).all():
+        halls.setdefault(user_id, []).append(hall)
+    return halls

@@ -17,7 +17,7 @@ from reception.auth.models import Role
 from reception.auth.passwords import MIN_PASSWORD_LENGTH
 from reception.auth.sessions import sign_out_everywhere
 from reception.errors import N_, DomainError, Invalid
-from reception.inputs import check_day, to_int
+from reception.inputs import check_day, to_int, typed_date, typed_time
 from reception.labels import ROLE_LABELS
 from reception.letters import calls
 from reception.letters import setup as letter_setup
@@ -25,6 +25,7 @@ from reception.queue import setup
 from reception.queue.actions import Outcome
 from reception.queue.views import admin_view
 from reception.settings import DEFAULT_TIMEZONE
+from reception.staff.weekdays import days_from_form, weekdays_label
 from reception.web import (
     check_csrf,
     error_text,
@@ -61,6 +62,7 @@ async def _page(request: Request, principal: Any, branch: str | None, **extra: A
         "roles": ROLE_LABELS,
         "call_topics": topics,
         "min_password_length": MIN_PASSWORD_LENGTH,
+        "weekdays_label": lambda text: weekdays_label(text, lambda m: t(request, m)),
         **extra,
     }
     return render(request, "staff/admin.html", context)
@@ -167,7 +169,7 @@ async def set_policy(request: Request) -> Response:
 
 def _day(value: object) -> date:
     try:
-        day = date.fromisoformat(str(value or "").strip())
+        day = date.fromisoformat(typed_date(value))
     except ValueError:
         raise Invalid("bad_date", N_("Dates are written like 2026-12-18.")) from None
     return check_day(day)
@@ -178,9 +180,9 @@ async def set_hours(request: Request) -> Response:
         setup.set_opening_hours(
             s,
             branch=branch,
-            days=str(f.get("days", "")).strip().lower(),
-            start=str(f.get("start") or "08:00"),
-            end=str(f.get("end") or "15:00"),
+            days=days_from_form(f),
+            start=typed_time(f.get("start") or "08:00"),
+            end=typed_time(f.get("end") or "15:00"),
             closed=f.get("closed") == "yes",
             actor=actor,
         )
@@ -201,15 +203,19 @@ async def add_slot_template(request: Request) -> Response:
     def change(s: Session, f: Any, actor: str, branch: str) -> None:
         from reception.appointments.setup import add_slot_template as add
 
-        blackout = [d.strip() for d in str(f.get("blackout", "")).split(",") if d.strip()]
+        blackout = [
+            typed_date(d)
+            for d in str(f.get("blackout", "")).replace("،", ",").split(",")
+            if d.strip()
+        ]
         add(
             s,
             branch=branch,
             hall=str(f.get("hall", "")),
             service=str(f.get("service", "")),
-            weekdays=str(f.get("days", "")),
-            start=str(f.get("start", "")),
-            end=str(f.get("end", "")),
+            weekdays=days_from_form(f),
+            start=typed_time(f.get("start", "")),
+            end=typed_time(f.get("end", "")),
             slot_minutes=_number(f.get("minutes"), 15),
             capacity=_number(f.get("capacity"), 1),
             blackout_dates=blackout,
@@ -456,10 +462,11 @@ async def sms_preview(request: Request) -> Response:
     """Every message as a citizen receives it, with its length in SMS segments."""
     await _admin(request)
     from reception.notify.preview import previews
+    from reception.stats.tables import SMS_PURPOSES
     from reception.web import ctx
 
     rows = previews(ctx(request).settings.public_base_url)
-    return render(request, "staff/sms_preview.html", {"rows": rows})
+    return render(request, "staff/sms_preview.html", {"rows": rows, "purposes": SMS_PURPOSES})
 
 
 routes = [

@@ -15,7 +15,8 @@ from starlette.routing import Route
 from reception.api.meetings import calendar_response
 from reception.appointments import meeting_queries, meetings
 from reception.errors import N_, DomainError, Invalid, NotFound
-from reception.inputs import check_moment, to_id
+from reception.inputs import check_moment, to_id, typed_date, typed_time
+from reception.settings import DEFAULT_TIMEZONE
 from reception.web import (
     check_csrf,
     ctx,
@@ -40,9 +41,14 @@ DONE = {
 }
 
 
-def _form_time(value: str) -> datetime | None:
-    """A datetime-local field: `2026-11-25T10:30`, the branch's local time."""
-    value = value.strip()
+def _form_time(form: Any) -> datetime | None:
+    """The meeting's local time: the date and time fields (`starts_at_day`,
+    `starts_at_time`) or one `starts_at` like `2026-11-25T10:30`."""
+    day, hour = str(form.get("starts_at_day", "")), str(form.get("starts_at_time", ""))
+    if day.strip() or hour.strip():
+        value = f"{typed_date(day)}T{typed_time(hour)}"
+    else:
+        value = str(form.get("starts_at", "")).strip()
     if not value:
         return None
     try:
@@ -75,6 +81,7 @@ async def office_queue(request: Request) -> Response:
             "rows": rows,
             "status": status,
             "statuses": STATUSES,
+            "today": ctx(request).clock.local_date(DEFAULT_TIMEZONE),
         },
     )
 
@@ -94,7 +101,7 @@ async def decide(request: Request) -> Response:
             principal,
             meeting_id,
             action,
-            starts_at=_form_time(str(form.get("starts_at", ""))),
+            starts_at=_form_time(form),
             note=str(form.get("note", "")),
             referred_to=str(form.get("referred_to", "")),
             video_link=str(form.get("video_link", "")),
@@ -157,7 +164,7 @@ async def _agenda(request: Request) -> meeting_queries.Agenda:
         branch = meeting_queries.agenda_branch(s, principal, q.get("branch") or None)
         today = app.clock.local_date(branch.timezone)
         return meeting_queries.agenda(
-            s, principal, branch, meeting_queries.parse_day(q.get("day"), today)
+            s, principal, branch, meeting_queries.parse_day(typed_date(q.get("day")) or None, today)
         )
 
     return await read(request, load)

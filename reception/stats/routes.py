@@ -7,10 +7,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from reception.inputs import typed_date
 from reception.stats import export, views
 from reception.web import ctx, language_of, read, render, require_principal
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _day(request: Request, name: str) -> str | None:
+    """A date field of the report form as typed (Arabic digits, `/`), read as YYYY-MM-DD."""
+    raw = request.query_params.get(name)
+    return typed_date(raw) if raw else raw
 
 
 def _branches(request: Request) -> list[str]:
@@ -30,8 +37,8 @@ async def report(request: Request) -> Response:
             principal,
             language,
             preset=q.get("preset"),
-            date_from=q.get("date_from"),
-            date_to=q.get("date_to"),
+            date_from=_day(request, "date_from"),
+            date_to=_day(request, "date_to"),
             branches=_branches(request),
             period=q.get("period"),
         ),
@@ -57,7 +64,7 @@ async def _download(request: Request, extension: str) -> Response:
     principal = await require_principal(request)
     q = request.query_params
     clock = ctx(request).clock
-    params = {"date_from": q.get("date_from"), "date_to": q.get("date_to")}
+    params = {"date_from": _day(request, "date_from"), "date_to": _day(request, "date_to")}
     found = await read(
         request,
         lambda s: views.summary_for(s, clock, principal, branches=_branches(request), **params),
