@@ -200,20 +200,3 @@ assert len(BY_NAME) == len(SCREENS), "screen names must be unique"
 
 CHECKS = ("overflow", "overlap", "primary", "axe", "language", "bidi")
 
-# Known failures, each with its reason: those cases are expected to fail (xfail) until
-# fixed. TO BE EMPTIED: whoever fixes a screen removes its lines here; an entry whose
-# check passes at every size and language fails `test_no_pending_entry_is_fixed_already`.
-HEADER = "the header shows the username (operator-men, supervisor…) instead of the full name"
-PENDING: dict[tuple[str, str], str] = {
-    # (b) letters desk, letter page, new letter, inbox: only the shared header and the
-    # search's two date fields (the shared translated date field) are left
-    ("letters", "language"): HEADER + "; browser date fields #f-from/#f-to (mm/dd/yyyy)",
-    ("letter-new", "language"): HEADER,
-    ("letter", "language"): HEADER,
-    ("letter-triage", "language"): HEADER,
-    ("inbox", "language"): HEADER,
-    # (c) the other staff screens
-    ("admin-sms", "bidi"): "dates in the Arabic SMS texts (2026-11-24) read reversed after "
-    "Arabic words (digits turn Arabic, the hyphen does not join them): the SMS templates' "
-    "to fix (templates/sms), this page shows them as sent",
-}

@@ -5,7 +5,7 @@ violation of any impact, no word of the other language leaking in, and numbers, 
 phones and references reading in their own order inside the line.
 
 Each page is opened and measured once; the checks are separate test cases reading
-those measurements, so a known failure (`PENDING`) is expected for one check only."""
+those measurements."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tests.browser import AXE, CHROMIUM, CHROMIUM_ARGS, axe_all_violations
 from tests.conftest import missing
 from tests.devices import Size
 from tests.layout_js import NUMBER_ORDER, OVERFLOW, OVERLAPS, PRIMARY_IN_VIEW, TEXTS, install
-from tests.screens import CHECKS, PENDING, SCREENS, Screen
+from tests.screens import CHECKS, SCREENS, Screen
 from tests.stage import Stage, demo_stage
 
 pytestmark = pytest.mark.browser
@@ -191,25 +191,7 @@ def _cases() -> Iterator[Any]:
 @pytest.mark.parametrize(("screen", "size", "language", "check"), list(_cases()))
 def test_screen(measured: Measured, screen: Screen, size: Size, language: str, check: str) -> None:
     problems = measured(screen, size, language)[check]
-    pending = PENDING.get((screen.name, check))
-    if problems and pending:
-        pytest.xfail(f"{pending} (first: {problems[0]})")
     assert problems == [], "\n".join(problems)
-
-
-def test_no_pending_entry_is_fixed_already(measured: Measured) -> None:
-    """Once a screen passes a check everywhere, its PENDING entry must go (after a full
-    run of this module; a partial run, `-k`, proves nothing here)."""
-    cases = {(p.values[0].name, p.values[1], p.values[2]) for p in _cases()}
-    if set(measured.found) != cases:
-        pytest.skip("only after every screen was measured in this run")
-    failing = {
-        (name, check)
-        for (name, _, _), found in measured.found.items()
-        for check, problems in found.items()
-        if problems
-    }
-    assert sorted(set(PENDING) - failing) == []
 
 
 def test_every_route_with_a_page_is_in_the_list() -> None:

@@ -12,7 +12,7 @@ from reception import audit
 from reception.auth.models import ApiToken, Role, StaffUser
 from reception.auth.principal import Principal
 from reception.errors import N_, Invalid, NotFound
-from reception.inputs import check_day, digits_only
+from reception.inputs import check_day, digits_only, typed_date
 from reception.letters.actions import EVERYONE_ON_LETTERS, TRIAGE_ROLES, may_see
 from reception.letters.models import (
     Category,
@@ -207,7 +207,7 @@ def _day(value: str | None, today: date) -> date | None:
     if not value:
         return None
     try:
-        day = date.fromisoformat(value)
+        day = date.fromisoformat(typed_date(value))
     except ValueError:
         raise Invalid("bad_date", N_("Dates are written like 2026-12-18.")) from None
     return check_day(day, today)

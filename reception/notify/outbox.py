@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -14,12 +15,26 @@ from reception.clock import clock_of
 from reception.i18n import translations
 from reception.notify.models import OutgoingSms, SmsOptOut
 
+RIGHT_TO_LEFT = frozenset({"ar"})
+_JOINED_NUMBERS = re.compile(r"(?<![\w-])\d+(?:[-/.]\d+)+(?![\w-])")
+"""Dates such as 2026-11-24: after Arabic words a phone would show their parts in the
+opposite order (24-11-2026 read as another day), so they go out isolated."""
+
+
+def _isolate_joined_numbers(value: Any) -> Any:
+    """In a right-to-left message, numbers joined by - / . are wrapped in LEFT-TO-RIGHT
+    ISOLATE … POP DIRECTIONAL ISOLATE (U+2066, U+2069): the date reads as written."""
+    if not isinstance(value, str) or value.startswith(("http://", "https://")):
+        return value
+    return _JOINED_NUMBERS.sub(lambda m: f"\u2066{m.group(0)}\u2069", value)
+
 
 @cache
 def _env(language: str) -> Environment:
     """One environment a language: its messages say counts with that language's
     plural forms (`ngettext`), like the screens do."""
     env = Environment(
+        finalize=_isolate_joined_numbers if language in RIGHT_TO_LEFT else None,
         loader=FileSystemLoader(PACKAGE_DIR / "templates" / "sms"),
         autoescape=False,
         undefined=StrictUndefined,
