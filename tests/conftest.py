@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -278,3 +279,20 @@ def line_engine(
     engine = make_engine(f"sqlite:///{path}")
     yield engine, world
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, one per test module (tests/browser.py has its flags)."""
+    from tests.browser import AXE, CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        missing("Chromium: /usr/bin/chromium is not installed")
+    if not AXE.exists():
+        missing("axe-core: run `npm ci` (scripts/test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -16,14 +16,10 @@ import pytest
 
 from tests.browser import (
     ARTIFACTS,
-    AXE,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     axe_violations,
     running_server,
     screenshot,
 )
-from tests.conftest import missing
 from tests.factories import PASSWORD, World
 from tests.servers import api
 
@@ -52,20 +48,6 @@ def live(
         os.environ["RECEPTION_LIVE_BASE"] = base
         os.environ["RECEPTION_LIVE_DB"] = str(db)
         yield base, world
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        missing("Chromium: /usr/bin/chromium is not installed")
-    if not AXE.exists():
-        missing("axe-core: run `npm ci` (scripts/test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def sign_in(browser: Any, base: str, username: str, viewport: dict[str, int] | None = None) -> Any:

@@ -17,9 +17,7 @@ from reception.appointments.setup import add_slot_template
 from reception.db import make_engine, session_scope
 from tests.browser import running_server, screenshot
 from tests.factories import World
-from tests.test_browser import assert_accessible, browser, sign_in
-
-__all__ = ["browser"]  # the Chromium fixture of test_browser, used here by name
+from tests.test_browser import assert_accessible, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -13,9 +13,9 @@ import pytest
 from tests.browser import screenshot
 from tests.factories import World
 from tests.servers import api
-from tests.test_browser import SERVED, assert_accessible, browser, live, sign_in
+from tests.test_browser import SERVED, assert_accessible, live, sign_in
 
-__all__ = ["browser", "live"]  # the fixtures of test_browser, used here by name
+__all__ = ["live"]  # the server fixture of test_browser, used here by name
 
 pytestmark = pytest.mark.browser
 

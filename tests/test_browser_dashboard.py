@@ -11,9 +11,9 @@ import pytest
 from tests.browser import ARTIFACTS, screenshot
 from tests.factories import PASSWORD, World
 from tests.servers import api
-from tests.test_browser import assert_accessible, browser, live, sign_in
+from tests.test_browser import assert_accessible, live, sign_in
 
-__all__ = ["browser", "live"]
+__all__ = ["live"]  # the server fixture of test_browser, used here by name
 
 pytestmark = pytest.mark.browser
 

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import AXE, CHROMIUM, CHROMIUM_ARGS, running_server, screenshot
-from tests.conftest import missing
+from tests.browser import AXE, running_server, screenshot
 from tests.devices import STAFF_DESKS, Size
 from tests.factories import PASSWORD, World
 from tests.servers import api
@@ -121,20 +120,6 @@ def live(
                 )
                 assert routed.status_code == 200, routed.text
         yield base, world, ids
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        missing("Chromium: /usr/bin/chromium is not installed")
-    if not AXE.exists():
-        missing("axe-core: run `npm ci` (scripts/test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def open_desk(

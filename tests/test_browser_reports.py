@@ -15,10 +15,8 @@ import pytest
 from reception.db import make_engine
 from tests.browser import ARTIFACTS, axe_violations, running_server, screenshot
 from tests.factories import World
-from tests.test_browser import browser, sign_in
+from tests.test_browser import sign_in
 from tests.test_stats import seed
-
-__all__ = ["browser"]
 
 pytestmark = pytest.mark.browser
 

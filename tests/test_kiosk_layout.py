@@ -19,13 +19,9 @@ import pytest
 
 from tests.browser import (
     ARTIFACTS,
-    AXE,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     axe_all_violations,
     running_server,
 )
-from tests.conftest import missing
 from tests.devices import CITIZEN_PHONES, KIOSKS, Size
 from tests.factories import PASSWORD, World
 from tests.layout_js import DISPLAY_PROBLEMS, install
@@ -104,20 +100,6 @@ def live(
             issued = api(base, world.tokens["kiosk"], "/api/v1/tickets", wanted)
             assert issued.status_code == 201, issued.text
         yield base, world
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        missing("Chromium: /usr/bin/chromium is not installed")
-    if not AXE.exists():
-        missing("axe-core: run `npm ci` (scripts/test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

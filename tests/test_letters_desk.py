@@ -180,8 +180,13 @@ def test_rejected_and_merged_letters_say_there_is_nothing_more_here(
 
 
 def test_an_account_without_a_full_name_is_shown_by_its_role(
-    client: TestClient, world: World
+    client: TestClient, world: World, engine: Engine
 ) -> None:
+    with Session(engine) as s:
+        supervisor = s.exec(select(StaffUser).where(StaffUser.username == "supervisor")).one()
+        supervisor.full_name = ""
+        s.add(supervisor)
+        s.commit()
     sign_in(client, "supervisor")
     path = register(client)
     lines = history(client.get(path).text)

@@ -35,9 +35,7 @@ from tests.servers import (
     has_connection_to,
     reception_server,
 )
-from tests.test_browser import assert_accessible, browser
-
-__all__ = ["browser"]  # the Chromium fixture, shared with the other browser tests
+from tests.test_browser import assert_accessible
 
 pytestmark = [
     pytest.mark.browser,

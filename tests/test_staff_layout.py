@@ -27,8 +27,7 @@ from reception.db import session_scope
 from reception.demo import STAFF_NAMES
 from reception.i18n import gettext
 from reception.settings import Settings
-from tests.browser import AXE, CHROMIUM, CHROMIUM_ARGS, ROOT, running_server
-from tests.conftest import missing
+from tests.browser import AXE, ROOT, running_server
 from tests.devices import STAFF_DESKS, Size
 from tests.factories import PASSWORD, World
 from tests.servers import api
@@ -300,20 +299,6 @@ def live(
         called = api(base, operator, f"/api/v1/counters/{counter}/call-next", {})
         assert called.status_code == 200, called.text
         yield base, world
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        missing("Chromium: /usr/bin/chromium is not installed")
-    if not AXE.exists():
-        missing("axe-core: run `npm ci` (scripts/test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def open_as(browser: Any, base: str, username: str, size: Size, language: str) -> Any:
