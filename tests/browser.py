@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -30,6 +31,21 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def sqlite_server(template: Path, var: Path) -> tuple[Path, dict[str, str]]:
+    """A private copy of a seeded SQLite database in `var`, and the environment of a
+    server on it (console SMS, in-process broadcast)."""
+    db = var / "reception.sqlite3"
+    shutil.copyfile(template, db)
+    env = {
+        "DATABASE_URL": f"sqlite:///{db}",
+        "VAR_DIR": str(var),
+        "SECRET_KEY": f"{var.name}-test-secret-0123456789abcdef",
+        "SMS_BACKEND": "console",
+        "BROADCAST_URL": "memory://",
+    }
+    return db, env
 
 
 @contextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from tests.browser import (
     axe_violations,
     running_server,
     screenshot,
+    sqlite_server,
 )
 from tests.factories import PASSWORD, World
 from tests.servers import api
@@ -33,17 +33,8 @@ SERVED = {"close_current": "served"}
 def live(
     seeded_sqlite_template: tuple[Path, World], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, World]]:
-    var = tmp_path_factory.mktemp("live")
-    db = var / "reception.sqlite3"
     template, world = seeded_sqlite_template
-    shutil.copyfile(template, db)
-    env = {
-        "DATABASE_URL": f"sqlite:///{db}",
-        "VAR_DIR": str(var),
-        "SECRET_KEY": "browser-test-secret-0123456789abcdef",
-        "SMS_BACKEND": "console",
-        "BROADCAST_URL": "memory://",
-    }
+    db, env = sqlite_server(template, tmp_path_factory.mktemp("live"))
     with running_server(env) as base:
         os.environ["RECEPTION_LIVE_BASE"] = base
         os.environ["RECEPTION_LIVE_DB"] = str(db)

@@ -5,7 +5,6 @@ reads well in Arabic and English; every appointment screen is checked with axe-c
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import pytest
 
 from reception.appointments.setup import add_slot_template
 from reception.db import make_engine, session_scope
-from tests.browser import running_server, screenshot
+from tests.browser import running_server, screenshot, sqlite_server
 from tests.factories import World
 from tests.test_browser import assert_accessible, sign_in
 
@@ -28,10 +27,8 @@ def live(
 ) -> Iterator[tuple[str, World]]:
     """The seeded database with appointment times all day long in both halls (every
     15 minutes, two seats), so the next slot is always within the check-in window."""
-    var = tmp_path_factory.mktemp("live-appointments")
-    db = var / "reception.sqlite3"
     template, world = seeded_sqlite_template
-    shutil.copyfile(template, db)
+    db, env = sqlite_server(template, tmp_path_factory.mktemp("live-appointments"))
     engine = make_engine(f"sqlite:///{db}")
     with session_scope(engine) as s:
         for hall in ("men", "women"):
@@ -47,13 +44,6 @@ def live(
                 capacity=2,
             )
     engine.dispose()
-    env = {
-        "DATABASE_URL": f"sqlite:///{db}",
-        "VAR_DIR": str(var),
-        "SECRET_KEY": "browser-test-secret-0123456789abcdef",
-        "SMS_BACKEND": "console",
-        "BROADCAST_URL": "memory://",
-    }
     with running_server(env) as base:
         yield base, world
 

@@ -5,14 +5,13 @@ accessibility violation of any impact, and the file picker working from the keyb
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser import AXE, running_server, screenshot
+from tests.browser import AXE, running_server, screenshot, sqlite_server
 from tests.devices import STAFF_DESKS, Size
 from tests.factories import PASSWORD, World
 from tests.servers import api
@@ -81,17 +80,8 @@ def live(
 ) -> Iterator[tuple[str, World, list[int]]]:
     """A server with letters waiting for triage in the men's hall, and two of them sent
     to civil affairs (the officer's inbox)."""
-    var = tmp_path_factory.mktemp("letters")
-    db = var / "reception.sqlite3"
     template, world = seeded_sqlite_template
-    shutil.copyfile(template, db)
-    env = {
-        "DATABASE_URL": f"sqlite:///{db}",
-        "VAR_DIR": str(var),
-        "SECRET_KEY": "letters-test-secret-0123456789abcdef",
-        "SMS_BACKEND": "console",
-        "BROADCAST_URL": "memory://",
-    }
+    db, env = sqlite_server(template, tmp_path_factory.mktemp("letters"))
     with running_server(env) as base:
         operator = world.tokens["operator-men"]
         ids = []

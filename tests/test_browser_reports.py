@@ -5,7 +5,6 @@ sideways, and axe-core finds no serious or critical violation."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 
 from reception.db import make_engine
-from tests.browser import ARTIFACTS, axe_violations, running_server, screenshot
+from tests.browser import ARTIFACTS, axe_violations, running_server, screenshot, sqlite_server
 from tests.factories import World
 from tests.test_browser import sign_in
 from tests.test_stats import seed
@@ -29,20 +28,11 @@ def known_days(
 ) -> Iterator[str]:
     """A server over the known dataset of tests/test_stats.py (visitors at 09:00 and
     10:00 Riyadh time, phone calls from 11:00 to 13:00)."""
-    var = tmp_path_factory.mktemp("reports")
-    db = var / "reception.sqlite3"
     template, _ = seeded_sqlite_template
-    shutil.copyfile(template, db)
+    db, env = sqlite_server(template, tmp_path_factory.mktemp("reports"))
     engine = make_engine(f"sqlite:///{db}")
     seed(engine)
     engine.dispose()
-    env = {
-        "DATABASE_URL": f"sqlite:///{db}",
-        "VAR_DIR": str(var),
-        "SECRET_KEY": "browser-test-secret-0123456789abcdef",
-        "SMS_BACKEND": "console",
-        "BROADCAST_URL": "memory://",
-    }
     with running_server(env) as base:
         yield base
 

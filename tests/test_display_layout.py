@@ -5,14 +5,13 @@ nothing cut off or scrolling, accessible."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser import AXE, running_server
+from tests.browser import AXE, running_server, sqlite_server
 from tests.devices import HALL_DISPLAYS, Size
 from tests.factories import PASSWORD, World
 from tests.layout_js import DISPLAY_PROBLEMS, install
@@ -47,17 +46,8 @@ def live(
 ) -> Iterator[tuple[str, World]]:
     """A server whose men's hall has one visitor called now, four called before and
     several waiting for each service."""
-    var = tmp_path_factory.mktemp("display")
-    db = var / "reception.sqlite3"
     template, world = seeded_sqlite_template
-    shutil.copyfile(template, db)
-    env = {
-        "DATABASE_URL": f"sqlite:///{db}",
-        "VAR_DIR": str(var),
-        "SECRET_KEY": "display-test-secret-0123456789abcdef",
-        "SMS_BACKEND": "console",
-        "BROADCAST_URL": "memory://",
-    }
+    db, env = sqlite_server(template, tmp_path_factory.mktemp("display"))
     with running_server(env) as base:
         kiosk, operator = world.tokens["kiosk"], world.tokens["operator-men"]
         for service in ["letter"] * 5 + ["enquiry"] * 3 + ["complaint"] * 3:

@@ -8,7 +8,6 @@ long as what it holds."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from tests.browser import (
     ARTIFACTS,
     axe_all_violations,
     running_server,
+    sqlite_server,
 )
 from tests.devices import CITIZEN_PHONES, KIOSKS, Size
 from tests.factories import PASSWORD, World
@@ -83,17 +83,8 @@ def live(
     seeded_sqlite_template: tuple[Path, World], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, World]]:
     """A server whose men's hall has a few visitors waiting."""
-    var = tmp_path_factory.mktemp("kiosk")
-    db = var / "reception.sqlite3"
     template, world = seeded_sqlite_template
-    shutil.copyfile(template, db)
-    env = {
-        "DATABASE_URL": f"sqlite:///{db}",
-        "VAR_DIR": str(var),
-        "SECRET_KEY": "kiosk-test-secret-0123456789abcdef",
-        "SMS_BACKEND": "console",
-        "BROADCAST_URL": "memory://",
-    }
+    db, env = sqlite_server(template, tmp_path_factory.mktemp("kiosk"))
     with running_server(env) as base:
         for service in ("letter", "letter", "enquiry"):
             wanted = {"branch": "riyadh", "hall": "men", "service": service}

@@ -7,7 +7,6 @@ the favicon is served."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,7 +26,7 @@ from reception.db import session_scope
 from reception.demo import STAFF_NAMES
 from reception.i18n import gettext
 from reception.settings import Settings
-from tests.browser import AXE, ROOT, running_server
+from tests.browser import AXE, ROOT, running_server, sqlite_server
 from tests.devices import STAFF_DESKS, Size
 from tests.factories import PASSWORD, World
 from tests.servers import api
@@ -279,17 +278,8 @@ def live(
     seeded_sqlite_template: tuple[Path, World], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, World]]:
     """A server whose men's hall has a visitor at counter 1 and people waiting."""
-    var = tmp_path_factory.mktemp("staff-layout")
-    db = var / "reception.sqlite3"
     template, world = seeded_sqlite_template
-    shutil.copyfile(template, db)
-    env = {
-        "DATABASE_URL": f"sqlite:///{db}",
-        "VAR_DIR": str(var),
-        "SECRET_KEY": "staff-layout-secret-0123456789abcdef",
-        "SMS_BACKEND": "console",
-        "BROADCAST_URL": "memory://",
-    }
+    db, env = sqlite_server(template, tmp_path_factory.mktemp("staff-layout"))
     with running_server(env) as base:
         kiosk, operator = world.tokens["kiosk"], world.tokens["operator-men"]
         for service in ["letter"] * 4 + ["enquiry"] * 3 + ["complaint"] * 2:
