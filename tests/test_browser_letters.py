@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import AXE, running_server, screenshot, sqlite_server
+from tests.browser import axe_all_violations, running_server, screenshot, sqlite_server
 from tests.devices import STAFF_DESKS, Size
 from tests.factories import PASSWORD, World
 from tests.servers import api
@@ -128,20 +128,10 @@ def open_desk(
     return page
 
 
-def every_violation(page: Any) -> list[dict[str, Any]]:
-    """axe-core's violations of any impact, minor and moderate included."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document)")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-    ]
-
-
 def check_screen(page: Any, name: str) -> None:
     page.evaluate("() => document.fonts.ready")
     assert page.evaluate(LAYOUT_PROBLEMS) == [], name
-    assert every_violation(page) == [], name
+    assert axe_all_violations(page) == [], name
     screenshot(page, name)
 
 

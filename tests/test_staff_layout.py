@@ -26,7 +26,7 @@ from reception.db import session_scope
 from reception.demo import STAFF_NAMES
 from reception.i18n import gettext
 from reception.settings import Settings
-from tests.browser import AXE, ROOT, running_server, sqlite_server
+from tests.browser import ROOT, axe_all_violations, running_server, sqlite_server
 from tests.devices import STAFF_DESKS, Size
 from tests.factories import PASSWORD, World
 from tests.servers import api
@@ -311,11 +311,7 @@ def check_screen(page: Any, url: str, language: str) -> None:
     assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
     problems = page.evaluate(LAYOUT_PROBLEMS)
     assert problems == [], f"{url}:\n" + "\n".join(problems)
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document)")
-    violations = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
-    ]
+    violations = axe_all_violations(page)
     assert violations == [], f"{url}: {violations}"  # none of any impact
 
 
