@@ -310,30 +310,20 @@ async def classify(request: Request) -> Response:
 
 
 async def move(request: Request) -> Response:
-    def make(s: Session, p: Any, letter_id: int, f: Any, app: Any) -> Any:
-        name = str(f.get("move", ""))
-        if name in ("close", "reject", "merge"):
-            return actions.triage_move(
-                s,
-                app.clock,
-                p,
-                letter_id=letter_id,
-                move=name,
-                note=str(f.get("note", "")),
-                merge_into=str(f.get("merge_into", "")) or None,
-                public_base_url=app.settings.public_base_url,
-            )
-        return actions.department_move(
+    return await _change(
+        request,
+        lambda s, p, letter_id, f, app: actions.move_letter(
             s,
             app.clock,
             p,
             letter_id=letter_id,
-            move=name,
+            move=str(f.get("move", "")),
             note=str(f.get("note", "")),
+            merge_into=str(f.get("merge_into", "")) or None,
             public_base_url=app.settings.public_base_url,
-        )
-
-    return await _change(request, make, N_("Saved."))
+        ),
+        N_("Saved."),
+    )
 
 
 async def call(request: Request) -> Response:
