@@ -14,9 +14,14 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from reception.auth.models import Role
+from reception.auth.principal import Principal
+from reception.errors import N_, Forbidden
 from reception.events.base import Event
 from reception.letters import queries
-from reception.letters.models import Letter, LetterFeed
+from reception.letters.access import TRIAGE_ROLES
+from reception.letters.models import Letter, LetterFeed, LetterStatus
+from reception.queue.models import Branch
 from reception.settings import LANGUAGES
 from reception.timefmt import local_time
 
@@ -98,3 +103,52 @@ def letter_events(session: Session, letter: Letter, kind: str, now: datetime) ->
         )  # fmt: skip
         for channel in channels_of(letter)
     ]
+
+
+LIVE_PAGES = {
+    "triage": (LetterStatus.received, LetterStatus.classified, LetterStatus.returned),
+    "inbox": (LetterStatus.routed, LetterStatus.in_progress),
+}
+"""The statuses each live list shows (as `queries.triage_queue` and `queries.inbox`)."""
+
+
+def live_channels(session: Session, principal: Principal, page: str) -> list[str]:
+    """The channels a live page follows, checked as its HTTP page checks: an officer's
+    inbox follows the department; triage and a supervisor's inbox follow the branch
+    (every branch for an account without one)."""
+    if page == "inbox":
+        principal.require_role(Role.department_officer, Role.supervisor, Role.admin)
+        if principal.role == Role.department_officer:
+            if principal.department_id is None:
+                raise Forbidden(
+                    "no_department", N_("Your account has no department yet. Ask an administrator.")
+                )
+            return [department_channel(principal.department_id)]
+    else:
+        principal.require_role(*TRIAGE_ROLES)
+    if principal.branch_id is not None:
+        return [branch_channel(principal.branch_id)]
+    return [
+        branch_channel(b or 0) for b in session.exec(select(Branch.id).order_by(col(Branch.id)))
+    ]
+
+
+def live_snapshot(
+    session: Session, principal: Principal, page: str, channels: list[str], now: datetime
+) -> dict[str, Any]:
+    """The list as the page shows it and the channels' numbers it is current to. The
+    numbers are read first: a change committed in between then arrives as a delta the
+    list already holds, which is harmless, never as one it lacks."""
+    seqs = current_seqs(session, channels)
+    rows = (queries.inbox if page == "inbox" else queries.triage_queue)(session, principal, now)
+    for row in rows:
+        row["since_text"] = {
+            language: local_time(row["status_since"], row["timezone"], "datetime", language)
+            for language in LANGUAGES
+        }
+    return {
+        "type": "snapshot",
+        "seq": seqs,
+        "statuses": [s.value for s in LIVE_PAGES[page]],
+        "rows": rows,
+    }

@@ -20,7 +20,7 @@ from reception.letters import actions, attachments, calls, queries
 from reception.letters.models import Letter
 from reception.letters.rules import mask_id
 from reception.queue.views import allowed_halls, principal_branch
-from reception.staff import letter_story
+from reception.staff import letter_story, letters_live
 from reception.web import (
     check_csrf,
     ctx,
@@ -97,8 +97,11 @@ async def desk(request: Request) -> Response:
             },
         )
         data["error"] = error_text(request, exc)
+    live = letters_live.live_page(request, "triage")
     return render(
-        request, "staff/letters.html", {**data, "filters": filters, "searching": searching}
+        request,
+        "staff/letters.html",
+        {**data, "filters": filters, "searching": searching, "live": live},
     )
 
 
@@ -436,7 +439,9 @@ async def inbox(request: Request) -> Response:
             "department": queries.department_of(s, principal),
         }
 
-    return render(request, "staff/inbox.html", await read(request, load))
+    data = await read(request, load)
+    data["live"] = letters_live.live_page(request, "inbox")
+    return render(request, "staff/inbox.html", data)
 
 
 routes = [
@@ -452,4 +457,5 @@ routes = [
     Route("/staff/letters/{letter_id}/attachments/{attachment_id}", download, methods=["GET"]),
     Route("/staff/inbox", inbox, methods=["GET"]),
     Route("/staff/enquiries", enquiry, methods=["POST"]),
+    *letters_live.routes,
 ]
