@@ -55,22 +55,20 @@ def test_a_letter_travels_from_the_open_desk_to_the_open_inbox(
     expect(inbox.locator("[data-live-empty]")).to_be_visible()  # nothing routed yet
 
     operator = world.tokens["operator-men"]
-    made = api(
-        base,
-        operator,
-        "/api/v1/letters",
-        {
-            "branch": "riyadh",
-            "hall": "men",
-            "sender_name": "عبدالرحمن بن عبدالعزيز آل سعود",
-            "sender_id_number": "1000000008",
-            "sex": "male",
-            "subject": "طلب بدل فاقد للهوية الوطنية",
-            "body": "فقدت بطاقة الهوية الوطنية.",
-        },
-    )
+    letter = {
+        "branch": "riyadh",
+        "hall": "men",
+        "sender_name": "عبدالرحمن بن عبدالعزيز آل سعود",
+        "sender_id_number": "1000000008",
+        "sex": "male",
+        "subject": "طلب بدل فاقد للهوية الوطنية",
+        "body": "فقدت بطاقة الهوية الوطنية.",
+    }
+    made = api(base, operator, "/api/v1/letters", letter)
     assert made.status_code == 201, made.text
     letter_id, reference = made.json()["id"], made.json()["reference"]
+    waiting = api(base, operator, "/api/v1/letters", {**letter, "subject": "طلب مقابلة"})
+    assert waiting.status_code == 201, waiting.text
     row = desk.locator(f'.desk-queue tr[data-letter="{letter_id}"]')
     expect(row).to_be_visible()
     expect(row).to_contain_text(reference)
@@ -101,4 +99,14 @@ def test_a_letter_travels_from_the_open_desk_to_the_open_inbox(
     expect(arrived).to_have_count(0)  # answered: no longer waiting for the department
     for page in (desk, inbox):
         assert page.evaluate("() => window.notReloaded") is True
-        page.context.close()
+    inbox.context.close()
+
+    # A snapshot that changes nothing leaves the rows the server drew in place.
+    desk.context.add_init_script(
+        "document.addEventListener('DOMContentLoaded', () => {"
+        " window.drawn = document.querySelector('.desk-queue tr[data-letter]'); });"
+    )
+    desk.reload()
+    live(desk)
+    assert desk.evaluate("() => window.drawn !== null && window.drawn.isConnected") is True
+    desk.context.close()

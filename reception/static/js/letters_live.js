@@ -59,6 +59,12 @@
     ]);
   }
 
+  function signature(tr) {
+    return tr.className + "|" + Array.prototype.map.call(tr.cells, function (td) {
+      return td.textContent.replace(/\s+/g, " ").trim();
+    }).join("|");
+  }
+
   function countText(n) {
     var category = plural ? plural.select(n) : (n === 1 ? "one" : "other");
     var form = config.counts[category] || config.counts.other;
@@ -70,14 +76,29 @@
       return (SLA_ORDER[a.sla] - SLA_ORDER[b.sla]) ||
         (Date.parse(a.status_since) - Date.parse(b.status_since));
     });
-    var fragment = document.createDocumentFragment();
-    sorted.forEach(function (r) { fragment.appendChild(rowOf(r)); });
-    if (body) body.replaceChildren(fragment);
+    if (body) {
+      // Rows that read the same stay the same nodes (a snapshot that changed nothing
+      // leaves the page, its focus and its selection alone).
+      var shown = new Map();
+      Array.prototype.forEach.call(body.querySelectorAll("tr[data-letter]"), function (tr) {
+        shown.set(tr.getAttribute("data-letter"), tr);
+      });
+      var wanted = sorted.map(function (r) {
+        var fresh = rowOf(r);
+        var old = shown.get(String(r.id));
+        return old && signature(old) === signature(fresh) ? old : fresh;
+      });
+      var current = Array.prototype.slice.call(body.children);
+      var same = wanted.length === current.length &&
+        wanted.every(function (node, i) { return node === current[i]; });
+      if (!same) body.replaceChildren.apply(body, wanted);
+    }
     var none = sorted.length === 0;
     if (tableBox) tableBox.hidden = none;
     if (list.hasAttribute("data-live-hide-empty")) list.hidden = none;
     if (empty) empty.hidden = !none;
-    if (count) count.textContent = countText(sorted.length);
+    var text = countText(sorted.length);
+    if (count && count.textContent !== text) count.textContent = text;
   }
 
   function snapshot(msg) {
