@@ -143,6 +143,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /staff/letters/new": OPERATORS | MANAGERS,  # fill the form from a ticket
     "POST /staff/enquiries": OPERATORS | MANAGERS,
     "GET /staff/inbox": OFFICERS | MANAGERS,
+    "WS /staff/letters/ws": OPERATORS | MANAGERS,  # the live triage desk
+    "WS /staff/inbox/ws": OFFICERS | MANAGERS,  # the live inbox
     "GET /staff/letters/{letter_id}": OPERATOR_MEN | MANAGERS | OFFICER,
     "POST /staff/letters/{letter_id}/classify": OPERATOR_MEN | MANAGERS,
     "POST /staff/letters/{letter_id}/move": MANAGERS | OFFICER,  # accept: department work

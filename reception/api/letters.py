@@ -22,11 +22,7 @@ from reception.api.schemas import (
 from reception.errors import N_, Invalid, NotFound
 from reception.inputs import to_int
 from reception.letters import actions, attachments, calls, queries
-from reception.queue.actions import Outcome
 from reception.web import ctx, read, require_principal, run_action
-
-DEPARTMENT_MOVES = set(actions.DEPARTMENT_MOVES)
-TRIAGE_MOVES = {"close", "reject", "merge"}
 
 
 async def register(request: Request) -> Response:
@@ -130,26 +126,20 @@ async def classify(request: Request) -> Response:
 async def move(request: Request) -> Response:
     principal = await require_principal(request)
     name = str(request.path_params["move"]).replace("-", "_")
-    if name not in DEPARTMENT_MOVES | TRIAGE_MOVES:
+    if name not in actions.MOVES:
         raise NotFound("unknown_move", N_("Unknown action {name}."), name=name[:20])
     letter_id = await _letter_id(request)
     body = await _body(request, LetterMoveBody)
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
-
-    def change(s: Any) -> Outcome[Any]:
-        if name in TRIAGE_MOVES:
-            return actions.triage_move(
-                s, app.clock, principal, letter_id=letter_id, move=name, note=body.note,
-                merge_into=body.merge_into, public_base_url=app.settings.public_base_url,
-            )  # fmt: skip
-        return actions.department_move(
+    await run_action(
+        request,
+        lambda s: actions.move_letter(
             s, app.clock, principal, letter_id=letter_id, move=name, note=body.note,
-            public_base_url=app.settings.public_base_url,
-        )  # fmt: skip
-
-    await run_action(request, change)
+            merge_into=body.merge_into, public_base_url=app.settings.public_base_url,
+        ),
+    )  # fmt: skip
     return await _answer(request, letter_id)
 
 

@@ -18,6 +18,9 @@ from reception.auth.principal import Principal
 from reception.bidi import refuse_direction_overrides
 from reception.clock import Clock
 from reception.errors import N_, Forbidden, Invalid, NotFound
+from reception.letters.access import EVERYONE_ON_LETTERS as EVERYONE_ON_LETTERS
+from reception.letters.access import TRIAGE_ROLES, may_see
+from reception.letters.events import EVENT_OF_STEP, letter_events
 from reception.letters.models import (
     Category,
     Channel,
@@ -44,8 +47,6 @@ from reception.queue.models import Ticket
 from reception.queue.residency import set_residency
 from reception.queue.rules import normalise_phone
 
-TRIAGE_ROLES = (Role.operator, Role.supervisor, Role.admin)
-EVERYONE_ON_LETTERS = (*TRIAGE_ROLES, Role.department_officer)
 SEXES = ("male", "female")
 MAX_NOTE = 4000
 
@@ -234,21 +235,9 @@ def register_letter(
     session.flush()
     step = _step(session, clock, letter, principal.actor, "receive", public=True)
     _tell_citizen(session, letter, step, "letter_received", public_base_url)
-    return Outcome(Registered(letter=letter, tracking_url=tracking_url(public_base_url, letter)))
-
-
-def may_see(principal: Principal, letter: Letter) -> bool:
-    """Triage staff of the letter's branch (and hall), or officers of the department it
-    is routed to; nobody else has any business with it."""
-    if principal.role == Role.department_officer:
-        return principal.department_id is not None and letter.department_id == (
-            principal.department_id
-        )
-    if principal.role not in TRIAGE_ROLES or not principal.may_use_branch(letter.branch_id):
-        return False
-    if letter.hall_id is not None and principal.hall_ids:
-        return letter.hall_id in principal.hall_ids  # a women's-hall letter stays there
-    return True
+    events = letter_events(session, letter, EVENT_OF_STEP["receive"], step.at)
+    registered = Registered(letter=letter, tracking_url=tracking_url(public_base_url, letter))
+    return Outcome(registered, events)
 
 
 def letter_for(session: Session, principal: Principal, letter_id: int) -> Letter:
@@ -317,13 +306,15 @@ def classify_and_route(
                 "no_route", N_("No routing rule covers this category: choose the department.")
             )
     letter.category_id = category_row.id
-    _step(session, clock, letter, principal.actor, "classify", to=LetterStatus.classified,
-          note=_note(note), category=category_row.id)  # fmt: skip
+    step = _step(session, clock, letter, principal.actor, "classify", to=LetterStatus.classified,
+                 note=_note(note), category=category_row.id)  # fmt: skip
+    events = letter_events(session, letter, EVENT_OF_STEP["classify"], step.at)
     letter.department_id = department_id
     step = _step(session, clock, letter, principal.actor, "route", to=LetterStatus.routed,
                  public=True, department=department_id)  # fmt: skip
     _tell_citizen(session, letter, step, "letter_routed", public_base_url)
-    return Outcome(letter)
+    events += letter_events(session, letter, EVENT_OF_STEP["route"], step.at)
+    return Outcome(letter, events)
 
 
 def _officer_letter(session: Session, principal: Principal, letter_id: int) -> Letter:
@@ -363,7 +354,9 @@ def department_move(
                  note=_note(note, required=needs_note), public=public)  # fmt: skip
     if purpose:
         _tell_citizen(session, letter, step, purpose, public_base_url)
-    return Outcome(letter)
+    if target is None:  # a note or a question to the citizen: the lists do not change
+        return Outcome(letter)
+    return Outcome(letter, letter_events(session, letter, EVENT_OF_STEP[move], step.at))
 
 
 def triage_move(
@@ -397,11 +390,40 @@ def triage_move(
         if other.status not in OPEN:
             raise Invalid("merge_into_closed", N_("Merge only into a letter that is still open."))
         letter.merged_into_id = other.id
-        _step(session, clock, letter, principal.actor, "merge", to=LetterStatus.merged,
-              note=other.reference, public=True)  # fmt: skip
+        step = _step(session, clock, letter, principal.actor, "merge", to=LetterStatus.merged,
+                     note=other.reference, public=True)  # fmt: skip
     else:
         raise Invalid("unknown_move", N_("Unknown action {name}."), name=move[:20])
-    return Outcome(letter)
+    return Outcome(letter, letter_events(session, letter, EVENT_OF_STEP[move], step.at))
+
+
+TRIAGE_MOVES = ("close", "reject", "merge")
+MOVES = frozenset(DEPARTMENT_MOVES) | frozenset(TRIAGE_MOVES)
+"""Every move a letter can be given by name (the desk's buttons, the API's paths)."""
+
+
+def move_letter(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    *,
+    letter_id: int,
+    move: str,
+    note: str = "",
+    merge_into: str | None = None,
+    public_base_url: str,
+) -> Outcome[Letter]:
+    """One move by its name, for every screen: triage's close, reject and merge, or one
+    of the department's moves."""
+    if move in TRIAGE_MOVES:
+        return triage_move(
+            session, clock, principal, letter_id=letter_id, move=move, note=note,
+            merge_into=merge_into, public_base_url=public_base_url,
+        )  # fmt: skip
+    return department_move(
+        session, clock, principal, letter_id=letter_id, move=move, note=note,
+        public_base_url=public_base_url,
+    )  # fmt: skip
 
 
 def log_call(

@@ -11,7 +11,7 @@ from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Conflict, Invalid, NotFound
-from reception.letters.actions import may_see
+from reception.letters.access import may_see
 from reception.letters.models import CallTopic, Enquiry, Letter
 from reception.queue.actions import Outcome
 from reception.queue.models import Branch, Ticket

@@ -73,6 +73,14 @@ class LetterSequence(SQLModel, table=True):
     last_number: int = 0
 
 
+class LetterFeed(SQLModel, table=True):
+    """The last sequence number sent on a letters channel (a branch's triage desk, a
+    department's inbox): a screen that sees a number skipped knows it missed a change."""
+
+    channel: str = Field(sa_type=String(60), primary_key=True)
+    last_seq: int = 0
+
+
 class Letter(SQLModel, table=True):
     __table_args__ = (
         Index("ix_letter_desk", "status", "department_id"),
@@ -105,6 +113,11 @@ class Letter(SQLModel, table=True):
     received_by: str = Field(sa_type=String(40), description="The actor who registered it.")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     status_since: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sla_breach_told_at: datetime | None = Field(
+        default=None,
+        sa_type=UTCDateTime,
+        description="When the screens were told the current stage went past its target.",
+    )
 
 
 class LetterStep(SQLModel, table=True):

@@ -13,7 +13,7 @@ from reception.auth.models import ApiToken, Role, StaffUser
 from reception.auth.principal import Principal
 from reception.errors import N_, Invalid, NotFound
 from reception.inputs import check_day, digits_only, typed_date
-from reception.letters.actions import EVERYONE_ON_LETTERS, TRIAGE_ROLES, may_see
+from reception.letters.access import EVERYONE_ON_LETTERS, TRIAGE_ROLES, may_see
 from reception.letters.models import (
     Category,
     Department,
@@ -86,6 +86,20 @@ def summary(
         if letter.status in OPEN
         else "ok",
     }
+
+
+def summary_of(session: Session, letter: Letter, now: datetime) -> dict[str, Any]:
+    """`summary` of one letter, reading only its own category, department and branch."""
+    category = session.get(Category, letter.category_id) if letter.category_id else None
+    department = session.get(Department, letter.department_id) if letter.department_id else None
+    branch = session.get(Branch, letter.branch_id)
+    return summary(
+        letter,
+        {category.id or 0: category} if category else {},
+        {department.id or 0: department} if department else {},
+        now,
+        {letter.branch_id: branch.timezone} if branch else {},
+    )
 
 
 def detail(session: Session, letter: Letter, now: datetime) -> dict[str, Any]:

@@ -89,6 +89,7 @@ async def run_housekeeping(
 ) -> None:
     from reception.appointments.actions import mark_no_shows, send_due_reminders
     from reception.auth.throttle import forget_old_strikes
+    from reception.letters.sla import announce_sla_breaches
     from reception.stats.rollup import roll_up_closed_days
 
     def one_pass() -> Outcome[int]:
@@ -101,6 +102,9 @@ async def run_housekeeping(
             missed = mark_no_shows(session, clock)
         with session_scope(engine) as session:
             forget_old_strikes(session, clock.now(), strike_max_age)
+        with session_scope(engine, clock) as session:
+            late = announce_sla_breaches(session, clock)
+        outcome.events.extend(late.events)
         if reminded or missed:
             log.info("appointments: %s reminders, %s no-shows", reminded, missed)
         return outcome

@@ -20,7 +20,7 @@ from reception.letters import actions, attachments, calls, queries
 from reception.letters.models import Letter
 from reception.letters.rules import mask_id
 from reception.queue.views import allowed_halls, principal_branch
-from reception.staff import letter_story
+from reception.staff import letter_story, letters_live
 from reception.web import (
     check_csrf,
     ctx,
@@ -97,8 +97,11 @@ async def desk(request: Request) -> Response:
             },
         )
         data["error"] = error_text(request, exc)
+    live = letters_live.live_page(request, "triage")
     return render(
-        request, "staff/letters.html", {**data, "filters": filters, "searching": searching}
+        request,
+        "staff/letters.html",
+        {**data, "filters": filters, "searching": searching, "live": live},
     )
 
 
@@ -310,30 +313,20 @@ async def classify(request: Request) -> Response:
 
 
 async def move(request: Request) -> Response:
-    def make(s: Session, p: Any, letter_id: int, f: Any, app: Any) -> Any:
-        name = str(f.get("move", ""))
-        if name in ("close", "reject", "merge"):
-            return actions.triage_move(
-                s,
-                app.clock,
-                p,
-                letter_id=letter_id,
-                move=name,
-                note=str(f.get("note", "")),
-                merge_into=str(f.get("merge_into", "")) or None,
-                public_base_url=app.settings.public_base_url,
-            )
-        return actions.department_move(
+    return await _change(
+        request,
+        lambda s, p, letter_id, f, app: actions.move_letter(
             s,
             app.clock,
             p,
             letter_id=letter_id,
-            move=name,
+            move=str(f.get("move", "")),
             note=str(f.get("note", "")),
+            merge_into=str(f.get("merge_into", "")) or None,
             public_base_url=app.settings.public_base_url,
-        )
-
-    return await _change(request, make, N_("Saved."))
+        ),
+        N_("Saved."),
+    )
 
 
 async def call(request: Request) -> Response:
@@ -446,7 +439,9 @@ async def inbox(request: Request) -> Response:
             "department": queries.department_of(s, principal),
         }
 
-    return render(request, "staff/inbox.html", await read(request, load))
+    data = await read(request, load)
+    data["live"] = letters_live.live_page(request, "inbox")
+    return render(request, "staff/inbox.html", data)
 
 
 routes = [
@@ -462,4 +457,5 @@ routes = [
     Route("/staff/letters/{letter_id}/attachments/{attachment_id}", download, methods=["GET"]),
     Route("/staff/inbox", inbox, methods=["GET"]),
     Route("/staff/enquiries", enquiry, methods=["POST"]),
+    *letters_live.routes,
 ]

@@ -1,0 +1,41 @@
+"""Telling the live screens when a letter goes past the target of its stage.
+
+Whether a letter is late is judged when it is read (`rules.sla_state`); nothing
+happens at the moment a target passes. Housekeeping therefore looks, once a minute,
+for letters that became late since they entered their stage and were not yet
+announced, marks them, and publishes `letter.sla_breached` on their channels."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, or_, select
+
+from reception import audit
+from reception.clock import Clock
+from reception.letters.events import SLA_BREACHED, letter_events
+from reception.letters.models import Letter
+from reception.queue.actions import Outcome
+from reception.stats.reports import _late_letters
+
+BATCH = 200
+"""Letters announced in one pass at most; the rest follow in the next passes."""
+
+
+def announce_sla_breaches(session: Session, clock: Clock, actor: str = "system") -> Outcome[int]:
+    now = clock.now()
+    told = col(Letter.sla_breach_told_at)
+    stmt = (
+        select(Letter)
+        .where(_late_letters(session, now), or_(told.is_(None), told < col(Letter.status_since)))
+        .order_by(col(Letter.id))
+        .limit(BATCH)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)  # every worker runs housekeeping
+    events = []
+    letters = list(session.exec(stmt))
+    for letter in letters:
+        letter.sla_breach_told_at = now
+        session.add(letter)
+        audit.record(session, actor, "letter.sla_breach", "letter", letter.id, status=letter.status)
+        events += letter_events(session, letter, SLA_BREACHED, now)
+    return Outcome(len(letters), events)
