@@ -318,69 +318,70 @@ def _row(row: Any, *fields: str) -> dict[str, Any]:
     return out
 
 
-def _admin_operation(
+def _change(
     summary: str, body: type[Strict] | None = None, created: bool = False, **path: Any
 ) -> Operation:
     """An administrator's change: 201 when it adds something, else 200."""
     return Operation(summary, body=body, path=path, answers={201 if created else 200: "Done"})
 
 
-A = _admin_operation
 routes = [
     ApiRoute(
         "/api/v1/admin/branches",
         add_branch,
-        post=A("Add a branch (centre or mobile unit)", BranchIn, created=True),
+        post=_change("Add a branch (centre or mobile unit)", BranchIn, created=True),
     ),
     ApiRoute(
         "/api/v1/admin/branches/{branch}/policy",
         set_branch_policy,
-        put=A("Set the anti-starvation limit", BranchPolicyIn),
+        put=_change("Set the anti-starvation limit", BranchPolicyIn),
     ),
     ApiRoute(
         "/api/v1/admin/branches/{branch}/halls",
         add_hall,
-        post=A("Add a hall", HallIn, created=True),
+        post=_change("Add a hall", HallIn, created=True),
     ),
     ApiRoute(
         "/api/v1/admin/branches/{branch}/services",
         add_service,
-        post=A("Add a service", ServiceIn, created=True),
+        post=_change("Add a service", ServiceIn, created=True),
     ),
     ApiRoute(
         "/api/v1/admin/branches/{branch}/stops",
         add_stop,
-        post=A("Add a stop of a mobile unit", StopIn, created=True),
+        post=_change("Add a stop of a mobile unit", StopIn, created=True),
     ),
     ApiRoute(
         "/api/v1/admin/branches/{branch}/halls/{hall}/counters",
         add_counter,
-        post=A("Add a counter", CounterIn, created=True),
+        post=_change("Add a counter", CounterIn, created=True),
     ),
     ApiRoute(
         "/api/v1/admin/counters/{counter}/services",
         set_counter_services,
-        put=A("Reassign a counter's services", CounterServicesIn, counter=ID),
+        put=_change("Reassign a counter's services", CounterServicesIn, counter=ID),
     ),
     ApiRoute(
         "/api/v1/admin/priorities/{priority}",
         set_priority,
-        put=A("Add or change a priority group", PriorityIn),
+        put=_change("Add or change a priority group", PriorityIn),
     ),
     ApiRoute(
         "/api/v1/admin/departments",
         add_department,
-        post=A("Add a department", DepartmentIn, created=True),
+        post=_change("Add a department", DepartmentIn, created=True),
     ),
     ApiRoute(
         "/api/v1/admin/categories",
         add_category,
-        post=A("Add a letter category (with a parent: a subcategory)", CategoryIn, created=True),
+        post=_change(
+            "Add a letter category (with a parent: a subcategory)", CategoryIn, created=True
+        ),
     ),
     ApiRoute(
         "/api/v1/admin/routing-rules",
         set_routing_rule,
-        put=A(
+        put=_change(
             "Set where a category's letters go (optionally per branch or residency)",
             RoutingRuleIn,
         ),
@@ -388,32 +389,32 @@ routes = [
     ApiRoute(
         "/api/v1/admin/users",
         add_user,
-        post=A("Add a staff or device account", UserIn, created=True),
+        post=_change("Add a staff or device account", UserIn, created=True),
     ),
     ApiRoute(
         "/api/v1/admin/branches/{branch}/hours",
         set_hours,
-        put=A("Set the opening hours of some days", HoursIn),
+        put=_change("Set the opening hours of some days", HoursIn),
     ),
     ApiRoute(
         "/api/v1/admin/branches/{branch}/holidays/{day}",
         set_holiday,
-        put=A("Close a branch for a whole day (YYYY-MM-DD)", day=DATE),
-        delete=A("Open a branch again on that day", day=DATE),
+        put=_change("Close a branch for a whole day (YYYY-MM-DD)", day=DATE),
+        delete=_change("Open a branch again on that day", day=DATE),
     ),
     ApiRoute(
         "/api/v1/admin/tokens",
         list_tokens,
-        get=A("List every token (without secrets)"),
+        get=_change("List every token (without secrets)"),
     ),
     ApiRoute(
         "/api/v1/admin/tokens",
         add_token,
-        post=A("Issue a bearer token (shown once in the answer)", TokenIn, created=True),
+        post=_change("Issue a bearer token (shown once in the answer)", TokenIn, created=True),
     ),
     ApiRoute(
         "/api/v1/admin/tokens/{token}/revoke",
         revoke_token,
-        post=A("Revoke a token at once", token=ID),
+        post=_change("Revoke a token at once", token=ID),
     ),
 ]
