@@ -10,8 +10,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from reception.api.answers import TokenList
 from reception.api.bodies import read_body as _body
-from reception.api.operations import DATE, ID, ApiRoute, Operation
+from reception.api.operations import DATE, ID, Answer, ApiRoute, Operation
 from reception.api.schemas import (
     BranchIn,
     BranchPolicyIn,
@@ -405,7 +406,10 @@ routes = [
     ApiRoute(
         "/api/v1/admin/tokens",
         list_tokens,
-        get=_change("List every token (without secrets)"),
+        get=Operation(
+            "List every token (without secrets)",
+            answers={200: Answer("The tokens", TokenList)},
+        ),
     ),
     ApiRoute(
         "/api/v1/admin/tokens",

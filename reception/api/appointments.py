@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from reception.api.answers import FreeSlotList, SlotTemplateList, SlotTemplateOut
 from reception.api.bodies import read_body
 from reception.api.operations import DATE, ID, Answer, ApiRoute, Operation, query
 from reception.api.schemas import (
@@ -275,7 +276,7 @@ routes = [
                 query("date_from", "First day (branch local), default today", DATE),
                 query("date_to", "Last day, default date_from; at most 62 days", DATE),
             ),
-            answers={200: DONE},
+            answers={200: Answer("The free slots", FreeSlotList)},
             errors=(400, 401, 403, 404, 422, 503),
         ),
     ),
@@ -349,14 +350,14 @@ routes = [
         get=Operation(
             "List the slot templates of a branch (admin)",
             operation_id="listSlotTemplates",
-            answers={200: "`{templates: [...]}`"},
+            answers={200: Answer("The templates", SlotTemplateList)},
         ),
         post=Operation(
             "Add a slot template: days, hours, slot length and capacity for a hall and "
             "service (admin)",
             operation_id="addSlotTemplate",
             body=SlotTemplateIn,
-            answers={201: "The template"},
+            answers={201: Answer("The new template", SlotTemplateOut)},
         ),
     ),
     ApiRoute(
@@ -367,7 +368,7 @@ routes = [
             operation_id="changeSlotTemplate",
             body=SlotTemplatePatch,
             path={"template": ID},
-            answers={200: "The template"},
+            answers={200: Answer("The template", SlotTemplateOut)},
         ),
     ),
 ]

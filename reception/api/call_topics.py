@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from reception.api.answers import CallTopicList, CallTopicOut
 from reception.api.bodies import read_body
 from reception.api.operations import Answer, ApiRoute, Operation
 from reception.auth.models import Role
@@ -111,8 +112,8 @@ async def remove_topic(request: Request) -> Response:
     return Response(status_code=204)
 
 
-LISTED = "`{topics: [{slug, name_ar, name_en, sort_order, active}]}`"
-ONE = "The topic: `{slug, name_ar, name_en, sort_order, active}`"
+LISTED = Answer("The topics", CallTopicList)
+ONE = Answer("The topic", CallTopicOut)
 
 routes = [
     ApiRoute(

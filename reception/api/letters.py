@@ -10,8 +10,9 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from reception.api.answers import AttachmentOut, LetterRegistered, LoggedCall
 from reception.api.bodies import read_body as _body
-from reception.api.operations import DATE, ApiRoute, Operation, one_of, query
+from reception.api.operations import DATE, Answer, ApiRoute, Operation, one_of, query
 from reception.api.schemas import (
     CallBody,
     ClassifyBody,
@@ -262,7 +263,7 @@ routes = [
             "optionally the letter (reference) or ticket (id or today's number) it concerns",
             operation_id="logEnquiry",
             body=PhoneCallBody,
-            answers={201: "The logged call"},
+            answers={201: Answer("The logged call", LoggedCall)},
         ),
     ),
     ApiRoute(
@@ -272,7 +273,7 @@ routes = [
             "Register a letter (triage staff)",
             operation_id="registerLetter",
             body=LetterCreate,
-            answers={201: "`{id, reference, status, residency, tracking_url}`"},
+            answers={201: Answer("The registered letter", LetterRegistered)},
         ),
     ),
     ApiRoute(
@@ -342,7 +343,7 @@ routes = [
             operation_id="letterAttachScan",
             form=("multipart/form-data", SCAN),
             path=REFERENCE,
-            answers={201: "Attached"},
+            answers={201: Answer("Attached", AttachmentOut)},
             errors=(400, 401, 403, 404, 409, 413, 422, 503),
         ),
     ),
