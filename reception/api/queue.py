@@ -1,5 +1,4 @@
-"""JSON API v1 of the queue: branches, tickets, counters and the halls' displays, thin
-routes over the queue actions."""
+"""JSON API v1: thin routes over the queue actions."""
 
 from __future__ import annotations
 
@@ -62,8 +61,6 @@ async def create_ticket(request: Request) -> Response:
 
 
 TICKET_FIELDS = actions.API_TICKET_FIELDS
-CURRENT_ACTIONS = ("recall", "start", "finish", "no_show", "return")
-"""What an operator does with the ticket the counter has called (`no-show` in a path)."""
 
 
 def _counter_id(request: Request) -> int:
@@ -183,6 +180,9 @@ async def counter_status(request: Request) -> Response:
     return JSONResponse({"id": counter.id, "number": counter.number, "status": counter.status})
 
 
+CURRENT_ACTIONS = ("recall", "start", "finish", "no_show", "return")
+
+
 async def correct_residency(request: Request) -> Response:
     """The operator corrects the residency of the visitor at the counter."""
     principal = await require_principal(request)
@@ -219,8 +219,7 @@ COUNTER = {"counter": ID}
 
 
 def _moving_on(summary: str, answers: dict[int, Answer | str], **path: Any) -> Operation:
-    """A call, which first closes the ticket still open at the counter as the optional
-    body's `close_current` says."""
+    """A call: the optional body's `close_current` closes the counter's open ticket."""
     return Operation(
         summary,
         body=CloseCurrentBody,
