@@ -25,16 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reception import PACKAGE_DIR
-from reception.api.accounts import routes as account_api_routes
-from reception.api.admin import routes as admin_routes
-from reception.api.appointments import routes as appointment_api_routes
-from reception.api.call_topics import routes as call_topic_api_routes
-from reception.api.letters import routes as letter_api_routes
-from reception.api.meetings import routes as meeting_api_routes
-from reception.api.ratings import routes as rating_api_routes
-from reception.api.reports import routes as report_api_routes
-from reception.api.routes import routes as api_routes
-from reception.api.sms import routes as sms_routes
+from reception.api.all_routes import routes as api_routes
 from reception.auth.guard import malformed_link
 from reception.auth.live import follow_access
 from reception.auth.queries import current_access
@@ -435,20 +426,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *display_routes,
         *track_routes,
         *api_routes,
-        *sms_routes,
-        *admin_routes,
-        *call_topic_api_routes,
-        *account_api_routes,
-        *appointment_api_routes,
-        *meeting_api_routes,  # before the letters' /{reference}/{move}
-        *letter_api_routes,
-        *report_api_routes,
         *report_screen_routes,
         *dashboard_routes,
         *meeting_screen_routes,
         *meeting_answer_routes,
         *feedback_routes,
-        *rating_api_routes,
     ]
     middleware = [
         Middleware(RequestMetrics),

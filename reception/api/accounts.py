@@ -4,32 +4,20 @@ closes its open sockets at once, on every worker."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from reception.api.admin import Strict, _admin
-from reception.api.routes import _body
+from reception.api.admin import _admin
+from reception.api.bodies import read_body
+from reception.api.operations import ApiRoute, Operation
+from reception.api.schemas import UserChangeIn
 from reception.auth import actions as auth_actions
 from reception.auth.sessions import sign_out_everywhere
 from reception.events.base import Event
 from reception.queue.actions import Outcome
 from reception.web import run_action
-
-
-class UserChangeIn(Strict):
-    role: (
-        Literal["admin", "supervisor", "operator", "department_officer", "kiosk", "display"] | None
-    ) = None
-    branch: str | None = Field(default=None, max_length=40)
-    halls: list[str] | None = Field(default=None, max_length=10)
-    active: bool | None = Field(default=None, description="false ends every session at once")
-    password: str | None = Field(
-        default=None, min_length=10, max_length=200, description="ends every session"
-    )
 
 
 async def change_user(request: Request) -> Response:
@@ -38,7 +26,7 @@ async def change_user(request: Request) -> Response:
     4401 when it was disabled or its password set, which also ends its sessions)."""
     principal = await _admin(request)
     username = str(request.path_params["username"])[:60]
-    body = await _body(request, UserChangeIn)
+    body = await read_body(request, UserChangeIn)
     if isinstance(body, JSONResponse):
         return body
     actor = principal.actor
@@ -83,6 +71,22 @@ async def sign_out_user(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/admin/users/{username}", change_user, methods=["PATCH"]),
-    Route("/api/v1/admin/users/{username}/sign-out", sign_out_user, methods=["POST"]),
+    ApiRoute(
+        "/api/v1/admin/users/{username}",
+        change_user,
+        patch=Operation(
+            "Change an account's role, branch, halls, state or password; its open sockets "
+            "close at once on every worker, and disabling or a new password ends its sessions",
+            body=UserChangeIn,
+            answers={200: "The account: `{username, role, active}`"},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/admin/users/{username}/sign-out",
+        sign_out_user,
+        post=Operation(
+            "Sign an account out everywhere: every session ends, every socket closes",
+            answers={200: "`{username, sessions_ended}`"},
+        ),
+    ),
 ]

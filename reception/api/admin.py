@@ -5,152 +5,40 @@ counters, priority groups, accounts and device tokens."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from reception.api.routes import _body
+from reception.api.answers import TokenList
+from reception.api.bodies import read_body as _body
+from reception.api.operations import DATE, ID, Answer, ApiRoute, Operation
+from reception.api.schemas import (
+    BranchIn,
+    BranchPolicyIn,
+    CategoryIn,
+    CounterIn,
+    CounterServicesIn,
+    DepartmentIn,
+    HallIn,
+    HoursIn,
+    PriorityIn,
+    RoutingRuleIn,
+    ServiceIn,
+    StopIn,
+    Strict,
+    TokenIn,
+    UserIn,
+)
 from reception.auth import actions as auth_actions
 from reception.auth.models import Role
-from reception.auth.passwords import MIN_PASSWORD_LENGTH
 from reception.auth.principal import Principal
 from reception.errors import N_, Invalid
-from reception.inputs import Day, check_day
+from reception.inputs import check_day
 from reception.letters import setup as letter_setup
 from reception.queue import setup
 from reception.queue.actions import Outcome
-from reception.settings import DEFAULT_TIMEZONE
 from reception.web import ctx, path_id, read, require_principal, run_action
-
-Slug = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-Name = Field(min_length=1, max_length=120)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class BranchIn(Strict):
-    slug: str = Slug
-    name_ar: str = Name
-    name_en: str = Name
-    kind: Literal["centre", "mobile"] = "centre"
-    timezone: str = Field(default=DEFAULT_TIMEZONE, max_length=64)
-
-
-class BranchPolicyIn(Strict):
-    max_wait_minutes: StrictInt | None = Field(description="null turns the rule off")
-
-
-class HallIn(Strict):
-    slug: str = Slug
-    section: Literal["men", "women"]
-    name_ar: str = Name
-    name_en: str = Name
-    ticket_prefix: str = Field(min_length=1, max_length=3, pattern=r"^[A-Z]+$")
-
-
-class ServiceIn(Strict):
-    slug: str = Slug
-    name_ar: str = Name
-    name_en: str = Name
-    expected_minutes: StrictInt = Field(default=10, ge=1, le=480)
-    ticket_prefix: str = Field(default="", max_length=3, pattern=r"^[A-Z]*$")
-    mode: Literal["walk_in", "appointment", "both"] = "both"
-
-
-class CounterIn(Strict):
-    number: StrictInt = Field(ge=1, le=9999)
-    services: list[str] = Field(min_length=1, max_length=50)
-
-
-class CounterServicesIn(Strict):
-    services: list[str] = Field(min_length=1, max_length=50)
-
-
-class StopIn(Strict):
-    place_ar: str = Name
-    place_en: str = Name
-    starts_on: Day
-    ends_on: Day
-
-
-class PriorityIn(Strict):
-    name_ar: str | None = Field(default=None, min_length=1, max_length=120)
-    name_en: str | None = Field(default=None, min_length=1, max_length=120)
-    weight: StrictInt | None = Field(default=None, ge=0, le=100)
-    at_kiosk: StrictBool | None = None
-
-
-class HoursIn(Strict):
-    days: str = Field(min_length=3, max_length=40, examples=["sun-thu"])
-    start: str = Field(default="08:00", max_length=5, examples=["08:00"])
-    end: str = Field(default="15:00", max_length=5, examples=["15:00"])
-    closed: StrictBool = Field(default=False, description="closed on these days every week")
-
-
-class DepartmentIn(Strict):
-    slug: str = Slug
-    name_ar: str = Name
-    name_en: str = Name
-
-
-class CategoryIn(Strict):
-    slug: str = Slug
-    name_ar: str = Name
-    name_en: str = Name
-    parent: str | None = Field(default=None, max_length=40)
-    sla_hours: dict[str, int] = Field(
-        default_factory=dict,
-        description="Target hours per stage (received, classified, routed, in_progress)",
-        examples=[{"received": 24, "routed": 48, "in_progress": 240}],
-    )
-
-
-class RoutingRuleIn(Strict):
-    category: str = Slug
-    department: str = Slug
-    branch: str | None = Field(default=None, max_length=40)
-    residency: Literal["citizen", "resident"] | None = None
-
-
-class UserIn(Strict):
-    username: str = Field(min_length=1, max_length=60)
-    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200)
-    role: Literal["admin", "supervisor", "operator", "department_officer", "kiosk", "display"]
-    branch: str | None = Field(default=None, max_length=40)
-    halls: list[str] = Field(default_factory=list, max_length=10)
-    full_name: str = Field(default="", max_length=120)
-    department: str | None = Field(default=None, max_length=40, description="Officers only")
-
-
-class TokenIn(Strict):
-    name: str = Field(min_length=1, max_length=80)
-    role: Literal["admin", "supervisor", "operator", "department_officer", "kiosk", "display"]
-    branch: str | None = Field(default=None, max_length=40)
-    hall: str | None = Field(default=None, max_length=40)
-    department: str | None = Field(default=None, max_length=40, description="Officers only")
-
-
-ADMIN_MODELS: list[type[BaseModel]] = [
-    BranchIn,
-    BranchPolicyIn,
-    HallIn,
-    ServiceIn,
-    CounterIn,
-    CounterServicesIn,
-    StopIn,
-    PriorityIn,
-    HoursIn,
-    DepartmentIn,
-    CategoryIn,
-    RoutingRuleIn,
-    UserIn,
-    TokenIn,
-]
 
 
 async def _admin(request: Request) -> Principal:
@@ -431,22 +319,106 @@ def _row(row: Any, *fields: str) -> dict[str, Any]:
     return out
 
 
+def _change(
+    summary: str, body: type[Strict] | None = None, created: bool = False, **path: Any
+) -> Operation:
+    """An administrator's change: 201 when it adds something, else 200."""
+    return Operation(summary, body=body, path=path, answers={201 if created else 200: "Done"})
+
+
 routes = [
-    Route("/api/v1/admin/branches", add_branch, methods=["POST"]),
-    Route("/api/v1/admin/branches/{branch}/policy", set_branch_policy, methods=["PUT"]),
-    Route("/api/v1/admin/branches/{branch}/halls", add_hall, methods=["POST"]),
-    Route("/api/v1/admin/branches/{branch}/services", add_service, methods=["POST"]),
-    Route("/api/v1/admin/branches/{branch}/stops", add_stop, methods=["POST"]),
-    Route("/api/v1/admin/branches/{branch}/halls/{hall}/counters", add_counter, methods=["POST"]),
-    Route("/api/v1/admin/counters/{counter}/services", set_counter_services, methods=["PUT"]),
-    Route("/api/v1/admin/priorities/{priority}", set_priority, methods=["PUT"]),
-    Route("/api/v1/admin/departments", add_department, methods=["POST"]),
-    Route("/api/v1/admin/categories", add_category, methods=["POST"]),
-    Route("/api/v1/admin/routing-rules", set_routing_rule, methods=["PUT"]),
-    Route("/api/v1/admin/users", add_user, methods=["POST"]),
-    Route("/api/v1/admin/branches/{branch}/hours", set_hours, methods=["PUT"]),
-    Route("/api/v1/admin/branches/{branch}/holidays/{day}", set_holiday, methods=["PUT", "DELETE"]),
-    Route("/api/v1/admin/tokens", list_tokens, methods=["GET"]),
-    Route("/api/v1/admin/tokens", add_token, methods=["POST"]),
-    Route("/api/v1/admin/tokens/{token}/revoke", revoke_token, methods=["POST"]),
+    ApiRoute(
+        "/api/v1/admin/branches",
+        add_branch,
+        post=_change("Add a branch (centre or mobile unit)", BranchIn, created=True),
+    ),
+    ApiRoute(
+        "/api/v1/admin/branches/{branch}/policy",
+        set_branch_policy,
+        put=_change("Set the anti-starvation limit", BranchPolicyIn),
+    ),
+    ApiRoute(
+        "/api/v1/admin/branches/{branch}/halls",
+        add_hall,
+        post=_change("Add a hall", HallIn, created=True),
+    ),
+    ApiRoute(
+        "/api/v1/admin/branches/{branch}/services",
+        add_service,
+        post=_change("Add a service", ServiceIn, created=True),
+    ),
+    ApiRoute(
+        "/api/v1/admin/branches/{branch}/stops",
+        add_stop,
+        post=_change("Add a stop of a mobile unit", StopIn, created=True),
+    ),
+    ApiRoute(
+        "/api/v1/admin/branches/{branch}/halls/{hall}/counters",
+        add_counter,
+        post=_change("Add a counter", CounterIn, created=True),
+    ),
+    ApiRoute(
+        "/api/v1/admin/counters/{counter}/services",
+        set_counter_services,
+        put=_change("Reassign a counter's services", CounterServicesIn, counter=ID),
+    ),
+    ApiRoute(
+        "/api/v1/admin/priorities/{priority}",
+        set_priority,
+        put=_change("Add or change a priority group", PriorityIn),
+    ),
+    ApiRoute(
+        "/api/v1/admin/departments",
+        add_department,
+        post=_change("Add a department", DepartmentIn, created=True),
+    ),
+    ApiRoute(
+        "/api/v1/admin/categories",
+        add_category,
+        post=_change(
+            "Add a letter category (with a parent: a subcategory)", CategoryIn, created=True
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/admin/routing-rules",
+        set_routing_rule,
+        put=_change(
+            "Set where a category's letters go (optionally per branch or residency)",
+            RoutingRuleIn,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/admin/users",
+        add_user,
+        post=_change("Add a staff or device account", UserIn, created=True),
+    ),
+    ApiRoute(
+        "/api/v1/admin/branches/{branch}/hours",
+        set_hours,
+        put=_change("Set the opening hours of some days", HoursIn),
+    ),
+    ApiRoute(
+        "/api/v1/admin/branches/{branch}/holidays/{day}",
+        set_holiday,
+        put=_change("Close a branch for a whole day (YYYY-MM-DD)", day=DATE),
+        delete=_change("Open a branch again on that day", day=DATE),
+    ),
+    ApiRoute(
+        "/api/v1/admin/tokens",
+        list_tokens,
+        get=Operation(
+            "List every token (without secrets)",
+            answers={200: Answer("The tokens", TokenList)},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/admin/tokens",
+        add_token,
+        post=_change("Issue a bearer token (shown once in the answer)", TokenIn, created=True),
+    ),
+    ApiRoute(
+        "/api/v1/admin/tokens/{token}/revoke",
+        revoke_token,
+        post=_change("Revoke a token at once", token=ID),
+    ),
 ]

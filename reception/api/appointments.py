@@ -9,15 +9,18 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from reception.api.routes import _body
+from reception.api.answers import FreeSlotList, SlotTemplateList, SlotTemplateOut
+from reception.api.bodies import read_body
+from reception.api.operations import DATE, ID, Answer, ApiRoute, Operation, query
 from reception.api.schemas import (
     AppointmentCreate,
+    AppointmentOut,
     CheckInBody,
     RescheduleBody,
     SlotTemplateIn,
     SlotTemplatePatch,
+    TicketOut,
 )
 from reception.appointments import actions, setup
 from reception.appointments import queries as aq
@@ -84,7 +87,7 @@ async def _staff(request: Request) -> Principal:
 
 async def book(request: Request) -> Response:
     principal = await _staff(request)
-    body = await _body(request, AppointmentCreate, principal, "appointment.book")
+    body = await read_body(request, AppointmentCreate, principal, "appointment.book")
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
@@ -170,7 +173,7 @@ async def cancel(request: Request) -> Response:
 
 async def reschedule(request: Request) -> Response:
     principal = await _staff(request)
-    body = await _body(request, RescheduleBody, principal, "appointment.reschedule")
+    body = await read_body(request, RescheduleBody, principal, "appointment.reschedule")
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
@@ -191,7 +194,7 @@ async def reschedule(request: Request) -> Response:
 
 async def check_in(request: Request) -> Response:
     principal = await require_principal(request)
-    body = await _body(request, CheckInBody, principal, "appointment.check_in")
+    body = await read_body(request, CheckInBody, principal, "appointment.check_in")
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
@@ -229,7 +232,7 @@ async def templates(request: Request) -> Response:
     if request.method == "GET":
         rows = await read(request, lambda s: setup.list_templates(s, branch))
         return JSONResponse({"templates": [template_json(r) for r in rows]})
-    body = await _body(request, SlotTemplateIn)
+    body = await read_body(request, SlotTemplateIn)
     if isinstance(body, JSONResponse):
         return body
     row = await run_action(
@@ -243,7 +246,7 @@ async def templates(request: Request) -> Response:
 
 async def change_template(request: Request) -> Response:
     principal = await _admin(request)
-    body = await _body(request, SlotTemplatePatch)
+    body = await read_body(request, SlotTemplatePatch)
     if isinstance(body, JSONResponse):
         return body
     template_id = path_id(request, "template", "template")
@@ -256,13 +259,116 @@ async def change_template(request: Request) -> Response:
     return JSONResponse(template_json(row))
 
 
+APPOINTMENT = {"appointment": ID}
+DONE = "Done"
+
 routes = [
-    Route("/api/v1/slots", free_slots, methods=["GET"]),
-    Route("/api/v1/appointments", book, methods=["POST"]),
-    Route("/api/v1/appointments", list_day, methods=["GET"]),
-    Route("/api/v1/appointments/check-in", check_in, methods=["POST"]),
-    Route("/api/v1/appointments/{appointment}/cancel", cancel, methods=["POST"]),
-    Route("/api/v1/appointments/{appointment}/reschedule", reschedule, methods=["POST"]),
-    Route("/api/v1/admin/branches/{branch}/slot-templates", templates, methods=["GET", "POST"]),
-    Route("/api/v1/admin/slot-templates/{template}", change_template, methods=["PATCH"]),
+    ApiRoute(
+        "/api/v1/slots",
+        free_slots,
+        get=Operation(
+            "Free slots of a hall and service between two days (staff or portal token)",
+            operation_id="listFreeSlots",
+            parameters=(
+                query("branch", "Branch slug"),
+                query("hall", "Hall slug"),
+                query("service", "Service slug"),
+                query("date_from", "First day (branch local), default today", DATE),
+                query("date_to", "Last day, default date_from; at most 62 days", DATE),
+            ),
+            answers={200: Answer("The free slots", FreeSlotList)},
+            errors=(400, 401, 403, 404, 422, 503),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/appointments",
+        book,
+        post=Operation(
+            "Book a visit (operator, supervisor or admin token); the answer carries the "
+            "code the visitor types at the kiosk",
+            operation_id="bookAppointment",
+            body=AppointmentCreate,
+            answers={201: Answer("The booked appointment", AppointmentOut)},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/appointments",
+        list_day,
+        get=Operation(
+            "A day's appointments in the halls the token may use; supervisors also see "
+            "each number's count of appointments not come to",
+            operation_id="listAppointmentsOfDay",
+            parameters=(
+                query("branch", "Branch slug"),
+                query("day", "The day (branch local), default today", DATE),
+                query("hall", "Only this hall"),
+            ),
+            answers={200: DONE},
+            errors=(400, 401, 403, 404, 422, 503),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/appointments/check-in",
+        check_in,
+        post=Operation(
+            "Check in with an appointment code (kiosk token): a ticket with the "
+            "appointment priority; the same ticket again on a retry (200)",
+            operation_id="checkInAppointment",
+            body=CheckInBody,
+            answers={
+                201: Answer("The new ticket", TicketOut),
+                200: Answer("The ticket of an earlier check-in", TicketOut),
+            },
+            errors=(400, 401, 403, 404, 409, 422, 429, 503),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/appointments/{appointment}/cancel",
+        cancel,
+        post=Operation(
+            "Cancel an appointment (staff token); its seat is free again and the visitor "
+            "gets an SMS",
+            operation_id="cancelAppointment",
+            path=APPOINTMENT,
+            answers={200: DONE},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/appointments/{appointment}/reschedule",
+        reschedule,
+        post=Operation(
+            "Move an appointment to another free slot (staff token)",
+            operation_id="rescheduleAppointment",
+            body=RescheduleBody,
+            path=APPOINTMENT,
+            answers={200: DONE},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/admin/branches/{branch}/slot-templates",
+        templates,
+        get=Operation(
+            "List the slot templates of a branch (admin)",
+            operation_id="listSlotTemplates",
+            answers={200: Answer("The templates", SlotTemplateList)},
+        ),
+        post=Operation(
+            "Add a slot template: days, hours, slot length and capacity for a hall and "
+            "service (admin)",
+            operation_id="addSlotTemplate",
+            body=SlotTemplateIn,
+            answers={201: Answer("The new template", SlotTemplateOut)},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/admin/slot-templates/{template}",
+        change_template,
+        patch=Operation(
+            "Change a slot template's capacity, blackout dates or whether it is active (admin)",
+            operation_id="changeSlotTemplate",
+            body=SlotTemplatePatch,
+            path={"template": ID},
+            answers={200: Answer("The template", SlotTemplateOut)},
+        ),
+    ),
 ]

@@ -9,9 +9,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from reception.api.routes import _body
+from reception.api.answers import CallTopicList, CallTopicOut
+from reception.api.bodies import read_body
+from reception.api.operations import Answer, ApiRoute, Operation
 from reception.auth.models import Role
 from reception.letters import calls
 from reception.letters.models import CallTopic
@@ -38,9 +39,6 @@ class CallTopicPatch(BaseModel):
     name_en: str | None = Field(default=None, min_length=1, max_length=120)
     sort_order: int | None = Field(default=None, ge=-1000, le=1000)
     active: bool | None = Field(default=None, description="false: no longer offered")
-
-
-CALL_TOPIC_MODELS: list[type[BaseModel]] = [CallTopicIn, CallTopicPatch]
 
 
 def topic_json(row: CallTopic) -> dict[str, Any]:
@@ -75,7 +73,7 @@ async def all_topics(request: Request) -> Response:
 
 async def add_topic(request: Request) -> Response:
     principal = await _admin(request)
-    body = await _body(request, CallTopicIn)
+    body = await read_body(request, CallTopicIn)
     if isinstance(body, JSONResponse):
         return body
     row = await run_action(
@@ -90,7 +88,7 @@ async def add_topic(request: Request) -> Response:
 async def change_topic(request: Request) -> Response:
     principal = await _admin(request)
     slug = str(request.path_params["topic"])[:40]
-    body = await _body(request, CallTopicPatch)
+    body = await read_body(request, CallTopicPatch)
     if isinstance(body, JSONResponse):
         return body
     row = await run_action(
@@ -114,70 +112,58 @@ async def remove_topic(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def call_topic_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
-    """The OpenAPI description of these routes."""
-    from reception.api.openapi import _body as body_of
-    from reception.api.openapi import _errors
-
-    listed = {
-        "description": "`{topics: [{slug, name_ar, name_en, sort_order, active}]}`",
-        "content": {"application/json": {"schema": {"type": "object"}}},
-    }
-    one = {
-        "description": "The topic: `{slug, name_ar, name_en, sort_order, active}`",
-        "content": {"application/json": {"schema": {"type": "object"}}},
-    }
-    topic = {"name": "topic", "in": "path", "required": True, "schema": {"type": "string"}}
-    errors = _errors(400, 401, 403, 404, 409, 422, 503)
-    return {
-        "/api/v1/call-topics": {
-            "get": {
-                "operationId": "listCallTopics",
-                "summary": "The active phone-call topics, in their order (desk staff)",
-                "security": bearer,
-                "responses": {"200": listed, **_errors(401, 403, 503)},
-            }
-        },
-        "/api/v1/admin/call-topics": {
-            "get": {
-                "operationId": "adminListCallTopics",
-                "summary": "Every phone-call topic, deactivated ones included (admin)",
-                "security": bearer,
-                "responses": {"200": listed, **_errors(401, 403, 503)},
-            },
-            "post": {
-                "operationId": "adminAddCallTopic",
-                "summary": "Add a phone-call topic (admin)",
-                "security": bearer,
-                "requestBody": body_of(CallTopicIn),
-                "responses": {"201": one, **errors},
-            },
-        },
-        "/api/v1/admin/call-topics/{topic}": {
-            "patch": {
-                "operationId": "adminChangeCallTopic",
-                "summary": "Rename, reorder, deactivate or reactivate a topic (admin)",
-                "security": bearer,
-                "parameters": [topic],
-                "requestBody": body_of(CallTopicPatch),
-                "responses": {"200": one, **errors},
-            },
-            "delete": {
-                "operationId": "adminRemoveCallTopic",
-                "summary": "Remove a topic no call has used (admin); 409 topic_in_use "
-                "otherwise: deactivate it instead",
-                "security": bearer,
-                "parameters": [topic],
-                "responses": {"204": {"description": "Removed"}, **errors},
-            },
-        },
-    }
-
+LISTED = Answer("The topics", CallTopicList)
+ONE = Answer("The topic", CallTopicOut)
 
 routes = [
-    Route("/api/v1/call-topics", active_topics, methods=["GET"]),
-    Route("/api/v1/admin/call-topics", all_topics, methods=["GET"]),
-    Route("/api/v1/admin/call-topics", add_topic, methods=["POST"]),
-    Route("/api/v1/admin/call-topics/{topic}", change_topic, methods=["PATCH"]),
-    Route("/api/v1/admin/call-topics/{topic}", remove_topic, methods=["DELETE"]),
+    ApiRoute(
+        "/api/v1/call-topics",
+        active_topics,
+        get=Operation(
+            "The active phone-call topics, in their order (desk staff)",
+            operation_id="listCallTopics",
+            answers={200: LISTED},
+            errors=(401, 403, 503),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/admin/call-topics",
+        all_topics,
+        get=Operation(
+            "Every phone-call topic, deactivated ones included (admin)",
+            operation_id="adminListCallTopics",
+            answers={200: LISTED},
+            errors=(401, 403, 503),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/admin/call-topics",
+        add_topic,
+        post=Operation(
+            "Add a phone-call topic (admin)",
+            operation_id="adminAddCallTopic",
+            body=CallTopicIn,
+            answers={201: ONE},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/admin/call-topics/{topic}",
+        change_topic,
+        patch=Operation(
+            "Rename, reorder, deactivate or reactivate a topic (admin)",
+            operation_id="adminChangeCallTopic",
+            body=CallTopicPatch,
+            answers={200: ONE},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/admin/call-topics/{topic}",
+        remove_topic,
+        delete=Operation(
+            "Remove a topic no call has used (admin); 409 topic_in_use otherwise: "
+            "deactivate it instead",
+            operation_id="adminRemoveCallTopic",
+            answers={204: Answer("Removed", media_type=None)},
+        ),
+    ),
 ]

@@ -9,9 +9,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from reception.api.routes import _body
+from reception.api.answers import AttachmentOut, LetterRegistered, LoggedCall
+from reception.api.bodies import read_body as _body
+from reception.api.operations import DATE, Answer, ApiRoute, Operation, one_of, query
 from reception.api.schemas import (
     CallBody,
     ClassifyBody,
@@ -233,14 +234,119 @@ async def enquiry(request: Request) -> Response:
     )
 
 
+REFERENCE = {"reference": {"type": "string"}}
+LETTER = "The letter with its steps"
+MOVES = sorted(move.replace("_", "-") for move in DEPARTMENT_MOVES | TRIAGE_MOVES)
+SCAN = {
+    "type": "object",
+    "properties": {"file": {"type": "string", "format": "binary"}},
+    "required": ["file"],
+    "additionalProperties": False,
+}
+
 routes = [
-    Route("/api/v1/enquiries", enquiry, methods=["POST"]),
-    Route("/api/v1/letters", register, methods=["POST"]),
-    Route("/api/v1/letters", list_letters, methods=["GET"]),
-    Route("/api/v1/letters/{reference}", get_letter, methods=["GET"]),
-    Route("/api/v1/letters/{reference}/classify", classify, methods=["POST"]),
-    Route("/api/v1/letters/{reference}/suggestion", suggestion, methods=["GET"]),
-    Route("/api/v1/letters/{reference}/calls", log_call, methods=["POST"]),
-    Route("/api/v1/letters/{reference}/attachments", attach, methods=["POST"]),
-    Route("/api/v1/letters/{reference}/{move}", move, methods=["POST"]),
+    ApiRoute(
+        "/api/v1/enquiries",
+        enquiry,
+        post=Operation(
+            "Register a phone call in the call log: topic, direction, minutes, and "
+            "optionally the letter (reference) or ticket (id or today's number) it concerns",
+            operation_id="logEnquiry",
+            body=PhoneCallBody,
+            answers={201: Answer("The logged call", LoggedCall)},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/letters",
+        register,
+        post=Operation(
+            "Register a letter (triage staff)",
+            operation_id="registerLetter",
+            body=LetterCreate,
+            answers={201: Answer("The registered letter", LetterRegistered)},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/letters",
+        list_letters,
+        get=Operation(
+            "List letters: q (Arabic-folded words or a reference), status, category, "
+            "department, hall, sla (ok/near/late), sender_id, phone, from, to, limit; "
+            "kiosk and display tokens are refused (403)",
+            operation_id="listLetters",
+            parameters=(
+                query("q", "Arabic-folded words or a reference", {"type": "string"}),
+                *(query(name, name) for name in ("status", "category", "department", "hall")),
+                query("sla", "How near its deadline", one_of(("ok", "near", "late"))),
+                query("sender_id", "The sender's ID number", {"type": "string"}),
+                query("phone", "The sender's mobile", {"type": "string"}),
+                query("from", "Registered on or after", DATE),
+                query("to", "Registered on or before", DATE),
+                query("limit", "At most this many", {"type": "integer"}),
+            ),
+            answers={200: "`{letters: [...]}`"},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/letters/{reference}",
+        get_letter,
+        get=Operation("One letter with its steps", path=REFERENCE, answers={200: LETTER}),
+    ),
+    ApiRoute(
+        "/api/v1/letters/{reference}/classify",
+        classify,
+        post=Operation(
+            "Classify and route (by the routing rules unless a department is named)",
+            operation_id="classifyLetter",
+            body=ClassifyBody,
+            path=REFERENCE,
+            answers={200: LETTER},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/letters/{reference}/suggestion",
+        suggestion,
+        get=Operation(
+            "Suggested categories with confidences, learned from staff decisions",
+            operation_id="suggestCategories",
+            path=REFERENCE,
+            answers={200: "`{suggestions: [{category, confidence}], trained_on}`"},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/letters/{reference}/calls",
+        log_call,
+        post=Operation(
+            "Log a phone call about the letter",
+            operation_id="logLetterCall",
+            body=CallBody,
+            path=REFERENCE,
+            answers={200: LETTER},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/letters/{reference}/attachments",
+        attach,
+        post=Operation(
+            "Attach a scanned PDF, PNG or JPEG (at most 10 MB; the type is read from the "
+            "content, not the name)",
+            operation_id="letterAttachScan",
+            form=("multipart/form-data", SCAN),
+            path=REFERENCE,
+            answers={201: Answer("Attached", AttachmentOut)},
+            errors=(400, 401, 403, 404, 409, 413, 422, 503),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/letters/{reference}/{move}",
+        move,
+        post=Operation(
+            "Move it on: accept, note, request-info, answer, return, reopen (department); "
+            "close, reject, merge (triage)",
+            operation_id="moveLetter",
+            body=LetterMoveBody,
+            path={**REFERENCE, "move": one_of(MOVES)},
+            answers={200: LETTER},
+        ),
+    ),
 ]

@@ -5,64 +5,22 @@ actions and queries as the staff screens."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from reception.api.routes import _body
+from reception.api.bodies import read_body
+from reception.api.operations import DATE, ID, Answer, ApiRoute, Operation, one_of, query
+from reception.api.schemas import MeetingDecisionBody, MeetingRequestBody
 from reception.appointments import meeting_queries, meetings
+from reception.appointments.models import MeetingStatus
 from reception.errors import N_, NotFound
 from reception.i18n import translations
-from reception.inputs import AwareMoment, to_id
+from reception.inputs import to_id
 from reception.web import ctx, language_of, read, require_principal, run_action
-
-
-class MeetingRequestBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    mode: Literal["in_person", "remote"] = "in_person"
-    reason: str = Field(
-        min_length=1,
-        max_length=4000,
-        description="Why the citizen should meet the minister; the office reads it.",
-        examples=["يطلب المواطن عرض تظلمه على معالي الوزير شخصياً."],
-    )
-
-
-class MeetingDecisionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    action: Literal["approve", "propose", "decline", "refer", "cancel", "reschedule"]
-    starts_at: AwareMoment | None = Field(
-        default=None,
-        description="approve, propose, reschedule: when the meeting is.",
-        examples=["2026-11-25T10:30:00+03:00"],
-    )
-    note: str = Field(default="", max_length=4000, description="decline: the reason (required).")
-    referred_to: str = Field(
-        default="", max_length=160, description="refer: a deputy minister or a department."
-    )
-    video_link: str = Field(
-        default="", max_length=300, description="Remote meetings: an https:// link."
-    )
-    mode: Literal["in_person", "remote"] | None = Field(
-        default=None, description="Change how the meeting is held (approve, propose)."
-    )
-    service: str = Field(
-        default=meetings.DEFAULT_SERVICE,
-        min_length=1,
-        max_length=40,
-        description="The service the meeting is booked under; without such a service, "
-        "the hall's first service that takes appointments.",
-    )
-
-
-MEETING_MODELS: list[type[BaseModel]] = [MeetingRequestBody, MeetingDecisionBody]
 
 
 def meeting_id_of(request: Request) -> int:
@@ -81,7 +39,7 @@ async def _answer(request: Request, meeting_id: int, status_code: int = 200) -> 
 async def request_meeting(request: Request) -> Response:
     principal = await require_principal(request)
     key = str(request.path_params["letter"])
-    body = await _body(request, MeetingRequestBody)
+    body = await read_body(request, MeetingRequestBody)
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
@@ -118,7 +76,7 @@ async def queue(request: Request) -> Response:
 async def decide(request: Request) -> Response:
     principal = await require_principal(request)
     meeting_id = meeting_id_of(request)
-    body = await _body(request, MeetingDecisionBody)
+    body = await read_body(request, MeetingDecisionBody)
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
@@ -172,11 +130,90 @@ async def agenda_ics(request: Request) -> Response:
     return calendar_response(request, agenda_day, ctx(request).clock.now())
 
 
+LETTER = {
+    "type": "string",
+    "description": "The letter's id or its reference (L-2026-000123).",
+}
+DAY = (
+    query(
+        "branch", "Branch slug (administrators; others get their own branch).", {"type": "string"}
+    ),
+    query("day", "Local day, YYYY-MM-DD; today when left out.", DATE),
+)
+
 routes = [
-    Route("/api/v1/letters/{letter}/meeting-requests", request_meeting, methods=["POST"]),
-    Route("/api/v1/letters/{letter}/meeting-requests", letter_meetings, methods=["GET"]),
-    Route("/api/v1/meeting-requests", queue, methods=["GET"]),
-    Route("/api/v1/meeting-requests/{meeting}/decision", decide, methods=["POST"]),
-    Route("/api/v1/agenda", agenda, methods=["GET"]),
-    Route("/api/v1/agenda.ics", agenda_ics, methods=["GET"]),
+    ApiRoute(
+        "/api/v1/letters/{letter}/meeting-requests",
+        request_meeting,
+        post=Operation(
+            "Ask the minister's office for a meeting about a letter (triage staff of its "
+            "hall, or an officer of the department holding it); one open request per "
+            "letter; the citizen gets an SMS",
+            operation_id="requestMeeting",
+            body=MeetingRequestBody,
+            path={"letter": LETTER},
+            answers={201: "The new meeting request"},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/letters/{letter}/meeting-requests",
+        letter_meetings,
+        get=Operation(
+            "The meeting requests of a letter, the latest first",
+            operation_id="listLetterMeetings",
+            path={"letter": LETTER},
+            answers={200: "`{meeting_requests: [...]}`"},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/meeting-requests",
+        queue,
+        get=Operation(
+            "The minister's office's queue (supervisor or admin): open requests first; "
+            "filter with status",
+            operation_id="listMeetingRequests",
+            parameters=(query("status", "Only requests in this state", one_of(MeetingStatus)),),
+            answers={200: "`{meeting_requests: [...]}`"},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/meeting-requests/{meeting}/decision",
+        decide,
+        post=Operation(
+            "The minister's office decides (supervisor or admin): approve (books an "
+            "appointment of kind meeting), propose another date, decline (note required), "
+            "refer (referred_to required), cancel, reschedule; an illegal step is 409",
+            operation_id="decideMeeting",
+            body=MeetingDecisionBody,
+            path={"meeting": ID},
+            answers={200: "The meeting request after the decision"},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/agenda",
+        agenda,
+        get=Operation(
+            "A branch's agenda of one local day: meetings with the minister, then the "
+            "other appointments (names masked)",
+            operation_id="dayAgenda",
+            parameters=DAY,
+            answers={200: "`{branch, day, meetings, appointments}`"},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/agenda.ics",
+        agenda_ics,
+        get=Operation(
+            "The same agenda as an iCalendar file (RFC 5545, times in UTC, no phone or ID numbers)",
+            operation_id="dayAgendaCalendar",
+            parameters=DAY,
+            answers={
+                200: Answer(
+                    "One VEVENT per agenda entry",
+                    media_type="text/calendar",
+                    schema={"type": "string"},
+                )
+            },
+        ),
+    ),
 ]

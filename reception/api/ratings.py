@@ -3,54 +3,20 @@ chose. The same action as the tablet screen and the SMS link."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from reception.api.routes import _body
+from reception.api.bodies import read_body
+from reception.api.operations import ApiRoute, Operation
+from reception.api.schemas import RatingCreate
 from reception.feedback import actions
-from reception.feedback.models import REASONS, RatingSource
-from reception.inputs import Id
+from reception.feedback.models import RatingSource
 from reception.web import ctx, require_principal, run_action
-
-
-class RatingCreate(BaseModel):
-    """Score, reasons and comment are checked by the rating action itself, so every
-    mistake gets the same clear, translated message as on the screens."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    ticket: Id | str = Field(
-        description="The ticket's id, or the number printed on it (today's, in the "
-        "device's halls).",
-        examples=["M-012"],
-    )
-    score: StrictInt = Field(
-        description="1 (very bad) to 5 (excellent).",
-        json_schema_extra={"minimum": 1, "maximum": 5},
-        examples=[5],
-    )
-    reasons: list[str] = Field(
-        default_factory=list,
-        max_length=len(REASONS),
-        description="What the rating is about; any of the listed reasons, each once.",
-        json_schema_extra={"items": {"type": "string", "enum": list(REASONS)}},
-        examples=[["staff", "waiting"]],
-    )
-    comment: str = Field(
-        default="",
-        description="Optional free text, at most 500 characters.",
-        json_schema_extra={"maxLength": 500},
-    )
-
-
-RATING_MODELS: list[type[BaseModel]] = [RatingCreate]
 
 
 async def create_rating(request: Request) -> Response:
     principal = await require_principal(request)
-    body = await _body(request, RatingCreate)
+    body = await read_body(request, RatingCreate)
     if isinstance(body, JSONResponse):
         return body
     clock = ctx(request).clock
@@ -71,5 +37,16 @@ async def create_rating(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/ratings", create_rating, methods=["POST"]),
+    ApiRoute(
+        "/api/v1/ratings",
+        create_rating,
+        post=Operation(
+            "Rate a finished visit (kiosk token of the ticket's branch and hall): once per "
+            "ticket, within 24 hours of its end; a second rating is 409 already_rated, a "
+            "visit not finished 409 not_finished, a late one 409 too_late_to_rate",
+            operation_id="rateVisit",
+            body=RatingCreate,
+            answers={201: "The rating: `{id, ticket, score, reasons, comment, source, at}`"},
+        ),
+    ),
 ]

@@ -8,10 +8,12 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from reception.api.operations import DATE, Answer, ApiRoute, Operation, one_of, query
+from reception.api.schemas import ErrorBody
 from reception.stats import export, views
 from reception.stats.numbers import PERCENTILE_DEFINITION, ROUNDING_DEFINITION
+from reception.stats.periods import MAX_YEARS, PERIODS
 from reception.web import ctx, language_of, read, require_principal
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -71,122 +73,100 @@ async def series(request: Request) -> Response:
     return JSONResponse(found)
 
 
+RANGE = (
+    query("date_from", "First business date, YYYY-MM-DD", DATE, required=True),
+    query(
+        "date_to",
+        f"Last business date, YYYY-MM-DD (included; at most {MAX_YEARS} years after date_from)",
+        DATE,
+        required=True,
+    ),
+    query(
+        "branch",
+        "Branch slug, repeatable; none: every branch the token may see (a supervisor's own "
+        "branch, all branches for an administrator)",
+        {"type": "array", "items": {"type": "string", "maxLength": 40}},
+    ),
+)
+PERIOD = query("period", "day, week (from Sunday), month or year", one_of(PERIODS))
+REFUSALS = {
+    403: Answer("Not a supervisor or administrator, or another branch", ErrorBody),
+    422: Answer("Bad or missing dates, reversed or too long a range, unknown branch", ErrorBody),
+}
+DEFINITIONS = (
+    "What counts is defined in reception/stats/reports.py and README (Report figures): "
+    "a visitor is a ticket issued in the range and not cancelled; wait is called_at − "
+    "issued_at; service is finished_at − serving_at of done tickets; dates are business "
+    "dates. `by_hour`: per local hour (0–23, the branch's time zone) the tickets issued "
+    "(`arrivals`), called to a counter (`called`, hour of the last call), the waits of "
+    "the tickets issued in the hour and the phone calls, for every branch together, per "
+    "branch and per hall; `peak_hour` is the hour with the most arrivals (the earliest "
+    "on a tie), null without any. `sms.sent`, the headline SMS figure, counts the "
+    "messages accepted by the provider (statuses sent, delivered, undelivered); "
+    "`sms_breakdown` splits the messages by purpose and delivery status (queued, sent, "
+    "delivered, failed, opted_out). `cross_tabs`: visitors by hall × residency, "
+    "visitors who left a mobile number (count, percent share), letters by hall × "
+    "channel, phone calls by topic slug (`on_a_letter`: logged on a letter's page, no "
+    f"topic) and direction with the recorded minutes. Percentiles: "
+    f"{PERCENTILE_DEFINITION}. Minutes, means and shares: {ROUNDING_DEFINITION}."
+)
+
+
+def _report(summary: str, operation_id: str, answer: Answer, *extra: dict[str, Any]) -> Operation:
+    return Operation(
+        summary,
+        operation_id=operation_id,
+        description=DEFINITIONS,
+        parameters=(*RANGE, *extra),
+        answers={200: answer, **REFUSALS},
+        errors=(401, 503),
+    )
+
+
 routes = [
-    Route("/api/v1/reports/summary", summary, methods=["GET"]),
-    Route("/api/v1/reports/summary.csv", summary_csv, methods=["GET"]),
-    Route("/api/v1/reports/summary.xlsx", summary_xlsx, methods=["GET"]),
-    Route("/api/v1/reports/series", series, methods=["GET"]),
-]
-
-
-def report_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
-    """The OpenAPI description of these routes."""
-
-    def query(name: str, description: str, schema: dict[str, Any], required: bool = False) -> dict:
-        return {
-            "name": name,
-            "in": "query",
-            "required": required,
-            "description": description,
-            "schema": schema,
-        }
-
-    common = [
-        query(
-            "date_from",
-            "First business date, YYYY-MM-DD",
-            {"type": "string", "format": "date"},
-            True,
-        ),
-        query(
-            "date_to",
-            "Last business date, YYYY-MM-DD (included; at most five years after date_from)",
-            {"type": "string", "format": "date"},
-            True,
-        ),
-        {
-            **query(
-                "branch",
-                "Branch slug, repeatable; none: every branch the token may see "
-                "(a supervisor's own branch, all branches for an administrator)",
-                {"type": "array", "items": {"type": "string", "maxLength": 40}},
-            ),
-            "style": "form",
-            "explode": True,
-        },
-    ]
-    period = query(
-        "period",
-        "day, week (from Sunday), month or year",
-        {"type": "string", "enum": ["day", "week", "month", "year"]},
-    )
-    error = {"$ref": "#/components/schemas/ErrorBody"}
-    errors = {
-        str(code): {"description": text, "content": {"application/json": {"schema": error}}}
-        for code, text in (
-            (401, "Missing or invalid token"),
-            (403, "Not a supervisor or administrator, or another branch"),
-            (422, "Bad or missing dates, reversed or too long a range, unknown branch"),
-            (503, "Temporarily unavailable; retry after the Retry-After seconds"),
-        )
-    }
-    described = (
-        "What counts is defined in reception/stats/reports.py and README (Report figures): "
-        "a visitor is a ticket issued in the range and not cancelled; wait is called_at − "
-        "issued_at; service is finished_at − serving_at of done tickets; dates are business "
-        "dates. `by_hour`: per local hour (0–23, the branch's time zone) the tickets issued "
-        "(`arrivals`), called to a counter (`called`, hour of the last call), the waits of "
-        "the tickets issued in the hour and the phone calls, for every branch together, per "
-        "branch and per hall; `peak_hour` is the hour with the most arrivals (the earliest "
-        "on a tie), null without any. `sms.sent`, the headline SMS figure, counts the "
-        "messages accepted by the provider (statuses sent, delivered, undelivered); "
-        "`sms_breakdown` splits the messages by purpose and delivery status (queued, sent, "
-        "delivered, failed, opted_out). `cross_tabs`: visitors by hall × residency, "
-        "visitors who left a mobile number (count, percent share), letters by hall × "
-        "channel, phone calls by topic slug (`on_a_letter`: logged on a letter's page, no "
-        f"topic) and direction with the recorded minutes. Percentiles: "
-        f"{PERCENTILE_DEFINITION}. Minutes, means and shares: {ROUNDING_DEFINITION}."
-    )
-
-    def get(
-        operation: str, summary: str, content: dict[str, Any], extra: list | None = None
-    ) -> dict[str, Any]:
-        return {
-            "get": {
-                "operationId": operation,
-                "summary": summary,
-                "description": described,
-                "security": bearer,
-                "parameters": [*common, *(extra or [])],
-                "responses": {"200": {"description": summary, "content": content}, **errors},
-            }
-        }
-
-    json_object = {"application/json": {"schema": {"type": "object"}}}
-    return {
-        "/api/v1/reports/summary": get(
-            "reportSummary",
+    ApiRoute(
+        "/api/v1/reports/summary",
+        summary,
+        get=_report(
             "Visitors, waits, service times, figures by hour, letters, calls, SMS, "
             "cross-tabs, ratings, appointments and throughput of a range (supervisor or "
             "administrator token)",
-            json_object,
+            "reportSummary",
+            Answer("The summary"),
         ),
-        "/api/v1/reports/summary.csv": get(
-            "reportSummaryCsv",
+    ),
+    ApiRoute(
+        "/api/v1/reports/summary.csv",
+        summary_csv,
+        get=_report(
             "The summary as CSV rows: metric, item, value (hours last: "
             "by_hour[.by_branch|.by_hall].figure, [branch/[hall/]]HH:00–HH:00)",
-            {"text/csv": {"schema": {"type": "string"}}},
+            "reportSummaryCsv",
+            Answer("The summary as CSV", media_type="text/csv", schema={"type": "string"}),
         ),
-        "/api/v1/reports/summary.xlsx": get(
-            "reportSummaryXlsx",
+    ),
+    ApiRoute(
+        "/api/v1/reports/summary.xlsx",
+        summary_xlsx,
+        get=_report(
             "The summary and the series as an Excel workbook",
-            {XLSX: {"schema": {"type": "string", "format": "binary"}}},
-            [period],
+            "reportSummaryXlsx",
+            Answer(
+                "The workbook",
+                media_type=XLSX,
+                schema={"type": "string", "format": "binary"},
+            ),
+            PERIOD,
         ),
-        "/api/v1/reports/series": get(
-            "reportSeries",
+    ),
+    ApiRoute(
+        "/api/v1/reports/series",
+        series,
+        get=_report(
             "Visitors and letters per day, week, month or year of the range",
-            json_object,
-            [period],
+            "reportSeries",
+            Answer("Visitors and letters per period"),
+            PERIOD,
         ),
-    }
+    ),
+]

@@ -6,7 +6,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from reception.appointments.meetings import DEFAULT_SERVICE as DEFAULT_MEETING_SERVICE
+from reception.auth.passwords import MIN_PASSWORD_LENGTH
+from reception.feedback.models import REASONS
 from reception.inputs import AwareMoment, Day, Id
+from reception.queue.rules import CLOSE_CHOICES
+from reception.settings import DEFAULT_TIMEZONE
 
 
 class TicketCreate(BaseModel):
@@ -121,7 +126,7 @@ def _close_current_field() -> Any:
         "counter moves on: `served` (finished, served), `no_show` (called, did not come) "
         "or `return` (back to the line, keeping its place). Without it, an open ticket "
         "makes the request fail with 409 `current_open`.",
-        json_schema_extra={"enum": ["served", "no_show", "return", None]},
+        json_schema_extra={"enum": [*CLOSE_CHOICES, None]},
     )
 
 
@@ -305,4 +310,204 @@ class PhoneCallBody(BaseModel):
         default=None,
         description="The ticket the call concerns: its id, or today's number (M-012).",
         examples=["M-012"],
+    )
+
+
+# --- administration (reception/api/admin.py, accounts.py) ---------------------------
+
+Slug = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+Name = Field(min_length=1, max_length=120)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BranchIn(Strict):
+    slug: str = Slug
+    name_ar: str = Name
+    name_en: str = Name
+    kind: Literal["centre", "mobile"] = "centre"
+    timezone: str = Field(default=DEFAULT_TIMEZONE, max_length=64)
+
+
+class BranchPolicyIn(Strict):
+    max_wait_minutes: StrictInt | None = Field(description="null turns the rule off")
+
+
+class HallIn(Strict):
+    slug: str = Slug
+    section: Literal["men", "women"]
+    name_ar: str = Name
+    name_en: str = Name
+    ticket_prefix: str = Field(min_length=1, max_length=3, pattern=r"^[A-Z]+$")
+
+
+class ServiceIn(Strict):
+    slug: str = Slug
+    name_ar: str = Name
+    name_en: str = Name
+    expected_minutes: StrictInt = Field(default=10, ge=1, le=480)
+    ticket_prefix: str = Field(default="", max_length=3, pattern=r"^[A-Z]*$")
+    mode: Literal["walk_in", "appointment", "both"] = "both"
+
+
+class CounterIn(Strict):
+    number: StrictInt = Field(ge=1, le=9999)
+    services: list[str] = Field(min_length=1, max_length=50)
+
+
+class CounterServicesIn(Strict):
+    services: list[str] = Field(min_length=1, max_length=50)
+
+
+class StopIn(Strict):
+    place_ar: str = Name
+    place_en: str = Name
+    starts_on: Day
+    ends_on: Day
+
+
+class PriorityIn(Strict):
+    name_ar: str | None = Field(default=None, min_length=1, max_length=120)
+    name_en: str | None = Field(default=None, min_length=1, max_length=120)
+    weight: StrictInt | None = Field(default=None, ge=0, le=100)
+    at_kiosk: StrictBool | None = None
+
+
+class HoursIn(Strict):
+    days: str = Field(min_length=3, max_length=40, examples=["sun-thu"])
+    start: str = Field(default="08:00", max_length=5, examples=["08:00"])
+    end: str = Field(default="15:00", max_length=5, examples=["15:00"])
+    closed: StrictBool = Field(default=False, description="closed on these days every week")
+
+
+class DepartmentIn(Strict):
+    slug: str = Slug
+    name_ar: str = Name
+    name_en: str = Name
+
+
+class CategoryIn(Strict):
+    slug: str = Slug
+    name_ar: str = Name
+    name_en: str = Name
+    parent: str | None = Field(default=None, max_length=40)
+    sla_hours: dict[str, int] = Field(
+        default_factory=dict,
+        description="Target hours per stage (received, classified, routed, in_progress)",
+        examples=[{"received": 24, "routed": 48, "in_progress": 240}],
+    )
+
+
+class RoutingRuleIn(Strict):
+    category: str = Slug
+    department: str = Slug
+    branch: str | None = Field(default=None, max_length=40)
+    residency: Literal["citizen", "resident"] | None = None
+
+
+class UserIn(Strict):
+    username: str = Field(min_length=1, max_length=60)
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200)
+    role: Literal["admin", "supervisor", "operator", "department_officer", "kiosk", "display"]
+    branch: str | None = Field(default=None, max_length=40)
+    halls: list[str] = Field(default_factory=list, max_length=10)
+    full_name: str = Field(default="", max_length=120)
+    department: str | None = Field(default=None, max_length=40, description="Officers only")
+
+
+class TokenIn(Strict):
+    name: str = Field(min_length=1, max_length=80)
+    role: Literal["admin", "supervisor", "operator", "department_officer", "kiosk", "display"]
+    branch: str | None = Field(default=None, max_length=40)
+    hall: str | None = Field(default=None, max_length=40)
+    department: str | None = Field(default=None, max_length=40, description="Officers only")
+
+
+class UserChangeIn(Strict):
+    role: (
+        Literal["admin", "supervisor", "operator", "department_officer", "kiosk", "display"] | None
+    ) = None
+    branch: str | None = Field(default=None, max_length=40)
+    halls: list[str] | None = Field(default=None, max_length=10)
+    active: bool | None = Field(default=None, description="false ends every session at once")
+    password: str | None = Field(
+        default=None, min_length=10, max_length=200, description="ends every session"
+    )
+
+
+# --- meetings with the minister (reception/api/meetings.py) ------------------------
+
+
+class MeetingRequestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["in_person", "remote"] = "in_person"
+    reason: str = Field(
+        min_length=1,
+        max_length=4000,
+        description="Why the citizen should meet the minister; the office reads it.",
+        examples=["يطلب المواطن عرض تظلمه على معالي الوزير شخصياً."],
+    )
+
+
+class MeetingDecisionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["approve", "propose", "decline", "refer", "cancel", "reschedule"]
+    starts_at: AwareMoment | None = Field(
+        default=None,
+        description="approve, propose, reschedule: when the meeting is.",
+        examples=["2026-11-25T10:30:00+03:00"],
+    )
+    note: str = Field(default="", max_length=4000, description="decline: the reason (required).")
+    referred_to: str = Field(
+        default="", max_length=160, description="refer: a deputy minister or a department."
+    )
+    video_link: str = Field(
+        default="", max_length=300, description="Remote meetings: an https:// link."
+    )
+    mode: Literal["in_person", "remote"] | None = Field(
+        default=None, description="Change how the meeting is held (approve, propose)."
+    )
+    service: str = Field(
+        default=DEFAULT_MEETING_SERVICE,
+        min_length=1,
+        max_length=40,
+        description="The service the meeting is booked under; without such a service, "
+        "the hall's first service that takes appointments.",
+    )
+
+
+# --- visit ratings (reception/api/ratings.py) --------------------------------------
+
+
+class RatingCreate(BaseModel):
+    """Score, reasons and comment are checked by the rating action itself, so every
+    mistake gets the same clear, translated message as on the screens."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ticket: Id | str = Field(
+        description="The ticket's id, or the number printed on it (today's, in the "
+        "device's halls).",
+        examples=["M-012"],
+    )
+    score: StrictInt = Field(
+        description="1 (very bad) to 5 (excellent).",
+        json_schema_extra={"minimum": 1, "maximum": 5},
+        examples=[5],
+    )
+    reasons: list[str] = Field(
+        default_factory=list,
+        max_length=len(REASONS),
+        description="What the rating is about; any of the listed reasons, each once.",
+        json_schema_extra={"items": {"type": "string", "enum": list(REASONS)}},
+        examples=[["staff", "waiting"]],
+    )
+    comment: str = Field(
+        default="",
+        description="Optional free text, at most 500 characters.",
+        json_schema_extra={"maxLength": 500},
     )

@@ -8,8 +8,8 @@ from xml.sax.saxutils import escape
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from reception.api.operations import Answer, ApiRoute, Operation, header
 from reception.errors import N_, Forbidden, Invalid, NotFound
 from reception.metrics import INBOUND_REPLAYS
 from reception.notify.actions import record_delivery
@@ -78,7 +78,60 @@ async def inbound(request: Request) -> Response:
     return Response(twiml, media_type="application/xml")
 
 
+SIGNED = (header("X-Twilio-Signature", "Twilio's signature of the request", required=True),)
+FORM = "application/x-www-form-urlencoded"
+DELIVERY_REPORT = {
+    "type": "object",
+    "properties": {
+        "MessageSid": {"type": "string"},
+        "MessageStatus": {
+            "type": "string",
+            "description": "accepted, queued, sending, sent, delivered, undelivered or "
+            "failed. A report with another status, or without a sid, is ignored (still "
+            "204, so Twilio does not send it again).",
+            "examples": ["delivered"],
+        },
+        "ErrorCode": {"type": "string"},
+    },
+}
+MESSAGE = {
+    "type": "object",
+    "properties": {
+        "From": {"type": "string"},
+        "Body": {"type": "string"},
+        "MessageSid": {"type": "string"},
+    },
+    "required": ["From", "Body"],
+}
+
 routes = [
-    Route("/api/v1/sms/status", status_callback, methods=["POST"]),
-    Route("/api/v1/sms/inbound", inbound, methods=["POST"]),
+    ApiRoute(
+        "/api/v1/sms/status",
+        status_callback,
+        post=Operation(
+            "Delivery report from Twilio (signed with X-Twilio-Signature)",
+            operation_id="smsStatusCallback",
+            public=True,
+            parameters=SIGNED,
+            form=(FORM, DELIVERY_REPORT),
+            answers={204: Answer("Recorded (or not ours)", media_type=None)},
+            errors=(400, 403, 404, 503),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/sms/inbound",
+        inbound,
+        post=Operation(
+            "A message a citizen sent (signed by Twilio): STATUS/حالة <reference>, "
+            "STOP/إيقاف, START/تشغيل; answered with TwiML in the keyword's language; a "
+            "MessageSid already handled (a replayed request) changes nothing and gets an "
+            "empty answer",
+            operation_id="smsInbound",
+            public=True,
+            parameters=SIGNED,
+            form=(FORM, MESSAGE),
+            answers={200: Answer("TwiML", media_type="application/xml", schema={})},
+            errors=(400, 403, 404, 503),
+        ),
+    ),
 ]

@@ -1,0 +1,34 @@
+"""Every route of the JSON API v1, in the order the application matches them (the
+meetings' /letters/{letter}/meeting-requests before the letters' /{reference}/{move})."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from reception.api import (
+    accounts,
+    admin,
+    appointments,
+    call_topics,
+    letters,
+    meetings,
+    openapi,
+    queue,
+    ratings,
+    reports,
+    sms,
+)
+
+routes: list[BaseRoute] = [
+    *openapi.routes,
+    *queue.routes,
+    *sms.routes,
+    *admin.routes,
+    *call_topics.routes,
+    *accounts.routes,
+    *appointments.routes,
+    *meetings.routes,
+    *letters.routes,
+    *reports.routes,
+    *ratings.routes,
+]
