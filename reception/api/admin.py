@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from reception.api.answers import TokenList
-from reception.api.bodies import read_body as _body
+from reception.api.bodies import read_body
 from reception.api.operations import DATE, ID, Answer, ApiRoute, Operation
 from reception.api.schemas import (
     BranchIn,
@@ -57,7 +57,7 @@ def _slug(request: Request, name: str) -> str:
 
 async def _write(request: Request, model: type[Strict], make: Any, status: int = 201) -> Response:
     principal = await _admin(request)
-    body = await _body(request, model)
+    body = await read_body(request, model)
     if isinstance(body, JSONResponse):
         return body
     result = await run_action(request, lambda s: _done(make(s, body, principal.actor)))

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from reception.api.answers import AttachmentOut, LetterRegistered, LoggedCall
-from reception.api.bodies import read_body as _body
-from reception.api.operations import DATE, Answer, ApiRoute, Operation, one_of, query
+from reception.api.bodies import read_body
+from reception.api.operations import DATE_OR_EMPTY, Answer, ApiRoute, Operation, one_of, query
 from reception.api.schemas import (
     CallBody,
     ClassifyBody,
@@ -28,7 +28,7 @@ from reception.web import ctx, read, require_principal, run_action
 
 async def register(request: Request) -> Response:
     principal = await require_principal(request)
-    body = await _body(request, LetterCreate, principal, "letter.register")
+    body = await read_body(request, LetterCreate, principal, "letter.register")
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
@@ -110,7 +110,7 @@ async def _answer(request: Request, letter_id: int) -> Response:
 async def classify(request: Request) -> Response:
     principal = await require_principal(request)
     letter_id = await _letter_id(request)
-    body = await _body(request, ClassifyBody, principal, "letter.classify")
+    body = await read_body(request, ClassifyBody, principal, "letter.classify")
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
@@ -130,7 +130,7 @@ async def move(request: Request) -> Response:
     if name not in actions.MOVES:
         raise NotFound("unknown_move", N_("Unknown action {name}."), name=name[:20])
     letter_id = await _letter_id(request)
-    body = await _body(request, LetterMoveBody)
+    body = await read_body(request, LetterMoveBody)
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
@@ -147,7 +147,7 @@ async def move(request: Request) -> Response:
 async def log_call(request: Request) -> Response:
     principal = await require_principal(request)
     letter_id = await _letter_id(request)
-    body = await _body(request, CallBody)
+    body = await read_body(request, CallBody)
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
@@ -211,7 +211,7 @@ async def suggestion(request: Request) -> Response:
 
 async def enquiry(request: Request) -> Response:
     principal = await require_principal(request)
-    body = await _body(request, PhoneCallBody)
+    body = await read_body(request, PhoneCallBody)
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
@@ -236,7 +236,7 @@ async def enquiry(request: Request) -> Response:
 
 REFERENCE = {"reference": {"type": "string"}}
 LETTER = "The letter with its steps"
-MOVES = sorted(move.replace("_", "-") for move in DEPARTMENT_MOVES | TRIAGE_MOVES)
+MOVES = sorted(move.replace("_", "-") for move in actions.MOVES)
 SCAN = {
     "type": "object",
     "properties": {"file": {"type": "string", "format": "binary"}},
@@ -280,8 +280,8 @@ routes = [
                 query("sla", "How near its deadline", one_of(("ok", "near", "late"))),
                 query("sender_id", "The sender's ID number", {"type": "string"}),
                 query("phone", "The sender's mobile", {"type": "string"}),
-                query("from", "Registered on or after", DATE),
-                query("to", "Registered on or before", DATE),
+                query("from", "Registered on or after", DATE_OR_EMPTY),
+                query("to", "Registered on or before", DATE_OR_EMPTY),
                 query("limit", "At most this many", {"type": "integer"}),
             ),
             answers={200: "`{letters: [...]}`"},

@@ -24,6 +24,8 @@ unauthenticated (401), refused (403), about nothing (404), out of turn (409), in
 ID: Mapping[str, Any] = {"type": "integer", "minimum": 1}
 SLUG: Mapping[str, Any] = {"type": "string", "maxLength": 40}
 DATE: Mapping[str, Any] = {"type": "string", "format": "date"}
+DATE_OR_EMPTY: Mapping[str, Any] = {"anyOf": [DATE, {"type": "string", "maxLength": 0}]}
+"""A day filter a form may send empty (no filter)."""
 
 
 def one_of(values: Iterable[str], **extra: Any) -> dict[str, Any]:
