@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from tests.factories import World
+from tests.helpers import page_csrf, sign_in
 
 
 def test_an_admin_sets_up_a_branch_that_works_at_once(client: TestClient, world: World) -> None:
@@ -94,23 +95,9 @@ def test_only_admins_administer(client: TestClient, world: World) -> None:
     assert client.post("/api/v1/admin/branches", json=body).status_code == 401
 
 
-def _csrf(html: str) -> str:
-    return html.split('name="csrf_token" value="')[1].split('"')[0]
-
-
-def _sign_in(client: TestClient, username: str) -> str:
-    from tests.factories import PASSWORD
-
-    page = client.get("/staff/login")
-    client.post(
-        "/staff/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": _csrf(page.text)},
-    )
-    return _csrf(client.get("/staff").text)
-
-
 def test_administration_screens(client: TestClient, world: World) -> None:
-    csrf = _sign_in(client, "admin")
+    sign_in(client, "admin")
+    csrf = page_csrf(client)
     page = client.get("/staff/admin")
     assert page.status_code == 200 and "الإدارة" in page.text
     base = {"csrf_token": csrf, "branch": "riyadh"}
@@ -170,7 +157,8 @@ def test_administration_screens(client: TestClient, world: World) -> None:
 
 
 def test_administration_is_for_admins(client: TestClient, world: World) -> None:
-    csrf = _sign_in(client, "supervisor")
+    sign_in(client, "supervisor")
+    csrf = page_csrf(client)
     assert client.get("/staff/admin").status_code == 403
     r = client.post(
         "/staff/admin/policy", data={"csrf_token": csrf, "branch": "riyadh", "max_wait": "5"}
@@ -179,7 +167,8 @@ def test_administration_is_for_admins(client: TestClient, world: World) -> None:
 
 
 def test_branches_and_halls_from_the_screen(client: TestClient, world: World) -> None:
-    csrf = _sign_in(client, "admin")
+    sign_in(client, "admin")
+    csrf = page_csrf(client)
     r = client.post(
         "/staff/admin/branches",
         data={
@@ -264,7 +253,8 @@ def test_opening_hours_and_holidays_through_the_api(client: TestClient, world: W
 
 
 def test_hours_holidays_and_stops_from_the_screen(client: TestClient, world: World) -> None:
-    csrf = _sign_in(client, "admin")
+    sign_in(client, "admin")
+    csrf = page_csrf(client)
     base = {"csrf_token": csrf, "branch": "riyadh"}
     r = client.post(
         "/staff/admin/hours", data={**base, "days": "sun-thu", "start": "08:00", "end": "15:00"}
@@ -301,7 +291,8 @@ def test_hours_holidays_and_stops_from_the_screen(client: TestClient, world: Wor
 
 
 def test_letter_taxonomy_from_the_screen(client: TestClient, world: World) -> None:
-    csrf = _sign_in(client, "admin")
+    sign_in(client, "admin")
+    csrf = page_csrf(client)
     base = {"csrf_token": csrf, "branch": "riyadh"}
     r = client.post(
         "/staff/admin/departments",
@@ -331,7 +322,8 @@ def test_letter_taxonomy_from_the_screen(client: TestClient, world: World) -> No
     )
     assert 'role="alert"' in r.text
     supervisor = TestClient(client.app)
-    token = _sign_in(supervisor, "supervisor")
+    sign_in(supervisor, "supervisor")
+    token = page_csrf(supervisor)
     r = supervisor.post(
         "/staff/admin/departments",
         data={"csrf_token": token, "branch": "riyadh", "slug": "y", "name_ar": "ي", "name_en": "y"},
@@ -340,7 +332,8 @@ def test_letter_taxonomy_from_the_screen(client: TestClient, world: World) -> No
 
 
 def test_appointment_times_from_the_screen(client: TestClient, world: World) -> None:
-    csrf = _sign_in(client, "admin")
+    sign_in(client, "admin")
+    csrf = page_csrf(client)
     base = {"csrf_token": csrf, "branch": "riyadh"}
     page = client.get("/staff/admin")
     assert "slots-title" in page.text and "st-capacity" in page.text

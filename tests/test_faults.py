@@ -33,7 +33,7 @@ from reception.db import make_engine, session_scope
 from reception.notify.models import OutgoingSms
 from reception.queue.models import Hall, Ticket, TicketSequence
 from tests.browser import free_port
-from tests.conftest import SeededDatabase, missing
+from tests.conftest import SeededDatabase, missing, uses_backend
 from tests.servers import api, login_cookie, next_message, open_display, reception_server
 from tests.test_multiworker import issue_and_call, server_env, wait_for_workers
 
@@ -331,6 +331,7 @@ class RedisServer:
 
 @contextmanager
 def redis_server() -> Iterator[RedisServer]:
+    uses_backend("redis")
     binary = shutil.which("redis-server") or (
         "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
     )

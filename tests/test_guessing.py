@@ -24,8 +24,8 @@ from reception.clock import FrozenClock
 from reception.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import PASSWORD, World
+from tests.helpers import csrf, sign_in
 from tests.test_appointments import MORNING, book
-from tests.test_web import csrf, sign_in
 
 STRANGER = ("198.51.100.7", 40000)
 OWNER = ("203.0.113.20", 40000)

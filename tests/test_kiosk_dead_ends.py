@@ -20,8 +20,8 @@ from reception.db import session_scope
 from reception.queue.models import Ticket
 from reception.settings import Settings
 from tests.factories import World, open_appointments
+from tests.helpers import csrf, sign_in
 from tests.test_appointments import MORNING, book
-from tests.test_web import csrf, sign_in
 
 WALK_IN = 'href="/kiosk?hall=men&amp;service=letter"'
 

@@ -21,8 +21,9 @@ from reception.notify.outbox import render_sms
 from reception.settings import Settings
 from reception.timefmt import local_time
 from tests.factories import World
+from tests.helpers import csrf, sign_in
 from tests.test_letters_api import CITIZEN
-from tests.test_web import csrf, pair, sign_in
+from tests.test_web import pair
 
 REGISTERED = datetime(2026, 11, 24, 10, 1, tzinfo=UTC)  # 13:01 in Riyadh
 ROUTED = datetime(2026, 11, 24, 10, 7, tzinfo=UTC)  # 13:07 in Riyadh

@@ -18,7 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 from reception.audit import AuditEntry
 from reception.auth.models import StaffSession
 from tests.factories import PASSWORD, World
-from tests.test_web import csrf
+from tests.helpers import csrf, page_csrf
 
 NEW_PASSWORD = "another-long-password"
 
@@ -55,10 +55,6 @@ def opens(client: TestClient, path: str = "/staff") -> bool:
         return False
     assert r.status_code == 200, r.status_code
     return True
-
-
-def page_csrf(client: TestClient, path: str = "/staff/account") -> str:
-    return csrf(client.get(path).text)
 
 
 def audit_actions(engine: Engine) -> list[str]:
@@ -100,7 +96,7 @@ def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(
 def test_a_new_password_signs_out_every_other_browser(client: TestClient, engine: Engine) -> None:
     other = signed_in_as(client, "supervisor")
     signed_in_as(client, "supervisor")
-    token = page_csrf(client)
+    token = page_csrf(client, "/staff/account")
     mine = jar(client)  # with its CSRF token
     wrong = client.post(
         "/staff/account/password",
@@ -142,7 +138,10 @@ def test_signing_out_everywhere_ends_every_session_of_the_account(
     second = signed_in_as(client, "supervisor")
     elsewhere = signed_in_as(client, "operator-men")
     use(client, second)
-    r = client.post("/staff/account/sign-out-everywhere", data={"csrf_token": page_csrf(client)})
+    r = client.post(
+        "/staff/account/sign-out-everywhere",
+        data={"csrf_token": page_csrf(client, "/staff/account")},
+    )
     assert r.status_code == 200 and "/staff/login" in str(r.url)
     for cookies in (first, second):
         use(client, cookies)

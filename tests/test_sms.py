@@ -5,7 +5,6 @@ recovery after a worker died, and the whole journey from the ticket API."""
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -27,6 +26,7 @@ from reception.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import build_world
 from tests.fake_twilio import FakeTwilio, Fault, error, problem, raw, serve_fake_twilio, stall
+from tests.helpers import wait_until
 
 FROM = "+15005550006"
 TO = "+966501234567"
@@ -476,13 +476,13 @@ def test_ticket_with_phone_reaches_twilio_once(
                 ticket = response.json()
 
                 assert fake.wait_for(messages=1, timeout=10)
-                deadline = time.monotonic() + 10
-                while time.monotonic() < deadline:
+
+                def sent() -> OutgoingSms | None:
                     with Session(engine) as session:
-                        stored = session.exec(select(OutgoingSms)).one()
-                    if stored.status == SmsStatus.sent:
-                        break
-                    time.sleep(0.05)
+                        row = session.exec(select(OutgoingSms)).one()
+                    return row if row.status == SmsStatus.sent else None
+
+                stored = wait_until(sent, "the SMS to be recorded as sent")
         finally:
             backend = getattr(app.state, "sms_backend", None)
             if isinstance(backend, TwilioBackend):
@@ -532,12 +532,12 @@ def test_delivery_reports_are_signed_and_only_move_forward(
             )
             assert fake.wait_for(messages=1, timeout=10)
             sid = fake.messages[0]["sid"]
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
+
+            def recorded() -> bool:
                 with Session(engine) as session:
-                    if session.exec(select(OutgoingSms)).one().provider_sid == sid:
-                        break
-                time.sleep(0.05)
+                    return session.exec(select(OutgoingSms)).one().provider_sid == sid
+
+            wait_until(recorded, "the provider's message id to be stored")
             assert report(client, sid, "delivered", signature="forged") == 403
             assert report(client, sid, "delivered") == 204
             assert report(client, sid, "sent") == 204  # a late report

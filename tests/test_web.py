@@ -15,22 +15,7 @@ from starlette.websockets import WebSocketDisconnect
 from reception.auth.models import ApiToken
 from reception.queue.models import Ticket
 from tests.factories import PASSWORD, World
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def sign_in(client: TestClient, username: str) -> None:
-    page = client.get("/staff/login")
-    r = client.post(
-        "/staff/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": csrf(page.text)},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
+from tests.helpers import csrf, sign_in
 
 
 def tickets(engine: Engine) -> int:
