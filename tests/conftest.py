@@ -70,11 +70,14 @@ def unmarked_backend_users(items: list[pytest.Item]) -> list[str]:
     problems = []
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
-        params = getattr(getattr(item, "callspec", None), "params", {})
+        params = dict(getattr(getattr(item, "callspec", None), "params", {}))
+        for mark in item.iter_markers("parametrize"):  # the test's own arguments
+            names = mark.args[0]
+            for name in names.split(",") if isinstance(names, str) else names:
+                params.pop(name.strip(), None)
+        on_postgres = "postgres" in params.values()  # a fixture's SQLITE_AND_POSTGRES
         for marker, fixtures in BACKEND_FIXTURES.items():
-            reaches = bool(used & fixtures) or (
-                marker == "postgres" and "postgres" in params.values()
-            )
+            reaches = bool(used & fixtures) or (marker == "postgres" and on_postgres)
             if reaches and item.get_closest_marker(marker) is None:
                 problems.append(f"{item.nodeid}: needs @pytest.mark.{marker}")
     return problems

@@ -97,10 +97,10 @@ def test_only_admins_administer(client: TestClient, world: World) -> None:
 
 def test_administration_screens(client: TestClient, world: World) -> None:
     sign_in(client, "admin")
-    csrf = page_csrf(client)
+    form_token = page_csrf(client)
     page = client.get("/staff/admin")
     assert page.status_code == 200 and "الإدارة" in page.text
-    base = {"csrf_token": csrf, "branch": "riyadh"}
+    base = {"csrf_token": form_token, "branch": "riyadh"}
     r = client.post(
         "/staff/admin/services",
         data={
@@ -128,7 +128,7 @@ def test_administration_screens(client: TestClient, world: World) -> None:
     r = client.post(
         "/staff/admin/tokens",
         data={
-            "csrf_token": csrf,
+            "csrf_token": form_token,
             "name": "lobby tv",
             "role": "display",
             "token_branch": "riyadh",
@@ -158,21 +158,21 @@ def test_administration_screens(client: TestClient, world: World) -> None:
 
 def test_administration_is_for_admins(client: TestClient, world: World) -> None:
     sign_in(client, "supervisor")
-    csrf = page_csrf(client)
+    form_token = page_csrf(client)
     assert client.get("/staff/admin").status_code == 403
     r = client.post(
-        "/staff/admin/policy", data={"csrf_token": csrf, "branch": "riyadh", "max_wait": "5"}
+        "/staff/admin/policy", data={"csrf_token": form_token, "branch": "riyadh", "max_wait": "5"}
     )
     assert r.status_code == 403
 
 
 def test_branches_and_halls_from_the_screen(client: TestClient, world: World) -> None:
     sign_in(client, "admin")
-    csrf = page_csrf(client)
+    form_token = page_csrf(client)
     r = client.post(
         "/staff/admin/branches",
         data={
-            "csrf_token": csrf,
+            "csrf_token": form_token,
             "branch": "riyadh",
             "new_slug": "abha",
             "name_ar": "أبها",
@@ -184,7 +184,7 @@ def test_branches_and_halls_from_the_screen(client: TestClient, world: World) ->
     r = client.post(
         "/staff/admin/halls",
         data={
-            "csrf_token": csrf,
+            "csrf_token": form_token,
             "branch": "abha",
             "slug": "women",
             "section": "women",
@@ -197,7 +197,7 @@ def test_branches_and_halls_from_the_screen(client: TestClient, world: World) ->
     r = client.post(
         "/staff/admin/halls",
         data={
-            "csrf_token": csrf,
+            "csrf_token": form_token,
             "branch": "abha",
             "slug": "women",
             "section": "women",
@@ -254,8 +254,8 @@ def test_opening_hours_and_holidays_through_the_api(client: TestClient, world: W
 
 def test_hours_holidays_and_stops_from_the_screen(client: TestClient, world: World) -> None:
     sign_in(client, "admin")
-    csrf = page_csrf(client)
-    base = {"csrf_token": csrf, "branch": "riyadh"}
+    form_token = page_csrf(client)
+    base = {"csrf_token": form_token, "branch": "riyadh"}
     r = client.post(
         "/staff/admin/hours", data={**base, "days": "sun-thu", "start": "08:00", "end": "15:00"}
     )
@@ -277,7 +277,7 @@ def test_hours_holidays_and_stops_from_the_screen(client: TestClient, world: Wor
     r = client.get("/staff/admin?branch=van")
     assert "sec-stops-title" in r.text
     stop = {
-        "csrf_token": csrf,
+        "csrf_token": form_token,
         "branch": "van",
         "place_ar": "تبوك",
         "place_en": "Tabuk",
@@ -292,8 +292,8 @@ def test_hours_holidays_and_stops_from_the_screen(client: TestClient, world: Wor
 
 def test_letter_taxonomy_from_the_screen(client: TestClient, world: World) -> None:
     sign_in(client, "admin")
-    csrf = page_csrf(client)
-    base = {"csrf_token": csrf, "branch": "riyadh"}
+    form_token = page_csrf(client)
+    base = {"csrf_token": form_token, "branch": "riyadh"}
     r = client.post(
         "/staff/admin/departments",
         data={**base, "slug": "housing", "name_ar": "الإسكان", "name_en": "Housing"},
@@ -333,8 +333,8 @@ def test_letter_taxonomy_from_the_screen(client: TestClient, world: World) -> No
 
 def test_appointment_times_from_the_screen(client: TestClient, world: World) -> None:
     sign_in(client, "admin")
-    csrf = page_csrf(client)
-    base = {"csrf_token": csrf, "branch": "riyadh"}
+    form_token = page_csrf(client)
+    base = {"csrf_token": form_token, "branch": "riyadh"}
     page = client.get("/staff/admin")
     assert "slots-title" in page.text and "st-capacity" in page.text
     times = {

@@ -180,6 +180,7 @@ def _check_stored(s: Session) -> Stored:
     return Stored(tickets, by_key, event_seq)
 
 
+@pytest.mark.stress
 def test_kill_9_in_a_burst_of_check_ins_loses_or_splits_nothing(
     seeded: SeededDatabase, tmp_path: Path
 ) -> None:
@@ -411,6 +412,7 @@ RECOVERY_SECONDS = 30.0
 
 
 @pytest.mark.redis
+@pytest.mark.stress
 @pytest.mark.timeout(120)
 def test_displays_recover_when_redis_restarts(seeded: SeededDatabase, tmp_path: Path) -> None:
     """Two workers share a Redis that is killed and started again on the same port while

@@ -206,7 +206,8 @@ def test_console_explains_and_offers_every_action(client: TestClient, world: Wor
     page = client.get(f"/staff/counters/{counter}")
     read = re.sub(r"<[^>]+>", "", page.text)  # what a person reads: tags dropped
     assert "نداء M-001" in read and "نداء M-002" in read and "كبار السن" in read
-    page = client.post(f"/staff/counters/{counter}/call-next", data={"csrf_token": csrf(page.text)})
+    token = csrf(page.text)
+    page = client.post(f"/staff/counters/{counter}/call-next", data={"csrf_token": token})
     assert "M-002" in page.text and "قُدّم دوره بسبب: كبار السن" in page.text
     for label in (
         "إعادة النداء",
@@ -220,14 +221,14 @@ def test_console_explains_and_offers_every_action(client: TestClient, world: Wor
         assert label in page.text, label
     page = client.post(
         f"/staff/counters/{counter}/transfer",
-        data={"csrf_token": csrf, "service": "complaint", "to_counter": "99999"},
+        data={"csrf_token": token, "service": "complaint", "to_counter": "99999"},
     )
     assert "لا يوجد كاونتر رقم 99999" in page.text
     page = client.post(
-        f"/staff/counters/{counter}/transfer", data={"csrf_token": csrf, "service": "complaint"}
+        f"/staff/counters/{counter}/transfer", data={"csrf_token": token, "service": "complaint"}
     )
     assert "تم تحويل المراجع" in page.text
-    page = client.post(f"/staff/counters/{counter}/pause", data={"csrf_token": csrf})
+    page = client.post(f"/staff/counters/{counter}/pause", data={"csrf_token": token})
     assert "موقوف مؤقتًا" in page.text and "افتح الكاونتر أو استأنفه" in page.text
 
 

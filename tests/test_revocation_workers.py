@@ -40,7 +40,12 @@ from tests.test_multiworker import (
     wait_for_workers,
 )
 
-pytestmark = [pytest.mark.timeout(240), pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [
+    pytest.mark.timeout(240),
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.stress,
+]
 
 SOCKETS = 4
 
