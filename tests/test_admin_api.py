@@ -5,11 +5,11 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from tests.factories import World
-from tests.helpers import page_csrf, sign_in
+from tests.helpers import bearer, page_csrf, sign_in
 
 
 def test_an_admin_sets_up_a_branch_that_works_at_once(client: TestClient, world: World) -> None:
-    admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    admin = bearer(world, "admin")
 
     def post(path: str, body: dict, status: int = 201) -> dict:
         r = client.post(path, json=body, headers=admin)
@@ -210,8 +210,8 @@ def test_branches_and_halls_from_the_screen(client: TestClient, world: World) ->
 
 
 def test_opening_hours_and_holidays_through_the_api(client: TestClient, world: World) -> None:
-    admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
-    kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    admin = bearer(world, "admin")
+    kiosk = bearer(world, "kiosk")
     ticket = {"branch": "riyadh", "hall": "men", "service": "letter"}
     assert client.post("/api/v1/tickets", json=ticket, headers=kiosk).status_code == 201
 
@@ -357,7 +357,7 @@ def test_appointment_times_from_the_screen(client: TestClient, world: World) -> 
     assert 'role="alert"' in r.text
     r = client.post("/staff/admin/slot-templates", data={**times, "end": "08:00"})
     assert 'role="alert"' in r.text
-    admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    admin = bearer(world, "admin")
     (added,) = client.get("/api/v1/admin/branches/riyadh/slot-templates", headers=admin).json()[
         "templates"
     ]

@@ -31,7 +31,7 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def app_client(settings: Settings, world: World, clock: FrozenClock) -> Iterator[TestClient]:
     with TestClient(create_app(settings, clock), raise_server_exceptions=False) as c:
-        admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
+        admin = bearer(world, "admin")
         open_appointments(c, admin)
         yield c
 

@@ -24,7 +24,7 @@ from reception.clock import FrozenClock
 from reception.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import PASSWORD, World
-from tests.helpers import csrf, sign_in
+from tests.helpers import bearer, csrf, sign_in
 from tests.test_appointments import MORNING, book
 
 STRANGER = ("198.51.100.7", 40000)
@@ -196,7 +196,7 @@ def booked(app: Any, world: World) -> dict[str, Any]:
             "slot_minutes": 5,
             "capacity": 3,
         },
-        headers={"Authorization": f"Bearer {world.tokens['admin']}"},
+        headers=bearer(world, "admin"),
     )
     assert r.status_code == 201, r.text
     return book(c, world, MORNING + timedelta(minutes=10))

@@ -21,7 +21,7 @@ from reception.errors import Conflict
 from reception.queue import actions, counters
 from reception.queue.models import Branch, Hall, Ticket
 from tests.factories import World
-from tests.helpers import csrf, sign_in
+from tests.helpers import bearer, csrf, sign_in
 
 
 @pytest.fixture
@@ -195,7 +195,7 @@ def test_pause_close_and_open_a_counter(engine: Engine, world: World, clock: Fro
 
 
 def test_console_explains_and_offers_every_action(client: TestClient, world: World) -> None:
-    headers = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    headers = bearer(world, "kiosk")
     for priority in (None, "elderly"):
         body = {"branch": "riyadh", "hall": "men", "service": "letter"}
         if priority:
@@ -305,9 +305,9 @@ def test_counter_page_tells_the_ticket_story(client: TestClient, world: World) -
     client.post(
         "/api/v1/tickets",
         json={"branch": "riyadh", "hall": "men", "service": "letter"},
-        headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+        headers=bearer(world, "kiosk"),
     )
-    op = {"Authorization": f"Bearer {world.tokens['operator-men']}"}
+    op = bearer(world, "operator-men")
     counter = world.counters["men"][0]
     client.post(f"/api/v1/counters/{counter}/call-next", headers=op)
     client.post(f"/api/v1/counters/{counter}/current/recall", headers=op)

@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from tests.factories import PASSWORD, World
-from tests.helpers import csrf
+from tests.helpers import bearer, csrf
 from tests.servers import (
     Server,
     api,
@@ -109,7 +109,7 @@ def patch_user(base: str, world: World, username: str, body: dict[str, Any]) -> 
         r = http.patch(
             f"/api/v1/admin/users/{username}",
             json=body,
-            headers={"Authorization": f"Bearer {world.tokens['admin']}"},
+            headers=bearer(world, "admin"),
         )
     assert r.status_code == 200, r.text
 
@@ -166,7 +166,7 @@ def test_ended_access_closes_sockets_and_sessions_on_every_worker(
             revoked = on_both_workers(
                 stack, server, workers, lambda: open_socket(server, "women", screen), "women"
             )
-            other = {"Authorization": f"Bearer {world.tokens['display-men']}"}
+            other = bearer(world, "display-men")
             kept = on_both_workers(
                 stack, server, workers, lambda: open_socket(server, "men", other), "men"
             )

@@ -18,13 +18,13 @@ from starlette.websockets import WebSocketDisconnect
 from reception.audit import AuditEntry
 from reception.auth.models import StaffSession
 from tests.factories import PASSWORD, World
-from tests.helpers import csrf, page_csrf
+from tests.helpers import bearer, csrf, page_csrf
 
 NEW_PASSWORD = "another-long-password"
 
 
 def admin(world: World) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens['admin']}"}
+    return bearer(world, "admin")
 
 
 def jar(client: TestClient) -> Any:
@@ -241,7 +241,7 @@ def test_revoking_a_token_closes_its_display_socket_and_it_gets_no_later_call(
     assert made.status_code == 201
     token = made.json()
     screen = {"Authorization": f"Bearer {token['token']}"}
-    other = {"Authorization": f"Bearer {world.tokens['display-men']}"}
+    other = bearer(world, "display-men")
     with (
         client.websocket_connect("/display/ws", headers=screen) as ws,
         client.websocket_connect("/display/ws", headers=other) as untouched,
@@ -372,7 +372,7 @@ def test_a_new_role_from_the_administration_page_closes_the_dashboard(
 
 
 def issue_and_call(client: TestClient, world: World, hall: str) -> None:
-    kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    kiosk = bearer(world, "kiosk")
     r = client.post(
         "/api/v1/tickets",
         json={"branch": "riyadh", "hall": hall, "service": "letter"},
@@ -410,7 +410,7 @@ def test_a_change_made_outside_the_server_still_closes_the_socket(
 
     client = rechecking
     signed_in_as(client, "display-men")
-    screen = {"Authorization": f"Bearer {world.tokens['display-men']}"}
+    screen = bearer(world, "display-men")
     with (
         client.websocket_connect("/display/ws", headers=screen) as by_token,
         client.websocket_connect("/display/ws?hall=men") as by_account,

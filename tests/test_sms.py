@@ -26,7 +26,7 @@ from reception.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import build_world
 from tests.fake_twilio import FakeTwilio, Fault, error, problem, raw, serve_fake_twilio, stall
-from tests.helpers import wait_until
+from tests.helpers import bearer, wait_until
 
 FROM = "+15005550006"
 TO = "+966501234567"
@@ -470,7 +470,7 @@ def test_ticket_with_phone_reaches_twilio_once(
                         "phone": "0501234567",
                         "language": "en",
                     },
-                    headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+                    headers=bearer(world, "kiosk"),
                 )
                 assert response.status_code == 201, response.text
                 ticket = response.json()
@@ -528,7 +528,7 @@ def test_delivery_reports_are_signed_and_only_move_forward(
                     "service": "letter",
                     "phone": "0501234567",
                 },
-                headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+                headers=bearer(world, "kiosk"),
             )
             assert fake.wait_for(messages=1, timeout=10)
             sid = fake.messages[0]["sid"]
@@ -572,7 +572,7 @@ def test_citizens_text_back_status_and_stop_in_both_languages(
             return r.status_code, r.text
 
         with TestClient(create_app(settings)) as client:
-            op = {"Authorization": f"Bearer {world.tokens['operator-men']}"}
+            op = bearer(world, "operator-men")
             letter = client.post(
                 "/api/v1/letters",
                 json={
@@ -608,7 +608,7 @@ def test_citizens_text_back_status_and_stop_in_both_languages(
                     "service": "letter",
                     "phone": "0501234567",
                 },
-                headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+                headers=bearer(world, "kiosk"),
             ).json()
             client.post(f"/api/v1/counters/{world.counters['men'][0]}/call-next", headers=op)
             with Session(engine) as session:
