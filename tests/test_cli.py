@@ -19,7 +19,7 @@ from reception.cli import main
 from reception.db import make_engine
 from reception.queue.models import Counter, Ticket
 from tests.conftest import make_settings
-from tests.helpers import csrf
+from tests.helpers import sign_in
 
 
 def point_the_cli_at(path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -351,15 +351,7 @@ def test_revoked_tokens_and_disabled_accounts_stop_working(
         assert client.get("/api/v1/branches", headers=headers).status_code == 401
         assert "revoked" in run(capsys, "token", "list")[1]
 
-        page = client.get("/staff/login")
-        client.post(
-            "/staff/login",
-            data={
-                "username": "operator-men",
-                "csrf_token": csrf(page.text),
-                "password": logins["operator-men"],
-            },
-        )
+        sign_in(client, "operator-men", logins["operator-men"])
         assert client.get("/staff", follow_redirects=False).status_code == 200
         assert run(capsys, "user", "disable", "--username", "operator-men")[0] == 0
         assert client.get("/staff", follow_redirects=False).status_code == 303

@@ -18,7 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 from reception.audit import AuditEntry
 from reception.auth.models import StaffSession
 from tests.factories import PASSWORD, World
-from tests.helpers import bearer, csrf, page_csrf
+from tests.helpers import bearer, csrf, page_csrf, sign_in
 
 NEW_PASSWORD = "another-long-password"
 
@@ -38,13 +38,7 @@ def use(client: TestClient, cookies: Any) -> None:
 
 def signed_in_as(client: TestClient, username: str, password: str = PASSWORD) -> Any:
     client.cookies.clear()
-    page = client.get("/staff/login")
-    r = client.post(
-        "/staff/login",
-        data={"username": username, "password": password, "csrf_token": csrf(page.text)},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
+    sign_in(client, username, password)
     return jar(client)
 
 
