@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
 from reception.app import create_app
-from reception.appointments.ics import escape_text, fold, unfold
+from reception.appointments.ics import escape_text, fold
 from reception.appointments.models import Appointment
 from reception.clock import FrozenClock
 from reception.notify.models import OutgoingSms
@@ -40,6 +40,18 @@ def clock() -> FrozenClock:
 def c(settings: Settings, world: World, clock: FrozenClock) -> Iterator[TestClient]:
     with TestClient(create_app(settings, clock), raise_server_exceptions=False) as client:
         yield client
+
+
+def unfold(text: str) -> list[str]:
+    """The content lines of a calendar, continuation lines joined back, as a calendar
+    application reads them."""
+    lines: list[str] = []
+    for raw in text.split("\r\n"):
+        if raw[:1] in (" ", "\t") and lines:
+            lines[-1] += raw[1:]
+        elif raw:
+            lines.append(raw)
+    return lines
 
 
 def register(c: TestClient, world: World, **fields: Any) -> dict[str, Any]:
