@@ -31,7 +31,6 @@ from reception.demo import load_demo
 from reception.migrate import upgrade
 from reception.queue import actions, counters, queries
 from reception.queue.models import Counter, Hall, Service, Ticket
-from reception.queue.rules import estimate_wait_minutes
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ADMIN = Principal("system", 0, "simulation", "admin", None, frozenset())
@@ -43,6 +42,14 @@ MIX = {
     "complaint": (0.15, 15.0),
     "appointment": (0.05, 10.0),
 }
+
+
+def constant_estimate(ahead: int, minutes_per_visit: float, open_counters: int) -> int | None:
+    """The baseline: the work ahead shared by the open counters, at the expected
+    service time, rounded up; None when no counter serves the service."""
+    if open_counters <= 0:
+        return None
+    return math.ceil(round(ahead * minutes_per_visit / open_counters, 6))
 
 
 @dataclass
@@ -131,7 +138,7 @@ def main() -> None:
                     priority="elderly" if elderly else None,
                     public_base_url="http://sim",
                 ).value
-                baseline = estimate_wait_minutes(
+                baseline = constant_estimate(
                     issued.position - 1,
                     expected[slug],
                     queries.open_counters_for(s, hall_id, service_ids[slug]),

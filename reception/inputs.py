@@ -84,10 +84,6 @@ def to_id(raw: object) -> int | None:
     return to_int(raw, low=1)
 
 
-def is_id(raw: object) -> bool:
-    return to_id(raw) is not None
-
-
 # --- dates --------------------------------------------------------------------------------
 
 

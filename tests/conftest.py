@@ -1,7 +1,12 @@
 """Test fixtures: real SQLite files, a real PostgreSQL, real Redis, real Chromium.
 
 A missing PostgreSQL, Redis or Chromium skips the tests that need it, with the
-reason, except when CI=true (or REQUIRE_BACKENDS=1): then it fails."""
+reason, except when CI=true (or REQUIRE_BACKENDS=1): then it fails.
+
+Every test reaching one of those carries its marker (`postgres`, `redis`, `browser`),
+so `pytest -m "not postgres"` runs none of them. Two checks keep the markers true: at
+collection, a test whose fixtures hand out a backend must carry its marker; and the
+one door to each backend (`uses_backend`) fails a running test that lacks it."""
 
 from __future__ import annotations
 
@@ -28,6 +33,64 @@ from tests.factories import World, build_world
 REQUIRE_BACKENDS = os.environ.get("CI") == "true" or os.environ.get("REQUIRE_BACKENDS") == "1"
 
 
+BACKEND_FIXTURES = {
+    "postgres": {"postgres_template", "postgres_url", "seeded_postgres_template"},
+    "redis": {"redis_url"},
+    "browser": {"browser"},
+}
+"""The shared fixtures that hand out each backend; a test using one carries the marker."""
+
+_running: pytest.Item | None = None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    global _running
+    _running = item
+    try:
+        yield
+    finally:
+        _running = None
+
+
+def uses_backend(marker: str, node: pytest.Item | None = None) -> None:
+    """The door to PostgreSQL, Redis or Chromium: the test going through it (the one
+    running now, unless `node` is given) must carry the backend's marker."""
+    item = node if node is not None else _running
+    if item is not None and item.get_closest_marker(marker) is None:
+        pytest.fail(
+            f"{item.nodeid} uses {marker} but is not marked @pytest.mark.{marker}",
+            pytrace=False,
+        )
+
+
+def unmarked_backend_users(items: list[pytest.Item]) -> list[str]:
+    """Tests whose fixtures (or a "postgres" fixture parameter) reach a backend while
+    the test lacks that backend's marker."""
+    problems = []
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        params = dict(getattr(getattr(item, "callspec", None), "params", {}))
+        for mark in item.iter_markers("parametrize"):  # the test's own arguments
+            names = mark.args[0]
+            for name in names.split(",") if isinstance(names, str) else names:
+                params.pop(name.strip(), None)
+        on_postgres = "postgres" in params.values()  # a fixture's SQLITE_AND_POSTGRES
+        for marker, fixtures in BACKEND_FIXTURES.items():
+            reaches = bool(used & fixtures) or (marker == "postgres" and on_postgres)
+            if reaches and item.get_closest_marker(marker) is None:
+                problems.append(f"{item.nodeid}: needs @pytest.mark.{marker}")
+    return problems
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Runs before `-m` deselects anything, so every collected test is checked."""
+    problems = unmarked_backend_users(items)
+    if problems:
+        raise pytest.UsageError("backend markers missing:\n" + "\n".join(problems))
+
+
 def missing(reason: str) -> None:
     """Skip the test, or fail it where every backend is required."""
     if REQUIRE_BACKENDS:
@@ -46,6 +109,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _postgres_admin_url() -> str | None:
+    uses_backend("postgres")
     return os.environ.get("TEST_DATABASE_URL") or None
 
 
@@ -164,7 +228,11 @@ def seeded_postgres_template(postgres_template: str) -> Iterator[tuple[str, Worl
         yield name, world
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+SQLITE_AND_POSTGRES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+"""Parameters of a fixture run once on SQLite and once on PostgreSQL."""
+
+
+@pytest.fixture(params=SQLITE_AND_POSTGRES)
 def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SeededDatabase]:
     """A fresh copy of the seeded database, once on a SQLite file and once on PostgreSQL."""
     if request.param == "sqlite":
@@ -239,6 +307,7 @@ def redis_url() -> Iterator[str]:
     import subprocess
     import time
 
+    uses_backend("redis")
     binary = shutil.which("redis-server") or (
         "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
     )
@@ -286,6 +355,7 @@ def browser() -> Iterator[Any]:
     """Debian's Chromium, one per test module (tests/browser.py has its flags)."""
     from tests.browser import AXE, CHROMIUM, CHROMIUM_ARGS
 
+    uses_backend("browser")
     if not Path(CHROMIUM).exists():
         missing("Chromium: /usr/bin/chromium is not installed")
     if not AXE.exists():

@@ -6,7 +6,6 @@ admin API (a mobile unit with two halls, opening hours, priorities, appointment 
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,6 +17,7 @@ from reception.clock import FrozenClock
 from tests.dayledger import ZONE, Ledger, TicketRecord
 from tests.factories import PASSWORD
 from tests.factories import World as Seeded
+from tests.helpers import csrf
 
 DAY = date(2024, 5, 12)  # a Sunday; Riyadh is UTC+3 all year
 MAX_WAIT = timedelta(minutes=45)  # the branches' anti-starvation rule (the default)
@@ -129,14 +129,11 @@ def admin(api: Api, method: str, path: str, body: dict[str, Any]) -> Any:
 def sign_in(api: Api, username: str, counter: int) -> None:
     """A staff user signs in: their counter is worked through the staff forms."""
     page = api.client.get("/staff/login")
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert found is not None
-    data = {"username": username, "password": PASSWORD, "csrf_token": found.group(1)}
+    data = {"username": username, "password": PASSWORD, "csrf_token": csrf(page.text)}
     assert api.client.post("/staff/login", data=data, follow_redirects=False).status_code == 303
     page = api.client.get(f"/staff/counters/{counter}")
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert page.status_code == 200 and found is not None
-    api.csrf = found.group(1)
+    assert page.status_code == 200
+    api.csrf = csrf(page.text)
 
 
 def set_up(api: Api, seeded: Seeded) -> World:

@@ -1,5 +1,7 @@
 """Build the rows tests need: a branch with two halls, services, counters, accounts
-and tokens with known secrets. Everything goes through the real actions."""
+and tokens with known secrets. Accounts and tokens are made by the real actions (their
+passwords and secrets hashed as in production); the branches, halls, services and
+counters are inserted as rows, and the letters' taxonomy is the demo's."""
 
 from __future__ import annotations
 

@@ -199,4 +199,3 @@ BY_NAME = {screen.name: screen for screen in SCREENS}
 assert len(BY_NAME) == len(SCREENS), "screen names must be unique"
 
 CHECKS = ("overflow", "overlap", "primary", "axe", "language", "bidi")
-

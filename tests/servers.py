@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from tests.browser import free_port
 from tests.factories import PASSWORD
+from tests.helpers import csrf
 
 STOP_SECONDS = 15.0
 
@@ -175,11 +175,9 @@ def login_cookie(base: str, username: str, password: str = PASSWORD) -> str:
     with httpx2.Client(base_url=base, timeout=10) as http:
         page = http.get("/staff/login")
         assert page.status_code == 200, page.text
-        match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert match, "no csrf_token on the login page"
         done = http.post(
             "/staff/login",
-            data={"username": username, "password": password, "csrf_token": match.group(1)},
+            data={"username": username, "password": password, "csrf_token": csrf(page.text)},
         )
         assert done.status_code == 303, done.text
         cookie = http.cookies.get("reception_session")

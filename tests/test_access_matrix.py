@@ -21,6 +21,7 @@ from reception.app import create_app
 from reception.queue.models import Branch, Hall
 from reception.settings import Settings
 from tests.factories import PASSWORD, World
+from tests.helpers import bearer
 
 # --- callers -----------------------------------------------------------------------
 
@@ -311,10 +312,6 @@ PARAMS: dict[str, dict[str, str]] = {
 class Sample:
     params: dict[str, str]
     query: dict[str, str]
-
-
-def bearer(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
 
 
 def _tracking_token(url: str) -> str:

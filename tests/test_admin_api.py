@@ -5,10 +5,11 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from tests.factories import World
+from tests.helpers import bearer, page_csrf, sign_in
 
 
 def test_an_admin_sets_up_a_branch_that_works_at_once(client: TestClient, world: World) -> None:
-    admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    admin = bearer(world, "admin")
 
     def post(path: str, body: dict, status: int = 201) -> dict:
         r = client.post(path, json=body, headers=admin)
@@ -94,26 +95,12 @@ def test_only_admins_administer(client: TestClient, world: World) -> None:
     assert client.post("/api/v1/admin/branches", json=body).status_code == 401
 
 
-def _csrf(html: str) -> str:
-    return html.split('name="csrf_token" value="')[1].split('"')[0]
-
-
-def _sign_in(client: TestClient, username: str) -> str:
-    from tests.factories import PASSWORD
-
-    page = client.get("/staff/login")
-    client.post(
-        "/staff/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": _csrf(page.text)},
-    )
-    return _csrf(client.get("/staff").text)
-
-
 def test_administration_screens(client: TestClient, world: World) -> None:
-    csrf = _sign_in(client, "admin")
+    sign_in(client, "admin")
+    form_token = page_csrf(client)
     page = client.get("/staff/admin")
     assert page.status_code == 200 and "الإدارة" in page.text
-    base = {"csrf_token": csrf, "branch": "riyadh"}
+    base = {"csrf_token": form_token, "branch": "riyadh"}
     r = client.post(
         "/staff/admin/services",
         data={
@@ -141,7 +128,7 @@ def test_administration_screens(client: TestClient, world: World) -> None:
     r = client.post(
         "/staff/admin/tokens",
         data={
-            "csrf_token": csrf,
+            "csrf_token": form_token,
             "name": "lobby tv",
             "role": "display",
             "token_branch": "riyadh",
@@ -170,20 +157,22 @@ def test_administration_screens(client: TestClient, world: World) -> None:
 
 
 def test_administration_is_for_admins(client: TestClient, world: World) -> None:
-    csrf = _sign_in(client, "supervisor")
+    sign_in(client, "supervisor")
+    form_token = page_csrf(client)
     assert client.get("/staff/admin").status_code == 403
     r = client.post(
-        "/staff/admin/policy", data={"csrf_token": csrf, "branch": "riyadh", "max_wait": "5"}
+        "/staff/admin/policy", data={"csrf_token": form_token, "branch": "riyadh", "max_wait": "5"}
     )
     assert r.status_code == 403
 
 
 def test_branches_and_halls_from_the_screen(client: TestClient, world: World) -> None:
-    csrf = _sign_in(client, "admin")
+    sign_in(client, "admin")
+    form_token = page_csrf(client)
     r = client.post(
         "/staff/admin/branches",
         data={
-            "csrf_token": csrf,
+            "csrf_token": form_token,
             "branch": "riyadh",
             "new_slug": "abha",
             "name_ar": "أبها",
@@ -195,7 +184,7 @@ def test_branches_and_halls_from_the_screen(client: TestClient, world: World) ->
     r = client.post(
         "/staff/admin/halls",
         data={
-            "csrf_token": csrf,
+            "csrf_token": form_token,
             "branch": "abha",
             "slug": "women",
             "section": "women",
@@ -208,7 +197,7 @@ def test_branches_and_halls_from_the_screen(client: TestClient, world: World) ->
     r = client.post(
         "/staff/admin/halls",
         data={
-            "csrf_token": csrf,
+            "csrf_token": form_token,
             "branch": "abha",
             "slug": "women",
             "section": "women",
@@ -221,8 +210,8 @@ def test_branches_and_halls_from_the_screen(client: TestClient, world: World) ->
 
 
 def test_opening_hours_and_holidays_through_the_api(client: TestClient, world: World) -> None:
-    admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
-    kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    admin = bearer(world, "admin")
+    kiosk = bearer(world, "kiosk")
     ticket = {"branch": "riyadh", "hall": "men", "service": "letter"}
     assert client.post("/api/v1/tickets", json=ticket, headers=kiosk).status_code == 201
 
@@ -264,8 +253,9 @@ def test_opening_hours_and_holidays_through_the_api(client: TestClient, world: W
 
 
 def test_hours_holidays_and_stops_from_the_screen(client: TestClient, world: World) -> None:
-    csrf = _sign_in(client, "admin")
-    base = {"csrf_token": csrf, "branch": "riyadh"}
+    sign_in(client, "admin")
+    form_token = page_csrf(client)
+    base = {"csrf_token": form_token, "branch": "riyadh"}
     r = client.post(
         "/staff/admin/hours", data={**base, "days": "sun-thu", "start": "08:00", "end": "15:00"}
     )
@@ -287,7 +277,7 @@ def test_hours_holidays_and_stops_from_the_screen(client: TestClient, world: Wor
     r = client.get("/staff/admin?branch=van")
     assert "sec-stops-title" in r.text
     stop = {
-        "csrf_token": csrf,
+        "csrf_token": form_token,
         "branch": "van",
         "place_ar": "تبوك",
         "place_en": "Tabuk",
@@ -301,8 +291,9 @@ def test_hours_holidays_and_stops_from_the_screen(client: TestClient, world: Wor
 
 
 def test_letter_taxonomy_from_the_screen(client: TestClient, world: World) -> None:
-    csrf = _sign_in(client, "admin")
-    base = {"csrf_token": csrf, "branch": "riyadh"}
+    sign_in(client, "admin")
+    form_token = page_csrf(client)
+    base = {"csrf_token": form_token, "branch": "riyadh"}
     r = client.post(
         "/staff/admin/departments",
         data={**base, "slug": "housing", "name_ar": "الإسكان", "name_en": "Housing"},
@@ -331,7 +322,8 @@ def test_letter_taxonomy_from_the_screen(client: TestClient, world: World) -> No
     )
     assert 'role="alert"' in r.text
     supervisor = TestClient(client.app)
-    token = _sign_in(supervisor, "supervisor")
+    sign_in(supervisor, "supervisor")
+    token = page_csrf(supervisor)
     r = supervisor.post(
         "/staff/admin/departments",
         data={"csrf_token": token, "branch": "riyadh", "slug": "y", "name_ar": "ي", "name_en": "y"},
@@ -340,8 +332,9 @@ def test_letter_taxonomy_from_the_screen(client: TestClient, world: World) -> No
 
 
 def test_appointment_times_from_the_screen(client: TestClient, world: World) -> None:
-    csrf = _sign_in(client, "admin")
-    base = {"csrf_token": csrf, "branch": "riyadh"}
+    sign_in(client, "admin")
+    form_token = page_csrf(client)
+    base = {"csrf_token": form_token, "branch": "riyadh"}
     page = client.get("/staff/admin")
     assert "slots-title" in page.text and "st-capacity" in page.text
     times = {
@@ -364,7 +357,7 @@ def test_appointment_times_from_the_screen(client: TestClient, world: World) -> 
     assert 'role="alert"' in r.text
     r = client.post("/staff/admin/slot-templates", data={**times, "end": "08:00"})
     assert 'role="alert"' in r.text
-    admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    admin = bearer(world, "admin")
     (added,) = client.get("/api/v1/admin/branches/riyadh/slot-templates", headers=admin).json()[
         "templates"
     ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -13,17 +11,7 @@ from reception.audit import AuditEntry
 from reception.notify.models import OutgoingSms
 from reception.queue.models import Ticket
 from tests.factories import World
-
-
-def auth(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
-
-
-def issue(client: TestClient, world: World, token: str = "kiosk", **body: object) -> dict:
-    payload = {"branch": "riyadh", "hall": "men", "service": "letter", **body}
-    response = client.post("/api/v1/tickets", json=payload, headers=auth(world, token))
-    assert response.status_code == 201, response.text
-    return response.json()
+from tests.helpers import bearer, issue, wait_until
 
 
 def count(engine: Engine, model: type) -> int:
@@ -53,7 +41,7 @@ def test_ticket_then_call_next_then_nobody(client: TestClient, world: World) -> 
         r = client.post(
             f"/api/v1/counters/{counter}/call-next",
             json=served,
-            headers=auth(world, "operator-men"),
+            headers=bearer(world, "operator-men"),
         )
         assert r.status_code == 200, r.text
         body = r.json()
@@ -61,7 +49,7 @@ def test_ticket_then_call_next_then_nobody(client: TestClient, world: World) -> 
         called.append(body["number"])
     assert called == ["M-001", "M-002", "M-003"]
     r = client.post(
-        f"/api/v1/counters/{counter}/call-next", json=served, headers=auth(world, "operator-men")
+        f"/api/v1/counters/{counter}/call-next", json=served, headers=bearer(world, "operator-men")
     )
     assert r.status_code == 204 and r.content == b""
 
@@ -78,7 +66,7 @@ def test_priority_goes_first(client: TestClient, world: World) -> None:
     assert elderly["position"] == 1
     r = client.post(
         f"/api/v1/counters/{world.counters['men'][0]}/call-next",
-        headers=auth(world, "operator-men"),
+        headers=bearer(world, "operator-men"),
     )
     assert r.json()["number"] == elderly["number"]
 
@@ -87,13 +75,13 @@ def test_operator_of_men_cannot_call_in_women_hall(client: TestClient, world: Wo
     issue(client, world, hall="women")
     r = client.post(
         f"/api/v1/counters/{world.counters['women'][0]}/call-next",
-        headers=auth(world, "operator-men"),
+        headers=bearer(world, "operator-men"),
     )
     assert r.status_code == 403
     assert r.json()["error"]["code"] == "wrong_hall"
     ok = client.post(
         f"/api/v1/counters/{world.counters['women'][0]}/call-next",
-        headers=auth(world, "operator-women"),
+        headers=bearer(world, "operator-women"),
     )
     assert ok.status_code == 200 and ok.json()["number"] == "W-001"
 
@@ -102,7 +90,7 @@ def test_kiosk_of_women_hall_issues_only_women_tickets(client: TestClient, world
     r = client.post(
         "/api/v1/tickets",
         json={"branch": "riyadh", "hall": "men", "service": "letter"},
-        headers=auth(world, "kiosk-women"),
+        headers=bearer(world, "kiosk-women"),
     )
     assert r.status_code == 403
     assert issue(client, world, token="kiosk-women", hall="women")["number"] == "W-001"
@@ -114,19 +102,19 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(
     url = "/api/v1/tickets"
     good = {"branch": "riyadh", "hall": "men", "service": "letter"}
     cases = [
-        ({**good, "hall": "kitchen"}, auth(world, "kiosk"), 422, "unknown_hall"),
-        ({**good, "service": "nope"}, auth(world, "kiosk"), 422, "unknown_service"),
-        ({**good, "branch": "mars"}, auth(world, "kiosk"), 422, "unknown_branch"),
-        ({**good, "priority": "vip"}, auth(world, "kiosk"), 422, "unknown_priority"),
-        ({**good, "phone": "12"}, auth(world, "kiosk"), 422, "bad_phone"),
-        ({**good, "residency": "tourist"}, auth(world, "kiosk"), 422, "invalid"),
-        ({**good, "extra": 1}, auth(world, "kiosk"), 422, "invalid"),
-        ({"hall": "men"}, auth(world, "kiosk"), 422, "invalid"),
+        ({**good, "hall": "kitchen"}, bearer(world, "kiosk"), 422, "unknown_hall"),
+        ({**good, "service": "nope"}, bearer(world, "kiosk"), 422, "unknown_service"),
+        ({**good, "branch": "mars"}, bearer(world, "kiosk"), 422, "unknown_branch"),
+        ({**good, "priority": "vip"}, bearer(world, "kiosk"), 422, "unknown_priority"),
+        ({**good, "phone": "12"}, bearer(world, "kiosk"), 422, "bad_phone"),
+        ({**good, "residency": "tourist"}, bearer(world, "kiosk"), 422, "invalid"),
+        ({**good, "extra": 1}, bearer(world, "kiosk"), 422, "invalid"),
+        ({"hall": "men"}, bearer(world, "kiosk"), 422, "invalid"),
         (good, {}, 401, "login_required"),
         (good, {"Authorization": "Bearer rcp_not-a-token"}, 401, "bad_token"),
-        (good, auth(world, "display-men"), 403, "wrong_role"),
-        (good, auth(world, "officer"), 403, "wrong_role"),
-        ({**good, "branch": "riyadh"}, auth(world, "kiosk-jeddah"), 403, "wrong_hall"),
+        (good, bearer(world, "display-men"), 403, "wrong_role"),
+        (good, bearer(world, "officer"), 403, "wrong_role"),
+        ({**good, "branch": "riyadh"}, bearer(world, "kiosk-jeddah"), 403, "wrong_hall"),
     ]
     for body, headers, status, code in cases:
         r = client.post(url, json=body, headers=headers)
@@ -137,18 +125,18 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(
     r = client.post(
         url,
         content=b"{not json",
-        headers={**auth(world, "kiosk"), "Content-Type": "application/json"},
+        headers={**bearer(world, "kiosk"), "Content-Type": "application/json"},
     )
     assert r.status_code == 422 and r.json()["error"]["code"] == "malformed_json"
     r = client.post(
         url,
         content=b"branch=riyadh",
-        headers={**auth(world, "kiosk"), "Content-Type": "text/plain"},
+        headers={**bearer(world, "kiosk"), "Content-Type": "text/plain"},
     )
     assert r.status_code == 422 and r.json()["error"]["code"] == "bad_content_type"
-    r = client.post("/api/v1/counters/abc/call-next", headers=auth(world, "operator-men"))
+    r = client.post("/api/v1/counters/abc/call-next", headers=bearer(world, "operator-men"))
     assert r.status_code == 404
-    r = client.post("/api/v1/counters/99999/call-next", headers=auth(world, "operator-men"))
+    r = client.post("/api/v1/counters/99999/call-next", headers=bearer(world, "operator-men"))
     assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_counter"
     r = client.get("/api/v1/nothing-here")
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
@@ -158,9 +146,9 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(
 
 def test_errors_follow_accept_language(client: TestClient, world: World) -> None:
     body = {"branch": "riyadh", "hall": "kitchen", "service": "letter"}
-    ar = client.post("/api/v1/tickets", json=body, headers=auth(world, "kiosk"))
+    ar = client.post("/api/v1/tickets", json=body, headers=bearer(world, "kiosk"))
     en = client.post(
-        "/api/v1/tickets", json=body, headers={**auth(world, "kiosk"), "Accept-Language": "en-GB"}
+        "/api/v1/tickets", json=body, headers={**bearer(world, "kiosk"), "Accept-Language": "en-GB"}
     )
     assert ar.json()["error"]["message"] == "لا توجد قاعة باسم kitchen في هذا الفرع."
     assert en.json()["error"]["message"] == "There is no hall kitchen in this branch."
@@ -170,13 +158,15 @@ def test_idempotency_key_gives_the_same_ticket(
     client: TestClient, world: World, engine: Engine
 ) -> None:
     body = {"branch": "riyadh", "hall": "men", "service": "letter"}
-    headers = {**auth(world, "kiosk"), "Idempotency-Key": "tap-42"}
+    headers = {**bearer(world, "kiosk"), "Idempotency-Key": "tap-42"}
     first = client.post("/api/v1/tickets", json=body, headers=headers)
     again = client.post("/api/v1/tickets", json=body, headers=headers)
     assert first.status_code == 201 and again.status_code == 200
     assert first.json()["id"] == again.json()["id"]
     other = client.post(
-        "/api/v1/tickets", json=body, headers={**auth(world, "kiosk"), "Idempotency-Key": "tap-43"}
+        "/api/v1/tickets",
+        json=body,
+        headers={**bearer(world, "kiosk"), "Idempotency-Key": "tap-43"},
     )
     assert other.json()["number"] == "M-002"
     assert count(engine, Ticket) == 2
@@ -192,7 +182,9 @@ def test_call_on_closed_counter_is_409(client: TestClient, world: World, engine:
         counter.status = "closed"
         s.add(counter)
         s.commit()
-    r = client.post(f"/api/v1/counters/{counter_id}/call-next", headers=auth(world, "operator-men"))
+    r = client.post(
+        f"/api/v1/counters/{counter_id}/call-next", headers=bearer(world, "operator-men")
+    )
     assert r.status_code == 409 and r.json()["error"]["code"] == "counter_not_open"
 
 
@@ -202,7 +194,7 @@ def test_every_action_leaves_an_audit_entry(
     issue(client, world)
     client.post(
         f"/api/v1/counters/{world.counters['men'][0]}/call-next",
-        headers=auth(world, "operator-men"),
+        headers=bearer(world, "operator-men"),
     )
     with Session(engine) as s:
         actions = [a.action for a in s.exec(select(AuditEntry).order_by(AuditEntry.id))]
@@ -210,7 +202,7 @@ def test_every_action_leaves_an_audit_entry(
 
 
 def test_branches_listing(client: TestClient, world: World) -> None:
-    r = client.get("/api/v1/branches", headers=auth(world, "display-men"))
+    r = client.get("/api/v1/branches", headers=bearer(world, "display-men"))
     assert r.status_code == 200
     branches = {b["slug"]: b for b in r.json()["branches"]}
     riyadh = branches["riyadh"]
@@ -251,27 +243,26 @@ def _refs(node: object) -> list[str]:
 def test_ticket_with_phone_sends_one_sms(client: TestClient, world: World, engine: Engine) -> None:
     ticket = issue(client, world, phone="0501234567", language="en")
     backend = client.app.state.sms_backend  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 10
-    while not backend.sent and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: backend.sent, "the SMS to be sent")
     assert len(backend.sent) == 1
     sms = backend.sent[0]
     assert sms["to"] == "+966501234567"
     assert ticket["number"] in sms["body"] and ticket["tracking_url"] in sms["body"]
+
     # The backend has the message before the worker records the result: wait for that too.
-    while time.monotonic() < deadline:
+    def recorded() -> OutgoingSms | None:
         with Session(engine) as s:
             row = s.exec(select(OutgoingSms)).one()
-        if row.status != "sending":
-            break
-        time.sleep(0.05)
+        return row if row.status != "sending" else None
+
+    row = wait_until(recorded, "the worker to record the result")
     assert row.status == "sent" and row.attempts == 1
 
 
 def test_operator_actions_over_the_api(client: TestClient, world: World) -> None:
     first = issue(client, world)
     second = issue(client, world)
-    op = auth(world, "operator-men")
+    op = bearer(world, "operator-men")
     one, four = world.counters["men"][0], world.counters["men"][3]
     r = client.post(f"/api/v1/counters/{one}/call/{second['id']}", headers=op)
     assert r.status_code == 200 and r.json()["number"] == second["number"]
@@ -313,7 +304,7 @@ def test_finish_records_how_the_visit_ended(
 ) -> None:
     first = issue(client, world)
     second = issue(client, world)
-    op = auth(world, "operator-men")
+    op = bearer(world, "operator-men")
     counter = world.counters["men"][0]
     client.post(f"/api/v1/counters/{counter}/call-next", headers=op)
     r = client.post(
@@ -347,10 +338,10 @@ def test_appointment_only_services_are_not_for_walk_ins(
     r = client.post(
         "/api/v1/tickets",
         json={"branch": "riyadh", "hall": "men", "service": "complaint"},
-        headers=auth(world, "kiosk"),
+        headers=bearer(world, "kiosk"),
     )
     assert r.status_code == 422 and r.json()["error"]["code"] == "by_appointment_only"
-    listing = client.get("/api/v1/branches", headers=auth(world, "kiosk")).json()
+    listing = client.get("/api/v1/branches", headers=bearer(world, "kiosk")).json()
     modes = {s["slug"]: s["mode"] for s in listing["branches"][0]["services"]}
     assert modes["complaint"] == "appointment" and modes["letter"] == "both"
 
@@ -377,7 +368,7 @@ def test_a_called_visitor_gets_one_sms_per_counter(
     client: TestClient, world: World, engine: Engine
 ) -> None:
     ticket = issue(client, world, phone="0501234567", language="en")
-    op = auth(world, "operator-men")
+    op = bearer(world, "operator-men")
     first, second = world.counters["men"][0], world.counters["men"][1]
     assert client.post(f"/api/v1/counters/{first}/call-next", headers=op).status_code == 200
     assert client.post(f"/api/v1/counters/{first}/current/recall", headers=op).status_code == 200
@@ -401,7 +392,7 @@ def test_the_next_visitor_is_told_once_and_a_second_call_texts_nothing_new(
 ) -> None:
     first = issue(client, world, phone="0501234567")
     second = issue(client, world, phone="0551234567")
-    op = auth(world, "operator-men")
+    op = bearer(world, "operator-men")
     counter = world.counters["men"][0]
     assert client.post(f"/api/v1/counters/{counter}/call-next", headers=op).status_code == 200
     # The first visitor goes back to the queue and is called at the same counter again.

@@ -22,7 +22,7 @@ from reception.db import session_scope
 from reception.notify.models import OutgoingSms
 from reception.settings import Settings
 from tests.factories import World
-from tests.test_web import csrf, sign_in
+from tests.helpers import csrf, sign_in
 
 # 10:00 in Riyadh on a Tuesday; slots every 30 minutes from 08:00 to 16:00, two seats.
 MORNING = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)

@@ -17,7 +17,7 @@ from reception.clock import FrozenClock
 from reception.notify.models import OutgoingSms
 from reception.settings import Settings
 from tests.factories import World, open_appointments
-from tests.test_web import csrf, sign_in
+from tests.helpers import bearer, csrf, sign_in
 
 # 10:00 in Riyadh on a Tuesday; the world's branch has no opening hours (always open).
 MORNING = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
@@ -31,13 +31,9 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def app_client(settings: Settings, world: World, clock: FrozenClock) -> Iterator[TestClient]:
     with TestClient(create_app(settings, clock), raise_server_exceptions=False) as c:
-        admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
+        admin = bearer(world, "admin")
         open_appointments(c, admin)
         yield c
-
-
-def bearer(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
 
 
 def book(c: TestClient, world: World, at: datetime, hall: str = "men", **extra: object) -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import uuid
 from contextlib import AsyncExitStack
 
@@ -14,7 +13,8 @@ import pytest
 from reception.events import Event, create_broadcaster
 from reception.events.base import Feed, LocalHub, MemoryBroadcaster, Subscription
 from reception.events.redis import RedisBroadcaster
-from tests.conftest import missing
+from tests.conftest import require_postgres
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -101,16 +101,18 @@ def test_feeds_send_in_order_and_a_stuck_or_dead_socket_holds_no_one_back() -> N
             for n in range(10):
                 await asyncio.wait_for(broadcaster.publish("hall:1", f"m{n}"), timeout=1.0)
                 await asyncio.sleep(0)
-            await asyncio.sleep(0.05)
-            assert fast_got == ["SNAP", "early", *[f"m{n}" for n in range(10)]]
-            assert dead.dead and not dead.pending
+            delivered = ["SNAP", "early", *[f"m{n}" for n in range(10)]]
+            await eventually(lambda: len(fast_got) >= len(delivered), "the fast feed")
+            assert fast_got == delivered
+            await eventually(lambda: dead.dead, "the dead feed to be marked")
+            assert not dead.pending
             unstuck.set()
-            await asyncio.sleep(0.05)
+            await eventually(lambda: len(stuck_got) >= 2, "the stuck feed to resync")
             assert stuck_got == ["SNAP", "RESYNC"]
             async with broadcaster.subscribe("hall:2", idle):
                 idle.start("SNAP2")
-                await asyncio.sleep(0.4)
-            assert fast_got[12] == "SNAP2" and "HB" in fast_got[13:]
+                await eventually(lambda: "HB" in fast_got[13:], "a heartbeat on the idle feed")
+            assert fast_got[12] == "SNAP2"
         assert broadcaster.hub.subscribers == {} and not broadcaster.idle_feeds
         await broadcaster.disconnect()
 
@@ -318,11 +320,7 @@ def test_redis_subscribe_returns_only_once_redis_listens(redis_url: str) -> None
 
 @pytest.fixture
 def postgres_broadcast_url() -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        missing("PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://user:pw@host/db")
-    assert url is not None
-    return url
+    return require_postgres()
 
 
 @pytest.mark.postgres

@@ -24,7 +24,7 @@ from reception.notify.worker import send_due
 from reception.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import World
-from tests.test_web import csrf, sign_in
+from tests.helpers import bearer, csrf, sign_in
 
 START = datetime(2031, 3, 4, 7, 0, tzinfo=UTC)  # 10:00 in Riyadh
 CITIZEN = "1000000008"
@@ -58,10 +58,6 @@ def frozen_settings(database_url: str, tmp_path: Any) -> Settings:
 def app_client(frozen_settings: Settings, world: World, moments: Moments) -> Iterator[TestClient]:
     with TestClient(create_app(frozen_settings, moments.clock), raise_server_exceptions=False) as c:
         yield c
-
-
-def auth(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
 
 
 def ok(response: Any, status: int = 200) -> dict[str, Any]:
@@ -104,8 +100,8 @@ def test_every_stored_time_comes_from_the_frozen_clock(
 ) -> None:
     c = app_client
     before = stamps(engine)
-    admin, kiosk = auth(world, "admin"), auth(world, "kiosk")
-    men, women = auth(world, "operator-men"), auth(world, "operator-women")
+    admin, kiosk = bearer(world, "admin"), bearer(world, "kiosk")
+    men, women = bearer(world, "operator-men"), bearer(world, "operator-women")
 
     # An administrator adds an account and a device token; policy for appointments.
     ok(

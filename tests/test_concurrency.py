@@ -40,7 +40,7 @@ from reception.queue.setup import add_counter
 from tests.factories import World
 from tests.servers import reception_server
 
-pytestmark = pytest.mark.timeout(420)
+pytestmark = [pytest.mark.timeout(420), pytest.mark.stress]
 
 T = TypeVar("T")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -20,7 +19,7 @@ from reception.clock import FrozenClock
 from reception.queue.models import Counter, Ticket
 from reception.settings import Settings
 from tests.factories import World
-from tests.test_web import csrf, sign_in
+from tests.helpers import bearer, csrf, issue, sign_in
 
 DAY = "2026-11-23"
 
@@ -34,17 +33,6 @@ def clock() -> FrozenClock:
 def app_client(settings: Settings, world: World, clock: FrozenClock) -> Iterator[TestClient]:
     with TestClient(create_app(settings, clock), raise_server_exceptions=False) as c:
         yield c
-
-
-def auth(world: World, name: str = "operator-men") -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
-
-
-def issue(c: TestClient, world: World, service: str = "letter") -> dict[str, Any]:
-    body = {"branch": "riyadh", "hall": "men", "service": service}
-    r = c.post("/api/v1/tickets", json=body, headers=auth(world, "kiosk"))
-    assert r.status_code == 201, r.text
-    return dict(r.json())
 
 
 def row(engine: Engine, ticket_id: int) -> Ticket:
@@ -70,9 +58,14 @@ def test_call_next_with_a_ticket_open_is_refused_with_the_ticket(
     first, second = issue(app_client, world), issue(app_client, world)
     counter = world.counters["men"][0]
     url = f"/api/v1/counters/{counter}"
-    assert app_client.post(f"{url}/call-next", headers=auth(world)).status_code == 200
+    assert (
+        app_client.post(f"{url}/call-next", headers=bearer(world, "operator-men")).status_code
+        == 200
+    )
 
-    r = app_client.post(f"{url}/call-next", headers={**auth(world), "Accept-Language": "en"})
+    r = app_client.post(
+        f"{url}/call-next", headers={**bearer(world, "operator-men"), "Accept-Language": "en"}
+    )
     assert r.status_code == 409, r.text
     body = r.json()
     assert body["error"]["code"] == "current_open"
@@ -85,7 +78,7 @@ def test_call_next_with_a_ticket_open_is_refused_with_the_ticket(
         "counter": 1,
         "called_at": "2026-11-23T07:00:00+00:00",
     }
-    r = app_client.post(f"{url}/call/{second['id']}", headers=auth(world))
+    r = app_client.post(f"{url}/call/{second['id']}", headers=bearer(world, "operator-men"))
     assert r.status_code == 409 and r.json()["error"]["code"] == "current_open"
     assert r.json()["ticket"]["id"] == first["id"]
     assert "مفتوحة" in r.json()["error"]["message"]  # Arabic unless asked otherwise
@@ -118,9 +111,16 @@ def test_each_choice_records_how_the_visit_ended(
     sign_in(app_client, "display-men")
     with app_client.websocket_connect("/display/ws?hall=men") as ws:
         seq = ws.receive_json()["seq"]
-        assert app_client.post(f"{url}/call-next", headers=auth(world)).status_code == 200
+        assert (
+            app_client.post(f"{url}/call-next", headers=bearer(world, "operator-men")).status_code
+            == 200
+        )
         assert ws.receive_json()["type"] == "ticket.called"
-        r = app_client.post(f"{url}/call-next", json={"close_current": choice}, headers=auth(world))
+        r = app_client.post(
+            f"{url}/call-next",
+            json={"close_current": choice},
+            headers=bearer(world, "operator-men"),
+        )
         assert r.status_code == 200, r.text
         # A ticket sent back keeps its place but is not called again by the same press.
         assert r.json()["number"] == "M-002"
@@ -133,7 +133,8 @@ def test_each_choice_records_how_the_visit_ended(
     if choice == "return":
         assert ticket.counter_id is None and ticket.finished_at is None
         r = app_client.post(
-            f"/api/v1/counters/{world.counters['men'][1]}/call-next", headers=auth(world)
+            f"/api/v1/counters/{world.counters['men'][1]}/call-next",
+            headers=bearer(world, "operator-men"),
         )
         assert r.json()["number"] == "M-001"  # first in line for the next counter
     else:
@@ -144,18 +145,22 @@ def test_each_choice_records_how_the_visit_ended(
 def test_an_unknown_choice_is_a_clear_422(app_client: TestClient, world: World) -> None:
     issue(app_client, world)
     url = f"/api/v1/counters/{world.counters['men'][0]}"
-    app_client.post(f"{url}/call-next", headers=auth(world))
+    app_client.post(f"{url}/call-next", headers=bearer(world, "operator-men"))
     for path, body in (
         ("call-next", {"close_current": "vanished"}),
         ("status", {"action": "close", "close_current": "SERVED"}),
     ):
         r = app_client.post(
-            f"{url}/{path}", json=body, headers={**auth(world), "Accept-Language": "en"}
+            f"{url}/{path}",
+            json=body,
+            headers={**bearer(world, "operator-men"), "Accept-Language": "en"},
         )
         assert r.status_code == 422, r.text
         assert r.json()["error"]["code"] == "bad_close_current"
         assert "served, no_show or return" in r.json()["error"]["message"]
-    r = app_client.post(f"{url}/call-next", json={"close": "served"}, headers=auth(world))
+    r = app_client.post(
+        f"{url}/call-next", json={"close": "served"}, headers=bearer(world, "operator-men")
+    )
     assert r.status_code == 422  # a misspelt field is not silently ignored
 
 
@@ -164,17 +169,21 @@ def test_a_visitor_being_served_cannot_be_a_no_show(
 ) -> None:
     first, second = issue(app_client, world), issue(app_client, world)
     url = f"/api/v1/counters/{world.counters['men'][0]}"
-    app_client.post(f"{url}/call-next", headers=auth(world))
-    app_client.post(f"{url}/current/start", headers=auth(world))
+    app_client.post(f"{url}/call-next", headers=bearer(world, "operator-men"))
+    app_client.post(f"{url}/current/start", headers=bearer(world, "operator-men"))
     for choice in ("no_show", "return"):
         r = app_client.post(
-            f"{url}/call/{second['id']}", json={"close_current": choice}, headers=auth(world)
+            f"{url}/call/{second['id']}",
+            json={"close_current": choice},
+            headers=bearer(world, "operator-men"),
         )
         assert r.status_code == 409 and r.json()["error"]["code"] == "illegal_transition"
     assert row(engine, first["id"]).status == "serving"
     assert row(engine, second["id"]).status == "waiting"  # the whole press was undone
     r = app_client.post(
-        f"{url}/call/{second['id']}", json={"close_current": "served"}, headers=auth(world)
+        f"{url}/call/{second['id']}",
+        json={"close_current": "served"},
+        headers=bearer(world, "operator-men"),
     )
     assert r.status_code == 200 and r.json()["number"] == "M-002"
     assert (row(engine, first["id"]).status, row(engine, first["id"]).outcome) == (
@@ -188,9 +197,11 @@ def test_calling_a_chosen_ticket_closes_the_open_one_as_said(
 ) -> None:
     first, _, third = (issue(app_client, world) for _ in range(3))
     url = f"/api/v1/counters/{world.counters['men'][0]}"
-    app_client.post(f"{url}/call-next", headers=auth(world))
+    app_client.post(f"{url}/call-next", headers=bearer(world, "operator-men"))
     r = app_client.post(
-        f"{url}/call/{third['id']}", json={"close_current": "no_show"}, headers=auth(world)
+        f"{url}/call/{third['id']}",
+        json={"close_current": "no_show"},
+        headers=bearer(world, "operator-men"),
     )
     assert r.status_code == 200 and r.json()["number"] == "M-003"
     assert row(engine, first["id"]).status == "no_show"
@@ -203,25 +214,37 @@ def test_closing_a_counter_with_a_ticket_open(
     first = issue(app_client, world)
     counter = world.counters["men"][0]
     url = f"/api/v1/counters/{counter}"
-    app_client.post(f"{url}/call-next", headers=auth(world))
-    r = app_client.post(f"{url}/status", json={"action": "close"}, headers=auth(world))
+    app_client.post(f"{url}/call-next", headers=bearer(world, "operator-men"))
+    r = app_client.post(
+        f"{url}/status", json={"action": "close"}, headers=bearer(world, "operator-men")
+    )
     assert r.status_code == 409 and r.json()["error"]["code"] == "current_open"
     assert r.json()["ticket"]["number"] == "M-001"
     assert counter_status(engine, counter) == "open"
-    r = app_client.post(f"{url}/status", json={"action": "pause"}, headers=auth(world))
+    r = app_client.post(
+        f"{url}/status", json={"action": "pause"}, headers=bearer(world, "operator-men")
+    )
     assert r.status_code == 200  # a pause keeps the visitor
     r = app_client.post(
-        f"{url}/status", json={"action": "close", "close_current": "return"}, headers=auth(world)
+        f"{url}/status",
+        json={"action": "close", "close_current": "return"},
+        headers=bearer(world, "operator-men"),
     )
     assert r.status_code == 200 and r.json()["status"] == "closed"
     assert row(engine, first["id"]).status == "waiting"
-    r = app_client.post(f"{url}/status", json={"action": "open"}, headers=auth(world))
+    r = app_client.post(
+        f"{url}/status", json={"action": "open"}, headers=bearer(world, "operator-men")
+    )
     assert r.status_code == 200
     # With nothing open, no choice is needed (and one given is not used).
-    r = app_client.post(f"{url}/call-next", json={"close_current": "no_show"}, headers=auth(world))
+    r = app_client.post(
+        f"{url}/call-next", json={"close_current": "no_show"}, headers=bearer(world, "operator-men")
+    )
     assert r.json()["number"] == "M-001"
     r = app_client.post(
-        f"{url}/status", json={"action": "close", "close_current": "served"}, headers=auth(world)
+        f"{url}/status",
+        json={"action": "close", "close_current": "served"},
+        headers=bearer(world, "operator-men"),
     )
     assert r.status_code == 200
     assert (row(engine, first["id"]).status, row(engine, first["id"]).outcome) == (
@@ -237,17 +260,25 @@ def test_a_visitor_who_never_came_counts_as_a_no_show_not_as_served(
         issue(app_client, world)
     counter = world.counters["men"][0]
     url = f"/api/v1/counters/{counter}"
-    app_client.post(f"{url}/call-next", headers=auth(world))  # M-001 never comes
-    app_client.post(f"{url}/call-next", json={"close_current": "no_show"}, headers=auth(world))
-    app_client.post(f"{url}/current/start", headers=auth(world))  # M-002 is served
-    app_client.post(f"{url}/call-next", json={"close_current": "served"}, headers=auth(world))
+    app_client.post(f"{url}/call-next", headers=bearer(world, "operator-men"))  # M-001 never comes
     app_client.post(
-        f"{url}/status", json={"action": "close", "close_current": "no_show"}, headers=auth(world)
+        f"{url}/call-next", json={"close_current": "no_show"}, headers=bearer(world, "operator-men")
+    )
+    app_client.post(
+        f"{url}/current/start", headers=bearer(world, "operator-men")
+    )  # M-002 is served
+    app_client.post(
+        f"{url}/call-next", json={"close_current": "served"}, headers=bearer(world, "operator-men")
+    )
+    app_client.post(
+        f"{url}/status",
+        json={"action": "close", "close_current": "no_show"},
+        headers=bearer(world, "operator-men"),
     )
     r = app_client.get(
         "/api/v1/reports/summary",
         params={"date_from": DAY, "date_to": DAY},
-        headers=auth(world, "supervisor"),
+        headers=bearer(world, "supervisor"),
     )
     assert r.status_code == 200, r.text
     visitors = r.json()["visitors"]
@@ -393,7 +424,7 @@ def test_a_supervisor_closes_a_busy_counter_with_the_same_choice(
 ) -> None:
     first = issue(app_client, world)
     counter = world.counters["men"][1]
-    app_client.post(f"/api/v1/counters/{counter}/call-next", headers=auth(world))
+    app_client.post(f"/api/v1/counters/{counter}/call-next", headers=bearer(world, "operator-men"))
     sign_in(app_client, "supervisor")
     page = app_client.get("/staff/supervise").text
     assert f'action="/staff/counters/{counter}/close-current"' in page

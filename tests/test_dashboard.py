@@ -16,7 +16,7 @@ from reception.app import create_app
 from reception.clock import FrozenClock
 from reception.settings import Settings
 from tests.factories import World
-from tests.test_web import sign_in
+from tests.helpers import bearer, issue, sign_in
 
 START = datetime(2024, 3, 10, 6, 0, tzinfo=UTC)  # 09:00 in Riyadh, a Sunday
 CITIZEN = "1000000008"
@@ -33,17 +33,6 @@ def app_client(settings: Settings, world: World, clock: FrozenClock) -> Iterator
         yield c
 
 
-def auth(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
-
-
-def issue(client: TestClient, world: World, hall: str, service: str) -> dict[str, Any]:
-    body = {"branch": "riyadh", "hall": hall, "service": service}
-    r = client.post("/api/v1/tickets", json=body, headers=auth(world, "kiosk"))
-    assert r.status_code == 201, r.text
-    return dict(r.json())
-
-
 def counter_post(
     client: TestClient, world: World, hall: str, index: int, path: str, body: Any = None
 ) -> dict[str, Any]:
@@ -51,7 +40,7 @@ def counter_post(
     r = client.post(
         f"/api/v1/counters/{counter}/{path}",
         json=body,
-        headers=auth(world, f"operator-{hall}"),
+        headers=bearer(world, f"operator-{hall}"),
     )
     assert r.status_code == 200, r.text
     return dict(r.json())
@@ -61,11 +50,11 @@ def known_day(client: TestClient, world: World, clock: FrozenClock) -> None:
     """Men: three tickets, one served (wait 5, service 4), one not come (wait 10), one
     waiting since the start; a counter paused. Women: two tickets, one served (wait 10,
     service 6), one waiting since the start. One letter registered and routed."""
-    issue(client, world, "men", "letter")
-    issue(client, world, "men", "enquiry")
-    issue(client, world, "men", "letter")
-    issue(client, world, "women", "letter")
-    issue(client, world, "women", "complaint")
+    issue(client, world, hall="men", service="letter")
+    issue(client, world, hall="men", service="enquiry")
+    issue(client, world, hall="men", service="letter")
+    issue(client, world, hall="women", service="letter")
+    issue(client, world, hall="women", service="complaint")
     clock.advance(minutes=5)
     assert counter_post(client, world, "men", 0, "call-next")["number"] == "M-001"
     counter_post(client, world, "men", 0, "current/start")
@@ -88,13 +77,13 @@ def known_day(client: TestClient, world: World, clock: FrozenClock) -> None:
         "subject": "طلب إصدار هوية وطنية بدل فاقد",
         "body": "فقدت بطاقة الهوية الوطنية وأرجو إصدار بدل فاقد.",
     }
-    r = client.post("/api/v1/letters", json=letter, headers=auth(world, "operator-men"))
+    r = client.post("/api/v1/letters", json=letter, headers=bearer(world, "operator-men"))
     assert r.status_code == 201, r.text
     reference = r.json()["reference"]
     r = client.post(
         f"/api/v1/letters/{reference}/classify",
         json={"category": "request_civil"},
-        headers=auth(world, "operator-men"),
+        headers=bearer(world, "operator-men"),
     )
     assert r.status_code == 200 and r.json()["status"] == "routed", r.text
     clock.advance(minutes=4)
@@ -235,7 +224,7 @@ def test_socket_says_changed_after_a_ticket(app_client: TestClient, world: World
     sign_in(app_client, "supervisor")
     with app_client.websocket_connect("/staff/dashboard/ws") as ws:
         assert json.loads(ws.receive_text()) == {"type": "changed"}  # on connect
-        issue(app_client, world, "women", "letter")
+        issue(app_client, world, hall="women", service="letter")
         assert json.loads(ws.receive_text()) == {"type": "changed"}
     figures = app_client.get("/staff/dashboard/figures").json()
     assert hall(figures, "women")["waiting"] == 1
@@ -256,7 +245,7 @@ def test_a_burst_of_changes_is_one_notice(app_client: TestClient, world: World) 
     with app_client.websocket_connect("/staff/dashboard/ws") as ws:
         assert json.loads(ws.receive_text())["type"] == "changed"
         for _ in range(3):
-            issue(app_client, world, "men", "letter")
+            issue(app_client, world, hall="men", service="letter")
         assert json.loads(ws.receive_text())["type"] == "changed"
     data = app_client.get("/staff/dashboard/figures").json()
     assert hall(data, "men")["waiting"] == 3

@@ -43,6 +43,7 @@ from tests.dayplan import DayPlan
 from tests.dayworld import DAY, MOBILE, Api, local, set_up
 from tests.factories import World as Seeded
 from tests.fake_twilio import FakeTwilio, serve_fake_twilio
+from tests.helpers import wait_until
 from tests.test_sms import twilio_settings
 from tests.test_stats import _xlsx_rows
 
@@ -294,17 +295,17 @@ def compare(api: Api, ledger: Ledger, moment: str, now: Any) -> int:
 
 def wait_for_the_outbox(engine: Engine) -> None:
     """The SMS worker sends in the background: wait until the outbox is empty."""
-    for _ in range(600):
+
+    def empty() -> bool:
         with Session(engine) as s:
             left = s.exec(
                 select(func.count())
                 .select_from(OutgoingSms)
                 .where(OutgoingSms.status.in_(("pending", "sending")))
             ).one()  # type: ignore[attr-defined]
-        if left == 0:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{left} SMS still unsent")
+        return left == 0
+
+    wait_until(empty, "the outbox to empty", timeout=30)
 
 
 def report_deliveries(api: Api, fake: FakeTwilio, ledger: Ledger) -> None:

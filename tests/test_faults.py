@@ -33,7 +33,7 @@ from reception.db import make_engine, session_scope
 from reception.notify.models import OutgoingSms
 from reception.queue.models import Hall, Ticket, TicketSequence
 from tests.browser import free_port
-from tests.conftest import SeededDatabase, missing
+from tests.conftest import SeededDatabase, missing, uses_backend
 from tests.servers import api, login_cookie, next_message, open_display, reception_server
 from tests.test_multiworker import issue_and_call, server_env, wait_for_workers
 
@@ -180,6 +180,7 @@ def _check_stored(s: Session) -> Stored:
     return Stored(tickets, by_key, event_seq)
 
 
+@pytest.mark.stress
 def test_kill_9_in_a_burst_of_check_ins_loses_or_splits_nothing(
     seeded: SeededDatabase, tmp_path: Path
 ) -> None:
@@ -331,6 +332,7 @@ class RedisServer:
 
 @contextmanager
 def redis_server() -> Iterator[RedisServer]:
+    uses_backend("redis")
     binary = shutil.which("redis-server") or (
         "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
     )
@@ -410,6 +412,7 @@ RECOVERY_SECONDS = 30.0
 
 
 @pytest.mark.redis
+@pytest.mark.stress
 @pytest.mark.timeout(120)
 def test_displays_recover_when_redis_restarts(seeded: SeededDatabase, tmp_path: Path) -> None:
     """Two workers share a Redis that is killed and started again on the same port while

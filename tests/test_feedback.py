@@ -21,7 +21,7 @@ from reception.notify.models import OutgoingSms, SmsOptOut
 from reception.queue.models import Ticket
 from reception.settings import Settings
 from tests.factories import World
-from tests.test_web import csrf, sign_in
+from tests.helpers import bearer, csrf, issue, sign_in
 
 # 10:00 in Riyadh on a Tuesday.
 MORNING = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
@@ -38,28 +38,17 @@ def c(settings: Settings, world: World, clock: FrozenClock) -> Iterator[TestClie
         yield client
 
 
-def auth(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
-
-
-def issue(c: TestClient, world: World, **body: Any) -> dict[str, Any]:
-    payload = {"branch": "riyadh", "hall": "men", "service": "letter", **body}
-    r = c.post("/api/v1/tickets", json=payload, headers=auth(world, "kiosk"))
-    assert r.status_code == 201, r.text
-    return dict(r.json())
-
-
 def serve(c: TestClient, world: World, counter: int, operator: str = "operator-men") -> str:
     """Call the next visitor to the counter and finish the visit; the number served."""
-    called = c.post(f"/api/v1/counters/{counter}/call-next", headers=auth(world, operator))
+    called = c.post(f"/api/v1/counters/{counter}/call-next", headers=bearer(world, operator))
     assert called.status_code == 200, called.text
-    finished = c.post(f"/api/v1/counters/{counter}/current/finish", headers=auth(world, operator))
+    finished = c.post(f"/api/v1/counters/{counter}/current/finish", headers=bearer(world, operator))
     assert finished.status_code == 200, finished.text
     return str(called.json()["number"])
 
 
 def rate(c: TestClient, world: World, token: str = "kiosk", **body: Any) -> Any:
-    return c.post("/api/v1/ratings", json=body, headers=auth(world, token))
+    return c.post("/api/v1/ratings", json=body, headers=bearer(world, token))
 
 
 def ratings(engine: Engine) -> list[Rating]:
@@ -92,7 +81,7 @@ def test_a_served_visit_is_rated_once(c: TestClient, world: World, engine: Engin
         again = c.post(
             "/api/v1/ratings",
             json={"ticket": ticket["id"], "score": 1},
-            headers={**auth(world, "kiosk"), "Accept-Language": language},
+            headers={**bearer(world, "kiosk"), "Accept-Language": language},
         )
         assert again.status_code == 409
         error = again.json()["error"]
@@ -105,10 +94,10 @@ def test_only_a_finished_visit_can_be_rated(c: TestClient, world: World, engine:
     r = rate(c, world, ticket=waiting["number"], score=4)
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_finished"
     counter = world.counters["men"][0]
-    c.post(f"/api/v1/counters/{counter}/call-next", headers=auth(world, "operator-men"))
+    c.post(f"/api/v1/counters/{counter}/call-next", headers=bearer(world, "operator-men"))
     r = rate(c, world, ticket=waiting["id"], score=4)  # called, not yet served
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_finished"
-    c.post(f"/api/v1/counters/{counter}/current/no-show", headers=auth(world, "operator-men"))
+    c.post(f"/api/v1/counters/{counter}/current/no-show", headers=bearer(world, "operator-men"))
     r = rate(c, world, ticket=waiting["id"], score=4)
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_finished"
     r = rate(c, world, ticket="M-999", score=4)

@@ -25,7 +25,7 @@ from reception.letters.models import Letter
 from reception.queue.models import Branch, Hall, Ticket
 from reception.settings import Settings
 from tests.factories import World
-from tests.test_web import csrf, sign_in
+from tests.helpers import bearer, csrf, sign_in
 
 MORNING = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)  # 10:00 in Riyadh, a Tuesday
 LATER = (MORNING + timedelta(hours=2)).isoformat()
@@ -44,10 +44,6 @@ LETTER = {
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(MORNING)
-
-
-def bearer(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
 
 
 @dataclass

@@ -22,6 +22,7 @@ from reception.queue.actions import issue_ticket
 from reception.queue.models import Ticket, TicketSequence
 from reception.web import GroupCommit
 from tests.factories import World, build_world
+from tests.helpers import eventually
 
 
 @pytest.fixture
@@ -291,14 +292,14 @@ def test_a_request_that_goes_away_is_not_run_or_its_committed_events_still_go_ou
     async def scenario() -> None:
         writer = GroupCommit(engine, anyio.CapacityLimiter(1), orphaned)
         running = asyncio.create_task(writer.run(job("running", block=True)))
-        while not started.is_set():  # the first batch is in the writer thread now
-            await asyncio.sleep(0.01)
+        # the first batch is in the writer thread now
+        await eventually(started.is_set, "the first batch to start")
         queued = asyncio.create_task(writer.run(job("queued")))
         after = asyncio.create_task(writer.run(job("after")))
-        await asyncio.sleep(0.05)
+        await eventually(lambda: len(writer.pending) == 2, "two requests to queue")
         queued.cancel()  # waiting for the writer: must not run
         running.cancel()  # being committed: stands
-        await asyncio.sleep(0.05)
+        await eventually(lambda: queued.done() and running.done(), "the cancellations")
         release.set()
         assert await after == "after"
         for task in (queued, running):

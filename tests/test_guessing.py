@@ -24,8 +24,8 @@ from reception.clock import FrozenClock
 from reception.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import PASSWORD, World
+from tests.helpers import bearer, csrf, sign_in
 from tests.test_appointments import MORNING, book
-from tests.test_web import csrf, sign_in
 
 STRANGER = ("198.51.100.7", 40000)
 OWNER = ("203.0.113.20", 40000)
@@ -196,7 +196,7 @@ def booked(app: Any, world: World) -> dict[str, Any]:
             "slot_minutes": 5,
             "capacity": 3,
         },
-        headers={"Authorization": f"Bearer {world.tokens['admin']}"},
+        headers=bearer(world, "admin"),
     )
     assert r.status_code == 201, r.text
     return book(c, world, MORNING + timedelta(minutes=10))

@@ -3,7 +3,6 @@ behave as documented."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,21 +13,7 @@ from reception.app import create_app
 from reception.settings import Settings, _stored_secret
 from tests.conftest import make_settings
 from tests.factories import PASSWORD, World
-
-
-def auth(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
-
-
-def sign_in(client: TestClient, username: str) -> str:
-    page = client.get("/staff/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token
-    client.post(
-        "/staff/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)},
-    )
-    return token.group(1)
+from tests.helpers import bearer, csrf, sign_in
 
 
 def test_an_empty_or_short_secret_key_is_refused(tmp_path: Path) -> None:
@@ -44,7 +29,7 @@ def test_an_empty_or_short_secret_key_is_refused(tmp_path: Path) -> None:
 
 
 def test_huge_and_odd_ids_are_404(client: TestClient, world: World) -> None:
-    op = auth(world, "operator-men")
+    op = bearer(world, "operator-men")
     for path in (
         "/api/v1/counters/99999999999999999999/call-next",
         "/api/v1/counters/-1/call-next",
@@ -63,14 +48,14 @@ def test_huge_and_odd_ids_are_404(client: TestClient, world: World) -> None:
 
 
 def test_bodies_that_are_not_plain_json_are_refused(client: TestClient, world: World) -> None:
-    headers = {**auth(world, "kiosk"), "Content-Type": "application/json"}
+    headers = {**bearer(world, "kiosk"), "Content-Type": "application/json"}
     deep = b"[" * 100_000 + b"]" * 100_000
     r = client.post("/api/v1/tickets", content=deep, headers=headers)
     assert r.status_code in (413, 422) and "error" in r.json()
     r = client.post(
         "/api/v1/tickets",
         content=b'{"branch": "riyadh", "hall": "men", "service": "letter"}',
-        headers={**auth(world, "kiosk"), "Content-Type": "text/plain; x=json"},
+        headers={**bearer(world, "kiosk"), "Content-Type": "text/plain; x=json"},
     )
     assert r.status_code == 422 and r.json()["error"]["code"] == "bad_content_type"
     r = client.post(
@@ -98,7 +83,7 @@ def test_the_api_takes_bearer_tokens_only(client: TestClient, world: World) -> N
 
 
 def test_an_idempotency_key_belongs_to_one_ticket(client: TestClient, world: World) -> None:
-    headers = {**auth(world, "kiosk"), "Idempotency-Key": "k-1"}
+    headers = {**bearer(world, "kiosk"), "Idempotency-Key": "k-1"}
     body = {"branch": "riyadh", "hall": "men", "service": "letter"}
     assert client.post("/api/v1/tickets", json=body, headers=headers).status_code == 201
     r = client.post("/api/v1/tickets", json={**body, "hall": "women"}, headers=headers)
@@ -108,14 +93,14 @@ def test_an_idempotency_key_belongs_to_one_ticket(client: TestClient, world: Wor
 def test_branch_listing_shows_only_the_tokens_branch(client: TestClient, world: World) -> None:
     slugs = [
         b["slug"]
-        for b in client.get("/api/v1/branches", headers=auth(world, "kiosk-jeddah")).json()[
+        for b in client.get("/api/v1/branches", headers=bearer(world, "kiosk-jeddah")).json()[
             "branches"
         ]
     ]
     assert slugs == ["jeddah"]
     slugs = [
         b["slug"]
-        for b in client.get("/api/v1/branches", headers=auth(world, "admin")).json()["branches"]
+        for b in client.get("/api/v1/branches", headers=bearer(world, "admin")).json()["branches"]
     ]
     assert slugs == ["riyadh", "jeddah"]
 
@@ -150,9 +135,11 @@ def test_sign_in_again_returns_to_the_page_with_its_query(client: TestClient) ->
 
 def test_wrong_passwords_lock_the_username_for_a_while(client: TestClient) -> None:
     page = client.get("/staff/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token
-    form = {"username": "operator-men", "password": "wrong-password!", "csrf_token": token.group(1)}
+    form = {
+        "username": "operator-men",
+        "password": "wrong-password!",
+        "csrf_token": csrf(page.text),
+    }
     for _ in range(5):
         assert client.post("/staff/login", data=form).status_code == 401
     r = client.post("/staff/login", data={**form, "password": PASSWORD})

@@ -11,12 +11,7 @@ from starlette.testclient import TestClient
 
 from reception.inputs import EARLIEST_DAY, digits_only, latest_day, to_id, to_int
 from tests.factories import World
-from tests.test_web import csrf, sign_in
-
-
-def auth(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
-
+from tests.helpers import bearer, csrf, sign_in
 
 # --- the rules ---------------------------------------------------------------------------
 
@@ -71,7 +66,7 @@ def test_unicode_digits_in_paths_are_404_without_signing_in(client: TestClient, 
 
 
 def test_unicode_digits_in_the_api_are_4xx(client: TestClient, world: World) -> None:
-    desk = auth(world, "operator-men")
+    desk = bearer(world, "operator-men")
     r = client.post("/api/v1/counters/1²/call-next", headers=desk)
     assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_counter"
     r = client.get("/api/v1/letters?limit=²", headers=desk)
@@ -81,7 +76,7 @@ def test_unicode_digits_in_the_api_are_4xx(client: TestClient, world: World) -> 
     r = client.get("/api/v1/letters/1²/meeting-requests", headers=desk)
     assert r.status_code == 404, r.text
     r = client.post(
-        "/api/v1/ratings", json={"ticket": "²", "score": 4}, headers=auth(world, "kiosk")
+        "/api/v1/ratings", json={"ticket": "²", "score": 4}, headers=bearer(world, "kiosk")
     )
     assert r.status_code == 422 and r.json()["error"]["code"] == "bad_ticket_number"
 
@@ -129,7 +124,7 @@ def test_nul_in_a_login_is_422(client: TestClient) -> None:
 
 
 def test_nul_in_json_is_422_and_newlines_in_text_are_kept(client: TestClient, world: World) -> None:
-    desk = auth(world, "operator-men")
+    desk = bearer(world, "operator-men")
     letter = {
         "branch": "riyadh",
         "hall": "men",
@@ -173,12 +168,12 @@ def test_nul_in_json_is_422_and_newlines_in_text_are_kept(client: TestClient, wo
     ],
 )
 def test_dates_outside_the_window_are_422(client: TestClient, world: World, url: str) -> None:
-    r = client.get(url, headers=auth(world, "admin"))
+    r = client.get(url, headers=bearer(world, "admin"))
     assert r.status_code == 422, r.text
 
 
 def test_bookings_in_year_9999_are_422(client: TestClient, world: World) -> None:
-    admin = auth(world, "admin")
+    admin = bearer(world, "admin")
     for starts_at in ("9999-12-31T23:59:00+03:00", "0001-01-01T00:00:00+03:00"):
         r = client.post(
             "/api/v1/appointments",
@@ -206,12 +201,12 @@ def test_bookings_in_year_9999_are_422(client: TestClient, world: World) -> None
 
 
 def test_json_integers_are_strict_and_bounded(client: TestClient, world: World) -> None:
-    desk = auth(world, "operator-men")
+    desk = bearer(world, "operator-men")
     counter = world.counters["men"][0]
     client.post(
         "/api/v1/tickets",
         json={"branch": "riyadh", "hall": "men", "service": "letter"},
-        headers=auth(world, "kiosk"),
+        headers=bearer(world, "kiosk"),
     )
     assert client.post(f"/api/v1/counters/{counter}/call-next", headers=desk).status_code == 200
     for value in (9223372036854775808, True, "1", 0, -1, 1.5):
@@ -221,7 +216,7 @@ def test_json_integers_are_strict_and_bounded(client: TestClient, world: World) 
             headers=desk,
         )
         assert r.status_code == 422, (value, r.text)
-    r = client.put("/api/v1/halls/1/display", json={"volume": True}, headers=auth(world, "admin"))
+    r = client.put("/api/v1/halls/1/display", json={"volume": True}, headers=bearer(world, "admin"))
     assert r.status_code == 422
 
 
@@ -229,7 +224,7 @@ def test_json_integers_are_strict_and_bounded(client: TestClient, world: World) 
 
 
 def test_405_says_what_is_allowed(client: TestClient, world: World) -> None:
-    r = client.delete("/api/v1/tickets", headers=auth(world, "kiosk"))
+    r = client.delete("/api/v1/tickets", headers=bearer(world, "kiosk"))
     assert r.status_code == 405 and r.headers["allow"] == "POST"
     r = client.delete("/r/sometoken")
     assert r.status_code == 405

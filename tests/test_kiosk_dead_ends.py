@@ -20,8 +20,8 @@ from reception.db import session_scope
 from reception.queue.models import Ticket
 from reception.settings import Settings
 from tests.factories import World, open_appointments
+from tests.helpers import bearer, csrf, sign_in
 from tests.test_appointments import MORNING, book
-from tests.test_web import csrf, sign_in
 
 WALK_IN = 'href="/kiosk?hall=men&amp;service=letter"'
 
@@ -34,7 +34,7 @@ def frozen() -> FrozenClock:
 @pytest.fixture
 def kiosk(settings: Settings, world: World, frozen: FrozenClock) -> Iterator[TestClient]:
     with TestClient(create_app(settings, frozen), raise_server_exceptions=False) as c:
-        open_appointments(c, {"Authorization": f"Bearer {world.tokens['admin']}"})
+        open_appointments(c, bearer(world, "admin"))
         yield c
 
 
@@ -69,7 +69,7 @@ def test_cancelled_and_late_appointments_offer_an_ordinary_ticket(
     cancelled = book(kiosk, world, MORNING + timedelta(minutes=10))
     r = kiosk.post(
         f"/api/v1/appointments/{cancelled['id']}/cancel",
-        headers={"Authorization": f"Bearer {world.tokens['supervisor']}"},
+        headers=bearer(world, "supervisor"),
     )
     assert r.status_code == 200, r.text
     late = book(kiosk, world, MORNING + timedelta(minutes=20))

@@ -12,13 +12,10 @@ from starlette.testclient import TestClient
 
 from reception.notify.models import OutgoingSms
 from tests.factories import World
+from tests.helpers import bearer
 
 CITIZEN = "1000000008"  # a valid national ID (Luhn check digit)
 RESIDENT = "2000000006"
-
-
-def auth(world: World, name: str, **extra: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}", **extra}
 
 
 def register(client: TestClient, world: World, **fields: Any) -> dict[str, Any]:
@@ -34,7 +31,7 @@ def register(client: TestClient, world: World, **fields: Any) -> dict[str, Any]:
         **fields,
     }
     token = "operator-women" if body.get("hall") == "women" else "operator-men"
-    r = client.post("/api/v1/letters", json=body, headers=auth(world, token))
+    r = client.post("/api/v1/letters", json=body, headers=bearer(world, token))
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -50,13 +47,13 @@ def test_a_letter_goes_from_the_desk_to_the_department_and_back_to_the_citizen(
     ref = letter["reference"]
     assert ref.startswith("L-20") and letter["status"] == "received"
     assert "/l/" in letter["tracking_url"] and ref not in letter["tracking_url"]
-    op = auth(world, "operator-men")
+    op = bearer(world, "operator-men")
     r = post(client, f"/api/v1/letters/{ref}/classify", op, {"category": "request_civil"})
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "routed" and r.json()["department"] == "civil_affairs"
 
-    officer = auth(world, "officer")
-    other = auth(world, "officer-traffic")
+    officer = bearer(world, "officer")
+    other = bearer(world, "officer-traffic")
     assert client.get(f"/api/v1/letters/{ref}", headers=other).status_code == 404
     assert client.get("/api/v1/letters", headers=other).json()["letters"] == []
     listed = client.get("/api/v1/letters?status=routed", headers=officer).json()["letters"]
@@ -100,7 +97,7 @@ def test_a_letter_goes_from_the_desk_to_the_department_and_back_to_the_citizen(
 
 
 def test_routing_rules_parents_overrides_and_returns(client: TestClient, world: World) -> None:
-    op = auth(world, "operator-men")
+    op = bearer(world, "operator-men")
     ref = register(client, world)["reference"]
     r = post(client, f"/api/v1/letters/{ref}/classify", op, {"category": "complaint"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "category_has_children"
@@ -111,7 +108,7 @@ def test_routing_rules_parents_overrides_and_returns(client: TestClient, world: 
         {"category": "appeal", "department": "traffic", "note": "يخص مخالفة"},
     )
     assert r.json()["department"] == "traffic"
-    traffic = auth(world, "officer-traffic")
+    traffic = bearer(world, "officer-traffic")
     r = post(client, f"/api/v1/letters/{ref}/return", traffic, {"note": "ليس من اختصاصنا"})
     assert r.json()["status"] == "returned"
     assert client.get(f"/api/v1/letters/{ref}", headers=traffic).status_code == 200
@@ -122,7 +119,7 @@ def test_routing_rules_parents_overrides_and_returns(client: TestClient, world: 
 
 def test_halls_stay_apart_and_errors_are_clear(client: TestClient, world: World) -> None:
     women = register(client, world, hall="women", sex="female", sender_id_number=RESIDENT)
-    men_op = auth(world, "operator-men", **{"Accept-Language": "ar"})
+    men_op = bearer(world, "operator-men", **{"Accept-Language": "ar"})
     assert client.get(f"/api/v1/letters/{women['reference']}", headers=men_op).status_code == 404
     seen = client.get("/api/v1/letters", headers=men_op).json()["letters"]
     assert women["reference"] not in [x["reference"] for x in seen]
@@ -151,7 +148,7 @@ def test_halls_stay_apart_and_errors_are_clear(client: TestClient, world: World)
         assert r.json()["error"]["message"]
     r = client.post("/api/v1/letters", json={**body, "hall": "men", "sex": "x"}, headers=men_op)
     assert r.status_code == 422
-    kiosk = auth(world, "kiosk")
+    kiosk = bearer(world, "kiosk")
     assert client.post("/api/v1/letters", json=body, headers=kiosk).status_code == 403
     assert client.get("/api/v1/letters/L-1999-000001", headers=men_op).status_code == 404
     r = post(client, "/api/v1/letters/whatever/fly", men_op)
@@ -163,7 +160,7 @@ def test_arabic_search_folds_spellings_and_finds_references(
 ) -> None:
     one = register(client, world, subject="شكوى من تأخر إصدار الإقامة")
     register(client, world, subject="طلب موعد", body="أرجو تحديد موعد لمقابلة معالي الوزير")
-    sup = auth(world, "admin")
+    sup = bearer(world, "admin")
 
     def found(q: str) -> list[str]:
         r = client.get("/api/v1/letters", params={"q": q}, headers=sup)
@@ -182,7 +179,7 @@ def test_arabic_search_folds_spellings_and_finds_references(
 
 
 def test_merge_a_duplicate_and_reject(client: TestClient, world: World) -> None:
-    op = auth(world, "operator-men")
+    op = bearer(world, "operator-men")
     first = register(client, world)["reference"]
     second = register(client, world)["reference"]
     r = post(client, f"/api/v1/letters/{second}/merge", op, {"merge_into": first})
@@ -202,7 +199,7 @@ def test_merge_a_duplicate_and_reject(client: TestClient, world: World) -> None:
 def test_an_admin_manages_the_taxonomy_and_it_routes_at_once(
     client: TestClient, world: World
 ) -> None:
-    admin = auth(world, "admin")
+    admin = bearer(world, "admin")
 
     def call(method: str, path: str, body: dict, status: int) -> dict:
         r = client.request(method, path, json=body, headers=admin)
@@ -258,7 +255,7 @@ def test_an_admin_manages_the_taxonomy_and_it_routes_at_once(
         201,
     )
     ref = register(client, world)["reference"]
-    op = auth(world, "operator-men")
+    op = bearer(world, "operator-men")
     r = post(client, f"/api/v1/letters/{ref}/classify", op, {"category": "housing_aid"})
     assert r.json()["department"] == "housing"
     mine = {"Authorization": f"Bearer {officer['token']}"}
@@ -270,7 +267,7 @@ def test_an_admin_manages_the_taxonomy_and_it_routes_at_once(
 
 def test_attachments_good_and_bad_files(client: TestClient, world: World, settings) -> None:  # type: ignore[no-untyped-def]
     ref = register(client, world)["reference"]
-    op = auth(world, "operator-men")
+    op = bearer(world, "operator-men")
     pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
     url = f"/api/v1/letters/{ref}/attachments"
     r = client.post(url, files={"file": ("مسح.pdf", pdf, "application/pdf")}, headers=op)
@@ -293,7 +290,7 @@ def test_attachments_good_and_bad_files(client: TestClient, world: World, settin
     assert r.status_code == 413
     r = client.post(url, json={"file": "x"}, headers=op)
     assert r.status_code == 422
-    other = auth(world, "officer-traffic")
+    other = bearer(world, "officer-traffic")
     r = client.post(url, files={"file": ("x.pdf", pdf, "application/pdf")}, headers=other)
     assert r.status_code == 404
     detail = client.get(f"/api/v1/letters/{ref}", headers=op).json()
@@ -306,7 +303,7 @@ def test_the_desk_suggests_a_category_learned_from_decisions(
     from reception.demo import luhn_id
     from reception.letters.samples import SAMPLES
 
-    op = auth(world, "operator-men")
+    op = bearer(world, "operator-men")
     for index, (category, subject, body) in enumerate(SAMPLES[:-1]):
         ref = register(
             client, world, subject=subject, body=body, sender_id_number=luhn_id(f"1{index:08d}")
@@ -324,7 +321,7 @@ def test_the_desk_suggests_a_category_learned_from_decisions(
     assert model.in_use
     assert answer["trained_on"] == len(SAMPLES) - 1
     assert answer["suggestions"][0]["category"] == "meeting"
-    assert client.get(url, headers=auth(world, "officer-traffic")).status_code == 404
+    assert client.get(url, headers=bearer(world, "officer-traffic")).status_code == 404
     assert client.get(f"/api/v1/letters/{new['reference']}", headers=op).json()["status"] == (
         "received"  # a suggestion never moves the letter
     )
@@ -332,7 +329,7 @@ def test_the_desk_suggests_a_category_learned_from_decisions(
 
 def test_a_caller_is_found_by_tracking_code_or_mobile(client: TestClient, world: World) -> None:
     letter = register(client, world, phone="0559876543")
-    op = auth(world, "operator-men")
+    op = bearer(world, "operator-men")
     token = letter["tracking_url"].rsplit("/l/", 1)[1]
     for q in (token, letter["tracking_url"]):
         found = client.get("/api/v1/letters", params={"q": q}, headers=op).json()["letters"]
@@ -343,12 +340,12 @@ def test_a_caller_is_found_by_tracking_code_or_mobile(client: TestClient, world:
 
 
 def test_general_enquiries_are_logged(client: TestClient, world: World) -> None:
-    op = auth(world, "operator-men")
+    op = bearer(world, "operator-men")
     r = client.post("/api/v1/enquiries", json={"direction": "in", "note": "سأل عن أوقات العمل",
                     "topic": "opening_hours"}, headers=op)  # fmt: skip
     assert r.status_code == 201, r.text
     r = client.post("/api/v1/enquiries", json={"direction": "up", "topic": "other"}, headers=op)
     assert r.status_code == 422
     r = client.post("/api/v1/enquiries", json={"direction": "in", "topic": "other"},
-                    headers=auth(world, "kiosk"))  # fmt: skip
+                    headers=bearer(world, "kiosk"))  # fmt: skip
     assert r.status_code == 403

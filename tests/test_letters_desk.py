@@ -25,9 +25,8 @@ from reception.queue.models import Ticket
 from reception.settings import Settings
 from reception.staff.letter_story import next_step as next_step_of
 from tests.factories import World
-from tests.test_api import issue
+from tests.helpers import csrf, issue, sign_in
 from tests.test_letters_api import CITIZEN, RESIDENT
-from tests.test_web import csrf, sign_in
 
 REGISTERED = datetime(2026, 11, 24, 10, 1, tzinfo=UTC)  # 13:01 in Riyadh
 NAMES = {"operator-men": "سارة علي الفرز", "officer": "خالد عمر الإدارة"}

@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 
 from reception.letters.models import Letter
 from tests.factories import World
+from tests.helpers import csrf, sign_in
 from tests.test_letters_api import CITIZEN
-from tests.test_web import csrf, sign_in
 
 
 def test_desk_to_inbox_to_public_timeline(client: TestClient, world: World, engine: Engine) -> None:

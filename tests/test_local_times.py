@@ -21,8 +21,9 @@ from reception.notify.outbox import render_sms
 from reception.settings import Settings
 from reception.timefmt import local_time
 from tests.factories import World
+from tests.helpers import bearer, csrf, sign_in
 from tests.test_letters_api import CITIZEN
-from tests.test_web import csrf, pair, sign_in
+from tests.test_web import pair
 
 REGISTERED = datetime(2026, 11, 24, 10, 1, tzinfo=UTC)  # 13:01 in Riyadh
 ROUTED = datetime(2026, 11, 24, 10, 7, tzinfo=UTC)  # 13:07 in Riyadh
@@ -119,7 +120,7 @@ def test_the_kiosk_ticket_shows_the_branch_s_time(
     r = c.post(
         "/api/v1/tickets",
         json={"branch": "riyadh", "hall": "men", "service": "letter", "phone": "0501234567"},
-        headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+        headers=bearer(world, "kiosk"),
     )
     assert r.status_code == 201, r.text
     kiosk = TestClient(c.app)
@@ -194,7 +195,7 @@ def test_the_kiosk_counts_people_waiting_in_arabic(c: TestClient, world: World) 
             r = c.post(
                 "/api/v1/tickets",
                 json={"branch": "riyadh", "hall": "men", "service": "letter"},
-                headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+                headers=bearer(world, "kiosk"),
             )
             assert r.status_code == 201, r.text
             issued += 1

@@ -16,13 +16,13 @@ from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
 from reception.app import create_app
-from reception.appointments.ics import escape_text, fold, unfold
+from reception.appointments.ics import escape_text, fold
 from reception.appointments.models import Appointment
 from reception.clock import FrozenClock
 from reception.notify.models import OutgoingSms
 from reception.settings import Settings
 from tests.factories import World
-from tests.test_web import csrf, sign_in
+from tests.helpers import bearer, csrf, sign_in
 
 # 10:00 in Riyadh on a Tuesday; the world's branch has no opening hours (always open).
 MORNING = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
@@ -42,8 +42,16 @@ def c(settings: Settings, world: World, clock: FrozenClock) -> Iterator[TestClie
         yield client
 
 
-def auth(world: World, name: str, **extra: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}", **extra}
+def unfold(text: str) -> list[str]:
+    """The content lines of a calendar, continuation lines joined back, as a calendar
+    application reads them."""
+    lines: list[str] = []
+    for raw in text.split("\r\n"):
+        if raw[:1] in (" ", "\t") and lines:
+            lines[-1] += raw[1:]
+        elif raw:
+            lines.append(raw)
+    return lines
 
 
 def register(c: TestClient, world: World, **fields: Any) -> dict[str, Any]:
@@ -59,7 +67,7 @@ def register(c: TestClient, world: World, **fields: Any) -> dict[str, Any]:
         **fields,
     }
     token = "operator-women" if body["hall"] == "women" else "operator-men"
-    r = c.post("/api/v1/letters", json=body, headers=auth(world, token))
+    r = c.post("/api/v1/letters", json=body, headers=bearer(world, token))
     assert r.status_code == 201, r.text
     letter = r.json()
     letter["token"] = letter["tracking_url"].rsplit("/l/", 1)[1]
@@ -69,13 +77,13 @@ def register(c: TestClient, world: World, **fields: Any) -> dict[str, Any]:
 def ask(c: TestClient, world: World, letter: Any, who: str = "operator-men", **body: Any):  # type: ignore[no-untyped-def]
     payload = {"mode": "in_person", "reason": "يطلب عرض تظلمه على معالي الوزير شخصياً", **body}
     return c.post(
-        f"/api/v1/letters/{letter}/meeting-requests", json=payload, headers=auth(world, who)
+        f"/api/v1/letters/{letter}/meeting-requests", json=payload, headers=bearer(world, who)
     )
 
 
 def decide(c: TestClient, world: World, meeting_id: int, who: str = "supervisor", **body: Any):  # type: ignore[no-untyped-def]
     return c.post(
-        f"/api/v1/meeting-requests/{meeting_id}/decision", json=body, headers=auth(world, who)
+        f"/api/v1/meeting-requests/{meeting_id}/decision", json=body, headers=bearer(world, who)
     )
 
 
@@ -117,7 +125,7 @@ def test_request_propose_accept_and_check_in_at_the_kiosk(
     assert done.status_code == 303 and done.headers["location"] == f"/l/{letter['token']}"
 
     listed = c.get(
-        f"/api/v1/letters/{letter['id']}/meeting-requests", headers=auth(world, "operator-men")
+        f"/api/v1/letters/{letter['id']}/meeting-requests", headers=bearer(world, "operator-men")
     ).json()["meeting_requests"]
     assert [m["status"] for m in listed] == ["approved"]
     approved = listed[0]
@@ -132,7 +140,7 @@ def test_request_propose_accept_and_check_in_at_the_kiosk(
 
     clock.at = datetime(2026, 11, 25, 7, 25, tzinfo=UTC)  # 10:25 in Riyadh
     ticket = c.post(
-        "/api/v1/appointments/check-in", json={"code": code}, headers=auth(world, "kiosk")
+        "/api/v1/appointments/check-in", json={"code": code}, headers=bearer(world, "kiosk")
     )
     assert ticket.status_code == 201, ticket.text
     assert ticket.json()["number"].startswith("M-")
@@ -217,7 +225,7 @@ def test_decline_needs_a_reason_refer_needs_a_name_and_illegal_steps_are_409(
     assert c.post(
         "/api/v1/meeting-requests/abc/decision",
         json={"action": "cancel"},
-        headers=auth(world, "supervisor"),
+        headers=bearer(world, "supervisor"),
     ).status_code in (404, 405)
     purposes = [m.purpose for m in sms(engine)]
     assert purposes.count("meeting_declined") == 1 and purposes.count("meeting_referred") == 1
@@ -239,7 +247,7 @@ def test_cancel_releases_the_appointment_and_reschedule_moves_it(
     moved = r.json()
     assert moved["starts_local"] == "2026-11-26 09:00"
     assert moved["appointment"]["code"] != first["code"]
-    agenda = c.get("/api/v1/agenda?day=2026-11-25", headers=auth(world, "supervisor")).json()
+    agenda = c.get("/api/v1/agenda?day=2026-11-25", headers=bearer(world, "supervisor")).json()
     assert agenda["meetings"] == [], "the old time is free again"
 
     r = decide(c, world, meeting["id"], action="cancel", note="ظرف طارئ")
@@ -247,11 +255,11 @@ def test_cancel_releases_the_appointment_and_reschedule_moves_it(
     with Session(engine) as s:
         rows = s.exec(select(Appointment).where(Appointment.kind == "meeting")).all()
     assert sorted(a.status for a in rows) == ["cancelled", "cancelled"]
-    agenda = c.get("/api/v1/agenda?day=2026-11-26", headers=auth(world, "supervisor")).json()
+    agenda = c.get("/api/v1/agenda?day=2026-11-26", headers=bearer(world, "supervisor")).json()
     assert agenda["meetings"] == []
     code = moved["appointment"]["code"]
     gone = c.post(
-        "/api/v1/appointments/check-in", json={"code": code}, headers=auth(world, "kiosk")
+        "/api/v1/appointments/check-in", json={"code": code}, headers=bearer(world, "kiosk")
     )
     assert gone.status_code == 409
     assert ask(c, world, letter["id"]).status_code == 201, "a new request after the cancel"
@@ -279,7 +287,7 @@ def test_who_may_ask_and_who_may_decide(c: TestClient, world: World) -> None:
     r = c.post(
         f"/api/v1/letters/{letter['reference']}/classify",
         json={"category": "request_civil"},
-        headers=auth(world, "operator-men"),
+        headers=bearer(world, "operator-men"),
     )
     assert r.status_code == 200 and r.json()["department"] == "civil_affairs"
     assert ask(c, world, letter["id"], who="officer-traffic").status_code == 404
@@ -291,10 +299,10 @@ def test_who_may_ask_and_who_may_decide(c: TestClient, world: World) -> None:
     for who in ("operator-men", "officer", "kiosk", "display-men"):
         r = decide(c, world, meeting["id"], who=who, action="propose", starts_at=TOMORROW_1030)
         assert r.status_code == 403, (who, r.text)
-        queue = c.get("/api/v1/meeting-requests", headers=auth(world, who))
+        queue = c.get("/api/v1/meeting-requests", headers=bearer(world, who))
         assert queue.status_code == 403
-    assert c.get("/api/v1/agenda", headers=auth(world, "kiosk")).status_code == 403
-    assert c.get("/api/v1/agenda.ics", headers=auth(world, "display-men")).status_code == 403
+    assert c.get("/api/v1/agenda", headers=bearer(world, "kiosk")).status_code == 403
+    assert c.get("/api/v1/agenda.ics", headers=bearer(world, "display-men")).status_code == 403
     assert c.get("/api/v1/meeting-requests").status_code == 401
 
     r = decide(c, world, meeting["id"], action="approve", starts_at=TOMORROW_1030)
@@ -309,9 +317,9 @@ def test_who_may_ask_and_who_may_decide(c: TestClient, world: World) -> None:
         video_link="https://meet.example.gov.sa/minister/42",
     )  # fmt: skip
     assert r.status_code == 200 and r.json()["video_link"].startswith("https://")
-    queue = c.get("/api/v1/meeting-requests?status=approved", headers=auth(world, "supervisor"))
+    queue = c.get("/api/v1/meeting-requests?status=approved", headers=bearer(world, "supervisor"))
     assert [m["id"] for m in queue.json()["meeting_requests"]] == [meeting["id"]]
-    bad = c.get("/api/v1/meeting-requests?status=maybe", headers=auth(world, "supervisor"))
+    bad = c.get("/api/v1/meeting-requests?status=maybe", headers=bearer(world, "supervisor"))
     assert bad.status_code == 422
 
 
@@ -321,7 +329,7 @@ def test_the_office_queue_lists_open_requests_first(c: TestClient, world: World)
     waiting = ask(c, world, register(c, world)["id"]).json()
     women = ask(c, world, register(c, world, hall="women", sex="female")["id"], "operator-women")
     assert women.status_code == 201 and women.json()["hall"]["slug"] == "women"
-    rows = c.get("/api/v1/meeting-requests", headers=auth(world, "supervisor")).json()
+    rows = c.get("/api/v1/meeting-requests", headers=bearer(world, "supervisor")).json()
     ids = [m["id"] for m in rows["meeting_requests"]]
     assert ids == [waiting["id"], women.json()["id"], declined["id"]]
 
@@ -337,7 +345,7 @@ def test_a_letter_without_a_hall_meets_in_the_senders_section(c: TestClient, wor
             "sex": "female",
             "subject": "طلب مقابلة",
         },
-        headers=auth(world, "supervisor"),
+        headers=bearer(world, "supervisor"),
     )
     assert r.status_code == 201, r.text
     meeting = ask(c, world, r.json()["id"], who="supervisor")
@@ -375,11 +383,11 @@ def test_the_agenda_as_json_and_as_icalendar(c: TestClient, world: World) -> Non
             "phone": "0559876543",
             "name": "سارة خالد العتيبي",
         },
-        headers=auth(world, "admin"),
+        headers=bearer(world, "admin"),
     )
     assert visit.status_code == 201, visit.text
 
-    agenda = c.get("/api/v1/agenda?day=2026-11-25", headers=auth(world, "supervisor"))
+    agenda = c.get("/api/v1/agenda?day=2026-11-25", headers=bearer(world, "supervisor"))
     assert agenda.status_code == 200, agenda.text
     data = agenda.json()
     assert data["day"] == "2026-11-25" and data["branch"]["slug"] == "riyadh"
@@ -389,15 +397,15 @@ def test_the_agenda_as_json_and_as_icalendar(c: TestClient, world: World) -> Non
     assert data["meetings"][0]["name"] == "محمد ع. ا."  # masked
     assert [a["time"] for a in data["appointments"]] == ["09:00"]
     assert data["appointments"][0]["hall"]["slug"] == "women"
-    operator = c.get("/api/v1/agenda?day=2026-11-25", headers=auth(world, "operator-men")).json()
+    operator = c.get("/api/v1/agenda?day=2026-11-25", headers=bearer(world, "operator-men")).json()
     assert operator["appointments"] == [], "an operator sees the agenda of their own hall"
-    assert c.get("/api/v1/agenda?day=25-11-2026", headers=auth(world, "admin")).status_code == 422
-    other = c.get("/api/v1/agenda?branch=jeddah", headers=auth(world, "supervisor"))
+    assert c.get("/api/v1/agenda?day=25-11-2026", headers=bearer(world, "admin")).status_code == 422
+    other = c.get("/api/v1/agenda?branch=jeddah", headers=bearer(world, "supervisor"))
     assert other.status_code == 403
-    empty = c.get("/api/v1/agenda?day=2026-11-27&branch=riyadh", headers=auth(world, "admin"))
+    empty = c.get("/api/v1/agenda?day=2026-11-27&branch=riyadh", headers=bearer(world, "admin"))
     assert empty.json()["meetings"] == [] and empty.json()["appointments"] == []
 
-    r = c.get("/api/v1/agenda.ics?day=2026-11-25", headers=auth(world, "supervisor"))
+    r = c.get("/api/v1/agenda.ics?day=2026-11-25", headers=bearer(world, "supervisor"))
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/calendar")
     assert "attachment" in r.headers["content-disposition"]

@@ -15,8 +15,9 @@ from starlette.testclient import TestClient
 
 from reception.app import create_app
 from reception.settings import Settings
-from tests.conftest import make_settings, missing
+from tests.conftest import make_settings, missing, uses_backend
 from tests.factories import World
+from tests.helpers import bearer, wait_until
 
 TOKEN = "metrics-" + "x" * 32
 LOOPBACK = ("127.0.0.1", 40000)
@@ -79,7 +80,7 @@ def test_gauges_read_the_queue_and_the_outbox_at_scrape_time(
     before = monitored.get("/metrics").text
     assert value(before, "reception_tickets_waiting", branch="riyadh", hall="men") == 0
     assert value(before, "reception_database_up") == 1
-    kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    kiosk = bearer(world, "kiosk")
     for hall, phone in (("men", "0551234567"), ("men", None), ("women", None)):
         body = {"branch": "riyadh", "hall": hall, "service": "letter"}
         if phone:
@@ -132,20 +133,20 @@ def test_requests_are_counted_by_route_template_never_by_path(
 
 def test_published_events_and_sms_outcomes_are_counted(monitored: TestClient, world: World) -> None:
     before = monitored.get("/metrics").text
-    kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    kiosk = bearer(world, "kiosk")
     body = {"branch": "riyadh", "hall": "men", "service": "letter", "phone": "0551234567"}
     assert monitored.post("/api/v1/tickets", json=body, headers=kiosk).status_code == 201
-    deadline = time.monotonic() + 10
-    after = before
-    while time.monotonic() < deadline:
+
+    def sent_and_counted() -> str | None:
         after = monitored.get("/metrics").text
-        if (
-            value(after, "reception_sms_results_total", outcome="sent")
-            > value(before, "reception_sms_results_total", outcome="sent")
-            and value(after, "reception_sms_outbox", status="sent") >= 1
-        ):
-            break
-        time.sleep(0.05)
+        counted = value(after, "reception_sms_results_total", outcome="sent") > value(
+            before, "reception_sms_results_total", outcome="sent"
+        )
+        return (
+            after if counted and value(after, "reception_sms_outbox", status="sent") >= 1 else None
+        )
+
+    after = wait_until(sent_and_counted, "the sent SMS in the metrics")
     assert value(after, "reception_sms_results_total", outcome="sent") > value(
         before, "reception_sms_results_total", outcome="sent"
     )
@@ -163,7 +164,7 @@ def test_a_database_that_cannot_be_opened_is_a_503_and_then_recovers(
     template, world = seeded_sqlite_template
     mount = tmp_path / "volume"
     settings = make_settings(f"sqlite:///{mount / 'reception.sqlite3'}", tmp_path / "var")
-    kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    kiosk = bearer(world, "kiosk")
     with TestClient(create_app(settings), raise_server_exceptions=False, client=LOOPBACK) as c:
         r = c.get("/api/v1/branches", headers=kiosk)
         assert r.status_code == 503, r.text
@@ -199,6 +200,7 @@ def test_a_database_that_cannot_be_opened_is_a_503_and_then_recovers(
 @pytest.fixture
 def own_redis() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A redis-server of this test alone, so the test may stop it."""
+    uses_backend("redis")
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not Path(binary).exists():
         missing("Redis: redis-server is not installed")

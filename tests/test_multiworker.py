@@ -122,8 +122,8 @@ def owner_of(
 
 
 @pytest.mark.postgres
-@pytest.mark.redis
-@pytest.mark.parametrize("backend", ["redis", "postgres"])
+@pytest.mark.stress
+@pytest.mark.parametrize("backend", [pytest.param("redis", marks=pytest.mark.redis), "postgres"])
 def test_a_call_reaches_displays_on_every_worker(
     postgres_url: str, backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
@@ -182,6 +182,7 @@ def test_a_call_reaches_displays_on_every_worker(
         assert [c["number"] for c in snapshot["calls"]] == ["M-001"]
 
 
+@pytest.mark.stress
 def test_display_recovers_after_the_server_is_killed(sqlite_template: Path, tmp_path: Path) -> None:
     db = tmp_path / "reception.sqlite3"
     shutil.copyfile(sqlite_template, db)

@@ -20,7 +20,8 @@ from reception.db import session_scope
 from reception.errors import Conflict
 from reception.queue import actions, counters
 from reception.queue.models import Branch, Hall, Ticket
-from tests.factories import PASSWORD, World
+from tests.factories import World
+from tests.helpers import bearer, csrf, sign_in
 
 
 @pytest.fixture
@@ -194,25 +195,19 @@ def test_pause_close_and_open_a_counter(engine: Engine, world: World, clock: Fro
 
 
 def test_console_explains_and_offers_every_action(client: TestClient, world: World) -> None:
-    headers = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    headers = bearer(world, "kiosk")
     for priority in (None, "elderly"):
         body = {"branch": "riyadh", "hall": "men", "service": "letter"}
         if priority:
             body["priority"] = priority
         client.post("/api/v1/tickets", json=body, headers=headers)
-    page = client.get("/staff/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token
-    client.post(
-        "/staff/login",
-        data={"username": "operator-men", "password": PASSWORD, "csrf_token": token.group(1)},
-    )
+    sign_in(client, "operator-men")
     counter = world.counters["men"][0]
     page = client.get(f"/staff/counters/{counter}")
     read = re.sub(r"<[^>]+>", "", page.text)  # what a person reads: tags dropped
     assert "نداء M-001" in read and "نداء M-002" in read and "كبار السن" in read
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    page = client.post(f"/staff/counters/{counter}/call-next", data={"csrf_token": csrf})
+    token = csrf(page.text)
+    page = client.post(f"/staff/counters/{counter}/call-next", data={"csrf_token": token})
     assert "M-002" in page.text and "قُدّم دوره بسبب: كبار السن" in page.text
     for label in (
         "إعادة النداء",
@@ -226,14 +221,14 @@ def test_console_explains_and_offers_every_action(client: TestClient, world: Wor
         assert label in page.text, label
     page = client.post(
         f"/staff/counters/{counter}/transfer",
-        data={"csrf_token": csrf, "service": "complaint", "to_counter": "99999"},
+        data={"csrf_token": token, "service": "complaint", "to_counter": "99999"},
     )
     assert "لا يوجد كاونتر رقم 99999" in page.text
     page = client.post(
-        f"/staff/counters/{counter}/transfer", data={"csrf_token": csrf, "service": "complaint"}
+        f"/staff/counters/{counter}/transfer", data={"csrf_token": token, "service": "complaint"}
     )
     assert "تم تحويل المراجع" in page.text
-    page = client.post(f"/staff/counters/{counter}/pause", data={"csrf_token": csrf})
+    page = client.post(f"/staff/counters/{counter}/pause", data={"csrf_token": token})
     assert "موقوف مؤقتًا" in page.text and "افتح الكاونتر أو استأنفه" in page.text
 
 
@@ -310,19 +305,13 @@ def test_counter_page_tells_the_ticket_story(client: TestClient, world: World) -
     client.post(
         "/api/v1/tickets",
         json={"branch": "riyadh", "hall": "men", "service": "letter"},
-        headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+        headers=bearer(world, "kiosk"),
     )
-    op = {"Authorization": f"Bearer {world.tokens['operator-men']}"}
+    op = bearer(world, "operator-men")
     counter = world.counters["men"][0]
     client.post(f"/api/v1/counters/{counter}/call-next", headers=op)
     client.post(f"/api/v1/counters/{counter}/current/recall", headers=op)
-    page = client.get("/staff/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token
-    client.post(
-        "/staff/login",
-        data={"username": "operator-men", "password": PASSWORD, "csrf_token": token.group(1)},
-    )
+    sign_in(client, "operator-men")
     page = client.get(f"/staff/counters/{counter}")
     story = page.text[page.text.index("ما حدث لهذه التذكرة") :]
     positions = [story.index(label) for label in ("أُخذت التذكرة", "تم النداء", "أُعيد النداء")]

@@ -17,30 +17,16 @@ from starlette.testclient import TestClient
 from reception.letters.models import CallTopic, Enquiry
 from reception.migrate import alembic_config, upgrade
 from tests.factories import World
+from tests.helpers import bearer, csrf, issue, sign_in
 from tests.test_letters_api import register
-from tests.test_web import csrf, sign_in
 
 BEFORE_TOPICS = "a3a87f817dc4"
 
 
-def auth(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
-
-
 def log(client: TestClient, world: World, token: str = "operator-men", **body: Any) -> Any:
     return client.post(
-        "/api/v1/enquiries", json={"direction": "in", **body}, headers=auth(world, token)
+        "/api/v1/enquiries", json={"direction": "in", **body}, headers=bearer(world, token)
     )
-
-
-def issue(client: TestClient, world: World, hall: str) -> dict[str, Any]:
-    r = client.post(
-        "/api/v1/tickets",
-        json={"branch": "riyadh", "hall": hall, "service": "letter"},
-        headers=auth(world, "kiosk"),
-    )
-    assert r.status_code == 201, r.text
-    return dict(r.json())
 
 
 def calls(engine: Engine) -> list[tuple[Enquiry, str]]:
@@ -57,7 +43,7 @@ def test_a_call_with_its_topic_length_letter_and_ticket(
     client: TestClient, world: World, engine: Engine
 ) -> None:
     letter = register(client, world)
-    ticket = issue(client, world, "men")
+    ticket = issue(client, world, hall="men")
     r = log(client, world, topic="letter_status", duration_minutes=7,
             letter=letter["reference"].lower(), note="سأل عن خطابه")  # fmt: skip
     assert r.status_code == 201, r.text
@@ -86,7 +72,7 @@ def test_the_report_counts_calls_by_topic_with_their_minutes(
     """A call of the log that names a letter is a call about letters; the calls logged
     on a letter's page have no topic and no length (the group `on_a_letter`)."""
     letter = register(client, world)
-    ticket = issue(client, world, "men")
+    ticket = issue(client, world, hall="men")
     for body in (
         {"topic": "letter_status", "duration_minutes": 7, "letter": letter["reference"]},
         {"topic": "appointments", "direction": "out", "ticket": ticket["number"]},
@@ -96,7 +82,7 @@ def test_the_report_counts_calls_by_topic_with_their_minutes(
     r = client.post(
         f"/api/v1/letters/{letter['reference']}/calls",
         json={"direction": "out", "note": "أبلغناه بحالة الخطاب"},
-        headers=auth(world, "operator-men"),
+        headers=bearer(world, "operator-men"),
     )
     assert r.status_code == 200, r.text
     today = datetime.now(UTC).date()  # the server's clock; the range covers either side
@@ -106,7 +92,7 @@ def test_the_report_counts_calls_by_topic_with_their_minutes(
             "date_from": str(today - timedelta(days=1)),
             "date_to": str(today + timedelta(days=1)),
         },
-        headers=auth(world, "supervisor"),
+        headers=bearer(world, "supervisor"),
     )
     assert r.status_code == 200, r.text
     report = r.json()
@@ -132,7 +118,7 @@ def test_the_report_counts_calls_by_topic_with_their_minutes(
 def test_clear_errors_for_a_call(client: TestClient, world: World, engine: Engine) -> None:
     letter = register(client, world)
     women_letter = register(client, world, hall="women", sex="female")
-    women_ticket = issue(client, world, "women")
+    women_ticket = issue(client, world, hall="women")
     cases: list[tuple[dict[str, Any], int, str]] = [
         ({}, 422, "invalid"),  # no topic
         ({"topic": "weather"}, 422, "unknown_topic"),
@@ -151,7 +137,7 @@ def test_clear_errors_for_a_call(client: TestClient, world: World, engine: Engin
     english = client.post(
         "/api/v1/enquiries",
         json={"direction": "in", "topic": "weather"},
-        headers={**auth(world, "operator-men"), "Accept-Language": "en"},
+        headers={**bearer(world, "operator-men"), "Accept-Language": "en"},
     )
     assert english.json()["error"]["message"] == "Choose one of the call topics offered."
     # The women's desk may log a call about its own hall's letter and ticket.
@@ -168,7 +154,7 @@ def test_clear_errors_for_a_call(client: TestClient, world: World, engine: Engin
 def test_topics_are_kept_by_an_administrator(
     client: TestClient, world: World, engine: Engine
 ) -> None:
-    admin, desk = auth(world, "admin"), auth(world, "operator-men")
+    admin, desk = bearer(world, "admin"), bearer(world, "operator-men")
     offered = client.get("/api/v1/call-topics", headers=desk).json()["topics"]
     assert [t["slug"] for t in offered][-1] == "other"  # the migration's, shown last
     assert {"letter_status", "appointments"} <= {t["slug"] for t in offered}
@@ -226,7 +212,7 @@ def test_the_desk_form_and_the_administration_page(
     client: TestClient, world: World, engine: Engine
 ) -> None:
     letter = register(client, world)
-    ticket = issue(client, world, "men")
+    ticket = issue(client, world, hall="men")
     sign_in(client, "operator-men")
     desk = client.get("/staff/letters")
     assert '<option value="letter_status">الاستعلام عن معاملة</option>' in desk.text

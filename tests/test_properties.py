@@ -48,7 +48,6 @@ from reception.queue.rules import (
     QueueState,
     check_ticket_transition,
     estimate_eta,
-    estimate_wait_minutes,
     minutes_per_visit,
     people_ahead,
 )
@@ -142,25 +141,6 @@ def test_unknown_states_are_a_conflict(machine: str, current: str, data: st.Data
 
 
 # --- waiting estimates -----------------------------------------------------------
-
-
-@MANY
-@given(
-    ahead=st.integers(0, 500),
-    more=st.integers(0, 100),
-    minutes=st.floats(0, 120, allow_nan=False),
-    counters=st.integers(-2, 20),
-)
-def test_simple_estimate_is_never_negative_and_grows_with_the_line(
-    ahead: int, more: int, minutes: float, counters: int
-) -> None:
-    now = estimate_wait_minutes(ahead, minutes, counters)
-    later = estimate_wait_minutes(ahead + more, minutes, counters)
-    if counters <= 0:
-        assert now is None and later is None
-        return
-    assert now is not None and later is not None
-    assert 0 <= now <= later
 
 
 @st.composite

@@ -11,15 +11,11 @@ from starlette.testclient import TestClient
 
 from reception.auth.passwords import MIN_PASSWORD_LENGTH
 from tests.factories import World
-from tests.test_web import csrf, sign_in
+from tests.helpers import bearer, csrf, sign_in
 
 CITIZEN = "1000000008"
 RLO = "\u202e"
 LRI, PDI = "\u2066", "\u2069"
-
-
-def bearer(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
 
 
 def register_letter(client: TestClient, world: World, name: str) -> tuple[int, dict]:  # type: ignore[type-arg]

@@ -27,14 +27,11 @@ from reception.stats.models import TicketDay, TicketDayHour
 from reception.stats.numbers import half_up, histogram_percentiles, number_formatter
 from reception.stats.rollup import roll_up_closed_days
 from tests.factories import World
-from tests.test_stats import _xlsx_rows, sign_in
+from tests.helpers import bearer, sign_in
+from tests.test_stats import _xlsx_rows
 
 MORNING = datetime(2024, 5, 12, 5, 30, tzinfo=UTC)  # a Sunday, 08:30 in Riyadh (UTC+3)
 DAY = {"date_from": "2024-05-12", "date_to": "2024-05-12"}
-
-
-def auth(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
 
 
 @pytest.fixture
@@ -57,14 +54,14 @@ def play_the_day(c: TestClient, world: World, clock: FrozenClock) -> None:
             body["residency"] = residency
         if phone:
             body["phone"] = phone
-        r = c.post("/api/v1/tickets", json=body, headers=auth(world, "kiosk"))
+        r = c.post("/api/v1/tickets", json=body, headers=bearer(world, "kiosk"))
         assert r.status_code == 201, r.text
 
     def call_next(counter: int, operator: str) -> None:
         r = c.post(
             f"/api/v1/counters/{counter}/call-next",
             json={"close_current": "served"},
-            headers=auth(world, operator),
+            headers=bearer(world, operator),
         )
         assert r.status_code == 200, r.text
 
@@ -79,7 +76,7 @@ def play_the_day(c: TestClient, world: World, clock: FrozenClock) -> None:
         }
         if hall:
             body["hall"] = hall
-        r = c.post("/api/v1/letters", json=body, headers=auth(world, "operator-men"))
+        r = c.post("/api/v1/letters", json=body, headers=bearer(world, "operator-men"))
         assert r.status_code == 201, r.text
 
     def enquiry(direction: str, topic: str, minutes: int | None = None) -> None:
@@ -89,7 +86,7 @@ def play_the_day(c: TestClient, world: World, clock: FrozenClock) -> None:
         r = c.post(
             "/api/v1/enquiries",
             json=body,
-            headers=auth(world, "operator-men"),
+            headers=bearer(world, "operator-men"),
         )
         assert r.status_code == 201, r.text
 
@@ -261,7 +258,7 @@ def expected_sms(purposes: dict[str, int]) -> dict[str, Any]:
 
 
 def check_everything(c: TestClient, world: World, sms: dict[str, Any]) -> None:
-    r = c.get("/api/v1/reports/summary", params=DAY, headers=auth(world, "supervisor"))
+    r = c.get("/api/v1/reports/summary", params=DAY, headers=bearer(world, "supervisor"))
     assert r.status_code == 200, r.text
     data = r.json()
     assert data["by_hour"] == BY_HOUR
@@ -272,7 +269,7 @@ def check_everything(c: TestClient, world: World, sms: dict[str, Any]) -> None:
     assert breakdown["by_purpose"] == sms["by_purpose"]
     assert data["sms"]["sent"] == sms["headline_sent"]
 
-    r = c.get("/api/v1/reports/summary.csv", params=DAY, headers=auth(world, "supervisor"))
+    r = c.get("/api/v1/reports/summary.csv", params=DAY, headers=bearer(world, "supervisor"))
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     found = {(m, i): v for m, i, v in rows[1:]}
     assert found[("report", "sms_headline")] == breakdown["headline"]
@@ -292,7 +289,7 @@ def check_everything(c: TestClient, world: World, sms: dict[str, Any]) -> None:
     assert found[("cross_tabs", "calls_timed_calls")] == "2"
     assert found[("sms_breakdown.by_purpose.ticket_issued", "delivered")] == "3"
 
-    r = c.get("/api/v1/reports/summary.xlsx", params=DAY, headers=auth(world, "supervisor"))
+    r = c.get("/api/v1/reports/summary.xlsx", params=DAY, headers=bearer(world, "supervisor"))
     sheet = {(row[0], row[1]): row[2] for row in _xlsx_rows(r.content, 1)[1:] if len(row) == 3}
     assert float(sheet[("by_hour.by_hall.wait_minutes.median", "riyadh/women/10:00–11:00")]) == 12.3
     assert float(sheet[("by_hour.arrivals", "10:00–11:00")]) == 3

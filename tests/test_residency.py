@@ -20,7 +20,7 @@ from reception.audit import AuditEntry
 from reception.clock import FrozenClock
 from reception.settings import Settings
 from tests.factories import World, open_appointments
-from tests.test_web import csrf, sign_in
+from tests.helpers import bearer, csrf, sign_in
 
 # 10:00 in Riyadh on a Tuesday; the world's branch has no opening hours (always open).
 MORNING = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
@@ -38,10 +38,6 @@ def app_client(settings: Settings, world: World, clock: FrozenClock) -> Iterator
         admin = bearer(world, "admin")
         open_appointments(c, admin, at_kiosk=False)
         yield c
-
-
-def bearer(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
 
 
 def book(c: TestClient, world: World, minutes: int, **extra: Any) -> dict[str, Any]:

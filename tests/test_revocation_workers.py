@@ -10,7 +10,6 @@ close the sockets."""
 from __future__ import annotations
 
 import http.client
-import re
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -24,6 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from tests.factories import PASSWORD, World
+from tests.helpers import bearer, csrf
 from tests.servers import (
     Server,
     api,
@@ -40,7 +40,12 @@ from tests.test_multiworker import (
     wait_for_workers,
 )
 
-pytestmark = [pytest.mark.timeout(240), pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [
+    pytest.mark.timeout(240),
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.stress,
+]
 
 SOCKETS = 4
 
@@ -104,7 +109,7 @@ def patch_user(base: str, world: World, username: str, body: dict[str, Any]) -> 
         r = http.patch(
             f"/api/v1/admin/users/{username}",
             json=body,
-            headers={"Authorization": f"Bearer {world.tokens['admin']}"},
+            headers=bearer(world, "admin"),
         )
     assert r.status_code == 200, r.text
 
@@ -161,7 +166,7 @@ def test_ended_access_closes_sockets_and_sessions_on_every_worker(
             revoked = on_both_workers(
                 stack, server, workers, lambda: open_socket(server, "women", screen), "women"
             )
-            other = {"Authorization": f"Bearer {world.tokens['display-men']}"}
+            other = bearer(world, "display-men")
             kept = on_both_workers(
                 stack, server, workers, lambda: open_socket(server, "men", other), "men"
             )
@@ -227,20 +232,16 @@ def test_ended_access_closes_sockets_and_sessions_on_every_worker(
         # 5. Signing out on one worker: the copied cookie opens nothing on either.
         with httpx2.Client(base_url=server.base, timeout=10) as browser:
             page = browser.get("/staff/login")
-            token_field = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-            assert token_field
             signed = browser.post(
                 "/staff/login",
-                data={"username": "admin", "password": PASSWORD, "csrf_token": token_field[1]},
+                data={"username": "admin", "password": PASSWORD, "csrf_token": csrf(page.text)},
             )
             assert signed.status_code == 303
             copy = browser.cookies.get("reception_session")
             assert browser.get("/staff/admin").status_code == 200
             account = browser.get("/staff/account")
-            token_field = re.search(r'name="csrf_token" value="([^"]+)"', account.text)
-            assert token_field
             assert (
-                browser.post("/staff/logout", data={"csrf_token": token_field[1]}).status_code
+                browser.post("/staff/logout", data={"csrf_token": csrf(account.text)}).status_code
                 == 303
             )
         answered_by: set[int] = set()

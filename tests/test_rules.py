@@ -9,7 +9,6 @@ from reception.queue.models import TicketStatus as S
 from reception.queue.rules import (
     TICKET_TRANSITIONS,
     check_ticket_transition,
-    estimate_wait_minutes,
     normalise_phone,
 )
 
@@ -73,13 +72,6 @@ def test_phone_numbers_are_stored_in_e164(raw: str, e164: str) -> None:
 def test_bad_or_landline_numbers_are_refused(raw: str) -> None:
     with pytest.raises(Invalid):
         normalise_phone(raw)
-
-
-def test_waiting_estimate() -> None:
-    assert estimate_wait_minutes(0, 10, 2) == 0
-    assert estimate_wait_minutes(3, 10, 2) == 15
-    assert estimate_wait_minutes(1, 7, 3) == 3  # rounded up: never promise too soon
-    assert estimate_wait_minutes(5, 10, 0) is None
 
 
 def test_live_service_time_learns_from_recent_visits() -> None:

@@ -41,6 +41,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.postgres,
     pytest.mark.redis,
+    pytest.mark.stress,
     pytest.mark.timeout(300),
 ]
 

@@ -36,7 +36,12 @@ from reception.app import create_app
 from reception.clock import FrozenClock
 from reception.demo import luhn_id
 from reception.settings import Settings
-from tests.conftest import make_settings, postgres_copy, postgres_database_url
+from tests.conftest import (
+    SQLITE_AND_POSTGRES,
+    make_settings,
+    postgres_copy,
+    postgres_database_url,
+)
 from tests.factories import World
 from tests.fake_twilio import FakeTwilio, serve_fake_twilio
 
@@ -389,7 +394,7 @@ def fake_twilio() -> Iterator[FakeTwilio]:
         yield server
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=SQLITE_AND_POSTGRES)
 def database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, World]]:

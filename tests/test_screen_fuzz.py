@@ -30,8 +30,14 @@ from starlette.testclient import TestClient
 from reception import PACKAGE_DIR
 from reception.app import create_app
 from reception.clock import FrozenClock
-from tests.conftest import make_settings, postgres_copy, postgres_database_url
+from tests.conftest import (
+    SQLITE_AND_POSTGRES,
+    make_settings,
+    postgres_copy,
+    postgres_database_url,
+)
 from tests.factories import PASSWORD, World
+from tests.helpers import csrf
 
 # 10:00 in Riyadh on a Tuesday: the branch is open.
 MORNING = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
@@ -116,19 +122,13 @@ class Screens:
     csrf: dict[str, str]
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
 def _sign_in(client: TestClient, world: World, who: str) -> tuple[str, str]:
     client.cookies.clear()
     page = client.get("/staff/login")
     if who in STAFF:
         r = client.post(
             "/staff/login",
-            data={"username": who, "password": PASSWORD, "csrf_token": _csrf(page.text)},
+            data={"username": who, "password": PASSWORD, "csrf_token": csrf(page.text)},
             follow_redirects=False,
         )
         assert r.status_code == 303, r.text
@@ -136,15 +136,15 @@ def _sign_in(client: TestClient, world: World, who: str) -> tuple[str, str]:
         page = client.get("/device")
         r = client.post(
             "/device",
-            data={"token": world.tokens[who], "csrf_token": _csrf(page.text)},
+            data={"token": world.tokens[who], "csrf_token": csrf(page.text)},
             follow_redirects=False,
         )
         assert r.status_code == 303, r.text
     page = client.get("/staff/login")  # any page: it puts a CSRF token in the session
-    return client.cookies[COOKIE], _csrf(page.text)
+    return client.cookies[COOKIE], csrf(page.text)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=SQLITE_AND_POSTGRES)
 def screens(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Screens]:

@@ -20,7 +20,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.browser import AXE, CHROMIUM, CHROMIUM_ARGS, axe_all_violations
-from tests.conftest import missing
+from tests.conftest import missing, uses_backend
 from tests.devices import Size
 from tests.layout_js import NUMBER_ORDER, OVERFLOW, OVERLAPS, PRIMARY_IN_VIEW, TEXTS, install
 from tests.screens import CHECKS, SCREENS, Screen
@@ -159,6 +159,7 @@ def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
 
 @pytest.fixture(scope="module")
 def measured(stage: Stage) -> Iterator[Measured]:
+    uses_backend("browser")
     if not Path(CHROMIUM).exists():
         missing("Chromium: /usr/bin/chromium is not installed")
     if not AXE.exists():

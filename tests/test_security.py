@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,26 +23,13 @@ from reception.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import PASSWORD, World
 from tests.fake_twilio import FakeTwilio, error, serve_fake_twilio
-from tests.test_web import csrf, sign_in
+from tests.helpers import bearer, csrf, issue, sign_in, wait_until
 
 PHONE_LOCAL = "0551234567"
 PHONE_INTL = "+966551234567"
 LETTER_PHONE = "0501234567"
 NATIONAL_ID = "1000000008"  # valid check digit
 SENDER = "محمد عبدالله الأحمد"
-
-
-def bearer(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
-
-
-def issue_ticket(client: TestClient, world: World, phone: str | None = None) -> dict:
-    body = {"branch": "riyadh", "hall": "men", "service": "letter"}
-    if phone:
-        body["phone"] = phone
-    r = client.post("/api/v1/tickets", json=body, headers=bearer(world, "kiosk"))
-    assert r.status_code == 201, r.text
-    return dict(r.json())
 
 
 def csp_directives(header: str) -> dict[str, list[str]]:
@@ -72,7 +58,7 @@ def assert_strict_headers(headers: dict[str, str] | object) -> None:
 def test_security_headers_on_staff_kiosk_citizen_and_api_answers(
     client: TestClient, world: World
 ) -> None:
-    ticket = issue_ticket(client, world)
+    ticket = issue(client, world)
     citizen_path = "/" + ticket["tracking_url"].split("/", 3)[3]
     citizen = client.get(citizen_path)
     assert citizen.status_code == 200
@@ -269,20 +255,19 @@ def journey(
             yield c, fake
 
 
-def wait_until_done(engine: Engine, messages: int, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
+def wait_until_done(engine: Engine, messages: int) -> None:
     done = (SmsStatus.sent, SmsStatus.failed)
-    while time.monotonic() < deadline:
+
+    def finished() -> bool:
         with Session(engine) as s:
-            finished = s.exec(
+            count = s.exec(
                 select(func.count())
                 .select_from(OutgoingSms)
                 .where(col(OutgoingSms.status).in_(done))
             ).one()
-        if finished >= messages:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"fewer than {messages} SMS finished in {seconds} s")
+        return count >= messages
+
+    wait_until(finished, f"{messages} SMS to finish")
 
 
 def test_no_phone_number_id_or_name_reaches_the_logs(
@@ -300,7 +285,7 @@ def test_no_phone_number_id_or_name_reaches_the_logs(
     if fake is not None:
         # The provider refuses the first message, quoting the number (as Twilio does).
         fake.plan(error(400, 21211, f"The 'To' number {PHONE_INTL} is not a valid phone number."))
-    issue_ticket(client, world, phone=PHONE_LOCAL)
+    issue(client, world, phone=PHONE_LOCAL)
     r = client.post(
         "/api/v1/letters",
         json={

@@ -18,13 +18,13 @@ from starlette.websockets import WebSocketDisconnect
 from reception.audit import AuditEntry
 from reception.auth.models import StaffSession
 from tests.factories import PASSWORD, World
-from tests.test_web import csrf
+from tests.helpers import bearer, csrf, page_csrf, sign_in
 
 NEW_PASSWORD = "another-long-password"
 
 
 def admin(world: World) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens['admin']}"}
+    return bearer(world, "admin")
 
 
 def jar(client: TestClient) -> Any:
@@ -38,13 +38,7 @@ def use(client: TestClient, cookies: Any) -> None:
 
 def signed_in_as(client: TestClient, username: str, password: str = PASSWORD) -> Any:
     client.cookies.clear()
-    page = client.get("/staff/login")
-    r = client.post(
-        "/staff/login",
-        data={"username": username, "password": password, "csrf_token": csrf(page.text)},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
+    sign_in(client, username, password)
     return jar(client)
 
 
@@ -55,10 +49,6 @@ def opens(client: TestClient, path: str = "/staff") -> bool:
         return False
     assert r.status_code == 200, r.status_code
     return True
-
-
-def page_csrf(client: TestClient, path: str = "/staff/account") -> str:
-    return csrf(client.get(path).text)
 
 
 def audit_actions(engine: Engine) -> list[str]:
@@ -100,7 +90,7 @@ def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(
 def test_a_new_password_signs_out_every_other_browser(client: TestClient, engine: Engine) -> None:
     other = signed_in_as(client, "supervisor")
     signed_in_as(client, "supervisor")
-    token = page_csrf(client)
+    token = page_csrf(client, "/staff/account")
     mine = jar(client)  # with its CSRF token
     wrong = client.post(
         "/staff/account/password",
@@ -142,7 +132,10 @@ def test_signing_out_everywhere_ends_every_session_of_the_account(
     second = signed_in_as(client, "supervisor")
     elsewhere = signed_in_as(client, "operator-men")
     use(client, second)
-    r = client.post("/staff/account/sign-out-everywhere", data={"csrf_token": page_csrf(client)})
+    r = client.post(
+        "/staff/account/sign-out-everywhere",
+        data={"csrf_token": page_csrf(client, "/staff/account")},
+    )
     assert r.status_code == 200 and "/staff/login" in str(r.url)
     for cookies in (first, second):
         use(client, cookies)
@@ -242,7 +235,7 @@ def test_revoking_a_token_closes_its_display_socket_and_it_gets_no_later_call(
     assert made.status_code == 201
     token = made.json()
     screen = {"Authorization": f"Bearer {token['token']}"}
-    other = {"Authorization": f"Bearer {world.tokens['display-men']}"}
+    other = bearer(world, "display-men")
     with (
         client.websocket_connect("/display/ws", headers=screen) as ws,
         client.websocket_connect("/display/ws", headers=other) as untouched,
@@ -373,7 +366,7 @@ def test_a_new_role_from_the_administration_page_closes_the_dashboard(
 
 
 def issue_and_call(client: TestClient, world: World, hall: str) -> None:
-    kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    kiosk = bearer(world, "kiosk")
     r = client.post(
         "/api/v1/tickets",
         json={"branch": "riyadh", "hall": hall, "service": "letter"},
@@ -411,7 +404,7 @@ def test_a_change_made_outside_the_server_still_closes_the_socket(
 
     client = rechecking
     signed_in_as(client, "display-men")
-    screen = {"Authorization": f"Bearer {world.tokens['display-men']}"}
+    screen = bearer(world, "display-men")
     with (
         client.websocket_connect("/display/ws", headers=screen) as by_token,
         client.websocket_connect("/display/ws?hall=men") as by_account,

@@ -32,6 +32,7 @@ from reception.notify.models import OutgoingSms
 from reception.queue.models import Branch
 from reception.settings import Settings
 from tests.factories import World
+from tests.helpers import bearer
 
 # Monday 23 November 2026, 09:00 in Riyadh.
 MONDAY = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -195,10 +196,6 @@ def clock() -> FrozenClock:
 def api(settings: Settings, world: World, clock: FrozenClock) -> Iterator[TestClient]:
     with TestClient(create_app(settings, clock), raise_server_exceptions=False) as c:
         yield c
-
-
-def bearer(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
 
 
 def _free(c: TestClient, world: World, day: str, who: str = "operator-men") -> list[dict]:  # type: ignore[type-arg]

@@ -5,7 +5,6 @@ recovery after a worker died, and the whole journey from the ticket API."""
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -27,6 +26,7 @@ from reception.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import build_world
 from tests.fake_twilio import FakeTwilio, Fault, error, problem, raw, serve_fake_twilio, stall
+from tests.helpers import bearer, wait_until
 
 FROM = "+15005550006"
 TO = "+966501234567"
@@ -470,19 +470,19 @@ def test_ticket_with_phone_reaches_twilio_once(
                         "phone": "0501234567",
                         "language": "en",
                     },
-                    headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+                    headers=bearer(world, "kiosk"),
                 )
                 assert response.status_code == 201, response.text
                 ticket = response.json()
 
                 assert fake.wait_for(messages=1, timeout=10)
-                deadline = time.monotonic() + 10
-                while time.monotonic() < deadline:
+
+                def sent() -> OutgoingSms | None:
                     with Session(engine) as session:
-                        stored = session.exec(select(OutgoingSms)).one()
-                    if stored.status == SmsStatus.sent:
-                        break
-                    time.sleep(0.05)
+                        row = session.exec(select(OutgoingSms)).one()
+                    return row if row.status == SmsStatus.sent else None
+
+                stored = wait_until(sent, "the SMS to be recorded as sent")
         finally:
             backend = getattr(app.state, "sms_backend", None)
             if isinstance(backend, TwilioBackend):
@@ -528,16 +528,16 @@ def test_delivery_reports_are_signed_and_only_move_forward(
                     "service": "letter",
                     "phone": "0501234567",
                 },
-                headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+                headers=bearer(world, "kiosk"),
             )
             assert fake.wait_for(messages=1, timeout=10)
             sid = fake.messages[0]["sid"]
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
+
+            def recorded() -> bool:
                 with Session(engine) as session:
-                    if session.exec(select(OutgoingSms)).one().provider_sid == sid:
-                        break
-                time.sleep(0.05)
+                    return session.exec(select(OutgoingSms)).one().provider_sid == sid
+
+            wait_until(recorded, "the provider's message id to be stored")
             assert report(client, sid, "delivered", signature="forged") == 403
             assert report(client, sid, "delivered") == 204
             assert report(client, sid, "sent") == 204  # a late report
@@ -572,7 +572,7 @@ def test_citizens_text_back_status_and_stop_in_both_languages(
             return r.status_code, r.text
 
         with TestClient(create_app(settings)) as client:
-            op = {"Authorization": f"Bearer {world.tokens['operator-men']}"}
+            op = bearer(world, "operator-men")
             letter = client.post(
                 "/api/v1/letters",
                 json={
@@ -608,7 +608,7 @@ def test_citizens_text_back_status_and_stop_in_both_languages(
                     "service": "letter",
                     "phone": "0501234567",
                 },
-                headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+                headers=bearer(world, "kiosk"),
             ).json()
             client.post(f"/api/v1/counters/{world.counters['men'][0]}/call-next", headers=op)
             with Session(engine) as session:

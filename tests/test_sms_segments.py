@@ -30,7 +30,7 @@ def test_every_message_fits_two_segments_in_both_languages() -> None:
 
 
 def test_the_admin_previews_the_messages(client, world) -> None:  # type: ignore[no-untyped-def]
-    from tests.test_web import sign_in
+    from tests.helpers import sign_in
 
     sign_in(client, "admin")
     page = client.get("/staff/admin/sms")

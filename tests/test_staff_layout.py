@@ -29,8 +29,8 @@ from reception.settings import Settings
 from tests.browser import ROOT, axe_all_violations, running_server, sqlite_server
 from tests.devices import STAFF_DESKS, Size
 from tests.factories import PASSWORD, World
+from tests.helpers import csrf, sign_in
 from tests.servers import api
-from tests.test_web import csrf, sign_in
 
 # --- through HTTP ----------------------------------------------------------------------
 

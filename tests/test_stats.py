@@ -36,7 +36,8 @@ from reception.letters.models import (
 from reception.notify.models import OutgoingSms
 from reception.queue.models import Branch, Counter, Hall, PriorityGroup, Service, Ticket
 from reception.stats.periods import DateRange, offset_segments, parse_range, roll_up
-from tests.factories import PASSWORD, World
+from tests.factories import World
+from tests.helpers import bearer, sign_in
 
 DAY = date(2024, 3, 10)  # a Sunday; Riyadh is UTC+3 all year
 NEXT = date(2024, 3, 11)
@@ -45,10 +46,6 @@ RANGE = {"date_from": "2024-03-10", "date_to": "2024-03-11"}
 
 def utc(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
-
-
-def auth(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
 
 
 @dataclass
@@ -305,7 +302,7 @@ def _sms(key: str, status: str, at: datetime, branch_id: int) -> OutgoingSms:
 
 
 def get(client: TestClient, world: World, path: str, token: str = "supervisor", **params: Any):
-    return client.get(path, params=params, headers=auth(world, token))
+    return client.get(path, params=params, headers=bearer(world, token))
 
 
 # --- the figures ----------------------------------------------------------------
@@ -404,7 +401,7 @@ def test_the_national_rollup_adds_every_branch_and_counts_sms(
     both = client.get(
         "/api/v1/reports/summary",
         params=[*RANGE.items(), ("branch", "riyadh"), ("branch", "jeddah")],
-        headers=auth(world, "admin"),
+        headers=bearer(world, "admin"),
     )
     assert both.json()["visitors"]["total"] == 9 and both.json()["sms"]["total"] == 7
 
@@ -497,7 +494,7 @@ def test_five_years_is_the_longest_range_and_periods_are_checked(
     arabic = client.get(
         "/api/v1/reports/summary",
         params={"date_from": "2024-03-11", "date_to": "2024-03-10"},
-        headers={**auth(world, "supervisor"), "Accept-Language": "en"},
+        headers={**bearer(world, "supervisor"), "Accept-Language": "en"},
     )
     assert "start date comes after the end date" in arabic.json()["error"]["message"]
 
@@ -567,18 +564,6 @@ def test_xlsx_export_opens_and_holds_the_figures(
 
 
 # --- the report pages -------------------------------------------------------------
-
-
-def sign_in(client: TestClient, username: str) -> None:
-    page = client.get("/staff/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token
-    done = client.post(
-        "/staff/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)},
-        follow_redirects=False,
-    )
-    assert done.status_code == 303
 
 
 def test_report_page_in_arabic_and_english_with_charts(

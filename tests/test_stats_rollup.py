@@ -29,14 +29,11 @@ from reception.stats import reports
 from reception.stats.models import TicketDay, TicketDayDuration, TicketDayFigure
 from reception.stats.rollup import roll_up_closed_days
 from tests.factories import World
+from tests.helpers import bearer
 from tests.test_stats import DAY, NEXT, seed
 
 MORNING = datetime(2024, 5, 12, 5, 30, 0, 250_000, tzinfo=UTC)  # a Sunday, 08:30 in Riyadh
 OPEN = ("waiting", "called", "serving", "transferred")
-
-
-def auth(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
 
 
 @pytest.fixture
@@ -172,7 +169,7 @@ def replay_a_day(client: TestClient, world: World, clock: FrozenClock, rng: rand
             body["residency"] = residency
         if priority:
             body["priority"] = priority
-        r = client.post("/api/v1/tickets", json=body, headers=auth(world, "kiosk"))
+        r = client.post("/api/v1/tickets", json=body, headers=bearer(world, "kiosk"))
         assert r.status_code == 201, r.text
         ticket = r.json()
         visits[ticket["id"]] = Visit(
@@ -182,7 +179,7 @@ def replay_a_day(client: TestClient, world: World, clock: FrozenClock, rng: rand
             hall = rng.choice(("men", "women"))
             operator, counters = desks[hall]
             counter = rng.choice(counters)
-            headers = auth(world, operator)
+            headers = bearer(world, operator)
             url = f"/api/v1/counters/{counter}"
             served = {"close_current": "served"}
             r = client.post(f"{url}/call-next", json=served, headers=headers)
@@ -252,7 +249,7 @@ def test_a_replayed_day_has_the_tallied_figures_before_and_after_the_rollup(
     params = {"date_from": day, "date_to": day}
 
     def summary() -> dict[str, Any]:
-        r = timed.get("/api/v1/reports/summary", params=params, headers=auth(world, "supervisor"))
+        r = timed.get("/api/v1/reports/summary", params=params, headers=bearer(world, "supervisor"))
         assert r.status_code == 200, r.text
         return r.json()
 
@@ -284,7 +281,7 @@ def test_a_replayed_day_has_the_tallied_figures_before_and_after_the_rollup(
     series = timed.get(
         "/api/v1/reports/series",
         params={**params, "period": "day"},
-        headers=auth(world, "supervisor"),
+        headers=bearer(world, "supervisor"),
     ).json()
     assert series["points"] == [{"period": day, "visitors": len(visits), "letters": len(letters)}]
 

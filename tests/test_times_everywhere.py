@@ -21,9 +21,9 @@ from reception.clock import FrozenClock
 from reception.notify.models import OutgoingSms
 from reception.settings import Settings
 from tests.factories import World, open_appointments
+from tests.helpers import bearer, sign_in
 from tests.test_local_times import in_both_languages
 from tests.test_stats import _xlsx_rows
-from tests.test_web import sign_in
 
 NOW = datetime(2026, 11, 24, 10, 1, tzinfo=UTC)  # 13:01 in Riyadh
 VISIT = datetime(2026, 11, 24, 12, 35, tzinfo=UTC)  # 15:35 in Riyadh
@@ -36,10 +36,6 @@ def c(settings: Settings, world: World) -> Iterator[TestClient]:
     with TestClient(create_app(settings, FrozenClock(NOW)), raise_server_exceptions=False) as c:
         open_appointments(c, bearer(world, "admin"))
         yield c
-
-
-def bearer(world: World, name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {world.tokens[name]}"}
 
 
 def local_not_utc(text: str, local: str, utc: str) -> None:

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from reception.queue import queries
 from reception.queue.models import Hall, Service, Ticket
 from tests.factories import World
+from tests.helpers import bearer
 
 COUNTED = text(
     "SELECT hall_id, service_id, priority_weight, COUNT(*) FROM ticket "
@@ -148,8 +149,8 @@ def test_a_day_through_the_actions_keeps_the_counts(
 ) -> None:
     """Check-ins with and without priority, calls, a transfer, a ticket put back in
     line and a no-show, through the API, on SQLite and PostgreSQL."""
-    kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
-    operator = {"Authorization": f"Bearer {world.tokens['operator-men']}"}
+    kiosk = bearer(world, "kiosk")
+    operator = bearer(world, "operator-men")
     counter = world.counters["men"][0]
     with Session(engine) as session:
         men = session.exec(select(Hall.id).where(Hall.slug == "men", Hall.branch_id == 1)).one()

@@ -15,22 +15,7 @@ from starlette.websockets import WebSocketDisconnect
 from reception.auth.models import ApiToken
 from reception.queue.models import Ticket
 from tests.factories import PASSWORD, World
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def sign_in(client: TestClient, username: str) -> None:
-    page = client.get("/staff/login")
-    r = client.post(
-        "/staff/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": csrf(page.text)},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
+from tests.helpers import bearer, csrf, sign_in
 
 
 def tickets(engine: Engine) -> int:
@@ -147,7 +132,7 @@ def test_kiosk_steps_issue_one_ticket_per_tap(
 
 
 def test_operator_console_calls_next(client: TestClient, world: World) -> None:
-    kiosk_headers = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    kiosk_headers = bearer(world, "kiosk")
     client.post(
         "/api/v1/tickets",
         json={"branch": "riyadh", "hall": "men", "service": "enquiry"},
@@ -182,8 +167,8 @@ def test_display_socket_snapshot_deltas_and_resync(client: TestClient, world: Wo
     sign_in(client, "display-men")
     assert client.get("/display").status_code == 200
     assert client.get("/display?hall=women").status_code == 403
-    kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
-    operator = {"Authorization": f"Bearer {world.tokens['operator-men']}"}
+    kiosk = bearer(world, "kiosk")
+    operator = bearer(world, "operator-men")
     with client.websocket_connect("/display/ws?hall=men") as ws:
         snapshot = ws.receive_json()
         assert snapshot["type"] == "snapshot" and snapshot["hall"] == "men"
@@ -240,7 +225,7 @@ def test_tracking_page(client: TestClient, world: World) -> None:
     r = client.post(
         "/api/v1/tickets",
         json={"branch": "riyadh", "hall": "women", "service": "letter"},
-        headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+        headers=bearer(world, "kiosk"),
     )
     path = r.json()["tracking_url"].replace("http://testserver", "")
     page = client.get(path)
@@ -250,8 +235,8 @@ def test_tracking_page(client: TestClient, world: World) -> None:
 
 
 def test_tracking_page_follows_its_hall_live(client: TestClient, world: World) -> None:
-    kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
-    operator = {"Authorization": f"Bearer {world.tokens['operator-women']}"}
+    kiosk = bearer(world, "kiosk")
+    operator = bearer(world, "operator-women")
     issued = client.post(
         "/api/v1/tickets",
         json={"branch": "riyadh", "hall": "women", "service": "letter"},
@@ -290,11 +275,11 @@ def test_supervisor_sees_every_counter_and_reassigns_services(
     client.post(
         "/api/v1/tickets",
         json={"branch": "riyadh", "hall": "women", "service": "letter"},
-        headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+        headers=bearer(world, "kiosk"),
     )
     client.post(
         f"/api/v1/counters/{world.counters['women'][1]}/call-next",
-        headers={"Authorization": f"Bearer {world.tokens['operator-women']}"},
+        headers=bearer(world, "operator-women"),
     )
     sign_in(client, "supervisor")
     page = client.get("/staff/supervise")
@@ -313,9 +298,7 @@ def test_supervisor_sees_every_counter_and_reassigns_services(
         f"/staff/counters/{counter}/close", data={"csrf_token": csrf(r.text), "back": "supervise"}
     )
     assert r.url.path == "/staff/supervise" and "فتح الكاونتر" in r.text
-    branches = client.get(
-        "/api/v1/branches", headers={"Authorization": f"Bearer {world.tokens['admin']}"}
-    ).json()["branches"]
+    branches = client.get("/api/v1/branches", headers=bearer(world, "admin")).json()["branches"]
     men = next(h for h in branches[0]["halls"] if h["slug"] == "men")
     assert men["counters"][0]["services"] == ["complaint"]
     assert men["counters"][0]["status"] == "closed"
@@ -390,7 +373,7 @@ def test_screens_pair_with_device_tokens_until_revoked(client: TestClient, world
     with display.websocket_connect("/display/ws") as ws:
         assert ws.receive_json()["hall"] == "men"
 
-    admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    admin = bearer(world, "admin")
     listed = client.get("/api/v1/admin/tokens", headers=admin)
     token_id = next(t["id"] for t in listed.json()["tokens"] if t["name"] == "display-men")
     assert client.post(f"/api/v1/admin/tokens/{token_id}/revoke", headers=admin).status_code == 200
@@ -456,8 +439,8 @@ def test_supervisor_changes_the_displays_live(client: TestClient, world: World) 
     )
     assert "من 0 (صامت) إلى 100" in r.text
 
-    operator = {"Authorization": f"Bearer {world.tokens['operator-men']}"}
-    admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    operator = bearer(world, "operator-men")
+    admin = bearer(world, "admin")
     body = {"notice_ar": "", "notice_en": "", "layout": "landscape", "volume": 0}
     r = client.put(f"/api/v1/halls/{hall_id}/display", json=body, headers=operator)
     assert r.status_code == 403
@@ -514,7 +497,7 @@ def test_guessing_tracking_links_is_slowed_down(client: TestClient, world: World
     issued = client.post(
         "/api/v1/tickets",
         json={"branch": "riyadh", "hall": "men", "service": "letter"},
-        headers={"Authorization": f"Bearer {world.tokens['kiosk']}"},
+        headers=bearer(world, "kiosk"),
     ).json()
     path = issued["tracking_url"].replace("http://testserver", "")
     assert client.get(path).status_code == 429  # the whole address waits

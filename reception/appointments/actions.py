@@ -1,5 +1,6 @@
-"""The only writers of appointments: book a slot, cancel, reschedule, remind, mark
-no-shows, check in at the kiosk."""
+"""Writers of appointments: book a slot, cancel, reschedule, remind, mark no-shows,
+check in at the kiosk. A meeting with the minister books and cancels its appointment
+through `meetings.py`; slot templates are set up in `setup.py`."""
 
 from __future__ import annotations
 

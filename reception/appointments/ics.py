@@ -54,17 +54,6 @@ def fold(line: str) -> str:
     return "\r\n ".join(chunks)
 
 
-def unfold(text: str) -> list[str]:
-    """The content lines of a calendar, continuation lines joined back."""
-    lines: list[str] = []
-    for raw in text.split("\r\n"):
-        if raw[:1] in (" ", "\t") and lines:
-            lines[-1] += raw[1:]
-        elif raw:
-            lines.append(raw)
-    return lines
-
-
 def _property(name: str, value: str) -> str:
     return fold(f"{name}:{value}")
 

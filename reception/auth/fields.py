@@ -1,7 +1,8 @@
 """Which role may set which field of which write: one table for every writer.
 
-The actions (the only writers) check the fields they are given against it, and the
-JSON API checks a request body against it before reading the body, so the kiosk
+The queue's and appointments' writers check the fields they are given against it
+(`require_settable`), the staff letter form reads only the fields listed here, and
+the JSON API checks a request body against it before reading the body, so the kiosk
 screen, the staff console and the API refuse the same fields the same way: HTTP 403
 with the code `field_not_allowed`, never a field silently dropped or accepted.
 

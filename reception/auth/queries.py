@@ -193,10 +193,6 @@ def check_password(user: StaffUser | None, password: str) -> StaffUser | None:
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
-    return check_password(user_by_username(session, username), password)
-
-
 def current_access(
     session: Session, user_ids: set[int], token_ids: set[int], session_ids: set[int]
 ) -> tuple[dict[int, Principal], dict[int, Principal], dict[int, datetime]]:

@@ -1,5 +1,5 @@
 """Broadcast of live events to displays and consoles, across worker processes."""
 
-from reception.events.base import Broadcaster, Event, Subscription, create_broadcaster
+from reception.events.base import Event, HubBroadcaster, Subscription, create_broadcaster
 
-__all__ = ["Broadcaster", "Event", "Subscription", "create_broadcaster"]
+__all__ = ["Event", "HubBroadcaster", "Subscription", "create_broadcaster"]

@@ -19,7 +19,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -213,16 +213,6 @@ class LocalHub:
             for sub in subs:
                 sub.overflowed = True
                 sub.offer(message)
-
-
-class Broadcaster(Protocol):
-    async def connect(self) -> None: ...
-
-    async def disconnect(self) -> None: ...
-
-    async def publish(self, channel: str, message: str) -> None: ...
-
-    def subscribe(self, channel: str, feed: Feed | None = None) -> Any: ...
 
 
 class HubBroadcaster:

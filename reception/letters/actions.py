@@ -1,4 +1,5 @@
-"""The only writers of letters. One function = one transaction; each transition adds a
+"""Writers of letters (attachments: `attachments.py`; phone calls: `calls.py`; the
+taxonomy: `setup.py`). One function = one transaction; each transition adds a
 step to the letter's trail and an audit entry; a step the citizen should know about
 queues an SMS in the same transaction."""
 

@@ -1,4 +1,6 @@
-"""The only writers of the queue. One function = one transaction (the caller's
+"""Writers of tickets and the line (a counter's own state: `counters.py`; residency:
+`residency.py`; what displays show: `display.py`; the set-up: `setup.py`; the day's
+end: `housekeeping.py`). One function = one transaction (the caller's
 session scope); events are returned to be published after the commit."""
 
 from __future__ import annotations

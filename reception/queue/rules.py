@@ -122,15 +122,6 @@ def normalise_phone(raw: str, default_region: str = "SA") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def estimate_wait_minutes(ahead: int, minutes_per_visit: float, open_counters: int) -> int | None:
-    """Minutes until a ticket is called: the work ahead of it shared by the open
-    counters of its service, rounded up (never promise too soon). None when no
-    counter serves the service right now."""
-    if open_counters <= 0:
-        return None
-    return math.ceil(round(ahead * minutes_per_visit / open_counters, 6))
-
-
 def minutes_per_visit(expected: float, observed: list[float], prior_weight: float = 3.0) -> float:
     """The live service time of a service: the mean of recent visits, pulled towards
     the administrator's expected time while there are few observations (the expected

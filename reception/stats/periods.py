@@ -4,7 +4,7 @@ No database here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -177,7 +177,3 @@ def roll_up(per_day: Mapping[date, int], span: DateRange, period: str) -> dict[s
         if span.start <= day <= span.end:
             totals[bucket_of(day, period)] += count
     return totals
-
-
-def months_of(days: Iterable[date]) -> list[str]:
-    return sorted({d.strftime("%Y-%m") for d in days})
