@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from reception.api.answers import FreeSlotList, SlotTemplateList, SlotTemplateOut
 from reception.api.bodies import read_body
-from reception.api.operations import DATE, ID, Answer, ApiRoute, Operation, query
+from reception.api.operations import DATE_OR_EMPTY, ID, Answer, ApiRoute, Operation, query
 from reception.api.schemas import (
     AppointmentCreate,
     AppointmentOut,
@@ -273,8 +273,8 @@ routes = [
                 query("branch", "Branch slug"),
                 query("hall", "Hall slug"),
                 query("service", "Service slug"),
-                query("date_from", "First day (branch local), default today", DATE),
-                query("date_to", "Last day, default date_from; at most 62 days", DATE),
+                query("date_from", "First day (branch local), default today", DATE_OR_EMPTY),
+                query("date_to", "Last day, default date_from; at most 62 days", DATE_OR_EMPTY),
             ),
             answers={200: Answer("The free slots", FreeSlotList)},
             errors=(400, 401, 403, 404, 422, 503),
@@ -300,7 +300,7 @@ routes = [
             operation_id="listAppointmentsOfDay",
             parameters=(
                 query("branch", "Branch slug"),
-                query("day", "The day (branch local), default today", DATE),
+                query("day", "The day (branch local), default today", DATE_OR_EMPTY),
                 query("hall", "Only this hall"),
             ),
             answers={200: DONE},

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from reception.api.bodies import read_body
-from reception.api.operations import DATE, ID, Answer, ApiRoute, Operation, one_of, query
+from reception.api.operations import DATE_OR_EMPTY, ID, Answer, ApiRoute, Operation, one_of, query
 from reception.api.schemas import MeetingDecisionBody, MeetingRequestBody
 from reception.appointments import meeting_queries, meetings
 from reception.appointments.models import MeetingStatus
@@ -138,7 +138,7 @@ DAY = (
     query(
         "branch", "Branch slug (administrators; others get their own branch).", {"type": "string"}
     ),
-    query("day", "Local day, YYYY-MM-DD; today when left out.", DATE),
+    query("day", "Local day, YYYY-MM-DD; today when left out.", DATE_OR_EMPTY),
 )
 
 routes = [
