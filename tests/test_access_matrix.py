@@ -199,6 +199,9 @@ ACCESS: dict[str, frozenset[str]] = {
     # administration
     "GET /staff/admin": ADMIN,
     "GET /staff/admin/sms": ADMIN,
+    "POST /staff/admin/sms/texts": ADMIN,
+    "POST /staff/admin/sms/preview": ADMIN,
+    "POST /staff/admin/sms/rules": ADMIN,
     **{
         f"POST /staff/admin/{what}": ADMIN
         for what in (
