@@ -24,6 +24,21 @@ TEMPLATES = PACKAGE_DIR / "templates" / "sms"
 MAX_TEXT = 480
 """Characters an administrator may write: with values filled in, a long text costs
 many segments (the preview shows how many)."""
+VALUE_LABELS: dict[str, str] = {
+    "number": N_("ticket number"),
+    "counter": N_("counter number"),
+    "ahead": N_("people ahead"),
+    "eta": N_("minutes to wait"),
+    "link": N_("tracking link"),
+    "reference": N_("letter reference"),
+    "code": N_("kiosk code"),
+    "day": N_("date"),
+    "time": N_("time"),
+    "hall": N_("hall"),
+    "service": N_("service"),
+    "branch": N_("branch"),
+}
+"""What each value of a message is, for the administrator writing a text."""
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
 _ANY_PERCENT = re.compile("%")
 

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from reception.auth.models import Role
 from reception.errors import N_, DomainError
-from reception.notify import actions, queries
+from reception.notify import actions, queries, texts
 from reception.notify.preview import Preview, preview_text
 from reception.queue.actions import Outcome
 from reception.stats.tables import SMS_PURPOSES
@@ -45,7 +45,12 @@ async def _page(
 ) -> Response:
     base_url = ctx(request).settings.public_base_url
     rows = await read(request, lambda s: queries.sms_texts(s, base_url))
-    context = {"rows": rows, "purposes": SMS_PURPOSES, "editing": editing or {}}
+    context = {
+        "rows": rows,
+        "purposes": SMS_PURPOSES,
+        "editing": editing or {},
+        "value_labels": texts.VALUE_LABELS,
+    }
     return render(request, "staff/sms_preview.html", context, status_code=status)
 
 
