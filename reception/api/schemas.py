@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from reception.inputs import AwareMoment, Day, Id
+from reception.settings import Language
 
 
 class TicketCreate(BaseModel):
@@ -18,7 +19,7 @@ class TicketCreate(BaseModel):
     phone: str | None = Field(default=None, max_length=32, description="Mobile for SMS.")
     priority: str | None = Field(default=None, max_length=40, examples=["elderly"])
     residency: Literal["citizen", "resident"] | None = None
-    language: Literal["ar", "en"] = "ar"
+    language: Language = "ar"
 
 
 class AppointmentCreate(BaseModel):
@@ -30,7 +31,7 @@ class AppointmentCreate(BaseModel):
     starts_at: AwareMoment = Field(examples=["2026-11-24T10:30:00+03:00"])
     phone: str | None = Field(default=None, max_length=32, description="Mobile for SMS.")
     name: str = Field(default="", max_length=120, description="Shown masked to the visitor.")
-    language: Literal["ar", "en"] = "ar"
+    language: Language = "ar"
     residency: Literal["citizen", "resident"] | None = Field(
         default=None, description="Counted in published statistics; the check-in inherits it."
     )
@@ -80,7 +81,7 @@ class CheckInBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(min_length=1, max_length=40, examples=["40213377"])
-    language: Literal["ar", "en"] = "ar"
+    language: Language = "ar"
     residency: Literal["citizen", "resident"] | None = Field(
         default=None, description="As the visitor states it now; else the booking's."
     )
@@ -240,7 +241,7 @@ class LetterCreate(BaseModel):
     )
     sex: Literal["male", "female"]
     phone: str | None = Field(default=None, max_length=32)
-    language: Literal["ar", "en"] = "ar"
+    language: Language = "ar"
     subject: str = Field(min_length=1, max_length=200)
     body: str = Field(default="", max_length=20000)
 
