@@ -35,6 +35,7 @@ from reception.api.ratings import routes as rating_api_routes
 from reception.api.reports import routes as report_api_routes
 from reception.api.routes import routes as api_routes
 from reception.api.sms import routes as sms_routes
+from reception.api.sms_texts import routes as sms_text_api_routes
 from reception.auth.guard import malformed_link
 from reception.auth.live import follow_access
 from reception.auth.queries import current_access
@@ -437,6 +438,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *api_routes,
         *sms_routes,
         *admin_routes,
+        *sms_text_api_routes,
         *call_topic_api_routes,
         *account_api_routes,
         *appointment_api_routes,

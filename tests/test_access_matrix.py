@@ -202,6 +202,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /staff/admin/sms/texts": ADMIN,
     "POST /staff/admin/sms/preview": ADMIN,
     "POST /staff/admin/sms/rules": ADMIN,
+    "GET /api/v1/sms-templates": ADMIN,
+    "PUT /api/v1/sms-templates/{purpose}/{language}": ADMIN,
+    "DELETE /api/v1/sms-templates/{purpose}/{language}": ADMIN,
     **{
         f"POST /staff/admin/{what}": ADMIN
         for what in (

@@ -246,3 +246,52 @@ def test_quiet_hour_exemptions_follow_the_administrators_choice(
         assert held.status == SmsStatus.pending and held.attempts == 0
     finally:
         engine.dispose()
+
+
+def test_the_api_sets_and_resets_a_text_that_the_outbox_uses(
+    client: TestClient, world: World, settings: Any
+) -> None:
+    admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    url = "/api/v1/sms-templates/ticket_issued/en"
+    r = client.put(url, json={"text": MY_TEXT}, headers=admin)
+    assert r.status_code == 200, r.text
+    assert r.json()["custom"] == MY_TEXT and r.json()["segments"] == 1
+    listed = {
+        row["purpose"]: row for row in client.get("/api/v1/sms-templates", headers=admin).json()
+    }
+    assert listed["ticket_issued"]["texts"]["en"]["custom"] == MY_TEXT
+    assert listed["ticket_issued"]["texts"]["ar"]["custom"] is None
+    assert listed["ticket_called"]["quiet_exempt"] is True
+    assert "link" in listed["letter_received"]["required"]
+
+    ticket = take_ticket(client, world)
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            body = session.exec(select(OutgoingSms.body)).one()
+    finally:
+        engine.dispose()
+    assert body.startswith(f"Ticket {ticket['number']}: ") and "100% yours" in body
+
+    for language, words in (("ar", "لا تحتوي هذه الرسالة"), ("en", "This message has no value")):
+        bad = client.put(
+            url,
+            json={"text": "%(nom)s %(number)s %(link)s"},
+            headers={**admin, "Accept-Language": language},
+        )
+        assert bad.status_code == 422
+        assert bad.json()["error"]["code"] == "sms_text_unknown_placeholder"
+        assert words in bad.json()["error"]["message"]
+    assert (
+        client.put(
+            "/api/v1/sms-templates/nothing/en", json={"text": "x"}, headers=admin
+        ).status_code
+        == 404
+    )
+    kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    assert client.put(url, json={"text": MY_TEXT}, headers=kiosk).status_code == 403
+    assert client.delete(url, headers=kiosk).status_code == 403
+
+    gone = client.delete(url, headers=admin)
+    assert gone.status_code == 200 and gone.json()["reset"] is True
+    assert client.delete(url, headers=admin).json()["reset"] is False

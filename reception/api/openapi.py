@@ -179,6 +179,7 @@ def _operator_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
 
 def _admin_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
     from reception.api import accounts, admin
+    from reception.api.schemas import SmsTextIn
 
     table: list[tuple[str, str, type[BaseModel] | None, str, list[str]]] = [
         (
@@ -292,6 +293,21 @@ def _admin_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
             [],
         ),
         ("/api/v1/admin/tokens/{token}/revoke", "post", None, "Revoke a token at once", ["token"]),
+        ("/api/v1/sms-templates", "get", None, "List every SMS text with its preview", []),
+        (
+            "/api/v1/sms-templates/{purpose}/{language}",
+            "put",
+            SmsTextIn,
+            "Set an administrator's text for one SMS in one language",
+            ["purpose", "language"],
+        ),
+        (
+            "/api/v1/sms-templates/{purpose}/{language}",
+            "delete",
+            None,
+            "Use the shipped text again for one SMS in one language",
+            ["purpose", "language"],
+        ),
     ]
     return _paths_from(table, bearer, "admin")
 

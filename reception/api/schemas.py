@@ -307,3 +307,16 @@ class PhoneCallBody(BaseModel):
         description="The ticket the call concerns: its id, or today's number (M-012).",
         examples=["M-012"],
     )
+
+
+class SmsTextIn(BaseModel):
+    """An administrator's text for one SMS in one language; `%(name)s` stands for a
+    value of the message, `%%` for a percent sign."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(
+        min_length=1,
+        max_length=2000,
+        examples=["Your number is %(number)s. Follow your turn: %(link)s"],
+    )
