@@ -306,6 +306,11 @@ PARAMS: dict[str, dict[str, str]] = {
     "POST /api/v1/counters/{counter}/current/{action}": {"action": "start"},
     "PATCH /api/v1/admin/call-topics/{topic}": {"topic": "other"},
     "DELETE /api/v1/admin/call-topics/{topic}": {"topic": "no-such-topic"},
+    "PUT /api/v1/sms-templates/{purpose}/{language}": {"purpose": "ticket_next", "language": "en"},
+    "DELETE /api/v1/sms-templates/{purpose}/{language}": {
+        "purpose": "ticket_next",
+        "language": "en",
+    },
 }
 
 # --- the world -------------------------------------------------------------------

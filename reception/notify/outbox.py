@@ -15,10 +15,9 @@ from reception import PACKAGE_DIR
 from reception.clock import clock_of
 from reception.i18n import translations
 from reception.notify.models import OutgoingSms, SmsOptOut, SmsTemplate
-from reception.notify.texts import fill
+from reception.notify.texts import RIGHT_TO_LEFT, fill
 
 log = logging.getLogger("reception.sms")
-RIGHT_TO_LEFT = frozenset({"ar"})
 _JOINED_NUMBERS = re.compile(r"(?<![\w-])\d+(?:[-/.]\d+)+(?![\w-])")
 """Dates such as 2026-11-24: after Arabic words a phone would show their parts in the
 opposite order (24-11-2026 read as another day), so they go out isolated."""

@@ -62,7 +62,10 @@ def sms_texts(session: Session, public_base_url: str) -> list[SmsPurposeView]:
                 SmsText(
                     language=language,
                     custom=own,
-                    editable=own if own is not None else texts.starting_text(purpose, language),
+                    editable=texts.for_editing(
+                        own if own is not None else texts.starting_text(purpose, language),
+                        language,
+                    ),
                     preview=preview,
                 )
             )

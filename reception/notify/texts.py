@@ -40,6 +40,10 @@ VALUE_LABELS: dict[str, str] = {
 }
 """What each value of a message is, for the administrator writing a text."""
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
+RIGHT_TO_LEFT = frozenset({"ar"})
+_ISOLATES = re.compile("[\u2066-\u2069]")
+"""LEFT-TO-RIGHT ISOLATE … POP DIRECTIONAL ISOLATE around a `%(name)s` keep it readable
+inside Arabic text (in the editor, in a message); they are not kept in a saved text."""
 _ANY_PERCENT = re.compile("%")
 
 
@@ -90,13 +94,23 @@ def check_purpose(purpose: str, language: str | None = None) -> None:
 
 
 def _names(names: set[str] | frozenset[str]) -> str:
-    return ", ".join(f"%({name})s" for name in sorted(names)) if names else "—"
+    return ", ".join(f"\u2066%({name})s\u2069" for name in sorted(names)) if names else "—"
+
+
+def for_editing(text: str, language: str) -> str:
+    """The text as the editor shows it: in a right-to-left language each placeholder
+    isolated, or `%(link)s` would read `s(link)%` between Arabic words."""
+    if language not in RIGHT_TO_LEFT:
+        return text
+    return _PLACEHOLDER.sub(
+        lambda m: f"\u2066{m.group(0)}\u2069" if m.group(1) else m.group(0), text
+    )
 
 
 def check_text(purpose: str, language: str, text: str) -> str:
     """The text as it will be kept (spaces tidied), or a clear refusal."""
     check_purpose(purpose, language)
-    text = " ".join(text.split())
+    text = " ".join(_ISOLATES.sub("", text).split())
     if not text:
         raise Invalid("sms_text_empty", N_("Write the text of the message."))
     if len(text) > MAX_TEXT:
