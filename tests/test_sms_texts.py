@@ -257,7 +257,8 @@ def test_the_api_sets_and_resets_a_text_that_the_outbox_uses(
     assert r.status_code == 200, r.text
     assert r.json()["custom"] == MY_TEXT and r.json()["segments"] == 1
     listed = {
-        row["purpose"]: row for row in client.get("/api/v1/sms-templates", headers=admin).json()
+        row["purpose"]: row
+        for row in client.get("/api/v1/sms-templates", headers=admin).json()["messages"]
     }
     assert listed["ticket_issued"]["texts"]["en"]["custom"] == MY_TEXT
     assert listed["ticket_issued"]["texts"]["ar"]["custom"] is None

@@ -45,19 +45,21 @@ async def list_texts(request: Request) -> Response:
     base_url = ctx(request).settings.public_base_url
     rows = await read(request, lambda s: queries.sms_texts(s, base_url))
     return JSONResponse(
-        [
-            {
-                "purpose": row.purpose,
-                "quiet_exempt": row.quiet_exempt,
-                "values": row.allowed,
-                "required": row.required,
-                "texts": {
-                    text.language: {"custom": text.custom, **_shown(text.preview)}
-                    for text in row.texts
-                },
-            }
-            for row in rows
-        ]
+        {
+            "messages": [
+                {
+                    "purpose": row.purpose,
+                    "quiet_exempt": row.quiet_exempt,
+                    "values": row.allowed,
+                    "required": row.required,
+                    "texts": {
+                        text.language: {"custom": text.custom, **_shown(text.preview)}
+                        for text in row.texts
+                    },
+                }
+                for row in rows
+            ]
+        }
     )
 
 
