@@ -169,6 +169,8 @@ def test_bad_placeholders_are_refused_in_the_admins_language(
     answer = good.json()
     assert good.status_code == 200 and answer["body"].startswith("Got L-2026-004217: http")
     assert answer["segments"] == 1 and answer["characters"] == len(answer["body"])
+    shown = post_text(client, "letter_received", "en", "Seen %(reference)s: %(link)s", "preview")
+    assert shown.status_code == 200 and "Seen L-2026-004217: http" in shown.text
     # Nothing was saved by any of it.
     assert "Got L-2026-004217" not in client.get(PAGE).text
 
