@@ -55,7 +55,8 @@ class Settings(BaseSettings):
     sms_max_attempts: int = 8
     sms_quiet_hours: str = Field(
         default="22:00-07:00",
-        description="Local hours when only ticket messages are sent; empty turns it off.",
+        description="Local hours when only the messages an administrator lets through "
+        "(by default the ticket messages) are sent; empty turns it off.",
     )
     sms_timezone: str = Field(
         default=DEFAULT_TIMEZONE,
