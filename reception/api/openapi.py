@@ -35,6 +35,7 @@ _MODELS: list[type[BaseModel]] = [
     schemas.BranchList,
     schemas.ResidencyBody,
     schemas.ResidencyOut,
+    schemas.SmsTextIn,
 ]
 
 
@@ -179,7 +180,6 @@ def _operator_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
 
 def _admin_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
     from reception.api import accounts, admin
-    from reception.api.schemas import SmsTextIn
 
     table: list[tuple[str, str, type[BaseModel] | None, str, list[str]]] = [
         (
@@ -297,7 +297,7 @@ def _admin_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
         (
             "/api/v1/sms-templates/{purpose}/{language}",
             "put",
-            SmsTextIn,
+            schemas.SmsTextIn,
             "Set an administrator's text for one SMS in one language",
             ["purpose", "language"],
         ),
