@@ -303,3 +303,12 @@ def test_the_api_sets_and_resets_a_text_that_the_outbox_uses(
     gone = client.delete(url, headers=admin)
     assert gone.status_code == 200 and gone.json()["reset"] is True
     assert client.delete(url, headers=admin).json()["reset"] is False
+
+
+def test_quiet_hours_are_read_in_the_branchs_zone() -> None:
+    start, end = parse_quiet_hours("22:00-07:00")
+    policy = SendPolicy(start, end, "Asia/Riyadh")
+    evening = datetime(2026, 12, 6, 18, 30, tzinfo=UTC)  # 21:30 in Riyadh, 22:30 in Dubai
+    assert policy.quiet_until(evening) is None
+    assert policy.quiet_until(evening, "Asia/Dubai") == datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+    assert SendPolicy().quiet_until(evening, "Asia/Dubai") is None  # no quiet hours set
