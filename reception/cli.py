@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from reception.inputs import to_int
-from reception.settings import DEFAULT_TIMEZONE, Settings, load_settings
+from reception.settings import DEFAULT_TIMEZONE, LANGUAGES, Settings, load_settings
 
 
 class CliError(Exception):
@@ -623,7 +623,7 @@ def build_parser() -> argparse.ArgumentParser:
     aadd.add_argument("--service", required=True)
     aadd.add_argument("--at", required=True, help='local time, "2026-11-24 10:30"')
     aadd.add_argument("--phone", help="mobile for the SMS with the code")
-    aadd.add_argument("--language", default="ar", choices=["ar", "en"])
+    aadd.add_argument("--language", default=LANGUAGES[0], choices=list(LANGUAGES))
     aadd.set_defaults(func=cmd_appointment_add)
 
     slots = sub.add_parser("slots", help="when services can be booked").add_subparsers(

@@ -357,9 +357,10 @@ def demo_appointments(engine: Engine) -> list[str]:
                 )
                 open_ones.append(booked.value)
         halls = {h.id: h.slug for h in session.exec(select(Hall))}
+        zones = {b.id: b.timezone for b in session.exec(select(Branch))}
         return [
             f"{a.code} ({halls.get(a.hall_id)} hall, "
-            f"{local_time(a.starts_at, DEFAULT_TIMEZONE, 'time')})"
+            f"{local_time(a.starts_at, zones.get(a.branch_id), 'time')})"
             for a in open_ones
         ]
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-if TYPE_CHECKING:
-    from reception.notify.worker import SendPolicy
+from reception.notify.policy import SendPolicy, parse_quiet_hours
 
 Language = Literal["ar", "en"]
 LANGUAGES: tuple[Language, ...] = ("ar", "en")
@@ -56,9 +55,13 @@ class Settings(BaseSettings):
     sms_max_attempts: int = 8
     sms_quiet_hours: str = Field(
         default="22:00-07:00",
-        description="Local hours when only ticket messages are sent; empty turns it off.",
+        description="Local hours when only the messages an administrator lets through "
+        "(by default the ticket messages) are sent; empty turns it off.",
     )
-    sms_timezone: str = DEFAULT_TIMEZONE
+    sms_timezone: str = Field(
+        default=DEFAULT_TIMEZONE,
+        description="Zone of the quiet hours for a message of no branch (else the branch's zone).",
+    )
     sms_max_per_hour: int = Field(
         default=6, description="At most this many messages to one number in an hour; 0: no limit."
     )
@@ -119,8 +122,6 @@ class Settings(BaseSettings):
     @field_validator("sms_quiet_hours")
     @classmethod
     def _quiet_hours(cls, value: str) -> str:
-        from reception.notify.worker import parse_quiet_hours
-
         try:
             parse_quiet_hours(value)
         except ValueError:
@@ -128,8 +129,6 @@ class Settings(BaseSettings):
         return value
 
     def send_policy(self) -> SendPolicy:
-        from reception.notify.worker import SendPolicy, parse_quiet_hours
-
         start, end = parse_quiet_hours(self.sms_quiet_hours)
         return SendPolicy(start, end, self.sms_timezone, self.sms_max_per_hour)
 

@@ -202,6 +202,12 @@ ACCESS: dict[str, frozenset[str]] = {
     # administration
     "GET /staff/admin": ADMIN,
     "GET /staff/admin/sms": ADMIN,
+    "POST /staff/admin/sms/texts": ADMIN,
+    "POST /staff/admin/sms/preview": ADMIN,
+    "POST /staff/admin/sms/rules": ADMIN,
+    "GET /api/v1/sms-templates": ADMIN,
+    "PUT /api/v1/sms-templates/{purpose}/{language}": ADMIN,
+    "DELETE /api/v1/sms-templates/{purpose}/{language}": ADMIN,
     **{
         f"POST /staff/admin/{what}": ADMIN
         for what in (
@@ -303,6 +309,11 @@ PARAMS: dict[str, dict[str, str]] = {
     "POST /api/v1/counters/{counter}/current/{action}": {"action": "start"},
     "PATCH /api/v1/admin/call-topics/{topic}": {"topic": "other"},
     "DELETE /api/v1/admin/call-topics/{topic}": {"topic": "no-such-topic"},
+    "PUT /api/v1/sms-templates/{purpose}/{language}": {"purpose": "ticket_next", "language": "en"},
+    "DELETE /api/v1/sms-templates/{purpose}/{language}": {
+        "purpose": "ticket_next",
+        "language": "en",
+    },
 }
 
 # --- the world -------------------------------------------------------------------

@@ -119,6 +119,9 @@ TOKENS: dict[str, tuple[str, ...]] = {
     "GET /api/v1/reports/series": MANAGERS,
     "POST /api/v1/sms/inbound": (),  # signed by Twilio, no bearer token
     "POST /api/v1/sms/status": (),
+    "GET /api/v1/sms-templates": ("admin",),
+    "PUT /api/v1/sms-templates/{purpose}/{language}": ("admin",),
+    "DELETE /api/v1/sms-templates/{purpose}/{language}": ("admin",),
 }
 
 

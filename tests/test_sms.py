@@ -678,7 +678,8 @@ def test_quiet_hours_and_the_per_number_limit(sqlite_url: str) -> None:
 
     from reception.clock import FrozenClock
     from reception.notify.backends import MemoryBackend
-    from reception.notify.worker import SendPolicy, parse_quiet_hours, send_due
+    from reception.notify.policy import SendPolicy, parse_quiet_hours
+    from reception.notify.worker import send_due
 
     engine = make_engine(sqlite_url)
     try:

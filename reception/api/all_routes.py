@@ -17,6 +17,7 @@ from reception.api import (
     ratings,
     reports,
     sms,
+    sms_texts,
 )
 
 routes: list[BaseRoute] = [
@@ -24,6 +25,7 @@ routes: list[BaseRoute] = [
     *queue.routes,
     *sms.routes,
     *admin.routes,
+    *sms_texts.routes,
     *call_topics.routes,
     *accounts.routes,
     *appointments.routes,

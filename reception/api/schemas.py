@@ -11,7 +11,7 @@ from reception.auth.passwords import MIN_PASSWORD_LENGTH
 from reception.feedback.models import REASONS
 from reception.inputs import AwareMoment, Day, Id
 from reception.queue.rules import CLOSE_CHOICES
-from reception.settings import DEFAULT_TIMEZONE
+from reception.settings import DEFAULT_TIMEZONE, Language
 
 
 class TicketCreate(BaseModel):
@@ -23,7 +23,7 @@ class TicketCreate(BaseModel):
     phone: str | None = Field(default=None, max_length=32, description="Mobile for SMS.")
     priority: str | None = Field(default=None, max_length=40, examples=["elderly"])
     residency: Literal["citizen", "resident"] | None = None
-    language: Literal["ar", "en"] = "ar"
+    language: Language = "ar"
 
 
 class AppointmentCreate(BaseModel):
@@ -35,7 +35,7 @@ class AppointmentCreate(BaseModel):
     starts_at: AwareMoment = Field(examples=["2026-11-24T10:30:00+03:00"])
     phone: str | None = Field(default=None, max_length=32, description="Mobile for SMS.")
     name: str = Field(default="", max_length=120, description="Shown masked to the visitor.")
-    language: Literal["ar", "en"] = "ar"
+    language: Language = "ar"
     residency: Literal["citizen", "resident"] | None = Field(
         default=None, description="Counted in published statistics; the check-in inherits it."
     )
@@ -85,7 +85,7 @@ class CheckInBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(min_length=1, max_length=40, examples=["40213377"])
-    language: Literal["ar", "en"] = "ar"
+    language: Language = "ar"
     residency: Literal["citizen", "resident"] | None = Field(
         default=None, description="As the visitor states it now; else the booking's."
     )
@@ -245,7 +245,7 @@ class LetterCreate(BaseModel):
     )
     sex: Literal["male", "female"]
     phone: str | None = Field(default=None, max_length=32)
-    language: Literal["ar", "en"] = "ar"
+    language: Language = "ar"
     subject: str = Field(min_length=1, max_length=200)
     body: str = Field(default="", max_length=20000)
 
@@ -510,4 +510,17 @@ class RatingCreate(BaseModel):
         default="",
         description="Optional free text, at most 500 characters.",
         json_schema_extra={"maxLength": 500},
+    )
+
+
+class SmsTextIn(BaseModel):
+    """An administrator's text for one SMS in one language; `%(name)s` stands for a
+    value of the message, `%%` for a percent sign."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(
+        min_length=1,
+        max_length=2000,
+        examples=["Your number is %(number)s. Follow your turn: %(link)s"],
     )

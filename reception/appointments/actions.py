@@ -46,6 +46,7 @@ from reception.queue.actions import (
 )
 from reception.queue.models import Branch, Hall, PriorityGroup, Service, ServiceMode, Ticket
 from reception.queue.rules import check_residency, normalise_phone
+from reception.settings import LANGUAGES
 
 CODE_DIGITS = 8
 CITIZEN = Principal("citizen", 0, "citizen", "citizen", None, frozenset())
@@ -228,7 +229,7 @@ def book_appointment(
         raise Invalid("naive_time", N_("Give the time with its time zone."))
     if starts_at <= clock.now():
         raise Invalid("in_the_past", N_("An appointment is booked for a time still to come."))
-    if language not in ("ar", "en"):
+    if language not in LANGUAGES:
         raise Invalid("bad_language", N_("Language is ar or en."))
     check_residency(residency)
     phone_e164 = normalise_phone(phone) if phone else None

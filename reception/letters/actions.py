@@ -47,6 +47,7 @@ from reception.queue.actions import Outcome
 from reception.queue.models import Ticket
 from reception.queue.residency import set_residency
 from reception.queue.rules import normalise_phone
+from reception.settings import LANGUAGES
 
 SEXES = ("male", "female")
 MAX_NOTE = 4000
@@ -182,7 +183,7 @@ def register_letter(
         raise Invalid("hall_required", N_("A letter handed in at a counter belongs to a hall."))
     if sex not in SEXES:
         raise Invalid("bad_sex", N_("Choose male or female."))
-    if language not in ("ar", "en"):
+    if language not in LANGUAGES:
         raise Invalid("bad_language", N_("Language is ar or en."))
     id_number, residency = check_id_number(sender_id_number)
     name = _one_line(sender_name, 160, "name_required", N_("Write the sender's full name."))

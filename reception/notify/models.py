@@ -61,3 +61,28 @@ class InboundSms(SQLModel, table=True):
 
     message_sid: str = Field(sa_type=String(64), primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class SmsPurposeRule(SQLModel, table=True):
+    """How one kind of message is sent, as an administrator set it. A purpose without
+    a row follows `DEFAULT_QUIET_EXEMPT` (the migration seeds the same set)."""
+
+    purpose: str = Field(sa_type=String(40), primary_key=True)
+    quiet_exempt: bool = Field(
+        default=False, description="Sent even in the quiet hours (the visitor is waiting now)."
+    )
+
+
+DEFAULT_QUIET_EXEMPT = frozenset({"ticket_issued", "ticket_next", "ticket_called"})
+"""Answers to what the visitor is doing right now: never held back for the night."""
+
+
+class SmsTemplate(SQLModel, table=True):
+    """An administrator's text for one message in one language, in place of the
+    shipped one; `%(name)s` stands for a value of the message (see notify/texts.py)."""
+
+    purpose: str = Field(sa_type=String(40), primary_key=True)
+    language: str = Field(sa_type=String(2), primary_key=True)
+    text: str = Field(sa_type=Text)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_by: str = Field(sa_type=String(80))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 from functools import cache
@@ -13,15 +14,16 @@ from sqlmodel import Session, select
 from reception import PACKAGE_DIR
 from reception.clock import clock_of
 from reception.i18n import translations
-from reception.notify.models import OutgoingSms, SmsOptOut
+from reception.notify.models import OutgoingSms, SmsOptOut, SmsTemplate
+from reception.notify.texts import RIGHT_TO_LEFT, fill
 
-RIGHT_TO_LEFT = frozenset({"ar"})
+log = logging.getLogger("reception.sms")
 _JOINED_NUMBERS = re.compile(r"(?<![\w-])\d+(?:[-/.]\d+)+(?![\w-])")
 """Dates such as 2026-11-24: after Arabic words a phone would show their parts in the
 opposite order (24-11-2026 read as another day), so they go out isolated."""
 
 
-def _isolate_joined_numbers(value: Any) -> Any:
+def isolate_joined_numbers(value: Any) -> Any:
     """In a right-to-left message, numbers joined by - / . are wrapped in LEFT-TO-RIGHT
     ISOLATE … POP DIRECTIONAL ISOLATE (U+2066, U+2069): the date reads as written."""
     if not isinstance(value, str) or value.startswith(("http://", "https://")):
@@ -34,7 +36,7 @@ def _env(language: str) -> Environment:
     """One environment a language: its messages say counts with that language's
     plural forms (`ngettext`), like the screens do."""
     env = Environment(
-        finalize=_isolate_joined_numbers if language in RIGHT_TO_LEFT else None,
+        finalize=isolate_joined_numbers if language in RIGHT_TO_LEFT else None,
         loader=FileSystemLoader(PACKAGE_DIR / "templates" / "sms"),
         autoescape=False,
         undefined=StrictUndefined,
@@ -48,6 +50,23 @@ def _env(language: str) -> Environment:
 def render_sms(purpose: str, language: str, **context: Any) -> str:
     body = _env(language).get_template(f"{language}/{purpose}.txt").render(**context)
     return " ".join(line.strip() for line in body.strip().splitlines() if line.strip())
+
+
+def compose_sms(session: Session, purpose: str, language: str, **context: Any) -> str:
+    """The message as it goes out: the administrator's text for this purpose and
+    language if there is one, else the shipped template."""
+    custom = session.get(SmsTemplate, (purpose, language))
+    if custom is not None:
+        finalize = isolate_joined_numbers if language in RIGHT_TO_LEFT else None
+        try:
+            return fill(custom.text, context, finalize)
+        except KeyError:
+            # A text kept from an older release may name a value messages no longer
+            # carry: the shipped template still says it right.
+            log.warning(
+                "sms text %s/%s names an unknown value; shipped text used", purpose, language
+            )
+    return render_sms(purpose, language, **context)
 
 
 ESSENTIAL = frozenset({"ticket_called"})
@@ -82,7 +101,7 @@ def enqueue_sms(
     sms = OutgoingSms(
         idempotency_key=idempotency_key,
         to=to,
-        body=render_sms(purpose, language, **context),
+        body=compose_sms(session, purpose, language, **context),
         language=language,
         purpose=purpose,
         branch_id=branch_id,

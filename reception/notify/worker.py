@@ -8,10 +8,8 @@ import asyncio
 import contextlib
 import logging
 import random
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
@@ -20,55 +18,29 @@ from reception.clock import Clock
 from reception.db import session_scope
 from reception.metrics import SMS_RESULTS
 from reception.notify.backends import PermanentSmsError, SmsBackend, TransientSmsError
-from reception.notify.models import OutgoingSms, SmsStatus
-from reception.settings import DEFAULT_TIMEZONE
+from reception.notify.models import DEFAULT_QUIET_EXEMPT, OutgoingSms, SmsStatus
+from reception.notify.policy import SendPolicy
+from reception.notify.queries import quiet_exempt_purposes
+from reception.queue.models import Branch
 
 log = logging.getLogger("reception.sms")
 STALE_CLAIM = timedelta(minutes=5)
-QUIET_EXEMPT = frozenset({"ticket_issued", "ticket_next", "ticket_called"})
-"""Answers to what the visitor is doing right now: never held back for the night."""
-
-
-@dataclass(frozen=True)
-class SendPolicy:
-    """So that a bug can never spam a citizen: no message to a number beyond
-    `max_per_hour`, and nothing that can wait is sent in the quiet hours (local time)."""
-
-    quiet_start: time | None = None
-    quiet_end: time | None = None
-    timezone: str = DEFAULT_TIMEZONE
-    max_per_hour: int = 0  # 0: no limit
-
-    def quiet_until(self, now: datetime) -> datetime | None:
-        """The end of the quiet hours if `now` falls inside them."""
-        if self.quiet_start is None or self.quiet_end is None:
-            return None
-        local = now.astimezone(ZoneInfo(self.timezone))
-        start, end, clock = self.quiet_start, self.quiet_end, local.time()
-        inside = start <= clock < end if start < end else clock >= start or clock < end
-        if not inside:
-            return None
-        until = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
-        if until <= local:
-            until += timedelta(days=1)
-        return until.astimezone(now.tzinfo)
-
-
-def parse_quiet_hours(text: str) -> tuple[time | None, time | None]:
-    """`22:00-07:00` → the two times; empty → no quiet hours."""
-    if not text.strip():
-        return None, None
-    start, _, end = text.partition("-")
-    return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
 
 
 def _held_back(
-    session: Any, row: OutgoingSms, now: datetime, policy: SendPolicy, batch: int = 0
+    session: Any,
+    row: OutgoingSms,
+    now: datetime,
+    policy: SendPolicy,
+    batch: int = 0,
+    exempt: frozenset[str] = DEFAULT_QUIET_EXEMPT,
+    zones: dict[int, str] | None = None,
 ) -> datetime | None:
     """When this message may go instead of now, or None if it may go now (`batch`:
-    messages to the same number already claimed in this pass)."""
-    if row.purpose not in QUIET_EXEMPT:
-        until = policy.quiet_until(now)
+    messages to the same number already claimed in this pass; `zones`: branch zones)."""
+    if row.purpose not in exempt:
+        zone = (zones or {}).get(row.branch_id) if row.branch_id is not None else None
+        until = policy.quiet_until(now, zone)
         if until is not None:
             return until
     if policy.max_per_hour:
@@ -126,10 +98,13 @@ def claim_due(
                     row.last_error = "worker stopped while sending; attempts used up"
                     session.add(row)
                     rows.remove(row)
-        if policy is not None:
+        pending = [r for r in rows if r.status == SmsStatus.pending]
+        if policy is not None and pending:
             claimed: dict[str, int] = {}
-            for row in [r for r in rows if r.status == SmsStatus.pending]:
-                later = _held_back(session, row, now, policy, claimed.get(row.to, 0))
+            exempt = quiet_exempt_purposes(session)
+            zones = {b.id: b.timezone for b in session.exec(select(Branch)).all() if b.id}
+            for row in pending:
+                later = _held_back(session, row, now, policy, claimed.get(row.to, 0), exempt, zones)
                 if later is None:
                     claimed[row.to] = claimed.get(row.to, 0) + 1
                 else:

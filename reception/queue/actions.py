@@ -49,6 +49,7 @@ from reception.queue.rules import (
     normalise_phone,
     priority_not_offered,
 )
+from reception.settings import LANGUAGES
 
 T = TypeVar("T")
 APPOINTMENT_PRIORITY = "appointment"
@@ -172,7 +173,7 @@ def issue_ticket(
     if service_row.mode == ServiceMode.appointment and not by_appointment:
         raise Invalid("by_appointment_only", N_("This service is by appointment only."))
     check_residency(residency)
-    if language not in ("ar", "en"):
+    if language not in LANGUAGES:
         raise Invalid("bad_language", N_("Language is ar or en."))
     phone_e164 = normalise_phone(phone) if phone else None
     group = queries.priority_by_slug(session, priority) if priority else None

@@ -25,6 +25,7 @@ from reception.queue import setup
 from reception.queue.actions import Outcome
 from reception.queue.views import admin_view
 from reception.settings import DEFAULT_TIMEZONE
+from reception.staff.sms_texts import routes as sms_text_routes
 from reception.staff.weekdays import days_from_form, weekdays_label
 from reception.web import (
     check_csrf,
@@ -458,20 +459,9 @@ async def revoke_token(request: Request) -> Response:
     return await _apply(request, change, N_("The token was revoked."))
 
 
-async def sms_preview(request: Request) -> Response:
-    """Every message as a citizen receives it, with its length in SMS segments."""
-    await _admin(request)
-    from reception.notify.preview import previews
-    from reception.stats.tables import SMS_PURPOSES
-    from reception.web import ctx
-
-    rows = previews(ctx(request).settings.public_base_url)
-    return render(request, "staff/sms_preview.html", {"rows": rows, "purposes": SMS_PURPOSES})
-
-
 routes = [
+    *sms_text_routes,
     Route("/staff/admin", page, methods=["GET"]),
-    Route("/staff/admin/sms", sms_preview, methods=["GET"]),
     Route("/staff/admin/branches", add_branch, methods=["POST"]),
     Route("/staff/admin/halls", add_hall, methods=["POST"]),
     Route("/staff/admin/services", add_service, methods=["POST"]),

@@ -16,7 +16,7 @@ from reception.api.meetings import calendar_response
 from reception.appointments import meeting_queries, meetings
 from reception.errors import N_, DomainError, Invalid, NotFound
 from reception.inputs import check_moment, to_id, typed_date, typed_time
-from reception.settings import DEFAULT_TIMEZONE
+from reception.queue.views import principal_branch
 from reception.web import (
     check_csrf,
     ctx,
@@ -74,6 +74,7 @@ async def office_queue(request: Request) -> Response:
     rows = await read(
         request, lambda s: meeting_queries.meeting_queue(s, principal, status or None)
     )
+    zone = await read(request, lambda s: principal_branch(s, principal, None).timezone)
     return render(
         request,
         "staff/meetings.html",
@@ -81,7 +82,7 @@ async def office_queue(request: Request) -> Response:
             "rows": rows,
             "status": status,
             "statuses": STATUSES,
-            "today": ctx(request).clock.local_date(DEFAULT_TIMEZONE),
+            "today": ctx(request).clock.local_date(zone),
         },
     )
 

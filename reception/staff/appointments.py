@@ -16,6 +16,7 @@ from reception.errors import N_, DomainError, Invalid
 from reception.inputs import check_moment, parse_day
 from reception.qr import qr_data_uri
 from reception.queue.views import principal_branch
+from reception.settings import LANGUAGES
 from reception.web import (
     check_csrf,
     ctx,
@@ -103,7 +104,7 @@ async def book(request: Request) -> Response:
             starts_at=_starts_at(form["starts_at"]),
             phone=form["phone"] or None,
             name=form["name"],
-            language=form["language"] if form["language"] in ("ar", "en") else "ar",
+            language=form["language"] if form["language"] in LANGUAGES else LANGUAGES[0],
             residency=form["residency"] or None,
             public_base_url=app.settings.public_base_url,
         )

@@ -1,0 +1,169 @@
+"""The administrator's SMS screen: every message in both languages as a citizen
+receives it, its text editable with a live preview (sample values, length in SMS
+segments), a reset to the shipped text, and whether it may go out in the quiet hours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from reception.auth.models import Role
+from reception.errors import N_, DomainError
+from reception.notify import actions, queries, texts
+from reception.notify.preview import Preview, preview_text
+from reception.queue.actions import Outcome
+from reception.stats.tables import SMS_PURPOSES
+from reception.web import (
+    check_csrf,
+    ctx,
+    error_text,
+    flash,
+    read,
+    render,
+    require_principal,
+    run_action,
+    t,
+)
+
+PAGE = "/staff/admin/sms"
+
+
+async def _admin(request: Request) -> Any:
+    principal = await require_principal(request)
+    principal.require_role(Role.admin)
+    return principal
+
+
+async def _page(
+    request: Request,
+    editing: dict[tuple[str, str], dict[str, Any]] | None = None,
+    status: int = 200,
+) -> Response:
+    base_url = ctx(request).settings.public_base_url
+    rows = await read(request, lambda s: queries.sms_texts(s, base_url))
+    context = {
+        "rows": rows,
+        "purposes": SMS_PURPOSES,
+        "editing": editing or {},
+        "value_labels": texts.VALUE_LABELS,
+    }
+    return render(request, "staff/sms_preview.html", context, status_code=status)
+
+
+async def page(request: Request) -> Response:
+    """Every message as a citizen receives it, with its length in SMS segments."""
+    await _admin(request)
+    return await _page(request)
+
+
+def _fields(form: dict[str, Any]) -> tuple[str, str, str]:
+    return (
+        str(form.get("purpose", ""))[:40],
+        str(form.get("language", ""))[:2],
+        str(form.get("text", "")),
+    )
+
+
+def _back(purpose: str) -> RedirectResponse:
+    anchor = f"#sms-{purpose}" if purpose in SMS_PURPOSES else ""
+    return RedirectResponse(PAGE + anchor, status_code=303)
+
+
+async def save_text(request: Request) -> Response:
+    """Save, preview (without saving) or reset one message's text in one language."""
+    principal = await _admin(request)
+    form = await check_csrf(request)
+    purpose, language, text = _fields(form)
+    what = str(form.get("action", "save"))
+    base_url = ctx(request).settings.public_base_url
+    try:
+        if what == "preview":
+            shown = preview_text(purpose, language, text, base_url)
+            return await _page(request, {(purpose, language): {"text": text, "preview": shown}})
+        if what == "reset":
+
+            def reset(s: Session) -> Outcome[bool]:
+                return Outcome(
+                    actions.reset_sms_text(
+                        s, purpose=purpose, language=language, actor=principal.actor
+                    )
+                )
+
+            await run_action(request, reset)
+            flash(request, t(request, N_("The shipped text is used again.")), "info")
+            return _back(purpose)
+
+        def save(s: Session) -> Outcome[Any]:
+            return Outcome(
+                actions.set_sms_text(
+                    s, purpose=purpose, language=language, text=text, actor=principal.actor
+                )
+            )
+
+        await run_action(request, save)
+    except DomainError as exc:
+        if exc.status_code in (401, 403, 404):
+            raise
+        editing = {(purpose, language): {"text": text, "error": error_text(request, exc)}}
+        return await _page(request, editing, status=exc.status_code)
+    flash(request, t(request, N_("The text was saved; new messages use it.")), "info")
+    return _back(purpose)
+
+
+async def live_preview(request: Request) -> Response:
+    """The preview as the administrator types: JSON for the page's script."""
+    await _admin(request)
+    form = await check_csrf(request)
+    purpose, language, text = _fields(form)
+    try:
+        shown: Preview = preview_text(
+            purpose, language, text, ctx(request).settings.public_base_url
+        )
+    except DomainError as exc:
+        if exc.status_code in (401, 403, 404):
+            raise
+        return JSONResponse({"ok": False, "message": error_text(request, exc)}, status_code=422)
+    return JSONResponse(
+        {
+            "ok": True,
+            "body": shown.body,
+            "characters": shown.size.characters,
+            "segments": shown.size.segments,
+        }
+    )
+
+
+async def set_rule(request: Request) -> Response:
+    """Whether one kind of message may go out in the quiet hours."""
+    principal = await _admin(request)
+    form = await check_csrf(request)
+    purpose = str(form.get("purpose", ""))[:40]
+    exempt = form.get("quiet_exempt") == "yes"
+
+    def change(s: Session) -> Outcome[bool]:
+        return Outcome(
+            actions.set_quiet_exempt(s, purpose=purpose, exempt=exempt, actor=principal.actor)
+        )
+
+    await run_action(request, change)
+    flash(
+        request,
+        t(
+            request,
+            N_("Sent in the quiet hours too.") if exempt else N_("Held back in the quiet hours."),
+        ),
+        "info",
+    )
+    return _back(purpose)
+
+
+routes = [
+    Route(PAGE, page, methods=["GET"]),
+    Route(PAGE + "/texts", save_text, methods=["POST"]),
+    Route(PAGE + "/preview", live_preview, methods=["POST"]),
+    Route(PAGE + "/rules", set_rule, methods=["POST"]),
+]
