@@ -22,7 +22,7 @@ from reception.api.schemas import (
 from reception.errors import N_, Invalid, NotFound
 from reception.inputs import to_int
 from reception.letters import actions, attachments, calls, queries
-from reception.queue.actions import Outcome
+from reception.outcome import Outcome
 from reception.web import ctx, read, require_principal, run_action
 
 DEPARTMENT_MOVES = set(actions.DEPARTMENT_MOVES)

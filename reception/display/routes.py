@@ -33,7 +33,7 @@ from reception.errors import DomainError
 from reception.events.base import Feed, HubBroadcaster
 from reception.inputs import to_int
 from reception.queue import queries
-from reception.queue.actions import hall_channel
+from reception.queue.hall_events import hall_channel
 from reception.queue.views import DisplayView, display_view
 from reception.web import ctx, hold_socket, principal_of, read, render, require_principal
 

@@ -15,7 +15,7 @@ from reception.auth.principal import Principal
 from reception.errors import DomainError, NotFound, TooManyRequests
 from reception.kiosk.walk_in import walk_in_offer
 from reception.qr import qr_data_uri
-from reception.queue import actions, views
+from reception.queue import checkin, views
 from reception.web import (
     check_csrf,
     ctx,
@@ -75,7 +75,7 @@ async def take_ticket(request: Request) -> Response:
     try:
         issued = await run_action(
             request,
-            lambda s: actions.issue_ticket(
+            lambda s: checkin.issue_ticket(
                 s,
                 app.clock,
                 principal,

@@ -11,8 +11,9 @@ from reception.auth.models import ApiToken, Role
 from reception.auth.principal import Principal
 from reception.errors import N_, Invalid, NotFound
 from reception.inputs import to_int
+from reception.outcome import Outcome
 from reception.queue import queries
-from reception.queue.actions import Outcome, hall_event
+from reception.queue.hall_events import hall_event
 from reception.queue.models import Hall
 
 LAYOUTS = ("auto", "landscape", "portrait")

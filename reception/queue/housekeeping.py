@@ -17,9 +17,11 @@ from reception import audit
 from reception.clock import Clock
 from reception.db import session_scope
 from reception.events.base import Event, HubBroadcaster
-from reception.queue.actions import Outcome, hall_event
+from reception.outcome import Outcome
+from reception.queue.hall_events import hall_event
 from reception.queue.models import Branch, Hall, Ticket, TicketStatus
 from reception.queue.rules import check_ticket_transition
+from reception.runner import ActionRunner
 
 log = logging.getLogger("reception.queue")
 OPEN_STATUSES = (
@@ -91,9 +93,9 @@ async def run_housekeeping(
     from reception.auth.throttle import forget_old_strikes
     from reception.stats.rollup import roll_up_closed_days
 
-    def one_pass() -> Outcome[int]:
-        with session_scope(engine, clock) as session:
-            outcome = close_past_days(session, clock)
+    runner = ActionRunner(engine, clock, broadcaster)
+
+    def upkeep() -> None:
         with session_scope(engine, clock) as session:
             roll_up_closed_days(session, clock)
         with session_scope(engine, clock) as session:
@@ -103,14 +105,13 @@ async def run_housekeeping(
             forget_old_strikes(session, clock.now(), strike_max_age)
         if reminded or missed:
             log.info("appointments: %s reminders, %s no-shows", reminded, missed)
-        return outcome
 
     while not stop.is_set():
         try:
-            outcome = await asyncio.to_thread(one_pass)
-            if outcome.value:
-                log.info("closed %s tickets of past days", outcome.value)
-            await broadcaster.publish_events(outcome.events)
+            closed = await runner.run(lambda s: close_past_days(s, clock))
+            if closed:
+                log.info("closed %s tickets of past days", closed)
+            await asyncio.to_thread(upkeep)
         except Exception:
             log.exception("end-of-day pass failed; trying again")
         with contextlib.suppress(TimeoutError):

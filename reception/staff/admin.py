@@ -21,8 +21,8 @@ from reception.inputs import check_day, to_int, typed_date, typed_time
 from reception.labels import ROLE_LABELS
 from reception.letters import calls
 from reception.letters import setup as letter_setup
+from reception.outcome import Outcome
 from reception.queue import setup
-from reception.queue.actions import Outcome
 from reception.queue.views import admin_view
 from reception.settings import DEFAULT_TIMEZONE
 from reception.staff.weekdays import days_from_form, weekdays_label

@@ -18,7 +18,9 @@ from reception.auth.sessions import end_session, start_session
 from reception.errors import N_, Conflict, DomainError, NotFound
 from reception.inputs import to_id, to_int
 from reception.labels import OUTCOME_LABELS
+from reception.outcome import Outcome
 from reception.queue import actions, counters, display, residency, setup, views
+from reception.queue.models import Counter, Hall
 from reception.web import (
     check_csrf,
     ctx,
@@ -167,7 +169,7 @@ async def counter_services(request: Request) -> Response:
 async def hall_display(request: Request) -> Response:
     hall_id = path_id(request, "hall_id", "hall")
 
-    def change(s: Any, principal: Any, form: dict[str, Any]) -> actions.Outcome[Any]:
+    def change(s: Any, principal: Any, form: dict[str, Any]) -> Outcome[Any]:
         volume = to_int(str(form.get("volume", "")), high=100, typed=True)
         return display.set_display(
             s,
@@ -195,22 +197,19 @@ async def screen_counters(request: Request) -> Response:
 
 def _reassign(
     session: Any, principal: Any, counter_id: int, services: list[str]
-) -> actions.Outcome[None]:
-    from reception.queue.models import Counter, Hall
-
+) -> Outcome[Counter]:
     counter = session.get(Counter, counter_id)
     hall = session.get(Hall, counter.hall_id) if counter else None
     if counter is None or hall is None:
         raise NotFound("unknown_counter", N_("There is no counter {id}."), id=counter_id)
     principal.require_hall(hall.branch_id, hall.id)
-    setup.set_counter_services(
+    return setup.set_counter_services(
         session,
         counter_id=counter_id,
         services=services,
         actor=principal.actor,
         branch_id=hall.branch_id,
     )
-    return actions.Outcome(None, [actions.hall_event(session, hall, "counter.services")])
 
 
 async def counter_page(request: Request) -> Response:

@@ -16,7 +16,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from reception.display.routes import _refuse, _same_origin
 from reception.errors import DomainError
-from reception.queue.actions import hall_channel
+from reception.queue.hall_events import hall_channel
 from reception.stats import live
 from reception.stats.scope import REPORT_ROLES
 from reception.web import (

@@ -25,7 +25,7 @@ from reception.auth.throttle import Check
 from reception.errors import N_, DomainError, Invalid, NotFound, TooManyRequests
 from reception.inputs import check_moment, has_control
 from reception.queue import views
-from reception.queue.actions import hall_channel
+from reception.queue.hall_events import hall_channel
 from reception.web import check_csrf, ctx, error_text, flash, read, render, run_action, t
 
 HEARTBEAT_SECONDS = 10.0
