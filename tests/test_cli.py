@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,9 +15,12 @@ from starlette.testclient import TestClient
 from reception.app import create_app
 from reception.auth.models import StaffUser
 from reception.cli import main
+from reception.clock import FrozenClock
 from reception.db import make_engine
 from reception.queue.models import Counter, Ticket
 from tests.conftest import make_settings
+from tests.factories import World
+from tests.test_web import sign_in
 
 
 @pytest.fixture
@@ -442,3 +445,34 @@ def test_appointment_add_prints_a_code_the_kiosk_accepts(
     assert code == 2 and "2026-11-24 10:30" in err
     code, _, err = run(capsys, *args, "nothing", "--at", soon)
     assert code == 2 and "nothing" in err
+
+
+@pytest.mark.redis
+def test_close_day_tells_the_displays_of_every_server(
+    database_url: str,
+    world: World,
+    redis_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`reception close-day`, typed on another machine, reaches a hall display held by a
+    server through the shared broadcast: the display drops yesterday's line at once."""
+    yesterday = FrozenClock(datetime(2021, 11, 22, 7, 0, tzinfo=UTC))  # a past working day
+    settings = make_settings(database_url, tmp_path / "var", broadcast_url=redis_url)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("BROADCAST_URL", redis_url)
+    kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    with TestClient(create_app(settings, yesterday)) as client:
+        body = {"branch": "riyadh", "hall": "men", "service": "letter"}
+        assert client.post("/api/v1/tickets", json=body, headers=kiosk).status_code == 201
+        sign_in(client, "display-men")
+        with client.websocket_connect("/display/ws?hall=men") as ws:
+            snapshot = ws.receive_json()
+            assert snapshot["type"] == "snapshot"
+            code, out, _ = run(capsys, "close-day")
+            assert (code, out) == (0, "1 tickets of past days closed\n")
+            event = ws.receive_json()
+    assert (event["type"], event["seq"]) == ("queue.day_closed", snapshot["seq"] + 1)
+    assert event["waiting"]["letter"]["waiting"] == 0
+    assert snapshot["waiting"]["letter"]["waiting"] == 1
