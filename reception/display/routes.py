@@ -31,6 +31,7 @@ from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.errors import DomainError
 from reception.events.base import Feed, HubBroadcaster
+from reception.events.messages import ASK_RESYNC, HEARTBEAT, SEND_SNAPSHOT
 from reception.inputs import to_int
 from reception.queue import queries
 from reception.queue.hall_events import hall_channel
@@ -38,8 +39,6 @@ from reception.queue.views import DisplayView, display_view
 from reception.web import ctx, hold_socket, principal_of, read, render, require_principal
 
 HEARTBEAT_SECONDS = 10.0
-HEARTBEAT = '{"type":"heartbeat"}'
-RESYNC = "\x00resync"
 SNAPSHOT_TTL_SECONDS = 5.0
 DISPLAY_ROLES = (Role.display, Role.operator, Role.supervisor, Role.admin)
 
@@ -235,7 +234,7 @@ async def display_socket(ws: WebSocket) -> None:
     channel = hall_channel(hall_id)
 
     async def send(message: str) -> None:
-        if message == RESYNC:
+        if message == SEND_SNAPSHOT:
             try:
                 message = await snapshots.snapshot(ws, key, channel, load)
             except DomainError:  # no longer allowed here
@@ -246,7 +245,7 @@ async def display_socket(ws: WebSocket) -> None:
     feed = Feed(
         channel,
         send,
-        resync=RESYNC,
+        resync=SEND_SNAPSHOT,
         idle_message=HEARTBEAT,
         idle_seconds=HEARTBEAT_SECONDS,
     )
@@ -255,10 +254,10 @@ async def display_socket(ws: WebSocket) -> None:
     with hold_socket(ws, feed.stop):
         async with app.broadcaster.subscribe(channel, feed):
             # Subscribed first, then the snapshot: nothing can fall between the two.
-            feed.start(RESYNC)
+            feed.start(SEND_SNAPSHOT)
             with contextlib.suppress(WebSocketDisconnect, RuntimeError):
                 async for text in ws.iter_text():
-                    if text == "resync":
+                    if text == ASK_RESYNC:
                         feed.resync_now()
 
 

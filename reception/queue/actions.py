@@ -16,6 +16,7 @@ from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Conflict, Invalid, NotFound
+from reception.events.messages import HallEvent
 from reception.feedback.invite import invite_to_rate
 from reception.notify.outbox import enqueue_sms
 from reception.outcome import Outcome
@@ -231,7 +232,7 @@ def call_next(
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)
-    events.append(hall_event(session, hall, "ticket.called", ticket=summary))
+    events.append(hall_event(session, hall, HallEvent.TICKET_CALLED, ticket=summary))
     return Outcome(summary, events)
 
 
@@ -271,7 +272,7 @@ def close_ticket(
     ticket: Ticket,
     close_current: str,
     public_base_url: str = "",
-) -> tuple[dict[str, Any], str]:
+) -> tuple[dict[str, Any], HallEvent]:
     """Close the counter's open ticket as the operator said: its summary and the kind
     of the hall event the caller publishes once its own writes are done (the hall's
     event number is taken last, as by every action)."""
@@ -289,7 +290,7 @@ def _close_and_call(
     ticket: Ticket | None,
     reason: CallReason,
     public_base_url: str,
-) -> tuple[dict[str, Any], str] | None:
+) -> tuple[dict[str, Any], HallEvent] | None:
     """Close the open ticket (if any) and call `ticket` (if any). A ticket sent back
     and the one called change two waiting counts: they are written in the order of
     those counts' keys, the same in every transaction, so two counters doing this at
@@ -360,7 +361,7 @@ def _apply(
     action: str,
     outcome: str | None,
     public_base_url: str,
-) -> tuple[dict[str, Any], str]:
+) -> tuple[dict[str, Any], HallEvent]:
     """One move of the counter's current ticket: its summary and its hall event's kind."""
     target = _CURRENT_TARGETS[action]
     _move(session, clock, principal, ticket, target, public_base_url)
@@ -377,10 +378,10 @@ def _apply(
     service = session.get(Service, ticket.service_id)
     assert service is not None
     kind = {
-        "recall": "ticket.recalled",
-        "start": "ticket.serving",
-        "return": "ticket.returned",
-    }.get(action, "ticket.finished")
+        "recall": HallEvent.TICKET_RECALLED,
+        "start": HallEvent.TICKET_SERVING,
+        "return": HallEvent.TICKET_RETURNED,
+    }.get(action, HallEvent.TICKET_FINISHED)
     return queries.ticket_summary(ticket, summary_counter, service), kind
 
 
@@ -431,7 +432,7 @@ def call_ticket(
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)
-    events.append(hall_event(session, hall, "ticket.called", ticket=summary))
+    events.append(hall_event(session, hall, HallEvent.TICKET_CALLED, ticket=summary))
     return Outcome(summary, events)
 
 
@@ -479,4 +480,6 @@ def transfer_ticket(
     _move(session, clock, principal, ticket, TicketStatus.waiting)
     session.flush()
     summary = queries.ticket_summary(ticket, None, new_service)
-    return Outcome(summary, [hall_event(session, hall, "ticket.transferred", ticket=summary)])
+    return Outcome(
+        summary, [hall_event(session, hall, HallEvent.TICKET_TRANSFERRED, ticket=summary)]
+    )

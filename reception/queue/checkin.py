@@ -19,6 +19,7 @@ from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Conflict, Invalid
+from reception.events.messages import HallEvent
 from reception.notify.outbox import enqueue_sms
 from reception.outcome import Outcome
 from reception.queue import queries
@@ -201,7 +202,7 @@ def issue_ticket(
     event = hall_event(
         session,
         hall_row,
-        "ticket.issued",
+        HallEvent.TICKET_ISSUED,
         state,
         ticket=queries.ticket_summary(ticket, None, service_row),
     )

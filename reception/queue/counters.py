@@ -9,6 +9,7 @@ from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Conflict, Invalid
 from reception.events import Event
+from reception.events.messages import HallEvent
 from reception.outcome import Outcome
 from reception.queue import actions
 from reception.queue.hall_events import hall_event
@@ -62,7 +63,7 @@ def set_counter_status(
     event = hall_event(
         session,
         hall,
-        "counter.status",
+        HallEvent.COUNTER_STATUS,
         counter={"number": counter.number, "status": counter.status},
     )
     return Outcome(counter, [*events, event])

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from reception.events.base import Event
+from reception.events.messages import HallEvent
 from reception.queue import queries
 from reception.queue.models import Hall
 from reception.queue.rules import QueueState
@@ -29,10 +30,10 @@ def _bump_seq(session: Session, hall_id: int) -> int:
 
 
 def hall_event(
-    session: Session, hall: Hall, kind: str, state: QueueState | None = None, **payload: Any
+    session: Session, hall: Hall, kind: HallEvent, state: QueueState | None = None, **payload: Any
 ) -> Event:
     assert hall.id is not None
     seq = _bump_seq(session, hall.id)
-    body = {"type": kind, "seq": seq, "hall": hall.slug, **payload}
+    body = {"type": kind.value, "seq": seq, "hall": hall.slug, **payload}
     body["waiting"] = queries.waiting_by_service(session, hall, state)
     return Event(hall_channel(hall.id), body)

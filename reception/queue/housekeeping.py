@@ -17,6 +17,7 @@ from reception import audit
 from reception.clock import Clock
 from reception.db import session_scope
 from reception.events.base import Event, HubBroadcaster
+from reception.events.messages import HallEvent
 from reception.outcome import Outcome
 from reception.queue.hall_events import hall_event
 from reception.queue.models import Branch, Hall, Ticket, TicketStatus
@@ -76,7 +77,7 @@ def close_past_days(session: Session, clock: Clock, actor: str = "system") -> Ou
     for hall_id in sorted(halls_touched):
         hall = session.get(Hall, hall_id)
         assert hall is not None
-        events.append(hall_event(session, hall, "queue.day_closed"))
+        events.append(hall_event(session, hall, HallEvent.DAY_CLOSED))
     return Outcome(closed, events)
 
 

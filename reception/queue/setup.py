@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from reception import audit
 from reception.errors import N_, Conflict, Invalid
+from reception.events.messages import HallEvent
 from reception.outcome import Outcome
 from reception.queue import queries
 from reception.queue.hall_events import hall_event
@@ -203,7 +204,7 @@ def set_counter_services(
         session, actor, "counter.services", "counter", counter_id, services=sorted(services)
     )
     session.flush()
-    return Outcome(counter, [hall_event(session, hall, "counter.services")])
+    return Outcome(counter, [hall_event(session, hall, HallEvent.COUNTER_SERVICES)])
 
 
 def set_branch_policy(

@@ -23,6 +23,7 @@ from reception.appointments import views as appointment_views
 from reception.auth.guard import count_failure, refuse_link_guesses
 from reception.auth.throttle import Check
 from reception.errors import N_, DomainError, Invalid, NotFound, TooManyRequests
+from reception.events.messages import CHANGED, HEARTBEAT, SOCKET_CLOSED
 from reception.forms import Refusal, attempt, submit
 from reception.inputs import check_moment, has_control
 from reception.queue import views
@@ -30,7 +31,6 @@ from reception.queue.hall_events import hall_channel
 from reception.web import check_csrf, ctx, flash, read, render, run_action, t
 
 HEARTBEAT_SECONDS = 10.0
-CHANGED = '{"type":"changed"}'
 FINAL = {"done", "no_show", "cancelled", "expired"}
 
 
@@ -80,7 +80,7 @@ async def track_socket(ws: WebSocket) -> None:
                 async for _ in ws.iter_text():
                     pass
             closed.set()
-            sub.offer("\x00closed")
+            sub.offer(SOCKET_CLOSED)
 
         receiver = asyncio.create_task(receive())
         try:
@@ -89,9 +89,9 @@ async def track_socket(ws: WebSocket) -> None:
                 try:
                     message = await asyncio.wait_for(sub.get(), timeout=HEARTBEAT_SECONDS)
                 except TimeoutError:
-                    await ws.send_text('{"type":"heartbeat"}')
+                    await ws.send_text(HEARTBEAT)
                     continue
-                if message == "\x00closed":
+                if message == SOCKET_CLOSED:
                     break
                 while not sub.queue.empty():  # one notice for a burst of changes
                     sub.queue.get_nowait()
