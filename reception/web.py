@@ -1,5 +1,6 @@
 """What every screen shares: templates per language, the signed-in principal, CSRF,
-running an action in a worker thread and publishing its events after commit."""
+and `run_action`, which hands an action to the application's `ActionRunner` (its
+transaction in a worker thread, its events published after the commit)."""
 
 from __future__ import annotations
 

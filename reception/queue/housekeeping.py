@@ -15,7 +15,6 @@ from sqlmodel import Session, col, select
 
 from reception import audit
 from reception.clock import Clock
-from reception.db import session_scope
 from reception.events.base import Event, HubBroadcaster
 from reception.events.messages import HallEvent
 from reception.outcome import Outcome
@@ -96,23 +95,19 @@ async def run_housekeeping(
 
     runner = ActionRunner(engine, clock, broadcaster)
 
-    def upkeep() -> None:
-        with session_scope(engine, clock) as session:
-            roll_up_closed_days(session, clock)
-        with session_scope(engine, clock) as session:
-            reminded = send_due_reminders(session, clock, public_base_url)
-            missed = mark_no_shows(session, clock)
-        with session_scope(engine) as session:
-            forget_old_strikes(session, clock.now(), strike_max_age)
-        if reminded or missed:
-            log.info("appointments: %s reminders, %s no-shows", reminded, missed)
+    def appointments(session: Session) -> tuple[int, int]:
+        return send_due_reminders(session, clock, public_base_url), mark_no_shows(session, clock)
 
     while not stop.is_set():
         try:
             closed = await runner.run(lambda s: close_past_days(s, clock))
             if closed:
                 log.info("closed %s tickets of past days", closed)
-            await asyncio.to_thread(upkeep)
+            await runner.write(lambda s: roll_up_closed_days(s, clock))
+            reminded, missed = await runner.write(appointments)
+            if reminded or missed:
+                log.info("appointments: %s reminders, %s no-shows", reminded, missed)
+            await runner.write(lambda s: forget_old_strikes(s, clock.now(), strike_max_age))
         except Exception:
             log.exception("end-of-day pass failed; trying again")
         with contextlib.suppress(TimeoutError):
