@@ -1,10 +1,11 @@
 """Hall display: a page rendered from a snapshot, kept live over `/display/ws`.
 
-Protocol: on connect the server sends `{"type": "snapshot", "seq": n, …}`, then every
-hall event as a delta with the next `seq`, and `{"type": "heartbeat"}` when idle. A
-client that sees a gap (or a `resync`) sends the text `resync` and gets a fresh
-snapshot. Events are encoded once and the same text goes to every socket, each
-through its own `Feed` (ordered, bounded, never waiting on another socket).
+Protocol (its names in `reception.events.messages`): on connect the server sends
+`{"type": "snapshot", "seq": n, …}`, then every hall event as a delta with the next
+`seq`, and `{"type": "heartbeat"}` when idle. A client that sees a gap (or a
+`resync`) sends the text `resync` and gets a fresh snapshot. Events are encoded
+once and the same text goes to every socket, each through its own `Feed` (ordered,
+bounded, never waiting on another socket).
 
 The hall snapshot a display starts from is shared by the displays that connect at
 the same time (2,000 screens coming back after a restart would otherwise read the
