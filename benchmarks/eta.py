@@ -29,7 +29,7 @@ from reception.clock import FrozenClock
 from reception.db import make_engine, session_scope
 from reception.demo import load_demo
 from reception.migrate import upgrade
-from reception.queue import actions, counters, queries
+from reception.queue import actions, checkin, counters, queries
 from reception.queue.models import Counter, Hall, Service, Ticket
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -128,7 +128,7 @@ def main() -> None:
             slug = rng.choices(list(MIX), weights=[m[0] for m in MIX.values()])[0]
             elderly = rng.random() < 0.08
             with session_scope(engine) as s:
-                issued = actions.issue_ticket(
+                issued = checkin.issue_ticket(
                     s,
                     clock,
                     ADMIN,

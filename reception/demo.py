@@ -17,7 +17,7 @@ from reception.auth.models import StaffUser
 from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.db import session_scope
-from reception.queue import actions
+from reception.queue import actions, checkin
 from reception.queue.housekeeping import close_past_days
 from reception.queue.models import (
     Branch,
@@ -389,7 +389,7 @@ def _demo_tickets(engine: Engine, public_base_url: str) -> None:
     for hall in ("men", "women"):
         for service in ("letter", "follow_up", "letter", "complaint"):
             with session_scope(engine) as session:
-                actions.issue_ticket(
+                checkin.issue_ticket(
                     session,
                     clock,
                     SYSTEM,

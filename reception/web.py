@@ -1,12 +1,12 @@
 """What every screen shares: templates per language, the signed-in principal, CSRF,
-running an action in a worker thread and publishing its events after commit."""
+and `run_action`, which hands an action to the application's `ActionRunner` (its
+transaction in a worker thread, its events published after the commit)."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -17,7 +17,6 @@ import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
@@ -32,23 +31,21 @@ from reception.auth.queries import (
     signed_in,
 )
 from reception.auth.sessions import DEVICE_ROLES
-from reception.clock import Clock, bind_clock
-from reception.db import is_sqlite, run_batch, session_scope
+from reception.clock import Clock
+from reception.db import is_sqlite, session_scope
 from reception.errors import (
     N_,
-    Conflict,
     DomainError,
     Forbidden,
     NotFound,
     Unauthorized,
-    Unavailable,
 )
 from reception.events.base import HubBroadcaster
 from reception.i18n import direction, pick_language, translations
 from reception.inputs import to_id
 from reception.labels import DAY_NAMES, LETTER_STEP_LABELS, STATUS_LABELS, TICKET_EVENT_LABELS
-from reception.metrics import BROADCAST_EVENTS, WRITE_BATCHES
-from reception.queue.actions import Outcome
+from reception.outcome import Outcome
+from reception.runner import ActionRunner, GroupCommit
 from reception.settings import DEFAULT_TIMEZONE, LANGUAGES, Settings
 from reception.timefmt import local_time, long_date
 
@@ -77,91 +74,22 @@ class AppContext:
     sockets: LiveSockets = field(default_factory=LiveSockets)
     """The signed-in sockets of this worker, closed when their access ends."""
 
+    runner: ActionRunner = field(init=False)
+    """Runs this process's actions: commits, then publishes their events."""
+
     def __post_init__(self) -> None:
         if self.group_commit is None and is_sqlite(self.engine):
             self.group_commit = GroupCommit(self.engine, self.writers, self._publish_orphan)
+        self.runner = ActionRunner(
+            self.engine,
+            self.clock,
+            self.broadcaster,
+            writers=self.writers,
+            group_commit=self.group_commit,
+        )
 
     async def _publish_orphan(self, value: Any) -> None:
-        """The events of an action whose request went away while it was committed:
-        displays still need them (they would see a gap and reload otherwise)."""
-        events = value.events if isinstance(value, Outcome) else []
-        if events:
-            await self.broadcaster.publish_events(events)
-            BROADCAST_EVENTS.inc(len(events))
-
-
-class GroupCommit:
-    """Write actions waiting for SQLite's single writer are run together: while one
-    batch commits, the requests that arrive queue up and become the next batch, each
-    undone alone if it fails (`db.run_batch`). Nobody waits for a timer: a lone request
-    is a batch of one. Every request still gets its answer only after its own action
-    has been committed to disk."""
-
-    MAX_BATCH = 64
-
-    def __init__(
-        self,
-        engine: Engine,
-        limiter: anyio.CapacityLimiter,
-        orphaned: Callable[[Any], Awaitable[None]] | None = None,
-    ) -> None:
-        self.engine = engine
-        self.limiter = limiter
-        self.orphaned = orphaned
-        """Called with the result of an action committed after its request was cancelled."""
-        self.pending: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = []
-        self.drainer: asyncio.Task[None] | None = None
-        self.batches = 0
-
-    async def run(self, fn: Callable[[Session], T]) -> T:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self.pending.append((fn, future))
-        if self.drainer is None:
-            self.drainer = loop.create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        try:
-            while self.pending:
-                batch = self.pending[: self.MAX_BATCH]
-                del self.pending[: self.MAX_BATCH]
-                # A request cancelled before its action started gets no action.
-                batch = [(fn, future) for fn, future in batch if not future.cancelled()]
-                if not batch:
-                    continue
-                try:
-                    results = await anyio.to_thread.run_sync(
-                        run_batch, self.engine, [fn for fn, _ in batch], limiter=self.limiter
-                    )
-                except BaseException as exc:  # the batch as a whole failed: nobody committed
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    if not isinstance(exc, Exception):  # cancelled, or the process ends
-                        raise
-                    continue
-                self.batches += 1
-                WRITE_BATCHES.observe(len(batch))
-                for (_, future), (ok, value) in zip(batch, results, strict=True):
-                    if future.cancelled():  # the request went away; its action happened
-                        if ok and self.orphaned is not None:
-                            await self.orphaned(value)
-                        continue
-                    if ok:
-                        future.set_result(value)
-                    else:
-                        future.set_exception(value)
-        finally:
-            self.drainer = None
-            for _, future in self.pending:  # the drainer itself was stopped
-                if not future.done():
-                    future.set_exception(
-                        Unavailable(
-                            "stopping", N_("The service is busy for a moment. Please try again.")
-                        )
-                    )
-            self.pending.clear()
+        await self.runner.publish_orphan(value)
 
 
 def _make_templates(language: str, settings: Settings) -> Jinja2Templates:
@@ -380,24 +308,9 @@ async def require_principal(conn: HTTPConnection) -> Principal:
 
 
 async def run_action(conn: HTTPConnection, fn: Callable[[Session], Outcome[T]]) -> T:
-    """Run one action in one transaction off the event loop; publish its events only
-    after the commit succeeded."""
-    app = ctx(conn)
-    try:
-        outcome = await _write(app, fn)
-    except IntegrityError:
-        # Two requests raced for the same unique row (an Idempotency-Key sent twice at
-        # once, say). Running the action again sees the winner's row and decides.
-        try:
-            outcome = await _write(app, fn)
-        except IntegrityError:
-            raise Conflict(
-                "conflict", N_("This changed at the same moment elsewhere. Please try again.")
-            ) from None
-    if outcome.events:
-        await app.broadcaster.publish_events(outcome.events)
-        BROADCAST_EVENTS.inc(len(outcome.events))
-    return outcome.value
+    """Run one action through the application's runner: one transaction, then its
+    events published after the commit."""
+    return await ctx(conn).runner.run(fn)
 
 
 def path_id(conn: HTTPConnection, name: str, what: str = "counter") -> int:
@@ -423,18 +336,4 @@ def path_id(conn: HTTPConnection, name: str, what: str = "counter") -> int:
 
 async def with_write_session(conn: HTTPConnection, fn: Callable[[Session], T]) -> T:
     """A write that publishes nothing (a provider's delivery report, say)."""
-    return await _write(ctx(conn), fn)
-
-
-async def _write(app: AppContext, fn: Callable[[Session], T]) -> T:
-    """One action in one transaction: grouped with others on SQLite, alone on a pool
-    of PostgreSQL connections (PostgreSQL groups its own commits). Its rows take their
-    times from the application's clock."""
-    clock = app.clock
-
-    def stamped(session: Session) -> T:
-        return fn(bind_clock(session, clock))
-
-    if app.group_commit is not None:
-        return await app.group_commit.run(stamped)
-    return await anyio.to_thread.run_sync(with_session, app.engine, stamped, limiter=app.writers)
+    return await ctx(conn).runner.write(fn)

@@ -23,7 +23,7 @@ from reception.db import make_engine, session_scope
 from reception.demo import SYSTEM, demo_appointments, load_demo
 from reception.letters.models import Letter
 from reception.migrate import upgrade
-from reception.queue import actions
+from reception.queue import actions, checkin
 from reception.queue import queries as queue_queries
 from reception.queue.models import Counter, Hall, Ticket
 from tests.browser import free_port
@@ -54,7 +54,7 @@ def _issue(
 ) -> tuple[str, str]:
     """A ticket issued as the kiosk would: its id and tracking token."""
     with session_scope(engine) as s:
-        issued = actions.issue_ticket(
+        issued = checkin.issue_ticket(
             s, clock, SYSTEM, branch="riyadh", hall=hall, service=service,
             public_base_url=base, phone=phone,
         )  # fmt: skip

@@ -373,3 +373,24 @@ def test_appointment_times_from_the_screen(client: TestClient, world: World) -> 
     assert changed["active"] is False
     r = client.post("/staff/admin/slot-templates", data={**times, "csrf_token": "forged"})
     assert r.status_code == 403
+
+
+def test_a_counters_new_services_reach_the_halls_display(client: TestClient, world: World) -> None:
+    """Reassigned through the API as on the supervisor's screen: the display hears of it
+    with the hall's next event number (it would otherwise keep the old counters' lines)."""
+    admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    counter = world.counters["men"][0]
+    sign_in(client, "display-men")
+    with client.websocket_connect("/display/ws?hall=men") as ws:
+        snapshot = ws.receive_json()
+        assert snapshot["type"] == "snapshot"
+        r = client.put(
+            f"/api/v1/admin/counters/{counter}/services",
+            json={"services": ["letter", "complaint"]},
+            headers=admin,
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["services"] == ["letter", "complaint"]
+        event = ws.receive_json()
+    assert (event["type"], event["seq"]) == ("counter.services", snapshot["seq"] + 1)
+    assert event["hall"] == "men"

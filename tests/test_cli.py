@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,9 +16,12 @@ from starlette.testclient import TestClient
 from reception.app import create_app
 from reception.auth.models import StaffUser
 from reception.cli import main
+from reception.clock import FrozenClock
 from reception.db import make_engine
 from reception.queue.models import Counter, Ticket
+from tests.browser import free_port
 from tests.conftest import make_settings
+from tests.factories import World
 from tests.helpers import sign_in
 
 
@@ -442,3 +445,62 @@ def test_appointment_add_prints_a_code_the_kiosk_accepts(
     assert code == 2 and "2026-11-24 10:30" in err
     code, _, err = run(capsys, *args, "nothing", "--at", soon)
     assert code == 2 and "nothing" in err
+
+
+@pytest.mark.redis
+def test_close_day_tells_the_displays_of_every_server(
+    database_url: str,
+    world: World,
+    redis_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`reception close-day`, typed on another machine, reaches a hall display held by a
+    server through the shared broadcast: the display drops yesterday's line at once."""
+    yesterday = FrozenClock(datetime(2021, 11, 22, 7, 0, tzinfo=UTC))  # a past working day
+    settings = make_settings(database_url, tmp_path / "var", broadcast_url=redis_url)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("BROADCAST_URL", redis_url)
+    kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    with TestClient(create_app(settings, yesterday)) as client:
+        body = {"branch": "riyadh", "hall": "men", "service": "letter"}
+        assert client.post("/api/v1/tickets", json=body, headers=kiosk).status_code == 201
+        sign_in(client, "display-men")
+        with client.websocket_connect("/display/ws?hall=men") as ws:
+            snapshot = ws.receive_json()
+            assert snapshot["type"] == "snapshot"
+            code, out, _ = run(capsys, "close-day")
+            assert (code, out) == (0, "1 tickets of past days closed\n")
+            event = ws.receive_json()
+    assert (event["type"], event["seq"]) == ("queue.day_closed", snapshot["seq"] + 1)
+    assert event["waiting"]["letter"]["waiting"] == 0
+    assert snapshot["waiting"]["letter"]["waiting"] == 1
+
+
+def test_close_day_closes_even_when_the_broadcast_server_is_away(
+    database_url: str,
+    world: World,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The change is the command's job; telling the servers is a courtesy on top: with
+    Redis away the tickets are closed all the same, and the command says who was not told."""
+    yesterday = FrozenClock(datetime(2021, 11, 22, 7, 0, tzinfo=UTC))
+    kiosk = {"Authorization": f"Bearer {world.tokens['kiosk']}"}
+    with TestClient(create_app(make_settings(database_url, tmp_path / "var"), yesterday)) as c:
+        body = {"branch": "riyadh", "hall": "men", "service": "letter"}
+        assert c.post("/api/v1/tickets", json=body, headers=kiosk).status_code == 201
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("BROADCAST_URL", f"redis://127.0.0.1:{free_port()}/0")  # nobody there
+    code, out, _ = run(capsys, "close-day")
+    assert code == 0
+    assert out.splitlines() == [
+        "warning: could not tell the servers at once (ConnectionError)",
+        "1 tickets of past days closed",
+    ]
+    engine = make_engine(database_url)
+    with Session(engine) as s:
+        assert [t.status for t in s.exec(select(Ticket))] == ["expired"]
+    engine.dispose()

@@ -34,7 +34,8 @@ from reception.auth.queries import principal_for_token
 from reception.clock import Clock
 from reception.db import is_sqlite, make_engine, session_scope
 from reception.queue import queries
-from reception.queue.actions import call_next, issue_ticket
+from reception.queue.actions import call_next
+from reception.queue.checkin import issue_ticket
 from reception.queue.models import Ticket, TicketSequence, TicketStatus
 from reception.queue.setup import add_counter
 from tests.factories import World

@@ -20,7 +20,8 @@ from reception.audit import AuditEntry
 from reception.auth.principal import Principal
 from reception.clock import FrozenClock
 from reception.errors import DomainError
-from reception.queue import actions, counters, queries
+from reception.outcome import Outcome
+from reception.queue import actions, checkin, counters, queries
 from reception.queue.housekeeping import close_past_days
 from reception.queue.models import Branch, Ticket, TicketStatus
 from reception.stats.reports import summary
@@ -70,7 +71,7 @@ class Floor:
             except DomainError:
                 session.rollback()
                 return False
-        if isinstance(outcome, actions.Outcome) and isinstance(outcome.value, actions.IssuedTicket):
+        if isinstance(outcome, Outcome) and isinstance(outcome.value, checkin.IssuedTicket):
             self.issued.append(outcome.value.ticket.id or 0)
         return True
 
@@ -93,7 +94,7 @@ class Floor:
         clock = self.clock
         if kind == "issue":
             self.run(
-                lambda s: actions.issue_ticket(
+                lambda s: checkin.issue_ticket(
                     s,
                     clock,
                     ADMIN,

@@ -18,9 +18,9 @@ from reception.auth.queries import principal_for_token
 from reception.clock import Clock
 from reception.db import make_engine, run_batch, session_scope
 from reception.errors import Invalid
-from reception.queue.actions import issue_ticket
+from reception.queue.checkin import issue_ticket
 from reception.queue.models import Ticket, TicketSequence
-from reception.web import GroupCommit
+from reception.runner import GroupCommit
 from tests.factories import World, build_world
 from tests.helpers import eventually
 

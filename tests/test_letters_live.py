@@ -20,7 +20,8 @@ from reception.letters.models import Letter
 from reception.letters.sla import announce_sla_breaches
 from reception.queue.models import Branch
 from tests.factories import World
-from tests.test_letters_api import auth, register
+from tests.helpers import bearer
+from tests.test_letters_api import register
 
 TRIAGE = "/staff/letters/ws"
 INBOX = "/staff/inbox/ws"
@@ -44,7 +45,7 @@ def classify(client: TestClient, world: World, reference: str, **body: str) -> N
     r = client.post(
         f"/api/v1/letters/{reference}/classify",
         json={"category": "request_civil", **body},
-        headers=auth(world, "supervisor"),
+        headers=bearer(world, "supervisor"),
     )
     assert r.status_code == 200, r.text
 
@@ -62,7 +63,7 @@ def test_triage_sees_a_letter_arrive_and_leave_numbered(
     client: TestClient, world: World, engine: Engine
 ) -> None:
     channel = branch_channel(engine)
-    with client.websocket_connect(TRIAGE, headers=auth(world, "operator-men")) as ws:
+    with client.websocket_connect(TRIAGE, headers=bearer(world, "operator-men")) as ws:
         snapshot = receive(ws)
         assert snapshot["type"] == "snapshot" and list(snapshot["seq"]) == [channel]
         assert set(snapshot["statuses"]) == {"received", "classified", "returned"}
@@ -89,8 +90,8 @@ def test_the_department_inbox_follows_its_letters(
     client: TestClient, world: World, engine: Engine
 ) -> None:
     with (
-        client.websocket_connect(INBOX, headers=auth(world, "officer")) as civil,
-        client.websocket_connect(INBOX, headers=auth(world, "officer-traffic")) as traffic,
+        client.websocket_connect(INBOX, headers=bearer(world, "officer")) as civil,
+        client.websocket_connect(INBOX, headers=bearer(world, "officer-traffic")) as traffic,
     ):
         mine, theirs = receive(civil), receive(traffic)
         [civil_channel] = mine["seq"]
@@ -110,7 +111,7 @@ def test_the_department_inbox_follows_its_letters(
             r = client.post(
                 f"/api/v1/letters/{letter['reference']}/{move}",
                 json={"note": "صدرت الهوية"},
-                headers=auth(world, "officer"),
+                headers=bearer(world, "officer"),
             )
             assert r.status_code == 200, r.text
             changed = receive(civil)
@@ -128,8 +129,8 @@ def test_a_hall_sees_only_its_letters_and_the_numbering_stays_whole(
 ) -> None:
     channel = branch_channel(engine)
     with (
-        client.websocket_connect(TRIAGE, headers=auth(world, "operator-women")) as women,
-        client.websocket_connect(TRIAGE, headers=auth(world, "supervisor")) as supervisor,
+        client.websocket_connect(TRIAGE, headers=bearer(world, "operator-women")) as women,
+        client.websocket_connect(TRIAGE, headers=bearer(world, "supervisor")) as supervisor,
     ):
         start = receive(women)["seq"][channel]
         assert receive(supervisor)["seq"][channel] == start
@@ -146,15 +147,15 @@ def test_a_hall_sees_only_its_letters_and_the_numbering_stays_whole(
 def test_the_sockets_let_in_whom_the_pages_let_in(client: TestClient, world: World) -> None:
     assert refused(client, TRIAGE, {}) == 4401
     assert refused(client, INBOX, {}) == 4401
-    assert refused(client, TRIAGE, auth(world, "officer")) == 4403  # the desk is triage's
-    assert refused(client, INBOX, auth(world, "operator-men")) == 4403
-    assert refused(client, TRIAGE, auth(world, "kiosk")) == 4403
-    assert refused(client, TRIAGE, auth(world, "display-men")) == 4403
-    other_site = {**auth(world, "operator-men"), "Origin": "https://elsewhere.example"}
+    assert refused(client, TRIAGE, bearer(world, "officer")) == 4403  # the desk is triage's
+    assert refused(client, INBOX, bearer(world, "operator-men")) == 4403
+    assert refused(client, TRIAGE, bearer(world, "kiosk")) == 4403
+    assert refused(client, TRIAGE, bearer(world, "display-men")) == 4403
+    other_site = {**bearer(world, "operator-men"), "Origin": "https://elsewhere.example"}
     assert refused(client, TRIAGE, other_site) == 4403
-    with client.websocket_connect(INBOX, headers=auth(world, "supervisor")) as ws:
+    with client.websocket_connect(INBOX, headers=bearer(world, "supervisor")) as ws:
         assert receive(ws)["type"] == "snapshot"  # the branch's inboxes, as on the page
-    with client.websocket_connect(TRIAGE, headers=auth(world, "admin")) as ws:
+    with client.websocket_connect(TRIAGE, headers=bearer(world, "admin")) as ws:
         assert len(receive(ws)["seq"]) == 2  # no branch of its own: every branch
 
 

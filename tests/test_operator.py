@@ -18,7 +18,7 @@ from reception.auth.principal import Principal
 from reception.clock import FrozenClock
 from reception.db import session_scope
 from reception.errors import Conflict
-from reception.queue import actions, counters
+from reception.queue import actions, checkin, counters
 from reception.queue.models import Branch, Hall, Ticket
 from tests.factories import World
 from tests.helpers import bearer, csrf, sign_in
@@ -34,7 +34,7 @@ ADMIN = Principal("user", 1, "admin", "admin", None, frozenset())
 
 def issue(engine: Engine, clock: FrozenClock, service: str = "letter", **kw: Any) -> Ticket:
     with session_scope(engine) as s:
-        return actions.issue_ticket(
+        return checkin.issue_ticket(
             s,
             clock,
             ADMIN,

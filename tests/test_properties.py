@@ -41,6 +41,7 @@ from reception.letters.rules import (
 )
 from reception.notify.segments import GSM_BASIC, GSM_EXTENDED, count_segments
 from reception.queue import actions as queue_actions
+from reception.queue import checkin
 from reception.queue.models import Counter, Hall, Service, Ticket, TicketStatus
 from reception.queue.rules import (
     TICKET_TRANSITIONS,
@@ -473,7 +474,7 @@ def test_number_series_never_repeat(
         issued: dict[tuple[Any, ...], list[int]] = {}
         for hall, prefix, day in calls:
             key = (halls[hall], prefix, day)
-            issued.setdefault(key, []).append(queue_actions._next_number(session, *key))
+            issued.setdefault(key, []).append(checkin._next_number(session, *key))
         session.rollback()
     for numbers in issued.values():
         assert numbers == list(range(1, len(numbers) + 1))

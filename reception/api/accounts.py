@@ -16,7 +16,7 @@ from reception.api.schemas import UserChangeIn
 from reception.auth import actions as auth_actions
 from reception.auth.sessions import sign_out_everywhere
 from reception.events.base import Event
-from reception.queue.actions import Outcome
+from reception.outcome import Outcome
 from reception.web import run_action
 
 

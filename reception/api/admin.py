@@ -36,8 +36,8 @@ from reception.auth.principal import Principal
 from reception.errors import N_, Invalid
 from reception.inputs import check_day
 from reception.letters import setup as letter_setup
+from reception.outcome import Outcome
 from reception.queue import setup
-from reception.queue.actions import Outcome
 from reception.web import ctx, path_id, read, require_principal, run_action
 
 
@@ -48,7 +48,8 @@ async def _admin(request: Request) -> Principal:
 
 
 def _done(value: Any) -> Outcome[Any]:
-    return Outcome(value)
+    """An action's outcome as it is; a set-up writer's row (no events) as an outcome."""
+    return value if isinstance(value, Outcome) else Outcome(value)
 
 
 def _slug(request: Request, name: str) -> str:
@@ -136,16 +137,17 @@ async def add_counter(request: Request) -> Response:
 async def set_counter_services(request: Request) -> Response:
     counter_id = path_id(request, "counter")
 
-    def change(s: Any, b: CounterServicesIn, actor: str) -> dict[str, Any]:
+    def change(s: Any, b: CounterServicesIn, actor: str) -> Outcome[dict[str, Any]]:
         from reception.queue.models import Counter, Hall
 
         counter = s.get(Counter, counter_id)
         hall = s.get(Hall, counter.hall_id) if counter else None
         branch_id = hall.branch_id if hall else 0
-        row = setup.set_counter_services(
+        done = setup.set_counter_services(
             s, counter_id=counter_id, services=b.services, actor=actor, branch_id=branch_id
         )
-        return {"id": row.id, "number": row.number, "services": b.services}
+        row = done.value
+        return Outcome({"id": row.id, "number": row.number, "services": b.services}, done.events)
 
     return await _write(request, CounterServicesIn, change, 200)
 

@@ -31,8 +31,8 @@ from reception.auth.principal import Principal
 from reception.errors import N_, Invalid, NotFound
 from reception.inputs import check_day
 from reception.letters.rules import mask_name
+from reception.outcome import Outcome
 from reception.qr import qr_data_uri
-from reception.queue.actions import Outcome
 from reception.web import ctx, path_id, read, require_principal, run_action
 
 STAFF = (Role.admin, Role.supervisor, Role.operator)

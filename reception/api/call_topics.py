@@ -16,7 +16,7 @@ from reception.api.operations import Answer, ApiRoute, Operation
 from reception.auth.models import Role
 from reception.letters import calls
 from reception.letters.models import CallTopic
-from reception.queue.actions import Outcome
+from reception.outcome import Outcome
 from reception.web import read, require_principal, run_action
 
 Name = Field(min_length=1, max_length=120)

@@ -25,7 +25,7 @@ from reception.api.schemas import (
     TransferBody,
 )
 from reception.errors import N_, NotFound
-from reception.queue import actions, counters, display, queries, residency
+from reception.queue import actions, checkin, counters, display, queries, residency
 from reception.web import ctx, path_id, read, require_principal, run_action
 
 
@@ -48,7 +48,7 @@ async def create_ticket(request: Request) -> Response:
     key = request.headers.get("idempotency-key")
     issued = await run_action(
         request,
-        lambda s: actions.issue_ticket(
+        lambda s: checkin.issue_ticket(
             s,
             app.clock,
             principal,

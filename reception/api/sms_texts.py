@@ -17,7 +17,7 @@ from reception.auth.principal import Principal
 from reception.notify import actions, queries
 from reception.notify.preview import Preview, preview_text
 from reception.notify.texts import purposes
-from reception.queue.actions import Outcome
+from reception.outcome import Outcome
 from reception.settings import LANGUAGES
 from reception.web import ctx, read, require_principal, run_action
 

@@ -36,11 +36,11 @@ from reception.clock import Clock
 from reception.errors import N_, Conflict, Forbidden, Invalid, NotFound
 from reception.inputs import digits_only
 from reception.notify.outbox import enqueue_sms
+from reception.outcome import Outcome
 from reception.queue import queries
-from reception.queue.actions import (
+from reception.queue.checkin import (
     APPOINTMENT_PRIORITY,
     IssuedTicket,
-    Outcome,
     describe_issued,
     issue_ticket,
 )

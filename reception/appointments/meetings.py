@@ -38,8 +38,8 @@ from reception.letters.actions import letter_for, tracking_url
 from reception.letters.models import Letter, LetterStatus
 from reception.letters.queries import letter_by_token
 from reception.notify.outbox import enqueue_sms
+from reception.outcome import Outcome
 from reception.queue import queries as queue_queries
-from reception.queue.actions import Outcome
 from reception.queue.models import Branch, Hall, Service, ServiceMode
 from reception.timefmt import local_time
 

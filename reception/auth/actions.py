@@ -15,7 +15,7 @@ from reception.auth.sessions import delete_sessions
 from reception.bidi import refuse_direction_overrides
 from reception.clock import clock_of
 from reception.errors import N_, Conflict, Invalid, NotFound
-from reception.queue.actions import Outcome
+from reception.outcome import Outcome
 from reception.queue.models import Branch, Hall
 
 

@@ -16,7 +16,7 @@ from reception import audit
 from reception.auth import access
 from reception.auth.models import Role, StaffSession, StaffUser
 from reception.errors import N_, NotFound
-from reception.queue.actions import Outcome
+from reception.outcome import Outcome
 
 DEVICE_ROLES = frozenset({Role.kiosk.value, Role.display.value})
 """A kiosk or display signed in with an account stays signed in until it is signed out

@@ -1,10 +1,11 @@
 """Hall display: a page rendered from a snapshot, kept live over `/display/ws`.
 
-Protocol: on connect the server sends `{"type": "snapshot", "seq": n, …}`, then every
-hall event as a delta with the next `seq`, and `{"type": "heartbeat"}` when idle. A
-client that sees a gap (or a `resync`) sends the text `resync` and gets a fresh
-snapshot. Events are encoded once and the same text goes to every socket, each
-through its own `Feed` (ordered, bounded, never waiting on another socket).
+Protocol (its names in `reception.events.messages`): on connect the server sends
+`{"type": "snapshot", "seq": n, …}`, then every hall event as a delta with the next
+`seq`, and `{"type": "heartbeat"}` when idle. A client that sees a gap (or a
+`resync`) sends the text `resync` and gets a fresh snapshot. Events are encoded
+once and the same text goes to every socket, each through its own `Feed` (ordered,
+bounded, never waiting on another socket).
 
 The hall snapshot a display starts from is shared by the displays that connect at
 the same time (2,000 screens coming back after a restart would otherwise read the
@@ -31,15 +32,14 @@ from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.errors import DomainError
 from reception.events.base import Feed, HubBroadcaster
+from reception.events.messages import ASK_RESYNC, HEARTBEAT, SEND_SNAPSHOT
 from reception.inputs import to_int
 from reception.queue import queries
-from reception.queue.actions import hall_channel
+from reception.queue.hall_events import hall_channel
 from reception.queue.views import DisplayView, display_view
 from reception.web import ctx, hold_socket, principal_of, read, render, require_principal
 
 HEARTBEAT_SECONDS = 10.0
-HEARTBEAT = '{"type":"heartbeat"}'
-RESYNC = "\x00resync"
 SNAPSHOT_TTL_SECONDS = 5.0
 DISPLAY_ROLES = (Role.display, Role.operator, Role.supervisor, Role.admin)
 
@@ -235,7 +235,7 @@ async def display_socket(ws: WebSocket) -> None:
     channel = hall_channel(hall_id)
 
     async def send(message: str) -> None:
-        if message == RESYNC:
+        if message == SEND_SNAPSHOT:
             try:
                 message = await snapshots.snapshot(ws, key, channel, load)
             except DomainError:  # no longer allowed here
@@ -246,7 +246,7 @@ async def display_socket(ws: WebSocket) -> None:
     feed = Feed(
         channel,
         send,
-        resync=RESYNC,
+        resync=SEND_SNAPSHOT,
         idle_message=HEARTBEAT,
         idle_seconds=HEARTBEAT_SECONDS,
     )
@@ -255,10 +255,10 @@ async def display_socket(ws: WebSocket) -> None:
     with hold_socket(ws, feed.stop):
         async with app.broadcaster.subscribe(channel, feed):
             # Subscribed first, then the snapshot: nothing can fall between the two.
-            feed.start(RESYNC)
+            feed.start(SEND_SNAPSHOT)
             with contextlib.suppress(WebSocketDisconnect, RuntimeError):
                 async for text in ws.iter_text():
-                    if text == "resync":
+                    if text == ASK_RESYNC:
                         feed.resync_now()
 
 

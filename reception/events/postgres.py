@@ -18,12 +18,12 @@ import psycopg
 from psycopg import sql
 
 from reception.events.base import HubBroadcaster
+from reception.events.messages import RESYNC
 
 log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 0.05
 MAX_PAYLOAD = 7999
-RESYNC = '{"type":"resync"}'
 
 
 def conninfo(url: str) -> str:

@@ -16,6 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from reception.events.base import HubBroadcaster
+from reception.events.messages import RESYNC
 
 log = logging.getLogger(__name__)
 
@@ -122,4 +123,4 @@ class RedisBroadcaster(HubBroadcaster):
 
     def _resync_all(self) -> None:
         """Tell every local subscriber to fetch a fresh snapshot."""
-        self.hub.resync_all('{"type":"resync"}')
+        self.hub.resync_all(RESYNC)

@@ -16,7 +16,7 @@ from reception.clock import Clock
 from reception.errors import N_, Invalid, Unauthorized
 from reception.feedback import queries, rules
 from reception.feedback.models import Rating, RatingSource
-from reception.queue.actions import Outcome
+from reception.outcome import Outcome
 from reception.queue.models import Ticket
 
 

@@ -20,6 +20,7 @@ from reception.errors import N_, DomainError, Forbidden, NotFound
 from reception.feedback import actions, queries
 from reception.feedback.models import RatingSource
 from reception.feedback.queries import RateView
+from reception.forms import Refusal, attempt, shows_every_error, signed_out_or_forbidden
 from reception.inputs import to_id
 from reception.track.routes import _guard, _missed, _tracked
 from reception.web import (
@@ -133,8 +134,10 @@ async def rate(request: Request) -> Response:
     values = _form_values(await request.form())
     ticket = str(form.get("ticket") or "").strip()[:20]
     clock = ctx(request).clock
-    try:
-        await run_action(
+    ticket_id = to_id(ticket)
+    rated = await attempt(
+        request,
+        run_action(
             request,
             lambda s: actions.rate_visit(
                 s,
@@ -146,17 +149,17 @@ async def rate(request: Request) -> Response:
                 comment=values["comment"],
                 source=RatingSource.device,
             ),
-        )
-    except DomainError as exc:
-        ticket_id = to_id(ticket)
-        if exc.status_code in (401, 403) or ticket_id is None:
-            raise
+        ),
+        passes=lambda exc: signed_out_or_forbidden(exc) or ticket_id is None,
+    )
+    if isinstance(rated, Refusal) and ticket_id is not None:
+        shown = ticket_id
         view = await read(
             request,
-            lambda s: queries.device_rate_view(s, clock, principal, ticket_id=ticket_id),
+            lambda s: queries.device_rate_view(s, clock, principal, ticket_id=shown),
         )
-        error = None if view.problem else error_text(request, exc)
-        return _page(request, view, error=error, chosen=values, status_code=exc.status_code)
+        error = None if view.problem else rated.message
+        return _page(request, view, error=error, chosen=values, status_code=rated.status_code)
     return RedirectResponse("/rate/thanks", status_code=303)
 
 
@@ -191,8 +194,9 @@ async def rate_by_link(request: Request) -> Response:
     await check_csrf(request)
     values = _form_values(await request.form())
     clock = ctx(request).clock
-    try:
-        await run_action(
+    rated = await attempt(
+        request,
+        run_action(
             request,
             lambda s: actions.rate_visit(
                 s,
@@ -204,15 +208,17 @@ async def rate_by_link(request: Request) -> Response:
                 comment=values["comment"],
                 source=RatingSource.sms,
             ),
-        )
-    except NotFound as exc:
+        ),
+        passes=shows_every_error,
+    )
+    if isinstance(rated, Refusal) and isinstance(rated.error, NotFound):
         await _missed(request, checks)
-        return _missing(request, exc)
-    except DomainError as exc:
+        return _missing(request, rated.error)
+    if isinstance(rated, Refusal):
         view = await read(request, lambda s: queries.link_rate_view(s, clock, token))
-        error = None if view.problem else error_text(request, exc)
+        error = None if view.problem else rated.message
         return _page(
-            request, view, token=token, error=error, chosen=values, status_code=exc.status_code
+            request, view, token=token, error=error, chosen=values, status_code=rated.status_code
         )
     return RedirectResponse(f"/r/{token}/thanks", status_code=303)
 

@@ -12,14 +12,16 @@ from reception.appointments import actions as appointment_actions
 from reception.auth.guard import code_checks, code_failed, refuse_codes_while_waiting
 from reception.auth.models import Role
 from reception.auth.principal import Principal
-from reception.errors import DomainError, NotFound, TooManyRequests
+from reception.auth.throttle import Check
+from reception.errors import NotFound, TooManyRequests
+from reception.forms import Refusal, attempt
 from reception.kiosk.walk_in import walk_in_offer
 from reception.qr import qr_data_uri
-from reception.queue import actions, views
+from reception.queue import checkin, views
+from reception.queue.checkin import IssuedTicket
 from reception.web import (
     check_csrf,
     ctx,
-    error_text,
     language_of,
     path_id,
     read,
@@ -72,10 +74,11 @@ async def take_ticket(request: Request) -> Response:
         request,
         lambda s: views.kiosk_view(s, principal, hall or None, service, priority, app.clock),
     )
-    try:
-        issued = await run_action(
+    issued = await attempt(
+        request,
+        run_action(
             request,
-            lambda s: actions.issue_ticket(
+            lambda s: checkin.issue_ticket(
                 s,
                 app.clock,
                 principal,
@@ -89,18 +92,17 @@ async def take_ticket(request: Request) -> Response:
                 public_base_url=app.settings.public_base_url,
                 idempotency_key=str(form.get("nonce") or "") or None,
             ),
-        )
-    except DomainError as exc:
-        if exc.status_code in (401, 403):
-            raise
+        ),
+    )
+    if isinstance(issued, Refusal):
         context = {
             "view": view,
-            "error": error_text(request, exc),
+            "error": issued.message,
             "phone": phone,
             "residency": residency,
             "nonce": secrets.token_urlsafe(16),
         }
-        return render(request, "kiosk/start.html", context, status_code=exc.status_code)
+        return render(request, "kiosk/start.html", context, status_code=issued.status_code)
     return RedirectResponse(f"/kiosk/tickets/{issued.ticket.id}", status_code=303)
 
 
@@ -119,23 +121,13 @@ async def check_in(request: Request) -> Response:
     code = str(form.get("code", "")).strip()[:40]
     residency = str(form.get("residency", "") or "")[:16] or None
     checks = code_checks(request, principal, code)
-    try:
-        await refuse_codes_while_waiting(request, checks)
-        issued = await run_action(
-            request,
-            lambda s: appointment_actions.check_in(
-                s,
-                app.clock,
-                principal,
-                code=code,
-                public_base_url=app.settings.public_base_url,
-                language=language_of(request),
-                residency=residency,
-            ),
-        )
-    except DomainError as exc:
-        if exc.code in ("login_required", "wrong_role"):
-            raise
+    issued = await attempt(
+        request,
+        _checked_in(request, principal, code, residency, checks),
+        passes=lambda exc: exc.code in ("login_required", "wrong_role"),
+    )
+    if isinstance(issued, Refusal):
+        exc = issued.error
         if isinstance(exc, NotFound):
             await code_failed(request, principal, checks)
         view = await read(
@@ -147,7 +139,7 @@ async def check_in(request: Request) -> Response:
         context = {
             "view": view,
             "offer": offer,
-            "error": message or error_text(request, exc),
+            "error": message or issued.message,
             "code": code,
             "why": exc.code,
             "residency": residency,
@@ -157,6 +149,26 @@ async def check_in(request: Request) -> Response:
             page.headers["Retry-After"] = str(exc.retry_after)
         return page
     return RedirectResponse(f"/kiosk/tickets/{issued.ticket.id}", status_code=303)
+
+
+async def _checked_in(
+    request: Request, principal: Principal, code: str, residency: str | None, checks: list[Check]
+) -> IssuedTicket:
+    """The appointment's ticket, unless the kiosk must first wait out wrong codes."""
+    await refuse_codes_while_waiting(request, checks)
+    app = ctx(request)
+    return await run_action(
+        request,
+        lambda s: appointment_actions.check_in(
+            s,
+            app.clock,
+            principal,
+            code=code,
+            public_base_url=app.settings.public_base_url,
+            language=language_of(request),
+            residency=residency,
+        ),
+    )
 
 
 async def show_ticket(request: Request) -> Response:

@@ -42,8 +42,8 @@ from reception.letters.rules import (
     normalise_arabic,
 )
 from reception.notify.outbox import enqueue_sms
+from reception.outcome import Outcome
 from reception.queue import queries as queue_queries
-from reception.queue.actions import Outcome
 from reception.queue.models import Ticket
 from reception.queue.residency import set_residency
 from reception.queue.rules import normalise_phone

@@ -19,7 +19,7 @@ from reception.errors import N_, Conflict, NotFound
 from reception.letters.actions import EVERYONE_ON_LETTERS, letter_for
 from reception.letters.models import Attachment, LetterStep
 from reception.letters.rules import sniff_attachment
-from reception.queue.actions import Outcome
+from reception.outcome import Outcome
 
 MAX_PER_LETTER = 20
 

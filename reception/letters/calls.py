@@ -13,7 +13,7 @@ from reception.clock import Clock
 from reception.errors import N_, Conflict, Invalid, NotFound
 from reception.letters.access import may_see
 from reception.letters.models import CallTopic, Enquiry, Letter
-from reception.queue.actions import Outcome
+from reception.outcome import Outcome
 from reception.queue.models import Branch, Ticket
 from reception.queue.setup import _create, _names, _slug
 

@@ -13,7 +13,7 @@ from reception import audit
 from reception.clock import Clock
 from reception.letters.events import SLA_BREACHED, letter_events
 from reception.letters.models import Letter
-from reception.queue.actions import Outcome
+from reception.outcome import Outcome
 from reception.stats.reports import _late_letters
 
 BATCH = 200

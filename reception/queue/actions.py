@@ -1,18 +1,13 @@
-"""Writers of tickets and the line (a counter's own state: `counters.py`; residency:
-`residency.py`; what displays show: `display.py`; the set-up: `setup.py`; the day's
-end: `housekeeping.py`). One function = one transaction (the caller's
-session scope); events are returned to be published after the commit."""
+"""What a counter does with tickets: call the next or a chosen one, recall, start,
+finish, send back, transfer. One function = one transaction (the caller's session
+scope); the hall's events are returned to be published after the commit."""
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from reception import audit
@@ -21,10 +16,12 @@ from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Conflict, Invalid, NotFound
-from reception.events import Event
+from reception.events.messages import HallEvent
 from reception.feedback.invite import invite_to_rate
 from reception.notify.outbox import enqueue_sms
+from reception.outcome import Outcome
 from reception.queue import queries
+from reception.queue.hall_events import hall_event
 from reception.queue.models import (
     Branch,
     CallReason,
@@ -33,277 +30,15 @@ from reception.queue.models import (
     CounterStatus,
     Hall,
     Service,
-    ServiceMode,
     Ticket,
-    TicketSequence,
     TicketStatus,
     VisitOutcome,
 )
 from reception.queue.rules import (
     CLOSE_CHOICES,
-    QueueState,
     check_close_choice,
-    check_residency,
     check_ticket_transition,
-    is_open,
-    normalise_phone,
-    priority_not_offered,
 )
-from reception.settings import LANGUAGES
-
-T = TypeVar("T")
-APPOINTMENT_PRIORITY = "appointment"
-"""The priority group a checked-in appointment gets (when the group exists)."""
-
-
-@dataclass
-class Outcome(Generic[T]):
-    value: T
-    events: list[Event] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class IssuedTicket:
-    ticket: Ticket
-    hall: Hall
-    service: Service
-    position: int
-    eta_minutes: int | None
-    tracking_url: str
-    replayed: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.ticket.id,
-            "number": self.ticket.number,
-            "hall": self.hall.slug,
-            "service": self.service.slug,
-            "status": self.ticket.status,
-            "position": self.position,
-            "eta_minutes": self.eta_minutes,
-            "tracking_url": self.tracking_url,
-            "issued_at": self.ticket.issued_at.isoformat(),
-        }
-
-
-def hall_channel(hall_id: int) -> str:
-    return f"hall:{hall_id}"
-
-
-def _next_number(session: Session, hall_id: int, prefix: str, business_date: Any) -> int:
-    """Atomically take the next number of a series (an upsert that returns the value)."""
-    dialect = session.get_bind().dialect.name
-    stmt = _NEXT_NUMBER.get(dialect)
-    if stmt is None:
-        table = TicketSequence.__table__  # type: ignore[attr-defined]
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = (
-            insert(table)
-            .values(
-                hall_id=bindparam("series_hall"),
-                prefix=bindparam("series_prefix"),
-                business_date=bindparam("series_day"),
-                last_number=1,
-            )
-            .on_conflict_do_update(
-                index_elements=["hall_id", "prefix", "business_date"],
-                set_={"last_number": table.c.last_number + 1},
-            )
-            .returning(table.c.last_number)
-        )
-        _NEXT_NUMBER[dialect] = stmt
-    values = {"series_hall": hall_id, "series_prefix": prefix, "series_day": business_date}
-    return int(session.connection().execute(stmt, values).scalar_one())
-
-
-_NEXT_NUMBER: dict[str, Any] = {}
-"""The numbering upsert per dialect, built once (it runs for every ticket)."""
-
-_BUMP_SEQ_SQL = text("UPDATE hall SET event_seq = event_seq + 1 WHERE id = :id RETURNING event_seq")
-
-
-def _bump_seq(session: Session, hall_id: int) -> int:
-    """Next event number of the hall, taken in the action's own transaction so the
-    order of numbers is the order of commits that displays must follow."""
-    return int(session.connection().execute(_BUMP_SEQ_SQL, {"id": hall_id}).scalar_one())
-
-
-def hall_event(
-    session: Session, hall: Hall, kind: str, state: QueueState | None = None, **payload: Any
-) -> Event:
-    assert hall.id is not None
-    seq = _bump_seq(session, hall.id)
-    body = {"type": kind, "seq": seq, "hall": hall.slug, **payload}
-    body["waiting"] = queries.waiting_by_service(session, hall, state)
-    return Event(hall_channel(hall.id), body)
-
-
-def issue_ticket(
-    session: Session,
-    clock: Clock,
-    principal: Principal,
-    *,
-    branch: str,
-    hall: str,
-    service: str,
-    public_base_url: str,
-    phone: str | None = None,
-    priority: str | None = None,
-    residency: str | None = None,
-    language: str = "ar",
-    idempotency_key: str | None = None,
-    by_appointment: bool = False,
-) -> Outcome[IssuedTicket]:
-    principal.require_role(Role.kiosk, Role.admin, Role.supervisor)
-    given = {"phone": phone, "priority": priority, "residency": residency}
-    fields.require_settable(principal, "ticket.issue", [k for k, v in given.items() if v])
-    place = queries.place_for_checkin(session, branch, hall, service)
-    if place is None:  # say which part is wrong, in the order a person would check
-        branch_row = queries.branch_by_slug(session, branch)
-        hall_row = queries.hall_by_slug(session, branch_row, hall)
-        principal.require_hall(branch_row.id or 0, hall_row.id or 0)
-        queries.service_by_slug(session, branch_row, service)
-        raise Invalid("service_not_in_hall", N_("This service is not offered in this hall."))
-    branch_row, hall_row, service_row = place
-    assert branch_row.id is not None and hall_row.id is not None
-    principal.require_hall(branch_row.id, hall_row.id)
-    local_now = clock.now().astimezone(ZoneInfo(branch_row.timezone))
-    if not is_open(branch_row.opening_hours or {}, branch_row.holidays or [], local_now):
-        raise Conflict("closed", N_("We are closed now. Please come back during opening hours."))
-    if service_row.mode == ServiceMode.appointment and not by_appointment:
-        raise Invalid("by_appointment_only", N_("This service is by appointment only."))
-    check_residency(residency)
-    if language not in LANGUAGES:
-        raise Invalid("bad_language", N_("Language is ar or en."))
-    phone_e164 = normalise_phone(phone) if phone else None
-    group = queries.priority_by_slug(session, priority) if priority else None
-    # Declared by the visitor at a kiosk: only the groups offered there. The
-    # appointment group comes with a checked-in appointment, never by choice.
-    declared = not (by_appointment and group is not None and group.slug == APPOINTMENT_PRIORITY)
-    if group is not None and not group.at_kiosk and principal.role == Role.kiosk and declared:
-        raise priority_not_offered()
-
-    scoped_key = f"{principal.actor}:{idempotency_key}" if idempotency_key else None
-    if scoped_key:
-        if len(scoped_key) > 160:
-            raise Invalid("bad_idempotency_key", N_("The Idempotency-Key is too long."))
-        earlier = session.exec(select(Ticket).where(Ticket.idempotency_key == scoped_key)).first()
-        if earlier is not None:
-            if (earlier.hall_id, earlier.service_id) != (hall_row.id, service_row.id):
-                raise Invalid(
-                    "idempotency_key_reused",
-                    N_("This Idempotency-Key was already used for another ticket."),
-                )
-            return Outcome(
-                describe_issued(session, earlier, hall_row, public_base_url, replayed=True)
-            )
-
-    # Read before taking a number: from the number on, every check-in of this hall
-    # waits for this one's commit (number series, counts, event sequence).
-    setting = queries.setting_for_checkin(session, hall_row.id)
-    today = clock.local_date(branch_row.timezone)
-    prefix = hall_row.ticket_prefix + service_row.ticket_prefix
-    seq = _next_number(session, hall_row.id, prefix, today)
-    ticket = Ticket.model_construct(
-        branch_id=branch_row.id,
-        hall_id=hall_row.id,
-        service_id=service_row.id or 0,
-        business_date=today,
-        prefix=prefix,
-        seq=seq,
-        number=f"{prefix}-{seq:03d}",
-        priority_id=group.id if group else None,
-        priority_weight=group.weight if group else 0,
-        residency=residency,
-        language=language,
-        phone=phone_e164,
-        tracking_token=secrets.token_urlsafe(24),
-        idempotency_key=scoped_key,
-        issued_at=clock.now(),
-    )
-    ticket = insert_ticket(session, ticket)
-    # Read once for the answer, the event and the SMS.
-    state, ahead = queries.queue_state_and_ahead(session, ticket, setting)
-    issued = describe_issued(
-        session, ticket, hall_row, public_base_url, state=state, ahead=ahead, service=service_row
-    )
-    audit.record(
-        session, principal.actor, "ticket.issue", "ticket", ticket.id, number=ticket.number
-    )
-    if phone_e164:
-        enqueue_sms(
-            session,
-            to=phone_e164,
-            purpose="ticket_issued",
-            language=language,
-            branch_id=ticket.branch_id,
-            now=ticket.issued_at,
-            key=str(ticket.id),
-            number=ticket.number,
-            service=service_row.name_ar if language == "ar" else service_row.name_en,
-            hall=hall_row.name_ar if language == "ar" else hall_row.name_en,
-            ahead=issued.position - 1,
-            eta=issued.eta_minutes if issued.eta_minutes is not None else "?",
-            link=issued.tracking_url,
-        )
-    event = hall_event(
-        session,
-        hall_row,
-        "ticket.issued",
-        state,
-        ticket=queries.ticket_summary(ticket, None, service_row),
-    )
-    return Outcome(issued, [event])
-
-
-_INSERT_TICKET = Ticket.__table__.insert()  # type: ignore[attr-defined]
-
-
-def insert_ticket(session: Session, draft: Ticket) -> Ticket:
-    """Write a new ticket with a plain insert; returns it with its id. Every column's
-    value comes from the draft, defaults included. Check-ins build both without
-    validation or ORM state (`model_construct`, a sixth of the cost of `Ticket(...)`):
-    the ticket stays outside the session, to be read, not changed."""
-    values = {key: getattr(draft, key) for key in _TICKET_COLUMNS}
-    key = session.connection().execute(_INSERT_TICKET, values).inserted_primary_key
-    assert key is not None
-    return Ticket.model_construct(id=int(key[0]), **values)
-
-
-_TICKET_COLUMNS = tuple(
-    column.key
-    for column in Ticket.__table__.columns  # type: ignore[attr-defined]
-    if column.key != "id"
-)
-
-
-def describe_issued(
-    session: Session,
-    ticket: Ticket,
-    hall: Hall,
-    base_url: str,
-    replayed: bool = False,
-    state: QueueState | None = None,
-    ahead: dict[int, int] | None = None,
-    service: Service | None = None,
-) -> IssuedTicket:
-    if service is None:
-        service = session.get(Service, ticket.service_id)
-    assert service is not None
-    state = state or queries.queue_state(session, hall.id or 0)
-    if ahead is None:
-        waiting = ticket.status == TicketStatus.waiting
-        ahead = queries.ahead_of(session, ticket) if waiting else {}
-    position = queries.position_of(session, ticket, state, ahead)
-    return IssuedTicket(
-        ticket=ticket,
-        hall=hall,
-        service=service,
-        position=position,
-        eta_minutes=queries.eta_of(session, ticket, position, service, state, ahead),
-        tracking_url=f"{base_url}/t/{ticket.tracking_token}",
-        replayed=replayed,
-    )
 
 
 def counter_for_operator(
@@ -497,7 +232,7 @@ def call_next(
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)
-    events.append(hall_event(session, hall, "ticket.called", ticket=summary))
+    events.append(hall_event(session, hall, HallEvent.TICKET_CALLED, ticket=summary))
     return Outcome(summary, events)
 
 
@@ -537,7 +272,7 @@ def close_ticket(
     ticket: Ticket,
     close_current: str,
     public_base_url: str = "",
-) -> tuple[dict[str, Any], str]:
+) -> tuple[dict[str, Any], HallEvent]:
     """Close the counter's open ticket as the operator said: its summary and the kind
     of the hall event the caller publishes once its own writes are done (the hall's
     event number is taken last, as by every action)."""
@@ -555,7 +290,7 @@ def _close_and_call(
     ticket: Ticket | None,
     reason: CallReason,
     public_base_url: str,
-) -> tuple[dict[str, Any], str] | None:
+) -> tuple[dict[str, Any], HallEvent] | None:
     """Close the open ticket (if any) and call `ticket` (if any). A ticket sent back
     and the one called change two waiting counts: they are written in the order of
     those counts' keys, the same in every transaction, so two counters doing this at
@@ -626,7 +361,7 @@ def _apply(
     action: str,
     outcome: str | None,
     public_base_url: str,
-) -> tuple[dict[str, Any], str]:
+) -> tuple[dict[str, Any], HallEvent]:
     """One move of the counter's current ticket: its summary and its hall event's kind."""
     target = _CURRENT_TARGETS[action]
     _move(session, clock, principal, ticket, target, public_base_url)
@@ -643,10 +378,10 @@ def _apply(
     service = session.get(Service, ticket.service_id)
     assert service is not None
     kind = {
-        "recall": "ticket.recalled",
-        "start": "ticket.serving",
-        "return": "ticket.returned",
-    }.get(action, "ticket.finished")
+        "recall": HallEvent.TICKET_RECALLED,
+        "start": HallEvent.TICKET_SERVING,
+        "return": HallEvent.TICKET_RETURNED,
+    }.get(action, HallEvent.TICKET_FINISHED)
     return queries.ticket_summary(ticket, summary_counter, service), kind
 
 
@@ -697,7 +432,7 @@ def call_ticket(
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)
-    events.append(hall_event(session, hall, "ticket.called", ticket=summary))
+    events.append(hall_event(session, hall, HallEvent.TICKET_CALLED, ticket=summary))
     return Outcome(summary, events)
 
 
@@ -745,4 +480,6 @@ def transfer_ticket(
     _move(session, clock, principal, ticket, TicketStatus.waiting)
     session.flush()
     summary = queries.ticket_summary(ticket, None, new_service)
-    return Outcome(summary, [hall_event(session, hall, "ticket.transferred", ticket=summary)])
+    return Outcome(
+        summary, [hall_event(session, hall, HallEvent.TICKET_TRANSFERRED, ticket=summary)]
+    )

@@ -9,8 +9,10 @@ from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Conflict, Invalid
 from reception.events import Event
+from reception.events.messages import HallEvent
+from reception.outcome import Outcome
 from reception.queue import actions
-from reception.queue.actions import Outcome
+from reception.queue.hall_events import hall_event
 from reception.queue.models import Counter, CounterStatus
 from reception.queue.rules import check_close_choice, check_counter_transition
 
@@ -53,15 +55,15 @@ def set_counter_status(
         summary, kind = actions.close_ticket(
             session, clock, principal, counter, current, close_current, public_base_url
         )
-        events.append(actions.hall_event(session, hall, kind, ticket=summary))
+        events.append(hall_event(session, hall, kind, ticket=summary))
     counter.status = MOVES[move]
     session.add(counter)
     audit.record(session, principal.actor, f"counter.{move}", "counter", counter.id)
     session.flush()
-    event = actions.hall_event(
+    event = hall_event(
         session,
         hall,
-        "counter.status",
+        HallEvent.COUNTER_STATUS,
         counter={"number": counter.number, "status": counter.status},
     )
     return Outcome(counter, [*events, event])

@@ -10,9 +10,11 @@ from reception import audit
 from reception.auth.models import ApiToken, Role
 from reception.auth.principal import Principal
 from reception.errors import N_, Invalid, NotFound
+from reception.events.messages import HallEvent
 from reception.inputs import to_int
+from reception.outcome import Outcome
 from reception.queue import queries
-from reception.queue.actions import Outcome, hall_event
+from reception.queue.hall_events import hall_event
 from reception.queue.models import Hall
 
 LAYOUTS = ("auto", "landscape", "portrait")
@@ -54,7 +56,9 @@ def set_display(
         volume=volume,
         notice=bool(notice_ar or notice_en),
     )
-    event = hall_event(session, hall, "display.config", display=queries.display_settings(hall))
+    event = hall_event(
+        session, hall, HallEvent.DISPLAY_CONFIG, display=queries.display_settings(hall)
+    )
     return Outcome(hall, [event])
 
 
@@ -97,7 +101,7 @@ def set_screen_counters(
     audit.record(
         session, principal.actor, "screen.counters", "apitoken", token.id, counters=numbers
     )
-    event = hall_event(session, hall, "display.screen", screen=token.id, counters=numbers)
+    event = hall_event(session, hall, HallEvent.DISPLAY_SCREEN, screen=token.id, counters=numbers)
     return Outcome(token, [event])
 
 

@@ -15,11 +15,13 @@ from sqlmodel import Session, col, select
 
 from reception import audit
 from reception.clock import Clock
-from reception.db import session_scope
 from reception.events.base import Event, HubBroadcaster
-from reception.queue.actions import Outcome, hall_event
+from reception.events.messages import HallEvent
+from reception.outcome import Outcome
+from reception.queue.hall_events import hall_event
 from reception.queue.models import Branch, Hall, Ticket, TicketStatus
 from reception.queue.rules import check_ticket_transition
+from reception.runner import ActionRunner
 
 log = logging.getLogger("reception.queue")
 OPEN_STATUSES = (
@@ -74,7 +76,7 @@ def close_past_days(session: Session, clock: Clock, actor: str = "system") -> Ou
     for hall_id in sorted(halls_touched):
         hall = session.get(Hall, hall_id)
         assert hall is not None
-        events.append(hall_event(session, hall, "queue.day_closed"))
+        events.append(hall_event(session, hall, HallEvent.DAY_CLOSED))
     return Outcome(closed, events)
 
 
@@ -92,29 +94,22 @@ async def run_housekeeping(
     from reception.letters.sla import announce_sla_breaches
     from reception.stats.rollup import roll_up_closed_days
 
-    def one_pass() -> Outcome[int]:
-        with session_scope(engine, clock) as session:
-            outcome = close_past_days(session, clock)
-        with session_scope(engine, clock) as session:
-            roll_up_closed_days(session, clock)
-        with session_scope(engine, clock) as session:
-            reminded = send_due_reminders(session, clock, public_base_url)
-            missed = mark_no_shows(session, clock)
-        with session_scope(engine) as session:
-            forget_old_strikes(session, clock.now(), strike_max_age)
-        with session_scope(engine, clock) as session:
-            late = announce_sla_breaches(session, clock)
-        outcome.events.extend(late.events)
-        if reminded or missed:
-            log.info("appointments: %s reminders, %s no-shows", reminded, missed)
-        return outcome
+    runner = ActionRunner(engine, clock, broadcaster)
+
+    def appointments(session: Session) -> tuple[int, int]:
+        return send_due_reminders(session, clock, public_base_url), mark_no_shows(session, clock)
 
     while not stop.is_set():
         try:
-            outcome = await asyncio.to_thread(one_pass)
-            if outcome.value:
-                log.info("closed %s tickets of past days", outcome.value)
-            await broadcaster.publish_events(outcome.events)
+            closed = await runner.run(lambda s: close_past_days(s, clock))
+            if closed:
+                log.info("closed %s tickets of past days", closed)
+            await runner.write(lambda s: roll_up_closed_days(s, clock))
+            reminded, missed = await runner.write(appointments)
+            if reminded or missed:
+                log.info("appointments: %s reminders, %s no-shows", reminded, missed)
+            await runner.write(lambda s: forget_old_strikes(s, clock.now(), strike_max_age))
+            await runner.run(lambda s: announce_sla_breaches(s, clock))
         except Exception:
             log.exception("end-of-day pass failed; trying again")
         with contextlib.suppress(TimeoutError):

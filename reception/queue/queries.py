@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from reception.db import UTCDateTime, batch_memo
 from reception.errors import N_, Invalid, NotFound
+from reception.events.messages import SNAPSHOT
 from reception.queue.models import (
     Branch,
     BranchStop,
@@ -435,7 +436,7 @@ def hall_snapshot(session: Session, hall: Hall, today: date, recent: int = 8) ->
     ).all()
     calls = [ticket_summary(t, c, s) for t, c, s in rows]
     return {
-        "type": "snapshot",
+        "type": SNAPSHOT,
         "seq": hall.event_seq,
         "hall": hall.slug,
         "calls": calls,

@@ -13,15 +13,14 @@ from reception import audit
 from reception.auth import fields
 from reception.auth.principal import Principal
 from reception.errors import N_, Conflict, Invalid
+from reception.outcome import Outcome
 from reception.queue import queries
-from reception.queue.actions import Outcome, counter_for_operator
+from reception.queue.actions import counter_for_operator
 from reception.queue.models import Service, Ticket
 from reception.queue.rules import check_residency
 
 
-def set_residency(
-    session: Session, actor: str, ticket: Ticket, value: str, **why: Any
-) -> None:
+def set_residency(session: Session, actor: str, ticket: Ticket, value: str, **why: Any) -> None:
     """Give the ticket its residency, with the old and the new value in the audit trail."""
     was = ticket.residency
     ticket.residency = value

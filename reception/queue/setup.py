@@ -12,7 +12,10 @@ from sqlmodel import Session, select
 
 from reception import audit
 from reception.errors import N_, Conflict, Invalid
+from reception.events.messages import HallEvent
+from reception.outcome import Outcome
 from reception.queue import queries
+from reception.queue.hall_events import hall_event
 from reception.queue.models import (
     Branch,
     BranchKind,
@@ -178,8 +181,9 @@ def add_counter(
 
 def set_counter_services(
     session: Session, *, counter_id: int, services: list[str], actor: str, branch_id: int
-) -> Counter:
-    """Reassign the services a counter serves (a supervisor's decision, audited)."""
+) -> Outcome[Counter]:
+    """Reassign the services a counter serves (a supervisor's decision, audited); the
+    hall's displays are told (`counter.services`)."""
     counter = queries.counter_by_id(session, counter_id)
     hall = session.get(Hall, counter.hall_id)
     assert hall is not None
@@ -200,7 +204,7 @@ def set_counter_services(
         session, actor, "counter.services", "counter", counter_id, services=sorted(services)
     )
     session.flush()
-    return counter
+    return Outcome(counter, [hall_event(session, hall, HallEvent.COUNTER_SERVICES)])
 
 
 def set_branch_policy(

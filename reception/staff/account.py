@@ -16,10 +16,10 @@ from reception.auth.passwords import MIN_PASSWORD_LENGTH
 from reception.auth.principal import Principal
 from reception.auth.queries import check_password, user_by_id
 from reception.auth.sessions import sign_out_everywhere
-from reception.errors import N_, DomainError, Forbidden
+from reception.errors import N_, Forbidden
+from reception.forms import shows_every_error, submit
 from reception.web import (
     check_csrf,
-    error_text,
     flash,
     read,
     render,
@@ -65,19 +65,14 @@ async def set_password(request: Request) -> Response:
         return RedirectResponse(PAGE, status_code=303)
     await login_succeeded(request, checks)
     keep = request.scope.get("staff_session_id")
-    try:
-        await run_action(
-            request,
-            lambda s: change_password(
-                s, user_id=principal.id, password=new, actor=principal.actor, keep_session=keep
-            ),
-        )
-    except DomainError as exc:
-        flash(request, error_text(request, exc))
-        return RedirectResponse(PAGE, status_code=303)
+    changed = run_action(
+        request,
+        lambda s: change_password(
+            s, user_id=principal.id, password=new, actor=principal.actor, keep_session=keep
+        ),
+    )
     message = N_("Your password was changed. Every other browser signed in to it is signed out.")
-    flash(request, t(request, message), "info")
-    return RedirectResponse(PAGE, status_code=303)
+    return await submit(request, changed, back=PAGE, done=message, passes=shows_every_error)
 
 
 async def sign_out_all(request: Request) -> Response:

@@ -16,20 +16,20 @@ from reception.auth import actions as auth_actions
 from reception.auth.models import Role
 from reception.auth.passwords import MIN_PASSWORD_LENGTH
 from reception.auth.sessions import sign_out_everywhere
-from reception.errors import N_, DomainError, Invalid
+from reception.errors import N_, Invalid
+from reception.forms import Refusal, attempt
 from reception.inputs import check_day, to_int, typed_date, typed_time
 from reception.labels import ROLE_LABELS
 from reception.letters import calls
 from reception.letters import setup as letter_setup
+from reception.outcome import Outcome
 from reception.queue import setup
-from reception.queue.actions import Outcome
 from reception.queue.views import admin_view
 from reception.settings import DEFAULT_TIMEZONE
 from reception.staff.sms_texts import routes as sms_text_routes
 from reception.staff.weekdays import days_from_form, weekdays_label
 from reception.web import (
     check_csrf,
-    error_text,
     flash,
     path_id,
     read,
@@ -87,13 +87,11 @@ async def _apply(request: Request, change: Any, done: str) -> Response:
         result = change(s, form, principal.actor, branch)
         return result if isinstance(result, Outcome) else Outcome(result)
 
-    try:
-        result = await run_action(request, run)
+    result = await attempt(request, run_action(request, run))
+    if isinstance(result, Refusal):
+        flash(request, result.message)
+    else:
         flash(request, t(request, done, **(result if isinstance(result, dict) else {})), "info")
-    except DomainError as exc:
-        if exc.status_code in (401, 403):
-            raise
-        flash(request, error_text(request, exc))
     return RedirectResponse(f"{BACK}?branch={branch}" if branch else BACK, status_code=303)
 
 
@@ -441,12 +439,11 @@ async def add_token(request: Request) -> Response:
         return Outcome(clear)
 
     context: dict[str, Any] = {}
-    try:
-        context["new_token"] = await run_action(request, change)
-    except DomainError as exc:
-        if exc.status_code in (401, 403):
-            raise
-        context["error"] = error_text(request, exc)
+    made = await attempt(request, run_action(request, change))
+    if isinstance(made, Refusal):
+        context["error"] = made.message
+    else:
+        context["new_token"] = made
     return await _page(request, principal, str(form.get("token_branch") or "") or None, **context)
 
 

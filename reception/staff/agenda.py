@@ -9,25 +9,23 @@ from typing import Any
 
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from reception.api.meetings import calendar_response
 from reception.appointments import meeting_queries, meetings
-from reception.errors import N_, DomainError, Invalid, NotFound
+from reception.errors import N_, Invalid, NotFound
+from reception.forms import submit
 from reception.inputs import check_moment, to_id, typed_date, typed_time
 from reception.queue.views import principal_branch
 from reception.web import (
     check_csrf,
     ctx,
-    error_text,
-    flash,
     path_id,
     read,
     render,
     require_principal,
     run_action,
-    t,
 )
 
 STATUSES = ("requested", "proposed", "approved", "declined", "referred", "cancelled")
@@ -110,14 +108,12 @@ async def decide(request: Request) -> Response:
             public_base_url=app.settings.public_base_url,
         )
 
-    try:
-        await run_action(request, change)
-        flash(request, t(request, DONE.get(action, N_("Saved."))), "info")
-    except DomainError as exc:
-        if exc.status_code in (401, 403):
-            raise
-        flash(request, error_text(request, exc))
-    return RedirectResponse(f"/staff/meetings#meeting-{meeting_id}", status_code=303)
+    return await submit(
+        request,
+        run_action(request, change),
+        back=f"/staff/meetings#meeting-{meeting_id}",
+        done=DONE.get(action, N_("Saved.")),
+    )
 
 
 async def request_for_letter(request: Request) -> Response:
@@ -127,32 +123,24 @@ async def request_for_letter(request: Request) -> Response:
     form = await check_csrf(request)
     letter_id = path_id(request, "letter_id", "letter")
     app = ctx(request)
-    try:
-        await run_action(
-            request,
-            lambda s: meetings.request_meeting(
-                s,
-                app.clock,
-                principal,
-                letter_id,
-                str(form.get("mode", "")),
-                str(form.get("reason", "")),
-                public_base_url=app.settings.public_base_url,
-            ),
-        )
-        flash(
-            request,
-            t(
-                request,
-                N_("The request was sent to the minister's office. The citizen gets an SMS."),
-            ),
-            "info",
-        )
-    except DomainError as exc:
-        if exc.status_code in (401, 403):
-            raise
-        flash(request, error_text(request, exc))
-    return RedirectResponse(f"/staff/letters/{letter_id}#meetings", status_code=303)
+    requested = run_action(
+        request,
+        lambda s: meetings.request_meeting(
+            s,
+            app.clock,
+            principal,
+            letter_id,
+            str(form.get("mode", "")),
+            str(form.get("reason", "")),
+            public_base_url=app.settings.public_base_url,
+        ),
+    )
+    return await submit(
+        request,
+        requested,
+        back=f"/staff/letters/{letter_id}#meetings",
+        done=N_("The request was sent to the minister's office. The citizen gets an SMS."),
+    )
 
 
 async def _agenda(request: Request) -> meeting_queries.Agenda:

@@ -12,7 +12,8 @@ from starlette.routing import Route
 
 from reception.appointments import actions, views
 from reception.auth.models import Role
-from reception.errors import N_, DomainError, Invalid
+from reception.errors import N_, Invalid
+from reception.forms import Refusal, attempt, submit
 from reception.inputs import check_moment, parse_day
 from reception.qr import qr_data_uri
 from reception.queue.views import principal_branch
@@ -20,7 +21,6 @@ from reception.settings import LANGUAGES
 from reception.web import (
     check_csrf,
     ctx,
-    error_text,
     flash,
     path_id,
     read,
@@ -109,12 +109,13 @@ async def book(request: Request) -> Response:
             public_base_url=app.settings.public_base_url,
         )
 
-    try:
-        booked = await run_action(request, change)
-    except DomainError as exc:
-        if exc.status_code == 401 or exc.code == "wrong_role":
-            raise
-        return await _booking_page(request, form, error_text(request, exc), exc.status_code)
+    booked = await attempt(
+        request,
+        run_action(request, change),
+        passes=lambda exc: exc.status_code == 401 or exc.code == "wrong_role",
+    )
+    if isinstance(booked, Refusal):
+        return await _booking_page(request, form, booked.message, booked.status_code)
     flash(request, t(request, N_("The appointment is booked.")), "info")
     return RedirectResponse(f"/staff/appointments/{booked.id}", status_code=303)
 
@@ -150,19 +151,19 @@ async def cancel(request: Request) -> Response:
     appointment_id = path_id(request, "appointment_id", "appointment")
     back = _back(str(form.get("back", "")))
     base_url = ctx(request).settings.public_base_url
-    try:
-        await run_action(
-            request,
-            lambda s: actions.cancel_appointment(
-                s, principal, appointment_id, public_base_url=base_url, clock=ctx(request).clock
-            ),
-        )
-        flash(request, t(request, N_("The appointment was cancelled.")), "info")
-    except DomainError as exc:
-        if exc.status_code in (401, 403, 404):
-            raise
-        flash(request, error_text(request, exc))
-    return RedirectResponse(back, status_code=303)
+    cancelled = run_action(
+        request,
+        lambda s: actions.cancel_appointment(
+            s, principal, appointment_id, public_base_url=base_url, clock=ctx(request).clock
+        ),
+    )
+    return await submit(
+        request,
+        cancelled,
+        back=back,
+        done=N_("The appointment was cancelled."),
+        passes=lambda exc: exc.status_code in (401, 403, 404),
+    )
 
 
 async def calendar(request: Request) -> Response:

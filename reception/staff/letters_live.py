@@ -20,9 +20,10 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from reception.auth.principal import Principal
-from reception.display.routes import HEARTBEAT, HEARTBEAT_SECONDS, RESYNC, _refuse, _same_origin
+from reception.display.routes import HEARTBEAT_SECONDS, _refuse, _same_origin
 from reception.errors import N_, DomainError
 from reception.events.base import Feed
+from reception.events.messages import HEARTBEAT, RESYNC
 from reception.i18n import translations
 from reception.labels import STATUS_LABELS
 from reception.letters.events import live_channels, live_snapshot

@@ -13,16 +13,19 @@ from starlette.routing import Route
 
 from reception.auth.guard import login_checks, login_failed, login_succeeded, login_wait
 from reception.auth.models import Role
+from reception.auth.principal import Principal
 from reception.auth.queries import check_password, user_by_username
 from reception.auth.sessions import end_session, start_session
-from reception.errors import N_, Conflict, DomainError, NotFound
+from reception.errors import N_, Conflict, NotFound
+from reception.forms import Refusal, attempt, submit
 from reception.inputs import to_id, to_int
 from reception.labels import OUTCOME_LABELS
+from reception.outcome import Outcome
 from reception.queue import actions, counters, display, residency, setup, views
+from reception.queue.models import Counter, Hall
 from reception.web import (
     check_csrf,
     ctx,
-    error_text,
     flash,
     path_id,
     principal_of,
@@ -143,14 +146,8 @@ async def _supervise(request: Request, change: Any, done: str) -> Response:
     principal = await require_principal(request)
     principal.require_role(Role.supervisor, Role.admin)
     form = await check_csrf(request)
-    try:
-        await run_action(request, lambda s: change(s, principal, form))
-        flash(request, t(request, done), "info")
-    except DomainError as exc:
-        if exc.status_code in (401, 403):
-            raise
-        flash(request, error_text(request, exc))
-    return RedirectResponse("/staff/supervise", status_code=303)
+    changed = run_action(request, lambda s: change(s, principal, form))
+    return await submit(request, changed, back="/staff/supervise", done=done)
 
 
 async def counter_services(request: Request) -> Response:
@@ -167,7 +164,7 @@ async def counter_services(request: Request) -> Response:
 async def hall_display(request: Request) -> Response:
     hall_id = path_id(request, "hall_id", "hall")
 
-    def change(s: Any, principal: Any, form: dict[str, Any]) -> actions.Outcome[Any]:
+    def change(s: Any, principal: Any, form: dict[str, Any]) -> Outcome[Any]:
         volume = to_int(str(form.get("volume", "")), high=100, typed=True)
         return display.set_display(
             s,
@@ -195,22 +192,19 @@ async def screen_counters(request: Request) -> Response:
 
 def _reassign(
     session: Any, principal: Any, counter_id: int, services: list[str]
-) -> actions.Outcome[None]:
-    from reception.queue.models import Counter, Hall
-
+) -> Outcome[Counter]:
     counter = session.get(Counter, counter_id)
     hall = session.get(Hall, counter.hall_id) if counter else None
     if counter is None or hall is None:
         raise NotFound("unknown_counter", N_("There is no counter {id}."), id=counter_id)
     principal.require_hall(hall.branch_id, hall.id)
-    setup.set_counter_services(
+    return setup.set_counter_services(
         session,
         counter_id=counter_id,
         services=services,
         actor=principal.actor,
         branch_id=hall.branch_id,
     )
-    return actions.Outcome(None, [actions.hall_event(session, hall, "counter.services")])
 
 
 async def counter_page(request: Request) -> Response:
@@ -260,82 +254,18 @@ async def counter_action(request: Request) -> Response:
     form = await check_csrf(request)
     counter_id = path_id(request, "counter_id")
     action = str(request.path_params["action"])
-    app = ctx(request)
     back_to = f"/staff/counters/{counter_id}"
     if form.get("back") == "supervise":
         back_to = "/staff/supervise"
     back = RedirectResponse(back_to, status_code=303)
-    close_current = str(form.get("close_current") or "")[:20] or None
-    try:
-        if action == "call-next":
-            called = await run_action(
-                request,
-                lambda s: actions.call_next(
-                    s, app.clock, principal, counter_id, app.settings.public_base_url, close_current
-                ),
-            )
-            if called is None:
-                flash(request, t(request, N_("Nobody is waiting for this counter.")), "info")
-        elif action in TICKET_ACTIONS:
-            name = action.replace("-", "_")
-            outcome = str(form.get("outcome") or "") or None
-            await run_action(
-                request,
-                lambda s: actions.act_on_current(
-                    s, app.clock, principal, counter_id, name, outcome, app.settings.public_base_url
-                ),
-            )
-        elif action in COUNTER_MOVES:
-            close = close_current if action == "close" else None
-            await run_action(
-                request,
-                lambda s: counters.set_counter_status(
-                    s, app.clock, principal, counter_id, action, close, app.settings.public_base_url
-                ),
-            )
-        elif action == "transfer":
-            service = str(form.get("service", ""))
-            to_counter = _int(str(form.get("to_counter") or "0")) or None
-            to_back = form.get("to_back") == "yes"
-            await run_action(
-                request,
-                lambda s: actions.transfer_ticket(
-                    s,
-                    app.clock,
-                    principal,
-                    counter_id,
-                    service=service,
-                    to_counter=to_counter,
-                    to_back=to_back,
-                ),
-            )
-            flash(request, t(request, N_("The visitor was sent on.")), "info")
-        elif action == "residency":
-            stated = str(form.get("residency", ""))[:16]
-            await run_action(
-                request, lambda s: residency.correct_residency(s, principal, counter_id, stated)
-            )
-            flash(request, t(request, N_("The residency of the visitor was corrected.")), "info")
-        elif action.startswith("call-") and (ticket_id := to_id(action[5:])) is not None:
-            await run_action(
-                request,
-                lambda s: actions.call_ticket(
-                    s,
-                    app.clock,
-                    principal,
-                    counter_id,
-                    ticket_id,
-                    app.settings.public_base_url,
-                    close_current,
-                ),
-            )
-        else:
-            raise Conflict("unknown_action", N_("Unknown action."))
-    except DomainError as exc:
-        if exc.status_code in (401, 403, 404):
-            raise
-        flash(request, error_text(request, exc))
-        if exc.code == "current_open" and MOVING_ON.fullmatch(action):
+    moved = await attempt(
+        request,
+        _move_at_counter(request, principal, counter_id, action, form),
+        passes=lambda exc: exc.status_code in (401, 403, 404),
+    )
+    if isinstance(moved, Refusal):
+        flash(request, moved.message)
+        if moved.error.code == "current_open" and MOVING_ON.fullmatch(action):
             query = {"then": action}
             if form.get("back") == "supervise":
                 query["back"] = "supervise"
@@ -343,6 +273,78 @@ async def counter_action(request: Request) -> Response:
                 f"/staff/counters/{counter_id}/close-current?{urlencode(query)}", status_code=303
             )
     return back
+
+
+async def _move_at_counter(
+    request: Request, principal: Principal, counter_id: int, action: str, form: dict[str, Any]
+) -> None:
+    """The counter's button `action`: one action, with its message when it has one."""
+    app = ctx(request)
+    close_current = str(form.get("close_current") or "")[:20] or None
+    if action == "call-next":
+        called = await run_action(
+            request,
+            lambda s: actions.call_next(
+                s, app.clock, principal, counter_id, app.settings.public_base_url, close_current
+            ),
+        )
+        if called is None:
+            flash(request, t(request, N_("Nobody is waiting for this counter.")), "info")
+    elif action in TICKET_ACTIONS:
+        name = action.replace("-", "_")
+        outcome = str(form.get("outcome") or "") or None
+        await run_action(
+            request,
+            lambda s: actions.act_on_current(
+                s, app.clock, principal, counter_id, name, outcome, app.settings.public_base_url
+            ),
+        )
+    elif action in COUNTER_MOVES:
+        close = close_current if action == "close" else None
+        await run_action(
+            request,
+            lambda s: counters.set_counter_status(
+                s, app.clock, principal, counter_id, action, close, app.settings.public_base_url
+            ),
+        )
+    elif action == "transfer":
+        service = str(form.get("service", ""))
+        to_counter = _int(str(form.get("to_counter") or "0")) or None
+        to_back = form.get("to_back") == "yes"
+        await run_action(
+            request,
+            lambda s: actions.transfer_ticket(
+                s,
+                app.clock,
+                principal,
+                counter_id,
+                service=service,
+                to_counter=to_counter,
+                to_back=to_back,
+            ),
+        )
+        flash(request, t(request, N_("The visitor was sent on.")), "info")
+    elif action == "residency":
+        stated = str(form.get("residency", ""))[:16]
+        await run_action(
+            request, lambda s: residency.correct_residency(s, principal, counter_id, stated)
+        )
+        flash(request, t(request, N_("The residency of the visitor was corrected.")), "info")
+    elif action.startswith("call-") and (ticket_id := to_id(action[5:])) is not None:
+        await run_action(
+            request,
+            lambda s: actions.call_ticket(
+                s,
+                app.clock,
+                principal,
+                counter_id,
+                ticket_id,
+                app.settings.public_base_url,
+                close_current,
+            ),
+        )
+    else:
+        raise Conflict("unknown_action", N_("Unknown action."))
 
 
 def _int(value: str) -> int:

@@ -15,7 +15,7 @@ from reception.auth.models import Role
 from reception.errors import N_, DomainError
 from reception.notify import actions, queries, texts
 from reception.notify.preview import Preview, preview_text
-from reception.queue.actions import Outcome
+from reception.outcome import Outcome
 from reception.stats.tables import SMS_PURPOSES
 from reception.web import (
     check_csrf,

@@ -16,7 +16,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from reception.display.routes import _refuse, _same_origin
 from reception.errors import DomainError
-from reception.queue.actions import hall_channel
+from reception.events.messages import CHANGED, HEARTBEAT
+from reception.queue.hall_events import hall_channel
 from reception.stats import live
 from reception.stats.scope import REPORT_ROLES
 from reception.web import (
@@ -30,7 +31,6 @@ from reception.web import (
 )
 
 HEARTBEAT_SECONDS = 15.0
-CHANGED = '{"type":"changed"}'
 SETTLE_SECONDS = 0.25
 """A call-next touches several rows and events: wait this long for the rest of the
 burst before telling the page once."""
@@ -110,7 +110,7 @@ async def dashboard_socket(ws: WebSocket) -> None:
                 try:
                     await asyncio.wait_for(changed.wait(), timeout=HEARTBEAT_SECONDS)
                 except TimeoutError:
-                    await ws.send_text('{"type":"heartbeat"}')
+                    await ws.send_text(HEARTBEAT)
                     continue
                 if closed.is_set():
                     break

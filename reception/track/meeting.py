@@ -5,13 +5,14 @@ carries the session's CSRF token."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from reception.appointments import meetings
-from reception.errors import N_, DomainError, Invalid, NotFound
+from reception.errors import N_, Invalid, NotFound
+from reception.forms import submit
 from reception.track.routes import _guard, _missed
-from reception.web import check_csrf, ctx, error_text, flash, run_action, t
+from reception.web import check_csrf, ctx, run_action
 
 ANSWERS = {
     "accept": (meetings.accept_proposal, N_("Thank you. Your meeting is confirmed.")),
@@ -31,18 +32,21 @@ async def answer(request: Request) -> Response:
         raise Invalid("bad_answer", N_("Choose to accept the date or to ask for another."))
     act, done = choice
     app = ctx(request)
+    answered = run_action(
+        request,
+        lambda s: act(s, app.clock, token, public_base_url=app.settings.public_base_url),
+    )
     try:
-        await run_action(
+        return await submit(
             request,
-            lambda s: act(s, app.clock, token, public_base_url=app.settings.public_base_url),
+            answered,
+            back=f"/l/{token}",
+            done=done,
+            passes=lambda exc: isinstance(exc, NotFound),
         )
-        flash(request, t(request, done), "info")
     except NotFound:
         await _missed(request, checks)
         raise
-    except DomainError as exc:
-        flash(request, error_text(request, exc))
-    return RedirectResponse(f"/l/{token}", status_code=303)
 
 
 routes = [Route("/l/{token}/meeting", answer, methods=["POST"])]

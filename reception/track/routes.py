@@ -23,13 +23,14 @@ from reception.appointments import views as appointment_views
 from reception.auth.guard import count_failure, refuse_link_guesses
 from reception.auth.throttle import Check
 from reception.errors import N_, DomainError, Invalid, NotFound, TooManyRequests
+from reception.events.messages import CHANGED, HEARTBEAT, SOCKET_CLOSED
+from reception.forms import Refusal, attempt, submit
 from reception.inputs import check_moment, has_control
 from reception.queue import views
-from reception.queue.actions import hall_channel
-from reception.web import check_csrf, ctx, error_text, flash, read, render, run_action, t
+from reception.queue.hall_events import hall_channel
+from reception.web import check_csrf, ctx, flash, read, render, run_action, t
 
 HEARTBEAT_SECONDS = 10.0
-CHANGED = '{"type":"changed"}'
 FINAL = {"done", "no_show", "cancelled", "expired"}
 
 
@@ -79,7 +80,7 @@ async def track_socket(ws: WebSocket) -> None:
                 async for _ in ws.iter_text():
                     pass
             closed.set()
-            sub.offer("\x00closed")
+            sub.offer(SOCKET_CLOSED)
 
         receiver = asyncio.create_task(receive())
         try:
@@ -88,9 +89,9 @@ async def track_socket(ws: WebSocket) -> None:
                 try:
                     message = await asyncio.wait_for(sub.get(), timeout=HEARTBEAT_SECONDS)
                 except TimeoutError:
-                    await ws.send_text('{"type":"heartbeat"}')
+                    await ws.send_text(HEARTBEAT)
                     continue
-                if message == "\x00closed":
+                if message == SOCKET_CLOSED:
                     break
                 while not sub.queue.empty():  # one notice for a burst of changes
                     sub.queue.get_nowait()
@@ -187,19 +188,25 @@ async def confirm_cancel_appointment(request: Request) -> Response:
 async def cancel_appointment(request: Request) -> Response:
     token = _appointment_token(request)
     app = ctx(request)
-    try:
-        await _appointment_change(
-            request,
-            lambda s, _: appointment_actions.cancel_by_citizen(
-                s, app.clock, token, public_base_url=app.settings.public_base_url
-            ),
-        )
-        flash(request, t(request, N_("Your appointment is cancelled.")), "info")
-    except DomainError as exc:
-        if isinstance(exc, NotFound | TooManyRequests) or exc.code == "csrf":
-            raise
-        flash(request, error_text(request, exc))
-    return RedirectResponse(f"/a/{token}", status_code=303)
+    cancelled = _appointment_change(
+        request,
+        lambda s, _: appointment_actions.cancel_by_citizen(
+            s, app.clock, token, public_base_url=app.settings.public_base_url
+        ),
+    )
+    return await submit(
+        request,
+        cancelled,
+        back=f"/a/{token}",
+        done=N_("Your appointment is cancelled."),
+        passes=_not_the_forms,
+    )
+
+
+def _not_the_forms(exc: DomainError) -> bool:
+    """A link that does not exist, too many guesses, an expired form: the error pages
+    answer them, not the appointment's form."""
+    return isinstance(exc, NotFound | TooManyRequests) or exc.code == "csrf"
 
 
 async def reschedule_page(request: Request) -> Response:
@@ -209,8 +216,9 @@ async def reschedule_page(request: Request) -> Response:
 async def reschedule_appointment(request: Request) -> Response:
     token = _appointment_token(request)
     app = ctx(request)
-    try:
-        await _appointment_change(
+    moved = await attempt(
+        request,
+        _appointment_change(
             request,
             lambda s, form: appointment_actions.reschedule_by_citizen(
                 s,
@@ -219,13 +227,11 @@ async def reschedule_appointment(request: Request) -> Response:
                 starts_at=_moment(str(form.get("starts_at", ""))),
                 public_base_url=app.settings.public_base_url,
             ),
-        )
-    except DomainError as exc:
-        if isinstance(exc, NotFound | TooManyRequests) or exc.code == "csrf":
-            raise
-        return await _appointment_page(
-            request, "reschedule", error_text(request, exc), exc.status_code
-        )
+        ),
+        passes=_not_the_forms,
+    )
+    if isinstance(moved, Refusal):
+        return await _appointment_page(request, "reschedule", moved.message, moved.status_code)
     flash(request, t(request, N_("The time of your appointment was changed.")), "info")
     return RedirectResponse(f"/a/{token}", status_code=303)
 

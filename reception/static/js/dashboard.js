@@ -62,6 +62,7 @@
       fallback = null;
     };
     socket.onmessage = function (event) {
+      // CHANGED of reception/events/messages.py: fetch the figures again.
       if (String(event.data).indexOf('"changed"') !== -1) soon();
     };
     socket.onclose = function (event) {

@@ -3,6 +3,9 @@
    connection is retried with backoff. */
 (function () {
   "use strict";
+  // The message names of reception/events/messages.py.
+  var HEARTBEAT = "heartbeat", RESYNC = "resync", SNAPSHOT = "snapshot", ASK_RESYNC = "resync";
+
   function connectHall(options) {
     var seq = options.initialSeq == null ? -1 : options.initialSeq;
     var backoff = 1000;
@@ -27,15 +30,15 @@
         arm();
         var msg;
         try { msg = JSON.parse(event.data); } catch (e) { return; }
-        if (msg.type === "heartbeat") { setOnline(true); return; }
-        if (msg.type === "resync") { socket.send("resync"); return; }
-        if (msg.type === "snapshot") {
+        if (msg.type === HEARTBEAT) { setOnline(true); return; }
+        if (msg.type === RESYNC) { socket.send(ASK_RESYNC); return; }
+        if (msg.type === SNAPSHOT) {
           seq = msg.seq; setOnline(true); options.onSnapshot(msg); return;
         }
         if (typeof msg.seq !== "number" || msg.seq <= seq) return;
-        if (msg.seq !== seq + 1) { socket.send("resync"); return; }
+        if (msg.seq !== seq + 1) { socket.send(ASK_RESYNC); return; }
         seq = msg.seq;
-        if (options.onDelta(msg) === "resync") socket.send("resync");
+        if (options.onDelta(msg) === "resync") socket.send(ASK_RESYNC);
       };
       socket.onclose = function (event) {
         clearTimeout(watchdog);

@@ -35,6 +35,7 @@
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + location.host + socketPath);
     socket.onopen = function () { backoff = 1000; clearInterval(fallback); fallback = null; };
+    // CHANGED of reception/events/messages.py: fetch the view again.
     socket.onmessage = function (event) { if (event.data.indexOf('"changed"') !== -1) soon(); };
     socket.onclose = function (event) {
       if (event.code === 1000 || event.code === 4404) { soon(); return; }
