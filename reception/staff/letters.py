@@ -15,7 +15,8 @@ from starlette.routing import Route
 from reception.appointments import meeting_queries
 from reception.auth.fields import LETTER_FORM_FIELDS
 from reception.auth.models import Role
-from reception.errors import N_, DomainError, Invalid, NotFound
+from reception.errors import N_, Invalid, NotFound
+from reception.forms import Refusal, attempt, submit
 from reception.letters import actions, attachments, calls, queries
 from reception.letters.models import Letter
 from reception.letters.rules import mask_id
@@ -24,7 +25,6 @@ from reception.staff import letter_story, letters_live
 from reception.web import (
     check_csrf,
     ctx,
-    error_text,
     flash,
     language_of,
     path_id,
@@ -82,11 +82,8 @@ async def desk(request: Request) -> Response:
         )
         return data
 
-    try:
-        data = await read(request, load)
-    except DomainError as exc:
-        if exc.status_code in (401, 403):
-            raise
+    loaded = await attempt(request, read(request, load))
+    if isinstance(loaded, Refusal):
         data = await read(
             request,
             lambda s: {
@@ -96,7 +93,9 @@ async def desk(request: Request) -> Response:
                 "results": [],
             },
         )
-        data["error"] = error_text(request, exc)
+        data["error"] = loaded.message
+    else:
+        data = loaded
     live = letters_live.live_page(request, "triage")
     return render(
         request,
@@ -124,8 +123,9 @@ async def _letter_form(
     status = 200
     if ticket_id is not None or number.strip():
         branch = data["branch"]
-        try:
-            found = await read(
+        found = await attempt(
+            request,
+            read(
                 request,
                 lambda s: queries.visitor_ticket(
                     s,
@@ -136,11 +136,11 @@ async def _letter_form(
                     number=number,
                     hall=str(form.get("hall") or ""),
                 ),
-            )
-        except DomainError as exc:
-            if exc.status_code == 401:
-                raise
-            error, status = error_text(request, exc), exc.status_code
+            ),
+            passes=lambda exc: exc.status_code == 401,
+        )
+        if isinstance(found, Refusal):
+            error, status = found.message, found.status_code
         else:
             # The ticket's hall and sex stand; a mobile typed on the form is kept.
             form = {
@@ -206,14 +206,11 @@ async def register(request: Request) -> Response:
             public_base_url=app.settings.public_base_url,
         )
 
-    try:
-        done = await run_action(request, change)
-    except DomainError as exc:
-        if exc.status_code in (401, 403):
-            raise
+    done = await attempt(request, run_action(request, change))
+    if isinstance(done, Refusal):
         data = await read(request, lambda s: _desk_halls(s, principal))
-        context = {**data, "form": fields, "error": error_text(request, exc)}
-        return render(request, "staff/letter_new.html", context, status_code=exc.status_code)
+        context = {**data, "form": fields, "error": done.message}
+        return render(request, "staff/letter_new.html", context, status_code=done.status_code)
     flash(
         request,
         t(request, N_("Letter {reference} registered."), reference=done.letter.reference),
@@ -284,15 +281,9 @@ async def _change(
     form = await check_csrf(request)
     letter_id = path_id(request, "letter_id", "letter") if letter else 0
     app = ctx(request)
-    try:
-        await run_action(request, lambda s: make(s, principal, letter_id, form, app))
-        flash(request, t(request, done), "info")
-    except DomainError as exc:
-        if exc.status_code in (401, 403):
-            raise
-        flash(request, error_text(request, exc))
     back = f"/staff/letters/{letter_id}" if letter else "/staff/letters"
-    return RedirectResponse(back, status_code=303)
+    step = run_action(request, lambda s: make(s, principal, letter_id, form, app))
+    return await submit(request, step, back=back, done=done)
 
 
 async def classify(request: Request) -> Response:
@@ -357,19 +348,14 @@ async def upload(request: Request) -> Response:
         name = upload_file.filename or "" if isinstance(upload_file, UploadFile) else ""
     root = app.settings.attachments_dir
     assert root is not None
-    try:
-        await run_action(
-            request,
-            lambda s: attachments.add_attachment(
-                s, app.clock, principal, letter_id=letter_id, filename=name, data=data, root=root
-            ),
-        )
-        flash(request, t(request, N_("The scan was attached.")), "info")
-    except DomainError as exc:
-        if exc.status_code in (401, 403):
-            raise
-        flash(request, error_text(request, exc))
-    return RedirectResponse(f"/staff/letters/{letter_id}", status_code=303)
+    step = run_action(
+        request,
+        lambda s: attachments.add_attachment(
+            s, app.clock, principal, letter_id=letter_id, filename=name, data=data, root=root
+        ),
+    )
+    back = f"/staff/letters/{letter_id}"
+    return await submit(request, step, back=back, done=N_("The scan was attached."))
 
 
 async def download(request: Request) -> Response:

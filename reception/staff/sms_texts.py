@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from reception.auth.models import Role
 from reception.errors import N_, DomainError
+from reception.forms import Refusal, attempt, submit
 from reception.notify import actions, queries, texts
 from reception.notify.preview import Preview, preview_text
 from reception.outcome import Outcome
@@ -20,7 +21,6 @@ from reception.stats.tables import SMS_PURPOSES
 from reception.web import (
     check_csrf,
     ctx,
-    error_text,
     flash,
     read,
     render,
@@ -30,6 +30,15 @@ from reception.web import (
 )
 
 PAGE = "/staff/admin/sms"
+
+
+def _passes(exc: DomainError) -> bool:
+    """Not this form's to show: sign in, not allowed, no such message."""
+    return exc.status_code in (401, 403, 404)
+
+
+async def _preview(purpose: str, language: str, text: str, base_url: str) -> Preview:
+    return preview_text(purpose, language, text, base_url)
 
 
 async def _admin(request: Request) -> Any:
@@ -68,9 +77,12 @@ def _fields(form: dict[str, Any]) -> tuple[str, str, str]:
     )
 
 
+def _back_url(purpose: str) -> str:
+    return PAGE + (f"#sms-{purpose}" if purpose in SMS_PURPOSES else "")
+
+
 def _back(purpose: str) -> RedirectResponse:
-    anchor = f"#sms-{purpose}" if purpose in SMS_PURPOSES else ""
-    return RedirectResponse(PAGE + anchor, status_code=303)
+    return RedirectResponse(_back_url(purpose), status_code=303)
 
 
 async def save_text(request: Request) -> Response:
@@ -80,22 +92,27 @@ async def save_text(request: Request) -> Response:
     purpose, language, text = _fields(form)
     what = str(form.get("action", "save"))
     base_url = ctx(request).settings.public_base_url
-    try:
-        if what == "preview":
-            shown = preview_text(purpose, language, text, base_url)
+    if what == "preview":
+        shown = await attempt(request, _preview(purpose, language, text, base_url), passes=_passes)
+        if not isinstance(shown, Refusal):
             return await _page(request, {(purpose, language): {"text": text, "preview": shown}})
-        if what == "reset":
+        refused: Refusal | None = shown
+    elif what == "reset":
 
-            def reset(s: Session) -> Outcome[bool]:
-                return Outcome(
-                    actions.reset_sms_text(
-                        s, purpose=purpose, language=language, actor=principal.actor
-                    )
-                )
+        def reset(s: Session) -> Outcome[bool]:
+            return Outcome(
+                actions.reset_sms_text(s, purpose=purpose, language=language, actor=principal.actor)
+            )
 
-            await run_action(request, reset)
-            flash(request, t(request, N_("The shipped text is used again.")), "info")
-            return _back(purpose)
+        step = run_action(request, reset)
+        return await submit(
+            request,
+            step,
+            back=_back_url(purpose),
+            done=N_("The shipped text is used again."),
+            passes=_passes,
+        )
+    else:
 
         def save(s: Session) -> Outcome[Any]:
             return Outcome(
@@ -104,12 +121,11 @@ async def save_text(request: Request) -> Response:
                 )
             )
 
-        await run_action(request, save)
-    except DomainError as exc:
-        if exc.status_code in (401, 403, 404):
-            raise
-        editing = {(purpose, language): {"text": text, "error": error_text(request, exc)}}
-        return await _page(request, editing, status=exc.status_code)
+        saved = await attempt(request, run_action(request, save), passes=_passes)
+        refused = saved if isinstance(saved, Refusal) else None
+    if refused is not None:
+        editing = {(purpose, language): {"text": text, "error": refused.message}}
+        return await _page(request, editing, status=refused.status_code)
     flash(request, t(request, N_("The text was saved; new messages use it.")), "info")
     return _back(purpose)
 
@@ -119,14 +135,13 @@ async def live_preview(request: Request) -> Response:
     await _admin(request)
     form = await check_csrf(request)
     purpose, language, text = _fields(form)
-    try:
-        shown: Preview = preview_text(
-            purpose, language, text, ctx(request).settings.public_base_url
-        )
-    except DomainError as exc:
-        if exc.status_code in (401, 403, 404):
-            raise
-        return JSONResponse({"ok": False, "message": error_text(request, exc)}, status_code=422)
+    shown = await attempt(
+        request,
+        _preview(purpose, language, text, ctx(request).settings.public_base_url),
+        passes=_passes,
+    )
+    if isinstance(shown, Refusal):
+        return JSONResponse({"ok": False, "message": shown.message}, status_code=422)
     return JSONResponse(
         {
             "ok": True,
