@@ -52,3 +52,23 @@ class HallEvent(StrEnum):
     DISPLAY_CONFIG = "display.config"
     DISPLAY_SCREEN = "display.screen"
     DAY_CLOSED = "queue.day_closed"
+
+
+class LetterEvent(StrEnum):
+    """The deltas of a letters channel (`letters:branch:<id>` for the triage desks,
+    `letters:department:<id>` for an inbox), read by `static/js/letters_live.js`.
+    `SKIP` stands in for a letter of a hall the reader may not see, so its sequence
+    keeps no holes."""
+
+    REGISTERED = "letter.registered"
+    CLASSIFIED = "letter.classified"
+    ROUTED = "letter.routed"
+    ACCEPTED = "letter.accepted"
+    ANSWERED = "letter.answered"
+    RETURNED = "letter.returned"
+    REOPENED = "letter.reopened"
+    CLOSED = "letter.closed"
+    REJECTED = "letter.rejected"
+    MERGED = "letter.merged"
+    SLA_BREACHED = "letter.sla_breached"
+    SKIP = "skip"

@@ -18,6 +18,7 @@ from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.errors import N_, Forbidden
 from reception.events.base import Event
+from reception.events.messages import SNAPSHOT, LetterEvent
 from reception.letters import queries
 from reception.letters.access import TRIAGE_ROLES
 from reception.letters.models import Letter, LetterFeed, LetterStatus
@@ -26,18 +27,18 @@ from reception.settings import LANGUAGES
 from reception.timefmt import local_time
 
 EVENT_OF_STEP = {
-    "receive": "letter.registered",
-    "classify": "letter.classified",
-    "route": "letter.routed",
-    "accept": "letter.accepted",
-    "answer": "letter.answered",
-    "return": "letter.returned",
-    "reopen": "letter.reopened",
-    "close": "letter.closed",
-    "reject": "letter.rejected",
-    "merge": "letter.merged",
+    "receive": LetterEvent.REGISTERED,
+    "classify": LetterEvent.CLASSIFIED,
+    "route": LetterEvent.ROUTED,
+    "accept": LetterEvent.ACCEPTED,
+    "answer": LetterEvent.ANSWERED,
+    "return": LetterEvent.RETURNED,
+    "reopen": LetterEvent.REOPENED,
+    "close": LetterEvent.CLOSED,
+    "reject": LetterEvent.REJECTED,
+    "merge": LetterEvent.MERGED,
 }
-SLA_BREACHED = "letter.sla_breached"
+SLA_BREACHED = LetterEvent.SLA_BREACHED
 
 
 def branch_channel(branch_id: int) -> str:
@@ -147,7 +148,7 @@ def live_snapshot(
             for language in LANGUAGES
         }
     return {
-        "type": "snapshot",
+        "type": SNAPSHOT,
         "seq": seqs,
         "statuses": [s.value for s in LIVE_PAGES[page]],
         "rows": rows,

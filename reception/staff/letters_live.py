@@ -23,7 +23,7 @@ from reception.auth.principal import Principal
 from reception.display.routes import HEARTBEAT_SECONDS, _refuse, _same_origin
 from reception.errors import N_, DomainError
 from reception.events.base import Feed
-from reception.events.messages import HEARTBEAT, RESYNC
+from reception.events.messages import HEARTBEAT, RESYNC, LetterEvent
 from reception.i18n import translations
 from reception.labels import STATUS_LABELS
 from reception.letters.events import live_channels, live_snapshot
@@ -70,7 +70,7 @@ def _hidden_from(principal: Principal, text: str) -> str | None:
     if hall_id is None or hall_id in principal.hall_ids:
         return None
     return json.dumps(
-        {"type": "skip", "channel": message.get("channel"), "seq": message.get("seq")},
+        {"type": LetterEvent.SKIP, "channel": message.get("channel"), "seq": message.get("seq")},
         separators=(",", ":"),
     )
 
