@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from reception.api.admin import Strict, _admin
+from reception.api.admin import Strict, require_admin
 from reception.api.routes import _body
 from reception.auth import actions as auth_actions
 from reception.auth.sessions import sign_out_everywhere
@@ -36,7 +36,7 @@ async def change_user(request: Request) -> Response:
     """Role, branch, halls, enabled, password: what is sent changes, in one transaction.
     Open sockets of the account close at once on every worker (4409 for new access,
     4401 when it was disabled or its password set, which also ends its sessions)."""
-    principal = await _admin(request)
+    principal = await require_admin(request)
     username = str(request.path_params["username"])[:60]
     body = await _body(request, UserChangeIn)
     if isinstance(body, JSONResponse):
@@ -73,7 +73,7 @@ async def change_user(request: Request) -> Response:
 
 async def sign_out_user(request: Request) -> Response:
     """Sign an account out everywhere: its sessions end and its sockets close."""
-    principal = await _admin(request)
+    principal = await require_admin(request)
     username = str(request.path_params["username"])[:60]
     ended = await run_action(
         request,

@@ -24,7 +24,7 @@ from reception.api.schemas import (
 from reception.auth import fields
 from reception.auth.principal import Principal
 from reception.errors import N_, Invalid, NotFound
-from reception.queue import actions, counters, display, queries, residency
+from reception.queue import actions, counters, display_settings, queries, residency
 from reception.web import ctx, path_id, read, require_principal, run_action, t
 
 BaseModelT = TypeVar("BaseModelT", bound=BaseModel)
@@ -270,7 +270,8 @@ async def set_display(request: Request) -> Response:
     if isinstance(body, JSONResponse):
         return body
     hall = await run_action(
-        request, lambda s: display.set_display(s, principal, hall_id=hall_id, **body.model_dump())
+        request,
+        lambda s: display_settings.set_display(s, principal, hall_id=hall_id, **body.model_dump()),
     )
     return JSONResponse({"hall": hall.slug, **queries.display_settings(hall)})
 

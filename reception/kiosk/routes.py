@@ -15,7 +15,7 @@ from reception.auth.principal import Principal
 from reception.errors import DomainError, NotFound, TooManyRequests
 from reception.kiosk.walk_in import walk_in_offer
 from reception.qr import qr_data_uri
-from reception.queue import actions, views
+from reception.queue import actions, read_models
 from reception.web import (
     check_csrf,
     ctx,
@@ -48,7 +48,7 @@ async def start(request: Request) -> Response:
     hall, service, priority = q.get("hall") or None, q.get("service") or None, q.get("priority")
     clock = ctx(request).clock
     view = await read(
-        request, lambda s: views.kiosk_view(s, principal, hall, service, priority, clock)
+        request, lambda s: read_models.kiosk_view(s, principal, hall, service, priority, clock)
     )
     return render(
         request,
@@ -70,7 +70,7 @@ async def take_ticket(request: Request) -> Response:
         phone = ""
     view = await read(
         request,
-        lambda s: views.kiosk_view(s, principal, hall or None, service, priority, app.clock),
+        lambda s: read_models.kiosk_view(s, principal, hall or None, service, priority, app.clock),
     )
     try:
         issued = await run_action(
@@ -107,7 +107,9 @@ async def take_ticket(request: Request) -> Response:
 async def appointment_page(request: Request) -> Response:
     principal = await _kiosk_principal(request)
     clock = ctx(request).clock
-    view = await read(request, lambda s: views.kiosk_view(s, principal, None, None, None, clock))
+    view = await read(
+        request, lambda s: read_models.kiosk_view(s, principal, None, None, None, clock)
+    )
     return render(request, "kiosk/appointment.html", {"view": view})
 
 
@@ -139,7 +141,7 @@ async def check_in(request: Request) -> Response:
         if isinstance(exc, NotFound):
             await code_failed(request, principal, checks)
         view = await read(
-            request, lambda s: views.kiosk_view(s, principal, None, None, None, app.clock)
+            request, lambda s: read_models.kiosk_view(s, principal, None, None, None, app.clock)
         )
         refusal = exc
         offer = await read(request, lambda s: walk_in_offer(s, principal, code, refusal))
@@ -162,7 +164,7 @@ async def check_in(request: Request) -> Response:
 async def show_ticket(request: Request) -> Response:
     principal = await _kiosk_principal(request)
     ticket_id = path_id(request, "ticket_id", "ticket")
-    view = await read(request, lambda s: views.kiosk_ticket(s, principal, ticket_id))
+    view = await read(request, lambda s: read_models.kiosk_ticket(s, principal, ticket_id))
     url = f"{ctx(request).settings.public_base_url}/t/{view.ticket.tracking_token}"
     return render(request, "kiosk/ticket.html", {"t": view, "qr": qr_data_uri(url)})
 

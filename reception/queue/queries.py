@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import bindparam, func, text
 from sqlmodel import Session, col, select
 
-from reception.db import UTCDateTime, batch_memo
+from reception.columns import UTCDateTime
+from reception.db import batch_memo
 from reception.errors import N_, Invalid, NotFound
 from reception.queue.models import (
     Branch,

@@ -23,7 +23,7 @@ from reception.letters import calls
 from reception.letters import setup as letter_setup
 from reception.queue import setup
 from reception.queue.actions import Outcome
-from reception.queue.views import admin_view
+from reception.queue.read_models import admin_view
 from reception.settings import DEFAULT_TIMEZONE
 from reception.staff.weekdays import days_from_form, weekdays_label
 from reception.web import (

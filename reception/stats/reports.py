@@ -338,7 +338,7 @@ def _operator_names(session: Session, ids: Iterable[int]) -> dict[int | None, di
     return {uid: {"id": uid, "username": u, "name": name or u} for uid, u, name in rows}
 
 
-def _late_letters(session: Session, now: datetime) -> ColumnElement[bool]:
+def late_letters(session: Session, now: datetime) -> ColumnElement[bool]:
     """Open letters past the target of their current stage, as `sla_state` judges:
     late when now − status_since > the stage's target hours (a returned letter is
     held to the classification target; no positive target: never late)."""
@@ -367,7 +367,7 @@ def _late_letters(session: Session, now: datetime) -> ColumnElement[bool]:
 def _letters(
     session: Session, found: list[Window], now: datetime, names: dict[str, Any]
 ) -> dict[str, Any]:
-    late = _late_letters(session, now)
+    late = late_letters(session, now)
     is_open = col(Letter.status).in_([s.value for s in OPEN])
     rows = session.execute(
         select(

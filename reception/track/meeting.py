@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from reception.appointments import meetings
 from reception.errors import N_, DomainError, Invalid, NotFound
-from reception.track.routes import _guard, _missed
+from reception.track.routes import count_missed_link, guard_link
 from reception.web import check_csrf, ctx, error_text, flash, run_action, t
 
 ANSWERS = {
@@ -25,7 +25,7 @@ ANSWERS = {
 async def answer(request: Request) -> Response:
     token = str(request.path_params["token"])[:64]
     form = await check_csrf(request)
-    checks = await _guard(request)
+    checks = await guard_link(request)
     choice = ANSWERS.get(str(form.get("answer", "")))
     if choice is None:
         raise Invalid("bad_answer", N_("Choose to accept the date or to ask for another."))
@@ -38,7 +38,7 @@ async def answer(request: Request) -> Response:
         )
         flash(request, t(request, done), "info")
     except NotFound:
-        await _missed(request, checks)
+        await count_missed_link(request, checks)
         raise
     except DomainError as exc:
         flash(request, error_text(request, exc))

@@ -18,7 +18,7 @@ from reception.clock import Clock
 from reception.errors import N_, Forbidden, Invalid, NotFound
 from reception.letters.models import Category, Department, RoutingRule
 from reception.queue import queries
-from reception.queue.display import screen_counters
+from reception.queue.display_settings import screen_counters
 from reception.queue.models import Branch, BranchStop, Counter, Hall, PriorityGroup, Service, Ticket
 from reception.queue.rules import is_open, priority_not_offered
 from reception.timefmt import local_time
