@@ -22,7 +22,7 @@ from reception.errors import N_, Conflict, Invalid, NotFound
 from reception.events import Event
 from reception.feedback.invite import invite_to_rate
 from reception.notify.outbox import enqueue_sms
-from reception.queue import queries
+from reception.queue import queries, waiting_line
 from reception.queue.models import (
     Branch,
     CallReason,
@@ -131,7 +131,7 @@ def hall_event(
     assert hall.id is not None
     seq = _bump_seq(session, hall.id)
     body = {"type": kind, "seq": seq, "hall": hall.slug, **payload}
-    body["waiting"] = queries.waiting_by_service(session, hall, state)
+    body["waiting"] = waiting_line.waiting_by_service(session, hall, state)
     return Event(hall_channel(hall.id), body)
 
 
@@ -197,7 +197,7 @@ def issue_ticket(
 
     # Read before taking a number: from the number on, every check-in of this hall
     # waits for this one's commit (number series, counts, event sequence).
-    setting = queries.setting_for_checkin(session, hall_row.id)
+    setting = waiting_line.setting_for_checkin(session, hall_row.id)
     today = clock.local_date(branch_row.timezone)
     prefix = hall_row.ticket_prefix + service_row.ticket_prefix
     seq = _next_number(session, hall_row.id, prefix, today)
@@ -220,7 +220,7 @@ def issue_ticket(
     )
     ticket = insert_ticket(session, ticket)
     # Read once for the answer, the event and the SMS.
-    state, ahead = queries.queue_state_and_ahead(session, ticket, setting)
+    state, ahead = waiting_line.queue_state_and_ahead(session, ticket, setting)
     issued = describe_issued(
         session, ticket, hall_row, public_base_url, state=state, ahead=ahead, service=service_row
     )
@@ -287,17 +287,17 @@ def describe_issued(
     if service is None:
         service = session.get(Service, ticket.service_id)
     assert service is not None
-    state = state or queries.queue_state(session, hall.id or 0)
+    state = state or waiting_line.queue_state(session, hall.id or 0)
     if ahead is None:
         waiting = ticket.status == TicketStatus.waiting
-        ahead = queries.ahead_of(session, ticket) if waiting else {}
-    position = queries.position_of(session, ticket, state, ahead)
+        ahead = waiting_line.ahead_of(session, ticket) if waiting else {}
+    position = waiting_line.position_of(session, ticket, state, ahead)
     return IssuedTicket(
         ticket=ticket,
         hall=hall,
         service=service,
         position=position,
-        eta_minutes=queries.eta_of(session, ticket, position, service, state, ahead),
+        eta_minutes=waiting_line.eta_of(session, ticket, position, service, state, ahead),
         tracking_url=f"{base_url}/t/{ticket.tracking_token}",
         replayed=replayed,
     )
@@ -351,7 +351,7 @@ def _lock_next_waiting(
         candidates.append(
             (base.where(Ticket.issued_at <= starving_before).order_by(col(Ticket.id)), True)
         )
-    candidates.append((base.order_by(*queries.LINE_ORDER), False))
+    candidates.append((base.order_by(*waiting_line.LINE_ORDER), False))
     for stmt, starving in candidates:
         stmt = stmt.limit(1)
         if postgres:
@@ -440,7 +440,7 @@ def _tell_the_next(
             col(Ticket.service_id).in_(queries.services_of_counter(session, counter.id or 0)),
             col(Ticket.assigned_counter_id).is_(None) | (Ticket.assigned_counter_id == counter.id),
         )
-        .order_by(*queries.LINE_ORDER)
+        .order_by(*waiting_line.LINE_ORDER)
         .limit(1)
     ).first()
     if upcoming is not None and upcoming.phone:

@@ -17,7 +17,7 @@ from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Forbidden, Invalid, NotFound
 from reception.letters.models import Category, Department, RoutingRule
-from reception.queue import queries
+from reception.queue import queries, waiting_line
 from reception.queue.display_settings import screen_counters
 from reception.queue.models import Branch, BranchStop, Counter, Hall, PriorityGroup, Service, Ticket
 from reception.queue.rules import is_open, priority_not_offered
@@ -116,7 +116,7 @@ def kiosk_view(
         return view
     if hall is None:
         return view
-    waiting = queries.waiting_by_service(session, hall)
+    waiting = waiting_line.waiting_by_service(session, hall)
     offered = queries.hall_services(session, hall)
     offered = [s for s in offered if s.mode != "appointment"]  # booked visits check in
     for service in offered:
@@ -165,7 +165,7 @@ def ticket_view(session: Session, ticket: Ticket) -> TicketView:
     service = session.get(Service, ticket.service_id)
     branch = session.get(Branch, ticket.branch_id)
     assert hall is not None and service is not None and branch is not None
-    position = queries.position_of(session, ticket)
+    position = waiting_line.position_of(session, ticket)
     return TicketView(
         ticket=ticket,
         branch=branch,
@@ -173,7 +173,7 @@ def ticket_view(session: Session, ticket: Ticket) -> TicketView:
         service=service,
         counter=session.get(Counter, ticket.counter_id) if ticket.counter_id else None,
         position=position,
-        eta_minutes=queries.eta_of(session, ticket, position, service),
+        eta_minutes=waiting_line.eta_of(session, ticket, position, service),
     )
 
 
@@ -203,7 +203,7 @@ def operator_counters(session: Session, principal: Principal) -> list[CounterRow
     branch = principal_branch(session, principal, None)
     rows: list[CounterRow] = []
     for hall in allowed_halls(session, principal, branch):
-        waiting = queries.waiting_by_service(session, hall)
+        waiting = waiting_line.waiting_by_service(session, hall)
         for counter in queries.counters_of_hall(session, hall.id or 0):
             served = set(queries.services_of_counter(session, counter.id or 0))
             services = {s.slug for s in queries.hall_services(session, hall) if s.id in served}
@@ -268,7 +268,7 @@ def counter_view(
                 (col(Ticket.assigned_counter_id).is_(None))
                 | (Ticket.assigned_counter_id == counter_id),
             )
-            .order_by(*queries.LINE_ORDER)
+            .order_by(*waiting_line.LINE_ORDER)
         )
     )
     now = clock.now()
@@ -401,7 +401,7 @@ def supervisor_view(session: Session, principal: Principal, clock: Clock) -> lis
             SupervisedHall(
                 hall=hall,
                 counters=rows,
-                waiting=queries.waiting_by_service(session, hall),
+                waiting=waiting_line.waiting_by_service(session, hall),
                 longest_wait_minutes=int((now - oldest).total_seconds() // 60) if oldest else None,
                 services=list(by_id.values()) if by_id else offered,
                 screens=list(

@@ -36,10 +36,10 @@ from reception.letters.rules import OPEN
 from reception.queue import queries
 from reception.queue.models import Branch, Counter, CounterStatus, Ticket, TicketStatus
 from reception.queue.read_models import allowed_halls, principal_branch
+from reception.stats.letter_figures import late_letters
 from reception.stats.numbers import half_up
 from reception.stats.periods import DateRange, local_bounds
 from reception.stats.read_models import number_formatter
-from reception.stats.reports import late_letters
 from reception.stats.scope import require_reader
 
 ROUTE_STEP = "route"
