@@ -114,3 +114,29 @@ def test_a_cycle_is_found_and_named() -> None:
     text = describe(graph, ["app.a", "app.b", "app.c"])
     assert "app.c -> app.a (line 5)" in text
     assert "app.d" not in text
+
+
+SCREENS = ("kiosk", "display", "staff", "track", "api")
+ADAPTERS = (*SCREENS, "app", "cli", "web")
+"""The screens and what wires them (DESIGN.md: domain first, screens as adapters)."""
+
+DOMAIN_USES_ADAPTER: dict[tuple[str, str], str] = {
+    ("reception.auth.guard", "reception.web"): (
+        "the guessing guard works on a request: it belongs beside the web helpers"
+    ),
+}
+
+
+def test_domain_packages_import_no_screen() -> None:
+    graph = package_graph()
+    found = []
+    for module in sorted(graph.modules):
+        parts = module.split(".")
+        if len(parts) < 2 or parts[1] in ADAPTERS:
+            continue
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            target = imported.split(".")
+            screen = len(target) > 1 and target[1] in ADAPTERS
+            if screen and (module, imported) not in DOMAIN_USES_ADAPTER:
+                found.append(f"{module} -> {imported}")
+    assert not found, "domain modules importing a screen: " + "; ".join(found)
