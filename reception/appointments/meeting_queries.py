@@ -33,7 +33,7 @@ from reception.letters.queries import letter_by_reference
 from reception.letters.rules import mask_name
 from reception.queue import queries as queue_queries
 from reception.queue.models import Branch, Hall, Service
-from reception.queue.read_models import principal_branch
+from reception.queue.queries import principal_branch
 from reception.queue.rules import WEEKDAYS
 from reception.timefmt import local_time
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, select
 
+from reception.auth.principal import Principal
 from reception.db import batch_memo
 from reception.errors import N_, Invalid, NotFound
 from reception.queue.models import (
@@ -30,6 +31,23 @@ def branch_by_slug(session: Session, slug: str) -> Branch:
     if branch is None:
         raise Invalid("unknown_branch", N_("There is no branch {slug}."), slug=slug)
     return branch
+
+
+def principal_branch(session: Session, principal: Principal, slug: str | None) -> Branch:
+    if principal.branch_id is not None:
+        branch = session.get(Branch, principal.branch_id)
+    elif slug:
+        branch = session.exec(select(Branch).where(Branch.slug == slug)).first()
+    else:
+        branch = session.exec(select(Branch).order_by(col(Branch.id))).first()
+    if branch is None:
+        raise NotFound("no_branch", N_("No branch is set up yet."))
+    return branch
+
+
+def allowed_halls(session: Session, principal: Principal, branch: Branch) -> list[Hall]:
+    halls = session.exec(select(Hall).where(Hall.branch_id == branch.id).order_by(col(Hall.id)))
+    return [h for h in halls if principal.may_use_hall(branch.id or 0, h.id or 0)]
 
 
 def hall_by_slug(session: Session, branch: Branch, slug: str) -> Hall:

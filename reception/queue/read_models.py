@@ -20,6 +20,7 @@ from reception.letters.models import Category, Department, RoutingRule
 from reception.queue import queries, waiting_line
 from reception.queue.display_settings import screen_counters
 from reception.queue.models import Branch, BranchStop, Counter, Hall, PriorityGroup, Service, Ticket
+from reception.queue.queries import allowed_halls, principal_branch
 from reception.queue.rules import is_open, priority_not_offered
 from reception.timefmt import local_time
 
@@ -54,23 +55,6 @@ class KioskView:
     @property
     def step_number(self) -> int:
         return ["hall", "service", "priority", "phone"].index(self.step) + 1
-
-
-def principal_branch(session: Session, principal: Principal, slug: str | None) -> Branch:
-    if principal.branch_id is not None:
-        branch = session.get(Branch, principal.branch_id)
-    elif slug:
-        branch = session.exec(select(Branch).where(Branch.slug == slug)).first()
-    else:
-        branch = session.exec(select(Branch).order_by(col(Branch.id))).first()
-    if branch is None:
-        raise NotFound("no_branch", N_("No branch is set up yet."))
-    return branch
-
-
-def allowed_halls(session: Session, principal: Principal, branch: Branch) -> list[Hall]:
-    halls = session.exec(select(Hall).where(Hall.branch_id == branch.id).order_by(col(Hall.id)))
-    return [h for h in halls if principal.may_use_hall(branch.id or 0, h.id or 0)]
 
 
 def kiosk_view(

@@ -15,7 +15,7 @@ from reception.auth.models import Role
 from reception.errors import N_, DomainError, Invalid
 from reception.inputs import check_moment, parse_day
 from reception.qr import qr_data_uri
-from reception.queue.read_models import principal_branch
+from reception.queue.queries import principal_branch
 from reception.web import (
     check_csrf,
     ctx,

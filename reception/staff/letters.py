@@ -19,7 +19,7 @@ from reception.errors import N_, DomainError, Invalid, NotFound
 from reception.letters import actions, attachments, calls, queries
 from reception.letters.models import Letter
 from reception.letters.rules import mask_id
-from reception.queue.read_models import allowed_halls, principal_branch
+from reception.queue.queries import allowed_halls, principal_branch
 from reception.staff import letter_story
 from reception.web import (
     check_csrf,

@@ -35,7 +35,7 @@ from reception.letters.models import Letter, LetterStep
 from reception.letters.rules import OPEN
 from reception.queue import queries
 from reception.queue.models import Branch, Counter, CounterStatus, Ticket, TicketStatus
-from reception.queue.read_models import allowed_halls, principal_branch
+from reception.queue.queries import allowed_halls, principal_branch
 from reception.stats.letter_figures import late_letters
 from reception.stats.numbers import half_up
 from reception.stats.periods import DateRange, local_bounds
