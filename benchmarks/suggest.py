@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reception.letters.samples import SAMPLES, spelling_variants
-from reception.letters.suggest import Suggester, _text
+from reception.letters.suggest import Suggester, suggestion_text
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FOLDS = 4
@@ -43,7 +43,7 @@ def main() -> None:
         texts, labels = [], []
         for category, subject, body in train:
             for variant in [subject, *spelling_variants(subject)]:
-                texts.append(_text(variant, body))
+                texts.append(suggestion_text(variant, body))
                 labels.append(category)
         model = Suggester.fit(texts, labels)
         words = word_baseline(texts, labels)
@@ -55,7 +55,7 @@ def main() -> None:
                 scores["top1"] += ranked[0] == category
                 scores["top3"] += category in ranked
                 scores["majority"] += majority == category
-                probabilities = words.predict_proba([_text(variant, body)])[0]
+                probabilities = words.predict_proba([suggestion_text(variant, body)])[0]
                 order = [words.classes_[i] for i in probabilities.argsort()[::-1]]
                 scores["words_top1"] += order[0] == category
                 scores["words_top3"] += category in order[:3]

@@ -35,7 +35,6 @@ from reception.db import make_engine, reader_slots, writer_slots
 from reception.display.routes import routes as display_routes
 from reception.errors import N_, DomainError, TooManyRequests, Unauthorized
 from reception.events import create_broadcaster
-from reception.feedback.routes import routes as feedback_routes
 from reception.inputs import InputGuard, to_int
 from reception.kiosk.routes import routes as kiosk_routes
 from reception.letters.suggest import SuggestionModel, run_retraining
@@ -49,12 +48,13 @@ from reception.staff.account import routes as account_routes
 from reception.staff.admin import routes as admin_screen_routes
 from reception.staff.agenda import routes as meeting_screen_routes
 from reception.staff.appointments import routes as appointment_screen_routes
+from reception.staff.dashboard import routes as dashboard_routes
 from reception.staff.device import routes as device_routes
 from reception.staff.letters import routes as letter_routes
+from reception.staff.reports import routes as report_screen_routes
 from reception.staff.routes import routes as staff_routes
-from reception.stats.dashboard import routes as dashboard_routes
-from reception.stats.routes import routes as report_screen_routes
 from reception.track.meeting import routes as meeting_answer_routes
+from reception.track.rating import routes as feedback_routes
 from reception.track.routes import routes as track_routes
 from reception.web import (
     AppContext,

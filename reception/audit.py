@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Column, Index, String
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from reception.clock import clock_of, utcnow
-from reception.db import UTCDateTime
+from reception.columns import UTCDateTime
 
 
 class AuditEntry(SQLModel, table=True):

@@ -95,7 +95,7 @@ CALL_TOPICS = [  # slug, Arabic, English (the migration adds "other", shown last
 SYSTEM = Principal("system", 0, "demo", "admin", None, frozenset())
 
 
-def _demo_taxonomy(session: Session) -> None:
+def demo_taxonomy(session: Session) -> None:
     from reception.letters.models import Category, Department
     from reception.letters.setup import add_category, add_department, add_routing_rule
 
@@ -211,7 +211,7 @@ def load_demo(engine: Engine, var_dir: Path, public_base_url: str) -> dict[str, 
                         {"counter_id": counter.id, "service_id": services[service_slug].id},
                     )
         _demo_slots(session, branch)
-        _demo_taxonomy(session)
+        demo_taxonomy(session)
         for username, role, branch_slug, halls in ACCOUNTS:
             if session.exec(select(StaffUser).where(StaffUser.username == username)).first():
                 continue

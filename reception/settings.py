@@ -151,14 +151,14 @@ class Settings(BaseSettings):
             var_dir.mkdir(parents=True, exist_ok=True)
             updates["database_url"] = f"sqlite:///{var_dir / 'reception.sqlite3'}"
         if not self.secret_key:
-            updates["secret_key"] = _stored_secret(var_dir / "secret_key")
+            updates["secret_key"] = stored_secret(var_dir / "secret_key")
         return self.model_copy(update=updates)
 
 
 MIN_SECRET_LENGTH = 32
 
 
-def _stored_secret(path: Path) -> str:
+def stored_secret(path: Path) -> str:
     """The key kept in `path`, created once. Written to a temporary file and renamed,
     so a crash never leaves an empty key behind; an empty or short key is refused."""
     if not path.exists():

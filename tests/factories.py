@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from reception.auth.actions import create_token, create_user
 from reception.db import session_scope
-from reception.demo import ACCOUNTS, STAFF_NAMES, _demo_taxonomy
+from reception.demo import ACCOUNTS, STAFF_NAMES, demo_taxonomy
 from reception.queue.models import (
     Branch,
     Counter,
@@ -96,7 +96,7 @@ def build_world(engine: Engine, with_second_branch: bool = True) -> World:
                     ids.append(counter.id or 0)
                 if slug == "riyadh":
                     world.counters[hslug] = ids
-        _demo_taxonomy(s)  # departments, categories and routing rules of the demo
+        demo_taxonomy(s)  # departments, categories and routing rules of the demo
         for username, role, branch_slug, halls in ACCOUNTS:
             create_user(
                 s,

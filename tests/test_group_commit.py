@@ -212,7 +212,7 @@ def test_check_ins_in_a_batch_share_the_hall_setting_until_something_else_change
     """The check-ins of a batch read the hall's setting once; any other action in
     between (here a counter closing) makes the next check-in read it again."""
     from reception.queue.models import Hall
-    from reception.queue.queries import setting_for_checkin
+    from reception.queue.waiting_line import setting_for_checkin
 
     engine, world = sqlite_world
     with session_scope(engine) as s:

@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from reception.app import create_app
-from reception.settings import Settings, _stored_secret
+from reception.settings import Settings, stored_secret
 from tests.conftest import make_settings
 from tests.factories import PASSWORD, World
 from tests.helpers import bearer, csrf, sign_in
@@ -20,10 +20,10 @@ def test_an_empty_or_short_secret_key_is_refused(tmp_path: Path) -> None:
     key_file = tmp_path / "secret_key"
     key_file.write_text("")
     with pytest.raises(ValueError, match="no usable secret key"):
-        _stored_secret(key_file)
+        stored_secret(key_file)
     key_file.unlink()
-    assert len(_stored_secret(key_file)) >= 32
-    assert _stored_secret(key_file) == key_file.read_text().strip()
+    assert len(stored_secret(key_file)) >= 32
+    assert stored_secret(key_file) == key_file.read_text().strip()
     with pytest.raises(ValueError, match="SECRET_KEY"):
         Settings(secret_key="short", _env_file=None)  # type: ignore[call-arg]
 

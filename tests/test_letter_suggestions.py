@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from reception.letters.samples import SAMPLES, spelling_variants
-from reception.letters.suggest import Suggester, _text
+from reception.letters.suggest import Suggester, suggestion_text
 
 
 def split() -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
@@ -24,7 +24,7 @@ def test_suggestions_beat_the_most_common_category_on_unseen_letters() -> None:
     texts, labels = [], []
     for category, subject, body in train:
         for variant in [subject, *spelling_variants(subject)]:
-            texts.append(_text(variant, body))
+            texts.append(suggestion_text(variant, body))
             labels.append(category)
     model = Suggester.fit(texts, labels)
     majority = Counter(labels).most_common(1)[0][0]
@@ -43,7 +43,7 @@ def test_suggestions_beat_the_most_common_category_on_unseen_letters() -> None:
 
 def test_no_suggestion_before_enough_decisions() -> None:
     assert Suggester.fit(["a b"] * 3, ["x", "y", "x"]).suggest("a", "b") == []
-    few = [_text(s, b) for _, s, b in SAMPLES[:20]]
+    few = [suggestion_text(s, b) for _, s, b in SAMPLES[:20]]
     assert Suggester.fit(few, ["request_civil"] * 20).suggest("x", "y") == []  # one category
 
 

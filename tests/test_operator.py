@@ -265,7 +265,7 @@ def test_waiting_estimate_follows_the_real_pace(
     engine: Engine, world: World, clock: FrozenClock
 ) -> None:
     """Visits that take 20 minutes (the service expects 6) make the estimate grow."""
-    from reception.queue import queries
+    from reception.queue import waiting_line
 
     counter = world.counters["men"][0]
     for _ in range(8):
@@ -280,7 +280,7 @@ def test_waiting_estimate_follows_the_real_pace(
         hall = s.exec(
             select(Hall).join(Branch).where(Branch.slug == "riyadh", Hall.slug == "men")
         ).one()
-        letter = queries.waiting_by_service(s, hall)["letter"]
+        letter = waiting_line.waiting_by_service(s, hall)["letter"]
     # 4 waiting × (8×20 + 3×6)/11 min ÷ 4 open counters serving letters ≈ 16.2 → 17
     assert letter["waiting"] == 4 and letter["eta_minutes"] == 17
 

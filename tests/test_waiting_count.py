@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from reception.queue import queries
+from reception.queue import waiting_line
 from reception.queue.models import Hall, Service, Ticket
 from tests.factories import World
 from tests.helpers import bearer
@@ -47,14 +47,14 @@ def check_ahead(session: Session, hall_id: int) -> None:
         return (-t.priority_weight, t.queue_key or t.id or 0, t.id or 0)
 
     for ticket in waiting:
-        state, ahead = queries.queue_state_and_ahead(session, ticket)
+        state, ahead = waiting_line.queue_state_and_ahead(session, ticket)
         before: dict[int, int] = {}
         for other in waiting:
             if line(other) < line(ticket):
                 before[other.service_id] = before.get(other.service_id, 0) + 1
         assert ahead == before, ticket.id
-        assert queries.ahead_of(session, ticket) == before, ticket.id
-        assert state.waiting == queries.queue_state(session, hall_id).waiting
+        assert waiting_line.ahead_of(session, ticket) == before, ticket.id
+        assert state.waiting == waiting_line.queue_state(session, hall_id).waiting
 
 
 STEP = st.one_of(
@@ -167,9 +167,9 @@ def test_a_day_through_the_actions_keeps_the_counts(
             check_counts(session)
             ticket = session.get(Ticket, r.json()["id"])
             assert ticket is not None
-            state = queries.queue_state(session, men)
+            state = waiting_line.queue_state(session, men)
             # The kiosk printed the place the line gives (counted the slow way here).
-            assert r.json()["position"] == queries.position_of(session, ticket, state)
+            assert r.json()["position"] == waiting_line.position_of(session, ticket, state)
     steps: list[tuple[str, dict[str, Any] | None]] = [
         ("call-next", None),
         ("current/transfer", {"service": "enquiry"}),
@@ -186,4 +186,4 @@ def test_a_day_through_the_actions_keeps_the_counts(
     with Session(engine) as session:
         check_ahead(session, men)
         waiting = session.exec(select(Ticket).where(Ticket.status == "waiting")).all()
-        assert sum(queries.queue_state(session, men).waiting.values()) == len(waiting) > 0
+        assert sum(waiting_line.queue_state(session, men).waiting.values()) == len(waiting) > 0

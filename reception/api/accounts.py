@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from reception.api.admin import _admin
+from reception.api.admin import require_admin
 from reception.api.bodies import read_body
 from reception.api.operations import ApiRoute, Operation
 from reception.api.schemas import UserChangeIn
@@ -24,7 +24,7 @@ async def change_user(request: Request) -> Response:
     """Role, branch, halls, enabled, password: what is sent changes, in one transaction.
     Open sockets of the account close at once on every worker (4409 for new access,
     4401 when it was disabled or its password set, which also ends its sessions)."""
-    principal = await _admin(request)
+    principal = await require_admin(request)
     username = str(request.path_params["username"])[:60]
     body = await read_body(request, UserChangeIn)
     if isinstance(body, JSONResponse):
@@ -61,7 +61,7 @@ async def change_user(request: Request) -> Response:
 
 async def sign_out_user(request: Request) -> Response:
     """Sign an account out everywhere: its sessions end and its sockets close."""
-    principal = await _admin(request)
+    principal = await require_admin(request)
     username = str(request.path_params["username"])[:60]
     ended = await run_action(
         request,

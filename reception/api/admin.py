@@ -41,7 +41,7 @@ from reception.queue import setup
 from reception.web import ctx, path_id, read, require_principal, run_action
 
 
-async def _admin(request: Request) -> Principal:
+async def require_admin(request: Request) -> Principal:
     principal = await require_principal(request)
     principal.require_role(Role.admin)
     return principal
@@ -57,7 +57,7 @@ def _slug(request: Request, name: str) -> str:
 
 
 async def _write(request: Request, model: type[Strict], make: Any, status: int = 201) -> Response:
-    principal = await _admin(request)
+    principal = await require_admin(request)
     body = await read_body(request, model)
     if isinstance(body, JSONResponse):
         return body
@@ -200,7 +200,7 @@ async def set_hours(request: Request) -> Response:
 
 async def set_holiday(request: Request) -> Response:
     """PUT closes the branch on that day, DELETE opens it again."""
-    principal = await _admin(request)
+    principal = await require_admin(request)
     slug = _slug(request, "branch")
     try:
         day = date.fromisoformat(str(request.path_params["day"])[:10])
@@ -219,7 +219,7 @@ async def set_holiday(request: Request) -> Response:
 
 async def list_tokens(request: Request) -> Response:
     """Every token with what it may do; the secret itself is never shown again."""
-    await _admin(request)
+    await require_admin(request)
     rows = await read(request, auth_actions.list_tokens)
     return JSONResponse(
         {
@@ -305,7 +305,7 @@ async def add_token(request: Request) -> Response:
 
 
 async def revoke_token(request: Request) -> Response:
-    principal = await _admin(request)
+    principal = await require_admin(request)
     token_id = path_id(request, "token", "token")
     token = await run_action(
         request, lambda s: auth_actions.revoke_token(s, token_id=token_id, actor=principal.actor)

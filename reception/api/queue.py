@@ -25,7 +25,7 @@ from reception.api.schemas import (
     TransferBody,
 )
 from reception.errors import N_, NotFound
-from reception.queue import actions, checkin, counters, display, queries, residency
+from reception.queue import actions, checkin, counters, display_settings, queries, residency
 from reception.web import ctx, path_id, read, require_principal, run_action
 
 
@@ -204,7 +204,8 @@ async def set_display(request: Request) -> Response:
     if isinstance(body, JSONResponse):
         return body
     hall = await run_action(
-        request, lambda s: display.set_display(s, principal, hall_id=hall_id, **body.model_dump())
+        request,
+        lambda s: display_settings.set_display(s, principal, hall_id=hall_id, **body.model_dump()),
     )
     return JSONResponse({"hall": hall.slug, **queries.display_settings(hall)})
 

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from reception.api.operations import DATE, Answer, ApiRoute, Operation, one_of, query
 from reception.api.schemas import ErrorBody
-from reception.stats import export, views
+from reception.stats import export, read_models
 from reception.stats.numbers import PERCENTILE_DEFINITION, ROUNDING_DEFINITION
 from reception.stats.periods import MAX_YEARS, PERIODS
 from reception.web import ctx, language_of, read, require_principal
@@ -28,14 +28,14 @@ def _params(request: Request) -> dict[str, Any]:
     }
 
 
-async def _summary(request: Request) -> views.Report:
+async def _summary(request: Request) -> read_models.Report:
     principal = await require_principal(request)
     clock = ctx(request).clock
     params = _params(request)
-    return await read(request, lambda s: views.summary_for(s, clock, principal, **params))
+    return await read(request, lambda s: read_models.summary_for(s, clock, principal, **params))
 
 
-def _attachment(name: str, report: views.Report, extension: str) -> dict[str, str]:
+def _attachment(name: str, report: read_models.Report, extension: str) -> dict[str, str]:
     span = report.span
     filename = f"{name}-{span.start.isoformat()}-{span.end.isoformat()}.{extension}"
     return {"Content-Disposition": f'attachment; filename="{filename}"'}
@@ -59,8 +59,10 @@ async def summary_xlsx(request: Request) -> Response:
     principal = await require_principal(request)
     report = await _summary(request)
     params = _params(request)
-    period = request.query_params.get("period") or views.auto_period(report.span)
-    found = await read(request, lambda s: views.series_for(s, principal, period=period, **params))
+    period = request.query_params.get("period") or read_models.auto_period(report.span)
+    found = await read(
+        request, lambda s: read_models.series_for(s, principal, period=period, **params)
+    )
     body = export.summary_xlsx(report.figures, found, language_of(request))
     return Response(body, media_type=XLSX, headers=_attachment("reception-summary", report, "xlsx"))
 
@@ -69,7 +71,9 @@ async def series(request: Request) -> Response:
     principal = await require_principal(request)
     params = _params(request)
     period = request.query_params.get("period")
-    found = await read(request, lambda s: views.series_for(s, principal, period=period, **params))
+    found = await read(
+        request, lambda s: read_models.series_for(s, principal, period=period, **params)
+    )
     return JSONResponse(found)
 
 

@@ -33,8 +33,8 @@ from reception.letters.queries import letter_by_reference
 from reception.letters.rules import mask_name
 from reception.queue import queries as queue_queries
 from reception.queue.models import Branch, Hall, Service
+from reception.queue.queries import principal_branch
 from reception.queue.rules import WEEKDAYS
-from reception.queue.views import principal_branch
 from reception.timefmt import local_time
 
 AGENDA_ROLES = (Role.admin, Role.supervisor, Role.operator)

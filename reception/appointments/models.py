@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Column, Date, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from reception.clock import utcnow
-from reception.db import UTCDateTime
+from reception.columns import UTCDateTime
 
 
 class AppointmentStatus(StrEnum):

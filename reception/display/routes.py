@@ -36,7 +36,7 @@ from reception.events.messages import ASK_RESYNC, HEARTBEAT, SEND_SNAPSHOT
 from reception.inputs import to_int
 from reception.queue import queries
 from reception.queue.hall_events import hall_channel
-from reception.queue.views import DisplayView, display_view
+from reception.queue.read_models import DisplayView, display_view
 from reception.web import ctx, hold_socket, principal_of, read, render, require_principal
 
 HEARTBEAT_SECONDS = 10.0
@@ -61,7 +61,7 @@ async def display_page(request: Request) -> Response:
     )
 
 
-def _same_origin(ws: WebSocket) -> bool:
+def same_origin(ws: WebSocket) -> bool:
     """Browsers always send Origin on websockets; it must be this site (as the browser
     reached it directly, through a proxy that forwards Host, or PUBLIC_BASE_URL)."""
     origin = ws.headers.get("origin")
@@ -199,7 +199,7 @@ def _snapshots_of(broadcaster: HubBroadcaster) -> SnapshotCache:
     return cache
 
 
-async def _refuse(ws: WebSocket, code: int) -> None:
+async def refuse_socket(ws: WebSocket, code: int) -> None:
     """Accept, then close with a code the page can read (4401: sign in again;
     4403: not allowed). A refused handshake would only show the browser an error."""
     await ws.accept()
@@ -207,7 +207,7 @@ async def _refuse(ws: WebSocket, code: int) -> None:
 
 
 async def display_socket(ws: WebSocket) -> None:
-    if not _same_origin(ws):
+    if not same_origin(ws):
         await ws.close(code=4403)  # another site: tell it nothing
         return
     app = ctx(ws)
@@ -216,10 +216,10 @@ async def display_socket(ws: WebSocket) -> None:
     try:
         principal = await principal_of(ws)
         if principal is None:
-            await _refuse(ws, 4401)
+            await refuse_socket(ws, 4401)
             return
         if principal.role not in DISPLAY_ROLES:
-            await _refuse(ws, 4403)
+            await refuse_socket(ws, 4403)
             return
         snapshots = _snapshots_of(app.broadcaster)
         key: ViewKey = (principal, branch, hall)
@@ -229,7 +229,7 @@ async def display_socket(ws: WebSocket) -> None:
 
         hall_id = snapshots.hall_id(key) or (await snapshots.load(ws, key, None, load)).hall_id
     except DomainError:
-        await _refuse(ws, 4403)
+        await refuse_socket(ws, 4403)
         return
     await ws.accept()
     channel = hall_channel(hall_id)

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Column, Index, String, Text
 from sqlmodel import Field, SQLModel
 
 from reception.clock import utcnow
-from reception.db import UTCDateTime
+from reception.columns import UTCDateTime
 
 REASONS = ("waiting", "staff", "clarity", "place", "result")
 """Reason chips a visitor may tap; what each means is in the templates, translated."""

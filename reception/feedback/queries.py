@@ -16,7 +16,7 @@ from reception.feedback.models import REASONS, Rating
 from reception.inputs import to_id, to_int
 from reception.queue import queries as queue_queries
 from reception.queue.models import Branch, Counter, Hall, Service, Ticket, TicketStatus
-from reception.queue.views import allowed_halls, principal_branch
+from reception.queue.queries import allowed_halls, principal_branch
 
 
 def rating_for(session: Session, ticket_id: int) -> Rating | None:

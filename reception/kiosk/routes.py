@@ -17,7 +17,7 @@ from reception.errors import NotFound, TooManyRequests
 from reception.forms import Refusal, attempt
 from reception.kiosk.walk_in import walk_in_offer
 from reception.qr import qr_data_uri
-from reception.queue import checkin, views
+from reception.queue import checkin, read_models
 from reception.queue.checkin import IssuedTicket
 from reception.web import (
     check_csrf,
@@ -50,7 +50,7 @@ async def start(request: Request) -> Response:
     hall, service, priority = q.get("hall") or None, q.get("service") or None, q.get("priority")
     clock = ctx(request).clock
     view = await read(
-        request, lambda s: views.kiosk_view(s, principal, hall, service, priority, clock)
+        request, lambda s: read_models.kiosk_view(s, principal, hall, service, priority, clock)
     )
     return render(
         request,
@@ -72,7 +72,7 @@ async def take_ticket(request: Request) -> Response:
         phone = ""
     view = await read(
         request,
-        lambda s: views.kiosk_view(s, principal, hall or None, service, priority, app.clock),
+        lambda s: read_models.kiosk_view(s, principal, hall or None, service, priority, app.clock),
     )
     issued = await attempt(
         request,
@@ -109,7 +109,9 @@ async def take_ticket(request: Request) -> Response:
 async def appointment_page(request: Request) -> Response:
     principal = await _kiosk_principal(request)
     clock = ctx(request).clock
-    view = await read(request, lambda s: views.kiosk_view(s, principal, None, None, None, clock))
+    view = await read(
+        request, lambda s: read_models.kiosk_view(s, principal, None, None, None, clock)
+    )
     return render(request, "kiosk/appointment.html", {"view": view})
 
 
@@ -131,7 +133,7 @@ async def check_in(request: Request) -> Response:
         if isinstance(exc, NotFound):
             await code_failed(request, principal, checks)
         view = await read(
-            request, lambda s: views.kiosk_view(s, principal, None, None, None, app.clock)
+            request, lambda s: read_models.kiosk_view(s, principal, None, None, None, app.clock)
         )
         refusal = exc
         offer = await read(request, lambda s: walk_in_offer(s, principal, code, refusal))
@@ -174,7 +176,7 @@ async def _checked_in(
 async def show_ticket(request: Request) -> Response:
     principal = await _kiosk_principal(request)
     ticket_id = path_id(request, "ticket_id", "ticket")
-    view = await read(request, lambda s: views.kiosk_ticket(s, principal, ticket_id))
+    view = await read(request, lambda s: read_models.kiosk_ticket(s, principal, ticket_id))
     url = f"{ctx(request).settings.public_base_url}/t/{view.ticket.tracking_token}"
     return render(request, "kiosk/ticket.html", {"t": view, "qr": qr_data_uri(url)})
 

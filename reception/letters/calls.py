@@ -15,7 +15,7 @@ from reception.letters.access import may_see
 from reception.letters.models import CallTopic, Enquiry, Letter
 from reception.outcome import Outcome
 from reception.queue.models import Branch, Ticket
-from reception.queue.setup import _create, _names, _slug
+from reception.queue.setup import check_names, checked_slug, create_unless_taken
 
 TRIAGE_ROLES = (Role.operator, Role.supervisor, Role.admin)
 DIRECTIONS = ("in", "out")
@@ -57,15 +57,15 @@ def add_topic(
     active: bool = True,
     actor: str = "cli",
 ) -> CallTopic:
-    _names(name_ar, name_en)
+    check_names(name_ar, name_en)
     row = CallTopic(
-        slug=_slug(slug),
+        slug=checked_slug(slug),
         name_ar=name_ar.strip(),
         name_en=name_en.strip(),
         sort_order=_order(sort_order),
         active=active,
     )
-    return _create(session, actor, row, slug=slug)
+    return create_unless_taken(session, actor, row, slug=slug)
 
 
 def change_topic(
@@ -81,7 +81,7 @@ def change_topic(
     """Rename, reorder, deactivate or reactivate a topic. A deactivated topic is no
     longer offered for new calls; the calls already logged keep it."""
     row = topic_by_slug(session, slug)
-    _names(name_ar if name_ar is not None else row.name_ar,
+    check_names(name_ar if name_ar is not None else row.name_ar,
            name_en if name_en is not None else row.name_en)  # fmt: skip
     if name_ar is not None:
         row.name_ar = name_ar.strip()

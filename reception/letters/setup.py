@@ -12,7 +12,7 @@ from reception.errors import N_, Invalid, NotFound
 from reception.letters.models import Category, Department, RoutingRule
 from reception.letters.rules import SLA_STAGES
 from reception.queue import queries
-from reception.queue.setup import _create, _names, _slug
+from reception.queue.setup import check_names, checked_slug, create_unless_taken
 
 RESIDENCIES = ("citizen", "resident")
 
@@ -20,9 +20,9 @@ RESIDENCIES = ("citizen", "resident")
 def add_department(
     session: Session, *, slug: str, name_ar: str, name_en: str, actor: str = "cli"
 ) -> Department:
-    _names(name_ar, name_en)
-    row = Department(slug=_slug(slug), name_ar=name_ar.strip(), name_en=name_en.strip())
-    return _create(session, actor, row, slug=slug)
+    check_names(name_ar, name_en)
+    row = Department(slug=checked_slug(slug), name_ar=name_ar.strip(), name_en=name_en.strip())
+    return create_unless_taken(session, actor, row, slug=slug)
 
 
 def department_by_slug(session: Session, slug: str) -> Department:
@@ -64,7 +64,7 @@ def add_category(
     sla_hours: dict[str, Any] | None = None,
     actor: str = "cli",
 ) -> Category:
-    _names(name_ar, name_en)
+    check_names(name_ar, name_en)
     parent_id = None
     if parent:
         parent_row = category_by_slug(session, parent)
@@ -72,13 +72,13 @@ def add_category(
             raise Invalid("too_deep", N_("Categories nest one level only."))
         parent_id = parent_row.id
     row = Category(
-        slug=_slug(slug),
+        slug=checked_slug(slug),
         name_ar=name_ar.strip(),
         name_en=name_en.strip(),
         parent_id=parent_id,
         sla_hours=_sla(sla_hours),
     )
-    return _create(session, actor, row, slug=slug)
+    return create_unless_taken(session, actor, row, slug=slug)
 
 
 def add_routing_rule(

@@ -14,7 +14,7 @@ from reception.clock import Clock
 from reception.letters.events import SLA_BREACHED, letter_events
 from reception.letters.models import Letter
 from reception.outcome import Outcome
-from reception.stats.reports import _late_letters
+from reception.stats.letter_figures import late_letters
 
 BATCH = 200
 """Letters announced in one pass at most; the rest follow in the next passes."""
@@ -25,7 +25,7 @@ def announce_sla_breaches(session: Session, clock: Clock, actor: str = "system")
     told = col(Letter.sla_breach_told_at)
     stmt = (
         select(Letter)
-        .where(_late_letters(session, now), or_(told.is_(None), told < col(Letter.status_since)))
+        .where(late_letters(session, now), or_(told.is_(None), told < col(Letter.status_since)))
         .order_by(col(Letter.id))
         .limit(BATCH)
     )

@@ -31,7 +31,7 @@ MIN_CATEGORIES = 2
 RETRAIN_AFTER_NEW = 5
 
 
-def _text(subject: str, body: str) -> str:
+def suggestion_text(subject: str, body: str) -> str:
     return f"{subject} {subject} {body[:3000]}"  # the subject counts double
 
 
@@ -73,7 +73,7 @@ class Suggester:
     def suggest(self, subject: str, body: str, k: int = 3) -> list[tuple[str, float]]:
         if self.pipeline is None:
             return []
-        probabilities = self.pipeline.predict_proba([_text(subject, body)])[0]
+        probabilities = self.pipeline.predict_proba([suggestion_text(subject, body)])[0]
         ranked = sorted(zip(self.labels, probabilities, strict=True), key=lambda x: -x[1])
         return [(label, round(float(p), 2)) for label, p in ranked[:k]]
 
@@ -85,7 +85,7 @@ def training_set(session: Session) -> tuple[list[str], list[str]]:
         .join(Category, col(Category.id) == Letter.category_id)
         .where(col(Letter.category_id).is_not(None))
     ).all()
-    return [_text(s, b) for s, b, _ in rows], [slug for _, _, slug in rows]
+    return [suggestion_text(s, b) for s, b, _ in rows], [slug for _, _, slug in rows]
 
 
 class SuggestionModel:

@@ -9,7 +9,7 @@ from sqlalchemy import Index, String, Text
 from sqlmodel import Field, SQLModel
 
 from reception.clock import utcnow
-from reception.db import UTCDateTime
+from reception.columns import UTCDateTime
 
 
 class SmsStatus(StrEnum):

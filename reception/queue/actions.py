@@ -20,7 +20,7 @@ from reception.events.messages import HallEvent
 from reception.feedback.invite import invite_to_rate
 from reception.notify.outbox import enqueue_sms
 from reception.outcome import Outcome
-from reception.queue import queries
+from reception.queue import queries, waiting_line
 from reception.queue.hall_events import hall_event
 from reception.queue.models import (
     Branch,
@@ -89,7 +89,7 @@ def _lock_next_waiting(
         candidates.append(
             (base.where(Ticket.issued_at <= starving_before).order_by(col(Ticket.id)), True)
         )
-    candidates.append((base.order_by(*queries.LINE_ORDER), False))
+    candidates.append((base.order_by(*waiting_line.LINE_ORDER), False))
     for stmt, starving in candidates:
         stmt = stmt.limit(1)
         if postgres:
@@ -178,7 +178,7 @@ def _tell_the_next(
             col(Ticket.service_id).in_(queries.services_of_counter(session, counter.id or 0)),
             col(Ticket.assigned_counter_id).is_(None) | (Ticket.assigned_counter_id == counter.id),
         )
-        .order_by(*queries.LINE_ORDER)
+        .order_by(*waiting_line.LINE_ORDER)
         .limit(1)
     ).first()
     if upcoming is not None and upcoming.phone:

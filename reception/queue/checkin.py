@@ -22,7 +22,7 @@ from reception.errors import N_, Conflict, Invalid
 from reception.events.messages import HallEvent
 from reception.notify.outbox import enqueue_sms
 from reception.outcome import Outcome
-from reception.queue import queries
+from reception.queue import queries, waiting_line
 from reception.queue.hall_events import hall_event
 from reception.queue.models import Hall, Service, ServiceMode, Ticket, TicketSequence, TicketStatus
 from reception.queue.rules import (
@@ -154,7 +154,7 @@ def issue_ticket(
 
     # Read before taking a number: from the number on, every check-in of this hall
     # waits for this one's commit (number series, counts, event sequence).
-    setting = queries.setting_for_checkin(session, hall_row.id)
+    setting = waiting_line.setting_for_checkin(session, hall_row.id)
     today = clock.local_date(branch_row.timezone)
     prefix = hall_row.ticket_prefix + service_row.ticket_prefix
     seq = _next_number(session, hall_row.id, prefix, today)
@@ -177,7 +177,7 @@ def issue_ticket(
     )
     ticket = insert_ticket(session, ticket)
     # Read once for the answer, the event and the SMS.
-    state, ahead = queries.queue_state_and_ahead(session, ticket, setting)
+    state, ahead = waiting_line.queue_state_and_ahead(session, ticket, setting)
     issued = describe_issued(
         session, ticket, hall_row, public_base_url, state=state, ahead=ahead, service=service_row
     )
@@ -244,17 +244,17 @@ def describe_issued(
     if service is None:
         service = session.get(Service, ticket.service_id)
     assert service is not None
-    state = state or queries.queue_state(session, hall.id or 0)
+    state = state or waiting_line.queue_state(session, hall.id or 0)
     if ahead is None:
         waiting = ticket.status == TicketStatus.waiting
-        ahead = queries.ahead_of(session, ticket) if waiting else {}
-    position = queries.position_of(session, ticket, state, ahead)
+        ahead = waiting_line.ahead_of(session, ticket) if waiting else {}
+    position = waiting_line.position_of(session, ticket, state, ahead)
     return IssuedTicket(
         ticket=ticket,
         hall=hall,
         service=service,
         position=position,
-        eta_minutes=queries.eta_of(session, ticket, position, service, state, ahead),
+        eta_minutes=waiting_line.eta_of(session, ticket, position, service, state, ahead),
         tracking_url=f"{base_url}/t/{ticket.tracking_token}",
         replayed=replayed,
     )

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from reception.events.base import Event
 from reception.events.messages import HallEvent
-from reception.queue import queries
+from reception.queue import waiting_line
 from reception.queue.models import Hall
 from reception.queue.rules import QueueState
 
@@ -35,5 +35,5 @@ def hall_event(
     assert hall.id is not None
     seq = _bump_seq(session, hall.id)
     body = {"type": kind.value, "seq": seq, "hall": hall.slug, **payload}
-    body["waiting"] = queries.waiting_by_service(session, hall, state)
+    body["waiting"] = waiting_line.waiting_by_service(session, hall, state)
     return Event(hall_channel(hall.id), body)

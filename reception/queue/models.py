@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from reception.clock import utcnow
-from reception.db import UTCDateTime
+from reception.columns import UTCDateTime
 from reception.settings import DEFAULT_TIMEZONE
 
 

@@ -1,15 +1,16 @@
-"""Reads of the queue: lookups by slug, positions, snapshots for displays and consoles."""
+"""Reads of the queue: lookups by slug, counters and services of a hall, snapshots for
+displays and consoles (the waiting line itself: reception/queue/waiting_line.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, text
+from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, select
 
-from reception.db import UTCDateTime, batch_memo
+from reception.auth.principal import Principal
+from reception.db import batch_memo
 from reception.errors import N_, Invalid, NotFound
 from reception.events.messages import SNAPSHOT
 from reception.queue.models import (
@@ -23,7 +24,7 @@ from reception.queue.models import (
     Ticket,
     TicketStatus,
 )
-from reception.queue.rules import QueueState, estimate_eta, minutes_per_visit, people_ahead
+from reception.queue.waiting_line import waiting_by_service
 
 
 def branch_by_slug(session: Session, slug: str) -> Branch:
@@ -31,6 +32,23 @@ def branch_by_slug(session: Session, slug: str) -> Branch:
     if branch is None:
         raise Invalid("unknown_branch", N_("There is no branch {slug}."), slug=slug)
     return branch
+
+
+def principal_branch(session: Session, principal: Principal, slug: str | None) -> Branch:
+    if principal.branch_id is not None:
+        branch = session.get(Branch, principal.branch_id)
+    elif slug:
+        branch = session.exec(select(Branch).where(Branch.slug == slug)).first()
+    else:
+        branch = session.exec(select(Branch).order_by(col(Branch.id))).first()
+    if branch is None:
+        raise NotFound("no_branch", N_("No branch is set up yet."))
+    return branch
+
+
+def allowed_halls(session: Session, principal: Principal, branch: Branch) -> list[Hall]:
+    halls = session.exec(select(Hall).where(Hall.branch_id == branch.id).order_by(col(Hall.id)))
+    return [h for h in halls if principal.may_use_hall(branch.id or 0, h.id or 0)]
 
 
 def hall_by_slug(session: Session, branch: Branch, slug: str) -> Hall:
@@ -159,252 +177,6 @@ def service_offered(session: Session, hall_id: int, service_id: int) -> bool:
     """Some counter of the hall serves the service (open or not)."""
     row = session.execute(_COUNTERS_FOR_SQL, {"hall": hall_id, "service": service_id}).one()
     return int(row.counters) > 0
-
-
-LINE_ORDER = (
-    col(Ticket.priority_weight).desc(),
-    func.coalesce(col(Ticket.queue_key), col(Ticket.id)),
-    col(Ticket.id),
-)
-"""Who goes first: higher priority weight, then place in line (arrival, unless a
-supervisor sent the ticket to the back)."""
-
-_AHEAD_SQL = text(
-    """
-    SELECT service_id, COUNT(*) FROM ticket
-    WHERE hall_id = :hall AND status = 'waiting'
-      AND (priority_weight > :weight
-           OR (priority_weight = :weight
-               AND (COALESCE(queue_key, id) < :key
-                    OR (COALESCE(queue_key, id) = :key AND id < :id))))
-    GROUP BY service_id
-    """
-)
-"""`LINE_ORDER` as a count: a ticket sent to the back can share its place in line with
-a ticket issued later; the lower id goes first."""
-
-
-def ahead_of(session: Session, ticket: Ticket) -> dict[int, int]:
-    """Per service, the waiting tickets of the hall that go before this one."""
-    session.flush()
-    rows = session.connection().execute(
-        _AHEAD_SQL,
-        {
-            "hall": ticket.hall_id,
-            "weight": ticket.priority_weight,
-            "key": ticket.queue_key or ticket.id,
-            "id": ticket.id,
-        },
-    )
-    return {service_id: int(n) for service_id, n in rows}
-
-
-def position_of(
-    session: Session,
-    ticket: Ticket,
-    state: QueueState | None = None,
-    ahead: dict[int, int] | None = None,
-) -> int:
-    """1 for the next to be called by the counters that can serve this ticket
-    (`ahead` as `ahead_of` gives it, when the caller has it already)."""
-    if ticket.status != TicketStatus.waiting:
-        return 0
-    state = state or queue_state(session, ticket.hall_id)
-    if ahead is None:
-        ahead = ahead_of(session, ticket)
-    return people_ahead(state, ticket.service_id, ahead) + 1
-
-
-_RECENT_VISITS_SQL = text(
-    """
-    SELECT service_id, called_at, finished_at FROM (
-      SELECT service_id, called_at, finished_at,
-             ROW_NUMBER() OVER (PARTITION BY service_id ORDER BY finished_at DESC) AS recent
-      FROM ticket
-      WHERE hall_id = :hall AND status = 'done'
-        AND called_at IS NOT NULL AND finished_at IS NOT NULL
-    ) visits
-    WHERE recent <= :limit
-    """
-).columns(called_at=UTCDateTime(), finished_at=UTCDateTime())
-
-_OPEN_COUNTERS_SQL = text(
-    """
-    SELECT c.id AS counter_id, cs.service_id FROM counter c
-    JOIN counterservice cs ON cs.counter_id = c.id
-    WHERE c.hall_id = :hall AND c.status = 'open'
-    """
-)
-_WAITING_COUNTS_SQL = text(
-    "SELECT service_id, SUM(waiting) FROM waitingcount "
-    "WHERE hall_id = :hall AND waiting > 0 GROUP BY service_id"
-)
-_COUNTS_AND_LATER_SQL = text(
-    """
-    SELECT 0, service_id, priority_weight, waiting FROM waitingcount
-    WHERE hall_id = :hall AND waiting > 0
-    UNION ALL
-    SELECT 1, service_id, 0, COUNT(*) FROM (
-        SELECT service_id FROM ticket
-        WHERE hall_id = :hall AND status = 'waiting' AND priority_weight = :weight
-          AND queue_key >= :key AND (queue_key > :key OR id >= :id)
-        UNION ALL
-        SELECT service_id FROM ticket
-        WHERE hall_id = :hall AND status = 'waiting' AND priority_weight = :weight
-          AND queue_key IS NULL AND id >= :key AND (id > :key OR id >= :id)
-    ) AS later
-    GROUP BY service_id
-    """
-)
-"""The waiting counts per service and weight (kind 0), and per service the tickets of
-the given weight that do not go before the given ticket (kind 1): a later place in
-line, or the same place and an id not lower (`LINE_ORDER`)."""
-_BUSY_SQL = text(
-    """
-    SELECT counter_id, service_id FROM ticket
-    WHERE hall_id = :hall AND status IN ('called', 'serving') AND counter_id IS NOT NULL
-    """
-)
-_SERVICES_SQL = text(
-    """
-    SELECT s.id, s.slug, s.name_ar, s.name_en, s.expected_minutes FROM service s
-    WHERE s.active = :active AND EXISTS (
-      SELECT 1 FROM counter c JOIN counterservice cs ON cs.counter_id = c.id
-      WHERE c.hall_id = :hall AND cs.service_id = s.id)
-    ORDER BY s.sort_order, s.id
-    """
-)
-
-
-@dataclass(frozen=True)
-class QueueSetting:
-    """What the waiting estimate needs besides the waiting counts: open counters and
-    their services, recent visit times, the services and who is at a counter now."""
-
-    counters: dict[int, frozenset[int]]
-    busy: list[tuple[int, int]]
-    minutes: dict[int, float]
-    services: tuple[tuple[int, str, str, str], ...]
-
-    def with_waiting(self, waiting: dict[int, int]) -> QueueState:
-        return QueueState(
-            counters=self.counters,
-            waiting=waiting,
-            busy=self.busy,
-            minutes=self.minutes,
-            services=self.services,
-        )
-
-
-def queue_state(session: Session, hall_id: int, limit: int = 20) -> QueueState:
-    """The hall's queue as the waiting estimate sees it, in five small statements
-    (on the session's connection directly: they run on every change of the queue)."""
-    session.flush()  # what the action changed so far counts
-    waiting = session.connection().execute(_WAITING_COUNTS_SQL, {"hall": hall_id})
-    setting = queue_setting(session, hall_id, limit)
-    return setting.with_waiting({sid: int(n) for sid, n in waiting})
-
-
-def queue_state_and_ahead(
-    session: Session, ticket: Ticket, setting: QueueSetting | None = None
-) -> tuple[QueueState, dict[int, int]]:
-    """`queue_state` of the ticket's hall and `ahead_of` the ticket, without counting
-    the queue: the waiting counts per weight come from `waitingcount` (kept by
-    triggers), and of the ticket's own weight only those placed at or after it are
-    counted, which for a new ticket is itself and anyone sent to the back. One
-    statement, with the `setting` read before (a check-in reads it before it takes
-    its number, so the rows every check-in of the hall locks are held briefly)."""
-    session.flush()
-    conn = session.connection()
-    weight = ticket.priority_weight
-    waiting: dict[int, int] = {}
-    ahead: dict[int, int] = {}
-    rows = conn.execute(
-        _COUNTS_AND_LATER_SQL,
-        {
-            "hall": ticket.hall_id,
-            "weight": weight,
-            "key": ticket.queue_key or ticket.id,
-            "id": ticket.id,
-        },
-    )
-    for kind, service_id, row_weight, n in rows:
-        if kind == 1:  # placed at or after the ticket: not ahead of it
-            ahead[service_id] = ahead.get(service_id, 0) - int(n)
-            continue
-        waiting[service_id] = waiting.get(service_id, 0) + int(n)
-        if row_weight >= weight:
-            ahead[service_id] = ahead.get(service_id, 0) + int(n)
-    ahead = {service_id: n for service_id, n in ahead.items() if n > 0}
-    setting = setting or queue_setting(session, ticket.hall_id)
-    return setting.with_waiting(waiting), ahead
-
-
-def setting_for_checkin(session: Session, hall_id: int) -> QueueSetting:
-    """`queue_setting` for a check-in, which changes none of it (no counter, no visit,
-    no service): in a group commit, the check-ins of a hall that follow each other
-    share one read (`db.BATCH_MEMO`). This marks the whole action as changing none of
-    it (`db.KEEPS_MEMO`): an action that calls `issue_ticket` and also opens or closes
-    a counter, changes a service or calls a ticket must remove that mark."""
-    return batch_memo(session, ("queue_setting", hall_id), lambda: queue_setting(session, hall_id))
-
-
-def queue_setting(session: Session, hall_id: int, limit: int = 20) -> QueueSetting:
-    conn = session.connection()
-    counters: dict[int, set[int]] = {}
-    for counter_id, service_id in conn.execute(_OPEN_COUNTERS_SQL, {"hall": hall_id}):
-        counters.setdefault(counter_id, set()).add(service_id)
-    observed: dict[int, list[float]] = {}
-    for service_id, called_at, finished_at in conn.execute(
-        _RECENT_VISITS_SQL, {"hall": hall_id, "limit": limit}
-    ):
-        observed.setdefault(service_id, []).append((finished_at - called_at).total_seconds() / 60)
-    services = conn.execute(_SERVICES_SQL, {"hall": hall_id, "active": True}).all()
-    open_ids = set(counters)
-    return QueueSetting(
-        counters={c: frozenset(s) for c, s in counters.items()},
-        busy=[(c, s) for c, s in conn.execute(_BUSY_SQL, {"hall": hall_id}) if c in open_ids],
-        minutes={
-            row.id: minutes_per_visit(row.expected_minutes, observed.get(row.id, []))
-            for row in services
-        },
-        services=tuple((row.id, row.slug, row.name_ar, row.name_en) for row in services),
-    )
-
-
-def eta_of(
-    session: Session,
-    ticket: Ticket,
-    position: int,
-    service: Service,
-    state: QueueState | None = None,
-    ahead: dict[int, int] | None = None,
-) -> int | None:
-    if ticket.status != TicketStatus.waiting:
-        return 0
-    state = state or queue_state(session, ticket.hall_id)
-    if ahead is None:
-        ahead = ahead_of(session, ticket)
-    return estimate_eta(state, service.id or 0, ahead)
-
-
-def waiting_by_service(
-    session: Session, hall: Hall, state: QueueState | None = None
-) -> dict[str, dict[str, Any]]:
-    """Per service offered in the hall: how many wait and the wait a newcomer faces.
-    This runs after every queue change, so it reads the hall once (or reuses the
-    state the action already read after its last write)."""
-    state = state or queue_state(session, hall.id or 0)
-    counts = state.waiting
-    return {
-        slug: {
-            "name_ar": name_ar,
-            "name_en": name_en,
-            "waiting": counts.get(service_id, 0),
-            "eta_minutes": estimate_eta(state, service_id),
-        }
-        for service_id, slug, name_ar, name_en in state.services
-    }
 
 
 def ticket_summary(ticket: Ticket, counter: Counter | None, service: Service) -> dict[str, Any]:

@@ -36,13 +36,13 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 PREFIX = re.compile(r"^[A-Z]{0,3}$")
 
 
-def _slug(value: str) -> str:
+def checked_slug(value: str) -> str:
     if not SLUG.match(value):
         raise Invalid("bad_slug", N_("{slug} is not a valid slug (a-z, 0-9, - and _)."), slug=value)
     return value
 
 
-def _create(session: Session, actor: str, row: T, **where: object) -> T:
+def create_unless_taken(session: Session, actor: str, row: T, **where: object) -> T:
     """Insert `row` unless a row of its kind matches `where` (slug taken), audited."""
     model = type(row)
     stmt = select(model)
@@ -57,7 +57,7 @@ def _create(session: Session, actor: str, row: T, **where: object) -> T:
     return row
 
 
-def _names(name_ar: str, name_en: str) -> None:
+def check_names(name_ar: str, name_en: str) -> None:
     if not name_ar.strip() or not name_en.strip():
         raise Invalid("names_required", N_("Give both the Arabic and the English name."))
     if len(name_ar) > 120 or len(name_en) > 120:
@@ -74,7 +74,7 @@ def add_branch(
     timezone: str = DEFAULT_TIMEZONE,
     actor: str = "cli",
 ) -> Branch:
-    _names(name_ar, name_en)
+    check_names(name_ar, name_en)
     if kind not in {k.value for k in BranchKind}:
         raise Invalid("bad_kind", N_("A branch is a centre or a mobile unit."))
     try:
@@ -82,9 +82,9 @@ def add_branch(
     except (ZoneInfoNotFoundError, ValueError):
         raise Invalid("bad_timezone", N_("Unknown time zone {tz}."), tz=timezone) from None
     branch = Branch(
-        slug=_slug(slug), name_ar=name_ar, name_en=name_en, kind=kind, timezone=timezone
+        slug=checked_slug(slug), name_ar=name_ar, name_en=name_en, kind=kind, timezone=timezone
     )
-    return _create(session, actor, branch, slug=slug)
+    return create_unless_taken(session, actor, branch, slug=slug)
 
 
 def add_hall(
@@ -98,7 +98,7 @@ def add_hall(
     ticket_prefix: str,
     actor: str = "cli",
 ) -> Hall:
-    _names(name_ar, name_en)
+    check_names(name_ar, name_en)
     branch_row = queries.branch_by_slug(session, branch)
     if section not in {s.value for s in Section}:
         raise Invalid("bad_section", N_("A hall is for men or for women."))
@@ -106,13 +106,13 @@ def add_hall(
         raise Invalid("bad_prefix", N_("A ticket prefix is 1 to 3 capital letters."))
     hall = Hall(
         branch_id=branch_row.id or 0,
-        slug=_slug(slug),
+        slug=checked_slug(slug),
         section=section,
         name_ar=name_ar,
         name_en=name_en,
         ticket_prefix=ticket_prefix,
     )
-    return _create(session, actor, hall, branch_id=branch_row.id, slug=slug)
+    return create_unless_taken(session, actor, hall, branch_id=branch_row.id, slug=slug)
 
 
 def add_service(
@@ -127,7 +127,7 @@ def add_service(
     mode: str = "both",
     actor: str = "cli",
 ) -> Service:
-    _names(name_ar, name_en)
+    check_names(name_ar, name_en)
     branch_row = queries.branch_by_slug(session, branch)
     if not 1 <= expected_minutes <= 480:
         raise Invalid("bad_minutes", N_("The expected service time is 1 to 480 minutes."))
@@ -138,13 +138,13 @@ def add_service(
     service = Service(
         mode=mode,
         branch_id=branch_row.id or 0,
-        slug=_slug(slug),
+        slug=checked_slug(slug),
         name_ar=name_ar,
         name_en=name_en,
         expected_minutes=expected_minutes,
         ticket_prefix=ticket_prefix,
     )
-    return _create(session, actor, service, branch_id=branch_row.id, slug=slug)
+    return create_unless_taken(session, actor, service, branch_id=branch_row.id, slug=slug)
 
 
 def add_counter(
@@ -232,7 +232,9 @@ def set_priority_group(
 ) -> PriorityGroup:
     """Add a priority group or change one: its names, weight and whether visitors may
     choose it themselves at the kiosk."""
-    group = session.exec(select(PriorityGroup).where(PriorityGroup.slug == _slug(slug))).first()
+    group = session.exec(
+        select(PriorityGroup).where(PriorityGroup.slug == checked_slug(slug))
+    ).first()
     if group is None:
         if not name_ar or not name_en or weight is None:
             raise Invalid(
@@ -240,7 +242,7 @@ def set_priority_group(
             )
         group = PriorityGroup(slug=slug, name_ar=name_ar, name_en=name_en, weight=weight)
     if name_ar is not None or name_en is not None:
-        _names(name_ar or group.name_ar, name_en or group.name_en)
+        check_names(name_ar or group.name_ar, name_en or group.name_en)
         group.name_ar = name_ar or group.name_ar
         group.name_en = name_en or group.name_en
     if weight is not None:
@@ -266,7 +268,7 @@ def add_stop(
     actor: str = "cli",
 ) -> BranchStop:
     """A stop of a mobile unit: its place and the days it stands there."""
-    _names(place_ar, place_en)
+    check_names(place_ar, place_en)
     row = queries.branch_by_slug(session, branch)
     if row.kind != BranchKind.mobile:
         raise Invalid("not_mobile", N_("Only a mobile unit has stops."))

@@ -24,7 +24,7 @@ from reception.letters import calls
 from reception.letters import setup as letter_setup
 from reception.outcome import Outcome
 from reception.queue import setup
-from reception.queue.views import admin_view
+from reception.queue.read_models import admin_view
 from reception.settings import DEFAULT_TIMEZONE
 from reception.staff.sms_texts import routes as sms_text_routes
 from reception.staff.weekdays import days_from_form, weekdays_label

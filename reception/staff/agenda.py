@@ -17,7 +17,7 @@ from reception.appointments import meeting_queries, meetings
 from reception.errors import N_, Invalid, NotFound
 from reception.forms import submit
 from reception.inputs import check_moment, to_id, typed_date, typed_time
-from reception.queue.views import principal_branch
+from reception.queue.queries import principal_branch
 from reception.web import (
     check_csrf,
     ctx,

@@ -10,13 +10,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from reception.appointments import actions, views
+from reception.appointments import actions, read_models
 from reception.auth.models import Role
 from reception.errors import N_, Invalid
 from reception.forms import Refusal, attempt, submit
 from reception.inputs import check_moment, parse_day
 from reception.qr import qr_data_uri
-from reception.queue.views import principal_branch
+from reception.queue.queries import principal_branch
 from reception.settings import LANGUAGES
 from reception.web import (
     check_csrf,
@@ -62,7 +62,7 @@ async def _booking_page(
     clock = ctx(request).clock
     view = await read(
         request,
-        lambda s: views.booking_view(
+        lambda s: read_models.booking_view(
             s,
             clock,
             principal,
@@ -126,7 +126,7 @@ async def slip(request: Request) -> Response:
     appointment_id = path_id(request, "appointment_id", "appointment")
     base_url = ctx(request).settings.public_base_url
     view = await read(
-        request, lambda s: views.appointment_slip(s, principal, appointment_id, base_url)
+        request, lambda s: read_models.appointment_slip(s, principal, appointment_id, base_url)
     )
     context = {"v": view, "qr": qr_data_uri(view.appointment.code)}
     return render(request, "staff/appointment_slip.html", context)
@@ -138,7 +138,7 @@ async def confirm_cancel(request: Request) -> Response:
     appointment_id = path_id(request, "appointment_id", "appointment")
     base_url = ctx(request).settings.public_base_url
     view = await read(
-        request, lambda s: views.appointment_slip(s, principal, appointment_id, base_url)
+        request, lambda s: read_models.appointment_slip(s, principal, appointment_id, base_url)
     )
     back = _back(request.query_params.get("back"))
     return render(request, "staff/appointment_cancel.html", {"v": view, "back": back})
@@ -173,7 +173,7 @@ async def calendar(request: Request) -> Response:
     clock = ctx(request).clock
     view = await read(
         request,
-        lambda s: views.calendar_view(
+        lambda s: read_models.calendar_view(
             s,
             clock,
             principal,
@@ -184,7 +184,7 @@ async def calendar(request: Request) -> Response:
         ),
     )
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    context = {"view": view, "here": here, "weekday": views.weekday_key}
+    context = {"view": view, "here": here, "weekday": read_models.weekday_key}
     return render(request, "staff/calendar.html", context)
 
 

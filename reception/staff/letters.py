@@ -20,7 +20,7 @@ from reception.forms import Refusal, attempt, submit
 from reception.letters import actions, attachments, calls, queries
 from reception.letters.models import Letter
 from reception.letters.rules import mask_id
-from reception.queue.views import allowed_halls, principal_branch
+from reception.queue.queries import allowed_halls, principal_branch
 from reception.staff import letter_story, letters_live
 from reception.web import (
     check_csrf,

@@ -20,7 +20,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from reception.auth.principal import Principal
-from reception.display.routes import HEARTBEAT_SECONDS, _refuse, _same_origin
+from reception.display.routes import HEARTBEAT_SECONDS, refuse_socket, same_origin
 from reception.errors import N_, DomainError
 from reception.events.base import Feed
 from reception.events.messages import HEARTBEAT, RESYNC, LetterEvent
@@ -76,18 +76,18 @@ def _hidden_from(principal: Principal, text: str) -> str | None:
 
 
 async def _follow(ws: WebSocket, page: str) -> None:
-    if not _same_origin(ws):
+    if not same_origin(ws):
         await ws.close(code=4403)  # another site: tell it nothing
         return
     app = ctx(ws)
     try:
         principal = await principal_of(ws)
         if principal is None:
-            await _refuse(ws, 4401)
+            await refuse_socket(ws, 4401)
             return
         channels = await read(ws, lambda s: live_channels(s, principal, page))
     except DomainError:
-        await _refuse(ws, 4403)
+        await refuse_socket(ws, 4403)
         return
     await ws.accept()
 

@@ -21,7 +21,7 @@ from reception.forms import Refusal, attempt, submit
 from reception.inputs import to_id, to_int
 from reception.labels import OUTCOME_LABELS
 from reception.outcome import Outcome
-from reception.queue import actions, counters, display, residency, setup, views
+from reception.queue import actions, counters, display_settings, read_models, residency, setup
 from reception.queue.models import Counter, Hall
 from reception.web import (
     check_csrf,
@@ -129,7 +129,7 @@ async def console(request: Request) -> Response:
     if principal.role in (Role.kiosk, Role.display, Role.department_officer):
         return RedirectResponse(_landing(principal.role), status_code=303)
     principal.require_role(Role.operator, Role.supervisor, Role.admin)
-    rows = await read(request, lambda s: views.operator_counters(s, principal))
+    rows = await read(request, lambda s: read_models.operator_counters(s, principal))
     return render(request, "staff/console.html", {"rows": rows})
 
 
@@ -137,7 +137,7 @@ async def supervise(request: Request) -> Response:
     principal = await require_principal(request)
     principal.require_role(Role.supervisor, Role.admin)
     clock = ctx(request).clock
-    halls = await read(request, lambda s: views.supervisor_view(s, principal, clock))
+    halls = await read(request, lambda s: read_models.supervisor_view(s, principal, clock))
     return render(request, "staff/supervise.html", {"halls": halls})
 
 
@@ -166,7 +166,7 @@ async def hall_display(request: Request) -> Response:
 
     def change(s: Any, principal: Any, form: dict[str, Any]) -> Outcome[Any]:
         volume = to_int(str(form.get("volume", "")), high=100, typed=True)
-        return display.set_display(
+        return display_settings.set_display(
             s,
             principal,
             hall_id=hall_id,
@@ -183,7 +183,7 @@ async def screen_counters(request: Request) -> Response:
     token_id = path_id(request, "token_id", "token")
     return await _supervise(
         request,
-        lambda s, principal, form: display.set_screen_counters(
+        lambda s, principal, form: display_settings.set_screen_counters(
             s, principal, token_id=token_id, counters=str(form.get("counters", ""))[:200]
         ),
         N_("The displays were updated."),
@@ -212,7 +212,7 @@ async def counter_page(request: Request) -> Response:
     principal.require_role(Role.operator, Role.supervisor, Role.admin)
     counter_id = path_id(request, "counter_id")
     clock = ctx(request).clock
-    view = await read(request, lambda s: views.counter_view(s, principal, clock, counter_id))
+    view = await read(request, lambda s: read_models.counter_view(s, principal, clock, counter_id))
     return render(request, "staff/counter.html", {"view": view, "outcomes": OUTCOME_LABELS})
 
 
@@ -232,7 +232,7 @@ async def close_current_page(request: Request) -> Response:
     back = "supervise" if request.query_params.get("back") == "supervise" else ""
     back_url = "/staff/supervise" if back else f"/staff/counters/{counter_id}"
     clock = ctx(request).clock
-    view = await read(request, lambda s: views.counter_view(s, principal, clock, counter_id))
+    view = await read(request, lambda s: read_models.counter_view(s, principal, clock, counter_id))
     if view.current is None:  # closed meanwhile: nothing to ask
         return RedirectResponse(back_url, status_code=303)
     calling = None

@@ -28,6 +28,7 @@ from sqlmodel import Session, col
 
 from reception.letters.models import Enquiry, Letter, LetterStep
 from reception.queue.models import Branch, Hall, Ticket
+from reception.stats.durations import wait_seconds
 from reception.stats.models import TicketDayHour, TicketDayHourWait
 from reception.stats.numbers import histogram_figures
 
@@ -104,8 +105,6 @@ def ticket_hour_tallies(
 ) -> HourTallies:
     """Arrivals, calls and waits per hall and local hour of the tickets matching
     `where`; `zones` gives each branch's time zone."""
-    from reception.stats.rollup import wait_seconds
-
     dialect = session.get_bind().dialect.name
     found = into if into is not None else HourTallies()
     first: tuple[Any, ...] = (col(Ticket.business_date),) if by_day else ()

@@ -35,12 +35,12 @@ from reception.letters.models import Letter, LetterStep
 from reception.letters.rules import OPEN
 from reception.queue import queries
 from reception.queue.models import Branch, Counter, CounterStatus, Ticket, TicketStatus
-from reception.queue.views import allowed_halls, principal_branch
+from reception.queue.queries import allowed_halls, principal_branch
+from reception.stats.letter_figures import late_letters
 from reception.stats.numbers import half_up
 from reception.stats.periods import DateRange, local_bounds
-from reception.stats.reports import _late_letters
+from reception.stats.read_models import number_formatter
 from reception.stats.scope import require_reader
-from reception.stats.views import number_formatter
 
 ROUTE_STEP = "route"
 
@@ -163,7 +163,7 @@ def _letters(session: Session, branch: Branch, today: Any, now: datetime) -> dic
     still_open, late = session.execute(
         select(
             func.count(),
-            func.sum(case((_late_letters(session, now), 1), else_=0)),
+            func.sum(case((late_letters(session, now), 1), else_=0)),
         ).where(is_open)
     ).one()
     return {

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, and_, case, cast, extract, func, literal_column, select
+from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
@@ -41,6 +41,7 @@ from sqlmodel import Session, col
 
 from reception.clock import Clock
 from reception.queue.models import Branch, Ticket, TicketStatus
+from reception.stats.durations import service_seconds, wait_seconds
 from reception.stats.hourly import ticket_hour_tallies
 from reception.stats.models import TicketDay, TicketDayDuration, TicketDayFigure
 
@@ -60,26 +61,6 @@ WORKED = (TicketStatus.done, TicketStatus.no_show)
 
 Figures = dict[tuple[str, str], list[int]]
 """(dimension, key) → the MEASURES."""
-
-
-def seconds_between(dialect: str, start: Any, end: Any) -> ColumnElement[Any]:
-    """Whole seconds from `start` to `end` (each truncated to the second); NULL when
-    either is NULL."""
-    if dialect == "postgresql":
-        return cast(func.floor(extract("epoch", end)), BigInteger) - cast(
-            func.floor(extract("epoch", start)), BigInteger
-        )
-    return cast(func.strftime("%s", end), Integer) - cast(func.strftime("%s", start), Integer)
-
-
-def wait_seconds(dialect: str) -> ColumnElement[Any]:
-    return seconds_between(dialect, col(Ticket.issued_at), col(Ticket.called_at))
-
-
-def service_seconds(dialect: str) -> ColumnElement[Any]:
-    """Service time of a ticket done; NULL for any other ticket."""
-    timed = seconds_between(dialect, col(Ticket.serving_at), col(Ticket.finished_at))
-    return case((col(Ticket.status) == TicketStatus.done, timed))
 
 
 def _dialect(session: Session) -> str:

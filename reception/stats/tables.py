@@ -11,7 +11,7 @@ from reception.errors import N_
 from reception.i18n import gettext
 from reception.stats.breakdowns import ON_A_LETTER
 from reception.stats.charts import HourChart, hour_chart
-from reception.stats.export import hour_label as _hour_label
+from reception.stats.export import hour_label
 from reception.stats.numbers import number_formatter
 
 SMS_PURPOSES: dict[str, str] = {
@@ -58,10 +58,10 @@ RESIDENCY: dict[str, str] = {
 }
 
 
-def hour_label(hour: int) -> str:
+def isolated_hour_label(hour: int) -> str:
     """The hour as "09:00–10:00", isolated left to right so that it reads the same
     inside Arabic text (in HTML and in an SVG description alike)."""
-    return f"\u2066{_hour_label(hour)}\u2069"
+    return f"\u2066{hour_label(hour)}\u2069"
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def hour_figure(
         fmt,
         found["peak_hour"],
     )
-    rows = [{**h, "label": _hour_label(h["hour"])} for h in hours]
+    rows = [{**h, "label": hour_label(h["hour"])} for h in hours]
     peak = found["peak_hour"]
     if peak is None:
         peak_text = gettext(language, N_("Nothing in this period."))
@@ -99,7 +99,7 @@ def hour_figure(
         peak_text = gettext(
             language,
             N_("Busiest hour: {hour}, {arrivals} visitors arrived."),
-            hour=hour_label(peak),
+            hour=isolated_hour_label(peak),
             arrivals=fmt(arrivals),
         )
     sep = "، " if language == "ar" else "; "
@@ -107,7 +107,7 @@ def hour_figure(
         gettext(
             language,
             N_("{hour}: {arrivals} arrived, {called} called"),
-            hour=hour_label(r["hour"]),
+            hour=isolated_hour_label(r["hour"]),
             arrivals=fmt(r["arrivals"]),
             called=fmt(r["called"]),
         )

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from reception.appointments import meetings
 from reception.errors import N_, Invalid, NotFound
 from reception.forms import submit
-from reception.track.routes import _guard, _missed
+from reception.track.routes import count_missed_link, guard_link
 from reception.web import check_csrf, ctx, run_action
 
 ANSWERS = {
@@ -26,7 +26,7 @@ ANSWERS = {
 async def answer(request: Request) -> Response:
     token = str(request.path_params["token"])[:64]
     form = await check_csrf(request)
-    checks = await _guard(request)
+    checks = await guard_link(request)
     choice = ANSWERS.get(str(form.get("answer", "")))
     if choice is None:
         raise Invalid("bad_answer", N_("Choose to accept the date or to ask for another."))
@@ -45,7 +45,7 @@ async def answer(request: Request) -> Response:
             passes=lambda exc: isinstance(exc, NotFound),
         )
     except NotFound:
-        await _missed(request, checks)
+        await count_missed_link(request, checks)
         raise
 
 

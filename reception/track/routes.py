@@ -19,14 +19,14 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from reception.appointments import actions as appointment_actions
-from reception.appointments import views as appointment_views
+from reception.appointments import read_models as appointment_views
 from reception.auth.guard import count_failure, refuse_link_guesses
 from reception.auth.throttle import Check
 from reception.errors import N_, DomainError, Invalid, NotFound, TooManyRequests
 from reception.events.messages import CHANGED, HEARTBEAT, SOCKET_CLOSED
 from reception.forms import Refusal, attempt, submit
 from reception.inputs import check_moment, has_control
-from reception.queue import views
+from reception.queue import read_models
 from reception.queue.hall_events import hall_channel
 from reception.web import check_csrf, ctx, flash, read, render, run_action, t
 
@@ -34,27 +34,27 @@ HEARTBEAT_SECONDS = 10.0
 FINAL = {"done", "no_show", "cancelled", "expired"}
 
 
-async def _guard(request: Request) -> list[Check]:
+async def guard_link(request: Request) -> list[Check]:
     return await refuse_link_guesses(request)
 
 
-async def _missed(request: Request, checks: list[Check]) -> None:
+async def count_missed_link(request: Request, checks: list[Check]) -> None:
     """Count a link that does not exist."""
     await count_failure(request, checks)
 
 
-async def _tracked(request: Request, load: Any) -> Any:
-    checks = await _guard(request)
+async def read_tracked(request: Request, load: Any) -> Any:
+    checks = await guard_link(request)
     try:
         return await read(request, load)
     except NotFound:
-        await _missed(request, checks)
+        await count_missed_link(request, checks)
         raise
 
 
 async def track(request: Request) -> Response:
     token = str(request.path_params["token"])[:64]
-    view = await _tracked(request, lambda s: views.tracked_ticket(s, token))
+    view = await read_tracked(request, lambda s: read_models.tracked_ticket(s, token))
     return render(request, "track/ticket.html", {"t": view, "heartbeat": HEARTBEAT_SECONDS})
 
 
@@ -63,7 +63,7 @@ async def track_socket(ws: WebSocket) -> None:
     try:
         if has_control(token):  # sockets skip the input guard
             raise NotFound("unknown_ticket", N_("This ticket does not exist."))
-        view = await read(ws, lambda s: views.tracked_ticket(s, token))
+        view = await read(ws, lambda s: read_models.tracked_ticket(s, token))
     except DomainError:
         await ws.accept()
         await ws.close(code=4404)
@@ -117,7 +117,7 @@ async def track_letter(request: Request) -> Response:
         view = public_timeline(s, token)
         return {**view, "meeting": citizen_meeting(s, view["letter"])}
 
-    view = await _tracked(request, load)
+    view = await read_tracked(request, load)
     return render(request, "track/letter.html", view)
 
 
@@ -128,7 +128,7 @@ def _appointment_token(request: Request) -> str:
 async def _appointment_view(request: Request, with_free_slots: bool = False) -> Any:
     token = _appointment_token(request)
     clock = ctx(request).clock
-    return await _tracked(
+    return await read_tracked(
         request,
         lambda s: appointment_views.citizen_appointment(
             s, clock, token, with_free_slots=with_free_slots
@@ -139,12 +139,12 @@ async def _appointment_view(request: Request, with_free_slots: bool = False) -> 
 async def _appointment_change(request: Request, change: Any) -> None:
     """Run a citizen's change from a form; a link that does not exist counts as a guess
     like any other."""
-    checks = await _guard(request)
+    checks = await guard_link(request)
     form = await check_csrf(request)
     try:
         await run_action(request, lambda s: change(s, form))
     except NotFound:
-        await _missed(request, checks)
+        await count_missed_link(request, checks)
         raise
 
 

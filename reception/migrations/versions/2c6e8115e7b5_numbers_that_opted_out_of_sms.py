@@ -11,8 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import reception.db
-
+import reception.columns
 
 revision: str = '2c6e8115e7b5'
 down_revision: str | None = '820e08a9b964'
@@ -23,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table('smsoptout',
     sa.Column('phone', sa.String(length=20), nullable=False),
-    sa.Column('at', reception.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', reception.columns.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('phone')
     )
 

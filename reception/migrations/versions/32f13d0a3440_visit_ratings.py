@@ -11,8 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import reception.db
-
+import reception.columns
 
 revision: str = '32f13d0a3440'
 down_revision: str | None = '73a2b6377932'
@@ -34,7 +33,7 @@ def upgrade() -> None:
     sa.Column('comment', sa.Text(), nullable=False),
     sa.Column('source', sa.String(length=8), nullable=False),
     sa.Column('device_token_id', sa.Integer(), nullable=True),
-    sa.Column('at', reception.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', reception.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['branch_id'], ['branch.id'], ),
     sa.ForeignKeyConstraint(['counter_id'], ['counter.id'], ),
     sa.ForeignKeyConstraint(['device_token_id'], ['apitoken.id'], ),

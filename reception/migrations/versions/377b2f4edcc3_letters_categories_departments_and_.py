@@ -11,8 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import reception.db
-
+import reception.columns
 
 revision: str = '377b2f4edcc3'
 down_revision: str | None = '1c7fff805fda'
@@ -87,8 +86,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('merged_into_id', sa.Integer(), nullable=True),
     sa.Column('received_by', sa.String(length=40), nullable=False),
-    sa.Column('created_at', reception.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('status_since', reception.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', reception.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status_since', reception.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['branch_id'], ['branch.id'], ),
     sa.ForeignKeyConstraint(['category_id'], ['category.id'], ),
     sa.ForeignKeyConstraint(['department_id'], ['department.id'], ),
@@ -114,7 +113,7 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('stored_as', sa.String(length=200), nullable=False),
     sa.Column('added_by', sa.String(length=40), nullable=False),
-    sa.Column('added_at', reception.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('added_at', reception.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['letter_id'], ['letter.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('letter_id', 'sha256')
@@ -131,7 +130,7 @@ def upgrade() -> None:
     sa.Column('to_status', sa.String(length=16), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('public', sa.Boolean(), nullable=False),
-    sa.Column('at', reception.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', reception.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['letter_id'], ['letter.id'], ),
     sa.PrimaryKeyConstraint('id')
     )

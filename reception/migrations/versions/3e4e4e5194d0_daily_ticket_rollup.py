@@ -11,8 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import reception.db
-
+import reception.columns
 
 revision: str = '3e4e4e5194d0'
 down_revision: str | None = '9b4501423420'
@@ -25,7 +24,7 @@ def upgrade() -> None:
     sa.Column('branch_id', sa.Integer(), nullable=False),
     sa.Column('business_date', sa.Date(), nullable=False),
     sa.Column('visitors', sa.Integer(), nullable=False),
-    sa.Column('rolled_at', reception.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('rolled_at', reception.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['branch_id'], ['branch.id'], ),
     sa.PrimaryKeyConstraint('branch_id', 'business_date')
     )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import reception.db
+import reception.columns
 
 revision: str = '5d0c4e1f7a92'
 down_revision: str | None = 'b7c1d2e3f405'
@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=False),
         sa.Column('secret_hash', sa.String(length=64), nullable=False),
-        sa.Column('created_at', reception.db.UTCDateTime(), nullable=False),
+        sa.Column('created_at', reception.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(['user_id'], ['staffuser.id'], ),
         sa.PrimaryKeyConstraint('id'),
     )

@@ -11,8 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import reception.db
-
+import reception.columns
 
 revision: str = '73a2b6377932'
 down_revision: str | None = '2c6e8115e7b5'
@@ -46,7 +45,7 @@ def upgrade() -> None:
     op.create_table('slot_seats',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('template_id', sa.Integer(), nullable=False),
-    sa.Column('starts_at', reception.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', reception.columns.UTCDateTime(timezone=True), nullable=False),
     sa.Column('taken', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['template_id'], ['slot_template.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -61,14 +60,14 @@ def upgrade() -> None:
     sa.Column('mode', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('requested_by', sa.String(length=80), nullable=False),
-    sa.Column('proposed_at', reception.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('proposed_at', reception.columns.UTCDateTime(timezone=True), nullable=True),
     sa.Column('appointment_id', sa.Integer(), nullable=True),
     sa.Column('decision_note', sa.Text(), nullable=False),
     sa.Column('referred_to', sa.String(length=160), nullable=False),
     sa.Column('video_link', sa.String(length=300), nullable=False),
     sa.Column('history', sa.JSON(), nullable=True),
-    sa.Column('created_at', reception.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('decided_at', reception.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', reception.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', reception.columns.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['appointment_id'], ['appointment.id'], ),
     sa.ForeignKeyConstraint(['branch_id'], ['branch.id'], ),
     sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], ),

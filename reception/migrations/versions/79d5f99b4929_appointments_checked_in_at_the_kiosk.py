@@ -11,8 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import reception.db
-
+import reception.columns
 
 revision: str = '79d5f99b4929'
 down_revision: str | None = '140d968a32f6'
@@ -27,13 +26,13 @@ def upgrade() -> None:
     sa.Column('branch_id', sa.Integer(), nullable=False),
     sa.Column('hall_id', sa.Integer(), nullable=False),
     sa.Column('service_id', sa.Integer(), nullable=False),
-    sa.Column('starts_at', reception.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', reception.columns.UTCDateTime(timezone=True), nullable=False),
     sa.Column('phone', sa.String(length=20), nullable=True),
     sa.Column('language', sa.String(length=2), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', reception.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('checked_in_at', reception.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', reception.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('checked_in_at', reception.columns.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['branch_id'], ['branch.id'], ),
     sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], ),
     sa.ForeignKeyConstraint(['service_id'], ['service.id'], ),

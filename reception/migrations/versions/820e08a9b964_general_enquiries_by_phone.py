@@ -11,8 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import reception.db
-
+import reception.columns
 
 revision: str = '820e08a9b964'
 down_revision: str | None = '377b2f4edcc3'
@@ -27,7 +26,7 @@ def upgrade() -> None:
     sa.Column('direction', sa.String(length=4), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('actor', sa.String(length=40), nullable=False),
-    sa.Column('at', reception.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', reception.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['branch_id'], ['branch.id'], ),
     sa.PrimaryKeyConstraint('id')
     )

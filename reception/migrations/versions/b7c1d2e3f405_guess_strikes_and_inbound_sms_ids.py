@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import reception.db
+import reception.columns
 
 revision: str = 'b7c1d2e3f405'
 down_revision: str | None = '5b7e2c91d4a8'
@@ -23,7 +23,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('scope', sa.String(length=24), nullable=False),
     sa.Column('key', sa.String(length=32), nullable=False),
-    sa.Column('at', reception.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', reception.columns.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('guessstrike', schema=None) as batch_op:
@@ -32,7 +32,7 @@ def upgrade() -> None:
 
     op.create_table('inboundsms',
     sa.Column('message_sid', sa.String(length=64), nullable=False),
-    sa.Column('at', reception.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', reception.columns.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('message_sid')
     )
     with op.batch_alter_table('inboundsms', schema=None) as batch_op:

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from reception.inputs import typed_date
-from reception.stats import export, views
+from reception.stats import export, read_models
 from reception.web import ctx, language_of, read, render, require_principal
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -31,7 +31,7 @@ async def report(request: Request) -> Response:
     language = language_of(request)
     context = await read(
         request,
-        lambda s: views.report_page(
+        lambda s: read_models.report_page(
             s,
             clock,
             principal,
@@ -53,7 +53,7 @@ async def monthly(request: Request) -> Response:
     month = request.query_params.get("month")
     context = await read(
         request,
-        lambda s: views.monthly_page(
+        lambda s: read_models.monthly_page(
             s, clock, principal, language, month=month, branches=_branches(request)
         ),
     )
@@ -65,19 +65,20 @@ async def _download(request: Request, extension: str) -> Response:
     q = request.query_params
     clock = ctx(request).clock
     params = {"date_from": _day(request, "date_from"), "date_to": _day(request, "date_to")}
+    branches = _branches(request)
     found = await read(
         request,
-        lambda s: views.summary_for(s, clock, principal, branches=_branches(request), **params),
+        lambda s: read_models.summary_for(s, clock, principal, branches=branches, **params),
     )
     name = f"reception-summary-{found.span.start.isoformat()}-{found.span.end.isoformat()}"
     headers = {"Content-Disposition": f'attachment; filename="{name}.{extension}"'}
     if extension == "csv":
         body = export.summary_csv(found.figures)
         return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
-    period = q.get("period") or views.auto_period(found.span)
+    period = q.get("period") or read_models.auto_period(found.span)
     series = await read(
         request,
-        lambda s: views.series_for(
+        lambda s: read_models.series_for(
             s, principal, branches=_branches(request), period=period, **params
         ),
     )

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from reception.display.routes import _refuse, _same_origin
+from reception.display.routes import refuse_socket, same_origin
 from reception.errors import DomainError
 from reception.events.messages import CHANGED, HEARTBEAT
 from reception.queue.hall_events import hall_channel
@@ -60,21 +60,21 @@ async def figures(request: Request) -> Response:
 
 
 async def dashboard_socket(ws: WebSocket) -> None:
-    if not _same_origin(ws):
+    if not same_origin(ws):
         await ws.close(code=4403)
         return
     try:
         principal = await principal_of(ws)
         if principal is None:
-            await _refuse(ws, 4401)
+            await refuse_socket(ws, 4401)
             return
         if principal.role not in REPORT_ROLES:
-            await _refuse(ws, 4403)
+            await refuse_socket(ws, 4403)
             return
         slug = _branch(ws)
         hall_ids = await read(ws, lambda s: live.dashboard_hall_ids(s, principal, slug))
     except DomainError:
-        await _refuse(ws, 4403)
+        await refuse_socket(ws, 4403)
         return
     await ws.accept()
     broadcaster = ctx(ws).broadcaster

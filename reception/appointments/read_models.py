@@ -27,7 +27,7 @@ from reception.letters.rules import mask_name
 from reception.notify.backends import mask_phone
 from reception.queue import queries as queue_queries
 from reception.queue.models import Branch, Hall, Service, ServiceMode
-from reception.queue.views import allowed_halls, principal_branch
+from reception.queue.queries import allowed_halls, principal_branch
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RESCHEDULE_DAYS = 14

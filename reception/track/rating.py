@@ -22,7 +22,7 @@ from reception.feedback.models import RatingSource
 from reception.feedback.queries import RateView
 from reception.forms import Refusal, attempt, shows_every_error, signed_out_or_forbidden
 from reception.inputs import to_id
-from reception.track.routes import _guard, _missed, _tracked
+from reception.track.routes import count_missed_link, guard_link, read_tracked
 from reception.web import (
     check_csrf,
     ctx,
@@ -182,7 +182,7 @@ async def link_page(request: Request) -> Response:
     token = _token(request)
     clock = ctx(request).clock
     try:
-        view = await _tracked(request, lambda s: queries.link_rate_view(s, clock, token))
+        view = await read_tracked(request, lambda s: queries.link_rate_view(s, clock, token))
     except NotFound as exc:
         return _missing(request, exc)
     return _page(request, view, token=token)
@@ -190,7 +190,7 @@ async def link_page(request: Request) -> Response:
 
 async def rate_by_link(request: Request) -> Response:
     token = _token(request)
-    checks = await _guard(request)
+    checks = await guard_link(request)
     await check_csrf(request)
     values = _form_values(await request.form())
     clock = ctx(request).clock
@@ -212,7 +212,7 @@ async def rate_by_link(request: Request) -> Response:
         passes=shows_every_error,
     )
     if isinstance(rated, Refusal) and isinstance(rated.error, NotFound):
-        await _missed(request, checks)
+        await count_missed_link(request, checks)
         return _missing(request, rated.error)
     if isinstance(rated, Refusal):
         view = await read(request, lambda s: queries.link_rate_view(s, clock, token))
@@ -226,7 +226,7 @@ async def rate_by_link(request: Request) -> Response:
 async def link_thanks(request: Request) -> Response:
     token = _token(request)
     try:
-        rating = await _tracked(request, lambda s: queries.link_rating(s, token))
+        rating = await read_tracked(request, lambda s: queries.link_rating(s, token))
     except NotFound as exc:
         return _missing(request, exc)
     if rating is None:

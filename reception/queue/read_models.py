@@ -17,9 +17,10 @@ from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.errors import N_, Forbidden, Invalid, NotFound
 from reception.letters.models import Category, Department, RoutingRule
-from reception.queue import queries
-from reception.queue.display import screen_counters
+from reception.queue import queries, waiting_line
+from reception.queue.display_settings import screen_counters
 from reception.queue.models import Branch, BranchStop, Counter, Hall, PriorityGroup, Service, Ticket
+from reception.queue.queries import allowed_halls, principal_branch
 from reception.queue.rules import is_open, priority_not_offered
 from reception.timefmt import local_time
 
@@ -54,23 +55,6 @@ class KioskView:
     @property
     def step_number(self) -> int:
         return ["hall", "service", "priority", "phone"].index(self.step) + 1
-
-
-def principal_branch(session: Session, principal: Principal, slug: str | None) -> Branch:
-    if principal.branch_id is not None:
-        branch = session.get(Branch, principal.branch_id)
-    elif slug:
-        branch = session.exec(select(Branch).where(Branch.slug == slug)).first()
-    else:
-        branch = session.exec(select(Branch).order_by(col(Branch.id))).first()
-    if branch is None:
-        raise NotFound("no_branch", N_("No branch is set up yet."))
-    return branch
-
-
-def allowed_halls(session: Session, principal: Principal, branch: Branch) -> list[Hall]:
-    halls = session.exec(select(Hall).where(Hall.branch_id == branch.id).order_by(col(Hall.id)))
-    return [h for h in halls if principal.may_use_hall(branch.id or 0, h.id or 0)]
 
 
 def kiosk_view(
@@ -116,7 +100,7 @@ def kiosk_view(
         return view
     if hall is None:
         return view
-    waiting = queries.waiting_by_service(session, hall)
+    waiting = waiting_line.waiting_by_service(session, hall)
     offered = queries.hall_services(session, hall)
     offered = [s for s in offered if s.mode != "appointment"]  # booked visits check in
     for service in offered:
@@ -165,7 +149,7 @@ def ticket_view(session: Session, ticket: Ticket) -> TicketView:
     service = session.get(Service, ticket.service_id)
     branch = session.get(Branch, ticket.branch_id)
     assert hall is not None and service is not None and branch is not None
-    position = queries.position_of(session, ticket)
+    position = waiting_line.position_of(session, ticket)
     return TicketView(
         ticket=ticket,
         branch=branch,
@@ -173,7 +157,7 @@ def ticket_view(session: Session, ticket: Ticket) -> TicketView:
         service=service,
         counter=session.get(Counter, ticket.counter_id) if ticket.counter_id else None,
         position=position,
-        eta_minutes=queries.eta_of(session, ticket, position, service),
+        eta_minutes=waiting_line.eta_of(session, ticket, position, service),
     )
 
 
@@ -203,7 +187,7 @@ def operator_counters(session: Session, principal: Principal) -> list[CounterRow
     branch = principal_branch(session, principal, None)
     rows: list[CounterRow] = []
     for hall in allowed_halls(session, principal, branch):
-        waiting = queries.waiting_by_service(session, hall)
+        waiting = waiting_line.waiting_by_service(session, hall)
         for counter in queries.counters_of_hall(session, hall.id or 0):
             served = set(queries.services_of_counter(session, counter.id or 0))
             services = {s.slug for s in queries.hall_services(session, hall) if s.id in served}
@@ -268,7 +252,7 @@ def counter_view(
                 (col(Ticket.assigned_counter_id).is_(None))
                 | (Ticket.assigned_counter_id == counter_id),
             )
-            .order_by(*queries.LINE_ORDER)
+            .order_by(*waiting_line.LINE_ORDER)
         )
     )
     now = clock.now()
@@ -401,7 +385,7 @@ def supervisor_view(session: Session, principal: Principal, clock: Clock) -> lis
             SupervisedHall(
                 hall=hall,
                 counters=rows,
-                waiting=queries.waiting_by_service(session, hall),
+                waiting=waiting_line.waiting_by_service(session, hall),
                 longest_wait_minutes=int((now - oldest).total_seconds() // 60) if oldest else None,
                 services=list(by_id.values()) if by_id else offered,
                 screens=list(
