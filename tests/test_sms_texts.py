@@ -6,7 +6,6 @@ exemptions are the data the administrator set."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from reception.notify.policy import SendPolicy, parse_quiet_hours
 from reception.notify.worker import send_due
 from tests.factories import World, build_world
 from tests.fake_twilio import serve_fake_twilio
+from tests.helpers import wait_until
 from tests.test_sms import TO, twilio_settings
 from tests.test_web import csrf, sign_in
 
@@ -68,14 +68,13 @@ def take_ticket(client: TestClient, world: World) -> dict[str, Any]:
 
 
 def sent_rows(engine: Engine, count: int) -> list[OutgoingSms]:
-    deadline = time.monotonic() + 10
-    while True:
+    def sent() -> list[OutgoingSms]:
         with Session(engine) as session:
             rows = list(session.exec(select(OutgoingSms).order_by(OutgoingSms.id)).all())
-        if len(rows) >= count and all(r.status == SmsStatus.sent for r in rows):
-            return rows
-        assert time.monotonic() < deadline, [(r.purpose, r.status) for r in rows]
-        time.sleep(0.05)
+        done = len(rows) >= count and all(r.status == SmsStatus.sent for r in rows)
+        return rows if done else []
+
+    return list(wait_until(sent, f"{count} messages sent", timeout=10))
 
 
 def test_an_admins_text_is_what_the_citizen_receives_until_it_is_reset(
