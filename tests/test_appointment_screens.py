@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from reception.app import create_app
-from reception.appointments import actions
+from reception.appointments import actions, reminders
 from reception.appointments.models import Appointment, AppointmentKind
 from reception.appointments.setup import add_slot_template
 from reception.auth.queries import principal_for_token
@@ -222,7 +222,7 @@ def test_calendar_shows_usage_and_no_shows_to_supervisors_only(
     yesterday = FrozenClock(MORNING - timedelta(days=1, hours=2))
     book_direct(engine, world, MORNING - timedelta(days=1), clock=yesterday)
     with session_scope(engine) as s:
-        assert actions.mark_no_shows(s, FrozenClock(MORNING)) == 1
+        assert reminders.mark_no_shows(s, FrozenClock(MORNING)) == 1
     book_direct(engine, world, AT_11)
     book_direct(engine, world, AT_11, phone="0559876543", name="Huda Saleh")
 

@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from reception.app import create_app
-from reception.appointments.actions import mark_no_shows, send_due_reminders
+from reception.appointments.reminders import mark_no_shows, send_due_reminders
 from reception.cli import main as reception_command
 from reception.clock import FrozenClock
 from reception.db import session_scope

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from reception.app import create_app
-from reception.appointments.actions import mark_no_shows
+from reception.appointments.reminders import mark_no_shows
 from reception.clock import FrozenClock
 from reception.db import session_scope
 from reception.queue.models import Ticket

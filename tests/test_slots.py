@@ -15,13 +15,9 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from reception.app import create_app
-from reception.appointments.actions import (
-    book_appointment,
-    mark_no_shows,
-    reschedule_by_citizen,
-    send_due_reminders,
-)
+from reception.appointments.actions import book_appointment, reschedule_by_citizen
 from reception.appointments.models import Appointment, SlotSeats, SlotTemplate
+from reception.appointments.reminders import mark_no_shows, send_due_reminders
 from reception.appointments.rules import check_template, due_reminder, generate_slots
 from reception.appointments.setup import add_slot_template
 from reception.auth.queries import principal_for_token

@@ -1,11 +1,11 @@
-"""Writers of appointments: book a slot, cancel, reschedule, remind, mark no-shows,
-check in at the kiosk. A meeting with the minister books and cancels its appointment
-through `meetings.py`; slot templates are set up in `setup.py`."""
+"""Writers of appointments: book a slot, cancel, reschedule, check in at the kiosk
+(reminders and no-shows: `reminders.py`). A meeting with the minister books and
+cancels its appointment through `meetings.py`; slot templates are set up in `setup.py`."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -25,7 +25,6 @@ from reception.appointments.rules import (
     Arrival,
     arrival,
     check_appointment_transition,
-    due_reminder,
     slot_at,
 )
 from reception.auth import fields
@@ -159,7 +158,7 @@ def tracking_link(public_base_url: str, row: Appointment) -> str:
     return f"{public_base_url.rstrip('/')}/a/{row.tracking_token}"
 
 
-def _notify(
+def notify_visitor(
     session: Session,
     row: Appointment,
     purpose: str,
@@ -255,7 +254,8 @@ def book_appointment(
     session.flush()
     audit.record(session, principal.actor, "appointment.book", "appointment", row.id)
     if notify:
-        _notify(session, row, "appointment_booked", str(row.id), public_base_url, clock.now())
+        now = clock.now()
+        notify_visitor(session, row, "appointment_booked", str(row.id), public_base_url, now)
     return Outcome(row)
 
 
@@ -286,7 +286,7 @@ def _cancel(
     row.status = AppointmentStatus.cancelled
     session.add(row)
     audit.record(session, actor, "appointment.cancel", "appointment", row.id)
-    _notify(session, row, "appointment_cancelled", str(row.id), public_base_url, now)
+    notify_visitor(session, row, "appointment_cancelled", str(row.id), public_base_url, now)
     return Outcome(row)
 
 
@@ -322,7 +322,7 @@ def _reschedule(
     audit.record(
         session, actor, "appointment.reschedule", "appointment", row.id, was=was.isoformat()
     )
-    _notify(
+    notify_visitor(
         session,
         row,
         "appointment_changed",
@@ -383,66 +383,6 @@ def reschedule_by_citizen(
         )
     # The citizen may only move to a slot the service offers, never to a free time.
     return _reschedule(session, clock, CITIZEN, row, starts_at, "citizen", public_base_url)
-
-
-def send_due_reminders(session: Session, clock: Clock, public_base_url: str) -> int:
-    """The day-before and two-hours-before SMS of every booked appointment that is due
-    one. Idempotent: a flag per reminder, and the outbox key carries the time, so a
-    rescheduled appointment is reminded again of its new time."""
-    now = clock.now()
-    rows = session.exec(
-        select(Appointment).where(
-            Appointment.status == AppointmentStatus.booked,
-            col(Appointment.phone).is_not(None),
-            Appointment.starts_at > now,
-            Appointment.starts_at <= now + timedelta(hours=24),
-            (Appointment.reminded_day == False) | (Appointment.reminded_soon == False),  # noqa: E712
-        )
-    ).all()
-    sent = 0
-    for row in rows:
-        which = due_reminder(row.starts_at, now, row.reminded_day, row.reminded_soon)
-        if which is None:
-            continue
-        purpose = "appointment_reminder_day" if which == "day" else "appointment_reminder_soon"
-        _notify(
-            session,
-            row,
-            purpose,
-            f"{row.id}:{int(row.starts_at.timestamp())}",
-            public_base_url,
-            now,
-        )
-        row.reminded_day = True
-        if which == "soon":
-            row.reminded_soon = True
-        session.add(row)
-        sent += 1
-    return sent
-
-
-def mark_no_shows(session: Session, clock: Clock) -> int:
-    """Booked appointments whose check-in window has closed become `no_show`."""
-    now = clock.now()
-    marked = 0
-    branches = {b.id: b for b in session.exec(select(Branch))}
-    rows = session.exec(
-        select(Appointment).where(
-            Appointment.status == AppointmentStatus.booked,
-            Appointment.starts_at < now,
-        )
-    ).all()
-    for row in rows:
-        branch = branches.get(row.branch_id)
-        late = branch.checkin_late_minutes if branch is not None else 15
-        if arrival(row.starts_at, now, 0, late) != Arrival.late:
-            continue
-        check_appointment_transition(row.status, AppointmentStatus.no_show)
-        row.status = AppointmentStatus.no_show
-        session.add(row)
-        audit.record(session, "system", "appointment.no_show", "appointment", row.id)
-        marked += 1
-    return marked
 
 
 def appointment_by_code(session: Session, principal: Principal, code: str) -> Appointment:

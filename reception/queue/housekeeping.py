@@ -89,7 +89,7 @@ async def run_housekeeping(
     public_base_url: str = "",
     strike_max_age: int = 24 * 3600,
 ) -> None:
-    from reception.appointments.actions import mark_no_shows, send_due_reminders
+    from reception.appointments.reminders import mark_no_shows, send_due_reminders
     from reception.auth.throttle import forget_old_strikes
     from reception.letters.sla import announce_sla_breaches
     from reception.stats.rollup import roll_up_closed_days
