@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 
 from reception import PACKAGE_DIR
 from reception.auth.live import LiveSocket, LiveSockets
+from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.auth.queries import (
     principal_for_bearer,
@@ -304,6 +305,13 @@ async def require_principal(conn: HTTPConnection) -> Principal:
     principal = await principal_of(conn)
     if principal is None:
         raise Unauthorized("login_required", N_("Please sign in first."))
+    return principal
+
+
+async def require_admin(conn: HTTPConnection) -> Principal:
+    """The signed-in administrator; anyone else is refused (401 or 403)."""
+    principal = await require_principal(conn)
+    principal.require_role(Role.admin)
     return principal
 
 

@@ -4,20 +4,15 @@ closes its open sockets at once, on every worker."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from reception.api.admin import require_admin
 from reception.api.bodies import read_body
 from reception.api.operations import ApiRoute, Operation
 from reception.api.schemas import UserChangeIn
 from reception.auth import actions as auth_actions
 from reception.auth.sessions import sign_out_everywhere
-from reception.events.base import Event
-from reception.outcome import Outcome
-from reception.web import run_action
+from reception.web import require_admin, run_action
 
 
 async def change_user(request: Request) -> Response:
@@ -31,32 +26,20 @@ async def change_user(request: Request) -> Response:
         return body
     actor = principal.actor
 
-    def change(s: Any) -> Outcome[dict[str, Any]]:
-        events: list[Event] = []
-        if body.role is not None or body.branch is not None or body.halls is not None:
-            events += auth_actions.change_user_access(
-                s,
-                username=username,
-                role=body.role,
-                branch_slug=body.branch,
-                hall_slugs=tuple(body.halls) if body.halls is not None else None,
-                actor=actor,
-            ).events
-        if body.active is not None:
-            events += auth_actions.set_user_active(
-                s, username=username, active=body.active, actor=actor
-            ).events
-        user = auth_actions.find_user(s, username)
-        assert user.id is not None
-        if body.password is not None:
-            events += auth_actions.change_password(
-                s, user_id=user.id, password=body.password, actor=actor
-            ).events
-        return Outcome(
-            {"username": user.username, "role": user.role, "active": user.active}, events
-        )
-
-    return JSONResponse(await run_action(request, change))
+    user = await run_action(
+        request,
+        lambda s: auth_actions.change_user(
+            s,
+            username=username,
+            actor=actor,
+            role=body.role,
+            branch_slug=body.branch,
+            hall_slugs=tuple(body.halls) if body.halls is not None else None,
+            active=body.active,
+            password=body.password,
+        ),
+    )
+    return JSONResponse({"username": user.username, "role": user.role, "active": user.active})
 
 
 async def sign_out_user(request: Request) -> Response:

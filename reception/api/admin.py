@@ -31,20 +31,12 @@ from reception.api.schemas import (
     UserIn,
 )
 from reception.auth import actions as auth_actions
-from reception.auth.models import Role
-from reception.auth.principal import Principal
 from reception.errors import N_, Invalid
 from reception.inputs import check_day
 from reception.letters import setup as letter_setup
 from reception.outcome import Outcome
 from reception.queue import setup
-from reception.web import ctx, path_id, read, require_principal, run_action
-
-
-async def require_admin(request: Request) -> Principal:
-    principal = await require_principal(request)
-    principal.require_role(Role.admin)
-    return principal
+from reception.web import ctx, path_id, read, require_admin, run_action
 
 
 def _done(value: Any) -> Outcome[Any]:
@@ -136,20 +128,17 @@ async def add_counter(request: Request) -> Response:
 
 async def set_counter_services(request: Request) -> Response:
     counter_id = path_id(request, "counter")
-
-    def change(s: Any, b: CounterServicesIn, actor: str) -> Outcome[dict[str, Any]]:
-        from reception.queue.models import Counter, Hall
-
-        counter = s.get(Counter, counter_id)
-        hall = s.get(Hall, counter.hall_id) if counter else None
-        branch_id = hall.branch_id if hall else 0
-        done = setup.set_counter_services(
-            s, counter_id=counter_id, services=b.services, actor=actor, branch_id=branch_id
-        )
-        row = done.value
-        return Outcome({"id": row.id, "number": row.number, "services": b.services}, done.events)
-
-    return await _write(request, CounterServicesIn, change, 200)
+    principal = await require_admin(request)
+    body = await read_body(request, CounterServicesIn)
+    if isinstance(body, JSONResponse):
+        return body
+    counter = await run_action(
+        request,
+        lambda s: setup.set_counter_services(
+            s, principal, counter_id=counter_id, services=body.services
+        ),
+    )
+    return JSONResponse({"id": counter.id, "number": counter.number, "services": body.services})
 
 
 async def add_stop(request: Request) -> Response:

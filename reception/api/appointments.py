@@ -33,7 +33,7 @@ from reception.inputs import check_day
 from reception.letters.rules import mask_name
 from reception.outcome import Outcome
 from reception.qr import qr_data_uri
-from reception.web import ctx, path_id, read, require_principal, run_action
+from reception.web import ctx, path_id, read, require_admin, require_principal, run_action
 
 STAFF = (Role.admin, Role.supervisor, Role.operator)
 
@@ -219,15 +219,9 @@ async def check_in(request: Request) -> Response:
     return JSONResponse(issued.as_dict(), status_code=200 if issued.replayed else 201)
 
 
-async def _admin(request: Request) -> Principal:
-    principal = await require_principal(request)
-    principal.require_role(Role.admin)
-    return principal
-
-
 async def templates(request: Request) -> Response:
     """GET lists a branch's slot templates; POST adds one (administrators)."""
-    principal = await _admin(request)
+    principal = await require_admin(request)
     branch = str(request.path_params["branch"])[:40]
     if request.method == "GET":
         rows = await read(request, lambda s: setup.list_templates(s, branch))
@@ -245,7 +239,7 @@ async def templates(request: Request) -> Response:
 
 
 async def change_template(request: Request) -> Response:
-    principal = await _admin(request)
+    principal = await require_admin(request)
     body = await read_body(request, SlotTemplatePatch)
     if isinstance(body, JSONResponse):
         return body

@@ -13,11 +13,10 @@ from starlette.responses import JSONResponse, Response
 from reception.api.answers import CallTopicList, CallTopicOut
 from reception.api.bodies import read_body
 from reception.api.operations import Answer, ApiRoute, Operation
-from reception.auth.models import Role
 from reception.letters import calls
 from reception.letters.models import CallTopic
 from reception.outcome import Outcome
-from reception.web import read, require_principal, run_action
+from reception.web import read, require_admin, require_principal, run_action
 
 Name = Field(min_length=1, max_length=120)
 
@@ -51,12 +50,6 @@ def topic_json(row: CallTopic) -> dict[str, Any]:
     }
 
 
-async def _admin(request: Request) -> Any:
-    principal = await require_principal(request)
-    principal.require_role(Role.admin)
-    return principal
-
-
 async def active_topics(request: Request) -> Response:
     """What a call can be about, in the order the administrator chose."""
     principal = await require_principal(request)
@@ -66,13 +59,13 @@ async def active_topics(request: Request) -> Response:
 
 
 async def all_topics(request: Request) -> Response:
-    await _admin(request)
+    await require_admin(request)
     rows = await read(request, calls.list_topics)
     return JSONResponse({"topics": [topic_json(r) for r in rows]})
 
 
 async def add_topic(request: Request) -> Response:
-    principal = await _admin(request)
+    principal = await require_admin(request)
     body = await read_body(request, CallTopicIn)
     if isinstance(body, JSONResponse):
         return body
@@ -86,7 +79,7 @@ async def add_topic(request: Request) -> Response:
 
 
 async def change_topic(request: Request) -> Response:
-    principal = await _admin(request)
+    principal = await require_admin(request)
     slug = str(request.path_params["topic"])[:40]
     body = await read_body(request, CallTopicPatch)
     if isinstance(body, JSONResponse):
@@ -101,7 +94,7 @@ async def change_topic(request: Request) -> Response:
 
 
 async def remove_topic(request: Request) -> Response:
-    principal = await _admin(request)
+    principal = await require_admin(request)
     slug = str(request.path_params["topic"])[:40]
 
     def remove(s: Any) -> Outcome[None]:

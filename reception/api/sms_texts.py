@@ -12,22 +12,14 @@ from starlette.responses import JSONResponse, Response
 from reception.api.bodies import read_body
 from reception.api.operations import ApiRoute, Operation, one_of
 from reception.api.schemas import SmsTextIn
-from reception.auth.models import Role
-from reception.auth.principal import Principal
 from reception.notify import actions, queries
 from reception.notify.preview import Preview, preview_text
 from reception.notify.texts import purposes
 from reception.outcome import Outcome
 from reception.settings import LANGUAGES
-from reception.web import ctx, read, require_principal, run_action
+from reception.web import ctx, read, require_admin, run_action
 
 BASE = "/api/v1/sms-templates"
-
-
-async def _admin(request: Request) -> Principal:
-    principal = await require_principal(request)
-    principal.require_role(Role.admin)
-    return principal
 
 
 def _target(request: Request) -> tuple[str, str]:
@@ -43,7 +35,7 @@ def _shown(preview: Preview) -> dict[str, Any]:
 
 
 async def list_texts(request: Request) -> Response:
-    await _admin(request)
+    await require_admin(request)
     base_url = ctx(request).settings.public_base_url
     rows = await read(request, lambda s: queries.sms_texts(s, base_url))
     return JSONResponse(
@@ -66,7 +58,7 @@ async def list_texts(request: Request) -> Response:
 
 
 async def set_text(request: Request) -> Response:
-    principal = await _admin(request)
+    principal = await require_admin(request)
     purpose, language = _target(request)
     body = await read_body(request, SmsTextIn)
     if isinstance(body, JSONResponse):
@@ -87,7 +79,7 @@ async def set_text(request: Request) -> Response:
 
 
 async def reset_text(request: Request) -> Response:
-    principal = await _admin(request)
+    principal = await require_admin(request)
     purpose, language = _target(request)
 
     def change(s: Any) -> Outcome[bool]:

@@ -290,3 +290,35 @@ def change_password(
 
 def list_tokens(session: Session) -> list[ApiToken]:
     return list(session.exec(select(ApiToken).order_by(col(ApiToken.id))))
+
+
+def change_user(
+    session: Session,
+    *,
+    username: str,
+    actor: str,
+    role: str | None = None,
+    branch_slug: str | None = None,
+    hall_slugs: tuple[str, ...] | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+) -> Outcome[StaffUser]:
+    """Several changes of one account in one transaction: its access, whether it may
+    sign in, its password; the events of each (the account's sockets close) together."""
+    events = []
+    if role is not None or branch_slug is not None or hall_slugs is not None:
+        events += change_user_access(
+            session,
+            username=username,
+            role=role,
+            branch_slug=branch_slug,
+            hall_slugs=hall_slugs,
+            actor=actor,
+        ).events
+    if active is not None:
+        events += set_user_active(session, username=username, active=active, actor=actor).events
+    user = find_user(session, username)
+    assert user.id is not None
+    if password is not None:
+        events += change_password(session, user_id=user.id, password=password, actor=actor).events
+    return Outcome(user, events)

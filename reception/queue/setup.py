@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, select
 
 from reception import audit
+from reception.auth.principal import Principal
 from reception.errors import N_, Conflict, Invalid
 from reception.events.messages import HallEvent
 from reception.outcome import Outcome
@@ -180,15 +181,17 @@ def add_counter(
 
 
 def set_counter_services(
-    session: Session, *, counter_id: int, services: list[str], actor: str, branch_id: int
+    session: Session, principal: Principal, *, counter_id: int, services: list[str]
 ) -> Outcome[Counter]:
-    """Reassign the services a counter serves (a supervisor's decision, audited); the
-    hall's displays are told (`counter.services`)."""
+    """Reassign the services a counter serves (a supervisor's decision for a hall of
+    theirs, or an administrator's; audited); the hall's displays are told
+    (`counter.services`)."""
     counter = queries.counter_by_id(session, counter_id)
     hall = session.get(Hall, counter.hall_id)
-    assert hall is not None
-    if hall.branch_id != branch_id:
-        raise Invalid("unknown_counter", N_("There is no counter {id}."), id=counter_id)
+    assert hall is not None and hall.id is not None
+    principal.require_hall(hall.branch_id, hall.id)
+    branch_id = hall.branch_id
+    actor = principal.actor
     if not services:
         raise Invalid("services_required", N_("A counter serves at least one service."))
     branch = session.get(Branch, branch_id)

@@ -13,7 +13,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from reception.auth import actions as auth_actions
-from reception.auth.models import Role
 from reception.auth.passwords import MIN_PASSWORD_LENGTH
 from reception.auth.sessions import sign_out_everywhere
 from reception.errors import N_, Invalid
@@ -34,7 +33,7 @@ from reception.web import (
     path_id,
     read,
     render,
-    require_principal,
+    require_admin,
     run_action,
     t,
 )
@@ -42,14 +41,8 @@ from reception.web import (
 BACK = "/staff/admin"
 
 
-async def _admin(request: Request) -> Any:
-    principal = await require_principal(request)
-    principal.require_role(Role.admin)
-    return principal
-
-
 async def page(request: Request) -> Response:
-    principal = await _admin(request)
+    principal = await require_admin(request)
     branch = request.query_params.get("branch") or None
     return await _page(request, principal, branch)
 
@@ -78,7 +71,7 @@ def _minutes(value: object) -> int:
 
 async def _apply(request: Request, change: Any, done: str) -> Response:
     """Run one set-up change from a form; show its result or its error in the page."""
-    principal = await _admin(request)
+    principal = await require_admin(request)
     form = await request.form()
     await check_csrf(request)
     branch = str(form.get("branch", ""))
@@ -424,7 +417,7 @@ async def sign_out_user(request: Request) -> Response:
 
 async def add_token(request: Request) -> Response:
     """The new token is shown once, in this answer only (never kept in a cookie)."""
-    principal = await _admin(request)
+    principal = await require_admin(request)
     form = await check_csrf(request)
 
     def change(s: Session) -> Outcome[str]:

@@ -22,7 +22,6 @@ from reception.inputs import to_id, to_int
 from reception.labels import OUTCOME_LABELS
 from reception.outcome import Outcome
 from reception.queue import actions, counters, display_settings, read_models, residency, setup
-from reception.queue.models import Counter, Hall
 from reception.web import (
     check_csrf,
     ctx,
@@ -156,7 +155,9 @@ async def counter_services(request: Request) -> Response:
     services = [str(v) for v in form.getlist("service")]
     return await _supervise(
         request,
-        lambda s, principal, _: _reassign(s, principal, counter_id, services),
+        lambda s, principal, _: setup.set_counter_services(
+            s, principal, counter_id=counter_id, services=services
+        ),
         N_("The counter's services were saved."),
     )
 
@@ -187,23 +188,6 @@ async def screen_counters(request: Request) -> Response:
             s, principal, token_id=token_id, counters=str(form.get("counters", ""))[:200]
         ),
         N_("The displays were updated."),
-    )
-
-
-def _reassign(
-    session: Any, principal: Any, counter_id: int, services: list[str]
-) -> Outcome[Counter]:
-    counter = session.get(Counter, counter_id)
-    hall = session.get(Hall, counter.hall_id) if counter else None
-    if counter is None or hall is None:
-        raise NotFound("unknown_counter", N_("There is no counter {id}."), id=counter_id)
-    principal.require_hall(hall.branch_id, hall.id)
-    return setup.set_counter_services(
-        session,
-        counter_id=counter_id,
-        services=services,
-        actor=principal.actor,
-        branch_id=hall.branch_id,
     )
 
 

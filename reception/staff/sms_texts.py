@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from reception.auth.models import Role
 from reception.errors import N_, DomainError
 from reception.forms import Refusal, attempt, submit
 from reception.notify import actions, queries, texts
@@ -24,7 +23,7 @@ from reception.web import (
     flash,
     read,
     render,
-    require_principal,
+    require_admin,
     run_action,
     t,
 )
@@ -39,12 +38,6 @@ def _passes(exc: DomainError) -> bool:
 
 async def _preview(purpose: str, language: str, text: str, base_url: str) -> Preview:
     return preview_text(purpose, language, text, base_url)
-
-
-async def _admin(request: Request) -> Any:
-    principal = await require_principal(request)
-    principal.require_role(Role.admin)
-    return principal
 
 
 async def _page(
@@ -65,7 +58,7 @@ async def _page(
 
 async def page(request: Request) -> Response:
     """Every message as a citizen receives it, with its length in SMS segments."""
-    await _admin(request)
+    await require_admin(request)
     return await _page(request)
 
 
@@ -87,7 +80,7 @@ def _back(purpose: str) -> RedirectResponse:
 
 async def save_text(request: Request) -> Response:
     """Save, preview (without saving) or reset one message's text in one language."""
-    principal = await _admin(request)
+    principal = await require_admin(request)
     form = await check_csrf(request)
     purpose, language, text = _fields(form)
     what = str(form.get("action", "save"))
@@ -132,7 +125,7 @@ async def save_text(request: Request) -> Response:
 
 async def live_preview(request: Request) -> Response:
     """The preview as the administrator types: JSON for the page's script."""
-    await _admin(request)
+    await require_admin(request)
     form = await check_csrf(request)
     purpose, language, text = _fields(form)
     shown = await attempt(
@@ -154,7 +147,7 @@ async def live_preview(request: Request) -> Response:
 
 async def set_rule(request: Request) -> Response:
     """Whether one kind of message may go out in the quiet hours."""
-    principal = await _admin(request)
+    principal = await require_admin(request)
     form = await check_csrf(request)
     purpose = str(form.get("purpose", ""))[:40]
     exempt = form.get("quiet_exempt") == "yes"
