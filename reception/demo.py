@@ -260,6 +260,8 @@ def _demo_letters(engine: Engine, public_base_url: str) -> None:
         if session.exec(select(Letter.id)).first() is not None:
             return
     last_of = {category: index for index, (category, _, _) in enumerate(SAMPLES)}
+    # Seeded before any server runs: nobody follows the letters channels yet, so the
+    # actions' events are not published.
     for index, (category, subject, body) in enumerate(SAMPLES):
         with session_scope(engine) as session:
             done = register_letter(

@@ -12,10 +12,9 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from reception import PACKAGE_DIR
-from reception.settings import LANGUAGES
+from reception.settings import LANGUAGES, RIGHT_TO_LEFT
 
 LOCALE_DIR = PACKAGE_DIR / "locale"
-RTL_LANGUAGES = frozenset({"ar"})
 
 
 @cache
@@ -37,7 +36,7 @@ def gettext(language: str, message: str, **params: Any) -> str:
 
 
 def direction(language: str) -> str:
-    return "rtl" if language in RTL_LANGUAGES else "ltr"
+    return "rtl" if language in RIGHT_TO_LEFT else "ltr"
 
 
 def pick_language(value: str | None, default: str) -> str:

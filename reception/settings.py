@@ -14,6 +14,8 @@ from reception.notify.policy import SendPolicy, parse_quiet_hours
 
 Language = Literal["ar", "en"]
 LANGUAGES: tuple[Language, ...] = ("ar", "en")
+RIGHT_TO_LEFT: frozenset[str] = frozenset({"ar"})
+"""The languages written right to left (the page's direction, isolates in an SMS)."""
 DEFAULT_TIMEZONE = "Asia/Riyadh"
 """The zone of a time shown where no branch is known (a new branch starts with it)."""
 

@@ -15,7 +15,8 @@ from reception import PACKAGE_DIR
 from reception.clock import clock_of
 from reception.i18n import translations
 from reception.notify.models import OutgoingSms, SmsOptOut, SmsTemplate
-from reception.notify.texts import RIGHT_TO_LEFT, fill
+from reception.notify.texts import fill
+from reception.settings import RIGHT_TO_LEFT
 
 log = logging.getLogger("reception.sms")
 _JOINED_NUMBERS = re.compile(r"(?<![\w-])\d+(?:[-/.]\d+)+(?![\w-])")

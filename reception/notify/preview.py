@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from reception.notify import texts
-from reception.notify.outbox import RIGHT_TO_LEFT, isolate_joined_numbers, render_sms
+from reception.notify.outbox import isolate_joined_numbers, render_sms
 from reception.notify.segments import Segments, count_segments
-from reception.settings import LANGUAGES
+from reception.settings import LANGUAGES, RIGHT_TO_LEFT
 
 SAMPLE = {
     "number": "M-012",

@@ -18,7 +18,7 @@ from jinja2 import Environment, meta
 
 from reception import PACKAGE_DIR
 from reception.errors import N_, Invalid, NotFound
-from reception.settings import LANGUAGES
+from reception.settings import LANGUAGES, RIGHT_TO_LEFT
 
 TEMPLATES = PACKAGE_DIR / "templates" / "sms"
 MAX_TEXT = 480
@@ -40,7 +40,6 @@ VALUE_LABELS: dict[str, str] = {
 }
 """What each value of a message is, for the administrator writing a text."""
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
-RIGHT_TO_LEFT = frozenset({"ar"})
 _ISOLATES = re.compile("[\u2066-\u2069]")
 """LEFT-TO-RIGHT ISOLATE … POP DIRECTIONAL ISOLATE around a `%(name)s` keep it readable
 inside Arabic text (in the editor, in a message); they are not kept in a saved text."""

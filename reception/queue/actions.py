@@ -274,8 +274,8 @@ def close_ticket(
     public_base_url: str = "",
 ) -> tuple[dict[str, Any], HallEvent]:
     """Close the counter's open ticket as the operator said: its summary and the kind
-    of the hall event the caller publishes once its own writes are done (the hall's
-    event number is taken last, as by every action)."""
+    of the hall event the caller adds to its outcome once its own writes are done (the
+    hall's event number is taken last, as by every action)."""
     action = CLOSE_CHOICES[check_close_choice(close_current) or ""]
     return _apply(session, clock, principal, counter, ticket, action, None, public_base_url)
 

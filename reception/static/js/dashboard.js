@@ -63,7 +63,7 @@
     };
     socket.onmessage = function (event) {
       // CHANGED of reception/events/messages.py: fetch the figures again.
-      if (String(event.data).indexOf('"changed"') !== -1) soon();
+      if (String(event.data).indexOf('"' + window.LiveMessages.CHANGED + '"') !== -1) soon();
     };
     socket.onclose = function (event) {
       live(false);

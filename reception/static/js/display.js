@@ -134,7 +134,7 @@
       if (ev.type === "display.screen" && ev.screen === screenId) {
         // This screen now shows other counters: rebuild from a fresh snapshot.
         only = ev.counters.length ? ev.counters : fromAddress;
-        return "resync";
+        return window.LiveMessages.ASK_RESYNC;
       }
       renderWaiting(ev.waiting);
     }

@@ -5,6 +5,7 @@
    a lost connection is retried with backoff. */
 (function () {
   "use strict";
+  var M = window.LiveMessages;
   var configNode = document.getElementById("live-letters");
   var list = document.querySelector("[data-live-list]");
   if (!configNode || !list || !window.WebSocket) return;
@@ -135,13 +136,13 @@
       arm();
       var msg;
       try { msg = JSON.parse(event.data); } catch (e) { return; }
-      if (msg.type === "heartbeat") { setOnline(true); return; }
-      if (msg.type === "resync") { socket.send("resync"); return; }
-      if (msg.type === "snapshot") { snapshot(msg); setOnline(true); return; }
+      if (msg.type === M.HEARTBEAT) { setOnline(true); return; }
+      if (msg.type === M.RESYNC) { socket.send(M.ASK_RESYNC); return; }
+      if (msg.type === M.SNAPSHOT) { snapshot(msg); setOnline(true); return; }
       if (!seqs || typeof msg.seq !== "number" || !(msg.channel in seqs)) return;
       var last = seqs[msg.channel];
       if (msg.seq <= last) return;  // already in the snapshot
-      if (msg.seq !== last + 1) { socket.send("resync"); return; }
+      if (msg.seq !== last + 1) { socket.send(M.ASK_RESYNC); return; }
       seqs[msg.channel] = msg.seq;
       delta(msg);
     };

@@ -3,8 +3,8 @@
    connection is retried with backoff. */
 (function () {
   "use strict";
-  // The message names of reception/events/messages.py.
-  var HEARTBEAT = "heartbeat", RESYNC = "resync", SNAPSHOT = "snapshot", ASK_RESYNC = "resync";
+  var M = window.LiveMessages;
+  var HEARTBEAT = M.HEARTBEAT, RESYNC = M.RESYNC, SNAPSHOT = M.SNAPSHOT, ASK_RESYNC = M.ASK_RESYNC;
 
   function connectHall(options) {
     var seq = options.initialSeq == null ? -1 : options.initialSeq;
@@ -38,7 +38,7 @@
         if (typeof msg.seq !== "number" || msg.seq <= seq) return;
         if (msg.seq !== seq + 1) { socket.send(ASK_RESYNC); return; }
         seq = msg.seq;
-        if (options.onDelta(msg) === "resync") socket.send(ASK_RESYNC);
+        if (options.onDelta(msg) === ASK_RESYNC) socket.send(ASK_RESYNC);
       };
       socket.onclose = function (event) {
         clearTimeout(watchdog);

@@ -36,7 +36,7 @@
     var socket = new WebSocket(scheme + location.host + socketPath);
     socket.onopen = function () { backoff = 1000; clearInterval(fallback); fallback = null; };
     // CHANGED of reception/events/messages.py: fetch the view again.
-    socket.onmessage = function (event) { if (event.data.indexOf('"changed"') !== -1) soon(); };
+    socket.onmessage = function (event) { if (event.data.indexOf('"' + window.LiveMessages.CHANGED + '"') !== -1) soon(); };
     socket.onclose = function (event) {
       if (event.code === 1000 || event.code === 4404) { soon(); return; }
       if (!fallback) fallback = setInterval(refresh, 30000);
