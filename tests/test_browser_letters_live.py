@@ -110,3 +110,40 @@ def test_a_letter_travels_from_the_open_desk_to_the_open_inbox(
     live(desk)
     assert desk.evaluate("() => window.drawn !== null && window.drawn.isConnected") is True
     desk.context.close()
+
+
+def test_the_pages_ask_again_on_a_gap_and_ignore_what_they_have(
+    server: tuple[str, World], browser: Any
+) -> None:
+    """The numbering rule every live page follows, run by the pages' own script: the
+    next number is applied, an old one ignored, a missing one means a fresh snapshot;
+    on the letters desks each channel counts for itself."""
+    base, _ = server
+    desk = open_desk(browser, base, "operator-men", STAFF_DESKS[0], "ar")
+    desk.goto(f"{base}/staff/letters")
+    live(desk)
+    verdicts = desk.evaluate(
+        """() => {
+          const L = window.ReceptionLive;
+          const hall = L.oneSequence(4);
+          const letters = L.channelSequences();
+          const out = {};
+          out.hall = [5, 5, 4, 7, 6].map(seq => hall.next({seq}));
+          out.before = letters.next({channel: "letters:branch:1", seq: 1});
+          letters.snapshot({seq: {"letters:branch:1": 3, "letters:department:2": 0}});
+          out.letters = [
+            {channel: "letters:branch:1", seq: 4},
+            {channel: "letters:department:2", seq: 1},
+            {channel: "letters:branch:1", seq: 4},
+            {channel: "letters:branch:1", seq: 6},
+            {channel: "letters:department:9", seq: 1},
+          ].map(m => letters.next(m));
+          return out;
+        }"""
+    )
+    assert verdicts == {
+        "hall": ["next", "old", "old", "gap", "next"],
+        "before": "old",
+        "letters": ["next", "next", "old", "gap", "old"],
+    }
+    desk.context.close()

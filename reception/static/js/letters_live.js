@@ -5,7 +5,6 @@
    a lost connection is retried with backoff. */
 (function () {
   "use strict";
-  var M = window.LiveMessages;
   var configNode = document.getElementById("live-letters");
   var list = document.querySelector("[data-live-list]");
   if (!configNode || !list || !window.WebSocket) return;
@@ -18,7 +17,6 @@
   var plural = window.Intl && Intl.PluralRules ? new Intl.PluralRules(config.lang) : null;
   var rows = new Map();
   var statuses = new Set();
-  var seqs = null;
   var SLA_ORDER = { late: 0, near: 1, ok: 2 };
 
   function setOnline(online) {
@@ -103,7 +101,6 @@
   }
 
   function snapshot(msg) {
-    seqs = msg.seq;
     statuses = new Set(msg.statuses);
     rows = new Map();
     msg.rows.forEach(function (r) { rows.set(r.id, r); });
@@ -118,45 +115,12 @@
     render();
   }
 
-  var backoff = 1000;
-  var socket = null;
-  var watchdog = null;
-  var silenceLimit = (config.heartbeat || 10) * 2500;
-
-  function arm() {
-    clearTimeout(watchdog);
-    watchdog = setTimeout(function () { if (socket) socket.close(); }, silenceLimit);
-  }
-
-  function open() {
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + config.url);
-    socket.onopen = function () { backoff = 1000; arm(); };
-    socket.onmessage = function (event) {
-      arm();
-      var msg;
-      try { msg = JSON.parse(event.data); } catch (e) { return; }
-      if (msg.type === M.HEARTBEAT) { setOnline(true); return; }
-      if (msg.type === M.RESYNC) { socket.send(M.ASK_RESYNC); return; }
-      if (msg.type === M.SNAPSHOT) { snapshot(msg); setOnline(true); return; }
-      if (!seqs || typeof msg.seq !== "number" || !(msg.channel in seqs)) return;
-      var last = seqs[msg.channel];
-      if (msg.seq <= last) return;  // already in the snapshot
-      if (msg.seq !== last + 1) { socket.send(M.ASK_RESYNC); return; }
-      seqs[msg.channel] = msg.seq;
-      delta(msg);
-    };
-    socket.onclose = function (event) {
-      clearTimeout(watchdog);
-      setOnline(false);
-      if (event.code === 4401 || event.code === 4403 || event.code === 4409) {
-        // Signed out or no longer allowed: the page loaded again says what to do.
-        setTimeout(function () { location.reload(); }, event.code === 4409 ? 0 : 2000);
-        return;
-      }
-      setTimeout(open, backoff + Math.random() * 500);
-      backoff = Math.min(backoff * 2, 15000);
-    };
-  }
-  open();
+  window.ReceptionLive.connect({
+    url: config.url,
+    heartbeatSeconds: config.heartbeat,
+    sequence: window.ReceptionLive.channelSequences(),
+    onStatus: setOnline,
+    onSnapshot: snapshot,
+    onDelta: delta
+  });
 })();
