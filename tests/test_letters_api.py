@@ -12,9 +12,8 @@ from starlette.testclient import TestClient
 
 from reception.notify.models import OutgoingSms
 from tests.factories import World
-from tests.helpers import bearer
+from tests.helpers import CITIZEN, bearer
 
-CITIZEN = "1000000008"  # a valid national ID (Luhn check digit)
 RESIDENT = "2000000006"
 
 

@@ -25,8 +25,8 @@ from reception.queue.models import Ticket
 from reception.settings import Settings
 from reception.staff.letter_story import next_step as next_step_of
 from tests.factories import World
-from tests.helpers import csrf, issue, sign_in
-from tests.test_letters_api import CITIZEN, RESIDENT
+from tests.helpers import csrf, issue, register_at_desk, sign_in
+from tests.test_letters_api import RESIDENT
 
 REGISTERED = datetime(2026, 11, 24, 10, 1, tzinfo=UTC)  # 13:01 in Riyadh
 NAMES = {"operator-men": "سارة علي الفرز", "officer": "خالد عمر الإدارة"}
@@ -69,29 +69,6 @@ def history(page: str) -> list[str]:
     return [text_of(item) for item in re.findall(r"<li>(.*?)</li>", match.group(1), re.S)]
 
 
-def register(client: TestClient, **fields: str) -> str:
-    form = client.get("/staff/letters/new?hall=men")
-    done = client.post(
-        "/staff/letters",
-        data={
-            "csrf_token": csrf(form.text),
-            "channel": "counter",
-            "hall": "men",
-            "sender_name": "محمد عبدالله الأحمد",
-            "sender_id_number": CITIZEN,
-            "sex": "male",
-            "phone": "0501234567",
-            "language": "ar",
-            "subject": "طلب بدل فاقد للهوية",
-            "body": "فقدت الهوية",
-            **fields,
-        },
-        follow_redirects=False,
-    )
-    assert done.status_code == 303, done.text
-    return str(done.headers["location"])
-
-
 def act(client: TestClient, path: str, action: str, **fields: str) -> str:
     token = csrf(client.get(path).text)
     r = client.post(f"{path}/{action}", data={"csrf_token": token, **fields})
@@ -103,7 +80,7 @@ def test_the_letter_page_says_what_happens_next_and_who_did_what(
     desk: TestClient, world: World
 ) -> None:
     sign_in(desk, "operator-men")
-    path = register(desk)
+    path = register_at_desk(desk)
     page = desk.get(path).text
     assert "اختر التصنيف أدناه وأحِل الخطاب" in next_step(page)
     assert history(page) == ["2026-11-24 13:01 سُجِّل الخطاب · سارة علي الفرز (يراه المواطن)"]
@@ -165,15 +142,15 @@ def test_rejected_and_merged_letters_say_there_is_nothing_more_here(
     desk: TestClient, world: World
 ) -> None:
     sign_in(desk, "operator-men")
-    kept = register(desk)
+    kept = register_at_desk(desk)
     page = act(desk, kept, "classify", category="request_civil")
     reference = re.search(r"L-\d{4}-\d{6}", page).group(0)  # type: ignore[union-attr]
-    duplicate = register(desk, sender_id_number=RESIDENT)
+    duplicate = register_at_desk(desk, sender_id_number=RESIDENT)
     page = act(desk, duplicate, "move", move="merge", merge_into=reference)
     assert next_step(page) == f"دُمج في الخطاب {reference}: يستمر العمل هناك. افتح ذلك الخطاب"
     assert f'<bdi dir="ltr">{reference}</bdi>' in page
     assert f"دُمج في الخطاب {reference} · سارة علي الفرز" in history(page)[-1]
-    rejected = register(desk)
+    rejected = register_at_desk(desk)
     page = act(desk, rejected, "move", move="reject", note="لا يخص الوزارة")
     assert next_step(page) == "لم يُقبل: لا يلزم أي إجراء آخر."
 
@@ -187,7 +164,7 @@ def test_an_account_without_a_full_name_is_shown_by_its_role(
         s.add(supervisor)
         s.commit()
     sign_in(client, "supervisor")
-    path = register(client)
+    path = register_at_desk(client)
     lines = history(client.get(path).text)
     assert lines[0].endswith("سُجِّل الخطاب · مشرف (يراه المواطن)"), lines
     assert all("supervisor" not in line for line in lines)
@@ -200,7 +177,9 @@ def test_the_suggested_category_is_chosen_and_the_operator_may_change_it(
     model.current = Suggester.fit([f"{s} {b}" for _, s, b in SAMPLES], [c for c, _, _ in SAMPLES])
     model.in_use = True
     sign_in(desk, "operator-men")
-    path = register(desk, subject="طلب مقابلة معالي الوزير", body="أرجو تحديد موعد للقاء معاليه")
+    path = register_at_desk(
+        desk, subject="طلب مقابلة معالي الوزير", body="أرجو تحديد موعد للقاء معاليه"
+    )
     page = desk.get(path).text
     assert re.search(r'<option value="meeting" selected>', page)
     assert (
@@ -271,7 +250,7 @@ def test_times_on_the_desk_agree_with_the_citizens_page(
     desk: TestClient, world: World, engine: Engine
 ) -> None:
     sign_in(desk, "operator-men")
-    path = register(desk)
+    path = register_at_desk(desk)
     triage = desk.get("/staff/letters").text
     found = desk.get("/staff/letters", params={"q": "الهوية"}).text
     act(desk, path, "classify", category="request_civil")

@@ -21,8 +21,7 @@ from reception.notify.outbox import render_sms
 from reception.settings import Settings
 from reception.timefmt import local_time
 from tests.factories import World
-from tests.helpers import bearer, csrf, sign_in
-from tests.test_letters_api import CITIZEN
+from tests.helpers import bearer, csrf, register_at_desk, sign_in
 from tests.test_web import pair
 
 REGISTERED = datetime(2026, 11, 24, 10, 1, tzinfo=UTC)  # 13:01 in Riyadh
@@ -57,33 +56,11 @@ def shows_local(text: str, *local: str) -> None:
         assert utc not in text, utc
 
 
-def register(c: TestClient) -> str:
-    sign_in(c, "operator-men")
-    form = c.get("/staff/letters/new?ticket=&hall=men")
-    done = c.post(
-        "/staff/letters",
-        data={
-            "csrf_token": csrf(form.text),
-            "channel": "counter",
-            "hall": "men",
-            "sender_name": "محمد عبدالله الأحمد",
-            "sender_id_number": CITIZEN,
-            "sex": "male",
-            "phone": "0501234567",
-            "language": "ar",
-            "subject": "طلب بدل فاقد للهوية",
-            "body": "فقدت الهوية",
-        },
-        follow_redirects=False,
-    )
-    assert done.status_code == 303, done.text
-    return str(done.headers["location"])
-
-
 def test_letter_times_are_the_branch_s_on_every_screen(
     c: TestClient, world: World, engine: Engine, clock: FrozenClock
 ) -> None:
-    letter_path = register(c)
+    sign_in(c, "operator-men")
+    letter_path = register_at_desk(c)
     reference = re.search(r"L-\d{4}-\d{6}", c.get(letter_path).text).group(0)  # type: ignore[union-attr]
     for text in in_both_languages(c, "/staff/letters"):  # waiting for triage, since 13:01
         assert reference in text

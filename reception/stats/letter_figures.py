@@ -6,45 +6,19 @@ from __future__ import annotations
 
 from collections import Counter as Tally
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, literal_column, or_, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import and_, case, func, literal_column, select
 from sqlmodel import Session, col
 
-from reception.letters.models import Category, Channel, Enquiry, Letter, LetterStep
-from reception.letters.rules import OPEN, SLA_STAGES
+from reception.letters.models import Channel, Enquiry, Letter, LetterStep
+from reception.letters.rules import OPEN
+from reception.letters.sla import late_letters
 from reception.queue.models import Hall
 from reception.stats.windows import Window, within
 
 CALL_KINDS = ("call_in", "call_out")
-
-
-def late_letters(session: Session, now: datetime) -> ColumnElement[bool]:
-    """Open letters past the target of their current stage, as `sla_state` judges:
-    late when now − status_since > the stage's target hours (a returned letter is
-    held to the classification target; no positive target: never late)."""
-    targets: dict[tuple[str, float], list[int]] = defaultdict(list)
-    for category_id, hours in session.execute(
-        select(col(Category.id), col(Category.sla_hours))
-    ).all():
-        for stage in SLA_STAGES:
-            target = (hours or {}).get("classified" if stage == "returned" else stage)
-            if isinstance(target, int | float) and not isinstance(target, bool) and target > 0:
-                targets[(stage, float(target))].append(category_id or 0)
-    if not targets:
-        return false()
-    return or_(
-        *[
-            and_(
-                col(Letter.status) == stage,
-                col(Letter.category_id).in_(ids),
-                col(Letter.status_since) < now - timedelta(hours=hours),
-            )
-            for (stage, hours), ids in targets.items()
-        ]
-    )
 
 
 def letter_figures(

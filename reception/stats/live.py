@@ -33,10 +33,10 @@ from reception.clock import Clock
 from reception.errors import N_, Forbidden
 from reception.letters.models import Letter, LetterStep
 from reception.letters.rules import OPEN
+from reception.letters.sla import late_letters
 from reception.queue import queries
 from reception.queue.models import Branch, Counter, CounterStatus, Ticket, TicketStatus
 from reception.queue.queries import allowed_halls, principal_branch
-from reception.stats.letter_figures import late_letters
 from reception.stats.numbers import half_up
 from reception.stats.periods import DateRange, local_bounds
 from reception.stats.read_models import number_formatter
