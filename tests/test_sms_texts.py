@@ -198,9 +198,19 @@ def test_only_an_admin_changes_texts_and_rules(client: TestClient, settings: Any
     assert post_text(client, "no_such", "ar", "x", "save").status_code == 404
 
 
+@pytest.fixture
+def idle_client(settings: Any, world: World) -> Any:
+    """A server whose own SMS worker stays asleep: the test runs the passes itself, at
+    the night it chooses, and no message may leave before it looks."""
+    idle = settings.model_copy(update={"sms_worker_interval_seconds": 3600})
+    with TestClient(create_app(idle), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
 def test_quiet_hour_exemptions_follow_the_administrators_choice(
-    client: TestClient, settings: Any
+    idle_client: TestClient, settings: Any
 ) -> None:
+    client = idle_client
     engine = make_engine(settings.database_url)
     start, end = parse_quiet_hours("22:00-07:00")
     policy = SendPolicy(start, end, "Asia/Riyadh")
