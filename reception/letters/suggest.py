@@ -18,6 +18,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,6 +50,7 @@ MAX_DECISIONS = 20_000
 KEEP_GENERATIONS = 3
 STALE_TRAINING = timedelta(minutes=10)
 """A training claimed longer ago than this is taken over (its worker died)."""
+REST_FACTOR = 4.0
 FIRST_LOAD_WAIT = 5.0
 """Seconds a request just after start-up waits for the stored model to be loaded."""
 
@@ -206,6 +208,7 @@ class Suggestions:
         self._loaded = threading.Event()
         self._enough = False
         self._training: float | None = None  # progress of a training here
+        self._rest_until = 0.0  # monotonic time before which this worker trains no more
         self._elsewhere: float | None = None  # progress of a training by another worker
 
     # --- asking ----------------------------------------------------------------------
@@ -263,7 +266,11 @@ class Suggestions:
                     stored = None  # unreadable here: train a fresh one
         finally:
             self._loaded.set()
-        if now.labels >= learning.MIN_CATEGORIES and _worth_training(now, stored):
+        if (
+            now.labels >= learning.MIN_CATEGORIES
+            and _worth_training(now, stored)
+            and (stored is None or time.monotonic() >= self._rest_until)
+        ):
             self._train(now, seed_rows)
 
     def _load(self, version: int) -> bool:
@@ -327,6 +334,7 @@ class Suggestions:
     def _train(self, now: Inputs, seed_rows: list[Example]) -> None:
         if not self._claim(now.fingerprint):
             return
+        started = time.monotonic()
         try:
             self._report(0.05)
             with Session(self.read_engine) as session:
@@ -347,6 +355,9 @@ class Suggestions:
             )
         finally:
             self._report(1.0, final=True)
+            # A long training is not followed at once by the next: at most a fifth of
+            # this worker's time goes to learning however fast decisions come in.
+            self._rest_until = time.monotonic() + REST_FACTOR * (time.monotonic() - started)
 
     def _store(self, model: Model, fingerprint: str, at: datetime) -> int:
         with Session(self.engine) as session:
