@@ -209,6 +209,7 @@ class Suggestions:
         self._enough = False
         self._training: float | None = None  # progress of a training here
         self._rest_until = 0.0  # monotonic time before which this worker trains no more
+        self._unreadable: set[int] = set()  # stored generations this worker cannot load
         self._elsewhere: float | None = None  # progress of a training by another worker
 
     # --- asking ----------------------------------------------------------------------
@@ -284,6 +285,7 @@ class Suggestions:
             model = learning.from_bytes(data)
         except ValueError:
             log.warning("stored letter-suggestion model %s is of another version", version)
+            self._unreadable.add(version)
             return False
         with self._lock:
             self.current, self.version = model, version
@@ -331,11 +333,27 @@ class Suggestions:
         with self._lock:
             self._training = None if final else fraction
 
+    def _stored_already(self, fingerprint: str) -> int | None:
+        """The generation of exactly these inputs another worker stored meanwhile."""
+        with Session(self.engine) as session:  # the primary: a replica may lag
+            newest = session.exec(
+                select(SuggestionModel.id, SuggestionModel.fingerprint)
+                .order_by(col(SuggestionModel.id).desc())
+                .limit(1)
+            ).first()
+        if newest is None or newest[1] != fingerprint or newest[0] in self._unreadable:
+            return None
+        return newest[0]
+
     def _train(self, now: Inputs, seed_rows: list[Example]) -> None:
         if not self._claim(now.fingerprint):
             return
         started = time.monotonic()
         try:
+            done = self._stored_already(now.fingerprint)
+            if done is not None:  # trained by another worker between our look and claim
+                self._load(done)
+                return
             self._report(0.05)
             with Session(self.read_engine) as session:
                 examples = seed_rows + decisions(session)
