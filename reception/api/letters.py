@@ -303,10 +303,14 @@ routes = [
         "/api/v1/letters/{reference}/suggestion",
         suggestion,
         get=Operation(
-            "Suggested categories with confidences, learned from staff decisions",
+            "Suggested categories with confidences, learned from staff decisions and the "
+            "categories' own words",
             operation_id="suggestCategories",
             path=REFERENCE,
-            answers={200: "`{suggestions: [{category, confidence}], trained_on}`"},
+            answers={
+                200: "`{state: ready|learning|too_few_examples|off, progress, trained_on, "
+                "version, retraining, suggestions: [{category, confidence}], careful_look}`"
+            },
         ),
     ),
     ApiRoute(
