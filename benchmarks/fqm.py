@@ -31,9 +31,12 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +194,23 @@ def wrk(url: str, body: str, token: str) -> dict[str, float]:
     return parse_wrk(out)
 
 
+def probe_status(url: str, body: str, token: str) -> int | str:
+    """One ticket through its API before the load: the HTTP status (or why none came)."""
+    request = urllib.request.Request(
+        url,
+        data=body.encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Token {token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError as exc:
+        return f"nothing ({exc})"
+
+
 def shown(label: str, f: dict[str, float]) -> str:
     failed = (
         f" ({f['errors']:.0f} non-2xx, {f['timeouts']:.0f} timed out)"
@@ -209,23 +229,16 @@ def measure() -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="bench-fqm-ours-"))
     env = base_env(work)
     procs: list[subprocess.Popen[bytes]] = []
-    rounds = []
+    rounds: list[dict[str, Any]] = []
     try:
         token = prepare(env)
         ours, ours_url = serve_ours(env)
         procs.append(ours)
         fqm, fqm_url = serve_fqm(python, tree)
         procs.append(fqm)
-        probe = subprocess.run(
-            ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST"]
-            + ["-H", "Content-Type: application/json", "-H", f"Authorization: Token {fqm_token}"]
-            + ["-d", fqm_body, fqm_url],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout
-        if probe != "200":
-            raise Unavailable(f"FQM's ticket endpoint answered {probe or 'nothing'}, not 200")
+        probe = probe_status(fqm_url, fqm_body, fqm_token)
+        if probe != 200:
+            raise Unavailable(f"FQM's ticket endpoint answered {probe}, not 200")
         for index in range(ROUNDS):
             figures = {
                 "fqm": wrk(fqm_url, fqm_body, fqm_token),
@@ -261,6 +274,8 @@ def measure() -> dict[str, Any]:
 
 
 def main() -> None:
+    # Stopped with SIGTERM, still stop the servers and remove what was made (finally).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     print(

@@ -13,6 +13,7 @@ from types import TracebackType
 
 CPU_ROOT = Path(os.environ.get("BENCH_CGROUP_CPU", "/sys/fs/cgroup/cpu"))
 PERIOD_US = 100_000
+SHARES = 10 * 1024
 
 
 def why_not_writable() -> str | None:
@@ -33,7 +34,7 @@ def why_not_writable() -> str | None:
 
 class CappedHosts:
     """`with CappedHosts(0.2) as hosts: hosts.place(pid)` puts each process given in a
-    new group of its own, limited to `share` of one core."""
+    new group of its own, limited to `share` of one core and first in line for it."""
 
     def __init__(self, share: float) -> None:
         self.quota_us = max(1000, int(share * PERIOD_US))
@@ -48,6 +49,9 @@ class CappedHosts:
         self.groups.append(group)
         (group / "cpu.cfs_period_us").write_text(str(PERIOD_US))
         (group / "cpu.cfs_quota_us").write_text(str(self.quota_us))
+        # Ten times an ordinary process's weight: up to its cap the worker gets its CPU
+        # even while the machine is busy with other work, as on a host of its own.
+        (group / "cpu.shares").write_text(str(SHARES))
         (group / "cgroup.procs").write_text(str(pid))
         return group
 
