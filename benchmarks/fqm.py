@@ -144,7 +144,7 @@ def virtualenv(tree: Path) -> Path:
     shutil.rmtree(venv, ignore_errors=True)
     run([sys.executable, "-m", "venv", str(venv)])
     (SCRATCH / "requirements.txt").write_text("\n".join(wanted) + "\n")
-    print(f"fqm: installing its {len(wanted)} pinned requirements …", flush=True)
+    print(f"fqm: installing its {len(wanted)} pinned requirements …", file=sys.stderr)
     run([str(venv / "bin" / "pip"), "install", "-q", "-r", str(SCRATCH / "requirements.txt")])
     marker.write_text(stamp)
     return venv / "bin" / "python"
