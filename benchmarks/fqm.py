@@ -99,7 +99,8 @@ def checkout() -> Path:
     SCRATCH.mkdir(parents=True, exist_ok=True)
     source = GIT_DIR if Path(GIT_DIR).is_dir() else PUBLIC_URL
     try:
-        run(["git", "clone", "-q", "--no-checkout", source, str(tree)], timeout=300)
+        quiet = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}  # fail, never ask for a login
+        run(["git", "clone", "-q", "--no-checkout", source, str(tree)], timeout=300, env=quiet)
     except Unavailable as exc:
         raise Unavailable(
             f"FQM is not available: no git directory at FQM_GIT_DIR={GIT_DIR} and "

@@ -18,6 +18,12 @@ alternate between the men's and women's halls (post.lua BENCH_BODY2); the `1-hal
 cases send them all to the men's hall. Before the measured `BENCH_DURATION` (6 s), a
 `BENCH_WARMUP` (1 s) load opens every worker's database connections.
 
+`worker_cpu_ms_per_checkin` is the workers' CPU time (utime + stime from /proc) over the
+measured load divided by the check-ins answered: the cost a host pays per check-in, which
+is what sizes hosts. It grows with the requests a capped worker has in flight at once
+(with 8 connections instead of 64 one capped worker spent about two thirds of it per
+check-in), so compare figures taken with the same connections.
+
 Verified for every case (fresh database each):
 - every check-in answered once: tickets added during the wrk load are at least the 2xx
   wrk counted and at most that plus the connections open when wrk stopped (a request
