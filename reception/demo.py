@@ -283,9 +283,11 @@ def luhn_id(first_nine: str) -> str:
 
 
 def _demo_letters(engine: Engine, public_base_url: str) -> None:
-    """The labelled sample letters, as if received by mail: most already classified
-    (so the desk's suggestions have something to learn from), the last of each
-    category still waiting for triage."""
+    """The labelled sample letters, and the demo's own for the categories the labelled
+    set leaves out, as if received by mail: most already classified (so the desk's
+    suggestions have something to learn from), the last of each category still
+    waiting for triage."""
+    from reception.demo_categories import LETTERS
     from reception.letters.actions import classify_and_route, register_letter
     from reception.letters.models import Letter
     from reception.letters.samples import SAMPLES
@@ -294,10 +296,11 @@ def _demo_letters(engine: Engine, public_base_url: str) -> None:
     with session_scope(engine) as session:
         if session.exec(select(Letter.id)).first() is not None:
             return
-    last_of = {category: index for index, (category, _, _) in enumerate(SAMPLES)}
+    letters = [*SAMPLES, *LETTERS]
+    last_of = {category: index for index, (category, _, _) in enumerate(letters)}
     # Seeded before any server runs: nobody follows the letters channels yet, so the
     # actions' events are not published.
-    for index, (category, subject, body) in enumerate(SAMPLES):
+    for index, (category, subject, body) in enumerate(letters):
         with session_scope(engine) as session:
             done = register_letter(
                 session,
