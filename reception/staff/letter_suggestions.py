@@ -30,7 +30,12 @@ async def suggest_form(request: Request) -> Response:
     refused = await attempt(request, check_csrf(request), passes=lambda e: e.status_code == 401)
     if isinstance(refused, Refusal):
         return _error(refused)
-    form = {k: str(v) for k, v in refused.items() if k in ("subject", "body", "branch") and v}
+    form: dict[str, str] = {
+        "subject": str(refused.get("subject", "")),
+        "body": str(refused.get("body", "")),
+    }
+    if refused.get("branch"):
+        form["branch"] = str(refused["branch"])
     try:
         body = SuggestBody.model_validate(form)
     except ValidationError as exc:

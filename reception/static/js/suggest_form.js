@@ -8,7 +8,7 @@
   var configNode = document.getElementById("suggest-config");
   var form = document.querySelector("form[data-suggest-form]");
   var out = document.querySelector("[data-suggest-live]");
-  if (!configNode || !form || !out || !window.fetch || !window.FormData) return;
+  if (!configNode || !form || !out || !window.fetch || !window.URLSearchParams) return;
   var config = JSON.parse(configNode.textContent);
   var subject = form.querySelector("#subject");
   var body = form.querySelector("#body");
@@ -78,7 +78,7 @@
     lastKey = key;
     asked += 1;
     var mine = asked;
-    var data = new FormData();
+    var data = new URLSearchParams();
     data.append("csrf_token", csrf ? csrf.value : "");
     data.append("subject", subject.value.slice(0, 200));
     data.append("body", body.value.slice(0, 20000));
