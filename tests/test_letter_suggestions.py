@@ -303,3 +303,18 @@ def test_an_unsure_suggestion_is_not_preselected_and_is_marked(
     assert '<span class="badge badge-careful" id="careful-look">يحتاج إلى تدقيق</span>' in page
     assert 'aria-describedby="careful-look"' in page
     assert "طلب جوازات" in page.split('class="suggestion suggestion-careful"')[1][:2000]
+
+
+def test_with_suggestions_off_the_answer_says_so(
+    database_url: str, tmp_path: Path, world: World
+) -> None:
+    settings = make_settings(database_url, tmp_path / "var", suggestions_enabled=False)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        r = client.post(SUGGEST, json=TEXT, headers=bearer(world, "operator-men"))
+        assert r.status_code == 200
+        assert r.json()["state"] == "off" and r.json()["suggestions"] == []
+        assert r.json()["careful_look"] is False
+        register(client, world)
+        sign_in(client, "operator-men")
+        page = client.get("/staff/letters").text
+        assert "badge-careful" not in page and '<td class="suggested"><span class="muted">—' in page

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from typing import Any
 
 from sqlmodel import Session
@@ -30,6 +31,8 @@ from reception.letters import advice
 from reception.letters.events import live_channels, live_snapshot
 from reception.letters.models import LetterStatus
 from reception.web import ctx, hold_socket, language_of, principal_of, read, t
+
+log = logging.getLogger(__name__)
 
 COUNT_SAMPLES = {
     "ar": {"zero": 0, "one": 1, "two": 2, "few": 3, "many": 11, "other": 100},
@@ -110,7 +113,11 @@ async def _follow(ws: WebSocket, page: str) -> None:
         row = data.get("letter")
         if not isinstance(row, dict) or row.get("status") not in advice.AWAITING:
             return message
-        await read(ws, lambda s: advice.suggest_rows(s, model, [row], confident_at))
+        try:
+            await read(ws, lambda s: advice.suggest_rows(s, model, [row], confident_at))
+        except Exception:  # the desk is told of the letter all the same, without a suggestion
+            log.warning("letter suggestion for a live row failed", exc_info=False)
+            return message
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     sending = asyncio.Lock()  # one feed per channel, one socket
