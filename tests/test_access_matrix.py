@@ -143,6 +143,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /staff/letters/new": OPERATORS | MANAGERS,
     "POST /staff/letters/new": OPERATORS | MANAGERS,  # fill the form from a ticket
     "POST /staff/enquiries": OPERATORS | MANAGERS,
+    "POST /staff/letters/suggest": OPERATORS | MANAGERS,  # as the new-letter form is typed
     "GET /staff/inbox": OFFICERS | MANAGERS,
     "WS /staff/letters/ws": OPERATORS | MANAGERS,  # the live triage desk
     "WS /staff/inbox/ws": OFFICERS | MANAGERS,  # the live inbox
@@ -154,6 +155,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /staff/letters/{letter_id}/attachments/{attachment_id}": OPERATOR_MEN | MANAGERS | OFFICER,
     "POST /staff/letters/{letter_id}/meeting": OPERATOR_MEN | MANAGERS | OFFICER,
     "POST /api/v1/letters": OPERATOR_MEN | MANAGERS,
+    "POST /api/v1/letters/suggest": OPERATORS | MANAGERS,  # a text, for the caller's branch
     "POST /api/v1/enquiries": OPERATORS | MANAGERS,
     "GET /api/v1/call-topics": OPERATORS | MANAGERS,
     # each sees only their own letters (checked below); kiosks and displays none (403)
@@ -301,11 +303,13 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "POST /api/v1/ratings": {"ticket": "M-999", "score": 5},
     "POST /api/v1/letters/{reference}/classify": {"category": "request_civil"},
+    "POST /api/v1/letters/suggest": {"subject": "طلب إصدار هوية", "body": "فقدت الهوية"},
 }
 FORMS: dict[str, dict[str, str]] = {
     "POST /staff/letters/{letter_id}/call": {"direction": "in", "note": "اتصال"},
     "POST /staff/letters/{letter_id}/move": {"move": "accept"},
     "POST /staff/enquiries": {"direction": "in", "topic": "other"},
+    "POST /staff/letters/suggest": {"subject": "طلب إصدار هوية"},
 }
 PARAMS: dict[str, dict[str, str]] = {
     "PUT /api/v1/halls/{hall}/display": {"hall": "hall_id"},

@@ -301,6 +301,7 @@ def test_the_desk_suggests_a_category_learned_from_decisions(
 ) -> None:
     from reception.demo import luhn_id
     from reception.letters.samples import SAMPLES
+    from reception.letters.suggest import retrain_step
 
     op = bearer(world, "operator-men")
     for index, (category, subject, body) in enumerate(SAMPLES[:-1]):
@@ -317,12 +318,17 @@ def test_the_desk_suggests_a_category_learned_from_decisions(
     answer = client.get(url, headers=op).json()
     assert answer["state"] in ("learning", "ready"), answer
 
+    decided = len(SAMPLES) - 1
+    # Past 50 decisions a new generation waits for a few more: the model in use may be
+    # up to one retraining step behind the newest decisions, never more.
+    behind = retrain_step(decided) - 1
+
     def learned() -> Any:
         answer = client.get(url, headers=op).json()
-        done = answer["state"] == "ready" and answer["trained_on"] == len(SAMPLES) - 1
+        done = answer["state"] == "ready" and decided - behind <= answer["trained_on"] <= decided
         return answer if done else None
 
-    answer = wait_until(learned, "a model of every decision", timeout=120)
+    answer = wait_until(learned, "a model of (nearly) every decision", timeout=120)
     assert answer["suggestions"][0]["category"] == "meeting"
     assert client.get(url, headers=bearer(world, "officer-traffic")).status_code == 404
     assert client.get(f"/api/v1/letters/{new['reference']}", headers=op).json()["status"] == (

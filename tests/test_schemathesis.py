@@ -98,6 +98,7 @@ TOKENS: dict[str, tuple[str, ...]] = {
     "POST /api/v1/appointments/{appointment}/cancel": DESK,
     "POST /api/v1/appointments/{appointment}/reschedule": DESK,
     "POST /api/v1/letters": DESK,
+    "POST /api/v1/letters/suggest": ("operator-women", *DESK),
     "POST /api/v1/enquiries": ("operator-women", *DESK),
     "GET /api/v1/call-topics": ("operator-women", *DESK),
     "GET /api/v1/letters": (*LETTER_STAFF, "officer-traffic"),

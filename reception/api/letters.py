@@ -19,10 +19,11 @@ from reception.api.schemas import (
     LetterCreate,
     LetterMoveBody,
     PhoneCallBody,
+    SuggestBody,
 )
 from reception.errors import N_, Invalid, NotFound
 from reception.inputs import to_int
-from reception.letters import actions, attachments, calls, queries, suggest
+from reception.letters import actions, advice, attachments, calls, queries, suggest
 from reception.web import ctx, read, require_principal, run_action
 
 
@@ -114,11 +115,13 @@ async def classify(request: Request) -> Response:
     if isinstance(body, JSONResponse):
         return body
     app = ctx(request)
+    model = request.app.state.suggestions
+    first = await read(request, lambda s: advice.first_for_letter(s, model, principal, letter_id))
     await run_action(
         request,
         lambda s: actions.classify_and_route(
             s, app.clock, principal, letter_id=letter_id,
-            public_base_url=app.settings.public_base_url, **body.model_dump(),
+            public_base_url=app.settings.public_base_url, suggested=first, **body.model_dump(),
         ),
     )  # fmt: skip
     return await _answer(request, letter_id)
@@ -205,6 +208,28 @@ async def suggestion(request: Request) -> Response:
     return JSONResponse(suggest.answer(model.status(), ranked, confident_at))
 
 
+async def suggest_text(request: Request) -> Response:
+    """Suggestions for a letter being written, before it is registered. The text is
+    neither stored nor logged."""
+    principal = await require_principal(request)
+    body = await read_body(request, SuggestBody)
+    if isinstance(body, JSONResponse):
+        return body
+    return JSONResponse(await advice_answer(request, principal, body))
+
+
+async def advice_answer(request: Request, principal: Any, body: SuggestBody) -> dict[str, object]:
+    """The model's state and its suggestions for a text, for a caller who may triage
+    letters of the branch (shared by the API and the registration form)."""
+    await read(request, lambda s: advice.suggest_branch(s, principal, body.branch))
+    model = request.app.state.suggestions
+    ranked: list[tuple[str, float]] = []
+    if body.subject.strip() or body.body.strip():
+        ranked = await run_in_threadpool(model.suggest, body.subject, body.body)
+    confident_at = ctx(request).settings.suggestion_confident_at
+    return suggest.answer(model.status(), ranked, confident_at)
+
+
 async def enquiry(request: Request) -> Response:
     principal = await require_principal(request)
     body = await read_body(request, PhoneCallBody)
@@ -281,6 +306,22 @@ routes = [
                 query("limit", "At most this many", {"type": "integer"}),
             ),
             answers={200: "`{letters: [...]}`"},
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/letters/suggest",
+        suggest_text,
+        post=Operation(
+            "Suggested categories for a letter's text before it is registered (triage "
+            "staff of the branch; the text is neither stored nor logged): the model's "
+            "state, progress while learning, and `careful_look` when the first suggestion "
+            "is below the confidence at which it is preselected",
+            operation_id="suggestCategoriesForText",
+            body=SuggestBody,
+            answers={
+                200: "`{state, progress, trained_on, version, retraining, "
+                "suggestions: [{category, confidence}], careful_look}`"
+            },
         ),
     ),
     ApiRoute(

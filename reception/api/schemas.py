@@ -260,6 +260,21 @@ class ClassifyBody(BaseModel):
     note: str = Field(default="", max_length=4000)
 
 
+class SuggestBody(BaseModel):
+    """A letter's text, to ask which categories the model would suggest (nothing is stored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str = Field(max_length=200)
+    body: str = Field(default="", max_length=20000)
+    branch: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="The branch the letter is for; the caller's own when omitted.",
+    )
+
+
 class LetterMoveBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

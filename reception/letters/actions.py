@@ -21,6 +21,7 @@ from reception.clock import Clock
 from reception.errors import N_, Forbidden, Invalid, NotFound
 from reception.letters.access import EVERYONE_ON_LETTERS as EVERYONE_ON_LETTERS
 from reception.letters.access import TRIAGE_ROLES, may_see
+from reception.letters.advice import FirstSuggestion, record_decision
 from reception.letters.events import EVENT_OF_STEP, letter_events
 from reception.letters.models import (
     Category,
@@ -275,9 +276,11 @@ def classify_and_route(
     public_base_url: str,
     department: str | None = None,
     note: str = "",
+    suggested: FirstSuggestion | None = None,
 ) -> Outcome[Letter]:
     """Triage's decision: the category, then the department — the routing rules' choice
-    unless the operator names another. Both steps are recorded."""
+    unless the operator names another. Both steps are recorded, and so is whether the
+    model's first suggestion (`suggested`, what the screen computed) was taken."""
     principal.require_role(*TRIAGE_ROLES)
     letter = letter_for(session, principal, letter_id)
     if letter.status not in AT_TRIAGE:
@@ -310,6 +313,7 @@ def classify_and_route(
     letter.category_id = category_row.id
     step = _step(session, clock, letter, principal.actor, "classify", to=LetterStatus.classified,
                  note=_note(note), category=category_row.id)  # fmt: skip
+    record_decision(session, letter, suggested, category_row.slug, step.at)
     events = letter_events(session, letter, EVENT_OF_STEP["classify"], step.at)
     letter.department_id = department_id
     step = _step(session, clock, letter, principal.actor, "route", to=LetterStatus.routed,

@@ -220,3 +220,22 @@ class SuggestionTraining(SQLModel, table=True):
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     progress: float = 0.0
     running: bool = False
+
+
+class SuggestionDecision(SQLModel, table=True):
+    """A letter classified while the model suggested a category: what it suggested
+    first and what the operator chose, to measure how often the first suggestion is
+    taken. Written by the classify action only."""
+
+    __tablename__ = "suggestion_decision"
+    __table_args__ = (Index("ix_suggestion_decision_branch_at", "branch_id", "decided_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    letter_id: int = Field(foreign_key="letter.id", index=True)
+    branch_id: int = Field(foreign_key="branch.id")
+    suggested: str = Field(sa_type=String(40), description="Slug of the first suggestion.")
+    confidence: float
+    chosen: str = Field(sa_type=String(40), description="Slug of the category chosen.")
+    accepted: bool
+    decided_at: datetime = Field(sa_type=UTCDateTime)
+    model_version: int | None = Field(default=None, description="Generation that suggested.")

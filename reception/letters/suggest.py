@@ -50,6 +50,8 @@ MAX_DECISIONS = 20_000
 KEEP_GENERATIONS = 3
 STALE_TRAINING = timedelta(minutes=10)
 """A training claimed longer ago than this is taken over (its worker died)."""
+CATCH_UP = timedelta(seconds=30)
+"""Decisions fewer than a step are learned once the stored generation is this old."""
 REST_FACTOR = 4.0
 FIRST_LOAD_WAIT = 5.0
 """Seconds a request just after start-up waits for the stored model to be loaded."""
@@ -173,14 +175,16 @@ def decisions(session: Session, limit: int = MAX_DECISIONS) -> list[Example]:
     return [Example(letter_text(s, b), slug) for s, b, slug in reversed(rows)]
 
 
-def _worth_training(now: Inputs, stored: str | None) -> bool:
+def _worth_training(now: Inputs, stored: str | None, age: timedelta = timedelta(0)) -> bool:
+    """Whether these inputs deserve a new generation over the stored one (`age` old)."""
     if stored is None:
         return True
     seed_hash, count, checksum = _fingerprint_parts(stored)
     if seed_hash != now.seed_hash:
         return True
     changed = abs(now.decisions - count) or int(checksum != now.checksum)
-    return changed >= retrain_step(now.decisions) or (changed > 0 and now.decisions < count)
+    # A few decisions short of a step are still learned once things calm down.
+    return changed >= retrain_step(now.decisions) or (changed > 0 and age >= CATCH_UP)
 
 
 class Suggestions:
@@ -251,7 +255,9 @@ class Suggestions:
             with Session(self.read_engine) as session:
                 now, seed_rows = inputs(session)
                 newest = session.exec(
-                    select(SuggestionModel.id, SuggestionModel.fingerprint)
+                    select(
+                        SuggestionModel.id, SuggestionModel.fingerprint, SuggestionModel.created_at
+                    )
                     .order_by(col(SuggestionModel.id).desc())
                     .limit(1)
                 ).first()
@@ -260,16 +266,16 @@ class Suggestions:
                 self._enough = now.labels >= learning.MIN_CATEGORIES
                 running = training is not None and training.running and self._training is None
                 self._elsewhere = training.progress if running and training else None
-            stored = None
+            stored, age = None, timedelta(0)
             if newest is not None:
-                stored = newest[1]
+                stored, age = newest[1], self.clock.now() - newest[2]
                 if newest[0] != self.version and not self._load(newest[0] or 0):
                     stored = None  # unreadable here: train a fresh one
         finally:
             self._loaded.set()
         if (
             now.labels >= learning.MIN_CATEGORIES
-            and _worth_training(now, stored)
+            and _worth_training(now, stored, age)
             and (stored is None or time.monotonic() >= self._rest_until)
         ):
             self._train(now, seed_rows)

@@ -17,11 +17,11 @@ from reception.auth.fields import LETTER_FORM_FIELDS
 from reception.auth.models import Role
 from reception.errors import N_, Invalid, NotFound
 from reception.forms import Refusal, attempt, submit
-from reception.letters import actions, attachments, calls, queries
+from reception.letters import actions, advice, attachments, calls, queries, suggest
 from reception.letters.models import Letter
 from reception.letters.rules import mask_id
 from reception.queue.queries import allowed_halls, principal_branch
-from reception.staff import letter_story, letters_live
+from reception.staff import letter_story, letter_suggestions, letters_live
 from reception.web import (
     check_csrf,
     ctx,
@@ -96,6 +96,7 @@ async def desk(request: Request) -> Response:
         data["error"] = loaded.message
     else:
         data = loaded
+        await letter_suggestions.rows_with_suggestions(request, data["queue"])
     live = letters_live.live_page(request, "triage")
     return render(
         request,
@@ -150,6 +151,7 @@ async def _letter_form(
                 },
             }
             data["from_ticket"] = found["ticket_number"]
+    data["suggest"] = await letter_suggestions.form_config(request)
     return render(
         request,
         "staff/letter_new.html",
@@ -209,6 +211,7 @@ async def register(request: Request) -> Response:
     done = await attempt(request, run_action(request, change))
     if isinstance(done, Refusal):
         data = await read(request, lambda s: _desk_halls(s, principal))
+        data["suggest"] = await letter_suggestions.form_config(request)
         context = {**data, "form": fields, "error": done.message}
         return render(request, "staff/letter_new.html", context, status_code=done.status_code)
     flash(
@@ -245,19 +248,23 @@ async def letter_page(request: Request) -> Response:
     data = await read(request, load)
     letter = data["letter"]
     data["suggestions"] = []
-    if letter.status in ("received", "returned") and principal.role in TRIAGE:
-        ranked = await run_in_threadpool(
-            request.app.state.suggestions.suggest, letter.subject, letter.body
-        )
+    data["careful_look"] = False
+    data["suggestion_status"] = None
+    if letter.status in advice.AWAITING and principal.role in TRIAGE:
+        model = request.app.state.suggestions
+        ranked = await run_in_threadpool(model.suggest, letter.subject, letter.body)
+        data["suggestion_status"] = model.status()
         names = {c.slug: c for _, children in data["groups"] for c in children}
         names.update({p.slug: p for p, _ in data["groups"]})
         data["suggestions"] = [(names[c], p) for c, p in ranked if c in names and p >= 0.05]
+        data["careful_look"] = suggest.careful_look(
+            ranked, ctx(request).settings.suggestion_confident_at
+        )
     leaves = {c.slug for _, children in data["groups"] for c in children}
     leaves.update(p.slug for p, children in data["groups"] if not children)
-    data["preselected"] = next(
-        (c.slug for c, _ in data["suggestions"] if c.slug in leaves and not letter.category_id),
-        None,
-    )
+    first = data["suggestions"][0][0].slug if data["suggestions"] else None
+    confident = first in leaves and not data["careful_look"] and not letter.category_id
+    data["preselected"] = first if confident else None
     language = language_of(request)
     merged = data["merged_into"]
     data["next_step"] = letter_story.next_step(
@@ -287,6 +294,10 @@ async def _change(
 
 
 async def classify(request: Request) -> Response:
+    principal = await require_principal(request)
+    letter_id = path_id(request, "letter_id", "letter")
+    model = request.app.state.suggestions
+    first = await read(request, lambda s: advice.first_for_letter(s, model, principal, letter_id))
     return await _change(
         request,
         lambda s, p, letter_id, f, app: actions.classify_and_route(
@@ -298,6 +309,7 @@ async def classify(request: Request) -> Response:
             department=str(f.get("department") or "") or None,
             note=str(f.get("note", "")),
             public_base_url=app.settings.public_base_url,
+            suggested=first,
         ),
         N_("The letter was classified and sent to the department."),
     )
@@ -435,6 +447,7 @@ routes = [
     Route("/staff/letters", register, methods=["POST"]),
     Route("/staff/letters/new", new_letter, methods=["GET"]),
     Route("/staff/letters/new", fill_from_ticket, methods=["POST"]),
+    *letter_suggestions.routes,
     Route("/staff/letters/{letter_id}", letter_page, methods=["GET"]),
     Route("/staff/letters/{letter_id}/classify", classify, methods=["POST"]),
     Route("/staff/letters/{letter_id}/move", move, methods=["POST"]),

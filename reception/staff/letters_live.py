@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from typing import Any
 
 from sqlmodel import Session
@@ -26,9 +27,12 @@ from reception.events.base import Feed
 from reception.events.messages import HEARTBEAT, RESYNC, LetterEvent
 from reception.i18n import translations
 from reception.labels import STATUS_LABELS
+from reception.letters import advice
 from reception.letters.events import live_channels, live_snapshot
 from reception.letters.models import LetterStatus
 from reception.web import ctx, hold_socket, language_of, principal_of, read, t
+
+log = logging.getLogger(__name__)
 
 COUNT_SAMPLES = {
     "ar": {"zero": 0, "one": 1, "two": 2, "few": 3, "many": 11, "other": 100},
@@ -52,6 +56,7 @@ def live_page(request: Request, page: str) -> dict[str, Any]:
             s.value: t(request, STATUS_LABELS.get(s.value, s.value)) for s in LetterStatus
         },
         "late": t(request, N_("past target")),
+        "careful": t(request, N_("needs a careful look")),
         "near": t(request, N_("near target")),
         "counts": {
             category: catalog.ngettext("%(num)s letter", "%(num)s letters", n)
@@ -91,8 +96,29 @@ async def _follow(ws: WebSocket, page: str) -> None:
         return
     await ws.accept()
 
+    model = ws.app.state.suggestions
+    confident_at = app.settings.suggestion_confident_at
+
     def load(session: Session) -> dict[str, Any]:
-        return live_snapshot(session, principal, page, channels, app.clock.now())
+        snapshot = live_snapshot(session, principal, page, channels, app.clock.now())
+        if page == "triage":
+            advice.suggest_rows(session, model, snapshot["rows"], confident_at)
+        return snapshot
+
+    async def suggested(message: str) -> str:
+        """A triage delta about a letter waiting for a category, with its suggestion."""
+        if page != "triage" or '"letter"' not in message:
+            return message
+        data = json.loads(message)
+        row = data.get("letter")
+        if not isinstance(row, dict) or row.get("status") not in advice.AWAITING:
+            return message
+        try:
+            await read(ws, lambda s: advice.suggest_rows(s, model, [row], confident_at))
+        except Exception:  # the desk is told of the letter all the same, without a suggestion
+            log.warning("letter suggestion for a live row failed", exc_info=False)
+            return message
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     sending = asyncio.Lock()  # one feed per channel, one socket
 
@@ -107,7 +133,7 @@ async def _follow(ws: WebSocket, page: str) -> None:
                 raise
             message = json.dumps(snapshot, ensure_ascii=False, separators=(",", ":"))
         else:
-            message = _hidden_from(principal, message) or message
+            message = _hidden_from(principal, message) or await suggested(message)
         async with sending:
             await ws.send_text(message)
 

@@ -66,6 +66,7 @@ from reception.stats.numbers import histogram_percentiles as histogram_percentil
 from reception.stats.numbers import mean
 from reception.stats.periods import DateRange, offset_segments, roll_up
 from reception.stats.rollup import rolled_through, rolled_visitors
+from reception.stats.suggestion_figures import first_suggestion_figures
 from reception.stats.visitor_figures import (
     counter_places,
     figures_by_hour,
@@ -279,6 +280,7 @@ def summary(
     }
     report.update(visitor_figures(session, branch_ids, span, names))
     report["letters"] = letter_figures(session, found, now, names)
+    report["letters"]["first_suggestion"] = first_suggestion_figures(session, found)
     report["calls"] = call_figures(session, found)
     report["sms"] = _sms(session, found, every_branch)
     report["by_hour"] = figures_by_hour(session, branch_ids, span, found)

@@ -11,6 +11,7 @@
   var config = JSON.parse(configNode.textContent);
   var tableBox = list.querySelector("[data-live-table]");
   var body = list.querySelector("tbody");
+  var withSuggestion = !!list.querySelector("table[data-suggest]");
   var empty = document.querySelector("[data-live-empty]");
   var count = list.querySelector("[data-live-count]");
   var state = document.querySelector("[data-live-state]");
@@ -35,6 +36,24 @@
     return node;
   }
 
+  function suggestionCell(r) {
+    var s = r.suggestion;
+    var cell = el("td", { "class": "suggested" });
+    if (s && s.careful_look) {
+      cell.appendChild(el("span", {
+        "class": "badge badge-careful", title: s["name_" + config.lang] + " " + s.percent + "%"
+      }, [config.careful]));
+    } else if (s) {
+      cell.appendChild(document.createTextNode(s["name_" + config.lang] + " "));
+      cell.appendChild(el("small", { "class": "muted nowrap" }, [
+        el("bdi", { dir: "ltr" }, [s.percent + "%"])
+      ]));
+    } else if (r.status === "received" || r.status === "returned") {
+      cell.appendChild(el("span", { "class": "muted" }, ["—"]));
+    }
+    return cell;
+  }
+
   function rowOf(r) {
     var since = (r.since_text && r.since_text[config.lang]) || "";
     var category = r["category_name_" + config.lang] || "—";
@@ -43,7 +62,7 @@
       status.appendChild(document.createTextNode(" "));
       status.appendChild(el("span", { "class": "badge badge-" + r.sla }, [config[r.sla]]));
     }
-    return el("tr", { "class": "sla-" + r.sla, "data-letter": String(r.id) }, [
+    var cells = [
       el("td", { "class": "nowrap" }, [
         el("a", { href: "/staff/letters/" + r.id }, [el("bdi", { dir: "ltr" }, [r.reference])])
       ]),
@@ -52,10 +71,11 @@
         el("bdi", { dir: "auto" }, [r.sender]), " ",
         el("small", { "class": "muted nowrap" }, [el("bdi", { dir: "ltr" }, [r.sender_id])])
       ]),
-      el("td", {}, [category]),
-      status,
-      el("td", { "class": "nowrap" }, [el("bdi", { dir: "ltr" }, [since])])
-    ]);
+      el("td", {}, [category])
+    ];
+    if (withSuggestion) cells.push(suggestionCell(r));
+    cells.push(status, el("td", { "class": "nowrap" }, [el("bdi", { dir: "ltr" }, [since])]));
+    return el("tr", { "class": "sla-" + r.sla, "data-letter": String(r.id) }, cells);
   }
 
   function signature(tr) {
