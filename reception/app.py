@@ -37,7 +37,7 @@ from reception.errors import N_, DomainError, TooManyRequests, Unauthorized
 from reception.events import create_broadcaster
 from reception.inputs import InputGuard, to_int
 from reception.kiosk.routes import routes as kiosk_routes
-from reception.letters.suggest import SuggestionModel, run_retraining
+from reception.letters.suggest import Suggestions, run_suggestions
 from reception.metrics import RequestMetrics
 from reception.metrics import routes as monitoring_routes
 from reception.notify.backends import create_backend
@@ -378,11 +378,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 settings.access_recheck_seconds,
             )
         )
-        app.state.suggestions = SuggestionModel(read_engine)
+        app.state.suggestions = Suggestions(
+            engine, read_engine, clock, enabled=settings.suggestions_enabled
+        )
         retraining = asyncio.create_task(
-            run_retraining(
-                read_engine, app.state.suggestions, settings.suggestion_retrain_seconds, stop
-            )
+            run_suggestions(app.state.suggestions, settings.suggestion_check_seconds, stop)
         )
         # Everything built so far (routes, templates, catalogs, metadata) lives as long
         # as the process: move it out of the collector's sight, so its passes under

@@ -230,7 +230,7 @@ def load_demo(engine: Engine, var_dir: Path, public_base_url: str) -> dict[str, 
             logins[username] = password
     _write_logins(logins_path, logins)
     _demo_tickets(engine, public_base_url)
-    _demo_letters(engine, public_base_url)
+    demo_letters(engine, public_base_url)
     return logins
 
 
@@ -247,7 +247,7 @@ def luhn_id(first_nine: str) -> str:
     raise ValueError(first_nine)
 
 
-def _demo_letters(engine: Engine, public_base_url: str) -> None:
+def demo_letters(engine: Engine, public_base_url: str) -> None:
     """The labelled sample letters, as if received by mail: most already classified
     (so the desk's suggestions have something to learn from), the last of each
     category still waiting for triage."""

@@ -68,8 +68,20 @@ class Settings(BaseSettings):
         default=6, description="At most this many messages to one number in an hour; 0: no limit."
     )
     housekeeping_interval_seconds: float = 60.0
-    suggestion_retrain_seconds: float = Field(
-        default=300.0, description="How often letter-category suggestions look for new decisions."
+    suggestions_enabled: bool = Field(
+        default=True,
+        description="Letter-category suggestions: off, no model is trained or loaded here.",
+    )
+    suggestion_check_seconds: float = Field(
+        default=2.0,
+        description="How often a worker looks for a newer stored model and for new decisions.",
+    )
+    suggestion_confident_at: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Below this confidence the first suggestion is not preselected: the "
+        "letter is marked as needing a careful look.",
     )
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = Field(

@@ -275,6 +275,7 @@ def make_settings(database_url: str, var_dir: Path, **overrides: object) -> Sett
         "secret_key": "test-secret-" + uuid.uuid4().hex,
         "public_base_url": "http://testserver",
         "sms_worker_interval_seconds": 0.05,
+        "suggestion_check_seconds": 0.25,
         # No quiet hours or per-number limit unless a test asks: results must not
         # depend on the time of day the suite runs.
         "sms_quiet_hours": "",

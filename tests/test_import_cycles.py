@@ -17,6 +17,7 @@ DELIBERATE: dict[tuple[str, str], str] = {
     # optional backend belongs here, with its reason; nothing needs it today.
 }
 
+
 def import_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
     """Strongly connected components of more than one module (Tarjan), sorted."""
     index: dict[str, int] = {}

@@ -57,4 +57,3 @@ def test_every_page_that_loads_a_socket_script_loads_the_names_first() -> None:
             if at != -1:
                 names = text.find("js/messages.js")
                 assert names != -1 and names < at, f"{template.name} loads {reader} first"
-

@@ -22,7 +22,7 @@ from reception.api.schemas import (
 )
 from reception.errors import N_, Invalid, NotFound
 from reception.inputs import to_int
-from reception.letters import actions, attachments, calls, queries
+from reception.letters import actions, attachments, calls, queries, suggest
 from reception.web import ctx, read, require_principal, run_action
 
 
@@ -201,12 +201,8 @@ async def suggestion(request: Request) -> Response:
     letter = await read(request, lambda s: queries.letter_by_reference(s, principal, reference))
     model = request.app.state.suggestions
     ranked = await run_in_threadpool(model.suggest, letter.subject, letter.body)
-    return JSONResponse(
-        {
-            "suggestions": [{"category": c, "confidence": p} for c, p in ranked],
-            "trained_on": model.current.trained_on,
-        }
-    )
+    confident_at = ctx(request).settings.suggestion_confident_at
+    return JSONResponse(suggest.answer(model.status(), ranked, confident_at))
 
 
 async def enquiry(request: Request) -> Response:
@@ -307,10 +303,14 @@ routes = [
         "/api/v1/letters/{reference}/suggestion",
         suggestion,
         get=Operation(
-            "Suggested categories with confidences, learned from staff decisions",
+            "Suggested categories with confidences, learned from staff decisions and the "
+            "categories' own words",
             operation_id="suggestCategories",
             path=REFERENCE,
-            answers={200: "`{suggestions: [{category, confidence}], trained_on}`"},
+            answers={
+                200: "`{state: ready|learning|too_few_examples|off, progress, trained_on, "
+                "version, retraining, suggestions: [{category, confidence}], careful_look}`"
+            },
         ),
     ),
     ApiRoute(

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from reception.clock import utcnow
@@ -181,3 +181,31 @@ class Enquiry(SQLModel, table=True):
     note: str = Field(default="", sa_type=Text)
     actor: str = Field(sa_type=String(40))
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class SuggestionModel(SQLModel, table=True):
+    """One generation of the letter-category model, trained by one worker and loaded by
+    every worker (the newest id wins). Only the last few generations are kept."""
+
+    __tablename__ = "suggestion_model"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decisions: int = Field(description="Staff decisions it learned from.")
+    seeds: int = Field(description="Examples from the categories' own descriptions.")
+    fingerprint: str = Field(sa_type=String(64), description="What it learned from.")
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class SuggestionTraining(SQLModel, table=True):
+    """The one training under way across all workers (a single row, id 1): who trains
+    which generation and how far it is, so no two workers train the same thing."""
+
+    __tablename__ = "suggestion_training"
+
+    id: int = Field(default=1, primary_key=True)
+    fingerprint: str = Field(default="", sa_type=String(64))
+    owner: str = Field(default="", sa_type=String(80))
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    progress: float = 0.0
+    running: bool = False
