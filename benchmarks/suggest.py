@@ -93,7 +93,9 @@ def _plain(features: Any, c: float, solver: str) -> Trainer:
         labels = [e.label for e in decisions]
         if len(set(labels)) < learning.MIN_CATEGORIES:
             return None
-        pipeline = make_pipeline(clone(features), LogisticRegression(max_iter=3000, C=c, solver=solver))
+        pipeline = make_pipeline(
+            clone(features), LogisticRegression(max_iter=3000, C=c, solver=solver)
+        )
         pipeline.fit([e.text for e in decisions], labels)
         return Model(pipeline, [str(x) for x in pipeline.classes_], len(decisions))
 
