@@ -301,6 +301,7 @@ def table(results: dict[str, dict[str, Any]], letters: list[Letter]) -> str:
         f"{'':34}{'ours':>9}{'reference':>11}{'previous':>10}{'÷ref':>8}{'÷prev':>8}",
     ]
     for key, name in ROWS:
+        name = name.replace("400", str(min(400, len(letters))))
         a, b, c = (results[m].get(key) for m in ("ours", "reference", "previous"))
         if a is None and b is None and c is None:
             continue
