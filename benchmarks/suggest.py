@@ -349,8 +349,13 @@ def candidates(letters: list[Letter], seeds: list[Example]) -> None:
     grid = recipes()
     only = set(sys.argv[2:])
     head = f"{'recipe':22}{'top1':>7}{'top3':>7}{'en':>7}{'ece':>7}{'seeds':>7}"
-    lines = [head + f"{'first50':>8}{'t50 s':>7}"]
-    print(lines[0], flush=True)
+    lines = [
+        f"recipes on {len(letters)} letters, {FOLDS}-fold: top-1, top-3, top-1 of English"
+        " letters, calibration error, top-1 from the seeds alone, right during the first"
+        f" {FIRST} decisions (one order), training CPU s for 50 decisions",
+        head + f"{'first50':>8}{'t50 s':>7}",
+    ]
+    print("\n".join(lines), flush=True)
     for name, recipe in grid.items():
         if only and name not in only:
             continue
