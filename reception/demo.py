@@ -73,9 +73,12 @@ DEPARTMENTS = [
     ("public_security", "الأمن العام", "Public Security"),
     ("rights", "إدارة الحقوق العامة", "Public Rights"),
     ("minister_office", "مكتب معالي الوزير", "Minister's Office"),
+    ("humanitarian", "إدارة الحالات الإنسانية", "Humanitarian Cases"),
+    ("inspection", "الإدارة العامة للمتابعة والتفتيش", "Oversight and Inspection"),
 ]
 SLA = {"received": 24, "classified": 8, "routed": 48, "in_progress": 240}
-CATEGORIES = [  # slug, Arabic, English, parent, department (None: its subcategories decide)
+CATEGORIES = [  # slug, Arabic, English, parent, department (None: its subcategories decide);
+    # each one's description and example phrases are in reception/demo_categories.py
     ("request", "طلب", "Request", None, None),
     ("request_civil", "طلب أحوال مدنية", "Civil affairs request", "request", "civil_affairs"),
     ("request_passport", "طلب جوازات", "Passport request", "request", "passports"),
@@ -84,6 +87,20 @@ CATEGORIES = [  # slug, Arabic, English, parent, department (None: its subcatego
     ("complaint_security", "شكوى أمنية", "Security complaint", "complaint", "public_security"),
     ("appeal", "تظلم", "Appeal", None, "rights"),
     ("meeting", "طلب مقابلة معالي الوزير", "Request to meet the minister", None, "minister_office"),
+    (
+        "request_support",
+        "طلب مساعدة إنسانية",
+        "Humanitarian help request",
+        "request",
+        "humanitarian",
+    ),
+    (
+        "complaint_staff",
+        "شكوى من موظف",
+        "Complaint about an employee's conduct",
+        "complaint",
+        "inspection",
+    ),
 ]
 CALL_TOPICS = [  # slug, Arabic, English (the migration adds "other", shown last)
     ("letter_status", "الاستعلام عن معاملة", "Status of a letter"),
@@ -96,22 +113,40 @@ SYSTEM = Principal("system", 0, "demo", "admin", None, frozenset())
 
 
 def demo_taxonomy(session: Session) -> None:
+    from reception.demo_categories import DESCRIPTIONS
     from reception.letters.models import Category, Department
     from reception.letters.setup import add_category, add_department, add_routing_rule
 
     _demo_call_topics(session)
     if session.exec(select(Department)).first() is not None:
+        _demo_descriptions(session)
         return
     for slug, ar, en in DEPARTMENTS:
         add_department(session, slug=slug, name_ar=ar, name_en=en, actor="system")
     for slug, ar, en, parent, department in CATEGORIES:
         add_category(
             session, slug=slug, name_ar=ar, name_en=en, parent=parent, sla_hours=SLA,
-            actor="system",
+            **DESCRIPTIONS[slug]._asdict(), actor="system",
         )  # fmt: skip
         if department:
             add_routing_rule(session, category=slug, department=department, actor="system")
     assert session.exec(select(Category)).first() is not None
+
+
+def _demo_descriptions(session: Session) -> None:
+    """A demo made before categories had descriptions gets them; a category someone
+    has described already keeps what they wrote."""
+    from reception.demo_categories import DESCRIPTIONS
+    from reception.letters.models import Category
+    from reception.letters.setup import describe_category
+
+    for row in session.exec(select(Category)).all():
+        text = DESCRIPTIONS.get(row.slug)
+        if text is None or row.description_ar or row.description_en:
+            continue
+        if row.examples_ar or row.examples_en:
+            continue
+        describe_category(session, slug=row.slug, **text._asdict(), actor="system")
 
 
 def _demo_call_topics(session: Session) -> None:
@@ -248,9 +283,11 @@ def luhn_id(first_nine: str) -> str:
 
 
 def demo_letters(engine: Engine, public_base_url: str) -> None:
-    """The labelled sample letters, as if received by mail: most already classified
-    (so the desk's suggestions have something to learn from), the last of each
-    category still waiting for triage."""
+    """The labelled sample letters, and the demo's own for the categories the labelled
+    set leaves out, as if received by mail: most already classified (so the desk's
+    suggestions have something to learn from), the last of each category still
+    waiting for triage."""
+    from reception.demo_categories import LETTERS
     from reception.letters.actions import classify_and_route, register_letter
     from reception.letters.models import Letter
     from reception.letters.samples import SAMPLES
@@ -259,10 +296,11 @@ def demo_letters(engine: Engine, public_base_url: str) -> None:
     with session_scope(engine) as session:
         if session.exec(select(Letter.id)).first() is not None:
             return
-    last_of = {category: index for index, (category, _, _) in enumerate(SAMPLES)}
+    letters = [*SAMPLES, *LETTERS]
+    last_of = {category: index for index, (category, _, _) in enumerate(letters)}
     # Seeded before any server runs: nobody follows the letters channels yet, so the
     # actions' events are not published.
-    for index, (category, subject, body) in enumerate(SAMPLES):
+    for index, (category, subject, body) in enumerate(letters):
         with session_scope(engine) as session:
             done = register_letter(
                 session,

@@ -504,3 +504,34 @@ def test_close_day_closes_even_when_the_broadcast_server_is_away(
     with Session(engine) as s:
         assert [t.status for t in s.exec(select(Ticket))] == ["expired"]
     engine.dispose()
+
+
+def test_a_category_is_described_from_the_command_line(
+    cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reception.letters.models import Category
+
+    run(capsys, "demo")
+    code, out, _ = run(
+        capsys, "category", "add", "--slug", "request_visa", "--name-ar", "طلب تأشيرة",
+        "--name-en", "Visa request", "--parent", "request", "--description-en", "Visas.",
+        "--example-ar", "تأشيرة زيارة", "--example-en", "visit visa", "--example-en", "",
+    )  # fmt: skip
+    assert code == 0, out
+    code, out, _ = run(
+        capsys, "category", "describe", "--slug", "appeal", "--description-ar", "تظلم.",
+        "--example-ar", "تظلم من غرامة", "--example-ar", "رد الاعتبار",
+    )  # fmt: skip
+    assert code == 0 and "appeal: 2 + 0 phrases" in out
+    code, _, err = run(capsys, "category", "describe", "--slug", "appeal", "--example-en", "x")
+    assert code != 0 and "2 to 200 characters" in err
+    engine = make_engine(cli_env)
+    with Session(engine) as s:
+        rows = {c.slug: c for c in s.exec(select(Category))}
+    engine.dispose()
+    visa, appeal = rows["request_visa"], rows["appeal"]
+    assert (visa.description_en, visa.examples_ar, visa.examples_en) == (
+        "Visas.", ["تأشيرة زيارة"], ["visit visa"],
+    )  # fmt: skip
+    assert appeal.description_ar == "تظلم." and appeal.examples_en == []
+    assert appeal.examples_ar == ["تظلم من غرامة", "رد الاعتبار"]

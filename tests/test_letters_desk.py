@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 from reception.app import create_app
 from reception.auth.models import StaffUser
 from reception.clock import FrozenClock
+from reception.demo_categories import LETTERS as DEMO_LETTERS
 from reception.letters.models import Category, Letter, LetterStatus
 from reception.letters.samples import SAMPLES
 from reception.queue.models import Ticket
@@ -175,7 +176,8 @@ def test_the_suggested_category_is_chosen_and_the_operator_may_change_it(
     from reception.demo import demo_letters
 
     demo_letters(engine, "http://testserver")  # the staff's earlier decisions, learned
-    decided = len(SAMPLES) - len({c for c, _, _ in SAMPLES})  # the last of each waits
+    letters = [*SAMPLES, *DEMO_LETTERS]
+    decided = len(letters) - len({c for c, _, _ in letters})  # the last of each waits
     model = desk.app.state.suggestions  # type: ignore[attr-defined]
     wait_until(lambda: model.status().trained_on == decided, "a model of them", timeout=120)
     sign_in(desk, "operator-men")

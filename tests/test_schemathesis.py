@@ -336,6 +336,7 @@ def build_activity(client: TestClient, world: World) -> Known:
             "hall": ["men", "women"],
             "branch": ["riyadh", "jeddah", mobile["slug"]],
             "priority": ["elderly"],
+            "category": ["request_civil", "appeal", "meeting"],
             "reference": references,
             "letter": [*references, *(str(letter["id"]) for letter in letters)],
             "meeting": [meeting["id"]],

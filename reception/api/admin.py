@@ -16,7 +16,6 @@ from reception.api.operations import DATE, ID, Answer, ApiRoute, Operation
 from reception.api.schemas import (
     BranchIn,
     BranchPolicyIn,
-    CategoryIn,
     CounterIn,
     CounterServicesIn,
     DepartmentIn,
@@ -238,19 +237,6 @@ async def add_department(request: Request) -> Response:
     )
 
 
-async def add_category(request: Request) -> Response:
-    return await _write(
-        request,
-        CategoryIn,
-        lambda s, b, actor: _row(
-            letter_setup.add_category(s, actor=actor, **b.model_dump()),
-            "slug",
-            "name_ar",
-            "sla_hours",
-        ),
-    )
-
-
 async def set_routing_rule(request: Request) -> Response:
     def change(s: Any, b: RoutingRuleIn, actor: str) -> dict[str, Any]:
         rule = letter_setup.add_routing_rule(s, actor=actor, **b.model_dump())
@@ -362,13 +348,6 @@ routes = [
         "/api/v1/admin/departments",
         add_department,
         post=_change("Add a department", DepartmentIn, created=True),
-    ),
-    ApiRoute(
-        "/api/v1/admin/categories",
-        add_category,
-        post=_change(
-            "Add a letter category (with a parent: a subcategory)", CategoryIn, created=True
-        ),
     ),
     ApiRoute(
         "/api/v1/admin/routing-rules",

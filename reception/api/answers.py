@@ -87,3 +87,20 @@ class TokenOut(BaseModel):
 
 class TokenList(BaseModel):
     tokens: list[TokenOut]
+
+
+class CategoryOut(BaseModel):
+    slug: str
+    name_ar: str
+    name_en: str
+    parent: str | None = Field(description="The slug of the category it is under")
+    active: bool
+    sla_hours: dict[str, int]
+    description_ar: str
+    description_en: str
+    examples_ar: list[str]
+    examples_en: list[str]
+
+
+class CategoryList(BaseModel):
+    categories: list[CategoryOut]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
@@ -388,6 +388,14 @@ class DepartmentIn(Strict):
     name_en: str = Name
 
 
+DESCRIPTION = "What letters belong to the category, at most 600 characters"
+EXAMPLES = (
+    "Phrases citizens write about it, each 2 to 200 characters, at most 40 once blank ones "
+    "and repeats are dropped; the whole list replaces the one before"
+)
+Phrase = Annotated[str, Field(max_length=1000)]
+
+
 class CategoryIn(Strict):
     slug: str = Slug
     name_ar: str = Name
@@ -398,6 +406,21 @@ class CategoryIn(Strict):
         description="Target hours per stage (received, classified, routed, in_progress)",
         examples=[{"received": 24, "routed": 48, "in_progress": 240}],
     )
+    description_ar: str = Field(default="", max_length=2000, description=DESCRIPTION)
+    description_en: str = Field(default="", max_length=2000, description=DESCRIPTION)
+    examples_ar: list[Phrase] = Field(default_factory=list, max_length=400, description=EXAMPLES)
+    examples_en: list[Phrase] = Field(
+        default_factory=list, max_length=400, description=EXAMPLES, examples=[["renew my passport"]]
+    )
+
+
+class CategoryPatch(Strict):
+    """What a category says about itself; a field left out is kept as it is."""
+
+    description_ar: str | None = Field(default=None, max_length=2000, description=DESCRIPTION)
+    description_en: str | None = Field(default=None, max_length=2000, description=DESCRIPTION)
+    examples_ar: list[Phrase] | None = Field(default=None, max_length=400, description=EXAMPLES)
+    examples_en: list[Phrase] | None = Field(default=None, max_length=400, description=EXAMPLES)
 
 
 class RoutingRuleIn(Strict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from reception.cli.common import CliError, with_session
 from reception.inputs import to_int
@@ -35,9 +36,28 @@ def cmd_category_add(args: argparse.Namespace) -> None:
             name_en=args.name_en,
             parent=args.parent,
             sla_hours=sla,
+            **_described(args),
         )
     )
     print(f"category {row.slug} added")
+
+
+def _described(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "description_ar": args.description_ar or "",
+        "description_en": args.description_en or "",
+        "examples_ar": args.example_ar or [],
+        "examples_en": args.example_en or [],
+    }
+
+
+def cmd_category_describe(args: argparse.Namespace) -> None:
+    """Replace a category's descriptions and example phrases (what is not given is
+    cleared)."""
+    from reception.letters.setup import describe_category
+
+    row = with_session(lambda s: describe_category(s, slug=args.slug, **_described(args)))
+    print(f"category {row.slug}: {len(row.examples_ar)} + {len(row.examples_en)} phrases")
 
 
 def cmd_route_set(args: argparse.Namespace) -> None:

@@ -118,7 +118,17 @@ def build_parser() -> argparse.ArgumentParser:
     cadd_cat.add_argument("--name-en", required=True)
     cadd_cat.add_argument("--parent", help="the parent category: this one is a subcategory")
     cadd_cat.add_argument("--sla", action="append", help="target hours of a stage: routed=48")
+    cdescribe = category.add_parser(
+        "describe", help="replace a category's descriptions and example phrases"
+    )
+    cdescribe.add_argument("--slug", required=True)
+    for described in (cadd_cat, cdescribe):
+        described.add_argument("--description-ar", help="what letters belong here, in Arabic")
+        described.add_argument("--description-en", help="the same in English")
+        described.add_argument("--example-ar", action="append", help="a phrase citizens write")
+        described.add_argument("--example-en", action="append", help="a phrase, in English")
     cadd_cat.set_defaults(func=letters.cmd_category_add)
+    cdescribe.set_defaults(func=letters.cmd_category_describe)
 
     route = sub.add_parser("route", help="routing rules of letters").add_subparsers(
         dest="action", required=True

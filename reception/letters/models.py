@@ -42,7 +42,8 @@ class Department(SQLModel, table=True):
 
 class Category(SQLModel, table=True):
     """A kind of letter. Nested one level at most: a category has a parent or
-    children, never both."""
+    children, never both. Its description and example phrases (Arabic and English)
+    say what letters belong here, to the staff and to the suggestions alike."""
 
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(sa_type=String(40), unique=True, index=True)
@@ -53,6 +54,16 @@ class Category(SQLModel, table=True):
         default_factory=dict,
         sa_column=Column(JSON),
         description="Target hours per stage: {'received': 24, 'routed': 48, 'in_progress': 240}",
+    )
+    description_ar: str = Field(default="", sa_type=String(600))
+    description_en: str = Field(default="", sa_type=String(600))
+    examples_ar: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, server_default="[]"),
+        description="Phrases citizens write about this kind of letter, one per entry.",
+    )
+    examples_en: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
     active: bool = True
 

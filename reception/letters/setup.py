@@ -1,12 +1,14 @@
 """The letters taxonomy as data: departments, categories (one level of nesting) with
-their service-level targets, and routing rules. Each change is audited and works at
-once, for the command line, the administration page and the API alike."""
+their service-level targets, descriptions and example phrases, and routing rules.
+Each change is audited and works at once, for the command line, the administration
+page and the API alike."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from reception.errors import N_, Invalid, NotFound
 from reception.letters.models import Category, Department, RoutingRule
@@ -15,6 +17,24 @@ from reception.queue import queries
 from reception.queue.setup import check_names, checked_slug, create_unless_taken
 
 RESIDENCIES = ("citizen", "resident")
+DESCRIPTION_MAX = 600
+EXAMPLES_MAX = 40
+"""Example phrases per language: enough to say what a category is about, few enough
+for an administrator to read through."""
+PHRASE_MIN, PHRASE_MAX = 2, 200
+
+TOO_LONG = {
+    "ar": N_("The Arabic description has at most 600 characters."),
+    "en": N_("The English description has at most 600 characters."),
+}
+TOO_MANY = {
+    "ar": N_("Give at most 40 Arabic example phrases."),
+    "en": N_("Give at most 40 English example phrases."),
+}
+BAD_PHRASE = {
+    "ar": N_("An Arabic example phrase has 2 to 200 characters: {phrase}"),
+    "en": N_("An English example phrase has 2 to 200 characters: {phrase}"),
+}
 
 
 def add_department(
@@ -54,6 +74,43 @@ def _sla(hours: dict[str, Any] | None) -> dict[str, int]:
     return clean
 
 
+def checked_description(text: object, language: str) -> str:
+    """The description trimmed; at most DESCRIPTION_MAX characters."""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        raise Invalid("description_too_long", TOO_LONG[language])
+    clean = text.strip()
+    if len(clean) > DESCRIPTION_MAX:
+        raise Invalid("description_too_long", TOO_LONG[language])
+    return clean
+
+
+def checked_examples(phrases: Iterable[object] | None, language: str) -> list[str]:
+    """The phrases trimmed (spaces inside run together), blank ones and repeats
+    (ignoring case) dropped, in the order given; each PHRASE_MIN to PHRASE_MAX
+    characters, at most EXAMPLES_MAX of them."""
+    clean: list[str] = []
+    seen: set[str] = set()
+    for phrase in phrases or ():
+        if not isinstance(phrase, str):
+            raise Invalid("bad_example", BAD_PHRASE[language], phrase="?")
+        text = " ".join(phrase.split())
+        if not text:
+            continue
+        if not PHRASE_MIN <= len(text) <= PHRASE_MAX:
+            shown = text if len(text) <= 40 else text[:40] + "…"
+            raise Invalid("bad_example", BAD_PHRASE[language], phrase=shown)
+        key = text.casefold()
+        if key in seen:
+            continue
+        seen.add(key)
+        clean.append(text)
+        if len(clean) > EXAMPLES_MAX:
+            raise Invalid("too_many_examples", TOO_MANY[language])
+    return clean
+
+
 def add_category(
     session: Session,
     *,
@@ -62,6 +119,10 @@ def add_category(
     name_en: str,
     parent: str | None = None,
     sla_hours: dict[str, Any] | None = None,
+    description_ar: str = "",
+    description_en: str = "",
+    examples_ar: Iterable[str] = (),
+    examples_en: Iterable[str] = (),
     actor: str = "cli",
 ) -> Category:
     check_names(name_ar, name_en)
@@ -77,8 +138,40 @@ def add_category(
         name_en=name_en.strip(),
         parent_id=parent_id,
         sla_hours=_sla(sla_hours),
+        description_ar=checked_description(description_ar, "ar"),
+        description_en=checked_description(description_en, "en"),
+        examples_ar=checked_examples(examples_ar, "ar"),
+        examples_en=checked_examples(examples_en, "en"),
     )
     return create_unless_taken(session, actor, row, slug=slug)
+
+
+def describe_category(
+    session: Session,
+    *,
+    slug: str,
+    description_ar: str,
+    description_en: str,
+    examples_ar: Iterable[str],
+    examples_en: Iterable[str],
+    actor: str = "cli",
+) -> Category:
+    """Replace what a category says about itself: its descriptions and its example
+    phrases in both languages (an empty list clears a language's phrases)."""
+    from reception import audit
+
+    row = category_by_slug(session, slug)
+    row.description_ar = checked_description(description_ar, "ar")
+    row.description_en = checked_description(description_en, "en")
+    row.examples_ar = checked_examples(examples_ar, "ar")
+    row.examples_en = checked_examples(examples_en, "en")
+    session.add(row)
+    session.flush()
+    audit.record(
+        session, actor, "category.describe", "category", row.id, slug=row.slug,
+        examples_ar=len(row.examples_ar), examples_en=len(row.examples_en),
+    )  # fmt: skip
+    return row
 
 
 def add_routing_rule(
@@ -117,3 +210,8 @@ def add_routing_rule(
         department=department,
     )  # fmt: skip
     return rule
+
+
+def list_categories(session: Session) -> list[Category]:
+    """Every category, active or not, in the order they were added (parents first)."""
+    return list(session.exec(select(Category).order_by(col(Category.id))))

@@ -122,10 +122,10 @@ def seeds(session: Session) -> list[Example]:
             c.slug,
             name_ar=c.name_ar,
             name_en=c.name_en,
-            description_ar=getattr(c, "description_ar", ""),
-            description_en=getattr(c, "description_en", ""),
-            examples_ar=getattr(c, "examples_ar", None) or (),
-            examples_en=getattr(c, "examples_en", None) or (),
+            description_ar=c.description_ar,
+            description_en=c.description_en,
+            examples_ar=c.examples_ar or (),
+            examples_en=c.examples_en or (),
         )
     return found
 

@@ -25,6 +25,7 @@ from reception.outcome import Outcome
 from reception.queue import setup
 from reception.queue.read_models import admin_view
 from reception.settings import DEFAULT_TIMEZONE
+from reception.staff import category_forms
 from reception.staff.sms_texts import routes as sms_text_routes
 from reception.staff.weekdays import days_from_form, weekdays_label
 from reception.web import (
@@ -47,7 +48,9 @@ async def page(request: Request) -> Response:
     return await _page(request, principal, branch)
 
 
-async def _page(request: Request, principal: Any, branch: str | None, **extra: Any) -> Response:
+async def _page(
+    request: Request, principal: Any, branch: str | None, status: int = 200, **extra: Any
+) -> Response:
     view = await read(request, lambda s: admin_view(s, principal, branch))
     topics = await read(request, calls.list_topics)
     context = {
@@ -59,7 +62,7 @@ async def _page(request: Request, principal: Any, branch: str | None, **extra: A
         "weekdays_label": lambda text: weekdays_label(text, lambda m: t(request, m)),
         **extra,
     }
-    return render(request, "staff/admin.html", context)
+    return render(request, "staff/admin.html", context, status_code=status)
 
 
 def _minutes(value: object) -> int:
@@ -257,16 +260,6 @@ async def add_stop(request: Request) -> Response:
     return await _apply(request, change, N_("The stop was added."))
 
 
-def _hours(value: object) -> int | None:
-    text = str(value or "").strip()
-    if not text:
-        return None
-    hours = to_int(text, high=99_999, typed=True)
-    if hours is None:
-        raise Invalid("bad_sla_hours", N_("A target is a whole number of hours, 1 or more."))
-    return hours
-
-
 async def add_department(request: Request) -> Response:
     def change(s: Session, f: Any, actor: str, branch: str) -> None:
         letter_setup.add_department(
@@ -280,24 +273,48 @@ async def add_department(request: Request) -> Response:
     return await _apply(request, change, N_("The department was added."))
 
 
+async def _apply_or_redraw(request: Request, change: Any, done: str, keep: str) -> Response:
+    """Like `_apply`, but a refused form comes back in the page as it was typed (under
+    `keep`), with the error: long lists of phrases are not typed twice."""
+    principal = await require_admin(request)
+    form = await check_csrf(request)
+    branch = str(form.get("branch", ""))
+    result = await attempt(
+        request, run_action(request, lambda s: Outcome(change(s, form, principal.actor)))
+    )
+    if isinstance(result, Refusal):
+        typed = {**form, **request.path_params, "error": result.message}
+        kept = {keep: typed, "error": result.message}
+        return await _page(request, principal, branch or None, result.status_code, **kept)
+    flash(request, t(request, done), "info")
+    return RedirectResponse(f"{BACK}?branch={branch}" if branch else BACK, status_code=303)
+
+
 async def add_category(request: Request) -> Response:
-    def change(s: Session, f: Any, actor: str, branch: str) -> None:
-        sla = {
-            stage: hours
-            for stage in ("received", "routed", "in_progress")
-            if (hours := _hours(f.get(f"sla_{stage}"))) is not None
-        }
+    def change(s: Session, f: Any, actor: str) -> None:
         letter_setup.add_category(
             s,
             slug=str(f.get("slug", "")),
             name_ar=str(f.get("name_ar", "")),
             name_en=str(f.get("name_en", "")),
             parent=str(f.get("parent") or "") or None,
-            sla_hours=sla,
+            sla_hours=category_forms.sla_targets(f),
+            **category_forms.description(f),
             actor=actor,
         )
 
-    return await _apply(request, change, N_("The category was added."))
+    return await _apply_or_redraw(request, change, N_("The category was added."), "new_category")
+
+
+async def describe_category(request: Request) -> Response:
+    """A category's description and example phrases, replaced as typed."""
+    slug = str(request.path_params["slug"])[:40]
+
+    def change(s: Session, f: Any, actor: str) -> None:
+        letter_setup.describe_category(s, slug=slug, **category_forms.description(f), actor=actor)
+
+    done = N_("The category's description and examples were saved.")
+    return await _apply_or_redraw(request, change, done, "describing")
 
 
 def _order(value: object) -> int:
@@ -465,6 +482,7 @@ routes = [
     Route("/staff/admin/slot-templates/active", set_slot_template, methods=["POST"]),
     Route("/staff/admin/departments", add_department, methods=["POST"]),
     Route("/staff/admin/categories", add_category, methods=["POST"]),
+    Route("/staff/admin/categories/{slug}/describe", describe_category, methods=["POST"]),
     Route("/staff/admin/routing", set_routing_rule, methods=["POST"]),
     Route("/staff/admin/call-topics", add_call_topic, methods=["POST"]),
     Route("/staff/admin/call-topics/set", set_call_topic, methods=["POST"]),
