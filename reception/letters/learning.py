@@ -50,6 +50,8 @@ from reception.letters.rules import normalise_arabic
 
 MIN_CATEGORIES = 2
 """A model needs at least two categories with examples to choose between."""
+MOST_SURE = 0.99
+"""The highest confidence shown."""
 
 
 @dataclass(frozen=True)
@@ -266,7 +268,9 @@ class Model:
         ranked = []
         for probabilities in self.probabilities(texts):
             pairs = sorted(zip(self.labels, probabilities, strict=True), key=lambda x: -x[1])
-            ranked.append([(label, round(float(p), 2)) for label, p in pairs[:k]])
+            # Never shown as certain: a model that says 100 % invites the operator to stop
+            # reading, and it is never that sure of a letter it has not seen.
+            ranked.append([(label, min(round(float(p), 2), MOST_SURE)) for label, p in pairs[:k]])
         return ranked
 
 
