@@ -11,6 +11,7 @@ other. TLS cannot be read, so the relay's address is used with `sslmode=disable`
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -63,10 +64,8 @@ class WireCounter:
         self.closed = True
         self.listener.close()
         for sock in list(self.sockets):
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
 
     def __enter__(self) -> WireCounter:
         return self
@@ -87,8 +86,12 @@ class WireCounter:
             with self.lock:
                 self.sent.connections += 1
             link = _Link()
-            threading.Thread(target=self._from_client, args=(client, server, link), daemon=True).start()
-            threading.Thread(target=self._from_server, args=(server, client, link), daemon=True).start()
+            threading.Thread(
+                target=self._from_client, args=(client, server, link), daemon=True
+            ).start()
+            threading.Thread(
+                target=self._from_server, args=(server, client, link), daemon=True
+            ).start()
 
     def _from_client(self, client: socket.socket, server: socket.socket, link: _Link) -> None:
         buffer = b""
@@ -166,7 +169,5 @@ class _Link:
 
 
 def _shut(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass

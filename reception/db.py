@@ -138,9 +138,7 @@ def make_engine(url: str, readonly: bool = False, synchronous: str = "full") -> 
     # No ping when a connection leaves the pool (a round trip for every request):
     # connections are replaced after `POSTGRES_RECYCLE_SECONDS`, and one found dropped
     # (a restarted server) is replaced while its work runs again (`once_more_if_gone`).
-    return create_engine(
-        url, pool_size=10, max_overflow=10, pool_recycle=POSTGRES_RECYCLE_SECONDS
-    )
+    return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=POSTGRES_RECYCLE_SECONDS)
 
 
 POSTGRES_RECYCLE_SECONDS = 600

@@ -64,7 +64,9 @@ class Seen:
 
 
 @pytest.fixture
-def relayed(seeded_postgres_template: tuple[str, World]) -> Iterator[tuple[str, World, WireCounter]]:
+def relayed(
+    seeded_postgres_template: tuple[str, World],
+) -> Iterator[tuple[str, World, WireCounter]]:
     template, world = seeded_postgres_template
     with postgres_copy(template) as name:
         url = make_url(postgres_database_url(name))
@@ -81,8 +83,10 @@ def check_in(client: TestClient, world: World, n: int) -> dict[str, Any]:
 
 
 def show(title: str, sent: Sent, seen: list[str], checkouts: int) -> None:
-    print(f"\n{title}: {len(sent.statements)} statements, {sent.round_trips} round trips, "
-          f"{checkouts} pool check-outs, {sent.connections} new connections")
+    print(
+        f"\n{title}: {len(sent.statements)} statements, {sent.round_trips} round trips, "
+        f"{checkouts} pool check-outs, {sent.connections} new connections"
+    )
     for sql in sent.statements:
         print("  wire:", sql[:160])
     for sql in seen:
@@ -114,7 +118,7 @@ def test_one_check_in_costs_at_most_five_statements(
     finally:
         event.remove(Engine, "before_cursor_execute", seen.on_execute)
         event.remove(Pool, "checkout", seen.on_checkout)
-    statements, round_trips, checkouts, connections = (max(c) for c in zip(*counts))
+    statements, round_trips, checkouts, connections = (max(c) for c in zip(*counts, strict=False))
     assert connections == 0
     assert checkouts <= 1, "one connection from the pool per check-in"
     assert statements <= MOST_STATEMENTS

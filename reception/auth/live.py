@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from reception.auth.bearer_cache import BearerCache
 from reception.auth.access import ACCESS_CHANNEL, CHANGED, SIGNED_OUT, AccessNotice, parse
 from reception.auth.access import session_key as key_of_session
+from reception.auth.bearer_cache import BearerCache
 from reception.auth.principal import Principal
 from reception.events.base import HubBroadcaster
 
