@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import Pool
 from starlette.testclient import TestClient
@@ -123,3 +123,30 @@ def test_one_check_in_costs_at_most_five_statements(
     assert checkouts <= 1, "one connection from the pool per check-in"
     assert statements <= MOST_STATEMENTS
     assert round_trips <= MOST_ROUND_TRIPS
+
+
+def test_a_check_in_after_the_server_dropped_the_connections(
+    relayed: tuple[str, World, WireCounter], tmp_path: Path
+) -> None:
+    """No ping before use: a pooled connection the server ended (a restart, an idle
+    time-out) fails on its first statement, and the check-in runs once more on a new
+    connection, with the next number."""
+    url, world, _wire = relayed
+    settings = make_settings(url, tmp_path / "var", **QUIET)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        check_in(client, world, 1)
+        check_in(client, world, 2)
+        admin = create_engine(url)
+        try:
+            with admin.connect() as conn:
+                ended = conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).all()
+        finally:
+            admin.dispose()
+        assert ended and all(ok for (ok,) in ended)
+        check_in(client, world, 3)  # the token was kept: this is the write's own retry
+        check_in(client, world, 4)

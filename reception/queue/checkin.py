@@ -199,6 +199,7 @@ def issue_ticket(
         issued_at=clock.now(),
     )
     if taken is not None:  # with its audit entry and the counts, in one statement
+        session.flush()  # what a calling action changed before (nothing, from a kiosk)
         ticket, waiting, ahead = checkin_postgres.insert_ticket(session, draft, principal.actor)
         state = setting.with_waiting(waiting)
     else:
