@@ -85,7 +85,10 @@ class AppContext:
     def __post_init__(self) -> None:
         if self.group_commit is None and is_sqlite(self.engine):
             self.group_commit = GroupCommit(self.engine, self.writers, self._publish_orphan)
-        self.bearers = BearerCache(self.settings.token_cache_seconds)
+        # With `memory://` no notice reaches this process from another one (the
+        # `reception` command revoking a token): nothing is kept then.
+        shared = not self.settings.broadcast_url.startswith("memory")
+        self.bearers = BearerCache(self.settings.token_cache_seconds if shared else 0)
         self.runner = ActionRunner(
             self.engine,
             self.clock,

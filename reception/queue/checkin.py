@@ -123,6 +123,7 @@ def issue_ticket(
             service=service,
             priority=priority or None,
             scoped_key=scoped_key,
+            token_id=principal.id if principal.kind == "token" else None,
         )
         place = None if taken is None else (taken.branch, taken.hall, taken.service)
     else:

@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlmodel import Session
 
+from reception.errors import N_, Unauthorized
 from reception.queue.models import Branch, Hall, PriorityGroup, Service, Ticket
 from reception.queue.waiting_line import QueueSetting, counts_and_ahead, setting_of
 
@@ -72,6 +73,7 @@ number AS (
 )
 SELECT {_columns(Branch, "b")}, {_columns(Hall, "h")}, {_columns(Service, "s")},
        place.day, place.prefix,
+       (SELECT revoked_at IS NULL FROM apitoken WHERE id = %(token)s) AS token_live,
        (SELECT last_number FROM number) AS seq,
        (SELECT id FROM earlier) AS earlier_id,
        (SELECT json_build_array(id, weight, at_kiosk, slug) FROM grp) AS grp,
@@ -129,10 +131,14 @@ def take_number(
     service: str,
     priority: str | None,
     scoped_key: str | None,
+    token_id: int | None,
     visits: int = 20,
 ) -> Taken | None:
-    """Statement 1 (with BEGIN); None when the place does not exist (no number taken)."""
+    """Statement 2; None when the place does not exist (no number taken). With the
+    `token_id` of a kiosk's bearer token, the token is read again here: a token revoked
+    a moment ago, while a worker still kept it, issues no ticket (`Unauthorized`)."""
     params = {
+        "token": token_id,
         "now": now,
         "branch": branch,
         "hall": hall,
@@ -145,6 +151,8 @@ def take_number(
     if found is None:
         return None
     row = dict(found)
+    if token_id is not None and row["token_live"] is not True:
+        raise Unauthorized("bad_token", N_("The access token is not valid."))
     group = None
     if row["grp"] is not None:
         group_id, weight, at_kiosk, slug = row["grp"]
