@@ -51,7 +51,8 @@ class Settings(BaseSettings):
     token_cache_seconds: float = Field(
         default=5.0,
         description="How long a worker keeps what a bearer token may do without asking the "
-        "database again (a revocation's notice ends it at once); 0: ask every time.",
+        "database again, with a shared broadcast only (a revocation's notice ends it at "
+        "once); 0: ask every time.",
     )
     secure_cookies: bool = False
     forwarded_allow_ips: str = Field(
