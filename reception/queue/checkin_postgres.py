@@ -4,11 +4,12 @@ it does (tests/test_checkin_statements.py counts them on the wire).
 
 1. BEGIN (psycopg sends it by itself).
 2. `take_number`: the branch, hall and service of the ticket, the priority group and
-   an earlier ticket of the same Idempotency-Key, the hall's setting for the waiting
-   estimate, and the next number of the series, taken only when the place and the
-   group exist and no earlier ticket does. From here on, a check-in of the same series
-   waits for this transaction's end, as before; a check the caller makes afterwards
-   that fails rolls the number back with everything else.
+   an earlier ticket of the same Idempotency-Key, whether the kiosk's token is still
+   valid, the hall's setting for the waiting estimate, and the next number of the
+   series, taken only when the place and the group exist and no earlier ticket does.
+   From here on, a check-in of the same series waits for this transaction's end, as
+   before; a check the caller makes afterwards that fails rolls the number back with
+   everything else.
 3. `insert_ticket`: the ticket, its audit entry and the waiting counts the event and
    the answer need, in one statement, started after the number was taken (so it sees
    every ticket of the series committed before).
