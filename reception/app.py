@@ -376,6 +376,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 check_access,
                 lambda principal, started: session_expired(context, principal, started),
                 settings.access_recheck_seconds,
+                context.bearers,
             )
         )
         app.state.suggestions = Suggestions(

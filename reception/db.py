@@ -59,13 +59,13 @@ def fetch_one(engine: Engine, stmt: ClauseElement, params: dict[str, Any]) -> An
     driver connection: no session, no transaction of ours, no result processing. For
     a lookup on every request (a bearer token), where SQLAlchemy's layers cost ten
     times the query. Values come back as the driver gives them (no type conversion)."""
-    return _fetch(engine, stmt, params, every=False)
+    return once_more_if_gone(lambda: _fetch(engine, stmt, params, every=False))
 
 
 def fetch_all(engine: Engine, stmt: ClauseElement, params: dict[str, Any]) -> list[Any]:
     """Every row of a prebuilt SELECT, the way `fetch_one` runs it (a session cookie's
     account with its halls, on every signed-in request)."""
-    return list(_fetch(engine, stmt, params, every=True))
+    return list(once_more_if_gone(lambda: _fetch(engine, stmt, params, every=True)))
 
 
 def _fetch(engine: Engine, stmt: ClauseElement, params: dict[str, Any], every: bool) -> Any:
@@ -135,7 +135,31 @@ def make_engine(url: str, readonly: bool = False, synchronous: str = "full") -> 
         return engine
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # No ping when a connection leaves the pool (a round trip for every request):
+    # connections are replaced after `POSTGRES_RECYCLE_SECONDS`, and one found dropped
+    # (a restarted server) is replaced while its work runs again (`once_more_if_gone`).
+    return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=POSTGRES_RECYCLE_SECONDS)
+
+
+POSTGRES_RECYCLE_SECONDS = 600
+"""A pooled PostgreSQL connection older than this is closed and opened again before
+use (under the idle time-out of most proxies and firewalls)."""
+
+AT_COMMIT = "reception_at_commit"
+"""Set on an error raised by a COMMIT: the transaction may have been committed."""
+
+
+def once_more_if_gone(work: Callable[[], T]) -> T:
+    """`work()`, run a second time when the database connection turned out to be gone
+    (the pool hands out a fresh one then). Safe for a read, and for a transaction that
+    failed before its COMMIT was sent: PostgreSQL kept nothing of it. An error at the
+    COMMIT itself is raised as it is (the transaction may have been committed)."""
+    try:
+        return work()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated or getattr(exc, AT_COMMIT, False):
+            raise
+    return work()
 
 
 def _configure_sqlite(engine: Engine, begin: str, synchronous: str) -> None:
@@ -178,8 +202,13 @@ def session_scope(engine: Engine, clock: Clock | None = None) -> Iterator[Sessio
             bind_clock(session, clock)
         try:
             yield session
-            session.commit()
         except BaseException:
+            session.rollback()
+            raise
+        try:
+            session.commit()
+        except BaseException as exc:
+            setattr(exc, AT_COMMIT, True)
             session.rollback()
             raise
 

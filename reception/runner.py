@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from reception.clock import Clock, bind_clock
-from reception.db import run_batch, session_scope
+from reception.db import once_more_if_gone, run_batch, session_scope
 from reception.errors import N_, Conflict, Unavailable
 from reception.events.base import Event, HubBroadcaster
 from reception.metrics import BROADCAST_EVENTS, WRITE_BATCHES
@@ -44,6 +44,7 @@ class ActionRunner:
         writers: anyio.CapacityLimiter | None = None,
         group_commit: GroupCommit | None = None,
         on_publish_error: Callable[[Exception], None] | None = None,
+        on_committed: Callable[[list[Event]], None] | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -51,6 +52,9 @@ class ActionRunner:
         self.writers = writers
         self.group_commit = group_commit
         self.on_publish_error = on_publish_error
+        self.on_committed = on_committed
+        """Told of every committed action's events before they are published (this
+        worker's own caches follow its changes before anyone hears of them)."""
 
     async def run(self, fn: Callable[[Session], Outcome[T]]) -> T:
         """Run one action in one transaction off the event loop; publish its events
@@ -88,6 +92,8 @@ class ActionRunner:
         """Publish the events of a committed action."""
         if not events:
             return
+        if self.on_committed is not None:
+            self.on_committed(events)
         try:
             await self.broadcaster.publish_events(events)
         except Exception as exc:
@@ -105,8 +111,11 @@ class ActionRunner:
 
 
 def _in_session(engine: Engine, fn: Callable[[Session], T]) -> T:
-    with session_scope(engine) as session:
-        return fn(session)
+    def once() -> T:
+        with session_scope(engine) as session:
+            return fn(session)
+
+    return once_more_if_gone(once)
 
 
 class GroupCommit:

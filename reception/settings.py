@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         description="How often each worker checks its open sockets against the database "
         "(access notices close them at once; this catches notices that were lost).",
     )
+    token_cache_seconds: float = Field(
+        default=5.0,
+        description="How long a worker keeps what a bearer token may do without asking the "
+        "database again, with a shared broadcast only (a revocation's notice ends it at "
+        "once); 0: ask every time.",
+    )
     secure_cookies: bool = False
     forwarded_allow_ips: str = Field(
         default="127.0.0.1,::1",

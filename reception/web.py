@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from reception import PACKAGE_DIR
+from reception.auth.bearer_cache import BearerCache
 from reception.auth.live import LiveSocket, LiveSockets
 from reception.auth.models import Role
 from reception.auth.principal import Principal
@@ -33,7 +34,7 @@ from reception.auth.queries import (
 )
 from reception.auth.sessions import DEVICE_ROLES
 from reception.clock import Clock
-from reception.db import is_sqlite, session_scope
+from reception.db import is_sqlite, once_more_if_gone, session_scope
 from reception.errors import (
     N_,
     DomainError,
@@ -75,18 +76,26 @@ class AppContext:
     sockets: LiveSockets = field(default_factory=LiveSockets)
     """The signed-in sockets of this worker, closed when their access ends."""
 
+    bearers: BearerCache = field(init=False)
+    """What the bearer tokens used here lately may do (`token_cache_seconds`)."""
+
     runner: ActionRunner = field(init=False)
     """Runs this process's actions: commits, then publishes their events."""
 
     def __post_init__(self) -> None:
         if self.group_commit is None and is_sqlite(self.engine):
             self.group_commit = GroupCommit(self.engine, self.writers, self._publish_orphan)
+        # With `memory://` no notice reaches this process from another one (the
+        # `reception` command revoking a token): nothing is kept then.
+        shared = not self.settings.broadcast_url.startswith("memory")
+        self.bearers = BearerCache(self.settings.token_cache_seconds if shared else 0)
         self.runner = ActionRunner(
             self.engine,
             self.clock,
             self.broadcaster,
             writers=self.writers,
             group_commit=self.group_commit,
+            on_committed=self.bearers.forget_events,
         )
 
     async def _publish_orphan(self, value: Any) -> None:
@@ -214,8 +223,11 @@ async def check_csrf(request: Request) -> dict[str, Any]:
 
 
 def with_session(engine: Engine, fn: Callable[[Session], T]) -> T:
-    with session_scope(engine) as session:
-        return fn(session)
+    def once() -> T:
+        with session_scope(engine) as session:
+            return fn(session)
+
+    return once_more_if_gone(once)
 
 
 async def read(conn: HTTPConnection, fn: Callable[[Session], T]) -> T:
@@ -236,8 +248,7 @@ async def principal_of(conn: HTTPConnection) -> Principal | None:
     conn.scope["principal_read_at"] = time.monotonic()
     auth = conn.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        token = auth[7:].strip()
-        principal = await _on_reader(conn, principal_for_bearer, token)
+        principal = await _bearer(conn, auth[7:].strip())
         if principal is None:
             raise Unauthorized("bad_token", N_("The access token is not valid."))
     elif (
@@ -264,6 +275,19 @@ async def principal_of(conn: HTTPConnection) -> Principal | None:
     elif "session" in conn.scope and conn.session.get("user_id"):
         _signed_out(conn)  # a cookie from before sessions were kept on the server
     conn.scope["principal"] = principal
+    return principal
+
+
+async def _bearer(conn: HTTPConnection, token: str) -> Principal | None:
+    """A bearer token's principal: from this worker's cache, or read and then kept."""
+    bearers = ctx(conn).bearers
+    key = bearers.key(token)
+    principal = bearers.get(key)
+    if principal is None:
+        generation = bearers.generation
+        principal = await _on_reader(conn, principal_for_bearer, token)
+        if principal is not None:
+            bearers.put(key, principal, generation)
     return principal
 
 

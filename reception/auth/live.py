@@ -26,6 +26,7 @@ from typing import Protocol
 
 from reception.auth.access import ACCESS_CHANNEL, CHANGED, SIGNED_OUT, AccessNotice, parse
 from reception.auth.access import session_key as key_of_session
+from reception.auth.bearer_cache import BearerCache
 from reception.auth.principal import Principal
 from reception.events.base import HubBroadcaster
 
@@ -173,11 +174,16 @@ async def follow_access(
     check: Check,
     expired: Expired,
     recheck_seconds: float = RECHECK_SECONDS,
+    cache: BearerCache | None = None,
 ) -> None:
-    """Run for the life of the worker (cancel to stop)."""
+    """Run for the life of the worker (cancel to stop). `cache`, when given, forgets
+    what each notice names, and is used only while the notices reach this worker."""
     while True:
         try:
             async with broadcaster.subscribe(ACCESS_CHANNEL) as sub:
+                if cache is not None:
+                    cache.forget_all()  # whatever passed unheard
+                    cache.live = True
                 await _recheck(sockets, check, expired)  # whatever passed unheard
                 while True:
                     try:
@@ -186,6 +192,8 @@ async def follow_access(
                         await _recheck(sockets, check, expired)
                         continue
                     notice = parse(message)
+                    if cache is not None:
+                        cache.forget_notice(None if sub.overflowed else notice)
                     if sub.overflowed or notice is None:  # lost messages, or a resync
                         sub.overflowed = False
                         while not sub.queue.empty():
@@ -196,6 +204,9 @@ async def follow_access(
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the broadcast is away: try again shortly
+            if cache is not None:
+                cache.live = False
+                cache.forget_all()
             log.warning("access notices unavailable: %s", type(exc).__name__)
             await asyncio.sleep(1.0)
 

@@ -22,7 +22,7 @@ from reception.errors import N_, Conflict, Invalid
 from reception.events.messages import HallEvent
 from reception.notify.outbox import enqueue_sms
 from reception.outcome import Outcome
-from reception.queue import queries, waiting_line
+from reception.queue import checkin_postgres, queries, waiting_line
 from reception.queue.hall_events import hall_event
 from reception.queue.models import Hall, Service, ServiceMode, Ticket, TicketSequence, TicketStatus
 from reception.queue.rules import (
@@ -111,7 +111,23 @@ def issue_ticket(
     principal.require_role(Role.kiosk, Role.admin, Role.supervisor)
     given = {"phone": phone, "priority": priority, "residency": residency}
     fields.require_settable(principal, "ticket.issue", [k for k, v in given.items() if v])
-    place = queries.place_for_checkin(session, branch, hall, service)
+    scoped_key = f"{principal.actor}:{idempotency_key}" if idempotency_key else None
+    taken: checkin_postgres.Taken | None = None
+    if session.get_bind().dialect.name == "postgresql" and len(scoped_key or "") <= 160:
+        # Place, setting and number in one statement (the checks below still decide)
+        taken = checkin_postgres.take_number(
+            session,
+            clock.now(),
+            branch=branch,
+            hall=hall,
+            service=service,
+            priority=priority or None,
+            scoped_key=scoped_key,
+            token_id=principal.id if principal.kind == "token" else None,
+        )
+        place = None if taken is None else (taken.branch, taken.hall, taken.service)
+    else:
+        place = queries.place_for_checkin(session, branch, hall, service)
     if place is None:  # say which part is wrong, in the order a person would check
         branch_row = queries.branch_by_slug(session, branch)
         hall_row = queries.hall_by_slug(session, branch_row, hall)
@@ -130,15 +146,19 @@ def issue_ticket(
     if language not in LANGUAGES:
         raise Invalid("bad_language", N_("Language is ar or en."))
     phone_e164 = normalise_phone(phone) if phone else None
-    group = queries.priority_by_slug(session, priority) if priority else None
+    if taken is not None and priority and taken.group is None:
+        raise queries.unknown_priority(priority)
+    if taken is not None:
+        group = taken.group
+    else:
+        group = queries.priority_by_slug(session, priority) if priority else None
     # Declared by the visitor at a kiosk: only the groups offered there. The
     # appointment group comes with a checked-in appointment, never by choice.
     declared = not (by_appointment and group is not None and group.slug == APPOINTMENT_PRIORITY)
     if group is not None and not group.at_kiosk and principal.role == Role.kiosk and declared:
         raise priority_not_offered()
 
-    scoped_key = f"{principal.actor}:{idempotency_key}" if idempotency_key else None
-    if scoped_key:
+    if scoped_key and (taken is None or taken.earlier_id is not None):
         if len(scoped_key) > 160:
             raise Invalid("bad_idempotency_key", N_("The Idempotency-Key is too long."))
         earlier = session.exec(select(Ticket).where(Ticket.idempotency_key == scoped_key)).first()
@@ -152,13 +172,17 @@ def issue_ticket(
                 describe_issued(session, earlier, hall_row, public_base_url, replayed=True)
             )
 
-    # Read before taking a number: from the number on, every check-in of this hall
-    # waits for this one's commit (number series, counts, event sequence).
-    setting = waiting_line.setting_for_checkin(session, hall_row.id)
-    today = clock.local_date(branch_row.timezone)
-    prefix = hall_row.ticket_prefix + service_row.ticket_prefix
-    seq = _next_number(session, hall_row.id, prefix, today)
-    ticket = Ticket.model_construct(
+    if taken is not None:
+        assert taken.seq is not None  # taken: no earlier ticket, the group exists
+        setting, today, prefix, seq = taken.setting, taken.day, taken.prefix, taken.seq
+    else:
+        # Read before taking a number: from the number on, every check-in of this hall
+        # waits for this one's commit (number series, counts, event sequence).
+        setting = waiting_line.setting_for_checkin(session, hall_row.id)
+        today = clock.local_date(branch_row.timezone)
+        prefix = hall_row.ticket_prefix + service_row.ticket_prefix
+        seq = _next_number(session, hall_row.id, prefix, today)
+    draft = Ticket.model_construct(
         branch_id=branch_row.id,
         hall_id=hall_row.id,
         service_id=service_row.id or 0,
@@ -175,14 +199,19 @@ def issue_ticket(
         idempotency_key=scoped_key,
         issued_at=clock.now(),
     )
-    ticket = insert_ticket(session, ticket)
-    # Read once for the answer, the event and the SMS.
-    state, ahead = waiting_line.queue_state_and_ahead(session, ticket, setting)
+    if taken is not None:  # with its audit entry and the counts, in one statement
+        session.flush()  # what a calling action changed before (nothing, from a kiosk)
+        ticket, waiting, ahead = checkin_postgres.insert_ticket(session, draft, principal.actor)
+        state = setting.with_waiting(waiting)
+    else:
+        ticket = insert_ticket(session, draft)
+        # Read once for the answer, the event and the SMS.
+        state, ahead = waiting_line.queue_state_and_ahead(session, ticket, setting)
+        audit.record(
+            session, principal.actor, "ticket.issue", "ticket", ticket.id, number=ticket.number
+        )
     issued = describe_issued(
         session, ticket, hall_row, public_base_url, state=state, ahead=ahead, service=service_row
-    )
-    audit.record(
-        session, principal.actor, "ticket.issue", "ticket", ticket.id, number=ticket.number
     )
     if phone_e164:
         enqueue_sms(

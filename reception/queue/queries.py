@@ -121,8 +121,12 @@ def hall_event_seq(session: Session, hall_id: int) -> int | None:
 def priority_by_slug(session: Session, slug: str) -> PriorityGroup:
     group = session.exec(select(PriorityGroup).where(PriorityGroup.slug == slug)).first()
     if group is None:
-        raise Invalid("unknown_priority", N_("There is no priority group {slug}."), slug=slug)
+        raise unknown_priority(slug)
     return group
+
+
+def unknown_priority(slug: str) -> Invalid:
+    return Invalid("unknown_priority", N_("There is no priority group {slug}."), slug=slug)
 
 
 def priority_exists(session: Session, slug: str) -> bool:

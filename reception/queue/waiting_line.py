@@ -181,8 +181,6 @@ def queue_state_and_ahead(
     session.flush()
     conn = session.connection()
     weight = ticket.priority_weight
-    waiting: dict[int, int] = {}
-    ahead: dict[int, int] = {}
     rows = conn.execute(
         _COUNTS_AND_LATER_SQL,
         {
@@ -192,6 +190,16 @@ def queue_state_and_ahead(
             "id": ticket.id,
         },
     )
+    waiting, ahead = counts_and_ahead(rows, weight)
+    setting = setting or queue_setting(session, ticket.hall_id)
+    return setting.with_waiting(waiting), ahead
+
+
+def counts_and_ahead(rows: Any, weight: int) -> tuple[dict[int, int], dict[int, int]]:
+    """The waiting counts per service, and per service how many go before a ticket of
+    `weight`, from the rows of `_COUNTS_AND_LATER_SQL` (kind, service, weight, count)."""
+    waiting: dict[int, int] = {}
+    ahead: dict[int, int] = {}
     for kind, service_id, row_weight, n in rows:
         if kind == 1:  # placed at or after the ticket: not ahead of it
             ahead[service_id] = ahead.get(service_id, 0) - int(n)
@@ -199,9 +207,7 @@ def queue_state_and_ahead(
         waiting[service_id] = waiting.get(service_id, 0) + int(n)
         if row_weight >= weight:
             ahead[service_id] = ahead.get(service_id, 0) + int(n)
-    ahead = {service_id: n for service_id, n in ahead.items() if n > 0}
-    setting = setting or queue_setting(session, ticket.hall_id)
-    return setting.with_waiting(waiting), ahead
+    return waiting, {service_id: n for service_id, n in ahead.items() if n > 0}
 
 
 def setting_for_checkin(session: Session, hall_id: int) -> QueueSetting:
@@ -215,24 +221,42 @@ def setting_for_checkin(session: Session, hall_id: int) -> QueueSetting:
 
 def queue_setting(session: Session, hall_id: int, limit: int = 20) -> QueueSetting:
     conn = session.connection()
+    open_counters = conn.execute(_OPEN_COUNTERS_SQL, {"hall": hall_id}).all()
+    visits = [
+        (service_id, (finished_at - called_at).total_seconds())
+        for service_id, called_at, finished_at in conn.execute(
+            _RECENT_VISITS_SQL, {"hall": hall_id, "limit": limit}
+        )
+    ]
+    services = conn.execute(_SERVICES_SQL, {"hall": hall_id, "active": True}).all()
+    busy = conn.execute(_BUSY_SQL, {"hall": hall_id}).all()
+    return setting_of(open_counters, visits, services, busy)
+
+
+def setting_of(open_counters: Any, visits: Any, services: Any, busy: Any) -> QueueSetting:
+    """A hall's `QueueSetting` from its rows: open counters (counter, service), recent
+    visits (service, seconds from call to finish), active services offered there
+    (id, slug, name_ar, name_en, expected minutes) and counters at work (counter,
+    service). `queue_setting` reads them in four statements; a check-in on PostgreSQL
+    in the statement that takes its number."""
     counters: dict[int, set[int]] = {}
-    for counter_id, service_id in conn.execute(_OPEN_COUNTERS_SQL, {"hall": hall_id}):
+    for counter_id, service_id in open_counters:
         counters.setdefault(counter_id, set()).add(service_id)
     observed: dict[int, list[float]] = {}
-    for service_id, called_at, finished_at in conn.execute(
-        _RECENT_VISITS_SQL, {"hall": hall_id, "limit": limit}
-    ):
-        observed.setdefault(service_id, []).append((finished_at - called_at).total_seconds() / 60)
-    services = conn.execute(_SERVICES_SQL, {"hall": hall_id, "active": True}).all()
+    for service_id, seconds in visits:
+        observed.setdefault(service_id, []).append(float(seconds) / 60)
     open_ids = set(counters)
     return QueueSetting(
         counters={c: frozenset(s) for c, s in counters.items()},
-        busy=[(c, s) for c, s in conn.execute(_BUSY_SQL, {"hall": hall_id}) if c in open_ids],
+        busy=[(c, s) for c, s in busy if c in open_ids],
         minutes={
-            row.id: minutes_per_visit(row.expected_minutes, observed.get(row.id, []))
-            for row in services
+            service_id: minutes_per_visit(expected, observed.get(service_id, []))
+            for service_id, _slug, _ar, _en, expected in services
         },
-        services=tuple((row.id, row.slug, row.name_ar, row.name_en) for row in services),
+        services=tuple(
+            (service_id, slug, name_ar, name_en)
+            for service_id, slug, name_ar, name_en, _expected in services
+        ),
     )
 
 
