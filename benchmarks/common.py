@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,19 +43,25 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
     raise SystemExit(f"server did not start: {url}")
 
 
-def _cpu_ticks(pid: int) -> int:
-    """CPU time (clock ticks) of a process and its children, from /proc."""
-    total = 0
+def process_stats() -> Iterator[tuple[int, list[str]]]:
+    """Every process's id and the fields of /proc/<pid>/stat after its name (so
+    `fields[1]` is the parent's id, `fields[11:15]` utime, stime, cutime, cstime)."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            yield int(entry.name), (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(entry.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's id
-            total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total
+
+
+def _cpu_ticks(pid: int) -> int:
+    """CPU time (clock ticks) of a process and its children, from /proc."""
+    return sum(
+        int(fields[11]) + int(fields[12])  # utime + stime
+        for own, fields in process_stats()
+        if own == pid or int(fields[1]) == pid  # fields[1]: the parent's id
+    )
 
 
 def wait_idle(proc: subprocess.Popen[bytes], busy: float = 0.1, timeout: float = 90) -> None:

@@ -46,6 +46,7 @@ from benchmarks.common import (
     free_port,
     fresh_postgres_database,
     postgres_url,
+    process_stats,
     start_redis,
     stop,
     wait_idle,
@@ -159,14 +160,8 @@ def ticks(pids: set[int]) -> int:
 def server_ticks(postmaster: int) -> int:
     """Every process of the PostgreSQL server, with the time of children it reaped."""
     total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry.name) == postmaster:
+    for pid, fields in process_stats():
+        if pid == postmaster:
             total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
         elif int(fields[1]) == postmaster:
             total += int(fields[11]) + int(fields[12])
