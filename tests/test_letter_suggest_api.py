@@ -19,6 +19,7 @@ from reception.app import create_app
 from tests.conftest import make_settings
 from tests.factories import World
 from tests.helpers import bearer, csrf, register_at_desk, sign_in, wait_until
+from tests.test_letters_api import register as letter_of
 
 SUGGEST = "/api/v1/letters/suggest"
 TEXT = {"subject": "طلب إصدار جواز سفر جديد", "body": "أرجو إصدار جواز سفر لابني"}
@@ -32,27 +33,13 @@ def ready(client: TestClient) -> None:
 @pytest.fixture
 def unsure(database_url: str, tmp_path: Path, world: World) -> Iterator[TestClient]:
     """The app with a threshold no suggestion reaches: every one needs a careful look."""
-    settings = make_settings(database_url, tmp_path / "var", suggestion_confident_at=0.99)
+    settings = make_settings(database_url, tmp_path / "var", suggestion_confident_at=1.0)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client
 
 
 def register(client: TestClient, world: World, **fields: str) -> dict[str, Any]:
-    r = client.post(
-        "/api/v1/letters",
-        json={
-            "branch": "riyadh",
-            "hall": "men",
-            "sender_name": "سعد علي",
-            "sender_id_number": "1000000008",
-            "sex": "male",
-            **TEXT,
-            **fields,
-        },
-        headers=bearer(world, "operator-men"),
-    )
-    assert r.status_code == 201, r.text
-    return dict(r.json())
+    return letter_of(client, world, **{**TEXT, **fields})
 
 
 # --- the API --------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from reception.letters.models import SuggestionDecision
 from reception.settings import Settings
 from tests.factories import World
 from tests.helpers import bearer, csrf, sign_in, wait_until
+from tests.test_letters_api import register as letter_of
 
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)  # 12:30 in Riyadh
 DAY = {"date_from": "2026-11-24", "date_to": "2026-11-24"}
@@ -43,21 +44,7 @@ def desk(settings: Settings, world: World) -> Iterator[TestClient]:
 
 
 def register(client: TestClient, world: World, subject: str, body: str) -> dict[str, Any]:
-    r = client.post(
-        "/api/v1/letters",
-        json={
-            "branch": "riyadh",
-            "hall": "men",
-            "sender_name": "سعد علي",
-            "sender_id_number": "1000000008",
-            "sex": "male",
-            "subject": subject,
-            "body": body,
-        },
-        headers=bearer(world, "operator-men"),
-    )
-    assert r.status_code == 201, r.text
-    return dict(r.json())
+    return letter_of(client, world, subject=subject, body=body)
 
 
 def report(
