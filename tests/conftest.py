@@ -276,6 +276,9 @@ def make_settings(database_url: str, var_dir: Path, **overrides: object) -> Sett
         "public_base_url": "http://testserver",
         "sms_worker_interval_seconds": 0.05,
         "suggestion_check_seconds": 0.25,
+        # Letter suggestions are off unless a test is marked `suggestions`: with them on,
+        # every application a test starts would train a model of its own.
+        "suggestions_enabled": False,
         # No quiet hours or per-number limit unless a test asks: results must not
         # depend on the time of day the suite runs.
         "sms_quiet_hours": "",
@@ -287,8 +290,9 @@ def make_settings(database_url: str, var_dir: Path, **overrides: object) -> Sett
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return make_settings(database_url, tmp_path / "var")
+def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    wanted = request.node.get_closest_marker("suggestions") is not None
+    return make_settings(database_url, tmp_path / "var", suggestions_enabled=wanted)
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ from tests.factories import World
 from tests.helpers import bearer, csrf, register_at_desk, sign_in, wait_until
 from tests.test_letters_api import register as letter_of
 
+pytestmark = pytest.mark.suggestions
+
 SUGGEST = "/api/v1/letters/suggest"
 TEXT = {"subject": "طلب إصدار جواز سفر جديد", "body": "أرجو إصدار جواز سفر لابني"}
 
@@ -33,7 +35,9 @@ def ready(client: TestClient) -> None:
 @pytest.fixture
 def unsure(database_url: str, tmp_path: Path, world: World) -> Iterator[TestClient]:
     """The app with a threshold no suggestion reaches: every one needs a careful look."""
-    settings = make_settings(database_url, tmp_path / "var", suggestion_confident_at=1.0)
+    settings = make_settings(
+        database_url, tmp_path / "var", suggestion_confident_at=1.0, suggestions_enabled=True
+    )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client
 

@@ -25,6 +25,8 @@ from tests.factories import World
 from tests.helpers import bearer, wait_until
 from tests.test_letters_api import register
 
+pytestmark = pytest.mark.suggestions
+
 SLOW = 120.0  # seconds a loaded machine may take to train
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
@@ -296,6 +297,7 @@ def test_attachments_good_and_bad_files(client: TestClient, world: World, settin
     assert detail["steps"][-1]["kind"] == "attach"
 
 
+@pytest.mark.suggestions
 def test_the_desk_suggests_a_category_learned_from_decisions(
     client: TestClient, world: World, engine: Engine
 ) -> None:

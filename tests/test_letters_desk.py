@@ -170,6 +170,7 @@ def test_an_account_without_a_full_name_is_shown_by_its_role(
     assert all("supervisor" not in line for line in lines)
 
 
+@pytest.mark.suggestions
 def test_the_suggested_category_is_chosen_and_the_operator_may_change_it(
     desk: TestClient, world: World, engine: Engine
 ) -> None:

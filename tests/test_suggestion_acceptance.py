@@ -24,6 +24,8 @@ from tests.factories import World
 from tests.helpers import bearer, csrf, sign_in, wait_until
 from tests.test_letters_api import register as letter_of
 
+pytestmark = pytest.mark.suggestions
+
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)  # 12:30 in Riyadh
 DAY = {"date_from": "2026-11-24", "date_to": "2026-11-24"}
 LEAVES = ["request_civil", "request_passport", "complaint_traffic", "complaint_security", "appeal"]
