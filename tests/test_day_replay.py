@@ -78,6 +78,13 @@ FIGURES: list[Figure] = [
     ("letters.by_residency", lambda d: tally(x.residency for x in d.letters)),
     ("letters.by_sex", lambda d: tally(x.sex for x in d.letters)),
     ("letters.sla", lambda d: d.sla()),
+    # The replayed day runs without the suggestion model (not marked `suggestions`): no
+    # decision was made beside a suggestion. The figures with one are checked against
+    # what operators did in tests/test_suggestion_acceptance.py.
+    (
+        "letters.first_suggestion",
+        lambda d: {"decisions": 0, "accepted": 0, "rate": None, "by_category": {}},
+    ),
     ("calls.incoming", lambda d: d.calls_of(None, "in")),
     ("calls.outgoing", lambda d: d.calls_of(None, "out")),
     ("calls.about_letters.incoming", lambda d: d.calls_of(True, "in")),

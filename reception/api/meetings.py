@@ -68,7 +68,8 @@ async def letter_meetings(request: Request) -> Response:
 
 async def queue(request: Request) -> Response:
     principal = await require_principal(request)
-    status = request.query_params.get("status", "").strip()[:20] or None
+    given = request.query_params.get("status")  # given empty is a wrong state, not "all"
+    status = None if given is None else given.strip()[:20]
     rows = await read(request, lambda s: meeting_queries.meeting_queue(s, principal, status))
     return JSONResponse({"meeting_requests": rows})
 

@@ -160,7 +160,7 @@ def meeting_queue(
     """The minister's office's list: open requests first (waiting for a decision, then
     waiting for the citizen, then approved), each group oldest first."""
     principal.require_role(*OFFICE_ROLES)
-    if status and status not in OPEN_FIRST:
+    if status is not None and status not in OPEN_FIRST:
         raise Invalid(
             "bad_status",
             N_("The status is requested, proposed, approved, declined, referred or cancelled."),
