@@ -67,7 +67,7 @@ def test_triage_staff_of_the_branch_get_suggestions_for_a_text(
             "suggestions",
             "careful_look",
         }
-        assert 1 <= len(answer["suggestions"]) <= 3
+        assert len(answer["suggestions"]) == 3  # the three likeliest of the demo's categories
         first = answer["suggestions"][0]
         assert first["category"] == "request_passport", answer
         assert 0 < first["confidence"] <= 1

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from sqlmodel import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -19,7 +18,7 @@ from reception.api.schemas import SuggestBody
 from reception.errors import N_
 from reception.forms import Refusal, attempt
 from reception.letters import advice
-from reception.letters.models import Category
+from reception.letters import setup as letter_setup
 from reception.web import check_csrf, ctx, language_of, read, require_principal, t
 
 
@@ -59,13 +58,8 @@ async def form_config(request: Request) -> dict[str, Any]:
     """What the registration form's script needs: where to ask, the categories' names
     and its words, in the page's language."""
     language = language_of(request)
-    names = await read(
-        request,
-        lambda s: {
-            c.slug: (c.name_en if language == "en" else c.name_ar)
-            for c in s.exec(select(Category)).all()
-        },
-    )
+    categories = await read(request, letter_setup.list_categories)
+    names = {c.slug: (c.name_en if language == "en" else c.name_ar) for c in categories}
     return {
         "url": "/staff/letters/suggest",
         "names": names,
