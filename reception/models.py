@@ -30,11 +30,15 @@ from reception.queue.models import (
     Ticket,
     TicketSequence,
 )
+from reception.remote.models import RemoteJoin, RemotePolicy, RemoteTicket
 from reception.stats.models import TicketDay, TicketDayDuration, TicketDayFigure
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "RemoteJoin",
+    "RemotePolicy",
+    "RemoteTicket",
     "Attachment",
     "CallTopic",
     "Category",

@@ -1,7 +1,7 @@
 """Faults a deployment meets: the server killed outright in the middle of a burst of
 check-ins, and the Redis that carries display broadcasts restarted under live displays.
 
-Ticket numbers are taken by `_next_number` in the same transaction that writes the
+Ticket numbers are taken by `next_number` in the same transaction that writes the
 ticket, its audit entry and its outbox SMS, so a killed transaction takes its number
 with it: the committed numbers of each series are exactly 1..N, with no gap."""
 

@@ -66,7 +66,8 @@ WITH_DB = settings(
 # --- state machines ------------------------------------------------------------
 
 MACHINES: dict[str, tuple[type[StrEnum], dict[Any, str], Any, StrEnum]] = {
-    "ticket": (TicketStatus, TICKET_TRANSITIONS, check_ticket_transition, TicketStatus.waiting),
+    # A ticket starts waiting (kiosk) or remote (joined from a phone, then waiting).
+    "ticket": (TicketStatus, TICKET_TRANSITIONS, check_ticket_transition, TicketStatus.remote),
     "letter": (LetterStatus, LETTER_TRANSITIONS, check_letter_transition, LetterStatus.received),
     "appointment": (
         AppointmentStatus,
@@ -474,7 +475,7 @@ def test_number_series_never_repeat(
         issued: dict[tuple[Any, ...], list[int]] = {}
         for hall, prefix, day in calls:
             key = (halls[hall], prefix, day)
-            issued.setdefault(key, []).append(checkin._next_number(session, *key))
+            issued.setdefault(key, []).append(checkin.next_number(session, *key))
         session.rollback()
     for numbers in issued.values():
         assert numbers == list(range(1, len(numbers) + 1))

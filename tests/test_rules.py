@@ -13,6 +13,9 @@ from reception.queue.rules import (
 )
 
 ALLOWED = {
+    (S.remote, S.waiting),
+    (S.remote, S.cancelled),
+    (S.remote, S.expired),
     (S.waiting, S.called),
     (S.called, S.called),
     (S.called, S.serving),

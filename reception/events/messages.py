@@ -41,6 +41,10 @@ class HallEvent(StrEnum):
     """The deltas of a hall's channel (their `type`)."""
 
     TICKET_ISSUED = "ticket.issued"
+    TICKET_ARRIVED = "ticket.arrived"
+    """A visitor who joined from a phone checked in: their ticket joins the waiting line."""
+    LINE_CHANGED = "line.changed"
+    """A visitor moved back or left the line: the counts and places change."""
     TICKET_CALLED = "ticket.called"
     TICKET_RECALLED = "ticket.recalled"
     TICKET_SERVING = "ticket.serving"

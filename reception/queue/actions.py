@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from reception import audit
@@ -39,6 +39,7 @@ from reception.queue.rules import (
     check_close_choice,
     check_ticket_transition,
 )
+from reception.remote import actions as remote_actions
 
 
 def counter_for_operator(
@@ -73,7 +74,8 @@ def _lock_next_waiting(
     """The ticket this counter calls next, locked for this transaction.
 
     Policy: a ticket that has waited past the branch's maximum goes first (oldest
-    first), so priority visitors never starve the others; otherwise the highest
+    first; a visitor who joined from a phone waits from their arrival), so priority
+    visitors never starve the others; otherwise the highest
     priority weight, then the earliest arrival. Tickets transferred to another
     counter are left to that counter."""
     served = select(CounterService.service_id).where(CounterService.counter_id == counter_id)
@@ -87,7 +89,12 @@ def _lock_next_waiting(
     candidates = []
     if starving_before is not None:
         candidates.append(
-            (base.where(Ticket.issued_at <= starving_before).order_by(col(Ticket.id)), True)
+            (
+                base.where(
+                    func.coalesce(col(Ticket.arrived_at), col(Ticket.issued_at)) <= starving_before
+                ).order_by(col(Ticket.id)),
+                True,
+            )
         )
     candidates.append((base.order_by(*waiting_line.LINE_ORDER), False))
     for stmt, starving in candidates:
@@ -229,6 +236,7 @@ def call_next(
     if ticket is None:
         return Outcome(None, events)
     _tell_the_next(session, hall, counter, public_base_url, clock.now())
+    remote_actions.after_call(session, clock, hall, counter.id or 0, ticket, public_base_url)
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)
@@ -410,6 +418,10 @@ def call_ticket(
         raise Conflict("not_served_here", N_("This counter does not serve that ticket's service."))
     if ticket.assigned_counter_id not in (None, counter_id):
         raise Conflict("assigned_elsewhere", N_("This ticket was sent to another counter."))
+    if ticket.status == TicketStatus.remote:
+        raise Conflict(
+            "not_arrived", N_("This visitor joined from a phone and has not checked in yet.")
+        )
     if ticket.status != TicketStatus.waiting:
         raise Conflict(
             "illegal_transition",
@@ -429,6 +441,7 @@ def call_ticket(
         public_base_url,
     )
     events = [hall_event(session, hall, closed[1], ticket=closed[0])] if closed else []
+    remote_actions.after_call(session, clock, hall, counter.id or 0, ticket, public_base_url)
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)

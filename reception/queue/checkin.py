@@ -62,7 +62,7 @@ class IssuedTicket:
         }
 
 
-def _next_number(session: Session, hall_id: int, prefix: str, business_date: Any) -> int:
+def next_number(session: Session, hall_id: int, prefix: str, business_date: Any) -> int:
     """Atomically take the next number of a series (an upsert that returns the value)."""
     dialect = session.get_bind().dialect.name
     stmt = _NEXT_NUMBER.get(dialect)
@@ -181,7 +181,7 @@ def issue_ticket(
         setting = waiting_line.setting_for_checkin(session, hall_row.id)
         today = clock.local_date(branch_row.timezone)
         prefix = hall_row.ticket_prefix + service_row.ticket_prefix
-        seq = _next_number(session, hall_row.id, prefix, today)
+        seq = next_number(session, hall_row.id, prefix, today)
     draft = Ticket.model_construct(
         branch_id=branch_row.id,
         hall_id=hall_row.id,
@@ -275,7 +275,7 @@ def describe_issued(
     assert service is not None
     state = state or waiting_line.queue_state(session, hall.id or 0)
     if ahead is None:
-        waiting = ticket.status == TicketStatus.waiting
+        waiting = ticket.status in (TicketStatus.waiting, TicketStatus.remote)
         ahead = waiting_line.ahead_of(session, ticket) if waiting else {}
     position = waiting_line.position_of(session, ticket, state, ahead)
     return IssuedTicket(

@@ -25,6 +25,7 @@ from reception.runner import ActionRunner
 
 log = logging.getLogger("reception.queue")
 OPEN_STATUSES = (
+    TicketStatus.remote,
     TicketStatus.waiting,
     TicketStatus.called,
     TicketStatus.serving,

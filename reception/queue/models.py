@@ -31,6 +31,8 @@ class CounterStatus(StrEnum):
 
 
 class TicketStatus(StrEnum):
+    remote = "remote"
+    """Joined from a phone and not arrived yet: holds its place, never called or shown."""
     waiting = "waiting"
     called = "called"
     serving = "serving"
@@ -238,3 +240,10 @@ class Ticket(SQLModel, table=True):
     called_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     serving_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    remote: bool = Field(default=False, description="Joined the line from a phone.")
+    arrived_at: datetime | None = Field(
+        default=None,
+        sa_type=UTCDateTime,
+        description="When a visitor who joined from a phone checked in; the longest-wait "
+        "rule counts from here, not from the join.",
+    )

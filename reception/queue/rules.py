@@ -14,6 +14,9 @@ from reception.queue.models import CounterStatus, Residency, TicketStatus
 S = TicketStatus
 
 TICKET_TRANSITIONS: dict[tuple[TicketStatus, TicketStatus], str] = {
+    (S.remote, S.waiting): "arrive",
+    (S.remote, S.cancelled): "cancel",
+    (S.remote, S.expired): "expire",
     (S.waiting, S.called): "call",
     (S.called, S.called): "recall",
     (S.called, S.serving): "start",

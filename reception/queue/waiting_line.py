@@ -15,6 +15,9 @@ from reception.db import batch_memo
 from reception.queue.models import Hall, Service, Ticket, TicketStatus
 from reception.queue.rules import QueueState, estimate_eta, minutes_per_visit, people_ahead
 
+IN_LINE = (TicketStatus.waiting, TicketStatus.remote)
+"""A ticket with a place in line: waiting in the hall, or joined from a phone."""
+
 LINE_ORDER = (
     col(Ticket.priority_weight).desc(),
     func.coalesce(col(Ticket.queue_key), col(Ticket.id)),
@@ -61,8 +64,9 @@ def position_of(
     ahead: dict[int, int] | None = None,
 ) -> int:
     """1 for the next to be called by the counters that can serve this ticket
-    (`ahead` as `ahead_of` gives it, when the caller has it already)."""
-    if ticket.status != TicketStatus.waiting:
+    (`ahead` as `ahead_of` gives it, when the caller has it already). A remote
+    ticket not arrived yet has the place it holds."""
+    if ticket.status not in IN_LINE:
         return 0
     state = state or queue_state(session, ticket.hall_id)
     if ahead is None:
@@ -268,7 +272,7 @@ def eta_of(
     state: QueueState | None = None,
     ahead: dict[int, int] | None = None,
 ) -> int | None:
-    if ticket.status != TicketStatus.waiting:
+    if ticket.status not in IN_LINE:
         return 0
     state = state or queue_state(session, ticket.hall_id)
     if ahead is None:

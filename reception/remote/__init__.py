@@ -1,0 +1,1 @@
+"""Joining the line from a phone."""
