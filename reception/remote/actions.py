@@ -36,7 +36,14 @@ from reception.remote import rules
 from reception.remote.models import JoinStatus, RemoteJoin, RemotePolicy, RemoteTicket
 from reception.settings import LANGUAGES
 
-LIVE = (TicketStatus.remote, TicketStatus.waiting, TicketStatus.called, TicketStatus.serving)
+LIVE = (
+    TicketStatus.remote,
+    TicketStatus.waiting,
+    TicketStatus.called,
+    TicketStatus.serving,
+    TicketStatus.transferred,
+)
+"""A ticket still in the branch's hands: its number may not join again."""
 VISITOR = "visitor"
 """The audit actor of what a visitor does from their own phone."""
 
@@ -200,7 +207,8 @@ _FREE_ENDED_PHONE = text(
     """
     UPDATE remote_ticket SET live_phone = NULL
     WHERE live_phone = :phone AND ticket_id IN (
-      SELECT id FROM ticket WHERE status NOT IN ('remote', 'waiting', 'called', 'serving'))
+      SELECT id FROM ticket
+      WHERE status NOT IN ('remote', 'waiting', 'called', 'serving', 'transferred'))
     """
 )
 
@@ -363,8 +371,7 @@ def arrive_by_code(
     ).first()
     if row is None:
         raise NotFound("unknown_remote_code", N_("No ticket has this code today."))
-    ticket = session.get(Ticket, row.ticket_id)
-    assert ticket is not None
+    ticket = _locked(session, row.ticket_id)
     principal.require_hall(ticket.branch_id, ticket.hall_id)
     by = "kiosk" if principal.role == Role.kiosk else "staff"
     return _arrive(session, clock, principal.actor, ticket, row, by)
@@ -410,6 +417,14 @@ def _arrive(
     check_ticket_transition(ticket.status, TicketStatus.waiting)
     hall = session.get(Hall, ticket.hall_id)
     assert hall is not None
+    if session.get_bind().dialect.name == "postgresql":  # the hall, then the remote row
+        session.execute(_LOCK_HALL, {"id": hall.id})
+        row = session.exec(
+            select(RemoteTicket)
+            .where(RemoteTicket.ticket_id == ticket.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
     now = clock.now()
     if row.place_lost:  # too many were called past it: the end of the line
         last = session.connection().execute(
@@ -447,11 +462,22 @@ def _arrive(
 
 
 def _remote_ticket(session: Session, token: str) -> tuple[Ticket, RemoteTicket]:
-    ticket = queries.ticket_by_token(session, token[:64])
-    row = session.get(RemoteTicket, ticket.id) if ticket is not None else None
-    if ticket is None or row is None:
+    found = queries.ticket_by_token(session, token[:64])
+    row = session.get(RemoteTicket, found.id) if found is not None else None
+    if found is None or row is None:
         raise NotFound("unknown_ticket", N_("This ticket does not exist."))
-    return ticket, row
+    return _locked(session, found.id or 0), row
+
+
+def _locked(session: Session, ticket_id: int) -> Ticket:
+    """The ticket read again under its row lock (PostgreSQL), so a call, a check-in
+    or a cancel at the same moment waits and the state checked is the state written.
+    Locks are taken in one order everywhere: the ticket, then its hall (`hall_event`,
+    `after_call`), then its remote row."""
+    stmt = select(Ticket).where(Ticket.id == ticket_id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).one()
 
 
 def _policy_of_ticket(session: Session, ticket: Ticket) -> RemotePolicy:
@@ -581,6 +607,8 @@ def after_call(
     if conn.execute(_ANY_AWAY, {"hall": hall.id}).first() is None:
         return
     session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        conn.execute(_LOCK_HALL, {"id": hall.id})  # the hall before the remote rows
     conn.execute(
         _PASSED,
         {
