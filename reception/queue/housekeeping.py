@@ -93,6 +93,7 @@ async def run_housekeeping(
     from reception.appointments.reminders import mark_no_shows, send_due_reminders
     from reception.auth.throttle import forget_old_strikes
     from reception.letters.sla import announce_sla_breaches
+    from reception.remote.actions import forget_old_joins
     from reception.stats.rollup import roll_up_closed_days
 
     runner = ActionRunner(engine, clock, broadcaster)
@@ -110,6 +111,7 @@ async def run_housekeeping(
             if reminded or missed:
                 log.info("appointments: %s reminders, %s no-shows", reminded, missed)
             await runner.write(lambda s: forget_old_strikes(s, clock.now(), strike_max_age))
+            await runner.write(lambda s: forget_old_joins(s, clock.now()))
             await runner.run(lambda s: announce_sla_breaches(s, clock))
         except Exception:
             log.exception("end-of-day pass failed; trying again")

@@ -352,6 +352,19 @@ def _remote_row(session: Session, ticket: Ticket, phone: str) -> str:
     return code
 
 
+JOIN_KEPT = timedelta(days=2)
+"""How long a join (its number, its code's hash) is kept: past the hour its limits
+count, only for looking into a complaint the next day."""
+
+
+def forget_old_joins(session: Session, now: datetime) -> int:
+    """Delete joins older than `JOIN_KEPT`; the ticket keeps what it needs."""
+    old = session.exec(select(RemoteJoin).where(RemoteJoin.created_at < now - JOIN_KEPT)).all()
+    for join in old:
+        session.delete(join)
+    return len(old)
+
+
 # --- arriving ---------------------------------------------------------------------
 
 
