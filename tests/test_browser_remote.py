@@ -148,3 +148,51 @@ def test_join_from_a_phone_arrive_be_called_and_rate(
     screenshot(phone, "remote-rated-ar")
     context.close()
     kiosk.context.close()
+
+
+def join_by_phone(page: Any, base: str, db: Path, number: str) -> str:
+    """Join the women's hall from `page` with `number`; the tracking page's address."""
+    page.goto(f"{base}/join/riyadh")
+    page.locator("input[name=hall][value=women]").check()
+    page.locator("input[name=service][value=enquiry]").check()
+    page.fill("#phone", number)
+    page.locator(".join-send").click()
+    page.wait_for_url(re.compile(r"/join/riyadh/code/"))
+    page.fill("#code", sent_code(db))
+    page.locator(".join-send").click()
+    page.wait_for_url(re.compile(r"/t/"))
+    return str(page.url)
+
+
+def test_im_here_by_the_phones_location(live: tuple[str, World, Path], browser: Any) -> None:
+    base, _, db = live
+    far = browser.new_context(
+        viewport=PHONE, geolocation={"latitude": 24.80, "longitude": 46.70, "accuracy": 15}
+    )
+    far.grant_permissions(["geolocation"])
+    phone = far.new_page()
+    join_by_phone(phone, base, db, "0551234501")
+    phone.locator(".remote-here-button").click()
+    phone.locator(".flash-error").wait_for()
+    assert phone.locator("[data-status=remote]").count() == 1  # still away
+    far.close()
+
+    refused = browser.new_context(viewport=PHONE)  # no permission: the browser refuses
+    phone = refused.new_page()
+    join_by_phone(phone, base, db, "0551234502")
+    phone.locator(".remote-here-button").click()
+    phone.locator("[data-here-note]").filter(has_text=re.compile(".{10}")).wait_for()
+    assert phone.locator("[data-no-location]").is_visible()  # use the kiosk
+    refused.close()
+
+    near = browser.new_context(
+        viewport=PHONE, geolocation={"latitude": 24.6640, "longitude": 46.6860, "accuracy": 20}
+    )
+    near.grant_permissions(["geolocation"])
+    phone = near.new_page()
+    join_by_phone(phone, base, db, "0551234503")
+    phone.locator(".remote-here-button").click()
+    phone.locator("[data-status=waiting]").wait_for()
+    assert phone.locator(".flash-info").count() == 1
+    screenshot(phone, "remote-checked-in-by-location-ar")
+    near.close()
