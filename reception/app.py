@@ -36,6 +36,7 @@ from reception.display.routes import routes as display_routes
 from reception.errors import N_, DomainError, TooManyRequests, Unauthorized
 from reception.events import create_broadcaster
 from reception.inputs import InputGuard, to_int
+from reception.kiosk.remote import routes as kiosk_remote_routes
 from reception.kiosk.routes import routes as kiosk_routes
 from reception.letters.suggest import Suggestions, run_suggestions
 from reception.metrics import RequestMetrics
@@ -53,8 +54,10 @@ from reception.staff.device import routes as device_routes
 from reception.staff.letters import routes as letter_routes
 from reception.staff.reports import routes as report_screen_routes
 from reception.staff.routes import routes as staff_routes
+from reception.track.join import routes as join_routes
 from reception.track.meeting import routes as meeting_answer_routes
 from reception.track.rating import routes as feedback_routes
+from reception.track.remote import routes as remote_track_routes
 from reception.track.routes import routes as track_routes
 from reception.web import (
     AppContext,
@@ -418,6 +421,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *monitoring_routes,
         Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
         *kiosk_routes,
+        *kiosk_remote_routes,
         *admin_screen_routes,
         *account_routes,
         *staff_routes,
@@ -426,6 +430,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *appointment_screen_routes,
         *display_routes,
         *track_routes,
+        *remote_track_routes,
+        *join_routes,
         *api_routes,
         *report_screen_routes,
         *dashboard_routes,

@@ -17,6 +17,7 @@ from reception.auth.models import StaffUser
 from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.db import session_scope
+from reception.demo_remote import demo_remote_policy, demo_remote_tickets
 from reception.queue import actions, checkin
 from reception.queue.housekeeping import close_past_days
 from reception.queue.models import (
@@ -246,6 +247,7 @@ def load_demo(engine: Engine, var_dir: Path, public_base_url: str) -> dict[str, 
                         {"counter_id": counter.id, "service_id": services[service_slug].id},
                     )
         _demo_slots(session, branch)
+        demo_remote_policy(session, branch)
         demo_taxonomy(session)
         for username, role, branch_slug, halls in ACCOUNTS:
             if session.exec(select(StaffUser).where(StaffUser.username == username)).first():
@@ -443,3 +445,4 @@ def _demo_tickets(engine: Engine, public_base_url: str) -> None:
                 select(Counter).join(Hall).where(Hall.slug == hall, Counter.number == 1)
             ).one()
             actions.call_next(session, clock, SYSTEM, counter.id or 0)
+    demo_remote_tickets(engine, public_base_url)

@@ -75,6 +75,14 @@ SCREENS: tuple[Screen, ...] = (
         title="Kiosk: appointment check-in",
     ),  # fmt: skip
     Screen(
+        "kiosk-remote",
+        "/kiosk/remote",
+        KIOSK,
+        "kiosk",
+        ".phone-form button[type=submit]",
+        title="Kiosk: joined from a phone",
+    ),  # fmt: skip
+    Screen(
         "kiosk-ticket",
         "/kiosk/tickets/{ticket_id}",
         KIOSK,
@@ -142,6 +150,23 @@ SCREENS: tuple[Screen, ...] = (
         PHONE,
         title="Appointment: another time",
     ),  # fmt: skip
+    Screen(
+        "track-remote",
+        "/t/{remote_token}",
+        PHONE,
+        ready="[data-kiosk-code]",
+        title="Ticket joined from a phone (/t/)",
+    ),  # fmt: skip
+    Screen("track-remote-late", "/t/{remote_token}/late", PHONE, title="Remote ticket: be late"),
+    Screen(
+        "track-remote-cancel",
+        "/t/{remote_token}/cancel",
+        PHONE,
+        title="Remote ticket: cancel",
+    ),  # fmt: skip
+    # Joining the line from a phone.
+    Screen("join", "/join/riyadh", PHONE, title="Join from a phone"),
+    Screen("join-code", "/join/riyadh/code/{join_token}", PHONE, title="Join: the SMS code"),
     Screen("error", "/no-such-page", PHONE, title="Error page"),
     # Signing in and pairing.
     Screen("home", "/", DESK, title="Home"),

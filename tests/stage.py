@@ -26,6 +26,7 @@ from reception.migrate import upgrade
 from reception.queue import actions, checkin
 from reception.queue import queries as queue_queries
 from reception.queue.models import Counter, Hall, Ticket
+from reception.remote.actions import start_join
 from tests.browser import free_port
 from tests.servers import Server, reception_server
 
@@ -67,6 +68,8 @@ def prepare(engine: Engine, base: str) -> dict[str, str]:
     clock = Clock()
     refs: dict[str, str] = {}
     men = [_counter(engine, "men", n) for n in (1, 2, 3, 4)]
+    with session_scope(engine) as s:
+        hall_id = queue_queries.hall_by_slug(s, queue_queries.branch_by_slug(s, "riyadh"), "men").id
     # The demo called one visitor at counter 1: served now, so it can be rated.
     with session_scope(engine) as s:
         done = actions.act_on_current(s, clock, SYSTEM, men[0], "finish")
@@ -92,6 +95,17 @@ def prepare(engine: Engine, base: str) -> dict[str, str]:
         waiting = next(x for x in reversed(letters) if x.status == "received")
         refs["letter_routed"], refs["letter_new"] = str(routed.id), str(waiting.id)
         refs["letter_token"] = routed.tracking_token
+    with session_scope(engine) as s:
+        remote = s.exec(
+            select(Ticket).where(Ticket.remote == True, Ticket.hall_id == hall_id)  # noqa: E712
+        ).first()
+        assert remote is not None, "the demo has a visitor who joined from a phone"
+        refs["remote_token"] = remote.tracking_token
+    with session_scope(engine) as s:
+        refs["join_token"] = start_join(
+            s, clock, branch="riyadh", hall="men", service="letter", phone="0551234599",
+            address="stage", secret="stage",
+        ).value.token  # fmt: skip
     demo_appointments(engine)
     with session_scope(engine) as s:
         branch = queue_queries.branch_by_slug(s, "riyadh")

@@ -70,7 +70,9 @@ def test_migrate_demo_is_repeatable(empty_cli_env: str, capsys: pytest.CaptureFi
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(StaffUser)).one() == 8
         assert s.exec(select(func.count()).select_from(Counter)).one() == 8
-        assert s.exec(select(func.count()).select_from(Ticket)).one() == 8
+        assert s.exec(select(func.count()).select_from(Ticket)).one() == 10
+        joined = select(func.count()).select_from(Ticket).where(Ticket.remote == True)  # noqa: E712
+        assert s.exec(joined).one() == 2  # two visitors joined from their phones
     engine.dispose()
     logins = Path("var/demo-logins.txt")
     assert oct(logins.stat().st_mode & 0o777) == "0o600"

@@ -19,6 +19,8 @@ from reception.kiosk.walk_in import walk_in_offer
 from reception.qr import qr_data_uri
 from reception.queue import checkin, read_models
 from reception.queue.checkin import IssuedTicket
+from reception.queue.queries import principal_branch
+from reception.remote.queries import takes_remote
 from reception.web import (
     check_csrf,
     ctx,
@@ -34,14 +36,14 @@ from reception.web import (
 KIOSK_ROLES = (Role.kiosk, Role.admin, Role.supervisor)
 
 
-async def _kiosk_principal(request: Request) -> Principal:
+async def kiosk_principal(request: Request) -> Principal:
     principal = await require_principal(request)
     principal.require_role(*KIOSK_ROLES)
     return principal
 
 
 async def start(request: Request) -> Response:
-    principal = await _kiosk_principal(request)
+    principal = await kiosk_principal(request)
     q = request.query_params
     if q.get("reset"):
         # The next visitor starts in the default language, on the first step.
@@ -55,12 +57,23 @@ async def start(request: Request) -> Response:
     return render(
         request,
         "kiosk/start.html",
-        {"view": view, "nonce": secrets.token_urlsafe(16)},
+        {
+            "view": view,
+            "nonce": secrets.token_urlsafe(16),
+            "remote": await _takes_remote(request, principal),
+        },
+    )
+
+
+async def _takes_remote(request: Request, principal: Principal) -> bool:
+    return await read(
+        request,
+        lambda s: takes_remote(s, principal_branch(s, principal, None).id),
     )
 
 
 async def take_ticket(request: Request) -> Response:
-    principal = await _kiosk_principal(request)
+    principal = await kiosk_principal(request)
     form = await check_csrf(request)
     app = ctx(request)
     hall = str(form.get("hall", ""))
@@ -107,7 +120,7 @@ async def take_ticket(request: Request) -> Response:
 
 
 async def appointment_page(request: Request) -> Response:
-    principal = await _kiosk_principal(request)
+    principal = await kiosk_principal(request)
     clock = ctx(request).clock
     view = await read(
         request, lambda s: read_models.kiosk_view(s, principal, None, None, None, clock)
@@ -117,7 +130,7 @@ async def appointment_page(request: Request) -> Response:
 
 async def check_in(request: Request) -> Response:
     """Check in with the code the visitor types, or that the kiosk's QR scanner types."""
-    principal = await _kiosk_principal(request)
+    principal = await kiosk_principal(request)
     form = await check_csrf(request)
     app = ctx(request)
     code = str(form.get("code", "")).strip()[:40]
@@ -174,7 +187,7 @@ async def _checked_in(
 
 
 async def show_ticket(request: Request) -> Response:
-    principal = await _kiosk_principal(request)
+    principal = await kiosk_principal(request)
     ticket_id = path_id(request, "ticket_id", "ticket")
     view = await read(request, lambda s: read_models.kiosk_ticket(s, principal, ticket_id))
     url = f"{ctx(request).settings.public_base_url}/t/{view.ticket.tracking_token}"

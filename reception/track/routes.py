@@ -28,10 +28,13 @@ from reception.forms import Refusal, attempt, submit
 from reception.inputs import check_moment, has_control
 from reception.queue import read_models
 from reception.queue.hall_events import hall_channel
+from reception.remote import queries as remote_queries
 from reception.web import check_csrf, ctx, flash, read, render, run_action, t
 
 HEARTBEAT_SECONDS = 10.0
 FINAL = {"done", "no_show", "cancelled", "expired"}
+ON_WAY_CHOICES = (10, 20, 30, 45, 60)
+"""The minutes a remote visitor on their way may choose with one touch."""
 
 
 async def guard_link(request: Request) -> list[Check]:
@@ -54,8 +57,16 @@ async def read_tracked(request: Request, load: Any) -> Any:
 
 async def track(request: Request) -> Response:
     token = str(request.path_params["token"])[:64]
-    view = await read_tracked(request, lambda s: read_models.tracked_ticket(s, token))
-    return render(request, "track/ticket.html", {"t": view, "heartbeat": HEARTBEAT_SECONDS})
+    view, remote = await read_tracked(
+        request, lambda s: remote_queries.tracked_with_remote(s, token)
+    )
+    context = {
+        "t": view,
+        "remote": remote,
+        "heartbeat": HEARTBEAT_SECONDS,
+        "on_way_choices": ON_WAY_CHOICES,
+    }
+    return render(request, "track/ticket.html", context)
 
 
 async def track_socket(ws: WebSocket) -> None:

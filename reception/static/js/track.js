@@ -20,6 +20,11 @@
         if (!html) return;
         var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-track]");
         if (!fresh) return;
+        // A remote ticket's actions sit outside the live part: a new state draws the page anew.
+        if (card.hasAttribute("data-reload-on-state") && fresh.dataset.state !== card.dataset.state) {
+          location.reload();
+          return;
+        }
         card.replaceChildren.apply(card, Array.prototype.slice.call(fresh.childNodes));
         card.dispatchEvent(new CustomEvent("ticket:updated", { bubbles: true }));
       })
