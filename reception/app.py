@@ -51,6 +51,7 @@ from reception.staff.appointments import routes as appointment_screen_routes
 from reception.staff.dashboard import routes as dashboard_routes
 from reception.staff.device import routes as device_routes
 from reception.staff.letters import routes as letter_routes
+from reception.staff.remote_admin import routes as remote_admin_screen_routes
 from reception.staff.reports import routes as report_screen_routes
 from reception.staff.routes import routes as staff_routes
 from reception.track.meeting import routes as meeting_answer_routes
@@ -419,6 +420,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
         *kiosk_routes,
         *admin_screen_routes,
+        *remote_admin_screen_routes,
         *account_routes,
         *staff_routes,
         *device_routes,
