@@ -4,12 +4,15 @@ on the administration screen and over the API, checked (readable refusals, never
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from reception.audit import AuditEntry
+from reception.cli import main as reception_command
 from tests.factories import World
 from tests.helpers import bearer, page_csrf, sign_in
 
@@ -147,3 +150,30 @@ def test_the_administration_screen_sets_the_rules(client: TestClient, world: Wor
     assert r.status_code == 200
     off = client.get(URL, headers=bearer(world, "admin")).json()
     assert off["enabled"] is False and off["hours"] == {} and off["cap_per_hall"] == 15
+
+
+def test_the_command_line_shows_and_sets_the_rules(
+    client: TestClient,
+    world: World,
+    database_url: str,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "cli"))
+    assert reception_command(["remote-policy", "show", "--branch", "riyadh"]) == 0
+    assert json.loads(capsys.readouterr().out)["enabled"] is False
+    command = ["remote-policy", "set", "--branch", "riyadh", "--enabled", "yes"]
+    command += ["--hall", "men", "--service", "letter", "--cap", "7", "--days", "sun-mon"]
+    command += ["--from", "09:00", "--to", "11:00"]
+    assert reception_command(command) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["enabled"] and shown["halls"] == ["men"] and shown["cap_per_hall"] == 7
+    assert shown["hours"] == {"sun": [["09:00", "11:00"]], "mon": [["09:00", "11:00"]]}
+    assert client.get(URL, headers=bearer(world, "admin")).json() == shown
+    assert reception_command(["remote-policy", "set", "--branch", "riyadh", "--cap", "0"]) == 2
+    assert "from 1 to 500" in capsys.readouterr().err
+    assert reception_command(["remote-policy", "set", "--branch", "riyadh", "--passes", "4"]) == 0
+    kept = json.loads(capsys.readouterr().out)
+    assert kept["passes_allowed"] == 4 and kept["cap_per_hall"] == 7 and kept["halls"] == ["men"]
