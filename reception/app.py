@@ -52,6 +52,7 @@ from reception.staff.appointments import routes as appointment_screen_routes
 from reception.staff.dashboard import routes as dashboard_routes
 from reception.staff.device import routes as device_routes
 from reception.staff.letters import routes as letter_routes
+from reception.staff.remote_admin import routes as remote_admin_screen_routes
 from reception.staff.reports import routes as report_screen_routes
 from reception.staff.routes import routes as staff_routes
 from reception.track.join import routes as join_routes
@@ -423,6 +424,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *kiosk_routes,
         *kiosk_remote_routes,
         *admin_screen_routes,
+        *remote_admin_screen_routes,
         *account_routes,
         *staff_routes,
         *device_routes,

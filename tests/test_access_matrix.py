@@ -236,6 +236,7 @@ ACCESS: dict[str, frozenset[str]] = {
             "users/sign-out",
             "tokens",
             "tokens/{token}/revoke",
+            "remote-policy",
         )
     },
     **{
@@ -243,6 +244,8 @@ ACCESS: dict[str, frozenset[str]] = {
         for method, what in (
             ("POST", "branches"),
             ("PUT", "branches/{branch}/policy"),
+            ("GET", "branches/{branch}/remote-policy"),
+            ("PUT", "branches/{branch}/remote-policy"),
             ("POST", "branches/{branch}/halls"),
             ("POST", "branches/{branch}/services"),
             ("POST", "branches/{branch}/stops"),

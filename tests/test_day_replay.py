@@ -114,6 +114,15 @@ FIGURES: list[Figure] = [
         "appointments.by_kind",
         lambda d: tally(a.kind for a in d.appointments if a.status != "cancelled"),
     ),
+    # The replayed day has no join from a phone; tests/test_remote_figures.py checks
+    # these figures against a day that has them.
+    ("remote.joined", lambda d: 0),
+    ("remote.arrived", lambda d: 0),
+    ("remote.cancelled", lambda d: 0),
+    ("remote.never_arrived", lambda d: 0),
+    ("remote.checkin_rate", lambda d: None),
+    ("remote.wait_minutes", lambda d: durations([])),
+    ("remote.join_to_call_minutes", lambda d: durations([])),
     ("by_hour.peak_hour", lambda d: d.by_hour()["peak_hour"]),
     ("by_hour.hours", lambda d: d.by_hour()["hours"]),
     ("by_hour.by_branch", lambda d: d.by_hour()["by_branch"]),

@@ -562,3 +562,64 @@ class SmsTextIn(BaseModel):
         max_length=2000,
         examples=["Your number is %(number)s. Follow your turn: %(link)s"],
     )
+
+
+# --- joining from a phone: a branch's rules (reception/api/remote_admin.py) ----------
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+TimeText = Annotated[str, Field(min_length=5, max_length=5, examples=["08:00"])]
+Span = Annotated[list[TimeText], Field(min_length=2, max_length=2)]
+SlugText = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class RemotePolicyIn(Strict):
+    """A branch's rules for joining the line from a phone. Numbers left out keep their
+    current value (or the default); the lists replace the ones before."""
+
+    enabled: StrictBool = Field(description="Whether visitors may join from a phone at all.")
+    hours: dict[Weekday, Annotated[list[Span], Field(max_length=6)]] = Field(
+        default_factory=dict,
+        description="When joining is open, weekday → [[start, end]] (24-hour HH:MM); empty: "
+        "the branch's opening hours.",
+        examples=[{"sun": [["08:00", "12:00"]]}],
+    )
+    halls: list[SlugText] = Field(default_factory=list, max_length=50)
+    services: list[SlugText] = Field(default_factory=list, max_length=200)
+    priorities: list[SlugText] = Field(default_factory=list, max_length=50)
+    cap_per_hall: StrictInt | None = Field(default=None, ge=1, le=500)
+    code_minutes: StrictInt | None = Field(default=None, ge=2, le=60)
+    code_attempts: StrictInt | None = Field(default=None, ge=1, le=10)
+    codes_per_number_hour: StrictInt | None = Field(default=None, ge=1, le=20)
+    joins_per_address_hour: StrictInt | None = Field(default=None, ge=1, le=1000)
+    passes_allowed: StrictInt | None = Field(default=None, ge=0, le=100)
+    passes_allowed_on_way: StrictInt | None = Field(default=None, ge=0, le=200)
+    late_max_places: StrictInt | None = Field(default=None, ge=1, le=100)
+    notify_at_place: StrictInt | None = Field(default=None, ge=1, le=100)
+    geo_checkin: StrictBool = Field(
+        default=False, description="Visitors may check in from the tracking page by location."
+    )
+    latitude: float | None = Field(default=None, ge=-90, le=90, examples=[24.7136])
+    longitude: float | None = Field(default=None, ge=-180, le=180, examples=[46.6753])
+    radius_m: StrictInt | None = Field(default=None, ge=20, le=5000)
+
+
+class RemotePolicyOut(BaseModel):
+    branch: str
+    enabled: bool
+    hours: dict[str, list[list[str]]]
+    halls: list[str]
+    services: list[str]
+    priorities: list[str]
+    cap_per_hall: int
+    code_minutes: int
+    code_attempts: int
+    codes_per_number_hour: int
+    joins_per_address_hour: int
+    passes_allowed: int
+    passes_allowed_on_way: int
+    late_max_places: int
+    notify_at_place: int
+    geo_checkin: bool
+    latitude: float | None
+    longitude: float | None
+    radius_m: int

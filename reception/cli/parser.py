@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from reception.cli import access, appointments, centre, letters, server
+from reception.cli import access, appointments, centre, letters, remote, server
 from reception.settings import DEFAULT_TIMEZONE, LANGUAGES
 
 ROLES = ["admin", "supervisor", "operator", "department_officer", "kiosk", "display"]
@@ -213,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     cadd.add_argument("--number", type=int, required=True)
     cadd.add_argument("--service", action="append", required=True, help="repeat per service")
     cadd.set_defaults(func=centre.cmd_counter_add)
+
+    remote.add_commands(sub)
 
     close_day = sub.add_parser(
         "close-day", help="close tickets left open on past days (the server does it each minute)"

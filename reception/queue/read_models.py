@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from reception import audit
@@ -226,6 +227,9 @@ class CounterView:
     next_up: list[WaitingRow]
     appointment_time: str | None = None
     """Local time of the booked visit the current ticket checked in for."""
+    remote_away: int = 0
+    """Tickets of this counter's services joined from a phone, not arrived: the line
+    holds their places, and the counter skips them until they check in."""
 
 
 def counter_view(
@@ -256,6 +260,15 @@ def counter_view(
         )
     )
     now = clock.now()
+    remote_away = session.exec(
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            Ticket.hall_id == hall.id,
+            Ticket.status == "remote",
+            col(Ticket.service_id).in_(service_ids),
+        )
+    ).one()
     appointment_time = None
     if current is not None:
         booked = session.exec(
@@ -276,11 +289,14 @@ def counter_view(
         hall_services=offered,
         hall_counters=queries.counters_of_hall(session, hall.id or 0),
         waiting=len(waiting_rows),
+        remote_away=int(remote_away),
         next_up=[
             WaitingRow(
                 ticket=t,
                 service=by_id[t.service_id],
-                waited_minutes=max(0, int((now - t.issued_at).total_seconds() // 60)),
+                waited_minutes=max(
+                    0, int((now - (t.arrived_at or t.issued_at)).total_seconds() // 60)
+                ),
                 priority=groups.get(t.priority_id),
             )
             for t in waiting_rows[:10]

@@ -1,6 +1,6 @@
 """What the visitor's screens for joining from a phone read: the branch's offer, a
 join waiting for its code, and what a remote ticket's tracking page shows beside the
-place in line."""
+place in line; and a branch's rules as an administrator sees them."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from reception.queue.models import Branch, Hall, PriorityGroup, Service, Ticket
 from reception.queue.rules import is_open
 from reception.remote.models import JoinStatus, RemoteJoin, RemotePolicy, RemoteTicket
 from reception.remote.rules import passes_allowed
+from reception.remote.setup import policy_fields
 
 
 @dataclass
@@ -173,3 +174,10 @@ def takes_remote(session: Session, branch_id: int | None) -> bool:
     """Whether the kiosk offers "I joined from my phone"."""
     policy = session.get(RemotePolicy, branch_id) if branch_id else None
     return bool(policy and policy.enabled)
+
+
+def branch_policy(session: Session, branch: str) -> dict[str, Any]:
+    """A branch's rules; a branch that never set them shows the defaults, off."""
+    row = queries.branch_by_slug(session, branch)
+    policy = session.get(RemotePolicy, row.id) or RemotePolicy(branch_id=row.id or 0)
+    return policy_fields(policy, row)

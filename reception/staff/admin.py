@@ -24,6 +24,7 @@ from reception.letters import setup as letter_setup
 from reception.outcome import Outcome
 from reception.queue import setup
 from reception.queue.read_models import admin_view
+from reception.remote.queries import branch_policy
 from reception.settings import DEFAULT_TIMEZONE
 from reception.staff import category_forms
 from reception.staff.sms_texts import routes as sms_text_routes
@@ -53,6 +54,8 @@ async def _page(
 ) -> Response:
     view = await read(request, lambda s: admin_view(s, principal, branch))
     topics = await read(request, calls.list_topics)
+    if "remote" not in extra:
+        extra["remote"] = await read(request, lambda s: branch_policy(s, view.branch.slug))
     context = {
         "view": view,
         "branches": view.branches,

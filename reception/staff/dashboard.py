@@ -55,8 +55,24 @@ async def dashboard(request: Request) -> Response:
 
 async def figures(request: Request) -> Response:
     view = await _view(request)
-    body = {"figures": view["figures"], "text": view["text"], "alert": view["alert"]}
+    body = {
+        "figures": view["figures"],
+        "text": view["text"],
+        "alert": view["alert"],
+        "html": _fragments(request, view["figures"]),
+    }
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+def _fragments(request: Request, figures: dict[str, Any]) -> dict[str, str]:
+    """The parts of the page that are lists, not single numbers, drawn again for the
+    page to swap (the remote tickets of each hall)."""
+    language = language_of(request)
+    macros = ctx(request).templates[language].env.get_template("stats/_remote_live.html")
+    return {
+        f"{hall['slug']}.remote": str(macros.module.remote_list(hall, language))  # type: ignore[attr-defined]
+        for hall in figures["halls"]
+    }
 
 
 async def dashboard_socket(ws: WebSocket) -> None:

@@ -1,10 +1,11 @@
-"""How long a ticket waited and was served, in whole seconds, as SQL on either database."""
+"""How long a ticket waited and was served, in whole seconds, as SQL on either database;
+and which tickets are visitors at all."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, case, cast, extract, func
+from sqlalchemy import BigInteger, Integer, and_, case, cast, extract, func, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
@@ -21,8 +22,24 @@ def seconds_between(dialect: str, start: Any, end: Any) -> ColumnElement[Any]:
     return cast(func.strftime("%s", end), Integer) - cast(func.strftime("%s", start), Integer)
 
 
+def arrival() -> ColumnElement[Any]:
+    """When the visitor was in the hall: the ticket's time, or for a ticket joined
+    from a phone, its check-in."""
+    return func.coalesce(col(Ticket.arrived_at), col(Ticket.issued_at))
+
+
 def wait_seconds(dialect: str) -> ColumnElement[Any]:
-    return seconds_between(dialect, col(Ticket.issued_at), col(Ticket.called_at))
+    """From arriving in the hall to the (last) call."""
+    return seconds_between(dialect, arrival(), col(Ticket.called_at))
+
+
+def is_visitor() -> ColumnElement[bool]:
+    """A ticket that counts as a visitor: not cancelled, and if joined from a phone,
+    checked in (a remote ticket that never arrived was never in the hall)."""
+    return and_(
+        col(Ticket.status) != TicketStatus.cancelled,
+        or_(col(Ticket.remote).is_(False), col(Ticket.arrived_at).is_not(None)),
+    )
 
 
 def service_seconds(dialect: str) -> ColumnElement[Any]:

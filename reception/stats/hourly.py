@@ -28,7 +28,7 @@ from sqlmodel import Session, col
 
 from reception.letters.models import Enquiry, Letter, LetterStep
 from reception.queue.models import Branch, Hall, Ticket
-from reception.stats.durations import wait_seconds
+from reception.stats.durations import arrival, wait_seconds
 from reception.stats.models import TicketDayHour, TicketDayHourWait
 from reception.stats.numbers import histogram_figures
 
@@ -113,7 +113,7 @@ def ticket_hour_tallies(
     def grouped(*extra: Any) -> list[Any]:
         return [literal_column(str(i + 1)) for i in range(len(keys) + len(extra))]
 
-    issued = quarter_of(dialect, col(Ticket.issued_at))
+    issued = quarter_of(dialect, arrival())
     wait = wait_seconds(dialect)
     for *head, quarter, seconds, n in session.execute(
         select(*keys, issued, wait, func.count()).where(where).group_by(*grouped(issued, wait))

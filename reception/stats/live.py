@@ -5,11 +5,13 @@ page asks again after every queue change in the branch.
 What counts:
 
 * **Waiting now**: tickets with status `waiting`, whatever their business date; the
-  longest wait is now − the oldest one's issued_at, in whole minutes.
+  longest wait is now − the oldest one's arrival (issued_at, or arrived_at for a
+  ticket joined from a phone), in whole minutes. Tickets joined from a phone and not
+  arrived are not waiting: they are listed apart (reception/stats/remote_live.py).
 * **Open counters**: counters of the hall with status `open` (of all its counters).
 * **Today** is the business date in the branch's time zone. Served: tickets `done`;
   no-shows: `no_show`; mean wait and mean service follow reception/stats/reports.py
-  (wait = called_at − issued_at of the called tickets, cancelled ones excluded;
+  (wait = called_at − arrival of the called visitors' tickets;
   service = finished_at − serving_at of the tickets done).
 * **Letters**: registered in the branch on today's local calendar day; routed today:
   distinct letters of the branch with a `route` step today; late: the branch's open
@@ -37,9 +39,11 @@ from reception.letters.sla import late_letters
 from reception.queue import queries
 from reception.queue.models import Branch, Counter, CounterStatus, Ticket, TicketStatus
 from reception.queue.queries import allowed_halls, principal_branch
+from reception.stats.durations import arrival, is_visitor
 from reception.stats.numbers import half_up
 from reception.stats.periods import DateRange, local_bounds
 from reception.stats.read_models import number_formatter
+from reception.stats.remote_live import remote_by_hall
 from reception.stats.scope import require_reader
 
 ROUTE_STEP = "route"
@@ -84,9 +88,7 @@ def _mean(total: Any, count: int) -> float | None:
 
 def _waiting(session: Session, hall_ids: list[int]) -> dict[tuple[int, int], tuple[int, Any]]:
     rows = session.execute(
-        select(
-            col(Ticket.hall_id), col(Ticket.service_id), func.count(), func.min(Ticket.issued_at)
-        )
+        select(col(Ticket.hall_id), col(Ticket.service_id), func.count(), func.min(arrival()))
         .where(col(Ticket.hall_id).in_(hall_ids), col(Ticket.status) == TicketStatus.waiting)
         .group_by(col(Ticket.hall_id), col(Ticket.service_id))
     ).all()
@@ -95,7 +97,7 @@ def _waiting(session: Session, hall_ids: list[int]) -> dict[tuple[int, int], tup
 
 def _today(session: Session, branch: Branch, hall_ids: list[int], today: Any) -> list[Any]:
     dialect = session.get_bind().dialect.name
-    wait = _minutes_between(dialect, col(Ticket.issued_at), col(Ticket.called_at))
+    wait = _minutes_between(dialect, arrival(), col(Ticket.called_at))
     service = case(
         (
             col(Ticket.status) == TicketStatus.done,
@@ -118,7 +120,7 @@ def _today(session: Session, branch: Branch, hall_ids: list[int], today: Any) ->
                 col(Ticket.branch_id) == branch.id,
                 col(Ticket.hall_id).in_(hall_ids),
                 col(Ticket.business_date) == today,
-                col(Ticket.status) != TicketStatus.cancelled,
+                is_visitor(),
             )
             .group_by(col(Ticket.hall_id), col(Ticket.service_id), col(Ticket.status))
         ).all()
@@ -186,6 +188,7 @@ def live_figures(
     today = clock.local_date(branch.timezone)
     waiting = _waiting(session, hall_ids)
     counters = _counters(session, hall_ids)
+    remote = remote_by_hall(session, hall_ids, today, now)
     per_hall: dict[int, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
     per_service: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for hall_id, service_id, status, n, wait_n, wait_sum, service_n, service_sum in _today(
@@ -242,6 +245,7 @@ def live_figures(
                 "wait_minutes_mean": _mean(figures["wait_sum"], int(figures["wait_n"])),
                 "service_minutes_mean": _mean(figures["service_sum"], int(figures["service_n"])),
                 "services": rows,
+                "remote": remote[hall_id],
             }
         )
     zone = ZoneInfo(branch.timezone)
@@ -292,6 +296,8 @@ def figure_texts(figures: dict[str, Any], fmt: Callable[[float | None], str]) ->
             "service_minutes_mean",
         ):
             texts[f"{h}.{key}"] = fmt(hall[key])
+        for key in ("away", "arrived_today", "joined_today"):
+            texts[f"{h}.remote.{key}"] = fmt(hall["remote"][key])
         for row in hall["services"]:
             for key in ("waiting", "longest_wait_minutes", "served", "no_shows"):
                 texts[f"{h}.{row['slug']}.{key}"] = fmt(row[key])

@@ -15,13 +15,18 @@ What counts, precisely:
   of it, except a ticket cancelled (status `cancelled`: taken back before it was
   called). A transferred ticket is one visitor; a ticket the end-of-day pass closed
   (`expired`) still was a visitor.
-* **Wait** is called_at − issued_at of the visitors' tickets that were called (called_at
-  set; a recalled or returned ticket keeps its last call).
+* **Wait** is called_at − issued_at (arrived_at for a ticket joined from a phone) of
+  the visitors' tickets that were called (called_at set; a recalled or returned ticket
+  keeps its last call).
 * **Service** is finished_at − serving_at of the visitors' tickets that are `done` and
   were started (serving_at set).
 * Both are measured in whole seconds (the two instants each truncated to the second)
   and published in minutes: the mean of the seconds / 60, and continuous percentiles
   (linear interpolation between neighbours, as `percentile_cont`).
+* **A ticket joined from a phone** is a visitor only once it checked in; its wait
+  runs from the check-in. Joins, check-ins, the check-in rate, cancellations, tickets
+  never come and both waits of those joins are under `remote`
+  (reception/stats/remote_figures.py).
 * **No-shows** are visitors' tickets with status `no_show`.
 * **Throughput** per counter and per operator (the one who called the ticket): tickets
   done (`served`) and no-shows, with the mean service minutes of the served ones.
@@ -65,6 +70,7 @@ from reception.stats.letter_figures import call_figures, letter_figures
 from reception.stats.numbers import histogram_percentiles as histogram_percentiles
 from reception.stats.numbers import mean
 from reception.stats.periods import DateRange, offset_segments, roll_up
+from reception.stats.remote_figures import remote_figures
 from reception.stats.rollup import rolled_through, rolled_visitors
 from reception.stats.suggestion_figures import first_suggestion_figures
 from reception.stats.visitor_figures import (
@@ -279,6 +285,7 @@ def summary(
         "every_branch": every_branch,
     }
     report.update(visitor_figures(session, branch_ids, span, names))
+    report["remote"] = remote_figures(session, branch_ids, span)
     report["letters"] = letter_figures(session, found, now, names)
     report["letters"]["first_suggestion"] = first_suggestion_figures(session, found)
     report["calls"] = call_figures(session, found)

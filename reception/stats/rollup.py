@@ -41,9 +41,10 @@ from sqlmodel import Session, col
 
 from reception.clock import Clock
 from reception.queue.models import Branch, Ticket, TicketStatus
-from reception.stats.durations import service_seconds, wait_seconds
+from reception.stats.durations import is_visitor, service_seconds, wait_seconds
 from reception.stats.hourly import ticket_hour_tallies
 from reception.stats.models import TicketDay, TicketDayDuration, TicketDayFigure
+from reception.stats.remote_rows import DURATIONS, fold_remote, remote_counts, remote_durations
 
 MEASURES = (
     "tickets",
@@ -223,12 +224,12 @@ def roll_up_closed_days(session: Session, clock: Clock) -> int:
         days = _days_to_roll(session, branch_id, clock.local_date(zone))
         if not days:
             continue
-        where = and_(
+        of_days = and_(
             col(Ticket.branch_id) == branch_id,
             col(Ticket.business_date) >= days[0],
             col(Ticket.business_date) <= days[-1],
-            col(Ticket.status) != TicketStatus.cancelled,
         )
+        where = and_(of_days, is_visitor())
         day_column = col(Ticket.business_date)
         per_day: dict[date, list[Any]] = defaultdict(list)
         for day, *row in ticket_rows(session, where, day_column):
@@ -236,10 +237,16 @@ def roll_up_closed_days(session: Session, clock: Clock) -> int:
         per_day_halls: dict[date, list[Any]] = defaultdict(list)
         for day, *row in hall_rows(session, where, day_column):
             per_day_halls[day].append(row)
+        per_day_remote: dict[date, list[Any]] = defaultdict(list)
+        for day, *row in remote_counts(session, of_days, day_column):
+            per_day_remote[day].append(row)
         hourly = ticket_hour_tallies(session, where, {branch_id: zone}, by_day=True)
         durations: dict[date, list[dict[str, Any]]] = defaultdict(list)
         for measure in ("wait", "service"):
             for day, seconds, n in duration_rows(session, where, measure, day_column):
+                durations[day].append({"measure": measure, "seconds": seconds, "tickets": n})
+        for measure in DURATIONS:
+            for day, seconds, n in remote_durations(session, of_days, measure, day_column):
                 durations[day].append({"measure": measure, "seconds": seconds, "tickets": n})
         figure_rows: list[dict[str, Any]] = []
         duration_rows_: list[dict[str, Any]] = []
@@ -248,6 +255,7 @@ def roll_up_closed_days(session: Session, clock: Clock) -> int:
             figures = fold(per_day.get(day, []))
             visitors = sum(t[0] for (dimension, _), t in figures.items() if dimension == "status")
             fold_halls(per_day_halls.get(day, []), into=figures)
+            fold_remote(per_day_remote.get(day, []), into=figures)
             if not _claim(session, branch_id, day, visitors, clock):
                 continue
             rolled += 1

@@ -36,6 +36,9 @@ SMS_PURPOSES: dict[str, str] = {
     "meeting_declined": N_("Meeting declined"),
     "meeting_referred": N_("Meeting referred"),
     "meeting_cancelled": N_("Meeting cancelled"),
+    "remote_code": N_("Code to join from a phone"),
+    "remote_joined": N_("Ticket joined from a phone"),
+    "remote_near": N_("Near the front: come now"),
 }
 SMS_DELIVERY: dict[str, str] = {
     "queued": N_("Queued, not sent yet"),

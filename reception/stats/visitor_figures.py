@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter as Tally
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 
 from reception.auth.models import StaffUser
 from reception.queue.models import Branch, Counter, Hall, Ticket, TicketStatus
+from reception.stats.durations import is_visitor
 from reception.stats.hourly import (
     by_hour,
     phone_calls_by_hour,
@@ -39,26 +40,40 @@ from reception.stats.windows import Window
 
 
 def _visitors_where(branch_ids: Sequence[int], span: DateRange) -> ColumnElement[bool]:
+    return and_(_tickets_where(branch_ids, span), is_visitor())
+
+
+def _tickets_where(branch_ids: Sequence[int], span: DateRange) -> ColumnElement[bool]:
     return and_(
         col(Ticket.branch_id).in_(list(branch_ids)),
         col(Ticket.business_date) >= span.start,
         col(Ticket.business_date) <= span.end,
-        col(Ticket.status) != TicketStatus.cancelled,
     )
 
 
 def fresh_visitors(
-    branch_ids: Sequence[int], span: DateRange, through: dict[int, date]
+    branch_ids: Sequence[int],
+    span: DateRange,
+    through: dict[int, date],
+    which: Callable[[Sequence[int], DateRange], ColumnElement[bool]] = _visitors_where,
 ) -> ColumnElement[bool]:
-    """The visitors of the days not rolled up yet (see reception/stats/rollup.py): one
-    date range per branch, so the (branch, business date) index serves each."""
+    """The visitors (or other tickets, `which`) of the days not rolled up yet (see
+    reception/stats/rollup.py): one date range per branch, so the (branch, business
+    date) index serves each."""
     whole = [b for b in branch_ids if b not in through]
-    parts = [_visitors_where(whole, span)] if whole else []
+    parts = [which(whole, span)] if whole else []
     for branch_id, day in through.items():
         if day < span.end:
             after = DateRange(max(span.start, day + timedelta(days=1)), span.end)
-            parts.append(_visitors_where([branch_id], after))
+            parts.append(which([branch_id], after))
     return or_(*parts) if parts else false()
+
+
+def fresh_tickets(
+    branch_ids: Sequence[int], span: DateRange, through: dict[int, date]
+) -> ColumnElement[bool]:
+    """Every ticket of the days not rolled up yet, cancelled ones included."""
+    return fresh_visitors(branch_ids, span, through, _tickets_where)
 
 
 def visitor_figures(

@@ -26,6 +26,11 @@
     root.querySelectorAll("[data-alert]").forEach(function (el) {
       el.classList.toggle("is-alert", alert[el.getAttribute("data-alert")] === true);
     });
+    var html = data.html || {};
+    root.querySelectorAll("[data-fragment]").forEach(function (el) {
+      var part = html[el.getAttribute("data-fragment")];
+      if (typeof part === "string" && el.innerHTML !== part) el.innerHTML = part;  // drawn by the server's own template
+    });
     var empty = root.querySelector("[data-empty]");
     if (empty) empty.hidden = alert.empty !== true;
   }
