@@ -16,6 +16,7 @@ from reception.api import (
     openapi,
     queue,
     ratings,
+    remote,
     reports,
     sms,
     sms_texts,
@@ -35,4 +36,5 @@ routes: list[BaseRoute] = [
     *letters.routes,
     *reports.routes,
     *ratings.routes,
+    *remote.routes,
 ]

@@ -353,6 +353,8 @@ def arrive_by_code(
     """A kiosk (or the staff) checks a remote visitor in by the code on their phone."""
     principal.require_role(Role.kiosk, Role.supervisor, Role.admin)
     branch_row = queries.branch_by_slug(session, branch)
+    if not principal.may_use_branch(branch_row.id or 0):
+        raise Forbidden("wrong_branch", N_("Your account is not allowed to work in this branch."))
     typed = rules.clean_code(code)
     row = session.exec(
         select(RemoteTicket).where(
@@ -448,9 +450,11 @@ def _arrive(
 
 def _remote_ticket(session: Session, token: str) -> tuple[Ticket, RemoteTicket]:
     ticket = queries.ticket_by_token(session, token[:64])
-    row = session.get(RemoteTicket, ticket.id) if ticket is not None else None
-    if ticket is None or row is None:
+    if ticket is None:
         raise NotFound("unknown_ticket", N_("This ticket does not exist."))
+    row = session.get(RemoteTicket, ticket.id)
+    if row is None:  # a real link, not a guess: a ticket taken in the hall
+        raise Conflict("not_remote", N_("This ticket was not taken from a phone."))
     return ticket, row
 
 
