@@ -594,7 +594,9 @@ class RemoteTicketOut(TicketOut):
 
 
 class WrongCodeError(ErrorBody):
-    tries_left: int = Field(description="With `wrong_code`: codes the join still takes.")
+    tries_left: int | None = Field(
+        default=None, description="With `wrong_code`: codes the join still takes."
+    )
 
 
 class OnMyWayIn(BaseModel):
