@@ -353,9 +353,14 @@ def test_displays_and_counts_never_include_a_remote_ticket_not_arrived(line: Lin
         "/display/ws?hall=men", headers=bearer(line.world, "display-men")
     ) as ws:
         snapshot = ws.receive_json()
-    assert remote["number"] not in str(snapshot)
-    assert _waiting(line) == 1
-    assert line.arrive(remote["code"]).status_code == 200
+        assert snapshot["type"] == "snapshot"
+        assert remote["number"] not in str(snapshot)
+        assert snapshot["waiting"]["letter"]["waiting"] == 1
+        assert _waiting(line) == 1
+        assert line.arrive(remote["code"]).status_code == 200
+        arrived = ws.receive_json()
+    assert arrived["type"] == "ticket.arrived" and arrived["seq"] == snapshot["seq"] + 1
+    assert arrived["waiting"]["letter"]["waiting"] == 2
     assert _waiting(line) == 2
 
 

@@ -45,12 +45,14 @@ from reception.queue import checkin
 from reception.queue.models import Hall, Service, Ticket
 from reception.remote import actions
 from reception.remote.models import RemoteTicket
-from reception.web import ctx, read, require_principal, run_action
+from reception.web import ctx, require_principal, run_action
 
 TOO_MANY_CODES = N_("Too many wrong codes. Please ask at the counter for help.")
 
 
 def _describe(session: Session, ticket_id: int, base_url: str) -> checkin.IssuedTicket:
+    """The ticket as the action just left it, read in the action's own transaction
+    (a read after the commit could already find it called)."""
     ticket = session.get(Ticket, ticket_id)
     assert ticket is not None
     hall = session.get(Hall, ticket.hall_id)
@@ -159,19 +161,17 @@ async def arrive_by_code(request: Request) -> Response:
     branch = str(request.path_params["branch"])[:40]
     checks = code_checks(request, principal, body.code)
     await refuse_while_waiting(request, checks, "too_many_codes", TOO_MANY_CODES)
+    base = app.settings.public_base_url
+
+    def arrive(s: Session) -> Outcome[checkin.IssuedTicket]:
+        done = actions.arrive_by_code(s, app.clock, principal, branch=branch, code=body.code)
+        return Outcome(_describe(s, done.value.id or 0, base), done.events)
+
     try:
-        ticket = await run_action(
-            request,
-            lambda s: actions.arrive_by_code(
-                s, app.clock, principal, branch=branch, code=body.code
-            ),
-        )
+        issued = await run_action(request, arrive)
     except NotFound:
         await code_failed(request, principal, checks)
         raise
-    ticket_id = ticket.id or 0
-    base = app.settings.public_base_url
-    issued = await read(request, lambda s: _describe(s, ticket_id, base))
     return JSONResponse(issued.as_dict())
 
 
@@ -184,14 +184,18 @@ async def _on_tracked(request: Request, act: TrackedAction) -> Response:
     app = ctx(request)
     token = str(request.path_params["token"])[:64]
     checks = await refuse_link_guesses(request)
+    base = app.settings.public_base_url
+
+    def change(s: Session) -> Outcome[dict[str, Any]]:
+        done = act(s, token)
+        return Outcome(_state(s, done.value.id or 0, base), done.events)
+
     try:
-        ticket = await run_action(request, lambda s: act(s, token))
+        state = await run_action(request, change)
     except NotFound:
         await count_failure(request, checks)
         raise
-    ticket_id = ticket.id or 0
-    base = app.settings.public_base_url
-    return JSONResponse(await read(request, lambda s: _state(s, ticket_id, base)))
+    return JSONResponse(state)
 
 
 async def on_my_way(request: Request) -> Response:

@@ -195,7 +195,10 @@ class JoinAnswer:
     tries_left: int = 0
 
 
-_LOCK_HALL = text("SELECT id FROM hall WHERE id = :id FOR UPDATE")
+_LOCK_JOINS = text("SELECT branch_id FROM remote_policy WHERE branch_id = :id FOR UPDATE")
+"""One confirmed join of a branch at a time (the cap holds). The policy's row, not the
+hall's: the hall's row is locked last in every action of a hall, after the number
+series and the waiting counts, and locking it first here would deadlock with them."""
 _FREE_ENDED_PHONE = text(
     """
     UPDATE remote_ticket SET live_phone = NULL
@@ -247,7 +250,7 @@ def confirm_join(
         return Outcome(JoinAnswer(None, tries_left=max(0, policy.code_attempts - join.attempts)))
     check_hours(policy, branch, now)
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK_HALL, {"id": join.hall_id})  # one join of a hall at a time
+        session.execute(_LOCK_JOINS, {"id": branch.id})
     hall = session.get(Hall, join.hall_id)
     service = session.get(Service, join.service_id)
     assert hall is not None and service is not None
@@ -436,6 +439,7 @@ def _arrive(
     )
     service = session.get(Service, ticket.service_id)
     assert service is not None
+    session.flush()  # the ticket's and the waiting counts' rows before the hall's
     event = hall_event(
         session,
         hall,
@@ -546,33 +550,42 @@ def _line_changed(session: Session, ticket: Ticket) -> list[Event]:
         return []
     hall = session.get(Hall, ticket.hall_id)
     assert hall is not None
+    session.flush()  # the ticket's and the waiting counts' rows before the hall's
     return [hall_event(session, hall, HallEvent.LINE_CHANGED)]
 
 
 # --- as the line moves --------------------------------------------------------------
 
 _ANY_AWAY = text("SELECT id FROM ticket WHERE hall_id = :hall AND status = 'remote' LIMIT 1")
-_PASSED = text(
-    """
+_PASSED = """
     UPDATE remote_ticket SET passed = passed + 1
     WHERE ticket_id IN (
-      SELECT id FROM ticket
-      WHERE hall_id = :hall AND status = 'remote'
-        AND service_id IN (SELECT service_id FROM counterservice WHERE counter_id = :counter)
-        AND (priority_weight > :weight
-             OR (priority_weight = :weight
-                 AND (COALESCE(queue_key, id) < :key
-                      OR (COALESCE(queue_key, id) = :key AND id < :id)))))
+      SELECT r.ticket_id FROM remote_ticket r JOIN ticket t ON t.id = r.ticket_id
+      WHERE t.hall_id = :hall AND t.status = 'remote'
+        AND t.service_id IN (SELECT service_id FROM counterservice WHERE counter_id = :counter)
+        AND (t.priority_weight > :weight
+             OR (t.priority_weight = :weight
+                 AND (COALESCE(t.queue_key, t.id) < :key
+                      OR (COALESCE(t.queue_key, t.id) = :key AND t.id < :id))))
+      {lock})
     """
-)
-_LOSE_PLACE = text(
-    """
+_LOSE_PLACE = """
     UPDATE remote_ticket SET place_lost = :yes
-    WHERE hall_id = :hall AND place_lost = :no
-      AND passed > CASE WHEN on_way_at IS NULL THEN :allowed ELSE :allowed_on_way END
-      AND ticket_id IN (SELECT id FROM ticket WHERE hall_id = :hall AND status = 'remote')
+    WHERE ticket_id IN (
+      SELECT r.ticket_id FROM remote_ticket r JOIN ticket t ON t.id = r.ticket_id
+      WHERE r.hall_id = :hall AND r.place_lost = :no AND t.status = 'remote'
+        AND r.passed > CASE WHEN r.on_way_at IS NULL THEN :allowed ELSE :allowed_on_way END
+      {lock})
     """
-)
+SKIP_BUSY = "FOR UPDATE OF r SKIP LOCKED"
+"""On PostgreSQL a call passes over the remote tickets whose visitor is changing them
+at that instant (arriving, on the way, cancelling): waiting for them would lock their
+rows after the hall's, against the order of every other action (a deadlock), and a
+pass not counted then only errs in the visitor's favour."""
+_AFTER_CALL = {
+    dialect: (text(_PASSED.format(lock=lock)), text(_LOSE_PLACE.format(lock=lock)))
+    for dialect, lock in (("postgresql", SKIP_BUSY), ("sqlite", ""))
+}
 
 
 def after_call(
@@ -585,8 +598,9 @@ def after_call(
     if conn.execute(_ANY_AWAY, {"hall": hall.id}).first() is None:
         return
     session.flush()
+    passed, lose_place = _AFTER_CALL[session.get_bind().dialect.name]
     conn.execute(
-        _PASSED,
+        passed,
         {
             "hall": hall.id,
             "counter": counter_id,
@@ -597,7 +611,7 @@ def after_call(
     )
     policy = _policy_of_ticket(session, called)
     conn.execute(
-        _LOSE_PLACE,
+        lose_place,
         {
             "hall": hall.id,
             "yes": True,
@@ -621,6 +635,7 @@ def tell_near_front(
             RemoteTicket.near_told_at.is_(None),  # type: ignore[union-attr]
             RemoteTicket.place_lost.is_(False),  # type: ignore[attr-defined]
         )
+        .with_for_update(of=RemoteTicket, skip_locked=True)  # see SKIP_BUSY
     ).all()
     if not rows:
         return
