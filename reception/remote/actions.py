@@ -406,7 +406,9 @@ def arrive_by_location(
 def _arrive(
     session: Session, clock: Clock, actor: str, ticket: Ticket, row: RemoteTicket, by: str
 ) -> Outcome[Ticket]:
-    session.refresh(ticket, with_for_update=True)  # the kiosk and the phone at once: one wins
+    # The kiosk and the phone at once: one wins. NO KEY UPDATE, as the update itself
+    # takes: a stronger lock would also wait for the remote row's foreign-key checks.
+    session.refresh(ticket, with_for_update={"key_share": True})
     if ticket.status != TicketStatus.remote:
         if ticket.status == TicketStatus.waiting:
             raise Conflict(
@@ -460,7 +462,7 @@ def _remote_ticket(session: Session, token: str) -> tuple[Ticket, RemoteTicket]:
     row = session.get(RemoteTicket, ticket.id)
     if row is None:  # a real link, not a guess: a ticket taken in the hall
         raise Conflict("not_remote", N_("This ticket was not taken from a phone."))
-    session.refresh(ticket, with_for_update=True)  # its state as the change finds it
+    session.refresh(ticket, with_for_update={"key_share": True})  # as the change finds it
     return ticket, row
 
 
