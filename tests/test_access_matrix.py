@@ -117,6 +117,15 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /rate": KIOSKS,
     "GET /rate/thanks": KIOSKS,
     "POST /api/v1/ratings": KIOSKS,
+    # joining from a phone: public (the join and tracking tokens are the proof) but the
+    # kiosk's check-in by code, for the kiosks, supervisors and admins of the branch
+    "POST /api/v1/branches/{branch}/remote-tickets": ANYONE,
+    "POST /api/v1/remote-joins/{join}/confirm": ANYONE,
+    "POST /api/v1/branches/{branch}/remote-tickets/arrivals": KIOSK | KIOSK_WOMEN | MANAGERS,
+    "POST /api/v1/tickets/track/{token}/on-my-way": ANYONE,
+    "POST /api/v1/tickets/track/{token}/late": ANYONE,
+    "POST /api/v1/tickets/track/{token}/cancel": ANYONE,
+    "POST /api/v1/tickets/track/{token}/arrive": ANYONE,
     # the men's counter 1 and the men's hall
     "GET /staff": STAFF,  # everyone signed in lands on their own screen
     "GET /staff/counters/{counter_id}": OPERATOR_MEN | MANAGERS,
@@ -305,6 +314,20 @@ BODIES: dict[str, dict[str, Any]] = {
         "body": "نص الطلب",
     },
     "POST /api/v1/ratings": {"ticket": "M-999", "score": 5},
+    "POST /api/v1/branches/{branch}/remote-tickets": {
+        "hall": "men",
+        "service": "letter",
+        "phone": "0501234567",
+    },
+    "POST /api/v1/remote-joins/{join}/confirm": {"code": "123456"},
+    "POST /api/v1/branches/{branch}/remote-tickets/arrivals": {"code": "123456"},
+    "POST /api/v1/tickets/track/{token}/on-my-way": {"minutes": 10},
+    "POST /api/v1/tickets/track/{token}/late": {"places": 1},
+    "POST /api/v1/tickets/track/{token}/arrive": {
+        "latitude": 24.7,
+        "longitude": 46.7,
+        "accuracy": 10,
+    },
     "POST /api/v1/letters/{reference}/classify": {"category": "request_civil"},
     "POST /api/v1/letters/suggest": {"subject": "طلب إصدار هوية", "body": "فقدت الهوية"},
 }
@@ -315,6 +338,11 @@ FORMS: dict[str, dict[str, str]] = {
     "POST /staff/letters/suggest": {"subject": "طلب إصدار هوية"},
 }
 PARAMS: dict[str, dict[str, str]] = {
+    **{
+        f"POST /api/v1/tickets/track/{{token}}/{action}": {"token": "t"}
+        for action in ("on-my-way", "late", "cancel", "arrive")
+    },
+    "POST /api/v1/remote-joins/{join}/confirm": {"join": "no-such-join"},
     "PUT /api/v1/halls/{hall}/display": {"hall": "hall_id"},
     "POST /api/v1/counters/{counter}/current/{action}": {"action": "start"},
     "PATCH /api/v1/admin/call-topics/{topic}": {"topic": "other"},

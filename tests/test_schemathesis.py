@@ -118,6 +118,13 @@ TOKENS: dict[str, tuple[str, ...]] = {
     "GET /api/v1/reports/summary.csv": MANAGERS,
     "GET /api/v1/reports/summary.xlsx": MANAGERS,
     "GET /api/v1/reports/series": MANAGERS,
+    "POST /api/v1/branches/{branch}/remote-tickets": (),  # the visitor's phone: no token
+    "POST /api/v1/remote-joins/{join}/confirm": (),
+    "POST /api/v1/branches/{branch}/remote-tickets/arrivals": ("kiosk", "kiosk-women", *MANAGERS),
+    "POST /api/v1/tickets/track/{token}/on-my-way": (),
+    "POST /api/v1/tickets/track/{token}/late": (),
+    "POST /api/v1/tickets/track/{token}/cancel": (),
+    "POST /api/v1/tickets/track/{token}/arrive": (),
     "POST /api/v1/sms/inbound": (),  # signed by Twilio, no bearer token
     "POST /api/v1/sms/status": (),
     "GET /api/v1/sms-templates": ("admin",),
@@ -325,6 +332,7 @@ def build_activity(client: TestClient, world: World) -> Known:
         )["id"]
         for n in range(3)
     ]
+    remote = join_from_phones(client)
     hall_ids = _hall_ids(client)
     counters = [*world.counters["men"], *world.counters["women"]]
     references = [letter["reference"] for letter in letters]
@@ -345,6 +353,8 @@ def build_activity(client: TestClient, world: World) -> Known:
             "template": templates,
             "token": spare,
             "day": ["2026-11-24", "2026-11-25"],
+            "join": remote.joins,
+            "tracking": remote.tracking,
         },
         query={
             "branch": ["riyadh", "jeddah"],
@@ -363,7 +373,7 @@ def build_activity(client: TestClient, world: World) -> Known:
             "priority": ["elderly"],
             "ticket": [*numbers, *tickets],
             "ticket_number": numbers,
-            "code": codes,
+            "code": [*codes, *remote.codes],
             "counter": counters,
             "category": ["request_civil", "complaint_traffic", "appeal"],
             "department": ["civil_affairs", "traffic"],
@@ -379,6 +389,70 @@ def build_activity(client: TestClient, world: World) -> Known:
             "end": ["12:00", "15:00"],
         },
     )
+
+
+@dataclass
+class RemoteSample:
+    joins: list[str]
+    tracking: list[str]
+    codes: list[str]
+
+
+def join_from_phones(client: TestClient) -> RemoteSample:
+    """Riyadh takes joins from a phone (limits wide enough for the run): three joins
+    confirmed with the code read from the outbox, two waiting for theirs."""
+    import re
+
+    from sqlmodel import Session, select
+
+    from reception.notify.models import OutgoingSms
+    from reception.queue.models import Branch
+    from reception.remote.models import RemotePolicy
+
+    engine = client.app.state.ctx.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        riyadh = session.exec(select(Branch).where(Branch.slug == "riyadh")).one()
+        session.add(
+            RemotePolicy(
+                branch_id=riyadh.id or 0,
+                enabled=True,
+                halls=["men", "women"],
+                services=["letter", "enquiry"],
+                priorities=["elderly"],
+                cap_per_hall=1000,
+                codes_per_number_hour=1000,
+                joins_per_address_hour=1000,
+                geo_checkin=True,
+                latitude=24.7136,
+                longitude=46.6753,
+            )
+        )
+        session.commit()
+    joins, tracking, codes = [], [], []
+    for n, phone in enumerate(("0501111111", "0502222222", "0503333333", "0504444444")):
+        started = _ok(
+            client.post(
+                "/api/v1/branches/riyadh/remote-tickets",
+                json={"hall": ("men", "women")[n % 2], "service": "letter", "phone": phone},
+            ),
+            202,
+        )
+        joins.append(started["join"])
+        if n == 3:
+            continue  # left waiting for its code
+        with Session(engine) as session:
+            key = f"remote_code:{started['join']}"
+            body = session.exec(select(OutgoingSms.body).where(OutgoingSms.idempotency_key == key))
+            match = re.search(r"(?<!\d)\d{6}(?!\d)", body.one())
+        assert match
+        ticket = _ok(
+            client.post(
+                f"/api/v1/remote-joins/{started['join']}/confirm", json={"code": match.group(0)}
+            )
+        )
+        tracking.append(ticket["tracking_url"].rsplit("/", 1)[1])
+        codes.append(ticket["code"])
+    return RemoteSample(joins, tracking, codes)
 
 
 def _hall_ids(client: TestClient) -> list[int]:
@@ -462,6 +536,8 @@ def api(
 def _path_pool(label: str, name: str, known: Known) -> list[Any] | None:
     if name == "hall" and label.startswith("PUT /api/v1/halls/"):
         return known.path["hall_id"]
+    if name == "token" and "/tickets/track/" in label:
+        return known.path["tracking"]
     return known.path.get(name)
 
 

@@ -16,6 +16,7 @@ from reception.api import (
     openapi,
     queue,
     ratings,
+    remote,
     remote_admin,
     reports,
     sms,
@@ -37,4 +38,5 @@ routes: list[BaseRoute] = [
     *letters.routes,
     *reports.routes,
     *ratings.routes,
+    *remote.routes,
 ]

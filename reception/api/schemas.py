@@ -623,3 +623,70 @@ class RemotePolicyOut(BaseModel):
     latitude: float | None
     longitude: float | None
     radius_m: int
+
+
+# --- joining the line from a phone ----------------------------------------------------
+
+
+class RemoteJoinIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hall: str = Field(min_length=1, max_length=40, examples=["men"])
+    service: str = Field(min_length=1, max_length=40, examples=["letter"])
+    phone: str = Field(min_length=1, max_length=32, description="Mobile for the SMS code.")
+    priority: str | None = Field(default=None, max_length=40, examples=["elderly"])
+    language: Language = "ar"
+
+
+class RemoteJoinOut(BaseModel):
+    join: str = Field(description="Opaque: the path of the confirm operation.")
+    expires_at: str
+    phone_ending: str = Field(description="The number's last digits: where the code went.")
+
+
+class RemoteCodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=20, examples=["042137"])
+
+
+class RemoteTicketOut(TicketOut):
+    code: str = Field(description="Typed (or scanned) at the kiosk on arrival.")
+
+
+class WrongCodeError(ErrorBody):
+    tries_left: int | None = Field(
+        default=None, description="With `wrong_code`: codes the join still takes."
+    )
+
+
+class OnMyWayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    minutes: StrictInt = Field(ge=1, le=240, description="Minutes the visitor needs to arrive.")
+
+
+class LateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    places: StrictInt = Field(ge=1, le=100, description="Places to move back (once).")
+
+
+class LocationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    accuracy: float = Field(ge=0, lt=100_000, allow_inf_nan=False, description="Metres.")
+
+
+class RemoteStateOut(BaseModel):
+    number: str
+    hall: str
+    service: str
+    status: str
+    position: int
+    eta_minutes: int | None
+    on_way_minutes: int | None
+    late_places: int | None
+    place_lost: bool

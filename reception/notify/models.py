@@ -73,7 +73,16 @@ class SmsPurposeRule(SQLModel, table=True):
     )
 
 
-DEFAULT_QUIET_EXEMPT = frozenset({"ticket_issued", "ticket_next", "ticket_called"})
+DEFAULT_QUIET_EXEMPT = frozenset(
+    {
+        "ticket_issued",
+        "ticket_next",
+        "ticket_called",
+        "remote_code",
+        "remote_joined",
+        "remote_near",
+    }
+)
 """Answers to what the visitor is doing right now: never held back for the night."""
 
 

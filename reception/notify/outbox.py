@@ -70,8 +70,9 @@ def compose_sms(session: Session, purpose: str, language: str, **context: Any) -
     return render_sms(purpose, language, **context)
 
 
-ESSENTIAL = frozenset({"ticket_called"})
-"""Sent even to a number that opted out: the visitor is standing in the hall."""
+ESSENTIAL = frozenset({"ticket_called", "remote_code"})
+"""Sent even to a number that opted out: the visitor is standing in the hall, or has
+just asked for a code on the join page."""
 
 
 def enqueue_sms(

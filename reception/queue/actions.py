@@ -235,12 +235,14 @@ def call_next(
     events = [hall_event(session, hall, closed[1], ticket=closed[0])] if closed else []
     if ticket is None:
         return Outcome(None, events)
-    _tell_the_next(session, hall, counter, public_base_url, clock.now())
-    remote_actions.after_call(session, clock, hall, counter.id or 0, ticket, public_base_url)
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)
     events.append(hall_event(session, hall, HallEvent.TICKET_CALLED, ticket=summary))
+    # After the hall's row, as in every call: two calls writing the same "you are
+    # next" SMS in opposite orders to the hall's row would deadlock on PostgreSQL.
+    _tell_the_next(session, hall, counter, public_base_url, clock.now())
+    remote_actions.after_call(session, clock, hall, counter.id or 0, ticket, public_base_url)
     return Outcome(summary, events)
 
 
@@ -441,11 +443,11 @@ def call_ticket(
         public_base_url,
     )
     events = [hall_event(session, hall, closed[1], ticket=closed[0])] if closed else []
-    remote_actions.after_call(session, clock, hall, counter.id or 0, ticket, public_base_url)
     service = session.get(Service, ticket.service_id)
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)
     events.append(hall_event(session, hall, HallEvent.TICKET_CALLED, ticket=summary))
+    remote_actions.after_call(session, clock, hall, counter.id or 0, ticket, public_base_url)
     return Outcome(summary, events)
 
 

@@ -202,7 +202,10 @@ class JoinAnswer:
     tries_left: int = 0
 
 
-_LOCK_HALL = text("SELECT id FROM hall WHERE id = :id FOR UPDATE")
+_LOCK_JOINS = text("SELECT branch_id FROM remote_policy WHERE branch_id = :id FOR UPDATE")
+"""One confirmed join of a branch at a time (the cap holds). The policy's row, not the
+hall's: the hall's row is locked last in every action of a hall, after the number
+series and the waiting counts, and locking it first here would deadlock with them."""
 _FREE_ENDED_PHONE = text(
     """
     UPDATE remote_ticket SET live_phone = NULL
@@ -255,7 +258,7 @@ def confirm_join(
         return Outcome(JoinAnswer(None, tries_left=max(0, policy.code_attempts - join.attempts)))
     check_hours(policy, branch, now)
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK_HALL, {"id": join.hall_id})  # one join of a hall at a time
+        session.execute(_LOCK_JOINS, {"id": branch.id})
     hall = session.get(Hall, join.hall_id)
     service = session.get(Service, join.service_id)
     assert hall is not None and service is not None
@@ -374,6 +377,8 @@ def arrive_by_code(
     """A kiosk (or the staff) checks a remote visitor in by the code on their phone."""
     principal.require_role(Role.kiosk, Role.supervisor, Role.admin)
     branch_row = queries.branch_by_slug(session, branch)
+    if not principal.may_use_branch(branch_row.id or 0):
+        raise Forbidden("wrong_branch", N_("Your account is not allowed to work in this branch."))
     typed = rules.clean_code(code)
     row = session.exec(
         select(RemoteTicket).where(
@@ -384,7 +389,8 @@ def arrive_by_code(
     ).first()
     if row is None:
         raise NotFound("unknown_remote_code", N_("No ticket has this code today."))
-    ticket = _locked(session, row.ticket_id)
+    ticket = session.get(Ticket, row.ticket_id)
+    assert ticket is not None
     principal.require_hall(ticket.branch_id, ticket.hall_id)
     by = "kiosk" if principal.role == Role.kiosk else "staff"
     return _arrive(session, clock, principal.actor, ticket, row, by)
@@ -421,6 +427,9 @@ def arrive_by_location(
 def _arrive(
     session: Session, clock: Clock, actor: str, ticket: Ticket, row: RemoteTicket, by: str
 ) -> Outcome[Ticket]:
+    # The kiosk and the phone at once: one wins. NO KEY UPDATE, as the update itself
+    # takes: a stronger lock would also wait for the remote row's foreign-key checks.
+    session.refresh(ticket, with_for_update={"key_share": True})
     if ticket.status != TicketStatus.remote:
         if ticket.status == TicketStatus.waiting:
             raise Conflict(
@@ -430,14 +439,6 @@ def _arrive(
     check_ticket_transition(ticket.status, TicketStatus.waiting)
     hall = session.get(Hall, ticket.hall_id)
     assert hall is not None
-    if session.get_bind().dialect.name == "postgresql":  # the hall, then the remote row
-        session.execute(_LOCK_HALL, {"id": hall.id})
-        row = session.exec(
-            select(RemoteTicket)
-            .where(RemoteTicket.ticket_id == ticket.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one()
     now = clock.now()
     if row.place_lost:  # too many were called past it: the end of the line
         last = session.connection().execute(
@@ -462,6 +463,7 @@ def _arrive(
     )
     service = session.get(Service, ticket.service_id)
     assert service is not None
+    session.flush()  # the ticket's and the waiting counts' rows before the hall's
     event = hall_event(
         session,
         hall,
@@ -475,22 +477,14 @@ def _arrive(
 
 
 def _remote_ticket(session: Session, token: str) -> tuple[Ticket, RemoteTicket]:
-    found = queries.ticket_by_token(session, token[:64])
-    row = session.get(RemoteTicket, found.id) if found is not None else None
-    if found is None or row is None:
+    ticket = queries.ticket_by_token(session, token[:64])
+    if ticket is None:
         raise NotFound("unknown_ticket", N_("This ticket does not exist."))
-    return _locked(session, found.id or 0), row
-
-
-def _locked(session: Session, ticket_id: int) -> Ticket:
-    """The ticket read again under its row lock (PostgreSQL), so a call, a check-in
-    or a cancel at the same moment waits and the state checked is the state written.
-    Locks are taken in one order everywhere: the ticket, then its hall (`hall_event`,
-    `after_call`), then its remote row."""
-    stmt = select(Ticket).where(Ticket.id == ticket_id).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return session.exec(stmt).one()
+    row = session.get(RemoteTicket, ticket.id)
+    if row is None:  # a real link, not a guess: a ticket taken in the hall
+        raise Conflict("not_remote", N_("This ticket was not taken from a phone."))
+    session.refresh(ticket, with_for_update={"key_share": True})  # as the change finds it
+    return ticket, row
 
 
 def _policy_of_ticket(session: Session, ticket: Ticket) -> RemotePolicy:
@@ -581,33 +575,42 @@ def _line_changed(session: Session, ticket: Ticket) -> list[Event]:
         return []
     hall = session.get(Hall, ticket.hall_id)
     assert hall is not None
+    session.flush()  # the ticket's and the waiting counts' rows before the hall's
     return [hall_event(session, hall, HallEvent.LINE_CHANGED)]
 
 
 # --- as the line moves --------------------------------------------------------------
 
 _ANY_AWAY = text("SELECT id FROM ticket WHERE hall_id = :hall AND status = 'remote' LIMIT 1")
-_PASSED = text(
-    """
+_PASSED = """
     UPDATE remote_ticket SET passed = passed + 1
     WHERE ticket_id IN (
-      SELECT id FROM ticket
-      WHERE hall_id = :hall AND status = 'remote'
-        AND service_id IN (SELECT service_id FROM counterservice WHERE counter_id = :counter)
-        AND (priority_weight > :weight
-             OR (priority_weight = :weight
-                 AND (COALESCE(queue_key, id) < :key
-                      OR (COALESCE(queue_key, id) = :key AND id < :id)))))
+      SELECT r.ticket_id FROM remote_ticket r JOIN ticket t ON t.id = r.ticket_id
+      WHERE t.hall_id = :hall AND t.status = 'remote'
+        AND t.service_id IN (SELECT service_id FROM counterservice WHERE counter_id = :counter)
+        AND (t.priority_weight > :weight
+             OR (t.priority_weight = :weight
+                 AND (COALESCE(t.queue_key, t.id) < :key
+                      OR (COALESCE(t.queue_key, t.id) = :key AND t.id < :id))))
+      {lock})
     """
-)
-_LOSE_PLACE = text(
-    """
+_LOSE_PLACE = """
     UPDATE remote_ticket SET place_lost = :yes
-    WHERE hall_id = :hall AND place_lost = :no
-      AND passed > CASE WHEN on_way_at IS NULL THEN :allowed ELSE :allowed_on_way END
-      AND ticket_id IN (SELECT id FROM ticket WHERE hall_id = :hall AND status = 'remote')
+    WHERE ticket_id IN (
+      SELECT r.ticket_id FROM remote_ticket r JOIN ticket t ON t.id = r.ticket_id
+      WHERE r.hall_id = :hall AND r.place_lost = :no AND t.status = 'remote'
+        AND r.passed > CASE WHEN r.on_way_at IS NULL THEN :allowed ELSE :allowed_on_way END
+      {lock})
     """
-)
+SKIP_BUSY = "FOR UPDATE OF r SKIP LOCKED"
+"""On PostgreSQL a call passes over the remote tickets whose visitor is changing them
+at that instant (arriving, on the way, cancelling): waiting for them would lock their
+rows after the hall's, against the order of every other action (a deadlock), and a
+pass not counted then only errs in the visitor's favour."""
+_AFTER_CALL = {
+    dialect: (text(_PASSED.format(lock=lock)), text(_LOSE_PLACE.format(lock=lock)))
+    for dialect, lock in (("postgresql", SKIP_BUSY), ("sqlite", ""))
+}
 
 
 def after_call(
@@ -620,10 +623,9 @@ def after_call(
     if conn.execute(_ANY_AWAY, {"hall": hall.id}).first() is None:
         return
     session.flush()
-    if session.get_bind().dialect.name == "postgresql":
-        conn.execute(_LOCK_HALL, {"id": hall.id})  # the hall before the remote rows
+    passed, lose_place = _AFTER_CALL[session.get_bind().dialect.name]
     conn.execute(
-        _PASSED,
+        passed,
         {
             "hall": hall.id,
             "counter": counter_id,
@@ -634,7 +636,7 @@ def after_call(
     )
     policy = _policy_of_ticket(session, called)
     conn.execute(
-        _LOSE_PLACE,
+        lose_place,
         {
             "hall": hall.id,
             "yes": True,
@@ -658,6 +660,7 @@ def tell_near_front(
             RemoteTicket.near_told_at.is_(None),  # type: ignore[union-attr]
             RemoteTicket.place_lost.is_(False),  # type: ignore[attr-defined]
         )
+        .with_for_update(of=RemoteTicket, skip_locked=True)  # see SKIP_BUSY
     ).all()
     if not rows:
         return
