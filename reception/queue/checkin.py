@@ -237,6 +237,8 @@ def issue_ticket(
             hall=hall_row.name_ar if language == "ar" else hall_row.name_en,
             ahead=issued.position - 1,
             eta=issued.eta_minutes if issued.eta_minutes is not None else "?",
+            eta_low=issued.eta_low_minutes,
+            eta_high=issued.eta_high_minutes,
             link=issued.tracking_url,
         )
     event = hall_event(

@@ -214,14 +214,13 @@ def _replay(
     pool = {c for c, services in state.counters.items() if service_id in services}
     visit = {s: m for s, m in state.minutes.items()}
     free: dict[int, float] = dict.fromkeys(state.counters, 0.0)
-    variance = 0.0
+    variance = dict.fromkeys(state.counters, 0.0)  # of the moment each counter is free
     for counter, service in state.busy:
         if counter in free:
             mean = visit.get(service, 0.0) * state.pace.get(counter, 1.0)
             elapsed = state.busy_for.get(counter)
             free[counter] = mean / 2 if elapsed is None else remaining_minutes(mean, elapsed)
-            if counter in pool:
-                variance += (VISIT_SPREAD * free[counter]) ** 2
+            variance[counter] = (VISIT_SPREAD * free[counter]) ** 2
     streams = [
         (s, w, per_minute)
         for (s, w), per_minute in sorted(state.arrivals.items())
@@ -254,16 +253,15 @@ def _replay(
                 continue
             ticket = line.pop(pick)
             if ticket is target:
+                # the calling counter's own spread, shared as the pool shares the work
                 served = len(pool)
-                spread = math.sqrt(variance + arrived) / served
-                return now, spread
+                return now, math.sqrt(variance[counter] / served + arrived / served**2)
             pace = state.pace.get(counter, 1.0)
             length = visit.get(ticket.service_id, 0.0) * pace * ticket.chance
             free[counter] = now + length
-            if counter in pool:
-                variance += (VISIT_SPREAD * length) ** 2 + length**2 * ticket.chance * (
-                    1 - ticket.chance
-                )
+            variance[counter] += (VISIT_SPREAD * length) ** 2 + length**2 * ticket.chance * (
+                1 - ticket.chance
+            )
             heapq.heappush(moments, free[counter])
         if not any(t is target for t in line):
             break

@@ -326,7 +326,7 @@ def queue_setting(session: Session, hall_id: int, limit: int = 20) -> QueueSetti
     )
 
 
-PACE_PRIOR_VISITS = 5.0
+PACE_PRIOR_VISITS = 20.0
 """A counter's pace counts as this many visits at the hall's pace before its own."""
 
 
