@@ -23,6 +23,7 @@ import heapq
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 VISIT_SPREAD = 0.45
 """How much one visit's length varies: its standard deviation over its mean."""
@@ -185,8 +186,11 @@ def _pooled(
             work += state.minutes.get(s, 0.0) * share[s] * far.not_arrived * far.checkin_probability
     work += sum(state.minutes.get(service, 0.0) / 2 for c, service in state.busy if c in pool)
     spread = math.sqrt(
-        sum((VISIT_SPREAD * state.minutes.get(s, 0.0)) ** 2 * share[s] * n
-            for s, n in before.items() if s in share)
+        sum(
+            (VISIT_SPREAD * state.minutes.get(s, 0.0)) ** 2 * share[s] * n
+            for s, n in before.items()
+            if s in share
+        )
     )
     return math.ceil(round(work / len(pool), 6)), spread / len(pool)
 
@@ -208,11 +212,15 @@ def _replay(
     waited = 0.0
     if behind and (behind[0].service_id, behind[0].weight) == (service_id, weight):
         waited, behind = behind[0].waited, behind[1:]  # the ticket itself, in its line
-    target = InLine(service_id, weight, waited)
-    line.append(target)
+    target = len(line)
+    line.append(InLine(service_id, weight, waited))
     line.extend(behind)
+    waiting = _Waiting(state.max_wait_minutes)
+    for ticket in line:
+        waiting.add(ticket)
     pool = {c for c, services in state.counters.items() if service_id in services}
-    visit = {s: m for s, m in state.minutes.items()}
+    served_by_pool = frozenset().union(*(state.counters[c] for c in pool))
+    visit = state.minutes
     free: dict[int, float] = dict.fromkeys(state.counters, 0.0)
     variance = dict.fromkeys(state.counters, 0.0)  # of the moment each counter is free
     for counter, service in state.busy:
@@ -229,9 +237,9 @@ def _replay(
     # priority visitors expected meanwhile, evenly spaced at their recent rate
     coming = [(0.5 / per_minute, i) for i, (_s, _w, per_minute) in enumerate(streams)]
     heapq.heapify(coming)
-    moments = sorted(set(free.values()))
-    heapq.heapify(moments)
+    moments = sorted({*free.values(), *(at for at, _i in coming)})
     arrived = 0.0
+    order = sorted(state.counters)
     while moments:
         now = heapq.heappop(moments)
         if now > HORIZON_MINUTES:
@@ -239,23 +247,22 @@ def _replay(
         while coming and coming[0][0] <= now:
             at, i = heapq.heappop(coming)
             s, w, per_minute = streams[i]
-            newcomer = InLine(s, w, -at)
-            spot = next((k for k, t in enumerate(line) if t.weight < w), len(line))
-            line.insert(spot, newcomer)
-            arrived += visit.get(s, 0.0) ** 2 * (1 if s in _served_by(state, pool) else 0)
+            waiting.add(InLine(s, w, -at))
+            if s in served_by_pool:
+                arrived += visit.get(s, 0.0) ** 2
             heapq.heappush(coming, (at + 1 / per_minute, i))
             heapq.heappush(moments, at + 1 / per_minute)
-        for counter in sorted(state.counters):
+        for counter in order:
             if free[counter] > now:
                 continue
-            pick = _next_for(state, counter, line, now)
-            if pick is None:
+            picked = waiting.take(state.counters[counter], now)
+            if picked is None:
                 continue
-            ticket = line.pop(pick)
-            if ticket is target:
+            if picked == target:
                 # the calling counter's own spread, shared as the pool shares the work
                 served = len(pool)
                 return now, math.sqrt(variance[counter] / served + arrived / served**2)
+            ticket = waiting.tickets[picked]
             pace = state.pace.get(counter, 1.0)
             length = visit.get(ticket.service_id, 0.0) * pace * ticket.chance
             free[counter] = now + length
@@ -263,37 +270,53 @@ def _replay(
                 1 - ticket.chance
             )
             heapq.heappush(moments, free[counter])
-        if not any(t is target for t in line):
-            break
-        if now >= max(free.values()) and not coming:
-            break
-        if not moments or moments[0] > now + 1:
-            heapq.heappush(moments, now + 1)  # a counter now idle looks again later
     return HORIZON_MINUTES, HORIZON_MINUTES / 4
 
 
-def _served_by(state: QueueState, pool: set[int]) -> frozenset[int]:
-    return frozenset().union(*(state.counters[c] for c in pool))
+class _Waiting:
+    """The replay's waiting tickets, per service in line order (weight, then place)
+    and by how long they have waited, so a counter finds its next ticket quickly."""
 
+    def __init__(self, max_wait_minutes: float | None) -> None:
+        self.limit = max_wait_minutes
+        self.tickets: list[InLine] = []
+        self.in_line: dict[int, list[tuple[int, int]]] = {}
+        self.by_age: dict[int, list[tuple[float, int]]] = {}
+        self.taken: set[int] = set()
 
-def _next_for(state: QueueState, counter: int, line: list[InLine], now: float) -> int | None:
-    """The index in `line` of the ticket `counter` calls at `now`: the longest waiting
-    past the branch's maximum, else the first it serves."""
-    served = state.counters[counter]
-    first = None
-    oldest, oldest_waited = None, -1.0
-    limit = state.max_wait_minutes
-    for k, ticket in enumerate(line):
-        if ticket.service_id not in served:
-            continue
-        if first is None:
-            first = k
-            if limit is None:
-                break
-        waited = ticket.waited + now
-        if limit is not None and waited >= limit and waited > oldest_waited:
-            oldest, oldest_waited = k, waited
-    return oldest if oldest is not None else first
+    def add(self, ticket: InLine) -> None:
+        k = len(self.tickets)
+        self.tickets.append(ticket)
+        heapq.heappush(self.in_line.setdefault(ticket.service_id, []), (-ticket.weight, k))
+        heapq.heappush(self.by_age.setdefault(ticket.service_id, []), (-ticket.waited, k))
+
+    def _head(self, heap: list[Any]) -> Any:
+        while heap and heap[0][1] in self.taken:
+            heapq.heappop(heap)
+        return heap[0] if heap else None
+
+    def take(self, services: frozenset[int], now: float) -> int | None:
+        """The ticket a counter serving `services` calls at `now`: the longest waiting
+        past the branch's maximum, else the first in line."""
+        best: Any = None
+        if self.limit is not None:
+            for s in services:
+                head = self._head(self.by_age.get(s, []))
+                if (
+                    head is not None
+                    and now - head[0] >= self.limit
+                    and (best is None or head < best)
+                ):
+                    best = head
+        if best is None:
+            for s in services:
+                head = self._head(self.in_line.get(s, []))
+                if head is not None and (best is None or head < best):
+                    best = head
+        if best is None:
+            return None
+        self.taken.add(best[1])
+        return int(best[1])
 
 
 def _with_range(wait: float, spread: float) -> WaitEstimate:
