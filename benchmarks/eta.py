@@ -140,8 +140,8 @@ def snapshot(
     return Snapshot(minute, waiting, busy, {numbers[c]: st for c, st in status.items()})
 
 
-def run_day(remote: int) -> dict[str, Any]:
-    rng = random.Random(SEED)
+def run_day(remote: int, seed: int = SEED) -> dict[str, Any]:
+    rng = random.Random(seed)
     work = Path(tempfile.mkdtemp(prefix="bench-eta-"))
     url = f"sqlite:///{work / 'eta.sqlite3'}"
     upgrade(url)
@@ -182,7 +182,7 @@ def run_day(remote: int) -> dict[str, Any]:
         schedule(minute, "arrive")
     for at, number, kind in COUNTER_EVENTS:
         schedule(at, kind, number)
-    add_remote_visitors(schedule, remote, random.Random(SEED + 1))
+    add_remote_visitors(schedule, remote, random.Random(seed + 1))
     busy: dict[int, bool] = dict.fromkeys(counter_ids.values(), False)
     status = {cid: ("closed" if n == 4 else "open") for n, cid in counter_ids.items()}
     at_issue: list[Guess] = []
@@ -405,12 +405,51 @@ def report(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def other_days(count: int) -> dict[str, Any]:
+    """The same kind of day with other dice (seeds 1…count): each day's figures,
+    averaged, so that one day's luck does not decide what the estimate is worth."""
+    days = [run_day(0, seed) for seed in range(1, count + 1)]
+    out: dict[str, Any] = {"days": count}
+    for part in ("at_issue", "during_wait"):
+        out[part] = {
+            name: {
+                key: statistics.mean(d[part][name][key] for d in days)
+                for key in ("median_abs_error_min", "p90_abs_error_min")
+            }
+            for name in ("baseline_constant", "live", "oracle")
+        }
+        out[part]["range_coverage"] = statistics.mean(d[part]["range"]["coverage"] for d in days)
+    out["mean_wait_minutes"] = statistics.mean(d["mean_wait_minutes"] for d in days)
+    return out
+
+
+def report_other_days(other: dict[str, Any]) -> str:
+    lines = [
+        f"{other['days']} other days (seeds 1-{other['days']}, mean wait "
+        f"{other['mean_wait_minutes']:.1f} min), each day's figures averaged:"
+    ]
+    for part, title in (("at_issue", "at issue"), ("during_wait", "during the wait")):
+        m = other[part]
+        figures = ", ".join(
+            f"{name} {m[name]['median_abs_error_min']:.1f} / {m[name]['p90_abs_error_min']:.1f}"
+            for name in ("baseline_constant", "live", "oracle")
+        )
+        lines.append(f"  {title}: {figures}; range coverage {m['range_coverage']:.0%}")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--remote", type=int, default=0, help="remote visitors to add")
+    parser.add_argument(
+        "--other-days", type=int, default=6, help="days with other dice to average (0: none)"
+    )
     args = parser.parse_args()
-    summary = {"benchmark": "eta", "seed": SEED, **run_day(args.remote)}
+    summary: dict[str, Any] = {"benchmark": "eta", "seed": SEED, **run_day(args.remote)}
     text = report(summary)
+    if args.other_days:
+        summary["other_days"] = other_days(args.other_days)
+        text += "\n" + report_other_days(summary["other_days"])
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "eta.json").write_text(json.dumps(summary, indent=2) + "\n")
     (RESULTS / "eta.txt").write_text(text + "\n")

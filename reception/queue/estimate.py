@@ -12,10 +12,11 @@ which on the benchmark's day halves the error. Without a line (a state built by
 hand), the pooled estimate: the work ahead shared by the counters able to take it.
 
 The range is about 80 % wide: the spread of the visits still to come before the
-ticket (each visit's length varies by `VISIT_SPREAD` of its mean), of the priority
-arrivals, and a share of the estimate for what no one can foresee (a counter closing,
-a visitor who takes an hour), rounded outwards to whole minutes, or to 5 minutes
-when long."""
+ticket on the counter that calls it (each visit's length varies by `VISIT_SPREAD` of its
+mean), of the priority arrivals, a share of the estimate for what no one can foresee (a
+counter closing, a visitor who takes an hour) and a floor of two minutes; rounded
+outwards to whole minutes, or to 5 minutes when long. On the benchmark's days
+(`benchmarks/eta.py`) 80–84 % of real waits fell inside it."""
 
 from __future__ import annotations
 
@@ -27,8 +28,11 @@ from typing import Any
 
 VISIT_SPREAD = 0.45
 """How much one visit's length varies: its standard deviation over its mean."""
-UNFORESEEN = 0.12
+UNFORESEEN = 0.08
 """The share of the estimate added to its spread for what the line does not show."""
+SPREAD_FLOOR_MINUTES = 2.0
+"""Spread every estimate has, however short: a visitor called at once may still wait
+for the operator to look up."""
 INTERVAL_Z = 1.2816
 """Half-width of an 80 % interval, in standard deviations."""
 HORIZON_MINUTES = 12 * 60.0
@@ -321,7 +325,7 @@ class _Waiting:
 
 def _with_range(wait: float, spread: float) -> WaitEstimate:
     wait = max(wait, 0.0)
-    sigma = math.sqrt(spread**2 + (UNFORESEEN * wait) ** 2)
+    sigma = math.sqrt(spread**2 + (UNFORESEEN * wait) ** 2 + SPREAD_FLOOR_MINUTES**2)
     low = max(wait - INTERVAL_Z * sigma, 0.0)
     high = wait + INTERVAL_Z * sigma
     step = 5 if high > 20 else 1
