@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reception.queue.estimate import remaining_minutes
+from reception.queue.estimate import estimate_newcomers, remaining_minutes
 from reception.queue.rules import (
     InLine,
     QueueState,
@@ -127,3 +127,35 @@ def test_the_replay_is_a_range_that_holds_its_estimate(
     )
     found = estimate_wait(hall, LETTER)
     assert found is not None and 0 <= found.low <= found.minutes <= found.high
+
+
+@given(
+    line=st.lists(
+        st.tuples(st.sampled_from([LETTER, COMPLAINT, 3]), st.sampled_from([0, 0, 0, 2])),
+        max_size=25,
+    ),
+    served=st.lists(
+        st.sets(st.sampled_from([LETTER, COMPLAINT, 3]), min_size=1), min_size=0, max_size=4
+    ),
+    rate=st.floats(0, 0.2, allow_nan=False),
+    max_wait=st.sampled_from([None, 20.0]),
+)
+def test_one_replay_for_every_newcomer_says_what_each_would_alone(
+    line: list[tuple[int, int]],
+    served: list[set[int]],
+    rate: float,
+    max_wait: float | None,
+) -> None:
+    ordered = sorted(line, key=lambda t: -t[1])  # line order: higher weight first
+    hall = state(
+        counters={c: frozenset(s) for c, s in enumerate(served, start=1)},
+        minutes={LETTER: 10.0, COMPLAINT: 20.0, 3: 4.0},
+        line=tuple(InLine(s, w, 30.0 - k) for k, (s, w) in enumerate(ordered)),
+        busy=[(1, LETTER)] if served and LETTER in served[0] else [],
+        busy_for={1: 3.0},
+        arrivals={(COMPLAINT, 2): rate},
+        max_wait_minutes=max_wait,
+    )
+    together = estimate_newcomers(hall)
+    for service in (LETTER, COMPLAINT, 3):
+        assert together[service] == estimate_wait(hall, service), service

@@ -116,10 +116,10 @@ SELECT {_columns(Branch, "b")}, {_columns(Hall, "h")}, {_columns(Service, "s")},
        (SELECT json_agg(json_build_array(service_id, priority_weight,
                                          EXTRACT(EPOCH FROM issued_at))
                         ORDER BY priority_weight DESC, COALESCE(queue_key, id), id)
-          FROM (SELECT * FROM ticket
-                 WHERE hall_id = place.hall_id AND status = 'waiting'
-                 ORDER BY priority_weight DESC, COALESCE(queue_key, id), id
-                 LIMIT %(line)s) head) AS line
+          FROM ticket
+         WHERE hall_id = place.hall_id AND status = 'waiting'
+           AND (SELECT COALESCE(SUM(waiting), 0) FROM waitingcount
+                 WHERE hall_id = place.hall_id) < %(line)s) AS line
 FROM place
 JOIN branch b ON b.id = place.branch_id
 JOIN hall h ON h.id = place.hall_id

@@ -172,6 +172,24 @@ def estimate_eta(
     return None if found is None else found.minutes
 
 
+def estimate_newcomers(state: QueueState) -> dict[int, WaitEstimate | None]:
+    """`estimate_wait` of a newcomer (no priority) for every service of the state, in
+    one replay of the line: each newcomer joins the end of the line and, once called,
+    takes no time, so none of them delays another."""
+    services = {s for s, *_ in state.services} | set(state.waiting) | set(state.minutes)
+    served = {s: [c for c, offered in state.counters.items() if s in offered] for s in services}
+    if state.line is None:
+        return {
+            s: _with_range(*_pooled(state, s, None, None)) if served[s] else None for s in services
+        }
+    markers = sorted(s for s in services if served[s])
+    found = _run(state, list(state.line), [InLine(s, 0, 0.0, 0.0) for s in markers], 0)
+    out: dict[int, WaitEstimate | None] = dict.fromkeys(services)
+    for k, s in enumerate(markers):
+        out[s] = _with_range(*found.get(k, (HORIZON_MINUTES, HORIZON_MINUTES / 4)))
+    return out
+
+
 def _pooled(
     state: QueueState,
     service_id: int,
@@ -216,14 +234,34 @@ def _replay(
     waited = 0.0
     if behind and (behind[0].service_id, behind[0].weight) == (service_id, weight):
         waited, behind = behind[0].waited, behind[1:]  # the ticket itself, in its line
-    target = len(line)
     line.append(InLine(service_id, weight, waited))
+    target = len(line) - 1
     line.extend(behind)
+    found = _run(state, line, [], weight, target)
+    return found.get(-1, (HORIZON_MINUTES, HORIZON_MINUTES / 4))
+
+
+def _run(
+    state: QueueState,
+    line: list[InLine],
+    markers: list[InLine],
+    weight: int,
+    target: int | None = None,
+) -> dict[int, tuple[float, float]]:
+    """Replay `line` (in line order) until `line[target]` is called (key -1), or every
+    marker (key: its index), appended behind the line, is; with priority arrivals of
+    a weight above `weight`. Each called one's (minutes, standard deviation)."""
     waiting = _Waiting(state.max_wait_minutes)
     for ticket in line:
         waiting.add(ticket)
-    pool = {c for c, services in state.counters.items() if service_id in services}
-    served_by_pool = frozenset().union(*(state.counters[c] for c in pool))
+    first_marker = len(line)
+    for marker in markers:
+        waiting.add(marker)
+    services = [t.service_id for t in ([line[target]] if target is not None else markers)]
+    alongside = {  # per service called for, the services its counters also serve
+        mine: frozenset().union(*(o for o in state.counters.values() if mine in o))
+        for mine in services
+    }
     visit = state.minutes
     free: dict[int, float] = dict.fromkeys(state.counters, 0.0)
     variance = dict.fromkeys(state.counters, 0.0)  # of the moment each counter is free
@@ -242,8 +280,9 @@ def _replay(
     coming = [(0.5 / per_minute, i) for i, (_s, _w, per_minute) in enumerate(streams)]
     heapq.heapify(coming)
     moments = sorted({*free.values(), *(at for at, _i in coming)})
-    arrived = 0.0
+    arrived = dict.fromkeys(services, 0.0)
     order = sorted(state.counters)
+    found: dict[int, tuple[float, float]] = {}
     while moments:
         now = heapq.heappop(moments)
         if now > HORIZON_MINUTES:
@@ -252,29 +291,38 @@ def _replay(
             at, i = heapq.heappop(coming)
             s, w, per_minute = streams[i]
             waiting.add(InLine(s, w, -at))
-            if s in served_by_pool:
-                arrived += visit.get(s, 0.0) ** 2
+            for mine in arrived:
+                if s in alongside[mine]:
+                    arrived[mine] += visit.get(s, 0.0) ** 2
             heapq.heappush(coming, (at + 1 / per_minute, i))
             heapq.heappush(moments, at + 1 / per_minute)
         for counter in order:
-            if free[counter] > now:
-                continue
-            picked = waiting.take(state.counters[counter], now)
-            if picked is None:
-                continue
-            if picked == target:
-                # the calling counter's own spread, shared as the pool shares the work
-                served = len(pool)
-                return now, math.sqrt(variance[counter] / served + arrived / served**2)
-            ticket = waiting.tickets[picked]
-            pace = state.pace.get(counter, 1.0)
-            length = visit.get(ticket.service_id, 0.0) * pace * ticket.chance
-            free[counter] = now + length
-            variance[counter] += (VISIT_SPREAD * length) ** 2 + length**2 * ticket.chance * (
-                1 - ticket.chance
-            )
-            heapq.heappush(moments, free[counter])
-    return HORIZON_MINUTES, HORIZON_MINUTES / 4
+            while free[counter] <= now:
+                picked = waiting.take(state.counters[counter], now)
+                if picked is None:
+                    break
+                ticket = waiting.tickets[picked]
+                if picked == target or first_marker <= picked < first_marker + len(markers):
+                    # the calling counter's own spread, shared as its pool shares the work
+                    served = sum(
+                        1 for offered in state.counters.values() if ticket.service_id in offered
+                    )
+                    spread = variance[counter] / served + arrived[ticket.service_id] / served**2
+                    found[-1 if picked == target else picked - first_marker] = (
+                        now,
+                        math.sqrt(spread),
+                    )
+                    if target is not None or len(found) == len(markers):
+                        return found
+                    continue  # a newcomer's marker takes no time
+                pace = state.pace.get(counter, 1.0)
+                length = visit.get(ticket.service_id, 0.0) * pace * ticket.chance
+                free[counter] = now + length
+                variance[counter] += (VISIT_SPREAD * length) ** 2 + length**2 * ticket.chance * (
+                    1 - ticket.chance
+                )
+                heapq.heappush(moments, free[counter])
+    return found
 
 
 class _Waiting:

@@ -13,6 +13,7 @@ from reception.queue.estimate import (
     RemoteAhead,
     WaitEstimate,
     estimate_eta,
+    estimate_newcomers,
     estimate_wait,
     people_ahead,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "RemoteAhead",
     "WaitEstimate",
     "estimate_eta",
+    "estimate_newcomers",
     "estimate_wait",
     "people_ahead",
 ]

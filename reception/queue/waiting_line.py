@@ -21,6 +21,7 @@ from reception.queue.rules import (
     QueueState,
     RemoteAhead,
     WaitEstimate,
+    estimate_newcomers,
     estimate_wait,
     minutes_per_visit,
     people_ahead,
@@ -144,13 +145,16 @@ _LINE_SQL = text(
     """
     SELECT service_id, priority_weight, issued_at FROM ticket
     WHERE hall_id = :hall AND status = 'waiting'
+      AND (SELECT COALESCE(SUM(waiting), 0) FROM waitingcount WHERE hall_id = :hall) <= :limit
     ORDER BY priority_weight DESC, COALESCE(queue_key, id), id
-    LIMIT :limit
     """
 ).columns(issued_at=UTCDateTime())
-"""The waiting line in `LINE_ORDER`, for the estimate's replay (its head is enough)."""
+"""The waiting line in `LINE_ORDER`, for the estimate's replay; nothing when more than
+`LINE_LIMIT` wait (then the pooled estimate, from the counts, serves)."""
 
-LINE_LIMIT = 400
+LINE_LIMIT = 200
+"""Up to this many waiting, the estimate replays the line (a fraction of a
+millisecond per replay); beyond, a replay would cost more than it tells."""
 
 ARRIVALS_WINDOW_MINUTES = 60
 
@@ -205,7 +209,9 @@ class QueueSetting:
     ) -> QueueState:
         """The state with the waiting counts, and the line (service, weight, issued
         at) in line order when known, its waits counted up to `now`."""
-        known = line is not None and now is not None
+        rows = list(line or ())
+        # a line shorter than the counts was not read whole (too long): pooled estimate
+        known = line is not None and now is not None and len(rows) >= sum(waiting.values())
         return QueueState(
             counters=self.counters,
             waiting=waiting,
@@ -213,7 +219,7 @@ class QueueSetting:
             minutes=self.minutes,
             services=self.services,
             line=(
-                tuple(InLine(s, w, _minutes(now, at)) for s, w, at in line or ())
+                tuple(InLine(s, w, _minutes(now, at)) for s, w, at in rows)
                 if known
                 else None
             ),
@@ -407,9 +413,10 @@ def waiting_by_service(
     hall once (or reuses the state the action already read after its last write)."""
     state = state or queue_state(session, hall.id or 0)
     counts = state.waiting
+    newcomers = estimate_newcomers(state)
     rows: dict[str, dict[str, Any]] = {}
     for service_id, slug, name_ar, name_en in state.services:
-        wait = estimate_wait(state, service_id)
+        wait = newcomers.get(service_id)
         rows[slug] = {
             "name_ar": name_ar,
             "name_en": name_en,
