@@ -164,14 +164,13 @@ _PRIORITY_ARRIVALS_SQL = text(
     SELECT service_id, priority_weight, COUNT(*) FROM ticket
     WHERE hall_id = :hall AND priority_weight > 0 AND issued_at >= :since
     GROUP BY service_id, priority_weight
+    UNION ALL
+    SELECT NULL, NULL, b.max_wait_minutes FROM hall h JOIN branch b ON b.id = h.branch_id
+    WHERE h.id = :hall
     """
 )
-"""Priority tickets issued lately: they will go ahead of those waiting now."""
-
-
-_MAX_WAIT_SQL = text(
-    "SELECT b.max_wait_minutes FROM hall h JOIN branch b ON b.id = h.branch_id WHERE h.id = :hall"
-)
+"""Priority tickets issued lately (they will go ahead of those waiting now), and the
+branch's anti-starvation wait (service and weight NULL)."""
 
 
 _SERVICES_SQL = text(
@@ -325,8 +324,9 @@ def queue_setting(session: Session, hall_id: int, limit: int = 20) -> QueueSetti
     services = conn.execute(_SERVICES_SQL, {"hall": hall_id, "active": True}).all()
     busy = conn.execute(_BUSY_SQL, {"hall": hall_id}).all()
     since = now - timedelta(minutes=ARRIVALS_WINDOW_MINUTES)
-    arrivals = conn.execute(_PRIORITY_ARRIVALS_SQL, {"hall": hall_id, "since": since}).all()
-    max_wait = conn.execute(_MAX_WAIT_SQL, {"hall": hall_id}).scalar()
+    rows = conn.execute(_PRIORITY_ARRIVALS_SQL, {"hall": hall_id, "since": since}).all()
+    arrivals = [row for row in rows if row[0] is not None]
+    max_wait = next((row[2] for row in rows if row[0] is None), None)
     return setting_of(
         open_counters, visits, services, busy, arrivals=arrivals, max_wait_minutes=max_wait
     )
