@@ -157,6 +157,10 @@ class TicketOut(BaseModel):
     status: str
     position: int
     eta_minutes: int | None
+    eta_low_minutes: int | None = Field(
+        None, description="The wait is likely (about 80 %) between this and eta_high_minutes."
+    )
+    eta_high_minutes: int | None = None
     tracking_url: str
     issued_at: str
 

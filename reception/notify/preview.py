@@ -19,6 +19,8 @@ SAMPLE = {
     "branch": {"ar": "مركز الاستقبال – الرياض", "en": "Reception Centre – Riyadh"},
     "ahead": 7,
     "eta": 25,
+    "eta_low": 20,
+    "eta_high": 30,
     "reference": "L-2026-004217",
     "code": "40213377",
     "day": "2026-11-24",

@@ -29,6 +29,8 @@ VALUE_LABELS: dict[str, str] = {
     "counter": N_("counter number"),
     "ahead": N_("people ahead"),
     "eta": N_("minutes to wait"),
+    "eta_low": N_("shortest likely wait, in minutes"),
+    "eta_high": N_("longest likely wait, in minutes"),
     "link": N_("tracking link"),
     "reference": N_("letter reference"),
     "code": N_("kiosk code"),
@@ -39,6 +41,9 @@ VALUE_LABELS: dict[str, str] = {
     "branch": N_("branch"),
 }
 """What each value of a message is, for the administrator writing a text."""
+OPTIONAL_VALUES = frozenset({"eta_low", "eta_high"})
+"""Values a text may leave out even when both languages' templates use them: the
+ends of the wait's range (a text may give the wait as `eta` alone)."""
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
 _ISOLATES = re.compile("[\u2066-\u2069]")
 """LEFT-TO-RIGHT ISOLATE … POP DIRECTIONAL ISOLATE around a `%(name)s` keep it readable
@@ -70,7 +75,8 @@ def placeholders(purpose: str) -> Placeholders:
         for language in LANGUAGES
     ]
     return Placeholders(
-        allowed=frozenset(set().union(*used)), required=frozenset(set.intersection(*used))
+        allowed=frozenset(set().union(*used)),
+        required=frozenset(set.intersection(*used)) - OPTIONAL_VALUES,
     )
 
 

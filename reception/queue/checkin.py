@@ -47,6 +47,8 @@ class IssuedTicket:
     eta_minutes: int | None
     tracking_url: str
     replayed: bool = False
+    eta_low_minutes: int | None = None
+    eta_high_minutes: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +59,8 @@ class IssuedTicket:
             "status": self.ticket.status,
             "position": self.position,
             "eta_minutes": self.eta_minutes,
+            "eta_low_minutes": self.eta_low_minutes,
+            "eta_high_minutes": self.eta_high_minutes,
             "tracking_url": self.tracking_url,
             "issued_at": self.ticket.issued_at.isoformat(),
         }
@@ -202,7 +206,13 @@ def issue_ticket(
     if taken is not None:  # with its audit entry and the counts, in one statement
         session.flush()  # what a calling action changed before (nothing, from a kiosk)
         ticket, waiting, ahead = checkin_postgres.insert_ticket(session, draft, principal.actor)
-        state = setting.with_waiting(waiting)
+        before = sum(ahead.values())  # the new ticket's place in the line read before it
+        line = [
+            *taken.line[:before],
+            (ticket.service_id, ticket.priority_weight, ticket.issued_at),
+            *taken.line[before:],
+        ]
+        state = setting.with_waiting(waiting, line, clock.now())
     else:
         ticket = insert_ticket(session, draft)
         # Read once for the answer, the event and the SMS.
@@ -227,6 +237,8 @@ def issue_ticket(
             hall=hall_row.name_ar if language == "ar" else hall_row.name_en,
             ahead=issued.position - 1,
             eta=issued.eta_minutes if issued.eta_minutes is not None else "?",
+            eta_low=issued.eta_low_minutes,
+            eta_high=issued.eta_high_minutes,
             link=issued.tracking_url,
         )
     event = hall_event(
@@ -278,12 +290,15 @@ def describe_issued(
         waiting = ticket.status in (TicketStatus.waiting, TicketStatus.remote)
         ahead = waiting_line.ahead_of(session, ticket) if waiting else {}
     position = waiting_line.position_of(session, ticket, state, ahead)
+    wait = waiting_line.eta_of(session, ticket, position, service, state, ahead)
     return IssuedTicket(
         ticket=ticket,
         hall=hall,
         service=service,
         position=position,
-        eta_minutes=waiting_line.eta_of(session, ticket, position, service, state, ahead),
+        eta_minutes=None if wait is None else wait.minutes,
         tracking_url=f"{base_url}/t/{ticket.tracking_token}",
         replayed=replayed,
+        eta_low_minutes=None if wait is None else wait.low,
+        eta_high_minutes=None if wait is None else wait.high,
     )

@@ -35,7 +35,13 @@ from sqlmodel import Session
 
 from reception.errors import N_, Unauthorized
 from reception.queue.models import Branch, Hall, PriorityGroup, Service, Ticket
-from reception.queue.waiting_line import QueueSetting, counts_and_ahead, setting_of
+from reception.queue.waiting_line import (
+    ARRIVALS_WINDOW_MINUTES,
+    LINE_LIMIT,
+    QueueSetting,
+    counts_and_ahead,
+    setting_of,
+)
 
 
 def _columns(model: Any, alias: str) -> str:
@@ -82,8 +88,9 @@ SELECT {_columns(Branch, "b")}, {_columns(Hall, "h")}, {_columns(Service, "s")},
           FROM counter c JOIN counterservice cs ON cs.counter_id = c.id
          WHERE c.hall_id = place.hall_id AND c.status = 'open') AS open_counters,
        (SELECT json_agg(json_build_array(service_id,
-                                         EXTRACT(EPOCH FROM finished_at - called_at)))
-          FROM (SELECT service_id, called_at, finished_at,
+                                         EXTRACT(EPOCH FROM finished_at - called_at),
+                                         counter_id))
+          FROM (SELECT service_id, called_at, finished_at, counter_id,
                        ROW_NUMBER() OVER (PARTITION BY service_id
                                           ORDER BY finished_at DESC) AS recent
                   FROM ticket
@@ -97,16 +104,30 @@ SELECT {_columns(Branch, "b")}, {_columns(Hall, "h")}, {_columns(Service, "s")},
          WHERE o.active AND EXISTS (
                SELECT 1 FROM counter c JOIN counterservice cs ON cs.counter_id = c.id
                 WHERE c.hall_id = place.hall_id AND cs.service_id = o.id)) AS services,
-       (SELECT json_agg(json_build_array(counter_id, service_id)) FROM ticket
+       (SELECT json_agg(json_build_array(counter_id, service_id,
+                                         EXTRACT(EPOCH FROM called_at))) FROM ticket
          WHERE hall_id = place.hall_id AND status IN ('called', 'serving')
-           AND counter_id IS NOT NULL) AS busy
+           AND counter_id IS NOT NULL) AS busy,
+       (SELECT json_agg(json_build_array(service_id, priority_weight, n)) FROM (
+          SELECT service_id, priority_weight, COUNT(*) AS n FROM ticket
+           WHERE hall_id = place.hall_id AND priority_weight > 0
+             AND issued_at >= CAST(%(now)s AS timestamptz) - %(window)s * INTERVAL '1 minute'
+           GROUP BY service_id, priority_weight) recent) AS arrivals,
+       (SELECT json_agg(json_build_array(service_id, priority_weight,
+                                         EXTRACT(EPOCH FROM issued_at))
+                        ORDER BY priority_weight DESC, COALESCE(queue_key, id), id)
+          FROM ticket
+         WHERE hall_id = place.hall_id AND status = 'waiting'
+           AND (SELECT COALESCE(SUM(waiting), 0) FROM waitingcount
+                 WHERE hall_id = place.hall_id) < %(line)s) AS line
 FROM place
 JOIN branch b ON b.id = place.branch_id
 JOIN hall h ON h.id = place.hall_id
 JOIN service s ON s.id = place.service_id
 """
-"""`waiting_line.queue_setting`'s four reads as four values of one row (its visits
-as seconds from call to finish), beside the place and the number."""
+"""`waiting_line.queue_setting`'s reads as values of one row (its visits as seconds
+from call to finish, its times as seconds since the epoch), and the waiting line
+before the new ticket, beside the place and the number."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +142,8 @@ class Taken:
     earlier_id: int | None
     group: PriorityGroup | None
     setting: QueueSetting
+    line: list[tuple[int, int, float]]
+    """The waiting line before this ticket: (service, weight, issued at, epoch)."""
 
 
 def take_number(
@@ -147,6 +170,8 @@ def take_number(
         "priority": priority,
         "key": scoped_key,
         "visits": visits,
+        "window": ARRIVALS_WINDOW_MINUTES,
+        "line": LINE_LIMIT,
     }
     found = session.connection().exec_driver_sql(_TAKE_NUMBER, params).mappings().first()
     if found is None:
@@ -174,7 +199,10 @@ def take_number(
             row["visits"] or [],
             row["services"] or [],
             row["busy"] or [],
+            arrivals=row["arrivals"] or [],
+            max_wait_minutes=row["b__max_wait_minutes"],
         ),
+        line=[(s, w, at) for s, w, at in row["line"] or []],
     )
 
 

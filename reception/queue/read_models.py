@@ -143,6 +143,9 @@ class TicketView:
     counter: Counter | None
     position: int
     eta_minutes: int | None
+    eta_low_minutes: int | None = None
+    eta_high_minutes: int | None = None
+    """The range the wait is likely to fall in (about 80 %)."""
 
 
 def ticket_view(session: Session, ticket: Ticket) -> TicketView:
@@ -150,7 +153,10 @@ def ticket_view(session: Session, ticket: Ticket) -> TicketView:
     service = session.get(Service, ticket.service_id)
     branch = session.get(Branch, ticket.branch_id)
     assert hall is not None and service is not None and branch is not None
-    position = waiting_line.position_of(session, ticket)
+    state = waiting_line.queue_state(session, ticket.hall_id)
+    ahead = waiting_line.ahead_of(session, ticket) if ticket.status == "waiting" else {}
+    position = waiting_line.position_of(session, ticket, state, ahead)
+    wait = waiting_line.eta_of(session, ticket, position, service, state, ahead)
     return TicketView(
         ticket=ticket,
         branch=branch,
@@ -158,7 +164,9 @@ def ticket_view(session: Session, ticket: Ticket) -> TicketView:
         service=service,
         counter=session.get(Counter, ticket.counter_id) if ticket.counter_id else None,
         position=position,
-        eta_minutes=waiting_line.eta_of(session, ticket, position, service),
+        eta_minutes=None if wait is None else wait.minutes,
+        eta_low_minutes=None if wait is None else wait.low,
+        eta_high_minutes=None if wait is None else wait.high,
     )
 
 

@@ -1,15 +1,34 @@
-"""Pure queue policy: the ticket state machine."""
+"""Pure queue policy: the ticket state machine (the waiting estimate: `estimate`)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from reception.errors import N_, Conflict, Forbidden, Invalid
+from reception.queue.estimate import (
+    InLine,
+    QueueState,
+    RemoteAhead,
+    WaitEstimate,
+    estimate_eta,
+    estimate_newcomers,
+    estimate_wait,
+    people_ahead,
+)
 from reception.queue.models import CounterStatus, Residency, TicketStatus
+
+__all__ = [
+    "InLine",
+    "QueueState",
+    "RemoteAhead",
+    "WaitEstimate",
+    "estimate_eta",
+    "estimate_newcomers",
+    "estimate_wait",
+    "people_ahead",
+]
 
 S = TicketStatus
 
@@ -133,66 +152,6 @@ def minutes_per_visit(expected: float, observed: list[float], prior_weight: floa
     if not usable:
         return float(expected)
     return (sum(usable) + prior_weight * expected) / (len(usable) + prior_weight)
-
-
-@dataclass(frozen=True)
-class QueueState:
-    """What the waiting estimate needs to know about one hall right now."""
-
-    counters: dict[int, frozenset[int]]
-    """Open counters → the services each serves."""
-    waiting: Mapping[int, int]
-    """Waiting tickets per service."""
-    busy: list[tuple[int, int]]
-    """(counter id, service id) of visitors being called or served at open counters."""
-    minutes: dict[int, float]
-    """Live minutes per visit, per service."""
-    services: tuple[tuple[int, str, str, str], ...] = ()
-    """(id, slug, Arabic name, English name) of the active services offered in the
-    hall, in display order, when the state was read from the database."""
-
-
-def _pool(state: QueueState, service_id: int) -> tuple[list[int], dict[int, float]]:
-    """The open counters able to serve a service, and for each service they serve the
-    pool's share of all open counters serving it (work others can take is shared)."""
-    pool = [c for c, services in state.counters.items() if service_id in services]
-    share: dict[int, float] = {}
-    for service in frozenset().union(*(state.counters[c] for c in pool)):
-        servers = [c for c, services in state.counters.items() if service in services]
-        share[service] = len(set(pool).intersection(servers)) / len(servers)
-    return pool, share
-
-
-def people_ahead(state: QueueState, service_id: int, ahead: Mapping[int, int] | None = None) -> int:
-    """How many visitors the counters able to serve a ticket will see first, counted
-    with the same shares as the estimate (rounded to the nearest person). `ahead`
-    holds, per service, the waiting tickets that go before this one (higher weight,
-    then earlier arrival); without it, the ticket is a newcomer behind everyone.
-    Without an open counter, the tickets of the same service that go first."""
-    before = state.waiting if ahead is None else ahead
-    pool, share = _pool(state, service_id)
-    if not pool:
-        return before.get(service_id, 0)
-    return round(sum(share[s] * n for s, n in before.items() if s in share))
-
-
-def estimate_eta(
-    state: QueueState, service_id: int, ahead: Mapping[int, int] | None = None
-) -> int | None:
-    """Minutes until a ticket of `service_id` is called (`ahead` as for
-    `people_ahead`). The open counters able to serve it work as one pool. Every
-    waiting ticket that goes first and that the pool can serve adds its service's
-    live minutes, times the pool's share of the counters serving that service (work
-    that other counters can take is shared with them). Each visitor now at a pool
-    counter adds half a visit (on average half is still to come). The total, divided
-    by the pool's counters, is rounded up. None when no open counter serves it."""
-    pool, share = _pool(state, service_id)
-    if not pool:
-        return None
-    before = state.waiting if ahead is None else ahead
-    work = sum(state.minutes.get(s, 0.0) * share[s] * n for s, n in before.items() if s in share)
-    work += sum(state.minutes.get(service, 0.0) / 2 for c, service in state.busy if c in pool)
-    return math.ceil(round(work / len(pool), 6))
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -4,16 +4,28 @@ they are a few small statements, built once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, text
 from sqlmodel import Session, col
 
+from reception.clock import clock_of
 from reception.columns import UTCDateTime
 from reception.db import batch_memo
 from reception.queue.models import Hall, Service, Ticket, TicketStatus
-from reception.queue.rules import QueueState, estimate_eta, minutes_per_visit, people_ahead
+from reception.queue.rules import (
+    InLine,
+    QueueState,
+    RemoteAhead,
+    WaitEstimate,
+    estimate_newcomers,
+    estimate_wait,
+    minutes_per_visit,
+    people_ahead,
+)
 
 IN_LINE = (TicketStatus.waiting, TicketStatus.remote)
 """A ticket with a place in line: waiting in the hall, or joined from a phone."""
@@ -76,8 +88,8 @@ def position_of(
 
 _RECENT_VISITS_SQL = text(
     """
-    SELECT service_id, called_at, finished_at FROM (
-      SELECT service_id, called_at, finished_at,
+    SELECT service_id, called_at, finished_at, counter_id FROM (
+      SELECT service_id, called_at, finished_at, counter_id,
              ROW_NUMBER() OVER (PARTITION BY service_id ORDER BY finished_at DESC) AS recent
       FROM ticket
       WHERE hall_id = :hall AND status = 'done'
@@ -127,10 +139,42 @@ line, or the same place and an id not lower (`LINE_ORDER`)."""
 
 _BUSY_SQL = text(
     """
-    SELECT counter_id, service_id FROM ticket
+    SELECT counter_id, service_id, called_at FROM ticket
     WHERE hall_id = :hall AND status IN ('called', 'serving') AND counter_id IS NOT NULL
     """
+).columns(called_at=UTCDateTime())
+
+
+_LINE_SQL = text(
+    """
+    SELECT service_id, priority_weight, issued_at FROM ticket
+    WHERE hall_id = :hall AND status = 'waiting'
+      AND (SELECT COALESCE(SUM(waiting), 0) FROM waitingcount WHERE hall_id = :hall) <= :limit
+    ORDER BY priority_weight DESC, COALESCE(queue_key, id), id
+    """
+).columns(issued_at=UTCDateTime())
+"""The waiting line in `LINE_ORDER`, for the estimate's replay; nothing when more than
+`LINE_LIMIT` wait (then the pooled estimate, from the counts, serves)."""
+
+LINE_LIMIT = 200
+"""Up to this many waiting, the estimate replays the line (a fraction of a
+millisecond per replay); beyond, a replay would cost more than it tells."""
+
+ARRIVALS_WINDOW_MINUTES = 60
+
+
+_PRIORITY_ARRIVALS_SQL = text(
+    """
+    SELECT service_id, priority_weight, COUNT(*) FROM ticket
+    WHERE hall_id = :hall AND priority_weight > 0 AND issued_at >= :since
+    GROUP BY service_id, priority_weight
+    UNION ALL
+    SELECT NULL, NULL, b.max_wait_minutes FROM hall h JOIN branch b ON b.id = h.branch_id
+    WHERE h.id = :hall
+    """
 )
+"""Priority tickets issued lately (they will go ahead of those waiting now), and the
+branch's anti-starvation wait (service and weight NULL)."""
 
 
 _SERVICES_SQL = text(
@@ -146,31 +190,72 @@ _SERVICES_SQL = text(
 
 @dataclass(frozen=True)
 class QueueSetting:
-    """What the waiting estimate needs besides the waiting counts: open counters and
-    their services, recent visit times, the services and who is at a counter now."""
+    """What the waiting estimate needs besides the waiting line: open counters and
+    their services, recent visit times and each counter's pace, the services, who is
+    at a counter now and since when, recent priority arrivals and the branch's
+    anti-starvation wait."""
 
     counters: dict[int, frozenset[int]]
     busy: list[tuple[int, int]]
     minutes: dict[int, float]
     services: tuple[tuple[int, str, str, str], ...]
+    busy_since: dict[int, datetime] = field(default_factory=dict)
+    pace: dict[int, float] = field(default_factory=dict)
+    arrivals: dict[tuple[int, int], float] = field(default_factory=dict)
+    max_wait_minutes: float | None = None
 
-    def with_waiting(self, waiting: dict[int, int]) -> QueueState:
+    def with_waiting(
+        self,
+        waiting: dict[int, int],
+        line: Iterable[tuple[int, int, Any]] | None = None,
+        now: datetime | None = None,
+    ) -> QueueState:
+        """The state with the waiting counts, and the line (service, weight, issued
+        at) in line order when known, its waits counted up to `now`."""
+        rows = list(line or ())
+        # a line shorter than the counts was not read whole (too long): pooled estimate
+        known = line is not None and now is not None and len(rows) >= sum(waiting.values())
         return QueueState(
             counters=self.counters,
             waiting=waiting,
             busy=self.busy,
             minutes=self.minutes,
             services=self.services,
+            line=(tuple(InLine(s, w, _minutes(now, at)) for s, w, at in rows) if known else None),
+            busy_for=({c: _minutes(now, at) for c, at in self.busy_since.items()} if known else {}),
+            pace=self.pace,
+            arrivals=self.arrivals,
+            max_wait_minutes=self.max_wait_minutes,
         )
 
 
+def _moment(value: Any) -> datetime:
+    """A stored time from a row: a datetime, or seconds since the epoch (PostgreSQL's
+    JSON rows)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(float(value), UTC)
+
+
+def _minutes(now: datetime | None, at: Any) -> float:
+    assert now is not None
+    return (now - _moment(at)).total_seconds() / 60
+
+
+def read_line(session: Session, hall_id: int) -> list[tuple[int, int, datetime]]:
+    rows = session.connection().execute(_LINE_SQL, {"hall": hall_id, "limit": LINE_LIMIT})
+    return [(int(s), int(w), at) for s, w, at in rows]
+
+
 def queue_state(session: Session, hall_id: int, limit: int = 20) -> QueueState:
-    """The hall's queue as the waiting estimate sees it, in five small statements
+    """The hall's queue as the waiting estimate sees it, in a few small statements
     (on the session's connection directly: they run on every change of the queue)."""
     session.flush()  # what the action changed so far counts
     waiting = session.connection().execute(_WAITING_COUNTS_SQL, {"hall": hall_id})
+    counts = {sid: int(n) for sid, n in waiting}
     setting = queue_setting(session, hall_id, limit)
-    return setting.with_waiting({sid: int(n) for sid, n in waiting})
+    now = clock_of(session).now()
+    return setting.with_waiting(counts, read_line(session, hall_id), now)
 
 
 def queue_state_and_ahead(
@@ -196,7 +281,8 @@ def queue_state_and_ahead(
     )
     waiting, ahead = counts_and_ahead(rows, weight)
     setting = setting or queue_setting(session, ticket.hall_id)
-    return setting.with_waiting(waiting), ahead
+    line = read_line(session, ticket.hall_id)
+    return setting.with_waiting(waiting, line, clock_of(session).now()), ahead
 
 
 def counts_and_ahead(rows: Any, weight: int) -> tuple[dict[int, int], dict[int, int]]:
@@ -225,42 +311,75 @@ def setting_for_checkin(session: Session, hall_id: int) -> QueueSetting:
 
 def queue_setting(session: Session, hall_id: int, limit: int = 20) -> QueueSetting:
     conn = session.connection()
+    now = clock_of(session).now()
     open_counters = conn.execute(_OPEN_COUNTERS_SQL, {"hall": hall_id}).all()
     visits = [
-        (service_id, (finished_at - called_at).total_seconds())
-        for service_id, called_at, finished_at in conn.execute(
+        (service_id, (finished_at - called_at).total_seconds(), counter_id)
+        for service_id, called_at, finished_at, counter_id in conn.execute(
             _RECENT_VISITS_SQL, {"hall": hall_id, "limit": limit}
         )
     ]
     services = conn.execute(_SERVICES_SQL, {"hall": hall_id, "active": True}).all()
     busy = conn.execute(_BUSY_SQL, {"hall": hall_id}).all()
-    return setting_of(open_counters, visits, services, busy)
+    since = now - timedelta(minutes=ARRIVALS_WINDOW_MINUTES)
+    rows = conn.execute(_PRIORITY_ARRIVALS_SQL, {"hall": hall_id, "since": since}).all()
+    arrivals = [row for row in rows if row[0] is not None]
+    max_wait = next((row[2] for row in rows if row[0] is None), None)
+    return setting_of(
+        open_counters, visits, services, busy, arrivals=arrivals, max_wait_minutes=max_wait
+    )
 
 
-def setting_of(open_counters: Any, visits: Any, services: Any, busy: Any) -> QueueSetting:
+PACE_PRIOR_VISITS = 20.0
+"""A counter's pace counts as this many visits at the hall's pace before its own."""
+
+
+def setting_of(
+    open_counters: Any,
+    visits: Any,
+    services: Any,
+    busy: Any,
+    *,
+    arrivals: Any = (),
+    max_wait_minutes: float | None = None,
+) -> QueueSetting:
     """A hall's `QueueSetting` from its rows: open counters (counter, service), recent
-    visits (service, seconds from call to finish), active services offered there
-    (id, slug, name_ar, name_en, expected minutes) and counters at work (counter,
-    service). `queue_setting` reads them in four statements; a check-in on PostgreSQL
-    in the statement that takes its number."""
+    visits (service, seconds from call to finish, counter), active services offered
+    there (id, slug, name_ar, name_en, expected minutes), counters at work (counter,
+    service, called at), priority tickets issued in the last hour (service, weight,
+    count) and the branch's anti-starvation wait. `queue_setting` reads them in small
+    statements; a check-in on PostgreSQL in the statement that takes its number."""
     counters: dict[int, set[int]] = {}
     for counter_id, service_id in open_counters:
         counters.setdefault(counter_id, set()).add(service_id)
     observed: dict[int, list[float]] = {}
-    for service_id, seconds in visits:
+    for service_id, seconds, _counter in visits:
         observed.setdefault(service_id, []).append(float(seconds) / 60)
     open_ids = set(counters)
+    minutes = {
+        service_id: minutes_per_visit(expected, observed.get(service_id, []))
+        for service_id, _slug, _ar, _en, expected in services
+    }
+    ratios: dict[int, list[float]] = {}
+    for service_id, seconds, counter_id in visits:
+        usual = minutes.get(service_id)
+        if counter_id is not None and usual and 0 < seconds < 8 * 3600:
+            ratios.setdefault(counter_id, []).append(float(seconds) / 60 / usual)
     return QueueSetting(
         counters={c: frozenset(s) for c, s in counters.items()},
-        busy=[(c, s) for c, s in busy if c in open_ids],
-        minutes={
-            service_id: minutes_per_visit(expected, observed.get(service_id, []))
-            for service_id, _slug, _ar, _en, expected in services
-        },
+        busy=[(c, s) for c, s, _at in busy if c in open_ids],
+        minutes=minutes,
         services=tuple(
             (service_id, slug, name_ar, name_en)
             for service_id, slug, name_ar, name_en, _expected in services
         ),
+        busy_since={c: _moment(at) for c, _s, at in busy if c in open_ids and at is not None},
+        pace={
+            c: (sum(r) + PACE_PRIOR_VISITS) / (len(r) + PACE_PRIOR_VISITS)
+            for c, r in ratios.items()
+        },
+        arrivals={(s, w): n / ARRIVALS_WINDOW_MINUTES for s, w, n in arrivals},
+        max_wait_minutes=max_wait_minutes,
     )
 
 
@@ -271,29 +390,38 @@ def eta_of(
     service: Service,
     state: QueueState | None = None,
     ahead: dict[int, int] | None = None,
-) -> int | None:
+    remote: dict[int, RemoteAhead] | None = None,
+) -> WaitEstimate | None:
+    """The wait a ticket faces: (minutes, low, high); 0 once it is called. A remote
+    ticket not arrived yet faces the wait of the place it holds."""
     if ticket.status not in IN_LINE:
-        return 0
+        return WaitEstimate(0, 0, 0)
     state = state or queue_state(session, ticket.hall_id)
     if ahead is None:
         ahead = ahead_of(session, ticket)
-    return estimate_eta(state, service.id or 0, ahead)
+    return estimate_wait(
+        state, service.id or 0, ahead, weight=ticket.priority_weight, remote=remote
+    )
 
 
 def waiting_by_service(
     session: Session, hall: Hall, state: QueueState | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Per service offered in the hall: how many wait and the wait a newcomer faces.
-    This runs after every queue change, so it reads the hall once (or reuses the
-    state the action already read after its last write)."""
+    """Per service offered in the hall: how many wait and the wait a newcomer faces
+    (minutes, and the range). This runs after every queue change, so it reads the
+    hall once (or reuses the state the action already read after its last write)."""
     state = state or queue_state(session, hall.id or 0)
     counts = state.waiting
-    return {
-        slug: {
+    newcomers = estimate_newcomers(state)
+    rows: dict[str, dict[str, Any]] = {}
+    for service_id, slug, name_ar, name_en in state.services:
+        wait = newcomers.get(service_id)
+        rows[slug] = {
             "name_ar": name_ar,
             "name_en": name_en,
             "waiting": counts.get(service_id, 0),
-            "eta_minutes": estimate_eta(state, service_id),
+            "eta_minutes": None if wait is None else wait.minutes,
+            "eta_low_minutes": None if wait is None else wait.low,
+            "eta_high_minutes": None if wait is None else wait.high,
         }
-        for service_id, slug, name_ar, name_en in state.services
-    }
+    return rows
