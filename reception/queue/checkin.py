@@ -27,6 +27,7 @@ from reception.queue.hall_events import hall_event
 from reception.queue.models import Hall, Service, ServiceMode, Ticket, TicketSequence, TicketStatus
 from reception.queue.rules import (
     QueueState,
+    RemoteAhead,
     check_residency,
     is_open,
     normalise_phone,
@@ -281,7 +282,11 @@ def describe_issued(
     state: QueueState | None = None,
     ahead: dict[int, int] | None = None,
     service: Service | None = None,
+    remote: dict[int, RemoteAhead] | None = None,
 ) -> IssuedTicket:
+    """The answer for a ticket: place, wait and link. `remote`: the visitors who
+    joined from a phone ahead of it (`waiting_line.remote_ahead`), when the caller
+    counts them (a kiosk check-in does not: it stays at its few statements)."""
     if service is None:
         service = session.get(Service, ticket.service_id)
     assert service is not None
@@ -290,7 +295,7 @@ def describe_issued(
         waiting = ticket.status in (TicketStatus.waiting, TicketStatus.remote)
         ahead = waiting_line.ahead_of(session, ticket) if waiting else {}
     position = waiting_line.position_of(session, ticket, state, ahead)
-    wait = waiting_line.eta_of(session, ticket, position, service, state, ahead)
+    wait = waiting_line.eta_of(session, ticket, position, service, state, ahead, remote)
     return IssuedTicket(
         ticket=ticket,
         hall=hall,

@@ -154,9 +154,11 @@ def ticket_view(session: Session, ticket: Ticket) -> TicketView:
     branch = session.get(Branch, ticket.branch_id)
     assert hall is not None and service is not None and branch is not None
     state = waiting_line.queue_state(session, ticket.hall_id)
-    ahead = waiting_line.ahead_of(session, ticket) if ticket.status == "waiting" else {}
+    in_line = ticket.status in waiting_line.IN_LINE
+    ahead = waiting_line.ahead_of(session, ticket) if in_line else {}
     position = waiting_line.position_of(session, ticket, state, ahead)
-    wait = waiting_line.eta_of(session, ticket, position, service, state, ahead)
+    remote = waiting_line.remote_ahead(session, ticket) if in_line else None
+    wait = waiting_line.eta_of(session, ticket, position, service, state, ahead, remote)
     return TicketView(
         ticket=ticket,
         branch=branch,

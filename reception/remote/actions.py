@@ -271,7 +271,14 @@ def confirm_join(
     join.ticket_id = ticket.id
     session.add(join)
     audit.record(session, VISITOR, "ticket.join", "ticket", ticket.id, number=ticket.number)
-    issued = checkin.describe_issued(session, ticket, hall, public_base_url, service=service)
+    issued = checkin.describe_issued(
+        session,
+        ticket,
+        hall,
+        public_base_url,
+        service=service,
+        remote=waiting_line.remote_ahead(session, ticket),
+    )
     enqueue_sms(
         session,
         to=join.phone,
