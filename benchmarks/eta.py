@@ -17,8 +17,10 @@ snapshots knowing the true mean service times, the counter schedule and every la
 arrival: its error is the share no estimate can remove (the dice of the visits).
 
 Prints ratios against the baseline; writes benchmarks/results/eta.json and eta.txt.
-`--remote N` adds N remote visitors (a separate random stream, the day's own
-arrivals unchanged): see `add_remote_visitors`."""
+A second run adds visitors who join from a phone (`--remote N`, 20 by default; a
+separate random stream, the day's own arrivals unchanged): some arrive late, some
+never (`add_remote_visitors`). It measures the local visitors' estimates with them
+in the line, and the remote visitors' own."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ import heapq
 import json
 import math
 import random
+import re
 import statistics
 import tempfile
 from collections.abc import Callable
@@ -42,10 +45,14 @@ from reception.auth.principal import Principal
 from reception.clock import FrozenClock
 from reception.db import make_engine, session_scope
 from reception.demo import COUNTER_SERVICES, load_demo
+from reception.errors import DomainError
 from reception.migrate import upgrade
+from reception.notify.models import OutgoingSms
 from reception.queue import actions, checkin, counters, queries, read_models
 from reception.queue.models import Branch, Counter, Hall, Service, Ticket
 from reception.queue.waiting_line import LINE_ORDER
+from reception.remote import actions as remote_actions
+from reception.remote.models import RemoteJoin, RemoteTicket
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ADMIN = Principal("system", 0, "simulation", "admin", None, frozenset())
@@ -87,22 +94,95 @@ class Guess:
     low: int | None
     high: int | None
     baseline: int | None
-    snapshot: Snapshot
+    snapshot: Snapshot | None
+    """The line as it was (None for a visitor from a phone: the oracles do not model them)."""
 
 
 def arrivals_per_hour(minute_of_day: float) -> float:
     return 34.0 if 9 * 60 <= minute_of_day < 11 * 60 else 18.0
 
 
+REMOTE_MIX = {"letter": 0.55, "follow_up": 0.3, "complaint": 0.15}
+"""The services the demo branch offers to visitors joining from a phone."""
+REMOTE_SECRET = "bench-secret"
+REMOTE_VISITORS = 20
+"""Joins from a phone in the second run: on top of the day's own arrivals, which
+stay as they are."""
+
+
+@dataclass(frozen=True)
+class RemotePlan:
+    """One visitor who joins from a phone: the service, the minutes they say they
+    need ("I'm on my way"), and when they really check in (None: never)."""
+
+    service: str
+    declared: int
+    travel: float | None
+
+
 def add_remote_visitors(
     schedule: Callable[[float, str, int], None], count: int, rng: random.Random
-) -> None:
-    """Where remote visitors join the day: `count` joins spread over the day, each
-    checking in at the kiosk some minutes later (or never). The remote tickets do not
-    exist in this tree yet: the hook schedules nothing until the remote-ticket actions
-    are wired in here (join → `remote_join` event, check-in → `remote_checkin`)."""
-    if count:
-        raise SystemExit("remote visitors: the remote-ticket actions are not wired in yet")
+) -> dict[int, RemotePlan]:
+    """`count` joins spread over the first six hours. Each visitor says they need
+    20–60 minutes; six in ten come on time (60–100 % of it), three in ten late
+    (120–200 %), one in ten never. Their check-in at the kiosk is a later event."""
+    plans: dict[int, RemotePlan] = {}
+    for index in range(count):
+        at = rng.uniform(0, 6 * 60)
+        slug = rng.choices(list(REMOTE_MIX), weights=list(REMOTE_MIX.values()))[0]
+        declared = rng.choice([20, 30, 45, 60])
+        luck = rng.random()
+        if luck < 0.1:
+            travel = None
+        elif luck < 0.4:
+            travel = declared * rng.uniform(1.2, 2.0)
+        else:
+            travel = declared * rng.uniform(0.6, 1.0)
+        plans[index] = RemotePlan(slug, declared, travel)
+        schedule(at, "remote_join", index)
+    return plans
+
+
+def join_from_phone(
+    engine: Any, clock: FrozenClock, plan: RemotePlan, index: int
+) -> tuple[checkin.IssuedTicket, str]:
+    """The real join: the SMS code read from the outbox, typed back, then "I'm on my
+    way". Returns the ticket as the join answered it and its kiosk code."""
+    phone = f"+96655{index:07d}"
+    with session_scope(engine, clock) as s:
+        started = remote_actions.start_join(
+            s,
+            clock,
+            branch="riyadh",
+            hall="men",
+            service=plan.service,
+            phone=phone,
+            address=f"10.1.{index // 250}.{index % 250}",
+            secret=REMOTE_SECRET,
+        ).value
+    with session_scope(engine, clock) as s:
+        body = s.exec(
+            select(OutgoingSms.body)
+            .where(OutgoingSms.to == phone, OutgoingSms.purpose == "remote_code")
+            .order_by(col(OutgoingSms.id).desc())
+        ).first()
+    code = re.search(r"\d{6}", body or "")
+    assert code is not None, body
+    with session_scope(engine, clock) as s:
+        answer = remote_actions.confirm_join(
+            s,
+            clock,
+            token=started.token,
+            code=code.group(0),
+            secret=REMOTE_SECRET,
+            public_base_url="http://sim",
+        ).value
+    assert answer.issued is not None and answer.code is not None
+    with session_scope(engine, clock) as s:
+        remote_actions.on_my_way(
+            s, clock, token=answer.issued.ticket.tracking_token, minutes=plan.declared
+        )
+    return answer.issued, answer.code
 
 
 def snapshot(
@@ -148,6 +228,9 @@ def run_day(remote: int, seed: int = SEED) -> dict[str, Any]:
     engine = make_engine(url)
     load_demo(engine, work, "http://sim")
     with session_scope(engine) as s:  # start from an empty queue: drop the demo tickets
+        for row in (*s.exec(select(RemoteTicket)), *s.exec(select(RemoteJoin))):
+            s.delete(row)
+        s.flush()
         for t in s.exec(select(Ticket)):
             s.delete(t)
     start = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)  # 08:00 in Riyadh
@@ -182,11 +265,15 @@ def run_day(remote: int, seed: int = SEED) -> dict[str, Any]:
         schedule(minute, "arrive")
     for at, number, kind in COUNTER_EVENTS:
         schedule(at, kind, number)
-    add_remote_visitors(schedule, remote, random.Random(seed + 1))
+    plans = add_remote_visitors(schedule, remote, random.Random(seed + 1))
+    remote_codes: dict[int, str] = {}
+    remote_ids: set[int] = set()
+    remote_at_join: list[Guess] = []
     busy: dict[int, bool] = dict.fromkeys(counter_ids.values(), False)
     status = {cid: ("closed" if n == 4 else "open") for n, cid in counter_ids.items()}
     at_issue: list[Guess] = []
     during: list[Guess] = []
+    refusals: dict[str, int] = {}
 
     def fill_idle_counters(now: float) -> None:
         for cid in counter_ids.values():
@@ -261,6 +348,33 @@ def run_day(remote: int, seed: int = SEED) -> dict[str, Any]:
                     snap,
                 )
             )
+        elif kind == "remote_join":
+            plan = plans[value]
+            try:
+                issued, code = join_from_phone(engine, clock, plan, value)
+            except DomainError as refused:  # the hall's cap, the hours: counted, not joined
+                refusals[refused.code] = refusals.get(refused.code, 0) + 1
+            else:
+                remote_ids.add(issued.ticket.id or 0)
+                remote_codes[value] = code
+                remote_at_join.append(
+                    Guess(
+                        issued.ticket.id or 0,
+                        now,
+                        issued.eta_minutes,
+                        issued.eta_low_minutes,
+                        issued.eta_high_minutes,
+                        None,
+                        None,
+                    )
+                )
+                if plan.travel is not None:
+                    schedule(now + plan.travel, "remote_checkin", value)
+        elif kind == "remote_checkin":
+            with session_scope(engine, clock) as s:
+                remote_actions.arrive_by_code(
+                    s, clock, ADMIN, branch="riyadh", code=remote_codes[value]
+                )
         elif kind == "finish":
             with session_scope(engine, clock) as s:
                 actions.act_on_current(s, clock, ADMIN, value, "finish")
@@ -309,9 +423,11 @@ def run_day(remote: int, seed: int = SEED) -> dict[str, Any]:
         expected_minutes=expected,
         sigma=SIGMA,
     )
-    return {
-        "at_issue": measure(at_issue, called, day),
-        "during_wait": measure(during, called, day),
+    oracles = ORACLES if not remote else ()  # the oracles know no visitor from a phone
+    locals_during = [g for g in during if g.ticket_id not in remote_ids]
+    out: dict[str, Any] = {
+        "at_issue": measure(at_issue, called, day, oracles),
+        "during_wait": measure(locals_during, called, day, oracles),
         "tickets": len(at_issue),
         "tickets_called": len(called),
         "mean_wait_minutes": statistics.mean(
@@ -319,6 +435,33 @@ def run_day(remote: int, seed: int = SEED) -> dict[str, Any]:
         ),
         "looks_at_tracking_pages": len(during),
     }
+    if remote:
+        arrived = {
+            t.id: (t.arrived_at - start).total_seconds() / 60
+            for t in tickets
+            if t.id in remote_ids and t.arrived_at is not None
+        }
+        # A visitor from a phone is called only after they arrive: the estimate at the
+        # join is judged against the call, late arrivals included, and the estimate
+        # their page shows once they are in the hall against the rest of that wait.
+        held = {t: called.get(t, math.inf) for t in remote_ids}
+        remote_during = [g for g in during if g.ticket_id in remote_ids]
+        out["remote"] = {
+            "joins_planned": remote,
+            "joined": len(remote_ids),
+            "arrived": len(arrived),
+            "called": sum(1 for t in remote_ids if t in called),
+            "refused": refusals,
+            "own_estimate_in_the_hall": measure(remote_during, called, day, ()),
+            "own_estimate_at_join_vs_call": errors_of(
+                [
+                    abs(g.live - (held[g.ticket_id] - g.minute))
+                    for g in remote_at_join
+                    if g.live is not None and held[g.ticket_id] != math.inf
+                ]
+            ),
+        }
+    return out
 
 
 def p90(values: list[float]) -> float:
@@ -334,7 +477,12 @@ def errors_of(values: list[float]) -> dict[str, float]:
     }
 
 
-def measure(guesses: list[Guess], called: dict[int, float], day: Day) -> dict[str, Any]:
+def measure(
+    guesses: list[Guess],
+    called: dict[int, float],
+    day: Day,
+    oracles: tuple[Knowledge, ...] = ORACLES,
+) -> dict[str, Any]:
     """Errors of every estimator over the guesses whose ticket was called and which
     the live estimate answered (no open counter: no figure shown, none compared)."""
     kept = [g for g in guesses if g.ticket_id in called and g.live is not None]
@@ -345,10 +493,11 @@ def measure(guesses: list[Guess], called: dict[int, float], day: Day) -> dict[st
             [abs(g.baseline - r) for g, r in zip(kept, real, strict=True) if g.baseline is not None]
         ),
     }
-    for know in ORACLES:
+    for know in oracles:
         found = [
             (replay_wait(day, g.snapshot, g.ticket_id, know), r)
             for g, r in zip(kept, real, strict=True)
+            if g.snapshot is not None
         ]
         out[know.name] = errors_of([abs(p - r) for p, r in found if p is not None])
     outside = []
@@ -366,7 +515,7 @@ def measure(guesses: list[Guess], called: dict[int, float], day: Day) -> dict[st
         "median_width_min": statistics.median((g.high or 0) - (g.low or 0) for g in kept),
     }
     base = out["baseline_constant"]
-    for name in ["live", *(k.name for k in ORACLES)]:
+    for name in ["live", *(k.name for k in oracles)]:
         out[name]["median_ratio_to_baseline"] = (
             out[name]["median_abs_error_min"] / base["median_abs_error_min"]
         )
@@ -385,7 +534,7 @@ def report(summary: dict[str, Any]) -> str:
     for part, title in (("at_issue", "At issue"), ("during_wait", "During the wait")):
         m = summary[part]
         lines.append(f"{title}: abs error in minutes, median / p90 (ratio to the baseline)")
-        for name in ["baseline_constant", "live", *(k.name for k in ORACLES)]:
+        for name in ["baseline_constant", "live", *(k.name for k in ORACLES if k.name in m)]:
             e = m[name]
             ratio = (
                 f"  ({e['median_ratio_to_baseline']:.2f} / {e['p90_ratio_to_baseline']:.2f})"
@@ -402,6 +551,21 @@ def report(summary: dict[str, Any]) -> str:
             f"{r['median_width_min']:.0f} min, median {r['median_distance_outside_min']:.1f} min "
             "outside for the others"
         )
+    if "remote" in summary:
+        r = summary["remote"]
+        hall = r["own_estimate_in_the_hall"]
+        join = r["own_estimate_at_join_vs_call"]
+        lines += [
+            f"Visitors from a phone: {r['joined']} joined ({r['refused'] or 'none'} refused), "
+            f"{r['arrived']} arrived, {r['called']} called",
+            f"  their page once in the hall: live {hall['live']['median_abs_error_min']:.1f} / "
+            f"{hall['live']['p90_abs_error_min']:.1f}, baseline "
+            f"{hall['baseline_constant']['median_abs_error_min']:.1f} / "
+            f"{hall['baseline_constant']['p90_abs_error_min']:.1f}; range holds "
+            f"{hall['range']['coverage']:.0%}",
+            f"  the estimate at the join against the call (late arrivals included): "
+            f"{join['median_abs_error_min']:.1f} / {join['p90_abs_error_min']:.1f}",
+        ]
     return "\n".join(lines)
 
 
@@ -440,13 +604,23 @@ def report_other_days(other: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--remote", type=int, default=0, help="remote visitors to add")
+    parser.add_argument(
+        "--remote",
+        type=int,
+        default=REMOTE_VISITORS,
+        help="visitors from a phone added to a second run of the day (0: no second run)",
+    )
     parser.add_argument(
         "--other-days", type=int, default=6, help="days with other dice to average (0: none)"
     )
     args = parser.parse_args()
-    summary: dict[str, Any] = {"benchmark": "eta", "seed": SEED, **run_day(args.remote)}
+    summary: dict[str, Any] = {"benchmark": "eta", "seed": SEED, **run_day(0)}
     text = report(summary)
+    if args.remote:
+        with_remote = {"seed": SEED, **run_day(args.remote)}
+        summary["with_remote_visitors"] = with_remote
+        text += f"\nThe same day with {args.remote} visitors joining from a phone:\n"
+        text += report(with_remote)
     if args.other_days:
         summary["other_days"] = other_days(args.other_days)
         text += "\n" + report_other_days(summary["other_days"])

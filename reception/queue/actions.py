@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from reception import audit
@@ -74,8 +74,8 @@ def _lock_next_waiting(
     """The ticket this counter calls next, locked for this transaction.
 
     Policy: a ticket that has waited past the branch's maximum goes first (oldest
-    first; a visitor who joined from a phone waits from their arrival), so priority
-    visitors never starve the others; otherwise the highest
+    first; `waiting_line.WAITING_SINCE` says from when), so priority visitors never
+    starve the others; otherwise the highest
     priority weight, then the earliest arrival. Tickets transferred to another
     counter are left to that counter."""
     served = select(CounterService.service_id).where(CounterService.counter_id == counter_id)
@@ -90,9 +90,7 @@ def _lock_next_waiting(
     if starving_before is not None:
         candidates.append(
             (
-                base.where(
-                    func.coalesce(col(Ticket.arrived_at), col(Ticket.issued_at)) <= starving_before
-                ).order_by(col(Ticket.id)),
+                base.where(starving_before >= waiting_line.WAITING_SINCE).order_by(col(Ticket.id)),
                 True,
             )
         )

@@ -114,7 +114,10 @@ SELECT {_columns(Branch, "b")}, {_columns(Hall, "h")}, {_columns(Service, "s")},
              AND issued_at >= CAST(%(now)s AS timestamptz) - %(window)s * INTERVAL '1 minute'
            GROUP BY service_id, priority_weight) recent) AS arrivals,
        (SELECT json_agg(json_build_array(service_id, priority_weight,
-                                         EXTRACT(EPOCH FROM issued_at))
+                                         EXTRACT(EPOCH FROM CASE
+                                           WHEN remote AND queue_key IS NOT NULL
+                                                AND arrived_at IS NOT NULL
+                                           THEN arrived_at ELSE issued_at END))
                         ORDER BY priority_weight DESC, COALESCE(queue_key, id), id)
           FROM ticket
          WHERE hall_id = place.hall_id AND status = 'waiting'

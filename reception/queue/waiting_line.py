@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import case, func, text
 from sqlmodel import Session, col
 
 from reception.clock import clock_of
@@ -29,6 +29,20 @@ from reception.queue.rules import (
 
 IN_LINE = (TicketStatus.waiting, TicketStatus.remote)
 """A ticket with a place in line: waiting in the hall, or joined from a phone."""
+
+WAITING_SINCE = case(
+    (
+        col(Ticket.remote)
+        & col(Ticket.queue_key).is_not(None)
+        & col(Ticket.arrived_at).is_not(None),
+        col(Ticket.arrived_at),
+    ),
+    else_=col(Ticket.issued_at),
+)
+"""When a ticket's wait began, for the longest-wait rule: its issue — for a visitor
+who joined from a phone, the join, since the ticket holds that place in line — unless
+a remote ticket's place was given up (it lost its place while away, or the visitor
+moved back): then its arrival in the hall."""
 
 LINE_ORDER = (
     col(Ticket.priority_weight).desc(),
@@ -147,14 +161,18 @@ _BUSY_SQL = text(
 
 _LINE_SQL = text(
     """
-    SELECT service_id, priority_weight, issued_at FROM ticket
+    SELECT service_id, priority_weight,
+           CASE WHEN remote AND queue_key IS NOT NULL AND arrived_at IS NOT NULL
+                THEN arrived_at ELSE issued_at END AS issued_at
+    FROM ticket
     WHERE hall_id = :hall AND status = 'waiting'
       AND (SELECT COALESCE(SUM(waiting), 0) FROM waitingcount WHERE hall_id = :hall) <= :limit
     ORDER BY priority_weight DESC, COALESCE(queue_key, id), id
     """
 ).columns(issued_at=UTCDateTime())
 """The waiting line in `LINE_ORDER`, for the estimate's replay; nothing when more than
-`LINE_LIMIT` wait (then the pooled estimate, from the counts, serves)."""
+`LINE_LIMIT` wait (then the pooled estimate, from the counts, serves). The time a
+ticket waits from is the longest-wait rule's (`WAITING_SINCE`)."""
 
 LINE_LIMIT = 200
 """Up to this many waiting, the estimate replays the line (a fraction of a
