@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from sqlalchemy.engine import Engine, make_url
 from starlette.testclient import TestClient
 
 from reception.app import create_app
+from reception.clock import FrozenClock
 from reception.db import make_engine
 from reception.migrate import upgrade
 from reception.settings import Settings
@@ -300,6 +302,23 @@ def client(settings: Settings, world: World) -> Iterator[TestClient]:
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+DAY_START = datetime(2024, 3, 10, 6, 0, tzinfo=UTC)
+"""09:00 in Riyadh on a Sunday: the start of the frozen day of `day_clock`."""
+
+
+@pytest.fixture
+def day_clock() -> FrozenClock:
+    """A clock stopped at `DAY_START`, moved by the test."""
+    return FrozenClock(DAY_START)
+
+
+@pytest.fixture
+def day_client(settings: Settings, world: World, day_clock: FrozenClock) -> Iterator[TestClient]:
+    """The app on the frozen day's clock."""
+    with TestClient(create_app(settings, day_clock), raise_server_exceptions=False) as c:
+        yield c
 
 
 # --- Redis ---------------------------------------------------------------------

@@ -7,19 +7,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
-from reception.app import create_app
 from reception.clock import FrozenClock
 from reception.db import session_scope
 from reception.queue.housekeeping import close_past_days
-from reception.settings import Settings
 from reception.stats.rollup import roll_up_closed_days
 from tests.dayfigures import durations, share
 from tests.factories import World
@@ -31,21 +27,10 @@ DAY = START.date().isoformat()
 MINUTE = 60
 
 
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(START)
-
-
-@pytest.fixture
-def app_client(settings: Settings, world: World, clock: FrozenClock) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, clock), raise_server_exceptions=False) as c:
-        yield c
-
-
-def serve_next(client: TestClient, world: World, clock: FrozenClock) -> str:
+def serve_next(client: TestClient, world: World, day_clock: FrozenClock) -> str:
     number = str(counter_post(client, world, "men", 0, "call-next")["number"])
     counter_post(client, world, "men", 0, "current/start")
-    clock.advance(minutes=2)
+    day_clock.advance(minutes=2)
     counter_post(client, world, "men", 0, "current/finish")
     return number
 
@@ -61,27 +46,27 @@ def summary(client: TestClient, world: World, suffix: str = "") -> Any:
 
 
 def test_reports_count_joins_from_a_phone_as_they_happened(
-    app_client: TestClient, world: World, clock: FrozenClock, engine: Engine
+    day_client: TestClient, world: World, day_clock: FrozenClock, engine: Engine
 ) -> None:
-    open_remote_joining(app_client, world)
-    issue(app_client, world, hall="men", service="letter")  # M-001 in the hall, 09:00
-    came = join(engine, clock, "men", "letter", "0502222201")  # M-002
-    cancelled = join(engine, clock, "men", "letter", "0502222202")  # M-003
-    came_later = join(engine, clock, "men", "enquiry", "0502222203")  # M-004
-    join(engine, clock, "women", "letter", "0502222204")  # W-001: never comes
-    clock.advance(minutes=5)
-    assert serve_next(app_client, world, clock) == "M-001"  # called 09:05, wait 5
-    clock.advance(minutes=1)
-    cancel(engine, clock, cancelled)  # 09:08
-    clock.advance(minutes=2)
-    arrive(engine, clock, came)  # 09:10
-    clock.advance(minutes=4)
-    assert serve_next(app_client, world, clock) == "M-002"  # called 09:14
-    clock.advance(minutes=4)
-    arrive(engine, clock, came_later)  # 09:20
-    clock.advance(minutes=2)
-    assert serve_next(app_client, world, clock) == "M-004"  # called 09:22
-    clock.advance(minutes=6)  # 09:30
+    open_remote_joining(day_client, world)
+    issue(day_client, world, hall="men", service="letter")  # M-001 in the hall, 09:00
+    came = join(engine, day_clock, "men", "letter", "0502222201")  # M-002
+    cancelled = join(engine, day_clock, "men", "letter", "0502222202")  # M-003
+    came_later = join(engine, day_clock, "men", "enquiry", "0502222203")  # M-004
+    join(engine, day_clock, "women", "letter", "0502222204")  # W-001: never comes
+    day_clock.advance(minutes=5)
+    assert serve_next(day_client, world, day_clock) == "M-001"  # called 09:05, wait 5
+    day_clock.advance(minutes=1)
+    cancel(engine, day_clock, cancelled)  # 09:08
+    day_clock.advance(minutes=2)
+    arrive(engine, day_clock, came)  # 09:10
+    day_clock.advance(minutes=4)
+    assert serve_next(day_client, world, day_clock) == "M-002"  # called 09:14
+    day_clock.advance(minutes=4)
+    arrive(engine, day_clock, came_later)  # 09:20
+    day_clock.advance(minutes=2)
+    assert serve_next(day_client, world, day_clock) == "M-004"  # called 09:22
+    day_clock.advance(minutes=6)  # 09:30
 
     waits_in_hall = [5 * MINUTE, 4 * MINUTE, 2 * MINUTE]  # from the ticket, or the check-in
     remote = {
@@ -104,22 +89,22 @@ def test_reports_count_joins_from_a_phone_as_they_happened(
         arrivals = {h["hour"]: h["arrivals"] for h in report["by_hour"]["hours"]}
         assert arrivals == {9: 3}
 
-    check(summary(app_client, world).json())
-    rows = list(csv.reader(io.StringIO(summary(app_client, world, ".csv").text.lstrip("\ufeff"))))
+    check(summary(day_client, world).json())
+    rows = list(csv.reader(io.StringIO(summary(day_client, world, ".csv").text.lstrip("\ufeff"))))
     assert ["remote", "joined", "4"] in rows and ["remote", "checkin_rate", "50.0"] in rows
     assert ["remote.join_to_call_minutes", "median", "18.0"] in rows
 
-    sign_in(app_client, "supervisor")
-    page = app_client.get(f"/staff/reports?date_from={DAY}&date_to={DAY}")
+    sign_in(day_client, "supervisor")
+    page = day_client.get(f"/staff/reports?date_from={DAY}&date_to={DAY}")
     assert page.status_code == 200 and 'id="remote-joins"' in page.text
     assert 'data-remote="joined">4<' in page.text and 'data-remote="checkin_rate">50<' in page.text
 
     # The next morning: the end-of-day pass closes the ticket still away, and the day
     # is rolled up; the report reads the rollup and says the same, one never came.
-    clock.at = START + timedelta(days=1, hours=2)
-    with session_scope(engine, clock) as s:
-        close_past_days(s, clock)
-    with session_scope(engine, clock) as s:
-        assert roll_up_closed_days(s, clock) == 1
+    day_clock.at = START + timedelta(days=1, hours=2)
+    with session_scope(engine, day_clock) as s:
+        close_past_days(s, day_clock)
+    with session_scope(engine, day_clock) as s:
+        assert roll_up_closed_days(s, day_clock) == 1
     remote["never_arrived"] = 1
-    check(summary(app_client, world).json())
+    check(summary(day_client, world).json())
