@@ -52,6 +52,7 @@ from reception.queue import actions, checkin, counters, queries, read_models
 from reception.queue.models import Branch, Counter, Hall, Service, Ticket
 from reception.queue.waiting_line import LINE_ORDER
 from reception.remote import actions as remote_actions
+from reception.remote import joining as remote_joining
 from reception.remote.models import RemoteJoin, RemoteTicket
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -150,7 +151,7 @@ def join_from_phone(
     way". Returns the ticket as the join answered it and its kiosk code."""
     phone = f"+96655{index:07d}"
     with session_scope(engine, clock) as s:
-        started = remote_actions.start_join(
+        started = remote_joining.start_join(
             s,
             clock,
             branch="riyadh",
@@ -169,7 +170,7 @@ def join_from_phone(
     code = re.search(r"\d{6}", body or "")
     assert code is not None, body
     with session_scope(engine, clock) as s:
-        answer = remote_actions.confirm_join(
+        answer = remote_joining.confirm_join(
             s,
             clock,
             token=started.token,

@@ -12,7 +12,7 @@ from reception.clock import Clock
 from reception.db import session_scope
 from reception.notify.models import OutgoingSms
 from reception.queue.models import Branch
-from reception.remote import actions
+from reception.remote import actions, joining
 from reception.remote.models import RemotePolicy
 
 MINISTRY_BUILDING = (24.6633, 46.6862)
@@ -51,7 +51,7 @@ def demo_remote_tickets(engine: Engine, public_base_url: str) -> None:
     clock = Clock()
     for hall, service, phone, minutes in DEMO_VISITORS:
         with session_scope(engine) as session:
-            started = actions.start_join(
+            started = joining.start_join(
                 session, clock, branch="riyadh", hall=hall, service=service, phone=phone,
                 language="ar", address="demo", secret=DEMO_SECRET,
             ).value  # fmt: skip
@@ -66,7 +66,7 @@ def demo_remote_tickets(engine: Engine, public_base_url: str) -> None:
         if code is None:  # pragma: no cover - the code SMS always carries its code
             continue
         with session_scope(engine) as session:
-            answer = actions.confirm_join(
+            answer = joining.confirm_join(
                 session, clock, token=started.token, code=code.group(0), secret=DEMO_SECRET,
                 public_base_url=public_base_url,
             ).value  # fmt: skip

@@ -17,7 +17,7 @@ from reception.auth.principal import Principal
 from reception.clock import Clock
 from reception.db import session_scope
 from reception.notify.models import OutgoingSms
-from reception.remote import actions
+from reception.remote import actions, joining
 from tests.factories import World
 from tests.helpers import bearer
 
@@ -51,7 +51,7 @@ class Joined:
 
 def join(engine: Engine, clock: Clock, hall: str, service: str, phone: str) -> Joined:
     with session_scope(engine, clock) as s:
-        started = actions.start_join(
+        started = joining.start_join(
             s,
             clock,
             branch="riyadh",
@@ -71,7 +71,7 @@ def join(engine: Engine, clock: Clock, hall: str, service: str, phone: str) -> J
     match = re.search(r"\d{6}", body)
     assert match, body
     with session_scope(engine, clock) as s:
-        answer = actions.confirm_join(
+        answer = joining.confirm_join(
             s,
             clock,
             token=started.token,

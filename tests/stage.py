@@ -26,7 +26,7 @@ from reception.migrate import upgrade
 from reception.queue import actions, checkin
 from reception.queue import queries as queue_queries
 from reception.queue.models import Counter, Hall, Ticket
-from reception.remote.actions import start_join
+from reception.remote.joining import start_join
 from tests.browser import free_port
 from tests.servers import Server, reception_server
 

@@ -1,7 +1,7 @@
 """JSON API v1 for joining the line from a phone: the join with its SMS code, the
 check-in at a kiosk by the remote ticket's code, and what the visitor says from the
 tracking page (on my way, late, cancel, arrived by location). The same actions as
-the visitor's pages (reception/remote/actions.py).
+the visitor's pages (reception/remote/joining.py, actions.py).
 
 Everything here but the kiosk's check-in is public: the join token and the
 tracking token are the visitor's proof, and a token that does not exist counts as a
@@ -43,7 +43,7 @@ from reception.errors import N_, Invalid, NotFound
 from reception.outcome import Outcome
 from reception.queue import checkin
 from reception.queue.models import Hall, Service, Ticket
-from reception.remote import actions
+from reception.remote import actions, joining
 from reception.remote.models import RemoteTicket
 from reception.web import ctx, require_principal, run_action
 
@@ -91,7 +91,7 @@ async def start_join(request: Request) -> Response:
     address = client_address(request)
     started = await run_action(
         request,
-        lambda s: actions.start_join(
+        lambda s: joining.start_join(
             s,
             app.clock,
             branch=branch,
@@ -124,7 +124,7 @@ async def confirm_join(request: Request) -> Response:
     try:
         answer = await run_action(
             request,
-            lambda s: actions.confirm_join(
+            lambda s: joining.confirm_join(
                 s,
                 app.clock,
                 token=join,

@@ -39,7 +39,7 @@ from reception.queue.rules import (
     check_close_choice,
     check_ticket_transition,
 )
-from reception.remote import actions as remote_actions
+from reception.remote import passing as remote_passing
 
 
 def counter_for_operator(
@@ -240,7 +240,7 @@ def call_next(
     # After the hall's row, as in every call: two calls writing the same "you are
     # next" SMS in opposite orders to the hall's row would deadlock on PostgreSQL.
     _tell_the_next(session, hall, counter, public_base_url, clock.now())
-    remote_actions.after_call(session, clock, hall, counter.id or 0, ticket, public_base_url)
+    remote_passing.after_call(session, clock, hall, counter.id or 0, ticket, public_base_url)
     return Outcome(summary, events)
 
 
@@ -445,7 +445,7 @@ def call_ticket(
     assert service is not None
     summary = queries.ticket_summary(ticket, counter, service)
     events.append(hall_event(session, hall, HallEvent.TICKET_CALLED, ticket=summary))
-    remote_actions.after_call(session, clock, hall, counter.id or 0, ticket, public_base_url)
+    remote_passing.after_call(session, clock, hall, counter.id or 0, ticket, public_base_url)
     return Outcome(summary, events)
 
 

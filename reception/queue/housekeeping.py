@@ -93,7 +93,7 @@ async def run_housekeeping(
     from reception.appointments.reminders import mark_no_shows, send_due_reminders
     from reception.auth.throttle import forget_old_strikes
     from reception.letters.sla import announce_sla_breaches
-    from reception.remote.actions import forget_old_joins
+    from reception.remote.joining import forget_old_joins
     from reception.stats.rollup import roll_up_closed_days
 
     runner = ActionRunner(engine, clock, broadcaster)

@@ -181,3 +181,9 @@ def branch_policy(session: Session, branch: str) -> dict[str, Any]:
     row = queries.branch_by_slug(session, branch)
     policy = session.get(RemotePolicy, row.id) or RemotePolicy(branch_id=row.id or 0)
     return policy_fields(policy, row)
+
+
+def policy_of_ticket(session: Session, ticket: Ticket) -> RemotePolicy:
+    """The rules of a ticket's branch (the defaults where it never set them)."""
+    policy = session.get(RemotePolicy, ticket.branch_id)
+    return policy if policy is not None else RemotePolicy(branch_id=ticket.branch_id)

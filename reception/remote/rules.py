@@ -11,6 +11,8 @@ from typing import Any
 
 from reception.errors import N_, Conflict, Forbidden, Invalid
 
+VISITOR = "visitor"
+"""The audit actor of what a visitor does from their own phone."""
 CODE_DIGITS = 6
 """The SMS code and the kiosk code: six digits, easy to type on any keypad."""
 ON_WAY_MAX_MINUTES = 240

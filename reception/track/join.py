@@ -15,7 +15,7 @@ from reception.auth.guard import client_address
 from reception.errors import N_, Invalid, NotFound, TooManyRequests
 from reception.forms import Refusal, attempt
 from reception.i18n import translations
-from reception.remote import actions
+from reception.remote import joining
 from reception.remote import queries as remote_queries
 from reception.web import check_csrf, ctx, language_of, read, render, run_action, t
 
@@ -67,7 +67,7 @@ async def start_join(request: Request) -> Response:
         request,
         run_action(
             request,
-            lambda s: actions.start_join(
+            lambda s: joining.start_join(
                 s,
                 app.clock,
                 branch=slug,
@@ -120,7 +120,7 @@ async def confirm_code(request: Request) -> Response:
         request,
         run_action(
             request,
-            lambda s: actions.confirm_join(
+            lambda s: joining.confirm_join(
                 s,
                 app.clock,
                 token=token,
