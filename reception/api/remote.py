@@ -42,41 +42,12 @@ from reception.auth.models import Role
 from reception.errors import N_, Invalid, NotFound
 from reception.outcome import Outcome
 from reception.queue import checkin
-from reception.queue.models import Hall, Service, Ticket
+from reception.queue.models import Ticket
 from reception.remote import actions, joining
-from reception.remote.models import RemoteTicket
+from reception.remote import queries as remote_queries
 from reception.web import ctx, require_principal, run_action
 
 TOO_MANY_CODES = N_("Too many wrong codes. Please ask at the counter for help.")
-
-
-def _describe(session: Session, ticket_id: int, base_url: str) -> checkin.IssuedTicket:
-    """The ticket as the action just left it, read in the action's own transaction
-    (a read after the commit could already find it called)."""
-    ticket = session.get(Ticket, ticket_id)
-    assert ticket is not None
-    hall = session.get(Hall, ticket.hall_id)
-    service = session.get(Service, ticket.service_id)
-    assert hall is not None and service is not None
-    return checkin.describe_issued(session, ticket, hall, base_url, service=service)
-
-
-def _state(session: Session, ticket_id: int, base_url: str) -> dict[str, Any]:
-    """A remote ticket as its visitor sees it after a change: no code, no phone."""
-    issued = _describe(session, ticket_id, base_url)
-    row = session.get(RemoteTicket, ticket_id)
-    assert row is not None
-    return {
-        "number": issued.ticket.number,
-        "hall": issued.hall.slug,
-        "service": issued.service.slug,
-        "status": issued.ticket.status,
-        "position": issued.position,
-        "eta_minutes": issued.eta_minutes,
-        "on_way_minutes": row.on_way_minutes,
-        "late_places": row.late_places,
-        "place_lost": row.place_lost,
-    }
 
 
 # --- joining -------------------------------------------------------------------------
@@ -165,7 +136,7 @@ async def arrive_by_code(request: Request) -> Response:
 
     def arrive(s: Session) -> Outcome[checkin.IssuedTicket]:
         done = actions.arrive_by_code(s, app.clock, principal, branch=branch, code=body.code)
-        return Outcome(_describe(s, done.value.id or 0, base), done.events)
+        return Outcome(remote_queries.described(s, done.value.id or 0, base), done.events)
 
     try:
         issued = await run_action(request, arrive)
@@ -188,7 +159,7 @@ async def _on_tracked(request: Request, act: TrackedAction) -> Response:
 
     def change(s: Session) -> Outcome[dict[str, Any]]:
         done = act(s, token)
-        return Outcome(_state(s, done.value.id or 0, base), done.events)
+        return Outcome(remote_queries.visitor_state(s, done.value.id or 0, base), done.events)
 
     try:
         state = await run_action(request, change)

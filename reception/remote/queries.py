@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from reception.errors import N_, NotFound
 from reception.qr import qr_data_uri
-from reception.queue import queries
+from reception.queue import checkin, queries, waiting_line
 from reception.queue.models import Branch, Hall, PriorityGroup, Service, Ticket
 from reception.queue.rules import is_open
 from reception.remote.models import JoinStatus, RemoteJoin, RemotePolicy, RemoteTicket
@@ -187,3 +187,39 @@ def policy_of_ticket(session: Session, ticket: Ticket) -> RemotePolicy:
     """The rules of a ticket's branch (the defaults where it never set them)."""
     policy = session.get(RemotePolicy, ticket.branch_id)
     return policy if policy is not None else RemotePolicy(branch_id=ticket.branch_id)
+
+
+def described(session: Session, ticket_id: int, base_url: str) -> checkin.IssuedTicket:
+    """The ticket as the action just left it, read in the action's own transaction
+    (a read after the commit could already find it called)."""
+    ticket = session.get(Ticket, ticket_id)
+    assert ticket is not None
+    hall = session.get(Hall, ticket.hall_id)
+    service = session.get(Service, ticket.service_id)
+    assert hall is not None and service is not None
+    return checkin.describe_issued(
+        session,
+        ticket,
+        hall,
+        base_url,
+        service=service,
+        remote=waiting_line.remote_ahead(session, ticket),
+    )
+
+
+def visitor_state(session: Session, ticket_id: int, base_url: str) -> dict[str, Any]:
+    """A remote ticket as its visitor sees it after a change: no code, no phone."""
+    issued = described(session, ticket_id, base_url)
+    row = session.get(RemoteTicket, ticket_id)
+    assert row is not None
+    return {
+        "number": issued.ticket.number,
+        "hall": issued.hall.slug,
+        "service": issued.service.slug,
+        "status": issued.ticket.status,
+        "position": issued.position,
+        "eta_minutes": issued.eta_minutes,
+        "on_way_minutes": row.on_way_minutes,
+        "late_places": row.late_places,
+        "place_lost": row.place_lost,
+    }
