@@ -165,8 +165,8 @@ SCREENS: tuple[Screen, ...] = (
         title="Remote ticket: cancel",
     ),  # fmt: skip
     # Joining the line from a phone.
-    Screen("join", "/join/riyadh", PHONE, title="Join from a phone"),
-    Screen("join-code", "/join/riyadh/code/{join_token}", PHONE, title="Join: the SMS code"),
+    Screen("join", "/join/{branch}", PHONE, title="Join from a phone"),
+    Screen("join-code", "/join/{branch}/code/{join_token}", PHONE, title="Join: the SMS code"),
     Screen("error", "/no-such-page", PHONE, title="Error page"),
     # Signing in and pairing.
     Screen("home", "/", DESK, title="Home"),

@@ -101,6 +101,7 @@ def prepare(engine: Engine, base: str) -> dict[str, str]:
         ).first()
         assert remote is not None, "the demo has a visitor who joined from a phone"
         refs["remote_token"] = remote.tracking_token
+    refs["branch"] = "riyadh"
     with session_scope(engine) as s:
         refs["join_token"] = start_join(
             s, clock, branch="riyadh", hall="men", service="letter", phone="0551234599",

@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from tests.factories import PASSWORD, World
-from tests.helpers import bearer, csrf
+from tests.helpers import bearer, csrf, wait_until
 from tests.servers import (
     Server,
     api,
@@ -134,9 +134,15 @@ def worker_of(
 ) -> int:
     assert connection.sock is not None
     local = connection.sock.getsockname()[1]
-    holders = [w.pid for w in workers if local in established_peer_ports(w, port)]
-    assert len(holders) == 1, holders
-    return holders[0]
+
+    def holders() -> list[int]:
+        return [w.pid for w in workers if local in established_peer_ports(w, port)]
+
+    # Connected is not yet accepted: on a busy machine the connection waits in the
+    # listening socket's queue, held by no worker, until one accepts it.
+    found = wait_until(holders, "a worker to accept the connection")
+    assert len(found) == 1, found
+    return int(found[0])
 
 
 def test_ended_access_closes_sockets_and_sessions_on_every_worker(
