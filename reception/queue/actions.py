@@ -59,9 +59,6 @@ def counter_for_operator(
     return counter, hall
 
 
-_LAST_KEY_SQL = text(
-    "SELECT COALESCE(MAX(COALESCE(queue_key, id)), 0) FROM ticket WHERE hall_id = :hall"
-)
 _LOCK_COUNTER_SQL = text("SELECT 1 FROM counter WHERE id = :id FOR UPDATE")
 
 
@@ -488,8 +485,7 @@ def transfer_ticket(
     ticket.call_reason = None
     ticket.assigned_counter_id = target.id if target else None
     if to_back:  # a supervisor's decision: behind everyone waiting now
-        last = session.execute(_LAST_KEY_SQL, {"hall": hall.id}).scalar_one()
-        ticket.queue_key = int(last) + 1
+        ticket.queue_key = waiting_line.end_of_line(session, hall.id or 0)
     _move(session, clock, principal, ticket, TicketStatus.waiting)
     session.flush()
     summary = queries.ticket_summary(ticket, None, new_service)

@@ -68,6 +68,17 @@ _AHEAD_SQL = text(
 a ticket issued later; the lower id goes first."""
 
 
+_END_KEY_SQL = text(
+    "SELECT COALESCE(MAX(COALESCE(queue_key, id)), 0) + 1 FROM ticket WHERE hall_id = :hall"
+)
+
+
+def end_of_line(session: Session, hall_id: int) -> int:
+    """A place in line (`queue_key`) behind every ticket of the hall: where a ticket
+    sent to the back, or a remote ticket that gave up its place, goes."""
+    return int(session.connection().execute(_END_KEY_SQL, {"hall": hall_id}).scalar_one())
+
+
 def ahead_of(session: Session, ticket: Ticket) -> dict[int, int]:
     """Per service, the waiting tickets of the hall that go before this one."""
     session.flush()

@@ -22,7 +22,7 @@ from reception.errors import N_, Conflict, Forbidden, NotFound
 from reception.events.base import Event
 from reception.events.messages import HallEvent
 from reception.outcome import Outcome
-from reception.queue import queries
+from reception.queue import queries, waiting_line
 from reception.queue.hall_events import hall_event
 from reception.queue.models import Branch, Hall, Service, Ticket, TicketStatus
 from reception.queue.rules import check_ticket_transition
@@ -103,11 +103,7 @@ def _arrive(
     assert hall is not None
     now = clock.now()
     if row.place_lost:  # too many were called past it: the end of the line
-        last = session.connection().execute(
-            text("SELECT COALESCE(MAX(COALESCE(queue_key, id)), 0) FROM ticket WHERE hall_id = :h"),
-            {"h": hall.id},
-        )
-        ticket.queue_key = int(last.scalar_one()) + 1
+        ticket.queue_key = waiting_line.end_of_line(session, hall.id or 0)
     ticket.status = TicketStatus.waiting
     ticket.arrived_at = now
     row.arrived_by = by
@@ -198,11 +194,7 @@ def be_late(session: Session, clock: Clock, *, token: str, places: Any) -> Outco
         .first()
     )
     if behind is None:  # fewer behind than chosen: the end of the line
-        last = session.connection().execute(
-            text("SELECT COALESCE(MAX(COALESCE(queue_key, id)), 0) FROM ticket WHERE hall_id = :h"),
-            {"h": ticket.hall_id},
-        )
-        ticket.queue_key = int(last.scalar_one()) + 1
+        ticket.queue_key = waiting_line.end_of_line(session, ticket.hall_id)
     else:
         ticket.queue_key = int(behind[0]) + 1
     row.late_places = chosen
