@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from reception.appointments.models import Appointment, MeetingRequest, SlotSeats, SlotTemplate
 from reception.audit import AuditEntry
 from reception.auth.models import ApiToken, GuessStrike, StaffSession, StaffUser, UserHall
+from reception.edge.models import EdgeNode, EdgeOutbox, EdgeRow, EdgeUnit
 from reception.feedback.models import Rating
 from reception.letters.models import (
     Attachment,
@@ -36,6 +37,10 @@ from reception.stats.models import TicketDay, TicketDayDuration, TicketDayFigure
 metadata = SQLModel.metadata
 
 __all__ = [
+    "EdgeNode",
+    "EdgeOutbox",
+    "EdgeRow",
+    "EdgeUnit",
     "RemoteJoin",
     "RemotePolicy",
     "RemoteTicket",

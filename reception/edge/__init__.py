@@ -1,0 +1,1 @@
+"""A mobile unit as its own node, synced to the centre."""
