@@ -33,6 +33,9 @@ from reception.auth.throttle import GuessLimits
 from reception.clock import Clock
 from reception.db import make_engine, reader_slots, writer_slots
 from reception.display.routes import routes as display_routes
+from reception.edge.background import held, start_pusher, unit_settings
+from reception.edge.capture import install as install_capture
+from reception.edge.node import load_node, sends_sms_here
 from reception.errors import N_, DomainError, TooManyRequests, Unauthorized
 from reception.events import create_broadcaster
 from reception.inputs import InputGuard, to_int
@@ -323,11 +326,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             if settings.database_url.startswith("sqlite")
             else engine
         )
+        node = load_node(engine)
+        if node is not None:  # a mobile unit: capture its records, links point at the centre
+            install_capture(engine)
+        run_settings = unit_settings(settings, node)
         broadcaster = create_broadcaster(settings.broadcast_url)
         await broadcaster.connect()
         sms_backend = create_backend(settings)
         app.state.ctx = AppContext(
-            settings=settings,
+            settings=run_settings,
             engine=engine,
             read_engine=read_engine,
             writers=anyio.CapacityLimiter(writer_slots(engine)),
@@ -341,6 +348,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         # every worker sees the same count (limits from the settings).
         app.state.guess_limits = GuessLimits.from_settings(settings)
         stop = asyncio.Event()
+        background = start_pusher(engine, clock, run_settings, node, stop)
         worker = asyncio.create_task(
             run_worker(
                 engine,
@@ -351,6 +359,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 stop,
                 settings.send_policy(),
             )
+            if sends_sms_here(node)
+            else held(stop)
         )
         housekeeping = asyncio.create_task(
             run_housekeeping(
@@ -359,7 +369,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 broadcaster,
                 settings.housekeeping_interval_seconds,
                 stop,
-                settings.public_base_url,
+                run_settings.public_base_url,
                 strike_max_age=max(settings.login_lock_seconds, settings.guess_window_seconds),
             )
         )
@@ -403,7 +413,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             # follower cannot finish until the broadcaster itself is closed below.
             access.cancel()
             await asyncio.wait({access}, timeout=2.0)
-            for task in (worker, housekeeping, retraining):
+            if background:  # a push cut off here is sent again at the next start
+                _, unfinished = await asyncio.wait(background, timeout=2.0)
+                for task in unfinished:
+                    task.cancel()
+            for task in (worker, housekeeping, retraining, *background):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await broadcaster.disconnect()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from reception.cli import access, appointments, centre, letters, remote, server
+from reception.cli import access, appointments, centre, edge_node, letters, remote, server
 from reception.settings import DEFAULT_TIMEZONE, LANGUAGES
 
 ROLES = ["admin", "supervisor", "operator", "department_officer", "kiosk", "display"]
@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     trevoke = token.add_parser("revoke", help="revoke a token at once")
     trevoke.add_argument("--id", type=int, required=True)
     trevoke.set_defaults(func=access.cmd_token_revoke)
+
+    edge = sub.add_parser("edge", help="a mobile unit's link to the centre").add_subparsers(
+        dest="action", required=True
+    )
+    edge_node.add_commands(edge)
 
     branch = sub.add_parser("branch", help="branches").add_subparsers(dest="action", required=True)
     badd = branch.add_parser("add", help="add a branch (a centre or a mobile unit)")

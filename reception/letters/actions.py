@@ -5,7 +5,6 @@ queues an SMS in the same transaction."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +17,7 @@ from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.bidi import refuse_direction_overrides
 from reception.clock import Clock
+from reception.edge.node import new_tracking_token, reference_mark
 from reception.errors import N_, Forbidden, Invalid, NotFound
 from reception.letters.access import EVERYONE_ON_LETTERS as EVERYONE_ON_LETTERS
 from reception.letters.access import TRIAGE_ROLES, may_see
@@ -77,7 +77,8 @@ def _next_reference(session: Session, year: int) -> str:
         )
         .returning(table.c.last_number)
     )
-    return f"L-{year}-{int(session.execute(stmt).scalar_one()):06d}"
+    number = int(session.execute(stmt).scalar_one())
+    return f"{reference_mark(session)}-{year}-{number:06d}"
 
 
 def _one_line(value: str, limit: int, code: str, message: str) -> str:
@@ -216,7 +217,7 @@ def register_letter(
     now = clock.now()
     letter = Letter(
         reference=_next_reference(session, now.astimezone(ZoneInfo(branch_row.timezone)).year),
-        tracking_token=secrets.token_urlsafe(24),
+        tracking_token=new_tracking_token(session),
         branch_id=branch_row.id,
         hall_id=hall_row.id if hall_row else None,
         ticket_id=ticket_id,

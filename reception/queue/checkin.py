@@ -4,7 +4,6 @@ hall's event is returned to be published after the commit."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +17,7 @@ from reception.auth import fields
 from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.clock import Clock
+from reception.edge.node import new_tracking_token
 from reception.errors import N_, Conflict, Invalid
 from reception.events.messages import HallEvent
 from reception.notify.outbox import enqueue_sms
@@ -200,7 +200,7 @@ def issue_ticket(
         residency=residency,
         language=language,
         phone=phone_e164,
-        tracking_token=secrets.token_urlsafe(24),
+        tracking_token=new_tracking_token(session),
         idempotency_key=scoped_key,
         issued_at=clock.now(),
     )
