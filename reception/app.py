@@ -58,6 +58,7 @@ from reception.staff.letters import routes as letter_routes
 from reception.staff.remote_admin import routes as remote_admin_screen_routes
 from reception.staff.reports import routes as report_screen_routes
 from reception.staff.routes import routes as staff_routes
+from reception.staff.sync import routes as sync_routes
 from reception.track.join import routes as join_routes
 from reception.track.meeting import routes as meeting_answer_routes
 from reception.track.rating import routes as feedback_routes
@@ -341,7 +342,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             readers=anyio.CapacityLimiter(reader_slots(read_engine, engine)),
             clock=clock,
             broadcaster=broadcaster,
-            templates=make_templates(settings),
+            templates=make_templates(run_settings, edge_unit=node is not None),
         )
         app.state.sms_backend = sms_backend
         # Wrong passwords, links and appointment codes: counted in the database, so
@@ -454,6 +455,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *meeting_screen_routes,
         *meeting_answer_routes,
         *feedback_routes,
+        *sync_routes,
     ]
     middleware = [
         Middleware(RequestMetrics),

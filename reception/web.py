@@ -148,8 +148,15 @@ def _localtime(
     return local_time(moment, timezone, fmt, language)
 
 
-def make_templates(settings: Settings) -> dict[str, Jinja2Templates]:
-    return {language: _make_templates(language, settings) for language in LANGUAGES}
+def make_templates(settings: Settings, edge_unit: bool = False) -> dict[str, Jinja2Templates]:
+    """The templates per language; `edge_unit`: this instance is a mobile unit (its
+    staff navigation links the sync page)."""
+    templates: dict[str, Jinja2Templates] = {
+        language: _make_templates(language, settings) for language in LANGUAGES
+    }
+    for each in templates.values():
+        each.env.globals["edge_unit"] = edge_unit
+    return templates
 
 
 def ctx(conn: HTTPConnection) -> AppContext:

@@ -11,6 +11,7 @@ from reception.api import (
     appointments,
     call_topics,
     categories,
+    edge_status,
     letters,
     meetings,
     openapi,
@@ -39,4 +40,5 @@ routes: list[BaseRoute] = [
     *reports.routes,
     *ratings.routes,
     *remote.routes,
+    *edge_status.routes,
 ]
