@@ -212,6 +212,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/appointments/{appointment}/reschedule": OPERATOR_MEN | MANAGERS,
     # statistics
     "GET /staff/reports": MANAGERS,
+    "GET /staff/sync": MANAGERS,
     "GET /staff/reports/monthly": MANAGERS,
     "GET /staff/reports/summary.csv": MANAGERS,
     "GET /staff/reports/summary.xlsx": MANAGERS,
@@ -219,6 +220,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /staff/dashboard/figures": MANAGERS,
     "WS /staff/dashboard/ws": MANAGERS,
     "GET /api/v1/reports/summary": MANAGERS,
+    "GET /api/v1/edge/status": MANAGERS,
     "GET /api/v1/reports/summary.csv": MANAGERS,
     "GET /api/v1/reports/summary.xlsx": MANAGERS,
     "GET /api/v1/reports/series": MANAGERS,

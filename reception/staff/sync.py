@@ -9,7 +9,6 @@ from starlette.routing import Route
 
 from reception.auth.models import Role
 from reception.edge.status import sync_view
-from reception.errors import N_, NotFound
 from reception.web import ctx, read, render, require_principal
 
 
@@ -18,9 +17,9 @@ async def sync_page(request: Request) -> Response:
     principal.require_role(Role.supervisor, Role.admin)
     now = ctx(request).clock.now()
     view = await read(request, lambda s: sync_view(s, now))
-    if view is None:
-        raise NotFound("not_a_unit", N_("This instance is not a mobile unit."))
-    return render(request, "staff/sync.html", {"view": view, "state": view.state})
+    # At the centre (no unit here) the page says so instead of failing: the centre's
+    # view of its units is on its dashboard and administration pages.
+    return render(request, "staff/sync.html", {"view": view, "state": view and view.state})
 
 
 routes = [Route("/staff/sync", sync_page, methods=["GET"])]
