@@ -11,6 +11,8 @@ from reception.api import (
     appointments,
     call_topics,
     categories,
+    edge,
+    edge_admin,
     edge_status,
     letters,
     meetings,
@@ -40,5 +42,7 @@ routes: list[BaseRoute] = [
     *reports.routes,
     *ratings.routes,
     *remote.routes,
+    *edge.routes,
+    *edge_admin.routes,
     *edge_status.routes,
 ]
