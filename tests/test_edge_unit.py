@@ -451,3 +451,53 @@ def test_the_centre_is_not_a_unit(client: TestClient, world: World) -> None:
         assert s.exec(select(EdgeOutbox)).all() == []
         ticket = s.exec(select(Ticket)).first()
         assert ticket is not None
+
+
+def test_sent_records_are_cleared_after_a_few_days_and_numbers_never_reused(
+    unit: Unit, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from reception.clock import FrozenClock
+    from reception.edge.push import KEEP_SENT, clear_sent
+
+    with unit_client(unit, tmp_path) as client:
+        r = client.post(
+            "/api/v1/tickets",
+            json={"branch": "riyadh", "hall": "men", "service": "letter"},
+            headers=auth(unit, "kiosk"),
+        )
+        assert r.status_code == 201
+    clock = FrozenClock(Clock().now())
+    sent = push_all(unit.engine, clock, "unit-secret", None, Centre()).sent
+    assert sent >= 2
+    with Session(unit.engine) as s:
+        last = max(e.seq or 0 for e in s.exec(select(EdgeOutbox)).all())
+    clock.advance(seconds=(KEEP_SENT - timedelta(hours=1)).total_seconds())
+    assert clear_sent(unit.engine, clock) == 0
+    clock.advance(hours=2)
+    assert clear_sent(unit.engine, clock) == sent
+    with session_scope(unit.engine) as s:
+        s.execute(text("UPDATE ticket SET status = status"))
+    with Session(unit.engine) as s:
+        assert [e.seq for e in s.exec(select(EdgeOutbox)).all()] == [last + 1]
+
+
+def test_the_sync_and_status_commands(
+    unit: Unit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", unit.url)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("RECEPTION_EDGE_TOKEN", "unit-secret")
+    with session_scope(unit.engine) as s:
+        from reception import audit
+
+        audit.record(s, "system", "test", "ticket", 1)
+    assert cli_main(["edge", "sync"]) == 2  # nothing listens at the centre's address
+    out = capsys.readouterr()
+    assert "0 records sent" in out.out and "unreachable" in out.err
+    assert cli_main(["edge", "status"]) == 0
+    out = capsys.readouterr()
+    waiting = len(outbox(unit.engine))
+    assert f"waiting records : {waiting}" in out.out and "unreachable" in out.out
+    assert "(times in Asia/Riyadh)" in out.out  # as the branch reads them
