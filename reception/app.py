@@ -58,6 +58,7 @@ from reception.staff.letters import routes as letter_routes
 from reception.staff.remote_admin import routes as remote_admin_screen_routes
 from reception.staff.reports import routes as report_screen_routes
 from reception.staff.routes import routes as staff_routes
+from reception.staff.sync import routes as sync_routes
 from reception.track.join import routes as join_routes
 from reception.track.meeting import routes as meeting_answer_routes
 from reception.track.rating import routes as feedback_routes
@@ -186,7 +187,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_bytes if scope["path"].endswith("/attachments") else self.max_bytes
+        limit = self.max_bytes
+        if scope["path"].endswith("/attachments"):
+            limit = self.upload_bytes
+        elif scope["path"] == "/api/v1/edge/push":  # a batch, or one attachment in base64
+            limit = max(self.max_bytes, 16 * 1024 * 1024, self.upload_bytes * 3 // 2)
         declared = dict(scope.get("headers", [])).get(b"content-length")
         size = to_int(declared.decode("latin-1"), high=10**18) if declared else None
         if size is not None and size > limit:
@@ -341,7 +346,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             readers=anyio.CapacityLimiter(reader_slots(read_engine, engine)),
             clock=clock,
             broadcaster=broadcaster,
-            templates=make_templates(settings),
+            templates=make_templates(run_settings, edge_unit=node is not None),
         )
         app.state.sms_backend = sms_backend
         # Wrong passwords, links and appointment codes: counted in the database, so
@@ -454,6 +459,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *meeting_screen_routes,
         *meeting_answer_routes,
         *feedback_routes,
+        *sync_routes,
     ]
     middleware = [
         Middleware(RequestMetrics),

@@ -218,6 +218,7 @@ SCREENS: tuple[Screen, ...] = (
     Screen("admin", "/staff/admin", DESK, "admin", title="Administration"),
     Screen("admin-sms", "/staff/admin/sms", DESK, "admin", title="SMS texts"),
     Screen("account", "/staff/account", DESK, "operator-men", title="My account"),
+    Screen("sync", "/staff/sync", DESK, "supervisor", title="A mobile unit's link to the centre"),
 )
 
 BY_NAME = {screen.name: screen for screen in SCREENS}

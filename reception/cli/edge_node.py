@@ -4,6 +4,7 @@ refresh the set-up), `edge sync` (send what is waiting now) and `edge status`.""
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from typing import Any
 
 from reception.cli.common import CliError, load
@@ -69,6 +70,7 @@ def cmd_edge_status(args: argparse.Namespace) -> None:
     from reception.clock import Clock
     from reception.db import make_engine
     from reception.edge.status import sync_state
+    from reception.timefmt import local_time, zone_of
 
     settings = load()
     engine = make_engine(settings.database_url)
@@ -78,12 +80,16 @@ def cmd_edge_status(args: argparse.Namespace) -> None:
         engine.dispose()
     if state is None:
         raise CliError("this instance is not a mobile unit (run reception edge init)")
-    print(f"unit {state.unit_id} -> {state.central_url}")
+
+    def local(moment: datetime | None, empty: str = "-") -> str:
+        return local_time(moment, state.timezone, "%Y-%m-%d %H:%M:%S") if moment else empty
+
+    print(f"unit {state.unit_id} -> {state.central_url} (times in {zone_of(state.timezone)})")
     print(f"  waiting records : {state.pending}")
-    print(f"  oldest waiting  : {state.oldest_pending_at or '-'}")
-    print(f"  last sent       : {state.last_push_at or 'never'}")
+    print(f"  oldest waiting  : {local(state.oldest_pending_at)}")
+    print(f"  last sent       : {local(state.last_push_at, 'never')}")
     print(f"  link            : {state.link}")
     if state.last_error:
         print(f"  last error      : {state.last_error}")
     if state.next_try_at:
-        print(f"  next try        : {state.next_try_at}")
+        print(f"  next try        : {local(state.next_try_at)}")

@@ -185,6 +185,8 @@ def apply_config(
                 "a unit's database holds its own branch only: point DATABASE_URL at a new, "
                 "empty SQLite file (for example sqlite:///var/unit.db) and run this again"
             )
+        # a row may name a later one of its own table (a subcategory before its parent)
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
         received: dict[str, Any] = document["tables"]
         _same_branch(conn, tables["branch"], branch_id, received.get("branch") or [])
         applied.ignored = sorted(set(received) - set(SETUP_TABLES))

@@ -113,3 +113,23 @@ def minutes_between(earlier: datetime | None, later: datetime) -> int | None:
     if earlier is None:
         return None
     return max(0, int((later - earlier).total_seconds() // 60))
+
+
+@dataclass
+class SyncView:
+    """What the sync page says, in whole numbers the template words with plurals."""
+
+    state: SyncState
+    minutes_since_push: int | None
+    next_try_minutes: int | None  # 0: within the minute
+
+
+def sync_view(session: Session, now: datetime) -> SyncView | None:
+    state = state_of(session)
+    if state is None:
+        return None
+    next_try = None
+    if state.link in (LINK_DOWN, LINK_REFUSED) and state.next_try_at is not None:
+        seconds = max(0.0, (state.next_try_at - now).total_seconds())
+        next_try = int(-(-seconds // 60)) if seconds >= 60 else 0
+    return SyncView(state, minutes_between(state.last_push_at, now), next_try)

@@ -17,7 +17,7 @@ from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.bidi import refuse_direction_overrides
 from reception.clock import Clock
-from reception.edge.node import new_tracking_token, reference_mark
+from reception.edge.node import new_tracking_token, reference_mark, unit_node
 from reception.errors import N_, Forbidden, Invalid, NotFound
 from reception.letters.access import EVERYONE_ON_LETTERS as EVERYONE_ON_LETTERS
 from reception.letters.access import TRIAGE_ROLES, may_see
@@ -267,6 +267,16 @@ def duplicates_of(session: Session, letter: Letter, category_id: int | None = No
     return list(rows)
 
 
+def _not_at_a_unit(session: Session) -> None:
+    """A letter registered at a mobile unit is handed to the centre, which triages it:
+    the unit registers letters (with their attachments) and changes none afterwards."""
+    if unit_node(session) is not None:
+        raise Forbidden(
+            "letter_at_centre",
+            N_("Letters registered at a mobile unit are classified at the centre."),
+        )
+
+
 def classify_and_route(
     session: Session,
     clock: Clock,
@@ -283,6 +293,7 @@ def classify_and_route(
     unless the operator names another. Both steps are recorded, and so is whether the
     model's first suggestion (`suggested`, what the screen computed) was taken."""
     principal.require_role(*TRIAGE_ROLES)
+    _not_at_a_unit(session)
     letter = letter_for(session, principal, letter_id)
     if letter.status not in AT_TRIAGE:
         check_letter_transition(letter.status, LetterStatus.classified)
@@ -326,6 +337,7 @@ def classify_and_route(
 
 def _officer_letter(session: Session, principal: Principal, letter_id: int) -> Letter:
     principal.require_role(Role.department_officer, Role.supervisor, Role.admin)
+    _not_at_a_unit(session)
     return letter_for(session, principal, letter_id)
 
 
@@ -379,6 +391,7 @@ def triage_move(
 ) -> Outcome[Letter]:
     """Close an answered letter, reject one, or merge a duplicate into another."""
     principal.require_role(*TRIAGE_ROLES)
+    _not_at_a_unit(session)
     letter = letter_for(session, principal, letter_id)
     if move == "close":
         step = _step(session, clock, letter, principal.actor, "close", to=LetterStatus.closed,
