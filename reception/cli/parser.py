@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import argparse
 
-from reception.cli import access, appointments, centre, edge_node, letters, remote, server
+from reception.cli import (
+    access,
+    appointments,
+    centre,
+    edge_centre,
+    edge_node,
+    letters,
+    remote,
+    server,
+)
 from reception.settings import DEFAULT_TIMEZONE, LANGUAGES
 
 ROLES = ["admin", "supervisor", "operator", "department_officer", "kiosk", "display"]
@@ -63,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     edge = sub.add_parser("edge", help="a mobile unit's link to the centre").add_subparsers(
         dest="action", required=True
     )
-    edge_node.add_commands(edge)
+    edge_node.add_commands(edge)  # at a unit: `edge init`, `edge sync`, `edge status`
+    edge_centre.add_commands(edge)  # at the centre: `edge unit add|revoke`, `edge units`
 
     branch = sub.add_parser("branch", help="branches").add_subparsers(dest="action", required=True)
     badd = branch.add_parser("add", help="add a branch (a centre or a mobile unit)")
@@ -220,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     cadd.set_defaults(func=centre.cmd_counter_add)
 
     remote.add_commands(sub)
+
 
     close_day = sub.add_parser(
         "close-day", help="close tickets left open on past days (the server does it each minute)"

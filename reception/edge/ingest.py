@@ -26,6 +26,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from reception.auth.models import StaffUser
 from reception.clock import clock_of
+from reception.edge.guard import INGEST
 from reception.edge.models import EdgeRow, EdgeUnit
 from reception.edge.protocol import EdgePushIn, EdgeRecordIn
 from reception.edge.tables import BY_NAME, ENTITY_LINKS, Synced, Take
@@ -36,9 +37,6 @@ from reception.letters.attachments import store_file
 from reception.letters.models import CallTopic, Category, Department
 from reception.outcome import Outcome
 from reception.queue.models import Counter, Hall, PriorityGroup, Service
-
-INGEST = "edge_ingest"
-"""Key in `Session.info`: this session stores a unit's rows (see reception.edge.guard)."""
 
 GLOBAL: dict[str, type[SQLModel]] = {
     "prioritygroup": PriorityGroup,
