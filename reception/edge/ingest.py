@@ -235,6 +235,11 @@ class Batch:
             raise _invalid(record, f"{record.tbl} is not a table a unit sends")
         values = self.values(synced, record)
         self.check_and_link(synced, record, values)
+        if synced.name == "outgoingsms" and values.get("idempotency_key"):
+            # A message's key is made of the unit's own ids (`ticket_issued:12`), which the
+            # centre's own messages use too: the unit's mark keeps the two apart.
+            mark = token_tag(self.unit.id or 0)
+            values["idempotency_key"] = f"{mark}{values['idempotency_key']}"[:80]
         known = self.rows.get((record.tbl, record.id))
         if known is not None and (synced.take == Take.insert or record.seq <= known.seq):
             return  # this state or a newer one is here already
