@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 from starlette.testclient import TestClient
@@ -340,3 +341,31 @@ def test_two_pushes_of_one_unit_at_once_store_each_record_once(
         assert count(engine, Attachment) == 1
     finally:
         engine.dispose()
+
+
+def test_a_full_batch_costs_a_few_statements_per_record(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    """200 tickets: each a few statements (its row, its id), not one per column; the
+    same 200 again, as newer states, as few. A count, not a time."""
+    unit = add_unit(client, world, engine)
+    app_engine = client.app.state.ctx.engine  # type: ignore[attr-defined]
+    seen: list[str] = []
+
+    def counted(*args: Any) -> None:
+        seen.append(str(args[2])[:40])
+
+    first = [record(n, ticket(unit, n)) for n in range(1, 201)]
+    newer = [record(200 + n, ticket(unit, n, status="done")) for n in range(1, 201)]
+    event.listen(app_engine, "before_cursor_execute", counted)
+    try:
+        assert push(client, unit, first).json() == {"acked_seq": 200}
+        inserted = len(seen)
+        seen.clear()
+        assert push(client, unit, newer).json() == {"acked_seq": 400}
+        updated = len(seen)
+    finally:
+        event.remove(app_engine, "before_cursor_execute", counted)
+    assert inserted <= 2 * 200 + 30, inserted
+    assert updated <= 2 * 200 + 30, updated
+    assert count(engine, Ticket, branch_id=unit.branch_id, status="done") == 200
