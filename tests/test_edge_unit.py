@@ -501,3 +501,39 @@ def test_the_sync_and_status_commands(
     waiting = len(outbox(unit.engine))
     assert f"waiting records : {waiting}" in out.out and "unreachable" in out.out
     assert "(times in Asia/Riyadh)" in out.out  # as the branch reads them
+
+
+def test_the_letter_screen_at_a_unit_registers_but_leaves_triage_to_the_centre(
+    unit: Unit, tmp_path: Path
+) -> None:
+    from tests.helpers import csrf
+
+    with unit_client(unit, tmp_path) as client:
+        reference = register_letter(client, unit)["reference"]
+        with Session(unit.engine) as s:
+            letter_id = s.execute(
+                text("SELECT id FROM letter WHERE reference = :r"), {"r": reference}
+            ).scalar_one()
+        sign_in(client, "supervisor")
+        page = client.get(f"/staff/letters/{letter_id}")
+        assert page.status_code == 200
+        assert 'id="classified-at-centre"' in page.text
+        assert f'action="/staff/letters/{letter_id}/classify"' not in page.text
+        tried = client.post(
+            f"/staff/letters/{letter_id}/classify",
+            data={"category": "request_civil", "csrf_token": csrf(page.text)},
+        )
+        assert tried.status_code == 403
+        assert "تُصنَّف في المركز" in tried.text
+
+
+def test_a_unit_without_a_token_says_so(unit: Unit, tmp_path: Path) -> None:
+    with session_scope(unit.engine) as s:
+        from reception import audit
+
+        audit.record(s, "system", "test", "ticket", 1)
+    assert push_once(unit.engine, Clock(), "", None, Centre()).error == "no_token"
+    with unit_client(unit, tmp_path, default_language="en") as client:
+        sign_in(client, "supervisor")
+        page = client.get("/staff/sync")
+        assert "set RECEPTION_EDGE_TOKEN and start the unit again" in page.text

@@ -34,7 +34,8 @@ routes = [
                 200: Answer(
                     "`{unit_id, central_url, sms_via, pending, oldest_pending_at, "
                     "last_push_at, last_attempt_at, last_error, failures, next_try_at, link}`; "
-                    "link is new, ok, down or refused (the centre refused the unit's token)"
+                    "link is new, ok, down (the centre cannot be reached), refused (it refused "
+                    "the unit's token), rejected (it refused the records) or no_token"
                 )
             },
             errors=(401, 403, 404, 503),

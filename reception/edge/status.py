@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from reception.clock import Clock
 from reception.edge.models import EdgeNode, EdgeOutbox
 from reception.edge.node import NODE_ID
-from reception.edge.push import UNAUTHORIZED
+from reception.edge.push import NO_TOKEN, REFUSED, REJECTED, UNAUTHORIZED
 from reception.queue.models import Branch
 
 # The state of the link: never pushed yet, the last push went through, the centre could
@@ -22,6 +22,8 @@ LINK_NEW = "new"
 LINK_OK = "ok"
 LINK_DOWN = "down"
 LINK_REFUSED = "refused"
+LINK_NO_TOKEN = "no_token"  # the unit has no token set: it cannot send at all
+LINK_REJECTED = "rejected"  # the centre took the token but refused the records
 
 
 @dataclass
@@ -63,8 +65,13 @@ class SyncState:
 
 
 def _link(node: EdgeNode) -> str:
-    if node.failures and node.last_error.startswith(UNAUTHORIZED):
+    code = node.last_error.split(" ", 1)[0]
+    if node.failures and code == UNAUTHORIZED:
         return LINK_REFUSED
+    if node.failures and code == NO_TOKEN:
+        return LINK_NO_TOKEN
+    if node.failures and code in (REFUSED, REJECTED):
+        return LINK_REJECTED
     if node.failures:
         return LINK_DOWN
     return LINK_OK if node.last_push_at else LINK_NEW
@@ -129,7 +136,7 @@ def sync_view(session: Session, now: datetime) -> SyncView | None:
     if state is None:
         return None
     next_try = None
-    if state.link in (LINK_DOWN, LINK_REFUSED) and state.next_try_at is not None:
+    if state.link != LINK_OK and state.next_try_at is not None:
         seconds = max(0.0, (state.next_try_at - now).total_seconds())
         next_try = int(-(-seconds // 60)) if seconds >= 60 else 0
     return SyncView(state, minutes_between(state.last_push_at, now), next_try)
