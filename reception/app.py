@@ -183,7 +183,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_bytes if scope["path"].endswith("/attachments") else self.max_bytes
+        limit = self.max_bytes
+        if scope["path"].endswith("/attachments"):
+            limit = self.upload_bytes
+        elif scope["path"] == "/api/v1/edge/push":  # a batch, or one attachment in base64
+            limit = max(self.max_bytes, 16 * 1024 * 1024, self.upload_bytes * 3 // 2)
         declared = dict(scope.get("headers", [])).get(b"content-length")
         size = to_int(declared.decode("latin-1"), high=10**18) if declared else None
         if size is not None and size > limit:

@@ -53,6 +53,9 @@ from reception.timefmt import local_time, long_date
 
 T = TypeVar("T")
 
+EDGE_PATHS = frozenset({"/api/v1/edge/config", "/api/v1/edge/push"})
+"""The only routes a mobile unit's token (role `edge`) reaches; they take no other."""
+
 
 @dataclass
 class AppContext:
@@ -251,6 +254,11 @@ async def principal_of(conn: HTTPConnection) -> Principal | None:
         principal = await _bearer(conn, auth[7:].strip())
         if principal is None:
             raise Unauthorized("bad_token", N_("The access token is not valid."))
+        if principal.role == Role.edge and conn.url.path not in EDGE_PATHS:
+            raise Forbidden(
+                "edge_token",
+                N_("A mobile unit's token only pulls its set-up and pushes its records."),
+            )
     elif (
         "session" in conn.scope
         and conn.session.get("sid")
@@ -360,6 +368,8 @@ def path_id(conn: HTTPConnection, name: str, what: str = "counter") -> int:
             raise NotFound("unknown_appointment", N_("There is no such appointment."))
         if what == "template":
             raise NotFound("unknown_template", N_("There is no such slot template."))
+        if what == "unit":
+            raise NotFound("unknown_unit", N_("There is no mobile unit {id}."), id=raw[:12])
         if what == "token":
             raise NotFound("unknown_token", N_("There is no token {id}."), id=raw[:12])
         raise NotFound("unknown_counter", N_("There is no counter {id}."), id=raw[:12])

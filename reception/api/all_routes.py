@@ -11,6 +11,8 @@ from reception.api import (
     appointments,
     call_topics,
     categories,
+    edge,
+    edge_admin,
     letters,
     meetings,
     openapi,
@@ -39,4 +41,6 @@ routes: list[BaseRoute] = [
     *reports.routes,
     *ratings.routes,
     *remote.routes,
+    *edge.routes,
+    *edge_admin.routes,
 ]
