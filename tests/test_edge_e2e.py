@@ -37,6 +37,10 @@ REPORT_VOLATILE = ("generated_at", "every_branch")
 """Fields of the summary report that legitimately differ between the two instances:
 when the report was made, and whether the branch asked for is every branch there is
 (at the unit it is: the unit holds its own branch only)."""
+SYNC_STATE = ("units", "last_synced_at", "pending", "incomplete_days")
+"""Of a mobile branch's entry (`mobile`): the centre's view of the unit's link, which
+the unit itself does not have. So is each day's `incomplete` flag, and the report's
+own `incomplete_days`; the test checks them at the centre on their own."""
 SMS_SECTIONS = ("sms", "sms_breakdown")
 """With `sms_via=centre` the centre sends the unit's messages: the unit never learns
 how each went, so of its SMS figures only the counts of messages (by purpose) agree,
@@ -182,6 +186,13 @@ def report(base_http: Any) -> dict[str, Any]:
         data.pop(key, None)
     for key in SMS_SECTIONS:
         data[key] = only_totals(data.get(key))
+    data["sync"] = {"incomplete_days": data.pop("incomplete_days", None), "mobile": []}
+    for branch in data.get("mobile", []):
+        data["sync"]["mobile"].append({k: branch.pop(k, None) for k in SYNC_STATE})
+        data["sync"]["mobile"][-1]["days"] = [
+            {"date": day["date"], "incomplete": day.pop("incomplete", None)}
+            for day in branch["days"]
+        ]
     return data
 
 
@@ -311,5 +322,15 @@ def test_a_day_offline_arrives_once_in_order_and_reports_agree(
         ):
             own, seen = report(at_unit), report(at_centre)
         assert own["visitors"]["total"] == len(desk.tickets), own["visitors"]
+        day = today().isoformat()
+        (stop,) = [d["stop"] for d in seen["mobile"][0]["days"] if d["date"] == day]
+        assert stop == {"place_ar": "قرية الهدا", "place_en": "Al Hada village"}
+        # At the centre the day is still flagged: it has not ended where the unit is.
+        sync = seen.pop("sync")
+        assert sync["incomplete_days"] == [day], sync
+        (unit_state,) = sync["mobile"]
+        assert unit_state["pending"] == 0 and unit_state["last_synced_at"], unit_state
+        assert unit_state["days"] == [{"date": day, "incomplete": True}], unit_state
+        own.pop("sync")
         differing = {k for k in own.keys() | seen.keys() if own.get(k) != seen.get(k)}
         assert seen == own, {k: (own.get(k), seen.get(k)) for k in differing}
