@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from sqlalchemy import func, update
 from sqlmodel import Session, select
@@ -25,6 +26,7 @@ from tests.test_edge_e2e import branch_counters
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(300)]
 
 MEN_LETTER = {"branch": BRANCH, "hall": "men", "service": "letter"}
+SYNCING = "قيد المزامنة"  # "Being synchronised"
 CALL_NEXT = "/api/v1/counters/%d/call-next"
 QUIET = {"EDGE_PUSH_INTERVAL_SECONDS": "3600"}
 """The unit's own loop stays out of the way: this test decides when records go."""
@@ -60,6 +62,14 @@ def unit_ticket(pair: EdgePair, local_id: int) -> tuple[dict[str, Any], int]:
         ).one()
         assert seq is not None, "the ticket is not in the unit's outbox"
         return row_to_wire(row), int(seq)
+
+
+def tracking_page(link: str) -> str:
+    """The visitor's tracking page at the centre (in Arabic, the default)."""
+    with httpx2.Client(timeout=15) as http:
+        page = http.get(link)
+    assert page.status_code == 200, page.text
+    return page.text
 
 
 def same_state(centre: dict[str, Any], unit: dict[str, Any]) -> bool:
@@ -117,7 +127,14 @@ def test_newer_state_wins_and_the_centre_never_overwrites(
             r = http.post("/api/v1/tickets", json=MEN_LETTER)
         assert r.status_code == 201, r.text
         waiting_id = int(r.json()["id"])
+        # Its tracking link points at the centre, which says it is on its way...
+        link = str(r.json()["tracking_url"])
+        assert link.startswith(pair.centre.base + "/t/u"), link
+        assert SYNCING in tracking_page(link)
         sync(pair)
+        # ...until it has arrived.
+        arrived = tracking_page(link)
+        assert SYNCING not in arrived and r.json()["number"] in arrived
         waiting = central_ticket(pair, waiting_id)
         central_id, other_id = int(at_centre["id"]), int(waiting["id"])
         with pair.centre.http(pair.world.tokens["centre-caravan-operator-men"]) as http:
