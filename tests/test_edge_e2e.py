@@ -14,6 +14,7 @@ of the unit's branch for the day must equal the unit's own."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from sqlmodel import Session, select
 from reception.audit import AuditEntry
 from reception.demo import luhn_id
 from reception.letters.models import Attachment, Enquiry, Letter
+from reception.letters.rules import MAX_ATTACHMENT_BYTES
 from reception.notify.models import OutgoingSms
 from reception.queue.models import Branch, Counter, Hall, Ticket
 from tests.edge_compare import branch_count, check_arrived_once
@@ -60,9 +62,18 @@ def only_totals(section: Any) -> Any:
     return section
 
 
+BIG_SCAN = 3
+"""The letter whose scan is as large as an attachment may be (10 MiB): one record
+larger than a whole batch."""
+
+
 def scan(n: int) -> bytes:
-    """A distinct small PDF per letter (the bytes are compared at the centre)."""
-    return PDF.replace(b"endobj", f"endobj % page {n} {'x' * n}".encode())
+    """A distinct PDF per letter (the bytes are compared at the centre)."""
+    small = PDF.replace(b"endobj", f"endobj % page {n} {'x' * n}".encode())
+    if n != BIG_SCAN:
+        return small
+    noise = random.Random(n).randbytes(MAX_ATTACHMENT_BYTES - len(small))
+    return small + noise
 
 
 @dataclass
