@@ -137,6 +137,12 @@ SCREENS: tuple[Screen, ...] = (
     # The citizen's pages behind the SMS links.
     Screen("track-ticket", "/t/{ticket_token}", PHONE, title="Ticket tracking (/t/)"),
     Screen("track-letter", "/l/{letter_token}", PHONE, title="Letter tracking (/l/)"),
+    Screen(
+        "track-syncing",
+        "/t/{syncing_token}",
+        PHONE,
+        title="A mobile unit's link not synchronised yet (/t/)",
+    ),
     Screen("track-appointment", "/a/{appointment_token}", PHONE, title="Appointment (/a/)"),
     Screen(
         "track-appointment-cancel",

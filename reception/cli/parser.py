@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import argparse
 
-from reception.cli import access, appointments, centre, edge_node, letters, remote, server
+from reception.cli import (
+    access,
+    appointments,
+    centre,
+    edge_centre,
+    edge_node,
+    letters,
+    remote,
+    server,
+)
 from reception.settings import DEFAULT_TIMEZONE, LANGUAGES
 
 ROLES = ["admin", "supervisor", "operator", "department_officer", "kiosk", "display"]
@@ -59,11 +68,6 @@ def build_parser() -> argparse.ArgumentParser:
     trevoke = token.add_parser("revoke", help="revoke a token at once")
     trevoke.add_argument("--id", type=int, required=True)
     trevoke.set_defaults(func=access.cmd_token_revoke)
-
-    edge = sub.add_parser("edge", help="a mobile unit's link to the centre").add_subparsers(
-        dest="action", required=True
-    )
-    edge_node.add_commands(edge)
 
     branch = sub.add_parser("branch", help="branches").add_subparsers(dest="action", required=True)
     badd = branch.add_parser("add", help="add a branch (a centre or a mobile unit)")
@@ -220,6 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     cadd.set_defaults(func=centre.cmd_counter_add)
 
     remote.add_commands(sub)
+
+    edge = sub.add_parser("edge", help="a mobile unit's link to the centre").add_subparsers(
+        dest="action", required=True
+    )
+    edge_centre.add_commands(edge)  # at the centre: `edge unit add|revoke`, `edge units`
+    edge_node.add_commands(edge)  # at a unit: `edge init`, `edge sync`, `edge status`
 
     close_day = sub.add_parser(
         "close-day", help="close tickets left open on past days (the server does it each minute)"
