@@ -401,11 +401,27 @@ def test_a_unit_sending_through_the_centre_never_sends_itself(
             headers=auth(unit, "kiosk"),
         )
         assert r.status_code == 201
-        # the app's own background passes run; the message stays for the centre to send
-        push_once(unit.engine, Clock(), "unit-secret", None, Centre())
     assert backend.sent == []
     with Session(unit.engine) as s:
         assert s.execute(text("SELECT status FROM outgoingsms")).scalars().all() == ["pending"]
+    # the centre gets the message waiting, and sends it
+    centre = Centre()
+    push_all(unit.engine, Clock(), "unit-secret", None, centre)
+    assert sms_sent_to(centre) == ["pending"]
+    # a unit with its own account hands a waiting message over as settled: the centre
+    # keeps it for the reports and never sends it too
+    with session_scope(unit.engine) as s:
+        s.execute(text("UPDATE edge_node SET sms_via = 'unit'"))
+        s.execute(text("UPDATE outgoingsms SET attempts = attempts"))
+    centre = Centre()
+    push_all(unit.engine, Clock(), "unit-secret", None, centre)
+    assert sms_sent_to(centre) == ["sent"]
+
+
+def sms_sent_to(centre: Centre) -> list[str]:
+    return [
+        r["row"]["status"] for b in centre.bodies for r in b["records"] if r["tbl"] == "outgoingsms"
+    ]
 
 
 def test_a_unit_with_its_own_sms_account_sends(
