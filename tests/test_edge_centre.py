@@ -99,6 +99,17 @@ def test_a_batch_is_stored_once_with_its_links(
     assert count(engine, AuditEntry) == audits_before + 1  # the unit's entry, once
     assert count(engine, EdgeRow, unit_id=unit.id) == 8
 
+    # a letter registered at the unit is handed over: the centre classifies it
+    reference = f"U{unit.id}-2026-000001"
+    opened = client.get(f"/api/v1/letters/{reference}", headers=bearer(world, "admin"))
+    assert opened.status_code == 200, opened.text
+    routed = client.post(
+        f"/api/v1/letters/{reference}/classify",
+        json={"category": "request_civil"},
+        headers=bearer(world, "admin"),
+    )
+    assert routed.status_code == 200, routed.text
+
     listed = client.get("/api/v1/admin/edge-units", headers=bearer(world, "admin"))
     assert listed.status_code == 200
     (shown,) = listed.json()["items"]
