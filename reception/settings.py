@@ -137,7 +137,8 @@ class Settings(BaseSettings):
     )
     edge_push_interval_seconds: float = Field(
         default=15.0,
-        description="At a mobile unit: how often it looks for records to send to the centre.",
+        description="At a mobile unit: how often it looks for records to send to the centre "
+        "(0: it sends only on `reception edge sync`).",
     )
     log_level: str = "INFO"
 

@@ -15,14 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
+from starlette.testclient import TestClient
 
+from reception.app import create_app
 from reception.auth.actions import create_token
 from reception.clock import Clock
 from reception.db import make_engine, session_scope
+from reception.edge.models import EdgeNode, EdgeOutbox
 from reception.edge.setup_unit import SETUP_TABLES, apply_config
 from reception.edge.wire import row_to_wire
 from reception.queue.models import Counter, Hall
+from tests.conftest import make_settings
 
 UNIT_ID = 7
 PUBLIC_URL = "https://centre.example"
@@ -153,3 +157,62 @@ def serving_config(document: dict[str, Any], token: str) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def unit_client(unit: Unit, tmp_path: Path, **settings: Any) -> TestClient:
+    """The unit's app; its background sender is off (the tests push by hand) unless
+    `edge_push_interval_seconds` is given."""
+    settings.setdefault("edge_push_interval_seconds", 0)
+    config = make_settings(unit.url, tmp_path / "var", **settings)
+    return TestClient(create_app(config), raise_server_exceptions=False)
+
+
+def auth(unit: Unit, name: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {unit.tokens[name]}"}
+
+
+def outbox(engine: Engine) -> list[tuple[str, int]]:
+    with Session(engine) as s:
+        rows = s.exec(select(EdgeOutbox).order_by(col(EdgeOutbox.seq))).all()
+        return [(r.tbl, r.row_id) for r in rows]
+
+
+def node_of(engine: Engine) -> EdgeNode:
+    with Session(engine) as s:
+        node = s.get(EdgeNode, 1)
+        assert node is not None
+        return node
+
+
+def register_letter(client: TestClient, unit: Unit) -> dict[str, Any]:
+    r = client.post(
+        "/api/v1/letters",
+        json={
+            "branch": "riyadh",
+            "hall": "men",
+            "sender_name": "سعد علي",
+            "sender_id_number": "1000000008",
+            "sex": "male",
+            "phone": "0501234567",
+            "subject": "طلب",
+            "body": "نص الطلب",
+        },
+        headers=auth(unit, "operator-men"),
+    )
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+class Centre:
+    """What reaches the centre's push endpoint: each body, in order; answers `status`."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.status = 200
+
+    def __call__(self, url: str, body: dict[str, Any], token: str) -> tuple[int, dict[str, Any]]:
+        assert url.endswith("/api/v1/edge/push") and token == "unit-secret"
+        self.bodies.append(body)
+        if self.status != 200:
+            return self.status, {"error": {"code": "unauthorized", "message": "revoked"}}
+        return 200, {"acked_seq": body["records"][-1]["seq"] if body["records"] else 0}

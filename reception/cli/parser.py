@@ -69,12 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
     trevoke.add_argument("--id", type=int, required=True)
     trevoke.set_defaults(func=access.cmd_token_revoke)
 
-    edge = sub.add_parser("edge", help="a mobile unit's link to the centre").add_subparsers(
-        dest="action", required=True
-    )
-    edge_node.add_commands(edge)  # at a unit: `edge init`, `edge sync`, `edge status`
-    edge_centre.add_commands(edge)  # at the centre: `edge unit add|revoke`, `edge units`
-
     branch = sub.add_parser("branch", help="branches").add_subparsers(dest="action", required=True)
     badd = branch.add_parser("add", help="add a branch (a centre or a mobile unit)")
     badd.add_argument("--slug", required=True)
@@ -231,6 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     remote.add_commands(sub)
 
+    edge = sub.add_parser("edge", help="a mobile unit's link to the centre").add_subparsers(
+        dest="action", required=True
+    )
+    edge_centre.add_commands(edge)  # at the centre: `edge unit add|revoke`, `edge units`
+    edge_node.add_commands(edge)  # at a unit: `edge init`, `edge sync`, `edge status`
 
     close_day = sub.add_parser(
         "close-day", help="close tickets left open on past days (the server does it each minute)"

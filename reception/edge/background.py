@@ -24,8 +24,9 @@ def unit_settings(settings: Settings, node: EdgeNode | None) -> Settings:
 def start_pusher(
     engine: Engine, clock: Clock, settings: Settings, node: EdgeNode | None, stop: asyncio.Event
 ) -> list[asyncio.Task[None]]:
-    """The unit's sender as a task (none at the centre)."""
-    if node is None:
+    """The unit's sender as a task (none at the centre, nor with an interval of 0:
+    then the unit sends only on `reception edge sync`)."""
+    if node is None or settings.edge_push_interval_seconds <= 0:
         return []
     return [
         asyncio.create_task(

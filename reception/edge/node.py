@@ -8,8 +8,10 @@ received yet ("being synchronised") from a wrong one."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -44,15 +46,47 @@ def sends_sms_here(node: EdgeNode | None) -> bool:
     return node is None or node.sms_via == "unit"
 
 
+@dataclass(frozen=True)
+class UnitMarks:
+    token_tag: str
+    unit_id: int
+
+
+_MARKS: WeakKeyDictionary[Engine, UnitMarks | None] = WeakKeyDictionary()
+"""Per database: the unit's marks, or None at the centre. Read once per engine: a
+check-in must not pay a query for it, and they never change once a unit is set up
+(a server started before `edge init` is restarted after it, as its sender starts with
+the server)."""
+
+
+def unit_marks(session: Session) -> UnitMarks | None:
+    """This database's unit marks (None at the centre), read once per engine."""
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    try:
+        return _MARKS[engine]
+    except KeyError:
+        pass
+    node = unit_node(session)
+    marks = None if node is None else UnitMarks(node.token_tag, node.unit_id)
+    _MARKS[engine] = marks
+    return marks
+
+
+def forget_marks(engine: Engine) -> None:
+    """After this process set up a unit on `engine` (the marks are read again)."""
+    _MARKS.pop(engine, None)
+
+
 def new_tracking_token(session: Session) -> str:
     """A fresh unguessable token for a tracking link; at a unit it starts with the
     unit's tag (e.g. `u7x…`)."""
-    node = unit_node(session)
-    return (node.token_tag if node is not None else "") + secrets.token_urlsafe(24)
+    marks = unit_marks(session)
+    return (marks.token_tag if marks is not None else "") + secrets.token_urlsafe(24)
 
 
 def reference_mark(session: Session) -> str:
     """What starts a letter reference made here: `L` at the centre, `U7` at unit 7
     (`U7-2026-000012`), so the unit's yearly numbering never meets the centre's."""
-    node = unit_node(session)
-    return "L" if node is None else f"U{node.unit_id}"
+    marks = unit_marks(session)
+    return "L" if marks is None else f"U{marks.unit_id}"

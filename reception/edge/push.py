@@ -32,9 +32,11 @@ from reception.edge.node import NODE_ID
 from reception.edge.tables import BY_NAME
 from reception.edge.wire import row_to_wire
 from reception.letters.models import Attachment
+from reception.notify.models import OutgoingSms, SmsStatus
 
 log = logging.getLogger("reception.edge")
 
+OUTGOING_SMS = str(OutgoingSms.__tablename__)
 MAX_RECORDS = 200
 MAX_BYTES = 4 * 1024 * 1024
 MAX_WAIT_SECONDS = 300
@@ -118,11 +120,25 @@ def _file_of(row: Any, attachments_dir: Path | None) -> str | None:
     return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
+UNIT_SENDS = "sent by the mobile unit"
+
+
+def _handed_over(record: dict[str, Any], sms_via: str) -> None:
+    """A unit that sends its own SMS hands its messages over for the reports only: one
+    still waiting here goes as settled, so that the centre's sender never sends it too
+    (the centre keeps a message as it was at its first push)."""
+    row = record["row"]
+    if sms_via == "unit" and row.get("status") in (SmsStatus.pending, SmsStatus.sending):
+        row["status"] = SmsStatus.sent.value
+        row["last_error"] = UNIT_SENDS
+
+
 def collect(
     session: Session,
     attachments_dir: Path | None,
     max_records: int = MAX_RECORDS,
     max_bytes: int = MAX_BYTES,
+    sms_via: str = "centre",
 ) -> Batch:
     """The next batch: unsent entries in order; a row named twice goes once, at its
     first place, with its current state; a row gone from its table is left out."""
@@ -148,6 +164,8 @@ def collect(
                 encoded = _file_of(row, attachments_dir)
                 if encoded is not None:
                     record["file"] = encoded
+                if entry.tbl == OUTGOING_SMS:
+                    _handed_over(record, sms_via)
         if record is not None:
             weight = len(json.dumps(record, separators=(",", ":")))
             if batch.records and size + weight > max_bytes:
@@ -212,7 +230,7 @@ def push_once(
         node = session.get(EdgeNode, NODE_ID)
         if node is None:
             return PushResult(error="not a unit")
-        batch = collect(session, attachments_dir)
+        batch = collect(session, attachments_dir, sms_via=node.sms_via)
     now = clock.now()
     if not batch.seqs:
         return PushResult()

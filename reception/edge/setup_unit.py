@@ -24,7 +24,7 @@ from sqlmodel import SQLModel
 from reception.clock import Clock
 from reception.edge import capture
 from reception.edge.models import EdgeNode
-from reception.edge.node import NODE_ID, SMS_VIA
+from reception.edge.node import NODE_ID, SMS_VIA, forget_marks
 from reception.edge.wire import values_from_wire
 
 CONFIG_PATH = "/api/v1/edge/config"
@@ -221,6 +221,7 @@ def apply_config(
                 .values(**_typed(node_values))
             )
         capture.install_on(conn)
+    forget_marks(engine)
     return applied
 
 

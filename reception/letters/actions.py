@@ -17,7 +17,7 @@ from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.bidi import refuse_direction_overrides
 from reception.clock import Clock
-from reception.edge.node import new_tracking_token, reference_mark, unit_node
+from reception.edge.node import new_tracking_token, reference_mark, unit_marks
 from reception.errors import N_, Forbidden, Invalid, NotFound
 from reception.letters.access import EVERYONE_ON_LETTERS as EVERYONE_ON_LETTERS
 from reception.letters.access import TRIAGE_ROLES, may_see
@@ -270,7 +270,7 @@ def duplicates_of(session: Session, letter: Letter, category_id: int | None = No
 def _not_at_a_unit(session: Session) -> None:
     """A letter registered at a mobile unit is handed to the centre, which triages it:
     the unit registers letters (with their attachments) and changes none afterwards."""
-    if unit_node(session) is not None:
+    if unit_marks(session) is not None:
         raise Forbidden(
             "letter_at_centre",
             N_("Letters registered at a mobile unit are classified at the centre."),
