@@ -5,22 +5,31 @@ once, newer states applied, older ones and other branches' rows refused)."""
 from __future__ import annotations
 
 import hashlib
+import threading
+from pathlib import Path
 from typing import Any
 
+import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 from starlette.testclient import TestClient
 
+from reception.app import create_app
 from reception.audit import AuditEntry
+from reception.db import make_engine, session_scope
+from reception.edge.ingest import ingest
 from reception.edge.models import EdgeRow, EdgeUnit
+from reception.edge.protocol import EdgePushIn
 from reception.edge.tables import BY_NAME
 from reception.feedback.models import Rating
 from reception.letters.models import Attachment, Enquiry, Letter, LetterStep
 from reception.notify.models import OutgoingSms
 from reception.queue.models import Hall, Ticket
 from reception.settings import Settings
+from tests.conftest import make_settings
 from tests.edge_world import SCAN, Unit, add_unit, day_batch, letter, push, record, ticket
-from tests.factories import World
+from tests.factories import World, build_world
 from tests.helpers import bearer
 
 
@@ -89,6 +98,17 @@ def test_a_batch_is_stored_once_with_its_links(
     assert count(engine, Attachment, letter_id=letter_id) == 1
     assert count(engine, AuditEntry) == audits_before + 1  # the unit's entry, once
     assert count(engine, EdgeRow, unit_id=unit.id) == 8
+
+    # a letter registered at the unit is handed over: the centre classifies it
+    reference = f"U{unit.id}-2026-000001"
+    opened = client.get(f"/api/v1/letters/{reference}", headers=bearer(world, "admin"))
+    assert opened.status_code == 200, opened.text
+    routed = client.post(
+        f"/api/v1/letters/{reference}/classify",
+        json={"category": "request_civil"},
+        headers=bearer(world, "admin"),
+    )
+    assert routed.status_code == 200, routed.text
 
     listed = client.get("/api/v1/admin/edge-units", headers=bearer(world, "admin"))
     assert listed.status_code == 200
@@ -291,3 +311,72 @@ def test_two_units_keep_their_own_ids(client: TestClient, world: World, engine: 
     with Session(engine) as s:
         numbers = s.exec(select(Ticket.number).where(col(Ticket.branch_id) == second.branch_id))
         assert list(numbers) == ["N-001"]
+
+
+@pytest.mark.postgres
+def test_two_pushes_of_one_unit_at_once_store_each_record_once(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """A retry racing a slow answer: the second push waits for the first (the unit's
+    row is locked) and then finds everything stored."""
+    engine = make_engine(postgres_url)
+    try:
+        world = build_world(engine, with_second_branch=False)
+        settings = make_settings(postgres_url, tmp_path / "var")
+        with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+            unit = add_unit(client, world, engine)
+        body = EdgePushIn.model_validate(
+            {"unit_clock": "2026-12-07T15:00:00+00:00", "pending_after": 0,
+             "records": day_batch(unit)}
+        )  # fmt: skip
+        root = tmp_path / "files"
+        start = threading.Barrier(2)
+        answers: list[object] = []
+
+        def one_push() -> None:
+            start.wait()
+            try:
+                with session_scope(engine) as s:
+                    answers.append(ingest(s, unit.id, body, root).value)
+            except Exception as exc:  # noqa: BLE001 - the test reports it
+                answers.append(exc)
+
+        threads = [threading.Thread(target=one_push) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert answers == [8, 8]
+        assert count(engine, EdgeRow, unit_id=unit.id) == 8
+        assert count(engine, Ticket, branch_id=unit.branch_id) == 1
+        assert count(engine, Attachment) == 1
+    finally:
+        engine.dispose()
+
+
+def test_a_full_batch_costs_a_few_statements_per_record(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    """200 tickets: each a few statements (its row, its id), not one per column; the
+    same 200 again, as newer states, as few. A count, not a time."""
+    unit = add_unit(client, world, engine)
+    app_engine = client.app.state.ctx.engine  # type: ignore[attr-defined]
+    seen: list[str] = []
+
+    def counted(*args: Any) -> None:
+        seen.append(str(args[2])[:40])
+
+    first = [record(n, ticket(unit, n)) for n in range(1, 201)]
+    newer = [record(200 + n, ticket(unit, n, status="done")) for n in range(1, 201)]
+    event.listen(app_engine, "before_cursor_execute", counted)
+    try:
+        assert push(client, unit, first).json() == {"acked_seq": 200}
+        inserted = len(seen)
+        seen.clear()
+        assert push(client, unit, newer).json() == {"acked_seq": 400}
+        updated = len(seen)
+    finally:
+        event.remove(app_engine, "before_cursor_execute", counted)
+    assert inserted <= 2 * 200 + 30, inserted
+    assert updated <= 2 * 200 + 30, updated
+    assert count(engine, Ticket, branch_id=unit.branch_id, status="done") == 200

@@ -21,10 +21,10 @@ from tests.factories import World
 from tests.helpers import bearer, issue
 
 
-def operator_token(client: TestClient, world: World) -> dict[str, str]:
+def operator_token(client: TestClient, world: World, role: str = "operator") -> dict[str, str]:
     r = client.post(
         "/api/v1/admin/tokens",
-        json={"name": "north desk", "role": "operator", "branch": "north", "hall": "men"},
+        json={"name": f"north {role}", "role": role, "branch": "north", "hall": "men"},
         headers=bearer(world, "admin"),
     )
     assert r.status_code == 201, r.text
@@ -59,6 +59,14 @@ def test_a_centre_operator_cannot_serve_a_units_visitors(
     serving = ticket(unit, 2, status="serving", counter_id=unit.counter_id)
     assert push(client, unit, [record(2, serving)]).status_code == 200
     refused(f"/api/v1/counters/{unit.counter_id}/current/finish")
+    kiosk = operator_token(client, world, "kiosk")
+    issued = client.post(
+        "/api/v1/tickets",
+        json={"branch": "north", "hall": "men", "service": "letter"},
+        headers=kiosk,
+    )
+    assert issued.status_code == 403, issued.text
+    assert issued.json()["error"]["code"] == "mobile_unit_branch"
     serving_id = central_id(engine, unit.id, 2)
     with Session(engine) as s:
         rows = [s.get(Ticket, waiting_id), s.get(Ticket, serving_id)]

@@ -22,7 +22,7 @@ from reception.edge.models import EdgeUnit
 from reception.errors import N_, Forbidden
 from reception.feedback.models import Rating
 from reception.letters.models import Enquiry
-from reception.queue.models import Ticket
+from reception.queue.models import Branch, BranchKind, Ticket
 
 INGEST = "edge_ingest"
 """Key in `Session.info`: this session stores a unit's rows."""
@@ -57,6 +57,13 @@ def require_centre_owned(session: Session | OrmSession, branch_id: int | None) -
         return
     if branch_id in unit_branches(session):
         raise refusal()
+
+
+def require_centre_owned_branch(session: Session | OrmSession, branch: Branch) -> None:
+    """`require_centre_owned` for the plain inserts of check-ins: only a mobile branch
+    can have a unit, so a centre's check-in pays nothing for the check."""
+    if branch.kind == BranchKind.mobile:
+        require_centre_owned(session, branch.id)
 
 
 @event.listens_for(OrmSession, "before_flush")

@@ -33,9 +33,11 @@ from reception.edge.tables import BY_NAME, ENTITY_LINKS, Synced, Take
 from reception.edge.units import token_tag
 from reception.edge.wire import table_of, values_from_wire
 from reception.errors import N_, Conflict, Forbidden, Invalid, Unauthorized
+from reception.events.messages import HallEvent
 from reception.letters.attachments import store_file
 from reception.letters.models import CallTopic, Category, Department
 from reception.outcome import Outcome
+from reception.queue.hall_events import hall_event
 from reception.queue.models import Counter, Hall, PriorityGroup, Service
 
 GLOBAL: dict[str, type[SQLModel]] = {
@@ -127,6 +129,8 @@ class Batch:
             for name, model in GLOBAL.items()
         }
         self.rows: dict[tuple[str, int], EdgeRow] = {}
+        self.halls_changed: set[int] = set()
+        """Halls whose line a stored ticket changed: their displays are told."""
 
     def load_map(self, records: Iterable[EdgeRecordIn]) -> None:
         """The id map of every row the batch names, one query per table."""
@@ -240,6 +244,8 @@ class Batch:
             return  # this state or a newer one is here already
         table = table_of(synced.model)
         connection = self.session.connection()
+        if synced.name == "ticket":
+            self.halls_changed.add(int(values["hall_id"]))
         if known is not None:
             connection.execute(
                 table.update().where(table.c.id == known.central_id).values(**values)
@@ -293,4 +299,8 @@ def ingest(session: Session, unit_id: int, body: EdgePushIn, root: Path) -> Outc
     if body.pending_after == 0:
         unit.complete_through = body.unit_clock
     session.add(unit)
-    return Outcome(unit.acked_seq)
+    events = [
+        hall_event(session, hall, HallEvent.LINE_CHANGED)
+        for hall in session.exec(select(Hall).where(col(Hall.id).in_(sorted(batch.halls_changed))))
+    ]
+    return Outcome(unit.acked_seq, events)

@@ -18,6 +18,7 @@ from reception.auth import fields
 from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.clock import Clock
+from reception.edge.guard import require_centre_owned_branch
 from reception.errors import N_, Conflict, Invalid
 from reception.events.messages import HallEvent
 from reception.notify.outbox import enqueue_sms
@@ -142,6 +143,7 @@ def issue_ticket(
     branch_row, hall_row, service_row = place
     assert branch_row.id is not None and hall_row.id is not None
     principal.require_hall(branch_row.id, hall_row.id)
+    require_centre_owned_branch(session, branch_row)
     local_now = clock.now().astimezone(ZoneInfo(branch_row.timezone))
     if not is_open(branch_row.opening_hours or {}, branch_row.holidays or [], local_now):
         raise Conflict("closed", N_("We are closed now. Please come back during opening hours."))

@@ -286,8 +286,10 @@ def confirm_join(
 def _new_remote_ticket(
     session: Session, clock: Clock, join: RemoteJoin, branch: Branch, hall: Hall, service: Service
 ) -> Ticket:
+    from reception.edge.guard import require_centre_owned_branch
     from reception.queue.models import PriorityGroup
 
+    require_centre_owned_branch(session, branch)
     group = session.get(PriorityGroup, join.priority_id) if join.priority_id else None
     today = clock.local_date(branch.timezone)
     prefix = hall.ticket_prefix + service.ticket_prefix
