@@ -231,6 +231,13 @@ SCREENS: tuple[Screen, ...] = (
         title="Mobile units of a branch",
     ),
     Screen(
+        "dashboard-mobile",
+        "/staff/dashboard?branch=stage-mobile",
+        DESK,
+        "admin",
+        title="Dashboard of a mobile branch: when its unit last synced",
+    ),
+    Screen(
         "reports-mobile",
         "/staff/reports?preset=week&branch=stage-mobile",
         DESK,

@@ -1,8 +1,8 @@
 """Mobile units at the centre in Chromium, on the staff desks' screens, in Arabic and
 English: the administration screen of units (adding one shows its token, revoking asks
-first) and a mobile branch's report, whose day still arriving from the unit carries a
-written flag (not colour only). Nothing scrolls sideways; axe-core finds no serious or
-critical violation."""
+first), a mobile branch's report, whose day still arriving from the unit carries a
+written flag (not colour only), and its dashboard saying when the unit last synced.
+Nothing scrolls sideways; axe-core finds no serious or critical violation."""
 
 from __future__ import annotations
 
@@ -121,4 +121,13 @@ def test_units_screen_and_report_flag(centre: str, browser: Any, language: str, 
     page.locator(".mobile-days").screenshot(
         path=str(ARTIFACTS / f"reports-mobile-days-{language}-{size.width}x{size.height}.png")
     )
+
+    page.goto(f"{centre}/staff/dashboard?branch=north")
+    note = page.locator("[data-unit-sync]")
+    assert note.is_visible()
+    words = ("سجلات تنتظر في الوحدة", "records waiting at the unit")
+    assert words[language == "en"] in note.inner_text()
+    _no_sideways_scroll(page)
+    assert axe_violations(page) == []
+    screenshot(page, f"dashboard-mobile-{language}-{size.width}x{size.height}")
     page.context.close()
