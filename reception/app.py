@@ -54,6 +54,7 @@ from reception.staff.agenda import routes as meeting_screen_routes
 from reception.staff.appointments import routes as appointment_screen_routes
 from reception.staff.dashboard import routes as dashboard_routes
 from reception.staff.device import routes as device_routes
+from reception.staff.edge_units import routes as edge_unit_screen_routes
 from reception.staff.letters import routes as letter_routes
 from reception.staff.remote_admin import routes as remote_admin_screen_routes
 from reception.staff.reports import routes as report_screen_routes
@@ -444,6 +445,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *kiosk_remote_routes,
         *admin_screen_routes,
         *remote_admin_screen_routes,
+        *edge_unit_screen_routes,
         *account_routes,
         *staff_routes,
         *device_routes,

@@ -28,6 +28,7 @@ from reception.queue import actions, checkin, setup
 from reception.queue import queries as queue_queries
 from reception.queue.models import Counter, Hall, Ticket
 from reception.remote.joining import start_join
+from reception.settings import DEFAULT_TIMEZONE
 from tests.browser import free_port
 from tests.servers import Server, reception_server
 
@@ -133,6 +134,12 @@ def prepare(engine: Engine, base: str) -> dict[str, str]:
     with session_scope(engine) as s:
         unit = add_unit(s, branch_slug="stage-mobile", name="Laptop", actor="system").value.unit
         refs["syncing_token"] = f"u{unit.id}xawaited"
+    with session_scope(engine) as s:  # where it stands this week (reports show the stop)
+        today = clock.local_date(DEFAULT_TIMEZONE)
+        setup.add_stop(
+            s, branch="stage-mobile", place_ar="الخرج", place_en="Al Kharj",
+            starts_on=today - timedelta(days=3), ends_on=today + timedelta(days=3),
+        )  # fmt: skip
     return refs
 
 

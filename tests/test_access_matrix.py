@@ -233,6 +233,9 @@ ACCESS: dict[str, frozenset[str]] = {
     # administration
     "GET /staff/admin": ADMIN,
     "GET /staff/admin/sms": ADMIN,
+    "GET /staff/admin/units": ADMIN,
+    "POST /staff/admin/units": ADMIN,
+    "POST /staff/admin/units/{unit}/revoke": ADMIN,
     "POST /staff/admin/sms/texts": ADMIN,
     "POST /staff/admin/sms/preview": ADMIN,
     "POST /staff/admin/sms/rules": ADMIN,
@@ -378,6 +381,7 @@ PARAMS: dict[str, dict[str, str]] = {
     "POST /api/v1/counters/{counter}/current/{action}": {"action": "start"},
     "PATCH /api/v1/admin/call-topics/{topic}": {"topic": "other"},
     "POST /api/v1/admin/edge-units/{unit}/revoke": {"unit": "spare_unit"},
+    "POST /staff/admin/units/{unit}/revoke": {"unit": "spare_unit"},
     "PATCH /api/v1/admin/categories/{category}": {"category": "appeal"},
     "POST /staff/admin/categories/{slug}/describe": {"slug": "appeal"},
     "DELETE /api/v1/admin/call-topics/{topic}": {"topic": "no-such-topic"},

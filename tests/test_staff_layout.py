@@ -176,6 +176,7 @@ REACHED_FROM_ANOTHER = {
     "/staff/reports/summary.csv": "/staff/reports",
     "/staff/reports/summary.xlsx": "/staff/reports",
     "/staff/dashboard/figures": "/staff/dashboard",
+    "/staff/admin/units": "/staff/admin",
 }
 NOT_SCREENS = {"/", "/lang", "/healthz", "/readyz", "/metrics", "/start", "/favicon.ico"}
 NOT_SCREENS.add("/staff/sync")  # a mobile unit's page: the demo is a centre
