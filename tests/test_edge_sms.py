@@ -22,12 +22,6 @@ PHONE = "0551239999"
 E164 = "+966551239999"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the centre's sender sends a unit's message that arrived while still waiting at "
-    "a unit set to --sms-via unit: the visitor gets it twice (the centre cannot tell how "
-    "the unit sends)",
-)
 def test_a_unit_sending_its_own_sms_is_never_doubled_by_the_centre(
     postgres_url: str, tmp_path: Path
 ) -> None:
