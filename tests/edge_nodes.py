@@ -271,7 +271,6 @@ class EdgePair:
             f"unit log:\n{self.unit.output()[-4000:]}\ncentre log:\n{self.centre.output()[-4000:]}"
         )
 
-
     def sync_now(self, timeout: float = SYNC_SECONDS) -> dict[str, Any]:
         """`reception edge sync` at the unit (a push now, whatever the back-off says),
         again until the outbox is empty (bounded); the unit's sync state."""
