@@ -111,15 +111,19 @@ def test_newer_state_wins_and_the_centre_never_overwrites(
         assert same_state(at_centre, finished), (at_centre, finished)
 
         # The old batch arrives again (a retry that was delayed): nothing goes back.
+        before = unit_of(pair.centre_engine())
+        assert before.pending == 0 and before.complete_through is not None
         old_batch = {
-            "unit_clock": datetime.now(UTC).isoformat(),
-            "pending_after": 0,
+            "unit_clock": datetime(2020, 1, 1, tzinfo=UTC).isoformat(),
+            "pending_after": 1,  # what the unit held when it first sent this batch
             "records": [{"seq": first_seq, "tbl": "ticket", "id": local_id, "row": first}],
         }
         with pair.centre.http(pair.unit_token) as http:
             replayed = http.post("/api/v1/edge/push", json=old_batch)
         assert replayed.status_code == 200, replayed.text
         assert central_ticket(pair, local_id) == at_centre
+        after = unit_of(pair.centre_engine())  # nor what the centre knows of the unit
+        assert (after.pending, after.complete_through) == (0, before.complete_through)
 
         # The centre's own desks of that branch may not touch the unit's tickets: the
         # finished one (nothing a centre desk may do to it), nor one still waiting.

@@ -297,12 +297,18 @@ def ingest(session: Session, unit_id: int, body: EdgePushIn, root: Path) -> Outc
             "edge_conflict",
             N_("A record clashes with a row already at the centre: the batch was not stored."),
         ) from None
+    # A batch older than one stored already (two pushes of the unit crossing, a late
+    # retry) says nothing new of what still waits at the unit.
+    newest = not body.records or last >= unit.acked_seq
     if last > unit.acked_seq:
         unit.acked_seq = last
     unit.last_push_at = clock_of(session).now()
-    unit.pending = body.pending_after
-    if body.pending_after == 0:
-        unit.complete_through = body.unit_clock
+    if newest:
+        unit.pending = body.pending_after
+        if body.pending_after == 0 and (
+            unit.complete_through is None or body.unit_clock > unit.complete_through
+        ):
+            unit.complete_through = body.unit_clock
     session.add(unit)
     events = [
         hall_event(session, hall, HallEvent.LINE_CHANGED)
