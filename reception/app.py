@@ -33,6 +33,9 @@ from reception.auth.throttle import GuessLimits
 from reception.clock import Clock
 from reception.db import make_engine, reader_slots, writer_slots
 from reception.display.routes import routes as display_routes
+from reception.edge.background import held, start_pusher, unit_settings
+from reception.edge.capture import install as install_capture
+from reception.edge.node import load_node, sends_sms_here
 from reception.errors import N_, DomainError, TooManyRequests, Unauthorized
 from reception.events import create_broadcaster
 from reception.inputs import InputGuard, to_int
@@ -51,10 +54,12 @@ from reception.staff.agenda import routes as meeting_screen_routes
 from reception.staff.appointments import routes as appointment_screen_routes
 from reception.staff.dashboard import routes as dashboard_routes
 from reception.staff.device import routes as device_routes
+from reception.staff.edge_units import routes as edge_unit_screen_routes
 from reception.staff.letters import routes as letter_routes
 from reception.staff.remote_admin import routes as remote_admin_screen_routes
 from reception.staff.reports import routes as report_screen_routes
 from reception.staff.routes import routes as staff_routes
+from reception.staff.sync import routes as sync_routes
 from reception.track.join import routes as join_routes
 from reception.track.meeting import routes as meeting_answer_routes
 from reception.track.rating import routes as feedback_routes
@@ -183,7 +188,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_bytes if scope["path"].endswith("/attachments") else self.max_bytes
+        limit = self.max_bytes
+        if scope["path"].endswith("/attachments"):
+            limit = self.upload_bytes
+        elif scope["path"] == "/api/v1/edge/push":  # a batch, or one attachment in base64
+            limit = max(self.max_bytes, 16 * 1024 * 1024, self.upload_bytes * 3 // 2)
         declared = dict(scope.get("headers", [])).get(b"content-length")
         size = to_int(declared.decode("latin-1"), high=10**18) if declared else None
         if size is not None and size > limit:
@@ -323,24 +332,29 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             if settings.database_url.startswith("sqlite")
             else engine
         )
+        node = load_node(engine)
+        if node is not None:  # a mobile unit: capture its records, links point at the centre
+            install_capture(engine)
+        run_settings = unit_settings(settings, node)
         broadcaster = create_broadcaster(settings.broadcast_url)
         await broadcaster.connect()
         sms_backend = create_backend(settings)
         app.state.ctx = AppContext(
-            settings=settings,
+            settings=run_settings,
             engine=engine,
             read_engine=read_engine,
             writers=anyio.CapacityLimiter(writer_slots(engine)),
             readers=anyio.CapacityLimiter(reader_slots(read_engine, engine)),
             clock=clock,
             broadcaster=broadcaster,
-            templates=make_templates(settings),
+            templates=make_templates(run_settings, edge_unit=node is not None),
         )
         app.state.sms_backend = sms_backend
         # Wrong passwords, links and appointment codes: counted in the database, so
         # every worker sees the same count (limits from the settings).
         app.state.guess_limits = GuessLimits.from_settings(settings)
         stop = asyncio.Event()
+        background = start_pusher(engine, clock, run_settings, node, stop)
         worker = asyncio.create_task(
             run_worker(
                 engine,
@@ -351,6 +365,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 stop,
                 settings.send_policy(),
             )
+            if sends_sms_here(node)
+            else held(stop)
         )
         housekeeping = asyncio.create_task(
             run_housekeeping(
@@ -359,7 +375,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 broadcaster,
                 settings.housekeeping_interval_seconds,
                 stop,
-                settings.public_base_url,
+                run_settings.public_base_url,
                 strike_max_age=max(settings.login_lock_seconds, settings.guess_window_seconds),
             )
         )
@@ -403,7 +419,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             # follower cannot finish until the broadcaster itself is closed below.
             access.cancel()
             await asyncio.wait({access}, timeout=2.0)
-            for task in (worker, housekeeping, retraining):
+            if background:  # a push cut off here is sent again at the next start
+                _, unfinished = await asyncio.wait(background, timeout=2.0)
+                for task in unfinished:
+                    task.cancel()
+            for task in (worker, housekeeping, retraining, *background):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await broadcaster.disconnect()
@@ -425,6 +445,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *kiosk_remote_routes,
         *admin_screen_routes,
         *remote_admin_screen_routes,
+        *edge_unit_screen_routes,
         *account_routes,
         *staff_routes,
         *device_routes,
@@ -440,6 +461,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *meeting_screen_routes,
         *meeting_answer_routes,
         *feedback_routes,
+        *sync_routes,
     ]
     middleware = [
         Middleware(RequestMetrics),

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from reception.clock import Clock, bind_clock
 from reception.db import once_more_if_gone, run_batch, session_scope
+from reception.edge import guard as _edge_guard  # noqa: F401  (its listener guards unit rows)
 from reception.errors import N_, Conflict, Unavailable
 from reception.events.base import Event, HubBroadcaster
 from reception.metrics import BROADCAST_EVENTS, WRITE_BATCHES

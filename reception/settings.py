@@ -130,6 +130,16 @@ class Settings(BaseSettings):
     guess_window_seconds: int = Field(
         default=15 * 60, description="How long wrong links and codes count, and a wait lasts."
     )
+    reception_edge_token: str = Field(
+        default="",
+        description="At a mobile unit: its token for the link to the centre (never stored "
+        "in the database; the centre shows it once when the unit is added).",
+    )
+    edge_push_interval_seconds: float = Field(
+        default=15.0,
+        description="At a mobile unit: how often it looks for records to send to the centre "
+        "(0: it sends only on `reception edge sync`).",
+    )
     log_level: str = "INFO"
 
     @field_validator("secret_key")

@@ -53,6 +53,9 @@ from reception.timefmt import local_time, long_date
 
 T = TypeVar("T")
 
+EDGE_PATHS = frozenset({"/api/v1/edge/config", "/api/v1/edge/push"})
+"""The only routes a mobile unit's token (role `edge`) reaches; they take no other."""
+
 
 @dataclass
 class AppContext:
@@ -148,8 +151,15 @@ def _localtime(
     return local_time(moment, timezone, fmt, language)
 
 
-def make_templates(settings: Settings) -> dict[str, Jinja2Templates]:
-    return {language: _make_templates(language, settings) for language in LANGUAGES}
+def make_templates(settings: Settings, edge_unit: bool = False) -> dict[str, Jinja2Templates]:
+    """The templates per language; `edge_unit`: this instance is a mobile unit (its
+    staff navigation links the sync page)."""
+    templates: dict[str, Jinja2Templates] = {
+        language: _make_templates(language, settings) for language in LANGUAGES
+    }
+    for each in templates.values():
+        each.env.globals["edge_unit"] = edge_unit
+    return templates
 
 
 def ctx(conn: HTTPConnection) -> AppContext:
@@ -251,6 +261,11 @@ async def principal_of(conn: HTTPConnection) -> Principal | None:
         principal = await _bearer(conn, auth[7:].strip())
         if principal is None:
             raise Unauthorized("bad_token", N_("The access token is not valid."))
+        if principal.role == Role.edge and conn.url.path not in EDGE_PATHS:
+            raise Forbidden(
+                "edge_token",
+                N_("A mobile unit's token only pulls its set-up and pushes its records."),
+            )
     elif (
         "session" in conn.scope
         and conn.session.get("sid")
@@ -360,6 +375,8 @@ def path_id(conn: HTTPConnection, name: str, what: str = "counter") -> int:
             raise NotFound("unknown_appointment", N_("There is no such appointment."))
         if what == "template":
             raise NotFound("unknown_template", N_("There is no such slot template."))
+        if what == "unit":
+            raise NotFound("unknown_unit", N_("There is no mobile unit {id}."), id=raw[:12])
         if what == "token":
             raise NotFound("unknown_token", N_("There is no token {id}."), id=raw[:12])
         raise NotFound("unknown_counter", N_("There is no counter {id}."), id=raw[:12])

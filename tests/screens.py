@@ -137,6 +137,12 @@ SCREENS: tuple[Screen, ...] = (
     # The citizen's pages behind the SMS links.
     Screen("track-ticket", "/t/{ticket_token}", PHONE, title="Ticket tracking (/t/)"),
     Screen("track-letter", "/l/{letter_token}", PHONE, title="Letter tracking (/l/)"),
+    Screen(
+        "track-syncing",
+        "/t/{syncing_token}",
+        PHONE,
+        title="A mobile unit's link not synchronised yet (/t/)",
+    ),
     Screen("track-appointment", "/a/{appointment_token}", PHONE, title="Appointment (/a/)"),
     Screen(
         "track-appointment-cancel",
@@ -217,7 +223,29 @@ SCREENS: tuple[Screen, ...] = (
     Screen("reports-monthly", "/staff/reports/monthly", DESK, "supervisor", title="Monthly report"),
     Screen("admin", "/staff/admin", DESK, "admin", title="Administration"),
     Screen("admin-sms", "/staff/admin/sms", DESK, "admin", title="SMS texts"),
+    Screen(
+        "admin-units",
+        "/staff/admin/units?branch=stage-mobile",
+        DESK,
+        "admin",
+        title="Mobile units of a branch",
+    ),
+    Screen(
+        "dashboard-mobile",
+        "/staff/dashboard?branch=stage-mobile",
+        DESK,
+        "admin",
+        title="Dashboard of a mobile branch: when its unit last synced",
+    ),
+    Screen(
+        "reports-mobile",
+        "/staff/reports?preset=week&branch=stage-mobile",
+        DESK,
+        "admin",
+        title="Reports of a mobile branch: stops and days still arriving",
+    ),
     Screen("account", "/staff/account", DESK, "operator-men", title="My account"),
+    Screen("sync", "/staff/sync", DESK, "supervisor", title="A mobile unit's link to the centre"),
 )
 
 BY_NAME = {screen.name: screen for screen in SCREENS}

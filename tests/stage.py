@@ -21,12 +21,14 @@ from reception.appointments.queries import free_slots
 from reception.clock import Clock
 from reception.db import make_engine, session_scope
 from reception.demo import SYSTEM, demo_appointments, load_demo
+from reception.edge.units import add_unit
 from reception.letters.models import Letter
 from reception.migrate import upgrade
-from reception.queue import actions, checkin
+from reception.queue import actions, checkin, setup
 from reception.queue import queries as queue_queries
 from reception.queue.models import Counter, Hall, Ticket
 from reception.remote.joining import start_join
+from reception.settings import DEFAULT_TIMEZONE
 from tests.browser import free_port
 from tests.servers import Server, reception_server
 
@@ -124,6 +126,20 @@ def prepare(engine: Engine, base: str) -> dict[str, str]:
         refs["appointment_id"] = str(booked.id)
         refs["appointment_token"] = booked.tracking_token or ""
         refs["appointment_code"] = booked.code
+    # A mobile unit's link that has not reached the centre yet.
+    with session_scope(engine) as s:
+        setup.add_branch(
+            s, slug="stage-mobile", name_ar="الوحدة المتنقلة", name_en="Mobile unit", kind="mobile"
+        )
+    with session_scope(engine) as s:
+        unit = add_unit(s, branch_slug="stage-mobile", name="Laptop", actor="system").value.unit
+        refs["syncing_token"] = f"u{unit.id}xawaited"
+    with session_scope(engine) as s:  # where it stands this week (reports show the stop)
+        today = clock.local_date(DEFAULT_TIMEZONE)
+        setup.add_stop(
+            s, branch="stage-mobile", place_ar="الخرج", place_en="Al Kharj",
+            starts_on=today - timedelta(days=3), ends_on=today + timedelta(days=3),
+        )  # fmt: skip
     return refs
 
 

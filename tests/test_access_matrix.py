@@ -8,7 +8,7 @@ import base64
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -20,6 +20,7 @@ from starlette.websockets import WebSocketDisconnect
 from reception.app import create_app
 from reception.queue.models import Branch, Hall
 from reception.settings import Settings
+from tests.edge_world import add_unit
 from tests.factories import PASSWORD, World
 from tests.helpers import bearer
 
@@ -36,6 +37,7 @@ TOKENS = (
     "officer",
     "officer-traffic",
     "kiosk-jeddah",
+    "edge",
 )
 USERS = ("admin", "supervisor", "operator-men", "operator-women", "officer", "kiosk", "display-men")
 CALLERS = ("anonymous", *(f"token:{t}" for t in TOKENS), *(f"user:{u}" for u in USERS))
@@ -61,7 +63,8 @@ KIOSK_JEDDAH = _both("kiosk-jeddah")
 DISPLAY_MEN = _both("display-men")
 KIOSKS = KIOSK | KIOSK_WOMEN | KIOSK_JEDDAH
 OFFICERS = OFFICER | OFFICER_TRAFFIC
-STAFF = ANYONE - {"anonymous"}
+EDGE = frozenset({"token:edge"})  # a mobile unit's link: its two routes and nothing else
+STAFF = ANYONE - {"anonymous"} - EDGE
 NOBODY: frozenset[str] = frozenset()
 USERS_SIGNED_IN = frozenset(f"user:{u}" for u in USERS)  # one's own account
 
@@ -115,6 +118,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /api/v1/openapi.json": ANYONE,
     "POST /api/v1/sms/status": ANYONE,
     "POST /api/v1/sms/inbound": ANYONE,
+    # a mobile unit pulls its set-up and pushes its records
+    "GET /api/v1/edge/config": EDGE,
+    "POST /api/v1/edge/push": EDGE,
     # kiosks (of the men's hall or the whole branch) and the managers standing in
     "GET /kiosk": KIOSKS | MANAGERS,
     "POST /kiosk/tickets": KIOSKS | MANAGERS,
@@ -212,6 +218,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "POST /api/v1/appointments/{appointment}/reschedule": OPERATOR_MEN | MANAGERS,
     # statistics
     "GET /staff/reports": MANAGERS,
+    "GET /staff/sync": MANAGERS,
     "GET /staff/reports/monthly": MANAGERS,
     "GET /staff/reports/summary.csv": MANAGERS,
     "GET /staff/reports/summary.xlsx": MANAGERS,
@@ -219,12 +226,16 @@ ACCESS: dict[str, frozenset[str]] = {
     "GET /staff/dashboard/figures": MANAGERS,
     "WS /staff/dashboard/ws": MANAGERS,
     "GET /api/v1/reports/summary": MANAGERS,
+    "GET /api/v1/edge/status": MANAGERS,
     "GET /api/v1/reports/summary.csv": MANAGERS,
     "GET /api/v1/reports/summary.xlsx": MANAGERS,
     "GET /api/v1/reports/series": MANAGERS,
     # administration
     "GET /staff/admin": ADMIN,
     "GET /staff/admin/sms": ADMIN,
+    "GET /staff/admin/units": ADMIN,
+    "POST /staff/admin/units": ADMIN,
+    "POST /staff/admin/units/{unit}/revoke": ADMIN,
     "POST /staff/admin/sms/texts": ADMIN,
     "POST /staff/admin/sms/preview": ADMIN,
     "POST /staff/admin/sms/rules": ADMIN,
@@ -292,6 +303,9 @@ ACCESS: dict[str, frozenset[str]] = {
             ("POST", "tokens"),
             ("POST", "tokens/{token}/revoke"),
             ("GET", "branches/{branch}/slot-templates"),
+            ("GET", "edge-units"),
+            ("POST", "edge-units"),
+            ("POST", "edge-units/{unit}/revoke"),
             ("POST", "branches/{branch}/slot-templates"),
             ("PATCH", "slot-templates/{template}"),
         )
@@ -342,6 +356,12 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "POST /api/v1/letters/{reference}/classify": {"category": "request_civil"},
     "POST /api/v1/letters/suggest": {"subject": "طلب إصدار هوية", "body": "فقدت الهوية"},
+    "POST /api/v1/edge/push": {
+        "unit_clock": "2030-11-24T10:00:00+03:00",
+        "pending_after": 0,
+        "records": [],
+    },
+    "POST /api/v1/admin/edge-units": {"branch": "nowhere", "name": "laptop"},
 }
 FORMS: dict[str, dict[str, str]] = {
     "POST /staff/letters/{letter_id}/call": {"direction": "in", "note": "اتصال"},
@@ -360,6 +380,8 @@ PARAMS: dict[str, dict[str, str]] = {
     "PUT /api/v1/halls/{hall}/display": {"hall": "hall_id"},
     "POST /api/v1/counters/{counter}/current/{action}": {"action": "start"},
     "PATCH /api/v1/admin/call-topics/{topic}": {"topic": "other"},
+    "POST /api/v1/admin/edge-units/{unit}/revoke": {"unit": "spare_unit"},
+    "POST /staff/admin/units/{unit}/revoke": {"unit": "spare_unit"},
     "PATCH /api/v1/admin/categories/{category}": {"category": "appeal"},
     "POST /staff/admin/categories/{slug}/describe": {"slug": "appeal"},
     "DELETE /api/v1/admin/call-topics/{topic}": {"topic": "no-such-topic"},
@@ -377,6 +399,8 @@ PARAMS: dict[str, dict[str, str]] = {
 class Sample:
     params: dict[str, str]
     query: dict[str, str]
+    tokens: dict[str, str] = field(default_factory=dict)
+    """Tokens made for the sample (a mobile unit's), beside the world's."""
 
 
 def _tracking_token(url: str) -> str:
@@ -449,6 +473,9 @@ def build_sample(client: TestClient, world: World, engine: Engine) -> Sample:
         headers=bearer(world, "admin"),
     )
     assert spare_user.status_code == 201, spare_user.text
+    # A mobile unit whose token is the caller "edge", and one whose revoking is walked.
+    unit = add_unit(client, world, engine, slug="mobile-north")
+    spare_unit = add_unit(client, world, engine, slug="mobile-south")
     tokens = client.get("/api/v1/admin/tokens", headers=bearer(world, "admin")).json()
     screen = next(t for t in _items(tokens) if t["name"] == "display-men")
     with Session(engine) as session:
@@ -485,8 +512,10 @@ def build_sample(client: TestClient, world: World, engine: Engine) -> Sample:
             "r": "not-a-rating-link",
             "admin_token": str(spare.json()["id"]),
             "username": spare_user.json()["username"],
+            "spare_unit": str(spare_unit.id),
         },
         query={"hall": "men", "branch": "riyadh"},
+        tokens={"edge": unit.token},
     )
 
 
@@ -712,7 +741,7 @@ def test_the_access_matrix(
     client: TestClient, world: World, settings: Settings, engine: Engine
 ) -> None:
     sample = build_sample(client, world, engine)
-    callers = Callers(client, world)
+    callers = Callers(client, World(world.branch, world.counters, world.tokens | sample.tokens))
     nowhere = Sample({**sample.params, "letter_id": "999999"}, {})
     probe = callers.call("token:admin", "POST /staff/letters/{letter_id}/classify", nowhere)
     assert probe.status == 303 and probe.flash, probe

@@ -34,6 +34,7 @@ from reception.clock import FrozenClock
 from reception.db import session_scope
 from reception.notify.models import OutgoingSms
 from reception.queue.housekeeping import close_past_days
+from reception.settings import DEFAULT_TIMEZONE
 from reception.stats.models import TicketDay
 from reception.stats.rollup import roll_up_closed_days
 from tests.dayfigures import NOBODY as NOBODY
@@ -138,7 +139,38 @@ FIGURES: list[Figure] = [
     ("cross_tabs.calls_by_topic", lambda d: d.calls_by_topic()),
     ("cross_tabs.calls_minutes", lambda d: d.call_minutes()),
     ("cross_tabs.calls_timed_calls", lambda d: d.timed_calls()),
+    # No unit serves the mobile branch here (tests/test_edge_reports.py has units):
+    # every day is complete, and the branch's day shows its stop.
+    ("incomplete_days", lambda d: []),
+    ("mobile", lambda d: mobile_days(d)),
 ]
+
+
+def mobile_days(d: DayView) -> list[dict[str, Any]]:
+    """The mobile branch of the report's scope, standing at Hail on the day."""
+    if MOBILE not in d.branches:
+        return []
+    day = {
+        "date": DAY.isoformat(),
+        "stop": {"place_ar": "حائل", "place_en": "Hail"},
+        "visitors": len(DayView(d.ledger, [MOBILE], d.now).visitors),
+        "incomplete": False,
+    }
+    return [
+        {
+            "branch": MOBILE,
+            "name_ar": "الوحدة المتنقلة",
+            "name_en": "Mobile unit",
+            "timezone": DEFAULT_TIMEZONE,
+            "units": 0,
+            "last_synced_at": None,
+            "pending": 0,
+            "incomplete_days": [],
+            "days": [day],
+        }
+    ]
+
+
 NOT_FIGURES = {"labels", "branches"}  # names for the screens; the branches are checked apart
 EXPORT_ELSEWHERE = {"date_from", "date_to", "every_branch"}  # the exports' "report" rows
 LISTS = {
@@ -251,8 +283,17 @@ def flat(report: dict[str, Any]) -> dict[tuple[str, str], Any]:
                 elif key != "hour":
                     rows[(f"{metric}.{key}", item)] = value
 
-    skipped = EXPORT_ELSEWHERE | {"by_hour"}
+    skipped = EXPORT_ELSEWHERE | {"by_hour", "incomplete_days", "mobile"}
     walk("", {k: v for k, v in report.items() if k not in skipped})
+    for branch in report["mobile"]:  # the mobile branches' days, after the other figures
+        rows[("mobile.last_synced_at", branch["branch"])] = branch["last_synced_at"]
+        rows[("mobile.pending", branch["branch"])] = branch["pending"]
+        for day in branch["days"]:
+            item = f"{branch['branch']}/{day['date']}"
+            rows[("mobile.stop_ar", item)] = day["stop"]["place_ar"]
+            rows[("mobile.stop_en", item)] = day["stop"]["place_en"]
+            rows[("mobile.visitors", item)] = day["visitors"]
+            rows[("mobile.incomplete", item)] = day["incomplete"]
     by_hour = report["by_hour"]
     hours("by_hour", "", by_hour)
     for branch in by_hour["by_branch"]:

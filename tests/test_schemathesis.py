@@ -130,6 +130,8 @@ TOKENS: dict[str, tuple[str, ...]] = {
     "GET /api/v1/sms-templates": ("admin",),
     "PUT /api/v1/sms-templates/{purpose}/{language}": ("admin",),
     "DELETE /api/v1/sms-templates/{purpose}/{language}": ("admin",),
+    "GET /api/v1/edge/config": ("edge",),  # a mobile unit's token, and only it
+    "POST /api/v1/edge/push": ("edge",),
 }
 
 
@@ -175,6 +177,10 @@ class Known:
     path: dict[str, list[Any]] = field(default_factory=dict)
     query: dict[str, list[Any]] = field(default_factory=dict)
     body: dict[str, list[Any]] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    """Tokens made on the way (the mobile unit's), beside the world's."""
+    unit: int = 0
+    """The mobile unit whose token the test uses: never revoked by it."""
 
 
 @dataclass
@@ -320,6 +326,11 @@ def build_activity(client: TestClient, world: World) -> Known:
             headers=admin,
         )
     )
+    unit = _ok(
+        client.post(
+            "/api/v1/admin/edge-units", json={"branch": "mobile-1", "name": "Laptop"}, headers=admin
+        )
+    )
     # Jeddah is closed today (a holiday): its kiosks get "closed", not a ticket.
     _ok(client.put("/api/v1/admin/branches/jeddah/holidays/2026-11-24", headers=admin), 200)
     spare = [
@@ -388,6 +399,8 @@ def build_activity(client: TestClient, world: World) -> Known:
             "start": ["08:00"],
             "end": ["12:00", "15:00"],
         },
+        tokens={"edge": unit["token"]},
+        unit=unit["id"],
     )
 
 
@@ -527,6 +540,7 @@ def api(
         }
     )
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app, config=config)
+    world = World(world.branch, world.counters, world.tokens | known.tokens)
     yield Api(app, schema, world, known, RequestValidator(fake_twilio.auth_token))
 
 
@@ -589,6 +603,9 @@ def keep_own_tokens(case: Any, known: Known, label: str) -> None:
     revoke = label == "POST /api/v1/admin/tokens/{token}/revoke"
     if revoke and case.path_parameters["token"] not in known.path["token"]:
         case.path_parameters["token"] = 2**31 - 1
+    unit = label == "POST /api/v1/admin/edge-units/{unit}/revoke"
+    if unit and str(case.path_parameters["unit"]) == str(known.unit):
+        case.path_parameters["unit"] = 2**31 - 1
 
 
 def sign_for_twilio(case: Any, signer: RequestValidator) -> dict[str, str]:

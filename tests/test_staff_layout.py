@@ -176,8 +176,10 @@ REACHED_FROM_ANOTHER = {
     "/staff/reports/summary.csv": "/staff/reports",
     "/staff/reports/summary.xlsx": "/staff/reports",
     "/staff/dashboard/figures": "/staff/dashboard",
+    "/staff/admin/units": "/staff/admin",
 }
 NOT_SCREENS = {"/", "/lang", "/healthz", "/readyz", "/metrics", "/start", "/favicon.ico"}
+NOT_SCREENS.add("/staff/sync")  # a mobile unit's page: the demo is a centre
 
 
 def test_the_start_banner_lists_every_screen_in_aligned_columns(settings: Settings) -> None:

@@ -11,6 +11,9 @@ from reception.api import (
     appointments,
     call_topics,
     categories,
+    edge,
+    edge_admin,
+    edge_status,
     letters,
     meetings,
     openapi,
@@ -39,4 +42,7 @@ routes: list[BaseRoute] = [
     *reports.routes,
     *ratings.routes,
     *remote.routes,
+    *edge.routes,
+    *edge_admin.routes,
+    *edge_status.routes,
 ]

@@ -117,7 +117,10 @@ DEFINITIONS = (
     "delivered, failed, opted_out). `cross_tabs`: visitors by hall × residency, "
     "visitors who left a mobile number (count, percent share), letters by hall × "
     "channel, phone calls by topic slug (`on_a_letter`: logged on a letter's page, no "
-    f"topic) and direction with the recorded minutes. Percentiles: "
+    "topic) and direction with the recorded minutes. `incomplete_days`: days (none after "
+    "today) whose data a mobile unit has not all sent yet; `mobile`: per mobile branch its "
+    "last sync, the records its units still hold and its days with the stop (place) the "
+    "unit stood at, the visitors and whether the day is incomplete. Percentiles: "
     f"{PERCENTILE_DEFINITION}. Minutes, means and shares: {ROUNDING_DEFINITION}."
 )
 

@@ -23,16 +23,20 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _role(role: str) -> Role:
+def _role(role: str, *, unit: bool = False) -> Role:
+    """The role named; `edge` only for the token made with a mobile unit."""
     try:
-        return Role(role)
+        value = Role(role)
     except ValueError:
+        value = None
+    if value is None or (value == Role.edge and not unit):
         raise Invalid(
             "unknown_role",
             N_("Unknown role {role}; choose one of: {choices}."),
             role=role,
-            choices=", ".join(r.value for r in Role),
-        ) from None
+            choices=", ".join(r.value for r in Role if r != Role.edge),
+        )
+    return value
 
 
 def _branch_and_hall(
@@ -145,9 +149,11 @@ def create_token(
     hall_slug: str | None = None,
     department_slug: str | None = None,
     actor: str = "system",
+    unit: bool = False,
 ) -> tuple[ApiToken, str]:
-    """Create a bearer token; the clear token is returned once and never stored."""
-    role_value = _role(role)
+    """Create a bearer token; the clear token is returned once and never stored.
+    `unit`: the token of a mobile unit being added (role `edge`, see reception.edge)."""
+    role_value = _role(role, unit=unit)
     if not name.strip():
         raise Invalid("name_required", N_("Give the token a name."))
     refuse_direction_overrides(name)

@@ -19,6 +19,8 @@ class Role(StrEnum):
     department_officer = "department_officer"
     kiosk = "kiosk"
     display = "display"
+    edge = "edge"
+    """A mobile unit's link: pulls its configuration and pushes its records, nothing else."""
 
 
 class StaffUser(SQLModel, table=True):

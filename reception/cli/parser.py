@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import argparse
 
-from reception.cli import access, appointments, centre, letters, remote, server
+from reception.cli import (
+    access,
+    appointments,
+    centre,
+    edge_centre,
+    edge_node,
+    letters,
+    remote,
+    server,
+)
 from reception.settings import DEFAULT_TIMEZONE, LANGUAGES
 
 ROLES = ["admin", "supervisor", "operator", "department_officer", "kiosk", "display"]
@@ -215,6 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     cadd.set_defaults(func=centre.cmd_counter_add)
 
     remote.add_commands(sub)
+
+    edge = sub.add_parser("edge", help="a mobile unit's link to the centre").add_subparsers(
+        dest="action", required=True
+    )
+    edge_centre.add_commands(edge)  # at the centre: `edge unit add|revoke`, `edge units`
+    edge_node.add_commands(edge)  # at a unit: `edge init`, `edge sync`, `edge status`
 
     close_day = sub.add_parser(
         "close-day", help="close tickets left open on past days (the server does it each minute)"

@@ -72,11 +72,18 @@ def cmd_demo(args: argparse.Namespace) -> None:
 def cmd_worker(args: argparse.Namespace) -> None:
     from reception.clock import Clock
     from reception.db import make_engine
+    from reception.edge.node import load_node, sends_sms_here
     from reception.notify.backends import create_backend
     from reception.notify.worker import run_worker
 
     settings = load()
     engine = make_engine(settings.database_url)
+    if not sends_sms_here(load_node(engine)):
+        engine.dispose()
+        raise CliError(
+            "this mobile unit's messages are sent by the centre (edge init --sms-via unit "
+            "to send them from here)"
+        )
     backend = create_backend(settings)
 
     async def main() -> None:

@@ -5,7 +5,6 @@ queues an SMS in the same transaction."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +17,7 @@ from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.bidi import refuse_direction_overrides
 from reception.clock import Clock
+from reception.edge.node import new_tracking_token, reference_mark, unit_marks
 from reception.errors import N_, Forbidden, Invalid, NotFound
 from reception.letters.access import EVERYONE_ON_LETTERS as EVERYONE_ON_LETTERS
 from reception.letters.access import TRIAGE_ROLES, may_see
@@ -77,7 +77,8 @@ def _next_reference(session: Session, year: int) -> str:
         )
         .returning(table.c.last_number)
     )
-    return f"L-{year}-{int(session.execute(stmt).scalar_one()):06d}"
+    number = int(session.execute(stmt).scalar_one())
+    return f"{reference_mark(session)}-{year}-{number:06d}"
 
 
 def _one_line(value: str, limit: int, code: str, message: str) -> str:
@@ -216,7 +217,7 @@ def register_letter(
     now = clock.now()
     letter = Letter(
         reference=_next_reference(session, now.astimezone(ZoneInfo(branch_row.timezone)).year),
-        tracking_token=secrets.token_urlsafe(24),
+        tracking_token=new_tracking_token(session),
         branch_id=branch_row.id,
         hall_id=hall_row.id if hall_row else None,
         ticket_id=ticket_id,
@@ -266,6 +267,16 @@ def duplicates_of(session: Session, letter: Letter, category_id: int | None = No
     return list(rows)
 
 
+def _not_at_a_unit(session: Session) -> None:
+    """A letter registered at a mobile unit is handed to the centre, which triages it:
+    the unit registers letters (with their attachments) and changes none afterwards."""
+    if unit_marks(session) is not None:
+        raise Forbidden(
+            "letter_at_centre",
+            N_("Letters registered at a mobile unit are classified at the centre."),
+        )
+
+
 def classify_and_route(
     session: Session,
     clock: Clock,
@@ -282,6 +293,7 @@ def classify_and_route(
     unless the operator names another. Both steps are recorded, and so is whether the
     model's first suggestion (`suggested`, what the screen computed) was taken."""
     principal.require_role(*TRIAGE_ROLES)
+    _not_at_a_unit(session)
     letter = letter_for(session, principal, letter_id)
     if letter.status not in AT_TRIAGE:
         check_letter_transition(letter.status, LetterStatus.classified)
@@ -325,6 +337,7 @@ def classify_and_route(
 
 def _officer_letter(session: Session, principal: Principal, letter_id: int) -> Letter:
     principal.require_role(Role.department_officer, Role.supervisor, Role.admin)
+    _not_at_a_unit(session)
     return letter_for(session, principal, letter_id)
 
 
@@ -378,6 +391,7 @@ def triage_move(
 ) -> Outcome[Letter]:
     """Close an answered letter, reject one, or merge a duplicate into another."""
     principal.require_role(*TRIAGE_ROLES)
+    _not_at_a_unit(session)
     letter = letter_for(session, principal, letter_id)
     if move == "close":
         step = _step(session, clock, letter, principal.actor, "close", to=LetterStatus.closed,

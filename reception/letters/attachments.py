@@ -103,3 +103,10 @@ def attachment_for(
     if row is None or row.letter_id != letter_id:
         raise NotFound("unknown_attachment", N_("There is no such attachment."))
     return row
+
+
+def store_file(root: Path, data: bytes) -> tuple[str, str]:
+    """Keep `data` the way every attachment is kept: (its SHA-256, its path under
+    `root`). A mobile unit's attachment is stored here on arrival with this."""
+    digest = hashlib.sha256(data).hexdigest()
+    return digest, _store(root, digest, data)

@@ -4,7 +4,6 @@ hall's event is returned to be published after the commit."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +17,8 @@ from reception.auth import fields
 from reception.auth.models import Role
 from reception.auth.principal import Principal
 from reception.clock import Clock
+from reception.edge.guard import require_centre_owned_branch
+from reception.edge.node import new_tracking_token
 from reception.errors import N_, Conflict, Invalid
 from reception.events.messages import HallEvent
 from reception.notify.outbox import enqueue_sms
@@ -142,6 +143,7 @@ def issue_ticket(
     branch_row, hall_row, service_row = place
     assert branch_row.id is not None and hall_row.id is not None
     principal.require_hall(branch_row.id, hall_row.id)
+    require_centre_owned_branch(session, branch_row)
     local_now = clock.now().astimezone(ZoneInfo(branch_row.timezone))
     if not is_open(branch_row.opening_hours or {}, branch_row.holidays or [], local_now):
         raise Conflict("closed", N_("We are closed now. Please come back during opening hours."))
@@ -200,7 +202,7 @@ def issue_ticket(
         residency=residency,
         language=language,
         phone=phone_e164,
-        tracking_token=secrets.token_urlsafe(24),
+        tracking_token=new_tracking_token(session),
         idempotency_key=scoped_key,
         issued_at=clock.now(),
     )

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from reception import audit
 from reception.clock import Clock
+from reception.edge.guard import unit_branches
 from reception.events.base import Event, HubBroadcaster
 from reception.events.messages import HallEvent
 from reception.outcome import Outcome
@@ -46,7 +47,10 @@ def close_past_days(session: Session, clock: Clock, actor: str = "system") -> Ou
         return Outcome(0, [])  # another worker is doing it right now
     closed = 0
     halls_touched: set[int] = set()
+    owned_by_units = unit_branches(session)  # the unit closes its own days
     for branch in session.exec(select(Branch)):
+        if branch.id in owned_by_units:
+            continue
         today = clock.local_date(branch.timezone)
         stmt = select(Ticket).where(
             Ticket.branch_id == branch.id,

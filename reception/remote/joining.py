@@ -4,7 +4,6 @@ branch's rules and an SMS code goes out; only the code typed back makes the tick
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from sqlmodel import Session, select
 
 from reception import audit
 from reception.clock import Clock
+from reception.edge.node import new_tracking_token
 from reception.errors import N_, Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from reception.notify.outbox import enqueue_sms
 from reception.outcome import Outcome
@@ -110,7 +110,7 @@ def start_join(
         policy.joins_per_address_hour,
         N_("Too many joins from this connection. Please try again later."),
     )
-    token = secrets.token_urlsafe(24)
+    token = new_tracking_token(session)
     code = rules.new_code()
     join = RemoteJoin(
         token=token,
@@ -286,8 +286,10 @@ def confirm_join(
 def _new_remote_ticket(
     session: Session, clock: Clock, join: RemoteJoin, branch: Branch, hall: Hall, service: Service
 ) -> Ticket:
+    from reception.edge.guard import require_centre_owned_branch
     from reception.queue.models import PriorityGroup
 
+    require_centre_owned_branch(session, branch)
     group = session.get(PriorityGroup, join.priority_id) if join.priority_id else None
     today = clock.local_date(branch.timezone)
     prefix = hall.ticket_prefix + service.ticket_prefix
@@ -306,7 +308,7 @@ def _new_remote_ticket(
         residency=None,
         language=join.language,
         phone=join.phone,
-        tracking_token=secrets.token_urlsafe(24),
+        tracking_token=new_tracking_token(session),
         idempotency_key=None,
         issued_at=clock.now(),
         remote=True,

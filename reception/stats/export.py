@@ -10,8 +10,18 @@ from typing import Any
 
 from reception.errors import N_
 from reception.i18n import gettext
+from reception.timefmt import local_time
 
-SKIPPED = {"labels", "branches", "every_branch", "date_from", "date_to", "by_hour"}
+SKIPPED = {
+    "labels",
+    "branches",
+    "every_branch",
+    "date_from",
+    "date_to",
+    "by_hour",
+    "incomplete_days",
+    "mobile",
+}
 PLACE_KEYS = ("branch", "hall", "counter")
 PERSON_KEYS = ("id", "username", "name")
 
@@ -83,8 +93,27 @@ def rows_of(report: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
             yield key, "", None
             continue
         yield from walk(key, value) if isinstance(value, dict | list) else iter([(key, "", value)])
+    yield from _mobile_rows(report)
     if "by_hour" in report:
         yield from _hour_rows(report["by_hour"])
+
+
+def _mobile_rows(report: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """The days of mobile branches: ("mobile.stop_en", "branch/2026-12-01", place),
+    and the days whose data is still arriving from a unit."""
+    for day in report.get("incomplete_days", []):
+        yield "report", "incomplete_day", day
+    for branch in report.get("mobile", []):
+        slug = branch["branch"]
+        yield "mobile.last_synced_at", slug, branch["last_synced_at"]
+        yield "mobile.pending", slug, branch["pending"]
+        for day in branch["days"]:
+            item = f"{slug}/{day['date']}"
+            stop = day["stop"] or {}
+            yield "mobile.stop_ar", item, stop.get("place_ar")
+            yield "mobile.stop_en", item, stop.get("place_en")
+            yield "mobile.visitors", item, day["visitors"]
+            yield "mobile.incomplete", item, day["incomplete"]
 
 
 def summary_csv(report: dict[str, Any]) -> bytes:
@@ -142,5 +171,44 @@ def summary_xlsx(report: dict[str, Any], series: dict[str, Any], language: str) 
         over_time.write_number(row, 1, point["visitors"])
         over_time.write_number(row, 2, point["letters"])
     over_time.set_column(0, 2, 14)
+    if report.get("mobile"):
+        _mobile_sheet(book, report, language, bold)
     book.close()
     return buffer.getvalue()
+
+
+def still_arriving(language: str, branch: dict[str, Any]) -> str:
+    """The flag of a day whose data a mobile unit has not all sent yet."""
+    if branch["last_synced_at"] is None:
+        return gettext(language, N_("Data still arriving from the unit — never synced yet"))
+    return gettext(
+        language,
+        N_("Data still arriving from the unit — last synced at {time}"),
+        time=local_time(branch["last_synced_at"], branch["timezone"], language=language),
+    )
+
+
+def _mobile_sheet(book: Any, report: dict[str, Any], language: str, bold: Any) -> None:
+    """A sheet of the mobile branches' days: the stop, the visitors and the flag of
+    days whose data is still arriving, in the report's language."""
+    sheet = book.add_worksheet("mobile")
+    if language == "ar":
+        sheet.right_to_left()
+    headers = [N_("Branch"), N_("Day"), N_("Stop"), N_("Visitors"), N_("Data")]
+    sheet.write_row(0, 0, [gettext(language, h) for h in headers], bold)
+    row = 1
+    for branch in report["mobile"]:
+        name = branch["name_ar"] if language == "ar" else branch["name_en"]
+        for day in branch["days"]:
+            stop = day["stop"] or {}
+            place = stop.get("place_ar" if language == "ar" else "place_en") or ""
+            flag = still_arriving(language, branch) if day["incomplete"] else ""
+            sheet.write_string(row, 0, name)
+            sheet.write_string(row, 1, day["date"])
+            sheet.write_string(row, 2, place)
+            sheet.write_number(row, 3, day["visitors"])
+            sheet.write_string(row, 4, flag)
+            row += 1
+    sheet.set_column(0, 2, 24)
+    sheet.set_column(3, 3, 10)
+    sheet.set_column(4, 4, 52)

@@ -32,6 +32,7 @@ from sqlmodel import Session, col
 
 from reception.auth.principal import Principal
 from reception.clock import Clock
+from reception.edge.completeness import branch_sync_of_slug
 from reception.errors import N_, Forbidden
 from reception.letters.models import Letter, LetterStep
 from reception.letters.rules import OPEN
@@ -339,4 +340,5 @@ def dashboard_view(
         "text": figure_texts(figures, number_formatter(language)),
         "alert": figure_alerts(figures),
         "choices": branch_choices(session, principal),
+        "unit": branch_sync_of_slug(session, figures["branch"]["slug"]),
     }

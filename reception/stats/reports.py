@@ -44,6 +44,9 @@ What counts, precisely:
   provider (sent, delivered or undelivered); `delivered`: confirmed delivered;
   `failed`: given up or reported undelivered; `pending`: not sent yet.
 * **Ratings** given in the range, by the rated visit's service, counter and operator.
+* **Mobile branches** (`mobile`): per day the stop the unit stood at and the
+  visitors; `incomplete_days` are days whose data a mobile unit has not all sent yet
+  (reception/edge/completeness.py): their figures may still grow.
 * **Appointments** whose start time falls in the range: `booked` all but cancelled,
   `kept` checked in, `no_show` not come, `cancelled` cancelled.
 """
@@ -67,6 +70,7 @@ from reception.notify.models import OutgoingSms
 from reception.queue.models import Branch, PriorityGroup, Service, Ticket
 from reception.stats.breakdowns import SMS_BREAKDOWN, calls_by_topic, sms_figures, sms_rows
 from reception.stats.letter_figures import call_figures, letter_figures
+from reception.stats.mobile_days import mobile_days
 from reception.stats.numbers import histogram_percentiles as histogram_percentiles
 from reception.stats.numbers import mean
 from reception.stats.periods import DateRange, offset_segments, roll_up
@@ -298,6 +302,7 @@ def summary(
     report["ratings"] = _ratings(session, found, names)
     report["appointments"] = _appointments(session, found)
     report["labels"] = names["labels"]
+    report.update(mobile_days(session, branches, span, now))
     return report
 
 

@@ -40,6 +40,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from reception.clock import Clock
+from reception.edge.completeness import branch_syncs, first_incomplete_day
 from reception.queue.models import Branch, Ticket, TicketStatus
 from reception.stats.durations import is_visitor, service_seconds, wait_seconds
 from reception.stats.hourly import ticket_hour_tallies
@@ -218,10 +219,17 @@ def _days_to_roll(session: Session, branch_id: int, today: date) -> list[date]:
 
 def roll_up_closed_days(session: Session, clock: Clock) -> int:
     """Rolls up every business date before today (in each branch's time) that is
-    not rolled up yet; returns how many (branch, day) it rolled up. Idempotent."""
+    not rolled up yet; returns how many (branch, day) it rolled up. Idempotent.
+    A branch served by mobile units stops before its first day whose data has not all
+    arrived from the units (reception/edge/completeness.py): that day is rolled up by
+    a later pass, once complete."""
     rolled = 0
-    for branch_id, zone in session.execute(select(col(Branch.id), col(Branch.timezone))).all():
-        days = _days_to_roll(session, branch_id, clock.local_date(zone))
+    branches = session.execute(select(col(Branch.id), col(Branch.timezone))).all()
+    syncs = branch_syncs(session, [branch_id for branch_id, _ in branches])
+    for branch_id, zone in branches:
+        today = clock.local_date(zone)
+        incomplete = first_incomplete_day(syncs.get(branch_id))
+        days = _days_to_roll(session, branch_id, min(today, incomplete or today))
         if not days:
             continue
         of_days = and_(

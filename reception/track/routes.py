@@ -55,11 +55,27 @@ async def read_tracked(request: Request, load: Any) -> Any:
         raise
 
 
+async def syncing_page(request: Request, token: str) -> Response | None:
+    """The page for a link a mobile unit made that has not reached the centre yet."""
+    from reception.edge.tracking import awaited
+
+    found = await read(request, lambda s: awaited(s, token))
+    if found is None:
+        return None
+    return render(request, "track/syncing.html", {"awaited": found})
+
+
 async def track(request: Request) -> Response:
     token = str(request.path_params["token"])[:64]
-    view, remote = await read_tracked(
-        request, lambda s: remote_queries.tracked_with_remote(s, token)
-    )
+    try:
+        view, remote = await read_tracked(
+            request, lambda s: remote_queries.tracked_with_remote(s, token)
+        )
+    except NotFound:
+        page = await syncing_page(request, token)
+        if page is None:
+            raise
+        return page
     context = {
         "t": view,
         "remote": remote,
@@ -128,7 +144,13 @@ async def track_letter(request: Request) -> Response:
         view = public_timeline(s, token)
         return {**view, "meeting": citizen_meeting(s, view["letter"])}
 
-    view = await read_tracked(request, load)
+    try:
+        view = await read_tracked(request, load)
+    except NotFound:
+        page = await syncing_page(request, token)
+        if page is None:
+            raise
+        return page
     return render(request, "track/letter.html", view)
 
 
