@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 from starlette.testclient import TestClient
@@ -27,6 +28,7 @@ from reception.edge.setup_unit import SETUP_TABLES, apply_config
 from reception.edge.wire import row_to_wire
 from reception.queue.models import Counter, Hall
 from tests.conftest import make_settings
+from tests.factories import World
 
 UNIT_ID = 7
 PUBLIC_URL = "https://centre.example"
@@ -216,3 +218,24 @@ class Centre:
         if self.status != 200:
             return self.status, {"error": {"code": "unauthorized", "message": "revoked"}}
         return 200, {"acked_seq": body["records"][-1]["seq"] if body["records"] else 0}
+
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@pytest.fixture(name="centre")
+def centre_fixture(seeded_sqlite_template: tuple[Path, World], tmp_path: Path) -> Iterator[Engine]:
+    """A centre's database (a copy of the seeded template) the unit is set up from."""
+    template, _ = seeded_sqlite_template
+    path = tmp_path / "centre.sqlite3"
+    shutil.copyfile(template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(name="unit")
+def unit_fixture(centre: Engine, sqlite_template: Path, tmp_path: Path) -> Iterator[Unit]:
+    made = make_unit(centre, sqlite_template, tmp_path / "unit.sqlite3")
+    yield made
+    made.engine.dispose()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,12 +30,14 @@ from reception.edge.push import (
 from reception.edge.setup_unit import SetupRefused, apply_config
 from reception.queue.housekeeping import close_past_days
 from reception.queue.models import Branch
-from tests.edge_unit_world import (
+from tests.edge_unit_world import (  # noqa: F401 (the fixtures centre and unit)
+    PDF,
     PUBLIC_URL,
     UNIT_ID,
     Centre,
     Unit,
     auth,
+    centre_fixture,
     config_document,
     make_unit,
     node_of,
@@ -44,29 +45,10 @@ from tests.edge_unit_world import (
     register_letter,
     serving_config,
     unit_client,
+    unit_fixture,
 )
 from tests.factories import World
 from tests.helpers import sign_in
-
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def centre(seeded_sqlite_template: tuple[Path, World], tmp_path: Path) -> Iterator[Engine]:
-    template, _ = seeded_sqlite_template
-    path = tmp_path / "centre.sqlite3"
-    shutil.copyfile(template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def unit(centre: Engine, sqlite_template: Path, tmp_path: Path) -> Iterator[Unit]:
-    made = make_unit(centre, sqlite_template, tmp_path / "unit.sqlite3")
-    yield made
-    made.engine.dispose()
-
 
 # --- set-up ------------------------------------------------------------------------
 

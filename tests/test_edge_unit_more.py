@@ -3,8 +3,6 @@ commands, its letter page and its outbox housekeeping; the centre is no unit."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,45 +13,28 @@ from starlette.testclient import TestClient
 
 from reception.cli import main as cli_main
 from reception.clock import Clock
-from reception.db import make_engine, session_scope
+from reception.db import session_scope
 from reception.edge.models import EdgeOutbox
 from reception.edge.push import (
     push_all,
     push_once,
 )
 from reception.queue.models import Ticket
-from tests.edge_unit_world import (
+from tests.edge_unit_world import (  # noqa: F401 (the fixtures centre and unit)
+    PDF,
     PUBLIC_URL,
     Centre,
     Unit,
     auth,
+    centre_fixture,
     make_unit,
     outbox,
     register_letter,
     unit_client,
+    unit_fixture,
 )
 from tests.factories import World
 from tests.helpers import sign_in
-
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def centre(seeded_sqlite_template: tuple[Path, World], tmp_path: Path) -> Iterator[Engine]:
-    template, _ = seeded_sqlite_template
-    path = tmp_path / "centre.sqlite3"
-    shutil.copyfile(template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def unit(centre: Engine, sqlite_template: Path, tmp_path: Path) -> Iterator[Unit]:
-    made = make_unit(centre, sqlite_template, tmp_path / "unit.sqlite3")
-    yield made
-    made.engine.dispose()
-
 
 # --- SMS ------------------------------------------------------------------------------
 

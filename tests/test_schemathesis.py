@@ -132,6 +132,7 @@ TOKENS: dict[str, tuple[str, ...]] = {
     "DELETE /api/v1/sms-templates/{purpose}/{language}": ("admin",),
     "GET /api/v1/edge/config": ("edge",),  # a mobile unit's token, and only it
     "POST /api/v1/edge/push": ("edge",),
+    "GET /api/v1/edge/status": MANAGERS,  # a unit's link; at the centre it says it is none
 }
 
 

@@ -14,7 +14,8 @@ from reception.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from reception.auth.sessions import delete_sessions
 from reception.bidi import refuse_direction_overrides
 from reception.clock import clock_of
-from reception.errors import N_, Conflict, Invalid, NotFound
+from reception.edge.node import unit_node
+from reception.errors import N_, Conflict, Forbidden, Invalid, NotFound
 from reception.outcome import Outcome
 from reception.queue.models import Branch, Hall
 
@@ -105,6 +106,16 @@ def create_user(
     actor: str = "system",
 ) -> StaffUser:
     role_value = _role(role)
+    if unit_node(session) is not None:
+        # The unit's accounts carry the centre's ids: one made here would take an id
+        # the centre gives to someone else, and the next refresh would replace it.
+        raise Forbidden(
+            "accounts_at_centre",
+            N_(
+                "Staff accounts of a mobile unit are made at the centre; run "
+                "reception edge init again to bring them to the unit."
+            ),
+        )
     if (
         not username
         or len(username) > 60

@@ -226,12 +226,14 @@ def push_once(
 ) -> PushResult:
     """One batch to the centre. Returns what was sent; a failure is noted on the link
     row (and returned as `error`), never raised."""
+    # The unit's time is read before the batch is collected: "complete through" may
+    # only claim records made before it, and a record made while collecting is not.
+    now = clock.now()
     with Session(engine, expire_on_commit=False) as session:
         node = session.get(EdgeNode, NODE_ID)
         if node is None:
             return PushResult(error="not a unit")
         batch = collect(session, attachments_dir, sms_via=node.sms_via)
-    now = clock.now()
     if not batch.seqs:
         return PushResult()
     try:
