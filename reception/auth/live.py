@@ -28,7 +28,7 @@ from reception.auth.access import ACCESS_CHANNEL, CHANGED, SIGNED_OUT, AccessNot
 from reception.auth.access import session_key as key_of_session
 from reception.auth.bearer_cache import BearerCache
 from reception.auth.principal import Principal
-from reception.events.base import HubBroadcaster
+from reception.events.base import HubBroadcaster, pause_unless_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ async def follow_access(
                 cache.live = False
                 cache.forget_all()
             log.warning("access notices unavailable: %s", type(exc).__name__)
-            await asyncio.sleep(1.0)
+            await pause_unless_cancelled(1.0, exc)
 
 
 async def _recheck(sockets: LiveSockets, check: Check, expired: Expired) -> None:

@@ -22,6 +22,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+async def pause_unless_cancelled(seconds: float, error: BaseException) -> None:
+    """The pause of a retry loop after `error`, unless the task is being stopped: a
+    client library may turn the cancellation into its own connection error, and a loop
+    that retried then would never let the worker shut down."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from error
+    await asyncio.sleep(seconds)
+
+
 @dataclass(frozen=True)
 class Event:
     channel: str

@@ -17,7 +17,7 @@ import logging
 import psycopg
 from psycopg import sql
 
-from reception.events.base import HubBroadcaster
+from reception.events.base import HubBroadcaster, pause_unless_cancelled
 from reception.events.messages import RESYNC
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class PostgresBroadcaster(HubBroadcaster):
             except Exception as exc:  # connection lost: resync everyone, then listen again
                 log.warning("postgres broadcast connection lost: %s", type(exc).__name__)
                 self.hub.resync_all(RESYNC)
-                await asyncio.sleep(1.0)
+                await pause_unless_cancelled(1.0, exc)
                 with contextlib.suppress(Exception):
                     await self._reconnect()
 

@@ -15,7 +15,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from reception.events.base import HubBroadcaster
+from reception.events.base import HubBroadcaster, pause_unless_cancelled
 from reception.events.messages import RESYNC
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class RedisBroadcaster(HubBroadcaster):
             except Exception as exc:  # connection lost: tell every subscriber to resync
                 log.warning("redis broadcast connection lost: %s", type(exc).__name__)
                 self._resync_all()
-                await asyncio.sleep(1.0)
+                await pause_unless_cancelled(1.0, exc)
 
     def _resync_all(self) -> None:
         """Tell every local subscriber to fetch a fresh snapshot."""
