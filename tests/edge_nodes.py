@@ -14,7 +14,6 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -32,6 +31,7 @@ from reception.db import make_engine, session_scope
 from reception.queue.setup import add_branch, add_counter, add_hall, add_service, add_stop
 from tests.browser import free_port
 from tests.factories import PASSWORD, World, build_world
+from tests.helpers import wait_until
 from tests.servers import Server, reception_server
 
 BRANCH = "caravan"
@@ -259,33 +259,27 @@ class EdgePair:
 
     def wait_synced(self, timeout: float = SYNC_SECONDS) -> dict[str, Any]:
         """Poll the unit's sync state until its outbox is empty (bounded)."""
-        deadline = time.monotonic() + timeout
-        last: dict[str, Any] = {}
-        while time.monotonic() < deadline:
-            last = self.edge_status()
-            if pending_of(last) == 0:
-                return last
-            time.sleep(0.25)
-        raise AssertionError(
-            f"the unit still had records to send after {timeout} s: {last}\n"
-            f"unit log:\n{self.unit.output()[-4000:]}\ncentre log:\n{self.centre.output()[-4000:]}"
+
+        def synced() -> dict[str, Any] | None:
+            state = self.edge_status()
+            return state if pending_of(state) == 0 else None
+
+        return wait_until(  # type: ignore[no-any-return]
+            synced, f"the unit's outbox to empty (logs: {self.unit.log})", timeout
         )
 
     def sync_now(self, timeout: float = SYNC_SECONDS) -> dict[str, Any]:
         """`reception edge sync` at the unit (a push now, whatever the back-off says),
         again until the outbox is empty (bounded); the unit's sync state."""
-        deadline = time.monotonic() + timeout
-        while True:
-            done = self.unit.cli("edge", "sync", check=False)
+
+        def synced() -> dict[str, Any] | None:
+            self.unit.cli("edge", "sync", check=False)
             state = self.edge_status()
-            if pending_of(state) == 0:
-                return state
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"edge sync left records unsent: {state}\n{done.stdout}{done.stderr}\n"
-                    f"centre log:\n{self.centre.output()[-4000:]}"
-                )
-            time.sleep(0.5)
+            return state if pending_of(state) == 0 else None
+
+        return wait_until(  # type: ignore[no-any-return]
+            synced, f"edge sync to empty the outbox (centre log: {self.centre.log})", timeout
+        )
 
 
 def pending_of(status: dict[str, Any]) -> int:
@@ -367,11 +361,4 @@ def edge_pair(
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
     """Ask `condition` until it answers something true (bounded), and return it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = condition()
-        if answer:
-            return answer
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
+    return wait_until(condition, what, timeout, interval=0.1)
